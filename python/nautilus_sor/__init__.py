@@ -1,0 +1,49 @@
+"""nautilus-sor: smart order routing, execution algorithms and positions for NautilusTrader.
+
+The hot path lives in the Rust extension `nautilus_sor._core`; this package is the Python face of it.
+Heavy optional modules (plotting, Ray, Nautilus engines) are imported only where they are used.
+"""
+
+from __future__ import annotations
+
+from nautilus_sor._core import (
+    ROUTE_INSUFFICIENT_LIQUIDITY,
+    ROUTE_NO_ELIGIBLE_VENUE,
+    ROUTE_OK,
+    Router,
+    Selection,
+    SplitResult,
+    VenueQuote,
+    VenueSpec,
+    VenueStats,
+)
+from nautilus_sor._core import __version__ as __version__
+from nautilus_sor.exceptions import (
+    ConfigError,
+    InsufficientLiquidityError,
+    NautilusSorError,
+    NoEligibleVenueError,
+    RoutingError,
+    UnknownVenueError,
+    ValidationError,
+)
+
+__all__ = [
+    "ROUTE_INSUFFICIENT_LIQUIDITY",
+    "ROUTE_NO_ELIGIBLE_VENUE",
+    "ROUTE_OK",
+    "ConfigError",
+    "InsufficientLiquidityError",
+    "NautilusSorError",
+    "NoEligibleVenueError",
+    "Router",
+    "RoutingError",
+    "Selection",
+    "SplitResult",
+    "UnknownVenueError",
+    "ValidationError",
+    "VenueQuote",
+    "VenueSpec",
+    "VenueStats",
+    "__version__",
+]

@@ -1,0 +1,70 @@
+"""The exception hierarchy of nautilus-sor.
+
+Every error the package raises on bad input or an impossible request is a `NautilusSorError`.
+Each carries `field` (what was wrong) and `value` (the offending value, as text) so a caller can
+report it precisely. The Rust core's errors are mapped onto these classes in one place
+(`rust/sor-py/src/errors.rs`).
+"""
+
+from __future__ import annotations
+
+
+class NautilusSorError(Exception):
+    """Base class of every nautilus-sor error."""
+
+    def __init__(self, message: str, *, field: str | None = None, value: object = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.value = value
+
+
+class ValidationError(NautilusSorError, ValueError):
+    """An argument, config entry or data record is malformed."""
+
+
+class ConfigError(ValidationError):
+    """A configuration file or mapping is invalid."""
+
+
+class UnknownVenueError(ValidationError):
+    """A venue name the router does not know."""
+
+
+class RoutingError(NautilusSorError):
+    """A well-formed request that cannot be routed."""
+
+
+class NoEligibleVenueError(RoutingError):
+    """No venue can take the order (disabled, lots do not fit, no market data...)."""
+
+
+class InsufficientLiquidityError(RoutingError):
+    """Displayed liquidity within the limit price does not cover the request."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        value: object = None,
+        requested: int = 0,
+        available: int = 0,
+        shortfall: int = 0,
+        limit_price: float | None = None,
+    ) -> None:
+        super().__init__(message, field=field, value=value)
+        self.requested = requested
+        self.available = available
+        self.shortfall = shortfall
+        self.limit_price = limit_price
+
+
+__all__ = [
+    "ConfigError",
+    "InsufficientLiquidityError",
+    "NautilusSorError",
+    "NoEligibleVenueError",
+    "RoutingError",
+    "UnknownVenueError",
+    "ValidationError",
+]

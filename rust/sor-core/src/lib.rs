@@ -1,0 +1,14 @@
+//! nautilus-sor core: venue scoring, order splitting, child-order schedules and positions.
+//!
+//! Pure Rust with no Python or Nautilus types. Quantities are integer units of a size increment,
+//! so every split and schedule is exactly conserved; prices and costs are `f64`.
+
+pub mod book;
+pub mod error;
+pub mod route;
+pub mod venue;
+
+pub use book::{consolidated, ConsolidatedLevel, Ladder, Level, Side};
+pub use error::{SorError, SorResult};
+pub use route::{Router, RouterParams, Selection, SplitResult, VenueQuote};
+pub use venue::{VenueSpec, VenueStats};

@@ -1,0 +1,277 @@
+//! Venues: their static terms (`VenueSpec`) and what we learn about them from events (`VenueStats`).
+
+use crate::error::{check_non_negative, SorError, SorResult};
+
+/// Fees above this fraction are almost surely a unit mistake (bps given as a fraction).
+const MAX_FEE: f64 = 0.1;
+/// Largest maker rebate accepted (a negative maker fee), as a fraction.
+const MAX_REBATE: f64 = 0.01;
+
+/// A venue's static terms. Quantities are integer units of the router's common size increment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VenueSpec {
+    pub name: String,
+    /// Fee for resting (passive) fills, as a fraction of notional. Negative is a rebate.
+    pub maker_fee: f64,
+    /// Fee for aggressive fills, as a fraction of notional.
+    pub taker_fee: f64,
+    /// Expected one-way order latency in milliseconds, used until observations replace it.
+    pub latency_ms: f64,
+    /// Orders on this venue must be whole multiples of this many units.
+    pub lot_size: u64,
+    /// Smallest order the venue accepts, in units.
+    pub min_qty: u64,
+    pub enabled: bool,
+}
+
+impl VenueSpec {
+    /// A validated venue; every field is checked and named in the error.
+    pub fn new(
+        name: &str,
+        maker_fee: f64,
+        taker_fee: f64,
+        latency_ms: f64,
+        lot_size: u64,
+        min_qty: u64,
+        enabled: bool,
+    ) -> SorResult<Self> {
+        if name.trim().is_empty() {
+            return Err(SorError::invalid("name", format!("{name:?}"), "venue name must not be empty"));
+        }
+        if !maker_fee.is_finite() || !(-MAX_REBATE..=MAX_FEE).contains(&maker_fee) {
+            return Err(SorError::invalid(
+                "maker_fee",
+                maker_fee,
+                "must be a finite fraction between -0.01 (rebate) and 0.1 (e.g. 0.0002 for 2 bps)",
+            ));
+        }
+        check_non_negative("taker_fee", taker_fee)?;
+        if taker_fee > MAX_FEE {
+            return Err(SorError::invalid(
+                "taker_fee",
+                taker_fee,
+                "must be a fraction of at most 0.1 (e.g. 0.0004 for 4 bps)",
+            ));
+        }
+        check_non_negative("latency_ms", latency_ms)?;
+        if lot_size == 0 {
+            return Err(SorError::invalid("lot_size", lot_size, "must be at least 1 unit"));
+        }
+        Ok(VenueSpec {
+            name: name.to_string(),
+            maker_fee,
+            taker_fee,
+            latency_ms,
+            lot_size,
+            min_qty,
+            enabled,
+        })
+    }
+
+    /// The smallest non-zero order this venue takes: the minimum rounded up to whole lots.
+    pub fn first_chunk(&self) -> u64 {
+        let lots = self.min_qty.div_ceil(self.lot_size).max(1);
+        lots.saturating_mul(self.lot_size)
+    }
+
+    /// Whether `qty` units is an order size this venue accepts.
+    pub fn accepts(&self, qty: u64) -> bool {
+        qty > 0 && qty % self.lot_size == 0 && qty >= self.min_qty
+    }
+}
+
+/// The tail estimate is mean + z * sd of the decayed latency distribution: z of a normal's 99th
+/// percentile. It is a normal approximation; a venue with rare, very slow acks will show a tail
+/// below its true 99th percentile, but it fades at the same rate as the mean.
+pub const LATENCY_TAIL_Z: f64 = 2.326;
+
+/// Running, exponentially decayed statistics of one venue, updated from order events.
+///
+/// Every rate starts at a neutral prior (fills complete, nothing rejected, latency as specified) and
+/// each event moves it by `alpha`, so old history fades geometrically.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VenueStats {
+    pub alpha: f64,
+    /// Fraction of ordered quantity that filled, over finished orders.
+    pub fill_rate: f64,
+    /// Fraction of submissions that were rejected.
+    pub reject_rate: f64,
+    pub latency_mean_ms: f64,
+    /// Tail (about 99th percentile) of latency: see `LATENCY_TAIL_Z`.
+    pub latency_tail_ms: f64,
+    /// Decayed variance of latency, in ms^2.
+    pub latency_var_ms2: f64,
+    /// Execution price vs expected price, positive = worse for us, in basis points.
+    pub slippage_bps: f64,
+    pub orders: u64,
+    pub fills: u64,
+    pub rejects: u64,
+    pub acks: u64,
+}
+
+impl VenueStats {
+    pub fn new(latency_ms: f64, alpha: f64) -> SorResult<Self> {
+        check_non_negative("latency_ms", latency_ms)?;
+        if !alpha.is_finite() || alpha <= 0.0 || alpha > 1.0 {
+            return Err(SorError::invalid("ewma_alpha", alpha, "must be in (0, 1]"));
+        }
+        Ok(VenueStats {
+            alpha,
+            fill_rate: 1.0,
+            reject_rate: 0.0,
+            latency_mean_ms: latency_ms,
+            latency_tail_ms: latency_ms,
+            latency_var_ms2: 0.0,
+            slippage_bps: 0.0,
+            orders: 0,
+            fills: 0,
+            rejects: 0,
+            acks: 0,
+        })
+    }
+
+    fn ewma(&self, old: f64, sample: f64) -> f64 {
+        old + self.alpha * (sample - old)
+    }
+
+    /// The venue acknowledged an order after `latency_ms`.
+    pub fn record_ack(&mut self, latency_ms: f64) -> SorResult<()> {
+        check_non_negative("latency_ms", latency_ms)?;
+        self.acks += 1;
+        self.reject_rate = self.ewma(self.reject_rate, 0.0);
+        // Exponentially weighted mean and variance (incremental form, Finch 2009).
+        let diff = latency_ms - self.latency_mean_ms;
+        let incr = self.alpha * diff;
+        self.latency_mean_ms += incr;
+        self.latency_var_ms2 = (1.0 - self.alpha) * (self.latency_var_ms2 + diff * incr);
+        self.latency_tail_ms = self.latency_mean_ms + LATENCY_TAIL_Z * self.latency_var_ms2.sqrt();
+        Ok(())
+    }
+
+    /// The venue rejected an order.
+    pub fn record_reject(&mut self) {
+        self.rejects += 1;
+        self.orders += 1;
+        self.reject_rate = self.ewma(self.reject_rate, 1.0);
+        self.fill_rate = self.ewma(self.fill_rate, 0.0);
+    }
+
+    /// A fill at `fill_price` of an order we expected at `expected_price`; `is_buy` sets the sign.
+    pub fn record_fill(&mut self, expected_price: f64, fill_price: f64, is_buy: bool) -> SorResult<()> {
+        crate::error::check_positive("expected_price", expected_price)?;
+        crate::error::check_positive("fill_price", fill_price)?;
+        self.fills += 1;
+        let signed = if is_buy { fill_price - expected_price } else { expected_price - fill_price };
+        self.slippage_bps = self.ewma(self.slippage_bps, signed / expected_price * 1e4);
+        Ok(())
+    }
+
+    /// An order reached a terminal state (filled, cancelled, expired) having filled `filled` of `ordered`.
+    pub fn record_order_done(&mut self, filled: u64, ordered: u64) -> SorResult<()> {
+        if ordered == 0 {
+            return Err(SorError::invalid("ordered", ordered, "must be greater than zero"));
+        }
+        if filled > ordered {
+            return Err(SorError::invalid("filled", filled, "cannot exceed the ordered quantity"));
+        }
+        self.orders += 1;
+        self.fill_rate = self.ewma(self.fill_rate, filled as f64 / ordered as f64);
+        Ok(())
+    }
+
+    /// Probability an order sent here is accepted and fills, the basis of the miss penalty.
+    pub fn completion_probability(&self) -> f64 {
+        (self.fill_rate * (1.0 - self.reject_rate)).clamp(0.0, 1.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> VenueSpec {
+        VenueSpec::new("A", 0.0002, 0.0004, 50.0, 1, 0, true).unwrap()
+    }
+
+    #[test]
+    fn first_chunk_rounds_minimum_up_to_lots() {
+        let v = VenueSpec::new("A", 0.0, 0.0, 1.0, 10, 25, true).unwrap();
+        assert_eq!(v.first_chunk(), 30);
+        assert!(v.accepts(30));
+        assert!(!v.accepts(20));
+        assert!(!v.accepts(35));
+        assert_eq!(spec().first_chunk(), 1);
+    }
+
+    #[test]
+    fn bad_specs_name_the_field() {
+        let cases = [
+            (VenueSpec::new("", 0.0, 0.0, 1.0, 1, 0, true), "name"),
+            (VenueSpec::new("A", f64::NAN, 0.0, 1.0, 1, 0, true), "maker_fee"),
+            (VenueSpec::new("A", -0.5, 0.0, 1.0, 1, 0, true), "maker_fee"),
+            (VenueSpec::new("A", 0.0, -0.0001, 1.0, 1, 0, true), "taker_fee"),
+            (VenueSpec::new("A", 0.0, 4.0, 1.0, 1, 0, true), "taker_fee"),
+            (VenueSpec::new("A", 0.0, 0.0, -1.0, 1, 0, true), "latency_ms"),
+            (VenueSpec::new("A", 0.0, 0.0, f64::INFINITY, 1, 0, true), "latency_ms"),
+            (VenueSpec::new("A", 0.0, 0.0, 1.0, 0, 0, true), "lot_size"),
+        ];
+        for (result, field) in cases {
+            assert_eq!(result.unwrap_err().field(), field);
+        }
+    }
+
+    #[test]
+    fn rebate_is_accepted() {
+        assert!(VenueSpec::new("A", -0.0001, 0.0003, 1.0, 1, 0, true).is_ok());
+    }
+
+    #[test]
+    fn ewma_fades_old_history() {
+        let mut s = VenueStats::new(50.0, 0.5).unwrap();
+        s.record_reject();
+        assert_eq!(s.reject_rate, 0.5);
+        assert_eq!(s.fill_rate, 0.5);
+        s.record_ack(50.0).unwrap();
+        s.record_ack(50.0).unwrap();
+        assert_eq!(s.reject_rate, 0.125);
+        s.record_order_done(1, 1).unwrap();
+        assert_eq!(s.fill_rate, 0.75);
+        assert!((s.completion_probability() - 0.75 * 0.875).abs() < 1e-15);
+    }
+
+    #[test]
+    fn slippage_is_signed_by_side() {
+        let mut s = VenueStats::new(1.0, 1.0).unwrap();
+        s.record_fill(100.0, 100.1, true).unwrap();
+        assert!((s.slippage_bps - 10.0).abs() < 1e-9);
+        s.record_fill(100.0, 100.1, false).unwrap();
+        assert!((s.slippage_bps + 10.0).abs() < 1e-9);
+        assert_eq!(s.record_fill(f64::NAN, 1.0, true).unwrap_err().field(), "expected_price");
+    }
+
+    #[test]
+    fn latency_tail_sits_above_mean_and_tracks_a_slow_venue() {
+        let mut s = VenueStats::new(10.0, 0.05).unwrap();
+        for i in 0..2000 {
+            // 98% at 10 ms, every 50th at 100 ms
+            let x = if i % 50 == 0 { 100.0 } else { 10.0 };
+            s.record_ack(x).unwrap();
+        }
+        assert!(s.latency_mean_ms > 10.0 && s.latency_mean_ms < 20.0, "{}", s.latency_mean_ms);
+        // The slow acks widen the decayed distribution: the tail sits well above the mean.
+        assert!(s.latency_tail_ms > s.latency_mean_ms + 10.0 && s.latency_tail_ms < 100.0, "{:?}", s);
+        // The venue becomes uniformly fast: the tail fades back toward 10 ms.
+        for _ in 0..2000 {
+            s.record_ack(10.0).unwrap();
+        }
+        assert!(s.latency_tail_ms < 10.5, "{:?}", s);
+    }
+
+    #[test]
+    fn order_done_checks_quantities() {
+        let mut s = VenueStats::new(1.0, 0.1).unwrap();
+        assert_eq!(s.record_order_done(1, 0).unwrap_err().field(), "ordered");
+        assert_eq!(s.record_order_done(2, 1).unwrap_err().field(), "filled");
+        assert_eq!(s.orders, 0);
+    }
+}

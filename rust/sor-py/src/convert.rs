@@ -1,0 +1,42 @@
+//! Argument conversions shared by the bindings.
+
+use pyo3::prelude::*;
+use sor_core::Side;
+
+use crate::errors::invalid;
+
+/// An order side from Nautilus's `OrderSide` (BUY = 1, SELL = 2), an int, or "BUY"/"SELL".
+pub struct PySide(pub Side);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for PySide {
+    type Error = PyErr;
+
+    fn extract(ob: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if let Ok(text) = ob.extract::<String>() {
+            return match text.to_ascii_uppercase().as_str() {
+                "BUY" => Ok(PySide(Side::Buy)),
+                "SELL" => Ok(PySide(Side::Sell)),
+                _ => Err(invalid("side", format!("{text:?}"), "must be BUY or SELL")),
+            };
+        }
+        match ob.extract::<i64>() {
+            Ok(1) => Ok(PySide(Side::Buy)),
+            Ok(2) => Ok(PySide(Side::Sell)),
+            _ => Err(invalid("side", ob.repr().map(|r| r.to_string()).unwrap_or_default(), "must be OrderSide.BUY (1) or OrderSide.SELL (2)")),
+        }
+    }
+}
+
+/// Side code used by the batch calls: 1 = buy, 2 = sell (Nautilus `OrderSide` values).
+pub fn side_from_code(field: &str, code: i8) -> PyResult<Side> {
+    match code {
+        1 => Ok(Side::Buy),
+        2 => Ok(Side::Sell),
+        other => Err(invalid(field, other, "must be 1 (BUY) or 2 (SELL)")),
+    }
+}
+
+/// A limit price where NaN means "no limit" (batch calls).
+pub fn limit_from_f64(value: f64) -> Option<f64> {
+    if value.is_nan() { None } else { Some(value) }
+}

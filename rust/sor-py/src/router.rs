@@ -1,0 +1,410 @@
+//! Python wrappers of the router: venues, statistics, quotes, selection, splitting, batch routing.
+
+use numpy::ndarray::Array2;
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1};
+use pyo3::prelude::*;
+use sor_core::{Ladder, Level, Router, RouterParams, SorError, VenueSpec};
+
+use crate::convert::{limit_from_f64, side_from_code, PySide};
+use crate::errors::{invalid, IntoPyResult};
+
+/// A venue's static terms. Quantities are integer units of the router's size increment.
+#[pyclass(name = "VenueSpec", module = "nautilus_sor._core", frozen, from_py_object)]
+#[derive(Clone)]
+pub struct PyVenueSpec(pub VenueSpec);
+
+#[pymethods]
+impl PyVenueSpec {
+    #[new]
+    #[pyo3(signature = (name, maker_fee, taker_fee, latency_ms=0.0, lot_size=1, min_qty=0, enabled=true))]
+    fn new(name: &str, maker_fee: f64, taker_fee: f64, latency_ms: f64, lot_size: u64, min_qty: u64, enabled: bool) -> PyResult<Self> {
+        VenueSpec::new(name, maker_fee, taker_fee, latency_ms, lot_size, min_qty, enabled).py().map(PyVenueSpec)
+    }
+
+    #[getter]
+    fn name(&self) -> &str {
+        &self.0.name
+    }
+    #[getter]
+    fn maker_fee(&self) -> f64 {
+        self.0.maker_fee
+    }
+    #[getter]
+    fn taker_fee(&self) -> f64 {
+        self.0.taker_fee
+    }
+    #[getter]
+    fn latency_ms(&self) -> f64 {
+        self.0.latency_ms
+    }
+    #[getter]
+    fn lot_size(&self) -> u64 {
+        self.0.lot_size
+    }
+    #[getter]
+    fn min_qty(&self) -> u64 {
+        self.0.min_qty
+    }
+    #[getter]
+    fn enabled(&self) -> bool {
+        self.0.enabled
+    }
+
+    fn __repr__(&self) -> String {
+        let v = &self.0;
+        format!(
+            "VenueSpec(name={:?}, maker_fee={}, taker_fee={}, latency_ms={}, lot_size={}, min_qty={}, enabled={})",
+            v.name,
+            v.maker_fee,
+            v.taker_fee,
+            v.latency_ms,
+            v.lot_size,
+            v.min_qty,
+            if v.enabled { "True" } else { "False" }
+        )
+    }
+}
+
+/// A snapshot of what the router learned about one venue.
+#[pyclass(name = "VenueStats", module = "nautilus_sor._core", frozen, get_all)]
+pub struct PyVenueStats {
+    venue: String,
+    fill_rate: f64,
+    reject_rate: f64,
+    latency_mean_ms: f64,
+    latency_tail_ms: f64,
+    slippage_bps: f64,
+    fill_probability: f64,
+    orders: u64,
+    fills: u64,
+    rejects: u64,
+    acks: u64,
+}
+
+#[pymethods]
+impl PyVenueStats {
+    fn __repr__(&self) -> String {
+        format!(
+            "VenueStats(venue={:?}, fill_rate={:.4}, reject_rate={:.4}, latency_mean_ms={:.3}, latency_tail_ms={:.3}, slippage_bps={:.3}, orders={}, fills={}, rejects={}, acks={})",
+            self.venue, self.fill_rate, self.reject_rate, self.latency_mean_ms, self.latency_tail_ms, self.slippage_bps, self.orders, self.fills, self.rejects, self.acks
+        )
+    }
+}
+
+/// The expected cost of sending `qty` units to one venue, and its parts.
+#[pyclass(name = "VenueQuote", module = "nautilus_sor._core", frozen, get_all)]
+#[derive(Clone)]
+pub struct PyVenueQuote {
+    venue: String,
+    venue_index: usize,
+    qty: u64,
+    expected_price: Option<f64>,
+    fee: f64,
+    latency_cost: f64,
+    miss_cost: f64,
+    score_bps: f64,
+    fill_probability: f64,
+}
+
+#[pymethods]
+impl PyVenueQuote {
+    fn __repr__(&self) -> String {
+        format!(
+            "VenueQuote(venue={:?}, qty={}, expected_price={:?}, fee={:.6}, latency_cost={:.6}, miss_cost={:.6}, score_bps={:.4})",
+            self.venue, self.qty, self.expected_price, self.fee, self.latency_cost, self.miss_cost, self.score_bps
+        )
+    }
+}
+
+fn quote(router: &Router, q: &sor_core::VenueQuote) -> PyVenueQuote {
+    PyVenueQuote {
+        venue: router.venues()[q.venue].name.clone(),
+        venue_index: q.venue,
+        qty: q.qty,
+        expected_price: q.expected_price,
+        fee: q.fee,
+        latency_cost: q.latency_cost,
+        miss_cost: q.miss_cost,
+        score_bps: q.score_bps,
+        fill_probability: q.fill_probability,
+    }
+}
+
+/// The result of `Router.select_venue`.
+#[pyclass(name = "Selection", module = "nautilus_sor._core", frozen, get_all)]
+pub struct PySelection {
+    best: PyVenueQuote,
+    reference_price: Option<f64>,
+    /// Per venue: its quote, or the reason it was not eligible.
+    candidates: Vec<(String, Option<PyVenueQuote>, Option<String>)>,
+}
+
+#[pymethods]
+impl PySelection {
+    #[getter]
+    fn venue(&self) -> &str {
+        &self.best.venue
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Selection(venue={:?}, best={})", self.best.venue, self.best.__repr__())
+    }
+}
+
+/// The result of `Router.split`: allocations that sum exactly to `total_qty`.
+#[pyclass(name = "SplitResult", module = "nautilus_sor._core", frozen, get_all)]
+pub struct PySplitResult {
+    allocations: Vec<PyVenueQuote>,
+    total_qty: u64,
+    reference_price: Option<f64>,
+    score_bps: f64,
+}
+
+#[pymethods]
+impl PySplitResult {
+    fn __len__(&self) -> usize {
+        self.allocations.len()
+    }
+
+    fn __repr__(&self) -> String {
+        let parts: Vec<String> = self.allocations.iter().map(|a| format!("{}={}", a.venue, a.qty)).collect();
+        format!("SplitResult(total_qty={}, score_bps={:.4}, [{}])", self.total_qty, self.score_bps, parts.join(", "))
+    }
+}
+
+fn ladder_side(field: &str, levels: Vec<(f64, u64)>) -> Vec<Level> {
+    let _ = field;
+    levels.into_iter().map(|(price, size)| Level { price, size }).collect()
+}
+
+/// Routing status codes returned by `Router.route_batch`, one per request.
+pub const ROUTE_OK: i8 = 0;
+pub const ROUTE_INSUFFICIENT_LIQUIDITY: i8 = 1;
+pub const ROUTE_NO_ELIGIBLE_VENUE: i8 = 2;
+
+/// Smart order router over a fixed set of venues.
+#[pyclass(name = "Router", module = "nautilus_sor._core")]
+pub struct PyRouter(pub Router);
+
+impl PyRouter {
+    fn index(&self, venue: &str) -> PyResult<usize> {
+        self.0.venue_index(venue).py()
+    }
+}
+
+/// Reads the three request arrays of a batch call, checking lengths and values up front.
+fn batch_requests(
+    sides: &PyReadonlyArray1<'_, i8>,
+    quantities: &PyReadonlyArray1<'_, u64>,
+    limit_prices: &PyReadonlyArray1<'_, f64>,
+) -> PyResult<Vec<(sor_core::Side, u64, Option<f64>)>> {
+    let sides = sides.as_array();
+    let quantities = quantities.as_array();
+    let limits = limit_prices.as_array();
+    if quantities.len() != sides.len() {
+        return Err(invalid("quantities", quantities.len(), &format!("length must equal len(sides) = {}", sides.len())));
+    }
+    if limits.len() != sides.len() {
+        return Err(invalid("limit_prices", limits.len(), &format!("length must equal len(sides) = {}", sides.len())));
+    }
+    let mut out = Vec::with_capacity(sides.len());
+    for i in 0..sides.len() {
+        let side = side_from_code(&format!("sides[{i}]"), sides[i])?;
+        if quantities[i] == 0 {
+            return Err(invalid(&format!("quantities[{i}]"), 0, "must be greater than zero"));
+        }
+        let limit = limit_from_f64(limits[i]);
+        if let Some(l) = limit {
+            if !l.is_finite() || l <= 0.0 {
+                return Err(invalid(&format!("limit_prices[{i}]"), l, "must be a finite price > 0, or NaN for no limit"));
+            }
+        }
+        out.push((side, quantities[i], limit));
+    }
+    Ok(out)
+}
+
+#[pymethods]
+impl PyRouter {
+    #[new]
+    #[pyo3(signature = (venues, volatility=1e-4, latency_risk_weight=1.0, miss_cost_bps=5.0, ewma_alpha=0.05))]
+    fn new(venues: Vec<PyVenueSpec>, volatility: f64, latency_risk_weight: f64, miss_cost_bps: f64, ewma_alpha: f64) -> PyResult<Self> {
+        let params = RouterParams { volatility, latency_risk_weight, miss_cost_bps, ewma_alpha };
+        Router::new(venues.into_iter().map(|v| v.0).collect(), params).py().map(PyRouter)
+    }
+
+    #[getter]
+    fn venue_names(&self) -> Vec<String> {
+        self.0.venues().iter().map(|v| v.name.clone()).collect()
+    }
+
+    #[getter]
+    fn venues(&self) -> Vec<PyVenueSpec> {
+        self.0.venues().iter().cloned().map(PyVenueSpec).collect()
+    }
+
+    fn venue_index(&self, venue: &str) -> PyResult<usize> {
+        self.index(venue)
+    }
+
+    /// Replaces a venue's book. Levels are (price, size in units), best first.
+    fn set_book(&mut self, venue: &str, bids: Vec<(f64, u64)>, asks: Vec<(f64, u64)>) -> PyResult<()> {
+        let i = self.index(venue)?;
+        let ladder = Ladder::new(ladder_side("bids", bids), ladder_side("asks", asks)).py()?;
+        self.0.set_book(i, Some(ladder)).py()
+    }
+
+    /// Forgets a venue's book (the venue then has no market data).
+    fn clear_book(&mut self, venue: &str) -> PyResult<()> {
+        let i = self.index(venue)?;
+        self.0.set_book(i, None).py()
+    }
+
+    /// Sets one level (size 0 removes it); refused, leaving the book as it was, if it would cross.
+    fn update_level(&mut self, venue: &str, is_bid: bool, price: f64, size: u64) -> PyResult<()> {
+        let i = self.index(venue)?;
+        self.0.update_level(i, is_bid, price, size).py()
+    }
+
+    /// The venue's book as (bids, asks) lists of (price, size), or None.
+    fn book(&self, venue: &str) -> PyResult<Option<(Vec<(f64, u64)>, Vec<(f64, u64)>)>> {
+        let i = self.index(venue)?;
+        let pairs = |levels: &[Level]| levels.iter().map(|l| (l.price, l.size)).collect::<Vec<_>>();
+        Ok(self.0.book(i).py()?.map(|b| (pairs(b.bids()), pairs(b.asks()))))
+    }
+
+    fn set_enabled(&mut self, venue: &str, enabled: bool) -> PyResult<()> {
+        let i = self.index(venue)?;
+        self.0.set_enabled(i, enabled).py()
+    }
+
+    #[pyo3(signature = (side, quantity, limit_price=None))]
+    fn select_venue(&self, side: PySide, quantity: u64, limit_price: Option<f64>) -> PyResult<PySelection> {
+        let sel = self.0.select_venue(side.0, quantity, limit_price).py()?;
+        let names = self.0.venues();
+        let candidates = sel
+            .candidates
+            .iter()
+            .enumerate()
+            .map(|(i, c)| match c {
+                Ok(q) => (names[i].name.clone(), Some(quote(&self.0, q)), None),
+                Err(reason) => (names[i].name.clone(), None, Some(reason.clone())),
+            })
+            .collect();
+        Ok(PySelection { best: quote(&self.0, &sel.best), reference_price: sel.reference_price, candidates })
+    }
+
+    #[pyo3(signature = (side, total_qty, max_venues, limit_price=None))]
+    fn split(&self, side: PySide, total_qty: u64, max_venues: usize, limit_price: Option<f64>) -> PyResult<PySplitResult> {
+        let s = self.0.split(side.0, total_qty, max_venues, limit_price).py()?;
+        Ok(PySplitResult {
+            allocations: s.allocations.iter().map(|a| quote(&self.0, a)).collect(),
+            total_qty: s.total_qty,
+            reference_price: s.reference_price,
+            score_bps: s.score_bps,
+        })
+    }
+
+    /// Splits many requests in one call, without the GIL. Returns (allocations[n, venues] in units,
+    /// status[n]); a row that cannot be routed has zero allocations and a non-zero status.
+    #[pyo3(signature = (sides, quantities, limit_prices, max_venues))]
+    fn route_batch<'py>(
+        &self,
+        py: Python<'py>,
+        sides: PyReadonlyArray1<'py, i8>,
+        quantities: PyReadonlyArray1<'py, u64>,
+        limit_prices: PyReadonlyArray1<'py, f64>,
+        max_venues: usize,
+    ) -> PyResult<(Bound<'py, PyArray2<u64>>, Bound<'py, PyArray1<i8>>)> {
+        if max_venues == 0 {
+            return Err(invalid("max_venues", 0, "must be at least 1"));
+        }
+        let requests = batch_requests(&sides, &quantities, &limit_prices)?;
+        let router = &self.0;
+        let n_venues = router.venues().len();
+        let (allocations, status) = py.detach(|| {
+            let mut allocations = Array2::<u64>::zeros((requests.len(), n_venues));
+            let mut status = vec![ROUTE_OK; requests.len()];
+            for (row, &(side, qty, limit)) in requests.iter().enumerate() {
+                match router.split(side, qty, max_venues, limit) {
+                    Ok(split) => {
+                        for a in &split.allocations {
+                            allocations[[row, a.venue]] = a.qty;
+                        }
+                    }
+                    Err(SorError::InsufficientLiquidity { .. }) => status[row] = ROUTE_INSUFFICIENT_LIQUIDITY,
+                    Err(_) => status[row] = ROUTE_NO_ELIGIBLE_VENUE,
+                }
+            }
+            (allocations, status)
+        });
+        Ok((allocations.into_pyarray(py), status.into_pyarray(py)))
+    }
+
+    /// Best venue for many requests in one call, without the GIL. Returns (venue index or -1,
+    /// score in bps or NaN) per request.
+    fn select_batch<'py>(
+        &self,
+        py: Python<'py>,
+        sides: PyReadonlyArray1<'py, i8>,
+        quantities: PyReadonlyArray1<'py, u64>,
+        limit_prices: PyReadonlyArray1<'py, f64>,
+    ) -> PyResult<(Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<f64>>)> {
+        let requests = batch_requests(&sides, &quantities, &limit_prices)?;
+        let router = &self.0;
+        let (venues, scores): (Vec<i64>, Vec<f64>) = py.detach(|| {
+            requests
+                .iter()
+                .map(|&(side, qty, limit)| match router.select_venue(side, qty, limit) {
+                    Ok(sel) => (sel.best.venue as i64, sel.best.score_bps),
+                    Err(_) => (-1, f64::NAN),
+                })
+                .unzip()
+        });
+        Ok((venues.into_pyarray(py), scores.into_pyarray(py)))
+    }
+
+    fn record_ack(&mut self, venue: &str, latency_ms: f64) -> PyResult<()> {
+        let i = self.index(venue)?;
+        self.0.stats_mut(i).py()?.record_ack(latency_ms).py()
+    }
+
+    fn record_reject(&mut self, venue: &str) -> PyResult<()> {
+        let i = self.index(venue)?;
+        self.0.stats_mut(i).py()?.record_reject();
+        Ok(())
+    }
+
+    fn record_fill(&mut self, venue: &str, side: PySide, expected_price: f64, fill_price: f64) -> PyResult<()> {
+        let i = self.index(venue)?;
+        let is_buy = side.0 == sor_core::Side::Buy;
+        self.0.stats_mut(i).py()?.record_fill(expected_price, fill_price, is_buy).py()
+    }
+
+    fn record_order_done(&mut self, venue: &str, filled: u64, ordered: u64) -> PyResult<()> {
+        let i = self.index(venue)?;
+        self.0.stats_mut(i).py()?.record_order_done(filled, ordered).py()
+    }
+
+    fn venue_stats(&self, venue: &str) -> PyResult<PyVenueStats> {
+        let i = self.index(venue)?;
+        let s = self.0.stats(i).py()?;
+        Ok(PyVenueStats {
+            venue: venue.to_string(),
+            fill_rate: s.fill_rate,
+            reject_rate: s.reject_rate,
+            latency_mean_ms: s.latency_mean_ms,
+            latency_tail_ms: s.latency_tail_ms,
+            slippage_bps: s.slippage_bps,
+            fill_probability: s.completion_probability(),
+            orders: s.orders,
+            fills: s.fills,
+            rejects: s.rejects,
+            acks: s.acks,
+        })
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Router(venues={:?})", self.venue_names())
+    }
+}
