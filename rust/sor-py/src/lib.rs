@@ -1,5 +1,5 @@
 //! `nautilus_sor._core`: thin PyO3 bindings of `sor-core`. No logic lives here: wrap, convert,
-//! map errors, and release the GIL on batch calls.
+//! map errors, and release the GIL on batch calls. Each area registers its own classes.
 
 use pyo3::prelude::*;
 
@@ -10,14 +10,6 @@ mod router;
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
-    m.add_class::<router::PyVenueSpec>()?;
-    m.add_class::<router::PyVenueStats>()?;
-    m.add_class::<router::PyVenueQuote>()?;
-    m.add_class::<router::PySelection>()?;
-    m.add_class::<router::PySplitResult>()?;
-    m.add_class::<router::PyRouter>()?;
-    m.add("ROUTE_OK", router::ROUTE_OK)?;
-    m.add("ROUTE_INSUFFICIENT_LIQUIDITY", router::ROUTE_INSUFFICIENT_LIQUIDITY)?;
-    m.add("ROUTE_NO_ELIGIBLE_VENUE", router::ROUTE_NO_ELIGIBLE_VENUE)?;
+    router::register(m)?;
     Ok(())
 }

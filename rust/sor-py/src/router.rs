@@ -408,3 +408,16 @@ impl PyRouter {
         format!("Router(venues={:?})", self.venue_names())
     }
 }
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyVenueSpec>()?;
+    m.add_class::<PyVenueStats>()?;
+    m.add_class::<PyVenueQuote>()?;
+    m.add_class::<PySelection>()?;
+    m.add_class::<PySplitResult>()?;
+    m.add_class::<PyRouter>()?;
+    m.add("ROUTE_OK", ROUTE_OK)?;
+    m.add("ROUTE_INSUFFICIENT_LIQUIDITY", ROUTE_INSUFFICIENT_LIQUIDITY)?;
+    m.add("ROUTE_NO_ELIGIBLE_VENUE", ROUTE_NO_ELIGIBLE_VENUE)?;
+    Ok(())
+}
