@@ -1,9 +1,22 @@
 """Type stubs of the Rust extension `nautilus_sor._core` (checked by `python -m mypy.stubtest`)."""
 
-from typing import Final
+from typing import Final, final
 
 import numpy as np
 import numpy.typing as npt
+
+__all__ = [
+    "__version__",
+    "ROUTE_INSUFFICIENT_LIQUIDITY",
+    "ROUTE_NO_ELIGIBLE_VENUE",
+    "ROUTE_OK",
+    "Router",
+    "Selection",
+    "SplitResult",
+    "VenueQuote",
+    "VenueSpec",
+    "VenueStats",
+]
 
 __version__: Final[str]
 ROUTE_OK: Final[int]
@@ -13,6 +26,7 @@ ROUTE_NO_ELIGIBLE_VENUE: Final[int]
 # An order side: nautilus `OrderSide.BUY`/`OrderSide.SELL`, 1/2, or "BUY"/"SELL".
 _Side = int | str
 
+@final
 class VenueSpec:
     def __new__(
         cls,
@@ -39,6 +53,7 @@ class VenueSpec:
     @property
     def enabled(self) -> bool: ...
 
+@final
 class VenueStats:
     @property
     def venue(self) -> str: ...
@@ -63,6 +78,7 @@ class VenueStats:
     @property
     def acks(self) -> int: ...
 
+@final
 class VenueQuote:
     @property
     def venue(self) -> str: ...
@@ -83,6 +99,7 @@ class VenueQuote:
     @property
     def fill_probability(self) -> float: ...
 
+@final
 class Selection:
     @property
     def venue(self) -> str: ...
@@ -93,6 +110,7 @@ class Selection:
     @property
     def candidates(self) -> list[tuple[str, VenueQuote | None, str | None]]: ...
 
+@final
 class SplitResult:
     @property
     def allocations(self) -> list[VenueQuote]: ...
@@ -104,6 +122,7 @@ class SplitResult:
     def score_bps(self) -> float: ...
     def __len__(self) -> int: ...
 
+@final
 class Router:
     def __new__(
         cls,
