@@ -103,23 +103,43 @@ class _Split:
         self.extra = [_extra(v, params, ref) for v in venues]
 
     def cost(self, i: int, qty: int, notional: float) -> float:
-        return _sign(self.side) * notional + self.venues[i].taker_fee * notional + self.extra[i] * qty
+        return (_sign(self.side) + self.venues[i].taker_fee) * notional + self.extra[i] * qty
+
+    def floor(self, i, state):
+        v = self.venues[i]
+        return v.first_chunk() if state[2] == 0 else v.lot_size
 
     def next_chunk(self, i, state, remaining):
+        """(size, unit_cost, price or None, state after a full multi-price chunk) or None."""
         v = self.venues[i]
-        level, offset, alloc, _ = state
-        if alloc == 0:
-            size = v.first_chunk()
-        else:
-            left = self.levels[i][level][1] - offset if level < len(self.levels[i]) else 0
-            size = max(1, min(left // v.lot_size, remaining // v.lot_size)) * v.lot_size
-        if size > remaining:
+        level, offset, alloc, notional = state
+        floor = self.floor(i, state)
+        if floor > remaining or level >= len(self.levels[i]):
             return None
-        walked = walk(self.levels[i], (level, offset), size, self.side, self.limit)
+        price, size = self.levels[i][level]
+        left = size - offset
+        if left >= floor:
+            if not _within(self.side, price, self.limit):
+                return None
+            unit = (_sign(self.side) + v.taker_fee) * price + self.extra[i]
+            return left // v.lot_size * v.lot_size, unit, price, None
+        walked = walk(self.levels[i], (level, offset), floor, self.side, self.limit)
         if walked is None:
             return None
-        notional, (nl, no) = walked
-        return size, self.cost(i, size, notional), (nl, no, alloc + size, state[3] + notional)
+        cost = self.cost(i, floor, walked[0])
+        return floor, cost / floor, None, (walked[1][0], walked[1][1], alloc + floor, notional + walked[0])
+
+    def take(self, i, chunk, state, remaining):
+        size, _, price, after = chunk
+        if price is None:
+            return size, after
+        lot = self.venues[i].lot_size
+        qty = min(size, remaining // lot * lot)
+        level, offset, alloc, notional = state
+        offset += qty
+        if offset == self.levels[i][level][1]:
+            level, offset = level + 1, 0
+        return qty, (level, offset, alloc + qty, notional + qty * price)
 
     def greedy(self, subset, total):
         states = {i: (0, 0, 0, 0.0) for i in subset}
@@ -128,13 +148,13 @@ class _Split:
             best = None
             for i in subset:
                 chunk = self.next_chunk(i, states[i], remaining)
-                if chunk is not None and (best is None or chunk[1] / chunk[0] < best[1]):
-                    best = (i, chunk[1] / chunk[0], chunk)
+                if chunk is not None and (best is None or chunk[1] < best[1][1]):
+                    best = (i, chunk)
             if best is None:
                 return self.repair(subset, states, remaining)
-            i, _, (size, _, after) = best
-            states[i] = after
-            remaining -= size
+            i, chunk = best
+            qty, states[i] = self.take(i, chunk, states[i], remaining)
+            remaining -= qty
         return states
 
     def fresh(self, i, qty):

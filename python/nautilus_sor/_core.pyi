@@ -6,6 +6,7 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "__build_profile__",
     "__version__",
     "ROUTE_INSUFFICIENT_LIQUIDITY",
     "ROUTE_NO_ELIGIBLE_VENUE",
@@ -19,6 +20,7 @@ __all__ = [
 ]
 
 __version__: Final[str]
+__build_profile__: Final[str]
 ROUTE_OK: Final[int]
 ROUTE_INSUFFICIENT_LIQUIDITY: Final[int]
 ROUTE_NO_ELIGIBLE_VENUE: Final[int]

@@ -8,6 +8,8 @@
 //! redone. `price` is walked through the venue's book. Scores are that cost against the reference
 //! price (consolidated mid), in basis points.
 
+use smallvec::SmallVec;
+
 use crate::book::{Ladder, Level, Side};
 use crate::error::{check_non_negative, SorError, SorResult};
 use crate::venue::{VenueSpec, VenueStats};
@@ -96,6 +98,9 @@ impl Terms {
     }
 }
 
+/// Every venue's cursor after a walk.
+type Cursors = SmallVec<[Cursor; INLINE_VENUES]>;
+
 /// Position of a venue's walk through its levels.
 #[derive(Debug, Clone, Copy, Default)]
 struct Cursor {
@@ -129,6 +134,17 @@ fn walk_from(levels: &[Level], cur: Cursor, qty: u64, side: Side, limit: Option<
     Some((notional, c))
 }
 
+/// A piece of the walk one venue offers next: its size and cost per unit.
+#[derive(Debug, Clone, Copy)]
+struct Chunk {
+    size: u64,
+    unit_cost: f64,
+    /// Some(price) for a single-price chunk (any whole number of its lots may be taken).
+    price: Option<f64>,
+    /// Cursor after taking all of a multi-price chunk.
+    after: Cursor,
+}
+
 /// Smart order router: venues, their books and statistics, and the cost model.
 #[derive(Debug, Clone)]
 pub struct Router {
@@ -137,6 +153,10 @@ pub struct Router {
     books: Vec<Option<Ladder>>,
     params: RouterParams,
 }
+
+/// Per-venue scratch of one call lives on the stack up to this many venues (no allocation).
+const INLINE_VENUES: usize = 8;
+type PerVenue<T> = SmallVec<[T; INLINE_VENUES]>;
 
 /// Above this many venue subsets, `max_venues` is enforced by greedy elimination instead of search.
 const MAX_SUBSETS: u64 = 512;
@@ -361,8 +381,7 @@ impl Router {
         let ref_price = reference.unwrap_or(1.0);
         let flat = [Level { price: ref_price, size: u64::MAX }];
         let n = self.venues.len();
-        let terms: Vec<Terms> = (0..n).map(|i| self.terms(i, ref_price)).collect();
-        let eligible: Vec<usize> = (0..n)
+        let eligible: PerVenue<usize> = (0..n)
             .filter(|&i| self.venues[i].enabled && self.venues[i].first_chunk() <= total && self.levels(i, side, book_mode, &flat).is_some())
             .collect();
         if eligible.is_empty() {
@@ -390,9 +409,9 @@ impl Router {
                 &format!("not a multiple of the venues' common lot size {g}; no allocation can sum to it exactly"),
             ));
         }
-        let ctx = SplitCtx { router: self, side, limit, book_mode, flat: &flat, terms: &terms };
+        let ctx = SplitCtx::new(self, side, limit, book_mode, &flat, ref_price);
         let mut best = ctx.greedy(&eligible, total);
-        let used = |c: &Option<Vec<Cursor>>| c.as_ref().map_or(0, |c| c.iter().filter(|c| c.alloc > 0).count());
+        let used = |c: &Option<Cursors>| c.as_ref().map_or(0, |c| c.iter().filter(|c| c.alloc > 0).count());
         if best.is_some() && used(&best) > max_venues {
             best = ctx.best_subset(&eligible, total, max_venues);
         }
@@ -419,7 +438,7 @@ impl Router {
             .iter()
             .enumerate()
             .filter(|(_, c)| c.alloc > 0)
-            .map(|(i, c)| self.quote(i, c.alloc, c.notional, &terms[i], side, ref_price, reference.is_some()))
+            .map(|(i, c)| self.quote(i, c.alloc, c.notional, &self.terms(i, ref_price), side, ref_price, reference.is_some()))
             .collect();
         let cost = ctx.total_cost(&cursors);
         let score_bps = (cost / total as f64 - side.sign() * ref_price) / ref_price * 1e4;
@@ -427,51 +446,107 @@ impl Router {
     }
 }
 
-/// What one split call needs, shared by the greedy walk and the subset search.
-struct SplitCtx<'a> {
-    router: &'a Router,
-    side: Side,
-    limit: Option<f64>,
-    book_mode: bool,
-    flat: &'a [Level; 1],
-    terms: &'a [Terms],
+/// One venue as a split call sees it, gathered once so the walk touches one compact record.
+#[derive(Debug, Clone, Copy)]
+struct Lane<'a> {
+    levels: &'a [Level],
+    lot: u64,
+    first_chunk: u64,
+    /// side sign + taker fee: multiplies notional into signed cost.
+    price_factor: f64,
+    /// latency + miss cost per unit.
+    extra: f64,
 }
 
-impl SplitCtx<'_> {
-    fn levels(&self, venue: usize) -> &[Level] {
-        self.router.levels(venue, self.side, self.book_mode, self.flat).unwrap_or(&[])
+/// What one split call needs, shared by the greedy walk and the subset search.
+struct SplitCtx<'a> {
+    lanes: PerVenue<Lane<'a>>,
+    side: Side,
+    limit: Option<f64>,
+}
+
+impl<'a> SplitCtx<'a> {
+    fn new(router: &'a Router, side: Side, limit: Option<f64>, book_mode: bool, flat: &'a [Level; 1], ref_price: f64) -> Self {
+        let lanes = router
+            .venues
+            .iter()
+            .enumerate()
+            .map(|(v, spec)| {
+                let terms = router.terms(v, ref_price);
+                Lane {
+                    levels: router.levels(v, side, book_mode, flat).unwrap_or(&[]),
+                    lot: spec.lot_size,
+                    first_chunk: spec.first_chunk(),
+                    price_factor: side.sign() + terms.fee,
+                    extra: terms.extra(),
+                }
+            })
+            .collect();
+        SplitCtx { lanes, side, limit }
     }
 
     /// Cost of a walk: signed notional plus fee plus per-unit extras.
     fn cost(&self, venue: usize, qty: u64, notional: f64) -> f64 {
-        let t = &self.terms[venue];
-        self.side.sign() * notional + t.fee * notional + t.extra() * qty as f64
+        let lane = &self.lanes[venue];
+        lane.price_factor * notional + lane.extra * qty as f64
     }
 
-    /// The next chunk venue `v` can take toward `remaining`: (units, cost, cursor after), or None.
-    fn next_chunk(&self, v: usize, cur: Cursor, remaining: u64) -> Option<(u64, f64, Cursor)> {
-        let spec = &self.router.venues[v];
-        let lot = spec.lot_size;
-        let levels = self.levels(v);
-        let size = if cur.alloc == 0 {
-            spec.first_chunk()
-        } else {
-            // Whole lots left in the current level, as many as the request still needs.
-            let left_in_level = levels.get(cur.level).map_or(0, |l| l.size - cur.offset);
-            (left_in_level / lot).min(remaining / lot).max(1) * lot
-        };
-        if size > remaining {
+    /// The smallest order venue `v` can take next: its minimum before its first fill, else a lot.
+    fn floor(&self, v: usize, cur: &Cursor) -> u64 {
+        let lane = &self.lanes[v];
+        if cur.alloc == 0 { lane.first_chunk } else { lane.lot }
+    }
+
+    /// The next chunk venue `v` offers toward `remaining`, or None.
+    ///
+    /// Either every whole lot left in the current level, at that level's price (a single-price
+    /// chunk: the caller may take fewer lots of it), or, when the level holds less than the venue's
+    /// floor (a lot, or its minimum before the first fill), exactly the floor walked across levels.
+    fn next_chunk(&self, v: usize, cur: Cursor, remaining: u64) -> Option<Chunk> {
+        let lane = &self.lanes[v];
+        let floor = self.floor(v, &cur);
+        if floor > remaining {
             return None;
         }
-        let (notional, after) = walk_from(levels, cur, size, self.side, self.limit)?;
-        Some((size, self.cost(v, size, notional), after))
+        let level = lane.levels.get(cur.level)?;
+        let left_in_level = level.size - cur.offset;
+        if left_in_level >= floor {
+            if !crate::book::within_limit(self.side, level.price, self.limit) {
+                return None;
+            }
+            let size = left_in_level / lane.lot * lane.lot;
+            let unit_cost = lane.price_factor * level.price + lane.extra;
+            return Some(Chunk { size, unit_cost, price: Some(level.price), after: cur });
+        }
+        let (notional, after) = walk_from(lane.levels, cur, floor, self.side, self.limit)?;
+        Some(Chunk { size: floor, unit_cost: self.cost(v, floor, notional) / floor as f64, price: None, after })
+    }
+
+    /// Takes from a chunk as much as `remaining` allows, returning the cursor after it.
+    fn take(&self, v: usize, chunk: &Chunk, cur: Cursor, remaining: u64) -> (u64, Cursor) {
+        match chunk.price {
+            Some(price) => {
+                let lot = self.lanes[v].lot;
+                let qty = chunk.size.min(remaining / lot * lot);
+                let mut after = cur;
+                after.offset += qty;
+                after.alloc += qty;
+                after.notional += qty as f64 * price;
+                if after.offset == self.lanes[v].levels[cur.level].size {
+                    after.level += 1;
+                    after.offset = 0;
+                }
+                (qty, after)
+            }
+            None => (chunk.size, chunk.after),
+        }
     }
 
     /// Cheapest-next-chunk walk over `venues`; None if they cannot fill `total` exactly.
-    fn greedy(&self, venues: &[usize], total: u64) -> Option<Vec<Cursor>> {
-        let n = self.router.venues.len();
-        let mut cursors = vec![Cursor::default(); n];
-        let mut next: Vec<Option<(u64, f64, Cursor)>> = vec![None; n];
+    fn greedy(&self, venues: &[usize], total: u64) -> Option<Cursors> {
+        let n = self.lanes.len();
+        let mut cursors: Cursors = smallvec::smallvec![Cursor::default(); n];
+        let mut next: PerVenue<Option<Chunk>> = smallvec::smallvec![None; n];
         let mut remaining = total;
         for &v in venues {
             next[v] = self.next_chunk(v, cursors[v], remaining);
@@ -479,27 +554,24 @@ impl SplitCtx<'_> {
         while remaining > 0 {
             let mut pick: Option<(usize, f64)> = None;
             for &v in venues {
-                if let Some((size, cost, _)) = next[v] {
-                    let unit = cost / size as f64;
-                    if pick.is_none_or(|(_, best)| unit < best) {
-                        pick = Some((v, unit));
+                if let Some(chunk) = &next[v] {
+                    if pick.is_none_or(|(_, best)| chunk.unit_cost < best) {
+                        pick = Some((v, chunk.unit_cost));
                     }
                 }
             }
             let Some((v, _)) = pick else {
                 return self.repair(venues, cursors, remaining);
             };
-            let (size, _, after) = next[v].expect("picked venue has a chunk");
+            let chunk = next[v].take().expect("picked venue has a chunk");
+            let (qty, after) = self.take(v, &chunk, cursors[v], remaining);
             cursors[v] = after;
-            let before = remaining;
-            remaining -= size;
+            remaining -= qty;
             next[v] = self.next_chunk(v, cursors[v], remaining);
-            if remaining < before {
-                // Chunks of other venues may now exceed what is left: shrink them.
-                for &w in venues {
-                    if w != v && next[w].is_some_and(|(s, _, _)| s > remaining) {
-                        next[w] = self.next_chunk(w, cursors[w], remaining);
-                    }
+            // A venue whose next order would exceed what is left drops out (remaining only falls).
+            for &w in venues {
+                if next[w].as_ref().is_some_and(|c| c.price.is_none() && c.size > remaining || self.floor(w, &cursors[w]) > remaining) {
+                    next[w] = None;
                 }
             }
         }
@@ -511,23 +583,25 @@ impl SplitCtx<'_> {
         if qty == 0 {
             return Some(Cursor::default());
         }
-        if !self.router.venues[v].accepts(qty) {
+        let lane = &self.lanes[v];
+        // Whole lots at or above the minimum (first_chunk is the minimum rounded up to lots).
+        if qty % lane.lot != 0 || qty < lane.first_chunk {
             return None;
         }
-        walk_from(self.levels(v), Cursor::default(), qty, self.side, self.limit).map(|(_, c)| c)
+        walk_from(lane.levels, Cursor::default(), qty, self.side, self.limit).map(|(_, c)| c)
     }
 
     /// The greedy walk left `remaining` units no venue's lot fits: move lots between two venues so
     /// the total comes out exact, choosing the cheapest such change.
-    fn repair(&self, venues: &[usize], cursors: Vec<Cursor>, remaining: u64) -> Option<Vec<Cursor>> {
-        let mut best: Option<(f64, Vec<Cursor>)> = None;
+    fn repair(&self, venues: &[usize], cursors: Cursors, remaining: u64) -> Option<Cursors> {
+        let mut best: Option<(f64, Cursors)> = None;
         for &a in venues {
-            let lot_a = self.router.venues[a].lot_size;
+            let lot_a = self.lanes[a].lot;
             for &b in venues {
                 if a == b {
                     continue;
                 }
-                let lot_b = self.router.venues[b].lot_size;
+                let lot_b = self.lanes[b].lot;
                 // Take k lots back from `a` (k = 0 when `a` keeps its allocation) so `b` can absorb them.
                 let max_k = if cursors[a].alloc == 0 { 0 } else { (lot_b / gcd(lot_a, lot_b)).min(cursors[a].alloc / lot_a) };
                 for k in 0..=max_k {
@@ -556,10 +630,10 @@ impl SplitCtx<'_> {
     }
 
     /// The cheapest feasible allocation using at most `k` of `venues`.
-    fn best_subset(&self, venues: &[usize], total: u64, k: usize) -> Option<Vec<Cursor>> {
+    fn best_subset(&self, venues: &[usize], total: u64, k: usize) -> Option<Cursors> {
         let n = venues.len() as u64;
         if binomial(n, k as u64) <= MAX_SUBSETS && n <= 63 {
-            let mut best: Option<(f64, Vec<Cursor>)> = None;
+            let mut best: Option<(f64, Cursors)> = None;
             let mut subset: Vec<usize> = Vec::with_capacity(k);
             // Every mask with exactly k bits, in increasing order (deterministic tie-break).
             for mask in 1u64..(1u64 << n) {

@@ -1,0 +1,135 @@
+//! Properties of select/split for any input: exact conservation, lots, minimums, max_venues, no panic.
+
+use proptest::prelude::*;
+use sor_core::{Ladder, Level, Router, RouterParams, Side, SorError, VenueSpec};
+
+#[derive(Debug, Clone)]
+struct VenueCase {
+    fee: f64,
+    latency: f64,
+    lot: u64,
+    min: u64,
+    enabled: bool,
+    book: Option<(Vec<(u32, u64)>, Vec<(u32, u64)>)>,
+}
+
+fn venue_case() -> impl Strategy<Value = VenueCase> {
+    (
+        prop_oneof![Just(0.0), 0.0f64..0.01],
+        0.0f64..500.0,
+        prop_oneof![Just(1u64), Just(2), Just(3), Just(5), Just(10), 1u64..50],
+        0u64..60,
+        prop::bool::weighted(0.85),
+        prop::option::weighted(0.8, (prop::collection::vec((1u32..30, 1u64..100), 0..8), prop::collection::vec((1u32..30, 1u64..100), 0..8))),
+    )
+        .prop_map(|(fee, latency, lot, min, enabled, book)| VenueCase { fee, latency, lot, min, enabled, book })
+}
+
+/// Builds a ladder from tick gaps, so prices are strictly ordered and never crossed around 1000.
+fn ladder(bids: &[(u32, u64)], asks: &[(u32, u64)]) -> Ladder {
+    let mut px = 1000.0;
+    let bids: Vec<Level> = bids
+        .iter()
+        .map(|&(gap, size)| {
+            px -= gap as f64 * 0.5;
+            Level { price: px, size }
+        })
+        .collect();
+    let mut px = 1000.0;
+    let asks: Vec<Level> = asks
+        .iter()
+        .map(|&(gap, size)| {
+            px += gap as f64 * 0.5;
+            Level { price: px, size }
+        })
+        .collect();
+    Ladder::new(bids, asks).expect("generated ladder is valid")
+}
+
+fn router(cases: &[VenueCase]) -> Router {
+    let venues = cases
+        .iter()
+        .enumerate()
+        .map(|(i, c)| VenueSpec::new(&format!("V{i}"), 0.0, c.fee, c.latency, c.lot, c.min, c.enabled).unwrap())
+        .collect();
+    let mut r = Router::new(venues, RouterParams::default()).unwrap();
+    for (i, c) in cases.iter().enumerate() {
+        if let Some((b, a)) = &c.book {
+            r.set_book(i, Some(ladder(b, a))).unwrap();
+        }
+    }
+    r
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn split_conserves_exactly_and_respects_venue_rules(
+        cases in prop::collection::vec(venue_case(), 1..7),
+        buy in any::<bool>(),
+        total in 1u64..2000,
+        max_venues in 1usize..8,
+        limit in prop::option::of(900.0f64..1100.0),
+    ) {
+        let r = router(&cases);
+        let side = if buy { Side::Buy } else { Side::Sell };
+        match r.split(side, total, max_venues, limit) {
+            Ok(s) => {
+                prop_assert_eq!(s.allocations.iter().map(|a| a.qty).sum::<u64>(), total);
+                prop_assert!(s.allocations.len() <= max_venues);
+                for a in &s.allocations {
+                    let c = &cases[a.venue];
+                    prop_assert!(c.enabled);
+                    prop_assert!(a.qty % c.lot == 0 && a.qty >= c.min && a.qty > 0);
+                    if let (Some(l), Some(p)) = (limit, a.expected_price) {
+                        // The average of levels within the limit is itself within the limit.
+                        let within = if buy { p <= l + 1e-9 } else { p >= l - 1e-9 };
+                        prop_assert!(within, "average {} outside limit {}", p, l);
+                    }
+                    prop_assert!(a.score_bps.is_finite());
+                }
+            }
+            Err(SorError::InsufficientLiquidity { requested, available, shortfall, .. }) => {
+                prop_assert_eq!(requested, total);
+                prop_assert!(available < total);
+                prop_assert_eq!(shortfall, total - available);
+            }
+            Err(e) => prop_assert!(!e.field().is_empty(), "error without field: {e}"),
+        }
+    }
+
+    #[test]
+    fn select_never_panics_and_picks_an_eligible_venue(
+        cases in prop::collection::vec(venue_case(), 1..7),
+        buy in any::<bool>(),
+        qty in 0u64..500,
+        limit in prop::option::of(prop_oneof![900.0f64..1100.0, Just(f64::NAN), Just(-1.0), Just(f64::INFINITY)]),
+    ) {
+        let r = router(&cases);
+        let side = if buy { Side::Buy } else { Side::Sell };
+        if let Ok(sel) = r.select_venue(side, qty, limit) {
+            let c = &cases[sel.best.venue];
+            prop_assert!(c.enabled && qty % c.lot == 0 && qty >= c.min);
+            // No eligible candidate scores better than the chosen one.
+            for q in sel.candidates.iter().flatten() {
+                prop_assert!(q.score_bps >= sel.best.score_bps);
+            }
+        }
+    }
+
+    #[test]
+    fn arbitrary_ladders_are_validated_not_trusted(
+        bids in prop::collection::vec((any::<f64>(), any::<u64>()), 0..6),
+        asks in prop::collection::vec((any::<f64>(), any::<u64>()), 0..6),
+    ) {
+        let to_levels = |v: &[(f64, u64)]| v.iter().map(|&(price, size)| Level { price, size }).collect::<Vec<_>>();
+        if let Ok(l) = Ladder::new(to_levels(&bids), to_levels(&asks)) {
+            prop_assert!(l.bids().windows(2).all(|w| w[0].price > w[1].price));
+            prop_assert!(l.asks().windows(2).all(|w| w[0].price < w[1].price));
+            if let (Some(b), Some(a)) = (l.best_bid(), l.best_ask()) {
+                prop_assert!(b < a);
+            }
+        }
+    }
+}
