@@ -222,6 +222,17 @@ impl Router {
         self.books[venue].get_or_insert_with(Ladder::default).update_level(is_bid, price, size)
     }
 
+    /// Sets a venue's lot size and minimum (in units), e.g. for the instrument being routed now.
+    pub fn set_lot(&mut self, venue: usize, lot_size: u64, min_qty: u64) -> SorResult<()> {
+        self.check_index(venue)?;
+        if lot_size == 0 {
+            return Err(SorError::invalid("lot_size", lot_size, "must be at least 1 unit"));
+        }
+        self.venues[venue].lot_size = lot_size;
+        self.venues[venue].min_qty = min_qty;
+        Ok(())
+    }
+
     pub fn set_enabled(&mut self, venue: usize, enabled: bool) -> SorResult<()> {
         self.check_index(venue)?;
         self.venues[venue].enabled = enabled;

@@ -273,6 +273,12 @@ impl PyRouter {
         Ok(self.0.book(i).py()?.map(|b| (pairs(b.bids()), pairs(b.asks()))))
     }
 
+    /// Sets a venue's lot size and minimum order, in units.
+    fn set_lot(&mut self, venue: &str, lot_size: u64, min_qty: u64) -> PyResult<()> {
+        let i = self.index(venue)?;
+        self.0.set_lot(i, lot_size, min_qty).py()
+    }
+
     fn set_enabled(&mut self, venue: &str, enabled: bool) -> PyResult<()> {
         let i = self.index(venue)?;
         self.0.set_enabled(i, enabled).py()
