@@ -3,6 +3,7 @@
 use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1};
 use pyo3::prelude::*;
+use pyo3::types::{PyList, PyString};
 use sor_core::{Ladder, Level, Router, RouterParams, SorError, VenueSpec};
 
 use crate::convert::{limit_from_f64, side_from_code, PySide};
@@ -93,9 +94,8 @@ impl PyVenueStats {
 
 /// The expected cost of sending `qty` units to one venue, and its parts.
 #[pyclass(name = "VenueQuote", module = "nautilus_sor._core", frozen, get_all)]
-#[derive(Clone)]
 pub struct PyVenueQuote {
-    venue: String,
+    venue: Py<PyString>,
     venue_index: usize,
     qty: u64,
     expected_price: Option<f64>,
@@ -116,9 +116,9 @@ impl PyVenueQuote {
     }
 }
 
-fn quote(router: &Router, q: &sor_core::VenueQuote) -> PyVenueQuote {
+fn quote(py: Python<'_>, names: &[Py<PyString>], q: &sor_core::VenueQuote) -> PyVenueQuote {
     PyVenueQuote {
-        venue: router.venues()[q.venue].name.clone(),
+        venue: names[q.venue].clone_ref(py),
         venue_index: q.venue,
         qty: q.qty,
         expected_price: q.expected_price,
@@ -133,28 +133,28 @@ fn quote(router: &Router, q: &sor_core::VenueQuote) -> PyVenueQuote {
 /// The result of `Router.select_venue`.
 #[pyclass(name = "Selection", module = "nautilus_sor._core", frozen, get_all)]
 pub struct PySelection {
-    best: PyVenueQuote,
+    best: Py<PyVenueQuote>,
     reference_price: Option<f64>,
-    /// Per venue: its quote, or the reason it was not eligible.
-    candidates: Vec<(String, Option<PyVenueQuote>, Option<String>)>,
+    /// Per venue: (name, its quote or None, the reason it was not eligible or None).
+    candidates: Py<PyList>,
 }
 
 #[pymethods]
 impl PySelection {
     #[getter]
-    fn venue(&self) -> &str {
-        &self.best.venue
+    fn venue(&self, py: Python<'_>) -> Py<PyString> {
+        self.best.get().venue.clone_ref(py)
     }
 
     fn __repr__(&self) -> String {
-        format!("Selection(venue={:?}, best={})", self.best.venue, self.best.__repr__())
+        format!("Selection(venue={}, best={})", self.best.get().venue, self.best.get().__repr__())
     }
 }
 
 /// The result of `Router.split`: allocations that sum exactly to `total_qty`.
 #[pyclass(name = "SplitResult", module = "nautilus_sor._core", frozen, get_all)]
 pub struct PySplitResult {
-    allocations: Vec<PyVenueQuote>,
+    allocations: Py<PyList>,
     total_qty: u64,
     reference_price: Option<f64>,
     score_bps: f64,
@@ -162,12 +162,17 @@ pub struct PySplitResult {
 
 #[pymethods]
 impl PySplitResult {
-    fn __len__(&self) -> usize {
-        self.allocations.len()
+    fn __len__(&self, py: Python<'_>) -> usize {
+        self.allocations.bind(py).len()
     }
 
-    fn __repr__(&self) -> String {
-        let parts: Vec<String> = self.allocations.iter().map(|a| format!("{}={}", a.venue, a.qty)).collect();
+    fn __repr__(&self, py: Python<'_>) -> String {
+        let parts: Vec<String> = self
+            .allocations
+            .bind(py)
+            .iter()
+            .filter_map(|a| a.cast::<PyVenueQuote>().ok().map(|q| format!("{}={}", q.get().venue, q.get().qty)))
+            .collect();
         format!("SplitResult(total_qty={}, score_bps={:.4}, [{}])", self.total_qty, self.score_bps, parts.join(", "))
     }
 }
@@ -184,11 +189,15 @@ pub const ROUTE_NO_ELIGIBLE_VENUE: i8 = 2;
 
 /// Smart order router over a fixed set of venues.
 #[pyclass(name = "Router", module = "nautilus_sor._core")]
-pub struct PyRouter(pub Router);
+pub struct PyRouter {
+    core: Router,
+    /// Venue names as Python strings, made once: results share them instead of copying.
+    names: Vec<Py<PyString>>,
+}
 
 impl PyRouter {
     fn index(&self, venue: &str) -> PyResult<usize> {
-        self.0.venue_index(venue).py()
+        self.core.venue_index(venue).py()
     }
 }
 
@@ -228,19 +237,21 @@ fn batch_requests(
 impl PyRouter {
     #[new]
     #[pyo3(signature = (venues, volatility=1e-4, latency_risk_weight=1.0, miss_cost_bps=5.0, ewma_alpha=0.05))]
-    fn new(venues: Vec<PyVenueSpec>, volatility: f64, latency_risk_weight: f64, miss_cost_bps: f64, ewma_alpha: f64) -> PyResult<Self> {
+    fn new(py: Python<'_>, venues: Vec<PyVenueSpec>, volatility: f64, latency_risk_weight: f64, miss_cost_bps: f64, ewma_alpha: f64) -> PyResult<Self> {
         let params = RouterParams { volatility, latency_risk_weight, miss_cost_bps, ewma_alpha };
-        Router::new(venues.into_iter().map(|v| v.0).collect(), params).py().map(PyRouter)
+        let core = Router::new(venues.into_iter().map(|v| v.0).collect(), params).py()?;
+        let names = core.venues().iter().map(|v| PyString::intern(py, &v.name).unbind()).collect();
+        Ok(PyRouter { core, names })
     }
 
     #[getter]
     fn venue_names(&self) -> Vec<String> {
-        self.0.venues().iter().map(|v| v.name.clone()).collect()
+        self.core.venues().iter().map(|v| v.name.clone()).collect()
     }
 
     #[getter]
     fn venues(&self) -> Vec<PyVenueSpec> {
-        self.0.venues().iter().cloned().map(PyVenueSpec).collect()
+        self.core.venues().iter().cloned().map(PyVenueSpec).collect()
     }
 
     fn venue_index(&self, venue: &str) -> PyResult<usize> {
@@ -251,64 +262,63 @@ impl PyRouter {
     fn set_book(&mut self, venue: &str, bids: Vec<(f64, u64)>, asks: Vec<(f64, u64)>) -> PyResult<()> {
         let i = self.index(venue)?;
         let ladder = Ladder::new(ladder_side("bids", bids), ladder_side("asks", asks)).py()?;
-        self.0.set_book(i, Some(ladder)).py()
+        self.core.set_book(i, Some(ladder)).py()
     }
 
     /// Forgets a venue's book (the venue then has no market data).
     fn clear_book(&mut self, venue: &str) -> PyResult<()> {
         let i = self.index(venue)?;
-        self.0.set_book(i, None).py()
+        self.core.set_book(i, None).py()
     }
 
     /// Sets one level (size 0 removes it); refused, leaving the book as it was, if it would cross.
     fn update_level(&mut self, venue: &str, is_bid: bool, price: f64, size: u64) -> PyResult<()> {
         let i = self.index(venue)?;
-        self.0.update_level(i, is_bid, price, size).py()
+        self.core.update_level(i, is_bid, price, size).py()
     }
 
     /// The venue's book as (bids, asks) lists of (price, size), or None.
     fn book(&self, venue: &str) -> PyResult<Option<(Vec<(f64, u64)>, Vec<(f64, u64)>)>> {
         let i = self.index(venue)?;
         let pairs = |levels: &[Level]| levels.iter().map(|l| (l.price, l.size)).collect::<Vec<_>>();
-        Ok(self.0.book(i).py()?.map(|b| (pairs(b.bids()), pairs(b.asks()))))
+        Ok(self.core.book(i).py()?.map(|b| (pairs(b.bids()), pairs(b.asks()))))
     }
 
     /// Sets a venue's lot size and minimum order, in units.
     fn set_lot(&mut self, venue: &str, lot_size: u64, min_qty: u64) -> PyResult<()> {
         let i = self.index(venue)?;
-        self.0.set_lot(i, lot_size, min_qty).py()
+        self.core.set_lot(i, lot_size, min_qty).py()
     }
 
     fn set_enabled(&mut self, venue: &str, enabled: bool) -> PyResult<()> {
         let i = self.index(venue)?;
-        self.0.set_enabled(i, enabled).py()
+        self.core.set_enabled(i, enabled).py()
     }
 
     #[pyo3(signature = (side, quantity, limit_price=None))]
-    fn select_venue(&self, side: PySide, quantity: u64, limit_price: Option<f64>) -> PyResult<PySelection> {
-        let sel = self.0.select_venue(side.0, quantity, limit_price).py()?;
-        let names = self.0.venues();
-        let candidates = sel
-            .candidates
-            .iter()
-            .enumerate()
-            .map(|(i, c)| match c {
-                Ok(q) => (names[i].name.clone(), Some(quote(&self.0, q)), None),
-                Err(reason) => (names[i].name.clone(), None, Some(reason.clone())),
-            })
-            .collect();
-        Ok(PySelection { best: quote(&self.0, &sel.best), reference_price: sel.reference_price, candidates })
+    fn select_venue(&self, py: Python<'_>, side: PySide, quantity: u64, limit_price: Option<f64>) -> PyResult<PySelection> {
+        let sel = self.core.select_venue(side.0, quantity, limit_price).py()?;
+        let names = self.core.venues();
+        let candidates = PyList::empty(py);
+        for (i, c) in sel.candidates.iter().enumerate() {
+            let entry = match c {
+                Ok(q) => (names[i].name.as_str(), Some(Py::new(py, quote(py, &self.names, q))?), None),
+                Err(reason) => (names[i].name.as_str(), None, Some(reason.as_str())),
+            };
+            candidates.append(entry)?;
+        }
+        let best = Py::new(py, quote(py, &self.names, &sel.best))?;
+        Ok(PySelection { best, reference_price: sel.reference_price, candidates: candidates.unbind() })
     }
 
     #[pyo3(signature = (side, total_qty, max_venues, limit_price=None))]
-    fn split(&self, side: PySide, total_qty: u64, max_venues: usize, limit_price: Option<f64>) -> PyResult<PySplitResult> {
-        let s = self.0.split(side.0, total_qty, max_venues, limit_price).py()?;
-        Ok(PySplitResult {
-            allocations: s.allocations.iter().map(|a| quote(&self.0, a)).collect(),
-            total_qty: s.total_qty,
-            reference_price: s.reference_price,
-            score_bps: s.score_bps,
-        })
+    fn split(&self, py: Python<'_>, side: PySide, total_qty: u64, max_venues: usize, limit_price: Option<f64>) -> PyResult<PySplitResult> {
+        let s = self.core.split(side.0, total_qty, max_venues, limit_price).py()?;
+        let allocations = PyList::empty(py);
+        for a in &s.allocations {
+            allocations.append(Py::new(py, quote(py, &self.names, a))?)?;
+        }
+        Ok(PySplitResult { allocations: allocations.unbind(), total_qty: s.total_qty, reference_price: s.reference_price, score_bps: s.score_bps })
     }
 
     /// Splits many requests in one call, without the GIL. Returns (allocations[n, venues] in units,
@@ -326,7 +336,7 @@ impl PyRouter {
             return Err(invalid("max_venues", 0, "must be at least 1"));
         }
         let requests = batch_requests(&sides, &quantities, &limit_prices)?;
-        let router = &self.0;
+        let router = &self.core;
         let n_venues = router.venues().len();
         let (allocations, status) = py.detach(|| {
             let mut allocations = Array2::<u64>::zeros((requests.len(), n_venues));
@@ -357,7 +367,7 @@ impl PyRouter {
         limit_prices: PyReadonlyArray1<'py, f64>,
     ) -> PyResult<(Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<f64>>)> {
         let requests = batch_requests(&sides, &quantities, &limit_prices)?;
-        let router = &self.0;
+        let router = &self.core;
         let (venues, scores): (Vec<i64>, Vec<f64>) = py.detach(|| {
             requests
                 .iter()
@@ -372,29 +382,29 @@ impl PyRouter {
 
     fn record_ack(&mut self, venue: &str, latency_ms: f64) -> PyResult<()> {
         let i = self.index(venue)?;
-        self.0.stats_mut(i).py()?.record_ack(latency_ms).py()
+        self.core.stats_mut(i).py()?.record_ack(latency_ms).py()
     }
 
     fn record_reject(&mut self, venue: &str) -> PyResult<()> {
         let i = self.index(venue)?;
-        self.0.stats_mut(i).py()?.record_reject();
+        self.core.stats_mut(i).py()?.record_reject();
         Ok(())
     }
 
     fn record_fill(&mut self, venue: &str, side: PySide, expected_price: f64, fill_price: f64) -> PyResult<()> {
         let i = self.index(venue)?;
         let is_buy = side.0 == sor_core::Side::Buy;
-        self.0.stats_mut(i).py()?.record_fill(expected_price, fill_price, is_buy).py()
+        self.core.stats_mut(i).py()?.record_fill(expected_price, fill_price, is_buy).py()
     }
 
     fn record_order_done(&mut self, venue: &str, filled: u64, ordered: u64) -> PyResult<()> {
         let i = self.index(venue)?;
-        self.0.stats_mut(i).py()?.record_order_done(filled, ordered).py()
+        self.core.stats_mut(i).py()?.record_order_done(filled, ordered).py()
     }
 
     fn venue_stats(&self, venue: &str) -> PyResult<PyVenueStats> {
         let i = self.index(venue)?;
-        let s = self.0.stats(i).py()?;
+        let s = self.core.stats(i).py()?;
         Ok(PyVenueStats {
             venue: venue.to_string(),
             fill_rate: s.fill_rate,
