@@ -43,14 +43,30 @@ fn check_side(field: &str, levels: &[Level], descending: bool) -> SorResult<()> 
             ));
         }
         if level.size == 0 {
-            return Err(SorError::invalid(&format!("{field}[{i}].size"), 0, "must be greater than zero"));
+            return Err(SorError::invalid(
+                &format!("{field}[{i}].size"),
+                0,
+                "must be greater than zero",
+            ));
         }
         if i > 0 {
             let prev = levels[i - 1].price;
-            let ordered = if descending { level.price < prev } else { level.price > prev };
+            let ordered = if descending {
+                level.price < prev
+            } else {
+                level.price > prev
+            };
             if !ordered {
-                let order = if descending { "strictly descending (best bid first)" } else { "strictly ascending (best ask first)" };
-                return Err(SorError::invalid(&format!("{field}[{i}].price"), level.price, &format!("levels must be {order}; previous was {prev}")));
+                let order = if descending {
+                    "strictly descending (best bid first)"
+                } else {
+                    "strictly ascending (best ask first)"
+                };
+                return Err(SorError::invalid(
+                    &format!("{field}[{i}].price"),
+                    level.price,
+                    &format!("levels must be {order}; previous was {prev}"),
+                ));
             }
         }
     }
@@ -106,7 +122,11 @@ impl Ladder {
     /// cross the book and leaves the book unchanged then.
     pub fn update_level(&mut self, is_bid: bool, price: f64, size: u64) -> SorResult<()> {
         if !price.is_finite() || price <= 0.0 {
-            return Err(SorError::invalid("price", price, "must be a finite price greater than zero"));
+            return Err(SorError::invalid(
+                "price",
+                price,
+                "must be a finite price greater than zero",
+            ));
         }
         if size > 0 {
             let crosses = if is_bid {
@@ -122,7 +142,11 @@ impl Ladder {
         // Position of `price` in best-first order.
         let found = levels.binary_search_by(|l| {
             let ord = l.price.total_cmp(&price);
-            if is_bid { ord.reverse() } else { ord }
+            if is_bid {
+                ord.reverse()
+            } else {
+                ord
+            }
         });
         match (found, size) {
             (Ok(i), 0) => {
@@ -186,7 +210,11 @@ pub fn consolidated(books: &[Option<Ladder>], side: Side) -> Vec<ConsolidatedLev
         .enumerate()
         .filter_map(|(venue, book)| book.as_ref().map(|b| (venue, b)))
         .flat_map(|(venue, book)| {
-            book.taking(side).iter().map(move |l| ConsolidatedLevel { price: l.price, size: l.size, venue })
+            book.taking(side).iter().map(move |l| ConsolidatedLevel {
+                price: l.price,
+                size: l.size,
+                venue,
+            })
         })
         .collect();
     match side {

@@ -29,7 +29,12 @@ pub struct RouterParams {
 
 impl Default for RouterParams {
     fn default() -> Self {
-        RouterParams { volatility: 1e-4, latency_risk_weight: 1.0, miss_cost_bps: 5.0, ewma_alpha: 0.05 }
+        RouterParams {
+            volatility: 1e-4,
+            latency_risk_weight: 1.0,
+            miss_cost_bps: 5.0,
+            ewma_alpha: 0.05,
+        }
     }
 }
 
@@ -167,7 +172,11 @@ fn binomial(n: u64, k: u64) -> u64 {
 }
 
 fn gcd(a: u64, b: u64) -> u64 {
-    if b == 0 { a } else { gcd(b, a % b) }
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
 }
 
 impl Router {
@@ -178,7 +187,11 @@ impl Router {
         }
         for (i, v) in venues.iter().enumerate() {
             if venues[..i].iter().any(|w| w.name == v.name) {
-                return Err(SorError::invalid(&format!("venues[{i}].name"), &v.name, "duplicate venue name"));
+                return Err(SorError::invalid(
+                    &format!("venues[{i}].name"),
+                    &v.name,
+                    "duplicate venue name",
+                ));
             }
         }
         let stats = venues
@@ -186,7 +199,12 @@ impl Router {
             .map(|v| VenueStats::new(v.latency_ms, params.ewma_alpha))
             .collect::<SorResult<Vec<_>>>()?;
         let books = vec![None; venues.len()];
-        Ok(Router { venues, stats, books, params })
+        Ok(Router {
+            venues,
+            stats,
+            books,
+            params,
+        })
     }
 
     pub fn venues(&self) -> &[VenueSpec] {
@@ -198,11 +216,18 @@ impl Router {
     }
 
     pub fn venue_index(&self, name: &str) -> SorResult<usize> {
-        self.venues.iter().position(|v| v.name == name).ok_or_else(|| SorError::unknown_venue("venue", name))
+        self.venues
+            .iter()
+            .position(|v| v.name == name)
+            .ok_or_else(|| SorError::unknown_venue("venue", name))
     }
 
     fn check_index(&self, venue: usize) -> SorResult<()> {
-        if venue < self.venues.len() { Ok(()) } else { Err(SorError::unknown_venue("venue", venue)) }
+        if venue < self.venues.len() {
+            Ok(())
+        } else {
+            Err(SorError::unknown_venue("venue", venue))
+        }
     }
 
     pub fn set_book(&mut self, venue: usize, book: Option<Ladder>) -> SorResult<()> {
@@ -219,7 +244,9 @@ impl Router {
     /// Sets one level of a venue's book (creating an empty book if it had none).
     pub fn update_level(&mut self, venue: usize, is_bid: bool, price: f64, size: u64) -> SorResult<()> {
         self.check_index(venue)?;
-        self.books[venue].get_or_insert_with(Ladder::default).update_level(is_bid, price, size)
+        self.books[venue]
+            .get_or_insert_with(Ladder::default)
+            .update_level(is_bid, price, size)
     }
 
     /// Sets a venue's lot size and minimum (in units), e.g. for the instrument being routed now.
@@ -251,12 +278,21 @@ impl Router {
 
     /// Whether any enabled venue has a book: then venues without one are not routed to.
     fn book_mode(&self) -> bool {
-        self.venues.iter().zip(&self.books).any(|(v, b)| v.enabled && b.is_some())
+        self.venues
+            .iter()
+            .zip(&self.books)
+            .any(|(v, b)| v.enabled && b.is_some())
     }
 
     /// The price costs are measured against: consolidated mid, else touch, else the limit.
     fn reference_price(&self, side: Side, limit: Option<f64>) -> Option<f64> {
-        let live = || self.venues.iter().zip(&self.books).filter(|(v, _)| v.enabled).filter_map(|(_, b)| b.as_ref());
+        let live = || {
+            self.venues
+                .iter()
+                .zip(&self.books)
+                .filter(|(v, _)| v.enabled)
+                .filter_map(|(_, b)| b.as_ref())
+        };
         let best_bid = live().filter_map(Ladder::best_bid).reduce(f64::max);
         let best_ask = live().filter_map(Ladder::best_ask).reduce(f64::min);
         match (best_bid, best_ask, side) {
@@ -280,13 +316,16 @@ impl Router {
         }
     }
 
-    fn quote(&self, venue: usize, qty: u64, notional: f64, terms: &Terms, side: Side, ref_price: f64, priced: bool) -> VenueQuote {
+    /// The quote for `qty` units walked to `notional` on `venue`, against `reference` (None: relative).
+    fn quote(&self, venue: usize, qty: u64, notional: f64, side: Side, reference: Option<f64>) -> VenueQuote {
+        let ref_price = reference.unwrap_or(1.0);
+        let terms = self.terms(venue, ref_price);
         let q = qty as f64;
         let cost = side.sign() * notional + terms.fee * notional + terms.extra() * q;
         VenueQuote {
             venue,
             qty,
-            expected_price: priced.then_some(notional / q),
+            expected_price: reference.map(|_| notional / q),
             fee: terms.fee * notional,
             latency_cost: terms.latency_per_unit * q,
             miss_cost: terms.miss_per_unit * q,
@@ -301,7 +340,11 @@ impl Router {
         }
         if let Some(l) = limit {
             if !l.is_finite() || l <= 0.0 {
-                return Err(SorError::invalid("limit_price", l, "must be a finite price greater than zero"));
+                return Err(SorError::invalid(
+                    "limit_price",
+                    l,
+                    "must be a finite price greater than zero",
+                ));
             }
         }
         Ok(())
@@ -310,7 +353,11 @@ impl Router {
     /// The levels a venue offers for this call: its book in book mode, or one unlimited level at the
     /// reference price when no venue has a book.
     fn levels<'a>(&'a self, venue: usize, side: Side, book_mode: bool, flat: &'a [Level; 1]) -> Option<&'a [Level]> {
-        if book_mode { self.books[venue].as_ref().map(|b| b.taking(side)) } else { Some(flat) }
+        if book_mode {
+            self.books[venue].as_ref().map(|b| b.taking(side))
+        } else {
+            Some(flat)
+        }
     }
 
     /// Picks the venue with the lowest all-in cost for `qty` units, explaining every venue.
@@ -319,7 +366,10 @@ impl Router {
         let book_mode = self.book_mode();
         let reference = self.reference_price(side, limit);
         let ref_price = reference.unwrap_or(1.0);
-        let flat = [Level { price: ref_price, size: u64::MAX }];
+        let flat = [Level {
+            price: ref_price,
+            size: u64::MAX,
+        }];
         let mut candidates = Vec::with_capacity(self.venues.len());
         let mut best: Option<(usize, f64, f64)> = None; // (venue, score, latency) of the best so far
         for (i, v) in self.venues.iter().enumerate() {
@@ -328,9 +378,14 @@ impl Router {
                     return Err("disabled".to_string());
                 }
                 if !v.accepts(qty) {
-                    return Err(format!("quantity {qty} does not fit lot size {} / minimum {}", v.lot_size, v.min_qty));
+                    return Err(format!(
+                        "quantity {qty} does not fit lot size {} / minimum {}",
+                        v.lot_size, v.min_qty
+                    ));
                 }
-                let levels = self.levels(i, side, book_mode, &flat).ok_or_else(|| "no book data".to_string())?;
+                let levels = self
+                    .levels(i, side, book_mode, &flat)
+                    .ok_or_else(|| "no book data".to_string())?;
                 let (notional, _) = walk_from(levels, Cursor::default(), qty, side, limit).ok_or_else(|| {
                     let shown: u64 = levels
                         .iter()
@@ -338,8 +393,7 @@ impl Router {
                         .fold(0, |a, l| a.saturating_add(l.size));
                     format!("displays {shown} of {qty} units within the limit")
                 })?;
-                let terms = self.terms(i, ref_price);
-                Ok(self.quote(i, qty, notional, &terms, side, ref_price, reference.is_some()))
+                Ok(self.quote(i, qty, notional, side, reference))
             })();
             if let Ok(q) = &outcome {
                 let latency = self.stats[i].latency_mean_ms;
@@ -356,14 +410,22 @@ impl Router {
         match best {
             Some((i, _, _)) => {
                 let best = candidates[i].clone().expect("best is an eligible candidate");
-                Ok(Selection { best, reference_price: reference, candidates })
+                Ok(Selection {
+                    best,
+                    reference_price: reference,
+                    candidates,
+                })
             }
             None => Err(self.no_venue_error("quantity", qty, &candidates)),
         }
     }
 
     fn no_venue_error(&self, field: &str, qty: u64, candidates: &[Result<VenueQuote, String>]) -> SorError {
-        let all_lot = self.venues.iter().zip(candidates).all(|(v, c)| !v.enabled || matches!(c, Err(r) if r.starts_with("quantity")));
+        let all_lot = self
+            .venues
+            .iter()
+            .zip(candidates)
+            .all(|(v, c)| !v.enabled || matches!(c, Err(r) if r.starts_with("quantity")));
         let reasons: Vec<String> = self
             .venues
             .iter()
@@ -371,7 +433,14 @@ impl Router {
             .filter_map(|(v, c)| c.as_ref().err().map(|r| format!("{}: {r}", v.name)))
             .collect();
         if all_lot && self.venues.iter().any(|v| v.enabled) {
-            return SorError::invalid(field, qty, &format!("not a multiple of any enabled venue's lot size and minimum ({})", reasons.join("; ")));
+            return SorError::invalid(
+                field,
+                qty,
+                &format!(
+                    "not a multiple of any enabled venue's lot size and minimum ({})",
+                    reasons.join("; ")
+                ),
+            );
         }
         SorError::no_venue(field, qty, reasons.join("; "))
     }
@@ -390,10 +459,17 @@ impl Router {
         let book_mode = self.book_mode();
         let reference = self.reference_price(side, limit);
         let ref_price = reference.unwrap_or(1.0);
-        let flat = [Level { price: ref_price, size: u64::MAX }];
+        let flat = [Level {
+            price: ref_price,
+            size: u64::MAX,
+        }];
         let n = self.venues.len();
         let eligible: PerVenue<usize> = (0..n)
-            .filter(|&i| self.venues[i].enabled && self.venues[i].first_chunk() <= total && self.levels(i, side, book_mode, &flat).is_some())
+            .filter(|&i| {
+                self.venues[i].enabled
+                    && self.venues[i].first_chunk() <= total
+                    && self.levels(i, side, book_mode, &flat).is_some()
+            })
             .collect();
         if eligible.is_empty() {
             let reasons: Vec<String> = self
@@ -430,17 +506,30 @@ impl Router {
             let available: u64 = eligible
                 .iter()
                 .filter_map(|&i| self.levels(i, side, book_mode, &flat))
-                .map(|levels| levels.iter().take_while(|l| crate::book::within_limit(side, l.price, limit)).fold(0u64, |a, l| a.saturating_add(l.size)))
+                .map(|levels| {
+                    levels
+                        .iter()
+                        .take_while(|l| crate::book::within_limit(side, l.price, limit))
+                        .fold(0u64, |a, l| a.saturating_add(l.size))
+                })
                 .fold(0u64, u64::saturating_add);
             if available >= total {
                 let lots: Vec<String> = eligible
                     .iter()
-                    .map(|&i| format!("{} lot {} min {}", self.venues[i].name, self.venues[i].lot_size, self.venues[i].min_qty))
+                    .map(|&i| {
+                        format!(
+                            "{} lot {} min {}",
+                            self.venues[i].name, self.venues[i].lot_size, self.venues[i].min_qty
+                        )
+                    })
                     .collect();
                 return Err(SorError::no_venue(
                     "total_qty",
                     total,
-                    format!("cannot be made of whole lots and minimums on at most {max_venues} venue(s) ({})", lots.join(", ")),
+                    format!(
+                        "cannot be made of whole lots and minimums on at most {max_venues} venue(s) ({})",
+                        lots.join(", ")
+                    ),
                 ));
             }
             return Err(SorError::insufficient(total, available, limit));
@@ -449,11 +538,16 @@ impl Router {
             .iter()
             .enumerate()
             .filter(|(_, c)| c.alloc > 0)
-            .map(|(i, c)| self.quote(i, c.alloc, c.notional, &self.terms(i, ref_price), side, ref_price, reference.is_some()))
+            .map(|(i, c)| self.quote(i, c.alloc, c.notional, side, reference))
             .collect();
         let cost = ctx.total_cost(&cursors);
         let score_bps = (cost / total as f64 - side.sign() * ref_price) / ref_price * 1e4;
-        Ok(SplitResult { allocations, total_qty: total, reference_price: reference, score_bps })
+        Ok(SplitResult {
+            allocations,
+            total_qty: total,
+            reference_price: reference,
+            score_bps,
+        })
     }
 }
 
@@ -477,7 +571,14 @@ struct SplitCtx<'a> {
 }
 
 impl<'a> SplitCtx<'a> {
-    fn new(router: &'a Router, side: Side, limit: Option<f64>, book_mode: bool, flat: &'a [Level; 1], ref_price: f64) -> Self {
+    fn new(
+        router: &'a Router,
+        side: Side,
+        limit: Option<f64>,
+        book_mode: bool,
+        flat: &'a [Level; 1],
+        ref_price: f64,
+    ) -> Self {
         let lanes = router
             .venues
             .iter()
@@ -505,7 +606,11 @@ impl<'a> SplitCtx<'a> {
     /// The smallest order venue `v` can take next: its minimum before its first fill, else a lot.
     fn floor(&self, v: usize, cur: &Cursor) -> u64 {
         let lane = &self.lanes[v];
-        if cur.alloc == 0 { lane.first_chunk } else { lane.lot }
+        if cur.alloc == 0 {
+            lane.first_chunk
+        } else {
+            lane.lot
+        }
     }
 
     /// The next chunk venue `v` offers toward `remaining`, or None.
@@ -527,10 +632,20 @@ impl<'a> SplitCtx<'a> {
             }
             let size = left_in_level / lane.lot * lane.lot;
             let unit_cost = lane.price_factor * level.price + lane.extra;
-            return Some(Chunk { size, unit_cost, price: Some(level.price), after: cur });
+            return Some(Chunk {
+                size,
+                unit_cost,
+                price: Some(level.price),
+                after: cur,
+            });
         }
         let (notional, after) = walk_from(lane.levels, cur, floor, self.side, self.limit)?;
-        Some(Chunk { size: floor, unit_cost: self.cost(v, floor, notional) / floor as f64, price: None, after })
+        Some(Chunk {
+            size: floor,
+            unit_cost: self.cost(v, floor, notional) / floor as f64,
+            price: None,
+            after,
+        })
     }
 
     /// Takes from a chunk as much as `remaining` allows, returning the cursor after it.
@@ -581,7 +696,10 @@ impl<'a> SplitCtx<'a> {
             next[v] = self.next_chunk(v, cursors[v], remaining);
             // A venue whose next order would exceed what is left drops out (remaining only falls).
             for &w in venues {
-                if next[w].as_ref().is_some_and(|c| c.price.is_none() && c.size > remaining || self.floor(w, &cursors[w]) > remaining) {
+                if next[w]
+                    .as_ref()
+                    .is_some_and(|c| c.price.is_none() && c.size > remaining || self.floor(w, &cursors[w]) > remaining)
+                {
                     next[w] = None;
                 }
             }
@@ -614,7 +732,11 @@ impl<'a> SplitCtx<'a> {
                 }
                 let lot_b = self.lanes[b].lot;
                 // Take k lots back from `a` (k = 0 when `a` keeps its allocation) so `b` can absorb them.
-                let max_k = if cursors[a].alloc == 0 { 0 } else { (lot_b / gcd(lot_a, lot_b)).min(cursors[a].alloc / lot_a) };
+                let max_k = if cursors[a].alloc == 0 {
+                    0
+                } else {
+                    (lot_b / gcd(lot_a, lot_b)).min(cursors[a].alloc / lot_a)
+                };
                 for k in 0..=max_k {
                     let extra = remaining + k * lot_a;
                     let new_a = cursors[a].alloc - k * lot_a;
@@ -622,7 +744,9 @@ impl<'a> SplitCtx<'a> {
                     if extra % lot_b != 0 {
                         continue;
                     }
-                    let (Some(ca), Some(cb)) = (self.fresh(a, new_a), self.fresh(b, new_b)) else { continue };
+                    let (Some(ca), Some(cb)) = (self.fresh(a, new_a), self.fresh(b, new_b)) else {
+                        continue;
+                    };
                     let mut trial = cursors.clone();
                     trial[a] = ca;
                     trial[b] = cb;
@@ -637,7 +761,12 @@ impl<'a> SplitCtx<'a> {
     }
 
     fn total_cost(&self, cursors: &[Cursor]) -> f64 {
-        cursors.iter().enumerate().filter(|(_, c)| c.alloc > 0).map(|(v, c)| self.cost(v, c.alloc, c.notional)).sum()
+        cursors
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.alloc > 0)
+            .map(|(v, c)| self.cost(v, c.alloc, c.notional))
+            .sum()
     }
 
     /// The cheapest feasible allocation using at most `k` of `venues`.
@@ -667,7 +796,12 @@ impl<'a> SplitCtx<'a> {
         while current.len() > k {
             let mut best: Option<(f64, usize)> = None;
             for drop in 0..current.len() {
-                let trial: Vec<usize> = current.iter().enumerate().filter(|(j, _)| *j != drop).map(|(_, &v)| v).collect();
+                let trial: Vec<usize> = current
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, _)| *j != drop)
+                    .map(|(_, &v)| v)
+                    .collect();
                 if let Some(c) = self.greedy(&trial, total) {
                     let cost = self.total_cost(&c);
                     if best.is_none_or(|(b, _)| cost < b) {

@@ -36,7 +36,11 @@ impl VenueSpec {
         enabled: bool,
     ) -> SorResult<Self> {
         if name.trim().is_empty() {
-            return Err(SorError::invalid("name", format!("{name:?}"), "venue name must not be empty"));
+            return Err(SorError::invalid(
+                "name",
+                format!("{name:?}"),
+                "venue name must not be empty",
+            ));
         }
         if !maker_fee.is_finite() || !(-MAX_REBATE..=MAX_FEE).contains(&maker_fee) {
             return Err(SorError::invalid(
@@ -161,7 +165,11 @@ impl VenueStats {
         crate::error::check_positive("expected_price", expected_price)?;
         crate::error::check_positive("fill_price", fill_price)?;
         self.fills += 1;
-        let signed = if is_buy { fill_price - expected_price } else { expected_price - fill_price };
+        let signed = if is_buy {
+            fill_price - expected_price
+        } else {
+            expected_price - fill_price
+        };
         self.slippage_bps = self.ewma(self.slippage_bps, signed / expected_price * 1e4);
         Ok(())
     }
@@ -172,7 +180,11 @@ impl VenueStats {
             return Err(SorError::invalid("ordered", ordered, "must be greater than zero"));
         }
         if filled > ordered {
-            return Err(SorError::invalid("filled", filled, "cannot exceed the ordered quantity"));
+            return Err(SorError::invalid(
+                "filled",
+                filled,
+                "cannot exceed the ordered quantity",
+            ));
         }
         self.orders += 1;
         self.fill_rate = self.ewma(self.fill_rate, filled as f64 / ordered as f64);
@@ -246,7 +258,10 @@ mod tests {
         assert!((s.slippage_bps - 10.0).abs() < 1e-9);
         s.record_fill(100.0, 100.1, false).unwrap();
         assert!((s.slippage_bps + 10.0).abs() < 1e-9);
-        assert_eq!(s.record_fill(f64::NAN, 1.0, true).unwrap_err().field(), "expected_price");
+        assert_eq!(
+            s.record_fill(f64::NAN, 1.0, true).unwrap_err().field(),
+            "expected_price"
+        );
     }
 
     #[test]
@@ -257,9 +272,17 @@ mod tests {
             let x = if i % 50 == 0 { 100.0 } else { 10.0 };
             s.record_ack(x).unwrap();
         }
-        assert!(s.latency_mean_ms > 10.0 && s.latency_mean_ms < 20.0, "{}", s.latency_mean_ms);
+        assert!(
+            s.latency_mean_ms > 10.0 && s.latency_mean_ms < 20.0,
+            "{}",
+            s.latency_mean_ms
+        );
         // The slow acks widen the decayed distribution: the tail sits well above the mean.
-        assert!(s.latency_tail_ms > s.latency_mean_ms + 10.0 && s.latency_tail_ms < 100.0, "{:?}", s);
+        assert!(
+            s.latency_tail_ms > s.latency_mean_ms + 10.0 && s.latency_tail_ms < 100.0,
+            "{:?}",
+            s
+        );
         // The venue becomes uniformly fast: the tail fades back toward 10 ms.
         for _ in 0..2000 {
             s.record_ack(10.0).unwrap();

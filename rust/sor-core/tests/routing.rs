@@ -9,7 +9,12 @@ fn lv(price: f64, size: u64) -> Level {
 
 /// Fees and latency only: no latency risk, no miss cost, so costs are price plus fee.
 fn plain() -> RouterParams {
-    RouterParams { volatility: 0.0, latency_risk_weight: 1.0, miss_cost_bps: 0.0, ewma_alpha: 0.1 }
+    RouterParams {
+        volatility: 0.0,
+        latency_risk_weight: 1.0,
+        miss_cost_bps: 0.0,
+        ewma_alpha: 0.1,
+    }
 }
 
 /// A: 10 bps taker, asks 100x5, 101x5. B: no fee, asks 100.5x3, 102x10. Bids 99 / 99.5, mid 99.75.
@@ -17,8 +22,16 @@ fn two_venues() -> Router {
     let a = VenueSpec::new("A", 0.0, 0.001, 10.0, 1, 0, true).unwrap();
     let b = VenueSpec::new("B", 0.0, 0.0, 10.0, 1, 0, true).unwrap();
     let mut r = Router::new(vec![a, b], plain()).unwrap();
-    r.set_book(0, Some(Ladder::new(vec![lv(99.0, 5)], vec![lv(100.0, 5), lv(101.0, 5)]).unwrap())).unwrap();
-    r.set_book(1, Some(Ladder::new(vec![lv(99.5, 5)], vec![lv(100.5, 3), lv(102.0, 10)]).unwrap())).unwrap();
+    r.set_book(
+        0,
+        Some(Ladder::new(vec![lv(99.0, 5)], vec![lv(100.0, 5), lv(101.0, 5)]).unwrap()),
+    )
+    .unwrap();
+    r.set_book(
+        1,
+        Some(Ladder::new(vec![lv(99.5, 5)], vec![lv(100.5, 3), lv(102.0, 10)]).unwrap()),
+    )
+    .unwrap();
     r
 }
 
@@ -72,7 +85,12 @@ fn sell_side_walks_bids() {
 fn limit_price_bounds_the_walk_and_reports_the_shortfall() {
     let err = two_venues().split(Side::Buy, 20, 5, Some(101.0)).unwrap_err();
     match err {
-        SorError::InsufficientLiquidity { requested, available, shortfall, .. } => {
+        SorError::InsufficientLiquidity {
+            requested,
+            available,
+            shortfall,
+            ..
+        } => {
             assert_eq!((requested, available, shortfall), (20, 13, 7));
         }
         other => panic!("unexpected {other:?}"),
@@ -103,7 +121,10 @@ fn ties_break_on_latency_then_venue_order() {
     let a = VenueSpec::new("A", 0.0, 0.0, 20.0, 1, 0, true).unwrap();
     let b = VenueSpec::new("B", 0.0, 0.0, 10.0, 1, 0, true).unwrap();
     let c = VenueSpec::new("C", 0.0, 0.0, 10.0, 1, 0, true).unwrap();
-    let params = RouterParams { volatility: 0.0, ..plain() };
+    let params = RouterParams {
+        volatility: 0.0,
+        ..plain()
+    };
     let r = Router::new(vec![a, b, c], params).unwrap();
     assert_eq!(r.select_venue(Side::Buy, 1, Some(10.0)).unwrap().best.venue, 1);
 }
@@ -137,17 +158,29 @@ fn lots_and_minimums_are_respected_exactly(
 #[case(5, 1, Some(f64::NAN), "limit_price")]
 #[case(5, 1, Some(-1.0), "limit_price")]
 fn bad_requests_name_the_field(#[case] qty: u64, #[case] max: usize, #[case] limit: Option<f64>, #[case] field: &str) {
-    assert_eq!(two_venues().split(Side::Buy, qty, max, limit).unwrap_err().field(), field);
+    assert_eq!(
+        two_venues().split(Side::Buy, qty, max, limit).unwrap_err().field(),
+        field
+    );
 }
 
 #[test]
 fn bad_routers_name_the_field() {
     let a = VenueSpec::new("A", 0.0, 0.0, 1.0, 1, 0, true).unwrap();
     assert_eq!(Router::new(vec![], plain()).unwrap_err().field(), "venues");
-    assert_eq!(Router::new(vec![a.clone(), a.clone()], plain()).unwrap_err().field(), "venues[1].name");
-    let bad = RouterParams { volatility: f64::NAN, ..plain() };
+    assert_eq!(
+        Router::new(vec![a.clone(), a.clone()], plain()).unwrap_err().field(),
+        "venues[1].name"
+    );
+    let bad = RouterParams {
+        volatility: f64::NAN,
+        ..plain()
+    };
     assert_eq!(Router::new(vec![a], bad).unwrap_err().field(), "volatility");
-    assert!(matches!(two_venues().venue_index("C"), Err(SorError::UnknownVenue { .. })));
+    assert!(matches!(
+        two_venues().venue_index("C"),
+        Err(SorError::UnknownVenue { .. })
+    ));
 }
 
 #[test]

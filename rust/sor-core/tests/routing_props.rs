@@ -3,6 +3,9 @@
 use proptest::prelude::*;
 use sor_core::{Ladder, Level, Router, RouterParams, Side, SorError, VenueSpec};
 
+/// Levels as (gap in half-ticks from the previous price, size).
+type Gaps = Vec<(u32, u64)>;
+
 #[derive(Debug, Clone)]
 struct VenueCase {
     fee: f64,
@@ -10,7 +13,7 @@ struct VenueCase {
     lot: u64,
     min: u64,
     enabled: bool,
-    book: Option<(Vec<(u32, u64)>, Vec<(u32, u64)>)>,
+    book: Option<(Gaps, Gaps)>,
 }
 
 fn venue_case() -> impl Strategy<Value = VenueCase> {
@@ -20,9 +23,22 @@ fn venue_case() -> impl Strategy<Value = VenueCase> {
         prop_oneof![Just(1u64), Just(2), Just(3), Just(5), Just(10), 1u64..50],
         0u64..60,
         prop::bool::weighted(0.85),
-        prop::option::weighted(0.8, (prop::collection::vec((1u32..30, 1u64..100), 0..8), prop::collection::vec((1u32..30, 1u64..100), 0..8))),
+        prop::option::weighted(
+            0.8,
+            (
+                prop::collection::vec((1u32..30, 1u64..100), 0..8),
+                prop::collection::vec((1u32..30, 1u64..100), 0..8),
+            ),
+        ),
     )
-        .prop_map(|(fee, latency, lot, min, enabled, book)| VenueCase { fee, latency, lot, min, enabled, book })
+        .prop_map(|(fee, latency, lot, min, enabled, book)| VenueCase {
+            fee,
+            latency,
+            lot,
+            min,
+            enabled,
+            book,
+        })
 }
 
 /// Builds a ladder from tick gaps, so prices are strictly ordered and never crossed around 1000.

@@ -22,7 +22,11 @@ impl<'a, 'py> FromPyObject<'a, 'py> for PySide {
         match ob.extract::<i64>() {
             Ok(1) => Ok(PySide(Side::Buy)),
             Ok(2) => Ok(PySide(Side::Sell)),
-            _ => Err(invalid("side", ob.repr().map(|r| r.to_string()).unwrap_or_default(), "must be OrderSide.BUY (1) or OrderSide.SELL (2)")),
+            _ => Err(invalid(
+                "side",
+                ob.repr().map(|r| r.to_string()).unwrap_or_default(),
+                "must be OrderSide.BUY (1) or OrderSide.SELL (2)",
+            )),
         }
     }
 }
@@ -38,5 +42,9 @@ pub fn side_from_code(field: &str, code: i8) -> PyResult<Side> {
 
 /// A limit price where NaN means "no limit" (batch calls).
 pub fn limit_from_f64(value: f64) -> Option<f64> {
-    if value.is_nan() { None } else { Some(value) }
+    if value.is_nan() {
+        None
+    } else {
+        Some(value)
+    }
 }

@@ -9,7 +9,9 @@ static EXCEPTIONS: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
 
 fn exceptions(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
     EXCEPTIONS
-        .get_or_try_init(py, || PyModule::import(py, "nautilus_sor.exceptions").map(Bound::unbind))
+        .get_or_try_init(py, || {
+            PyModule::import(py, "nautilus_sor.exceptions").map(Bound::unbind)
+        })
         .map(|m| m.bind(py))
 }
 
@@ -22,7 +24,13 @@ fn build(py: Python<'_>, err: &SorError) -> PyResult<PyErr> {
         SorError::InvalidInput { .. } => "ValidationError",
         SorError::UnknownVenue { .. } => "UnknownVenueError",
         SorError::NoEligibleVenue { .. } => "NoEligibleVenueError",
-        SorError::InsufficientLiquidity { requested, available, shortfall, limit_price, .. } => {
+        SorError::InsufficientLiquidity {
+            requested,
+            available,
+            shortfall,
+            limit_price,
+            ..
+        } => {
             kwargs.set_item("requested", requested)?;
             kwargs.set_item("available", available)?;
             kwargs.set_item("shortfall", shortfall)?;

@@ -18,8 +18,18 @@ pub struct PyVenueSpec(pub VenueSpec);
 impl PyVenueSpec {
     #[new]
     #[pyo3(signature = (name, maker_fee, taker_fee, latency_ms=0.0, lot_size=1, min_qty=0, enabled=true))]
-    fn new(name: &str, maker_fee: f64, taker_fee: f64, latency_ms: f64, lot_size: u64, min_qty: u64, enabled: bool) -> PyResult<Self> {
-        VenueSpec::new(name, maker_fee, taker_fee, latency_ms, lot_size, min_qty, enabled).py().map(PyVenueSpec)
+    fn new(
+        name: &str,
+        maker_fee: f64,
+        taker_fee: f64,
+        latency_ms: f64,
+        lot_size: u64,
+        min_qty: u64,
+        enabled: bool,
+    ) -> PyResult<Self> {
+        VenueSpec::new(name, maker_fee, taker_fee, latency_ms, lot_size, min_qty, enabled)
+            .py()
+            .map(PyVenueSpec)
     }
 
     #[getter]
@@ -147,7 +157,11 @@ impl PySelection {
     }
 
     fn __repr__(&self) -> String {
-        format!("Selection(venue={}, best={})", self.best.get().venue, self.best.get().__repr__())
+        format!(
+            "Selection(venue={}, best={})",
+            self.best.get().venue,
+            self.best.get().__repr__()
+        )
     }
 }
 
@@ -171,9 +185,18 @@ impl PySplitResult {
             .allocations
             .bind(py)
             .iter()
-            .filter_map(|a| a.cast::<PyVenueQuote>().ok().map(|q| format!("{}={}", q.get().venue, q.get().qty)))
+            .filter_map(|a| {
+                a.cast::<PyVenueQuote>()
+                    .ok()
+                    .map(|q| format!("{}={}", q.get().venue, q.get().qty))
+            })
             .collect();
-        format!("SplitResult(total_qty={}, score_bps={:.4}, [{}])", self.total_qty, self.score_bps, parts.join(", "))
+        format!(
+            "SplitResult(total_qty={}, score_bps={:.4}, [{}])",
+            self.total_qty,
+            self.score_bps,
+            parts.join(", ")
+        )
     }
 }
 
@@ -181,6 +204,13 @@ fn ladder_side(field: &str, levels: Vec<(f64, u64)>) -> Vec<Level> {
     let _ = field;
     levels.into_iter().map(|(price, size)| Level { price, size }).collect()
 }
+
+/// A book side as (price, size in units) pairs, best first.
+type Pairs = Vec<(f64, u64)>;
+/// `route_batch`'s result: allocations[n, venues] and status[n].
+type BatchSplit<'py> = (Bound<'py, PyArray2<u64>>, Bound<'py, PyArray1<i8>>);
+/// `select_batch`'s result: venue index and score per request.
+type BatchSelect<'py> = (Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<f64>>);
 
 /// Routing status codes returned by `Router.route_batch`, one per request.
 pub const ROUTE_OK: i8 = 0;
@@ -211,10 +241,18 @@ fn batch_requests(
     let quantities = quantities.as_array();
     let limits = limit_prices.as_array();
     if quantities.len() != sides.len() {
-        return Err(invalid("quantities", quantities.len(), &format!("length must equal len(sides) = {}", sides.len())));
+        return Err(invalid(
+            "quantities",
+            quantities.len(),
+            &format!("length must equal len(sides) = {}", sides.len()),
+        ));
     }
     if limits.len() != sides.len() {
-        return Err(invalid("limit_prices", limits.len(), &format!("length must equal len(sides) = {}", sides.len())));
+        return Err(invalid(
+            "limit_prices",
+            limits.len(),
+            &format!("length must equal len(sides) = {}", sides.len()),
+        ));
     }
     let mut out = Vec::with_capacity(sides.len());
     for i in 0..sides.len() {
@@ -225,7 +263,11 @@ fn batch_requests(
         let limit = limit_from_f64(limits[i]);
         if let Some(l) = limit {
             if !l.is_finite() || l <= 0.0 {
-                return Err(invalid(&format!("limit_prices[{i}]"), l, "must be a finite price > 0, or NaN for no limit"));
+                return Err(invalid(
+                    &format!("limit_prices[{i}]"),
+                    l,
+                    "must be a finite price > 0, or NaN for no limit",
+                ));
             }
         }
         out.push((side, quantities[i], limit));
@@ -237,10 +279,26 @@ fn batch_requests(
 impl PyRouter {
     #[new]
     #[pyo3(signature = (venues, volatility=1e-4, latency_risk_weight=1.0, miss_cost_bps=5.0, ewma_alpha=0.05))]
-    fn new(py: Python<'_>, venues: Vec<PyVenueSpec>, volatility: f64, latency_risk_weight: f64, miss_cost_bps: f64, ewma_alpha: f64) -> PyResult<Self> {
-        let params = RouterParams { volatility, latency_risk_weight, miss_cost_bps, ewma_alpha };
+    fn new(
+        py: Python<'_>,
+        venues: Vec<PyVenueSpec>,
+        volatility: f64,
+        latency_risk_weight: f64,
+        miss_cost_bps: f64,
+        ewma_alpha: f64,
+    ) -> PyResult<Self> {
+        let params = RouterParams {
+            volatility,
+            latency_risk_weight,
+            miss_cost_bps,
+            ewma_alpha,
+        };
         let core = Router::new(venues.into_iter().map(|v| v.0).collect(), params).py()?;
-        let names = core.venues().iter().map(|v| PyString::intern(py, &v.name).unbind()).collect();
+        let names = core
+            .venues()
+            .iter()
+            .map(|v| PyString::intern(py, &v.name).unbind())
+            .collect();
         Ok(PyRouter { core, names })
     }
 
@@ -278,7 +336,7 @@ impl PyRouter {
     }
 
     /// The venue's book as (bids, asks) lists of (price, size), or None.
-    fn book(&self, venue: &str) -> PyResult<Option<(Vec<(f64, u64)>, Vec<(f64, u64)>)>> {
+    fn book(&self, venue: &str) -> PyResult<Option<(Pairs, Pairs)>> {
         let i = self.index(venue)?;
         let pairs = |levels: &[Level]| levels.iter().map(|l| (l.price, l.size)).collect::<Vec<_>>();
         Ok(self.core.book(i).py()?.map(|b| (pairs(b.bids()), pairs(b.asks()))))
@@ -296,29 +354,55 @@ impl PyRouter {
     }
 
     #[pyo3(signature = (side, quantity, limit_price=None))]
-    fn select_venue(&self, py: Python<'_>, side: PySide, quantity: u64, limit_price: Option<f64>) -> PyResult<PySelection> {
+    fn select_venue(
+        &self,
+        py: Python<'_>,
+        side: PySide,
+        quantity: u64,
+        limit_price: Option<f64>,
+    ) -> PyResult<PySelection> {
         let sel = self.core.select_venue(side.0, quantity, limit_price).py()?;
         let names = self.core.venues();
         let candidates = PyList::empty(py);
         for (i, c) in sel.candidates.iter().enumerate() {
             let entry = match c {
-                Ok(q) => (names[i].name.as_str(), Some(Py::new(py, quote(py, &self.names, q))?), None),
+                Ok(q) => (
+                    names[i].name.as_str(),
+                    Some(Py::new(py, quote(py, &self.names, q))?),
+                    None,
+                ),
                 Err(reason) => (names[i].name.as_str(), None, Some(reason.as_str())),
             };
             candidates.append(entry)?;
         }
         let best = Py::new(py, quote(py, &self.names, &sel.best))?;
-        Ok(PySelection { best, reference_price: sel.reference_price, candidates: candidates.unbind() })
+        Ok(PySelection {
+            best,
+            reference_price: sel.reference_price,
+            candidates: candidates.unbind(),
+        })
     }
 
     #[pyo3(signature = (side, total_qty, max_venues, limit_price=None))]
-    fn split(&self, py: Python<'_>, side: PySide, total_qty: u64, max_venues: usize, limit_price: Option<f64>) -> PyResult<PySplitResult> {
+    fn split(
+        &self,
+        py: Python<'_>,
+        side: PySide,
+        total_qty: u64,
+        max_venues: usize,
+        limit_price: Option<f64>,
+    ) -> PyResult<PySplitResult> {
         let s = self.core.split(side.0, total_qty, max_venues, limit_price).py()?;
         let allocations = PyList::empty(py);
         for a in &s.allocations {
             allocations.append(Py::new(py, quote(py, &self.names, a))?)?;
         }
-        Ok(PySplitResult { allocations: allocations.unbind(), total_qty: s.total_qty, reference_price: s.reference_price, score_bps: s.score_bps })
+        Ok(PySplitResult {
+            allocations: allocations.unbind(),
+            total_qty: s.total_qty,
+            reference_price: s.reference_price,
+            score_bps: s.score_bps,
+        })
     }
 
     /// Splits many requests in one call, without the GIL. Returns (allocations[n, venues] in units,
@@ -331,7 +415,7 @@ impl PyRouter {
         quantities: PyReadonlyArray1<'py, u64>,
         limit_prices: PyReadonlyArray1<'py, f64>,
         max_venues: usize,
-    ) -> PyResult<(Bound<'py, PyArray2<u64>>, Bound<'py, PyArray1<i8>>)> {
+    ) -> PyResult<BatchSplit<'py>> {
         if max_venues == 0 {
             return Err(invalid("max_venues", 0, "must be at least 1"));
         }
@@ -365,7 +449,7 @@ impl PyRouter {
         sides: PyReadonlyArray1<'py, i8>,
         quantities: PyReadonlyArray1<'py, u64>,
         limit_prices: PyReadonlyArray1<'py, f64>,
-    ) -> PyResult<(Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<f64>>)> {
+    ) -> PyResult<BatchSelect<'py>> {
         let requests = batch_requests(&sides, &quantities, &limit_prices)?;
         let router = &self.core;
         let (venues, scores): (Vec<i64>, Vec<f64>) = py.detach(|| {
@@ -394,7 +478,11 @@ impl PyRouter {
     fn record_fill(&mut self, venue: &str, side: PySide, expected_price: f64, fill_price: f64) -> PyResult<()> {
         let i = self.index(venue)?;
         let is_buy = side.0 == sor_core::Side::Buy;
-        self.core.stats_mut(i).py()?.record_fill(expected_price, fill_price, is_buy).py()
+        self.core
+            .stats_mut(i)
+            .py()?
+            .record_fill(expected_price, fill_price, is_buy)
+            .py()
     }
 
     fn record_order_done(&mut self, venue: &str, filled: u64, ordered: u64) -> PyResult<()> {
