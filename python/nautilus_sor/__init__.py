@@ -17,6 +17,17 @@ from nautilus_sor._core import (
     VenueSpec,
     VenueStats,
 )
+from nautilus_sor._core import Exposure, Position, PositionBook
+from nautilus_sor._core import (
+    Iceberg,
+    PovTracker,
+    shortfall_kappa,
+    shortfall_schedule,
+    twap_schedule,
+    volume_curve_from_bars,
+    vwap_curve_schedule,
+    vwap_schedule,
+)
 from nautilus_sor._core import __version__ as __version__
 from nautilus_sor.exceptions import (
     ConfigError,
@@ -33,9 +44,14 @@ __all__ = [
     "ROUTE_NO_ELIGIBLE_VENUE",
     "ROUTE_OK",
     "ConfigError",
+    "Exposure",
+    "Iceberg",
     "InsufficientLiquidityError",
     "NautilusSorError",
     "NoEligibleVenueError",
+    "Position",
+    "PositionBook",
+    "PovTracker",
     "Router",
     "RoutingError",
     "Selection",
@@ -46,4 +62,10 @@ __all__ = [
     "VenueSpec",
     "VenueStats",
     "__version__",
+    "shortfall_kappa",
+    "shortfall_schedule",
+    "twap_schedule",
+    "volume_curve_from_bars",
+    "vwap_curve_schedule",
+    "vwap_schedule",
 ]

@@ -11,12 +11,23 @@ __all__ = [
     "ROUTE_INSUFFICIENT_LIQUIDITY",
     "ROUTE_NO_ELIGIBLE_VENUE",
     "ROUTE_OK",
+    "Exposure",
+    "Position",
+    "PositionBook",
     "Router",
     "Selection",
     "SplitResult",
     "VenueQuote",
     "VenueSpec",
     "VenueStats",
+    "Iceberg",
+    "PovTracker",
+    "shortfall_kappa",
+    "shortfall_schedule",
+    "twap_schedule",
+    "volume_curve_from_bars",
+    "vwap_curve_schedule",
+    "vwap_schedule",
 ]
 
 __version__: Final[str]
@@ -175,6 +186,7 @@ _OmsType = int | str
 # A venue or instrument of a PositionBook: its id or its name.
 _Key = int | str
 
+@final
 class Position:
     @property
     def id(self) -> int: ...
@@ -227,6 +239,7 @@ class Position:
     def unrealized_pnl(self, price: float) -> float: ...
     def total_pnl(self, price: float) -> float: ...
 
+@final
 class Exposure:
     @property
     def underlying(self) -> str: ...
@@ -247,6 +260,7 @@ class Exposure:
     @property
     def realized_pnl(self) -> float: ...
 
+@final
 class PositionBook:
     def __new__(cls) -> PositionBook: ...
     def add_venue(self, name: str, oms_type: _OmsType) -> int: ...
@@ -359,6 +373,7 @@ def shortfall_kappa(
     permanent_impact: float = 0.0,
 ) -> float: ...
 
+@final
 class PovTracker:
     def __new__(
         cls,
@@ -386,6 +401,7 @@ class PovTracker:
     @property
     def is_done(self) -> bool: ...
 
+@final
 class Iceberg:
     def __new__(
         cls,

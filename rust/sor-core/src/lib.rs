@@ -5,10 +5,20 @@
 
 pub mod book;
 pub mod error;
+pub mod position;
 pub mod route;
+pub mod schedule;
 pub mod venue;
 
 pub use book::{consolidated, ConsolidatedLevel, Ladder, Level, Side};
 pub use error::{SorError, SorResult};
+pub use position::{
+    Exposure, Fill, FillResult, InstrumentId, InstrumentSpec, OmsType, Position, PositionBook, PositionId,
+    PositionSide, VenueId,
+};
 pub use route::{Router, RouterParams, Selection, SplitResult, VenueQuote};
+pub use schedule::{
+    largest_remainder, shortfall, twap, vwap, Iceberg, PovTracker, Schedule, ShortfallParams, SplitMix64, TwapParams,
+    VolumeProfile, VwapParams,
+};
 pub use venue::{VenueSpec, VenueStats};

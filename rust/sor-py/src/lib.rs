@@ -5,13 +5,20 @@ use pyo3::prelude::*;
 
 mod convert;
 mod errors;
+mod position;
 mod router;
+mod schedule;
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     // Benchmarks print this so an editable debug build is never mistaken for published figures.
-    m.add("__build_profile__", if cfg!(debug_assertions) { "debug" } else { "release" })?;
+    m.add(
+        "__build_profile__",
+        if cfg!(debug_assertions) { "debug" } else { "release" },
+    )?;
     router::register(m)?;
+    schedule::register(m)?;
+    position::register(m)?;
     Ok(())
 }

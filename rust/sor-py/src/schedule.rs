@@ -1,0 +1,451 @@
+//! Python wrappers of the child-order schedules: functions returning numpy arrays
+//! `(offsets_ns: uint64, quantities: uint64)` and the stateful POV tracker and iceberg.
+
+use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
+use pyo3::prelude::*;
+use sor_core::schedule::start_of_hour;
+use sor_core::{
+    shortfall, twap, vwap, Iceberg, PovTracker, Schedule, ShortfallParams, TwapParams, VolumeProfile, VwapParams,
+};
+
+use crate::errors::{invalid, IntoPyResult};
+
+type Arrays<'py> = (Bound<'py, PyArray1<u64>>, Bound<'py, PyArray1<u64>>);
+
+/// A Python int as a count of units: negative or too large is a `ValidationError` naming the field.
+fn units(field: &str, value: i128) -> PyResult<u64> {
+    u64::try_from(value).map_err(|_| invalid(field, value, "must be a whole number in [0, 2**64)"))
+}
+
+fn arrays(py: Python<'_>, s: Schedule) -> Arrays<'_> {
+    (s.offsets_ns.into_pyarray(py), s.quantities.into_pyarray(py))
+}
+
+/// Floats from a numpy float64 array or any sequence of numbers.
+fn f64_vec(field: &str, obj: &Bound<'_, PyAny>) -> PyResult<Vec<f64>> {
+    if let Ok(a) = obj.extract::<PyReadonlyArray1<'_, f64>>() {
+        return Ok(a.as_array().to_vec());
+    }
+    obj.extract::<Vec<f64>>()
+        .map_err(|_| invalid(field, repr(obj), "must be a 1-D array or sequence of numbers"))
+}
+
+/// Non-negative integers from a numpy uint64/int64 array or any sequence of ints.
+fn u64_vec(field: &str, obj: &Bound<'_, PyAny>) -> PyResult<Vec<u64>> {
+    if let Ok(a) = obj.extract::<PyReadonlyArray1<'_, u64>>() {
+        return Ok(a.as_array().to_vec());
+    }
+    let signed: Vec<i128> = if let Ok(a) = obj.extract::<PyReadonlyArray1<'_, i64>>() {
+        a.as_array().iter().map(|&v| v as i128).collect()
+    } else {
+        obj.extract::<Vec<i128>>()
+            .map_err(|_| invalid(field, repr(obj), "must be a 1-D array or sequence of ints"))?
+    };
+    signed
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| units(&format!("{field}[{i}]"), v))
+        .collect()
+}
+
+fn repr(obj: &Bound<'_, PyAny>) -> String {
+    obj.repr().map(|r| r.to_string()).unwrap_or_default()
+}
+
+/// `{hour_of_day: fraction}` from any mapping.
+fn hourly_entries(profile: &Bound<'_, PyAny>) -> PyResult<Vec<(i64, f64)>> {
+    let items = profile.call_method0("items").map_err(|_| {
+        invalid(
+            "volume_profile",
+            repr(profile),
+            "must be a mapping {hour_of_day: fraction}",
+        )
+    })?;
+    let mut out = Vec::new();
+    for item in items.try_iter()? {
+        let (key, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item?.extract()?;
+        let hour = key.extract::<i64>().map_err(|_| {
+            invalid(
+                "volume_profile",
+                repr(&key),
+                "keys must be whole hours of the day 0..23",
+            )
+        })?;
+        let weight = value
+            .extract::<f64>()
+            .map_err(|_| invalid(&format!("volume_profile[{hour}]"), repr(&value), "must be a number"))?;
+        out.push((hour, weight));
+    }
+    Ok(out)
+}
+
+/// Time-weighted schedule. Returns `(offsets_ns, quantities)` as uint64 arrays: children at
+/// `i * interval` (later by up to `time_jitter_pct` of the slice when jittered), summing exactly to
+/// `quantity`. See `sor_core::schedule::twap` for the rules.
+#[pyfunction]
+#[pyo3(signature = (quantity, duration_seconds, interval_seconds, *, lot_size=1, size_jitter_pct=0.0, time_jitter_pct=0.0, seed=0))]
+#[allow(clippy::too_many_arguments)]
+fn twap_schedule<'py>(
+    py: Python<'py>,
+    quantity: i128,
+    duration_seconds: f64,
+    interval_seconds: f64,
+    lot_size: i128,
+    size_jitter_pct: f64,
+    time_jitter_pct: f64,
+    seed: i128,
+) -> PyResult<Arrays<'py>> {
+    let quantity = units("quantity", quantity)?;
+    let params = TwapParams {
+        duration_seconds,
+        interval_seconds,
+        lot_size: units("lot_size", lot_size)?,
+        size_jitter_pct,
+        time_jitter_pct,
+        seed: units("seed", seed)?,
+    };
+    let s = py.detach(|| twap(quantity, &params)).py()?;
+    Ok(arrays(py, s))
+}
+
+/// Volume-weighted schedule from the reference's `{hour_of_day: fraction}` profile. The order starts
+/// at `start_time_ns` since midnight UTC (a Unix timestamp in ns works too) or at `start_hour`
+/// (e.g. 9.5 for 09:30): give exactly one.
+#[pyfunction]
+#[pyo3(signature = (quantity, volume_profile, duration_seconds, interval_seconds, *, start_time_ns=None, start_hour=None, lot_size=1))]
+#[allow(clippy::too_many_arguments)]
+fn vwap_schedule<'py>(
+    py: Python<'py>,
+    quantity: i128,
+    volume_profile: &Bound<'py, PyAny>,
+    duration_seconds: f64,
+    interval_seconds: f64,
+    start_time_ns: Option<i128>,
+    start_hour: Option<f64>,
+    lot_size: i128,
+) -> PyResult<Arrays<'py>> {
+    let quantity = units("quantity", quantity)?;
+    let start = match (start_time_ns, start_hour) {
+        (Some(ns), None) => units("start_time_ns", ns)?,
+        (None, Some(h)) => start_of_hour(h).py()?,
+        (Some(_), Some(h)) => return Err(invalid("start_hour", h, "give start_time_ns or start_hour, not both")),
+        (None, None) => {
+            return Err(invalid(
+                "start_time_ns",
+                "None",
+                "give the order's start: start_time_ns (since midnight UTC) or start_hour",
+            ))
+        }
+    };
+    let profile = VolumeProfile::hourly(&hourly_entries(volume_profile)?).py()?;
+    let params = VwapParams {
+        lot_size: units("lot_size", lot_size)?,
+        ..VwapParams::new(start, duration_seconds, interval_seconds)
+    };
+    let s = py.detach(|| vwap(quantity, &profile, &params)).py()?;
+    Ok(arrays(py, s))
+}
+
+/// Volume-weighted schedule from any curve of bucket weights (e.g. volume per minute of the day),
+/// each bucket `bucket_seconds` long, repeating after the last bucket. `start_time_ns` is measured
+/// from the start of bucket 0 (midnight for a day's curve).
+#[pyfunction]
+#[pyo3(signature = (quantity, bucket_weights, bucket_seconds, duration_seconds, interval_seconds, *, start_time_ns, lot_size=1))]
+#[allow(clippy::too_many_arguments)]
+fn vwap_curve_schedule<'py>(
+    py: Python<'py>,
+    quantity: i128,
+    bucket_weights: &Bound<'py, PyAny>,
+    bucket_seconds: f64,
+    duration_seconds: f64,
+    interval_seconds: f64,
+    start_time_ns: i128,
+    lot_size: i128,
+) -> PyResult<Arrays<'py>> {
+    let quantity = units("quantity", quantity)?;
+    let weights = f64_vec("bucket_weights", bucket_weights)?;
+    let params = VwapParams {
+        lot_size: units("lot_size", lot_size)?,
+        ..VwapParams::new(
+            units("start_time_ns", start_time_ns)?,
+            duration_seconds,
+            interval_seconds,
+        )
+    };
+    let s = py
+        .detach(|| {
+            let profile = VolumeProfile::from_buckets(&weights, bucket_seconds)?;
+            vwap(quantity, &profile, &params)
+        })
+        .py()?;
+    Ok(arrays(py, s))
+}
+
+/// A day's volume curve from bars: the volume of each bar is added to its bucket of the day
+/// (`timestamp mod 1 day`, UTC). Returns the normalised bucket weights (float64, summing to 1) for
+/// `vwap_curve_schedule`. `bucket_seconds` must divide a day.
+#[pyfunction]
+#[pyo3(signature = (timestamps_ns, volumes, bucket_seconds=60.0))]
+fn volume_curve_from_bars<'py>(
+    py: Python<'py>,
+    timestamps_ns: &Bound<'py, PyAny>,
+    volumes: &Bound<'py, PyAny>,
+    bucket_seconds: f64,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let ts = u64_vec("timestamps_ns", timestamps_ns)?;
+    let vol = f64_vec("volumes", volumes)?;
+    let profile = py.detach(|| VolumeProfile::from_bars(&ts, &vol, bucket_seconds)).py()?;
+    Ok(profile.weights().to_vec().into_pyarray(py))
+}
+
+fn shortfall_params(
+    duration_seconds: f64,
+    interval_seconds: f64,
+    risk_aversion: f64,
+    volatility: f64,
+    temporary_impact: f64,
+    permanent_impact: f64,
+    lot_size: i128,
+) -> PyResult<ShortfallParams> {
+    Ok(ShortfallParams {
+        duration_seconds,
+        interval_seconds,
+        risk_aversion,
+        volatility,
+        temporary_impact,
+        permanent_impact,
+        lot_size: units("lot_size", lot_size)?,
+    })
+}
+
+/// Implementation-shortfall (Almgren-Chriss) schedule: holdings `X sinh(kappa (T - t)) / sinh(kappa T)`
+/// on the slice grid, children the differences, rounded to whole lots exactly. `risk_aversion = 0`
+/// gives exactly `twap_schedule`. Units: seconds, units of quantity, price.
+#[pyfunction]
+#[pyo3(signature = (quantity, duration_seconds, interval_seconds, *, risk_aversion, volatility, temporary_impact, permanent_impact=0.0, lot_size=1))]
+#[allow(clippy::too_many_arguments)]
+fn shortfall_schedule<'py>(
+    py: Python<'py>,
+    quantity: i128,
+    duration_seconds: f64,
+    interval_seconds: f64,
+    risk_aversion: f64,
+    volatility: f64,
+    temporary_impact: f64,
+    permanent_impact: f64,
+    lot_size: i128,
+) -> PyResult<Arrays<'py>> {
+    let quantity = units("quantity", quantity)?;
+    let params = shortfall_params(
+        duration_seconds,
+        interval_seconds,
+        risk_aversion,
+        volatility,
+        temporary_impact,
+        permanent_impact,
+        lot_size,
+    )?;
+    let s = py.detach(|| shortfall(quantity, &params)).py()?;
+    Ok(arrays(py, s))
+}
+
+/// The Almgren-Chriss urgency `kappa` (per second) of these parameters; `inf` means all at once.
+#[pyfunction]
+#[pyo3(signature = (duration_seconds, interval_seconds, *, risk_aversion, volatility, temporary_impact, permanent_impact=0.0))]
+fn shortfall_kappa(
+    duration_seconds: f64,
+    interval_seconds: f64,
+    risk_aversion: f64,
+    volatility: f64,
+    temporary_impact: f64,
+    permanent_impact: f64,
+) -> PyResult<f64> {
+    shortfall_params(
+        duration_seconds,
+        interval_seconds,
+        risk_aversion,
+        volatility,
+        temporary_impact,
+        permanent_impact,
+        1,
+    )?
+    .kappa()
+    .py()
+}
+
+/// Percentage-of-volume participation: `on_market_volume(v)` returns the child to send now.
+#[pyclass(name = "PovTracker", module = "nautilus_sor._core")]
+pub struct PyPovTracker(PovTracker);
+
+#[pymethods]
+impl PyPovTracker {
+    #[new]
+    #[pyo3(signature = (quantity, participation_rate, min_child=0, max_child=None, lot_size=1))]
+    fn new(
+        quantity: i128,
+        participation_rate: f64,
+        min_child: i128,
+        max_child: Option<i128>,
+        lot_size: i128,
+    ) -> PyResult<Self> {
+        let max_child = max_child.map(|m| units("max_child", m)).transpose()?;
+        PovTracker::new(
+            units("quantity", quantity)?,
+            participation_rate,
+            units("min_child", min_child)?,
+            max_child,
+            units("lot_size", lot_size)?,
+        )
+        .py()
+        .map(PyPovTracker)
+    }
+
+    /// Market volume traded since the last call (units); returns the child to send now (0 for none).
+    fn on_market_volume(&mut self, volume: i128) -> PyResult<u64> {
+        let volume = units("volume", volume)?;
+        Ok(self.0.on_market_volume(volume))
+    }
+
+    #[getter]
+    fn quantity(&self) -> u64 {
+        self.0.quantity()
+    }
+    #[getter]
+    fn participation_rate(&self) -> f64 {
+        self.0.participation_rate()
+    }
+    #[getter]
+    fn sent(&self) -> u64 {
+        self.0.sent()
+    }
+    #[getter]
+    fn remaining(&self) -> u64 {
+        self.0.remaining()
+    }
+    #[getter]
+    fn observed_volume(&self) -> u64 {
+        self.0.observed_volume()
+    }
+    #[getter]
+    fn target(&self) -> u64 {
+        self.0.target()
+    }
+    #[getter]
+    fn children(&self) -> u64 {
+        self.0.children()
+    }
+    #[getter]
+    fn is_done(&self) -> bool {
+        self.0.is_done()
+    }
+
+    fn __repr__(&self) -> String {
+        let p = &self.0;
+        format!(
+            "PovTracker(quantity={}, participation_rate={}, sent={}, observed_volume={})",
+            p.quantity(),
+            p.participation_rate(),
+            p.sent(),
+            p.observed_volume()
+        )
+    }
+}
+
+/// An iceberg: one visible chunk at a time, replenished when it has completely filled.
+/// `filled + working + hidden == quantity` always.
+#[pyclass(name = "Iceberg", module = "nautilus_sor._core")]
+pub struct PyIceberg(Iceberg);
+
+#[pymethods]
+impl PyIceberg {
+    #[new]
+    #[pyo3(signature = (quantity, visible_pct, lot_size=1, display_jitter_pct=0.0, seed=0))]
+    fn new(quantity: i128, visible_pct: f64, lot_size: i128, display_jitter_pct: f64, seed: i128) -> PyResult<Self> {
+        Iceberg::new(
+            units("quantity", quantity)?,
+            visible_pct,
+            units("lot_size", lot_size)?,
+            display_jitter_pct,
+            units("seed", seed)?,
+        )
+        .py()
+        .map(PyIceberg)
+    }
+
+    /// Shows the next chunk if none is working; returns its size (0 if one is working or all shown).
+    fn next_chunk(&mut self) -> u64 {
+        self.0.next_chunk()
+    }
+
+    /// Books a fill of the working chunk; returns the next chunk to show when this one completes.
+    fn on_fill(&mut self, fill_qty: i128) -> PyResult<u64> {
+        let fill_qty = units("fill_qty", fill_qty)?;
+        self.0.on_fill(fill_qty).py()
+    }
+
+    /// The working chunk was cancelled or rejected: its unfilled part goes back to hidden (returned).
+    fn on_cancel(&mut self) -> u64 {
+        self.0.on_cancel()
+    }
+
+    #[getter]
+    fn quantity(&self) -> u64 {
+        self.0.quantity()
+    }
+    #[getter]
+    fn visible_pct(&self) -> f64 {
+        self.0.visible_pct()
+    }
+    #[getter]
+    fn display_qty(&self) -> u64 {
+        self.0.display_qty()
+    }
+    #[getter]
+    fn filled(&self) -> u64 {
+        self.0.filled()
+    }
+    #[getter]
+    fn working(&self) -> u64 {
+        self.0.working()
+    }
+    #[getter]
+    fn hidden(&self) -> u64 {
+        self.0.hidden()
+    }
+    #[getter]
+    fn remaining(&self) -> u64 {
+        self.0.remaining()
+    }
+    #[getter]
+    fn chunks(&self) -> u64 {
+        self.0.chunks()
+    }
+    #[getter]
+    fn is_done(&self) -> bool {
+        self.0.is_done()
+    }
+
+    fn __repr__(&self) -> String {
+        let i = &self.0;
+        format!(
+            "Iceberg(quantity={}, visible_pct={}, filled={}, working={}, hidden={})",
+            i.quantity(),
+            i.visible_pct(),
+            i.filled(),
+            i.working(),
+            i.hidden()
+        )
+    }
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(twap_schedule, m)?)?;
+    m.add_function(wrap_pyfunction!(vwap_schedule, m)?)?;
+    m.add_function(wrap_pyfunction!(vwap_curve_schedule, m)?)?;
+    m.add_function(wrap_pyfunction!(volume_curve_from_bars, m)?)?;
+    m.add_function(wrap_pyfunction!(shortfall_schedule, m)?)?;
+    m.add_function(wrap_pyfunction!(shortfall_kappa, m)?)?;
+    m.add_class::<PyPovTracker>()?;
+    m.add_class::<PyIceberg>()?;
+    Ok(())
+}
