@@ -38,6 +38,10 @@ class NoEligibleVenueError(RoutingError):
     """No venue can take the order (disabled, lots do not fit, no market data...)."""
 
 
+class MarketDataError(RoutingError):
+    """The market data a decision needs (a quote, a book, an instrument) is not there yet."""
+
+
 class InsufficientLiquidityError(RoutingError):
     """Displayed liquidity within the limit price does not cover the request."""
 
@@ -62,6 +66,7 @@ class InsufficientLiquidityError(RoutingError):
 __all__ = [
     "ConfigError",
     "InsufficientLiquidityError",
+    "MarketDataError",
     "NautilusSorError",
     "NoEligibleVenueError",
     "RoutingError",

@@ -1,0 +1,82 @@
+"""Execution algorithms (real Nautilus `ExecAlgorithm`s fed by the core's schedules) and order patterns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nautilus_sor.exceptions import ConfigError
+from nautilus_sor.execution_algorithms.base import SmartExecAlgorithm, SmartExecAlgorithmConfig
+from nautilus_sor.execution_algorithms.patterns import (
+    AggressiveBuyPattern,
+    AggressiveSellPattern,
+    IcebergBuyPattern,
+    IcebergSellPattern,
+    PassiveBuyPattern,
+    PassiveSellPattern,
+)
+from nautilus_sor.execution_algorithms.pov import POVExecAlgorithm, POVExecAlgorithmConfig
+from nautilus_sor.execution_algorithms.shortfall import ShortfallExecAlgorithm, ShortfallExecAlgorithmConfig
+from nautilus_sor.execution_algorithms.twap import TWAPExecAlgorithm, TWAPExecAlgorithmConfig
+from nautilus_sor.execution_algorithms.vwap import VWAPExecAlgorithm, VWAPExecAlgorithmConfig
+
+ALGORITHMS: dict[str, tuple[type[SmartExecAlgorithm], type[SmartExecAlgorithmConfig]]] = {
+    "TWAP": (TWAPExecAlgorithm, TWAPExecAlgorithmConfig),
+    "VWAP": (VWAPExecAlgorithm, VWAPExecAlgorithmConfig),
+    "POV": (POVExecAlgorithm, POVExecAlgorithmConfig),
+    "IS": (ShortfallExecAlgorithm, ShortfallExecAlgorithmConfig),
+}
+
+
+def build_exec_algorithm(spec: dict[str, Any], **shared: Any) -> SmartExecAlgorithm:
+    """An algorithm from the reference's `{"type": "TWAP", "duration_seconds": ..., ...}` dict.
+
+    `shared` (e.g. use_smart_routing, venues) fills settings the dict does not give."""
+    import msgspec
+
+    if not isinstance(spec, dict) or "type" not in spec:
+        raise ConfigError(f"invalid execution_algorithm: {spec!r} (needs a 'type')", field="execution_algorithm.type", value=repr(spec))
+    kind = str(spec["type"]).upper()
+    if kind not in ALGORITHMS:
+        raise ConfigError(
+            f"invalid execution_algorithm.type: {spec['type']!r} (one of {', '.join(ALGORITHMS)})",
+            field="execution_algorithm.type",
+            value=repr(spec["type"]),
+        )
+    algorithm, config_type = ALGORITHMS[kind]
+    fields = {**shared, **{k: v for k, v in spec.items() if k != "type"}}
+    try:
+        config = msgspec.convert(fields, config_type)
+    except msgspec.ValidationError as exc:
+        # msgspec wraps our own __post_init__ errors: rebuild directly to surface the field they name.
+        try:
+            config_type(**fields)
+        except ConfigError:
+            raise
+        except Exception:  # noqa: BLE001 - a type error msgspec already described
+            pass
+        message = str(exc)
+        path = message.rsplit("at `$", 1)[-1].rstrip("`") if "at `$" in message else ""
+        raise ConfigError(f"invalid execution_algorithm{path}: {message}", field=f"execution_algorithm{path}", value=repr(spec)) from None
+    return algorithm(config)
+
+
+__all__ = [
+    "ALGORITHMS",
+    "AggressiveBuyPattern",
+    "AggressiveSellPattern",
+    "IcebergBuyPattern",
+    "IcebergSellPattern",
+    "POVExecAlgorithm",
+    "POVExecAlgorithmConfig",
+    "PassiveBuyPattern",
+    "PassiveSellPattern",
+    "ShortfallExecAlgorithm",
+    "ShortfallExecAlgorithmConfig",
+    "SmartExecAlgorithm",
+    "SmartExecAlgorithmConfig",
+    "TWAPExecAlgorithm",
+    "TWAPExecAlgorithmConfig",
+    "VWAPExecAlgorithm",
+    "VWAPExecAlgorithmConfig",
+    "build_exec_algorithm",
+]

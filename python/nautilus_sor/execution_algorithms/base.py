@@ -1,0 +1,449 @@
+"""Shared machinery of the execution algorithms: parent/child bookkeeping, child creation on the
+right venue's instrument, smart routing of each child, and returning unfilled quantity to the
+schedule.
+
+How a primary order is executed
+-------------------------------
+A strategy submits a primary order carrying our `exec_algorithm_id`. The algorithm asks its
+subclass for a schedule of (time offset, quantity in units) that sums exactly to the primary's
+quantity, then fires one slice at a time on the clock. Each slice becomes one child order per venue:
+routed across venues by the `SmartOrderRouter` when smart routing is on, otherwise on the primary's
+own instrument.
+
+Every child is its own order on its venue's instrument (never a Nautilus spawned order: those copy
+the primary's instrument and position id and would book a cross-venue fill to the wrong position).
+Its client order id is the primary's id plus a sequence; its tags carry the parent id. The primary
+itself is not sent until the last slice: its quantity is kept equal to what has not been sent yet
+(`modify_order_in_place`), and on the last slice it is sent as the child on its own instrument, or,
+when the router sends nothing there, closed locally as fully distributed.
+
+Bookkeeping, per parent and at every event:
+    requested == filled + working + pending + abandoned
+`working` is sent and open, `pending` is scheduled or returned and not yet sent, `abandoned` is what
+was given up (the algorithm stopped, or a slice kept failing past `max_retries`). A rejected,
+expired or IOC-cancelled child's unfilled quantity goes back to `pending` and is sent with the next
+slice (or a catch-up slice after the last one).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from nautilus_trader.config import ExecAlgorithmConfig
+from nautilus_trader.core.uuid import UUID4
+from nautilus_trader.execution.algorithm import ExecAlgorithm
+from nautilus_trader.model.enums import OrderSide, OrderType, TimeInForce
+from nautilus_trader.model.events import (
+    OrderCanceled,
+    OrderDenied,
+    OrderExpired,
+    OrderFilled,
+    OrderRejected,
+)
+from nautilus_trader.model.identifiers import ClientOrderId, InstrumentId
+from nautilus_trader.model.objects import Price, Quantity
+from nautilus_trader.model.orders import LimitOrder, MarketOrder, Order
+
+from nautilus_sor.exceptions import ConfigError, NautilusSorError, RoutingError, ValidationError
+from nautilus_sor.smart_router import SmartOrderRouter, VenueAllocation, parse_venues
+from nautilus_sor.units import UNIT_DECIMALS, qty_to_units, units_to_qty
+
+NS_PER_SECOND = 1_000_000_000
+
+
+class SmartExecAlgorithmConfig(ExecAlgorithmConfig, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """Settings every algorithm of this package shares.
+
+    use_smart_routing / venues / max_venues: route each child across these venues (the reference's
+    venue dicts). max_retries: how many times a slice's returned quantity is re-sent past the end of
+    the schedule before it is abandoned. seed: for randomised schedules.
+    """
+
+    use_smart_routing: bool = False
+    venues: list[dict[str, Any]] | None = None
+    max_venues: int = 3
+    max_retries: int = 10
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.use_smart_routing:
+            if not self.venues:
+                raise ConfigError(
+                    "invalid venues: smart routing needs at least one venue", field="venues", value=repr(self.venues)
+                )
+            parse_venues(self.venues)
+        if isinstance(self.max_venues, bool) or self.max_venues < 1:
+            raise ConfigError(f"invalid max_venues: {self.max_venues!r} (must be >= 1)", field="max_venues", value=repr(self.max_venues))
+        if self.max_retries < 0:
+            raise ConfigError(f"invalid max_retries: {self.max_retries!r} (must be >= 0)", field="max_retries", value=repr(self.max_retries))
+
+
+def _check_positive_seconds(name: str, value: float) -> None:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0 or value != value or value == float("inf"):
+        raise ConfigError(f"invalid {name}: {value!r} (must be a finite number of seconds > 0)", field=name, value=repr(value))
+
+
+@dataclass
+class ChildState:
+    client_order_id: ClientOrderId
+    instrument_id: InstrumentId
+    units: int
+    filled_units: int = 0
+    done: bool = False
+
+
+@dataclass
+class ParentState:
+    """The bookkeeping of one primary order (all quantities in units)."""
+
+    primary_id: ClientOrderId
+    instrument_id: InstrumentId
+    side: OrderSide
+    requested: int
+    limit: Price | None
+    precision: int
+    lot_units: int
+    slices: deque[tuple[int, int]] = field(default_factory=deque)  # (absolute ts ns, units)
+    pending: int = 0
+    working: int = 0
+    filled: int = 0
+    abandoned: int = 0
+    returned: int = 0  # units returned by failed children, sent with the next slice
+    retries: int = 0
+    sequence: int = 0
+    primary_sent: bool = False
+    children: dict[ClientOrderId, ChildState] = field(default_factory=dict)
+
+    def check(self) -> None:
+        total = self.filled + self.working + self.pending + self.abandoned
+        if total != self.requested:  # pragma: no cover - an invariant, asserted by the tests
+            raise AssertionError(f"parent {self.primary_id}: {total} != {self.requested} requested ({self})")
+
+    @property
+    def is_done(self) -> bool:
+        return self.working == 0 and self.pending == 0
+
+
+class SmartExecAlgorithm(ExecAlgorithm):
+    """Base class: subclasses provide `build_schedule` (and may override `on_slice`)."""
+
+    def __init__(self, config: SmartExecAlgorithmConfig) -> None:
+        super().__init__(config)
+        self._config = config
+        self.router: SmartOrderRouter | None = None
+        self.parents: dict[ClientOrderId, ParentState] = {}
+        self._child_parent: dict[ClientOrderId, ClientOrderId] = {}
+        self._strategy: Any | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def on_start(self) -> None:
+        if self._config.use_smart_routing and self.router is None:
+            self.router = SmartOrderRouter(self._config.venues or [], cache=self.cache, clock=self.clock)
+
+    def on_stop(self) -> None:
+        self.clock.cancel_timers()
+        for parent in self.parents.values():
+            # Nothing more will be sent: what was still pending is given up, and says so.
+            if parent.pending:
+                self.log.warning(f"{parent.primary_id}: stopped with {parent.pending} units unsent (abandoned)")
+                parent.abandoned += parent.pending
+                parent.pending = 0
+                parent.returned = 0
+                parent.slices.clear()
+
+    def on_reset(self) -> None:
+        self.parents.clear()
+        self._child_parent.clear()
+
+    def bind_strategy(self, strategy: Any) -> None:
+        """The strategy `execute(instrument_id=..., ...)` creates primary orders for."""
+        self._strategy = strategy
+
+    # -- the reference's direct call --------------------------------------------------------
+
+    def execute(self, command: Any = None, *, instrument_id: InstrumentId | None = None, side: OrderSide | None = None,
+                quantity: Quantity | None = None, price: Price | None = None, strategy: Any | None = None, **params: Any) -> Any:
+        """Nautilus calls `execute(command)`; users call `execute(instrument_id=..., side=..., quantity=..., price=...)`,
+        which creates the primary order (market, or limit at `price`) with this algorithm attached and submits it
+        through the strategy."""
+        if command is not None:
+            return super().execute(command)
+        strategy = strategy or self._strategy
+        if strategy is None:
+            raise ValidationError(
+                "invalid strategy: execute(instrument_id=...) needs a strategy to own the order "
+                "(pass strategy=, or use MultiVenueStrategy which binds itself)",
+                field="strategy",
+                value="None",
+            )
+        for name, value, kind in (("instrument_id", instrument_id, InstrumentId), ("quantity", quantity, Quantity)):
+            if not isinstance(value, kind):
+                raise ValidationError(f"invalid {name}: {value!r} (must be a {kind.__name__})", field=name, value=repr(value))
+        if side not in (OrderSide.BUY, OrderSide.SELL):
+            raise ValidationError(f"invalid side: {side!r}", field="side", value=repr(side))
+        if price is None:
+            order = strategy.order_factory.market(instrument_id, side, quantity, exec_algorithm_id=self.id,
+                                                  exec_algorithm_params=params or None)
+        else:
+            order = strategy.order_factory.limit(instrument_id, side, quantity, price, exec_algorithm_id=self.id,
+                                                 exec_algorithm_params=params or None)
+        strategy.submit_order(order)
+        return order
+
+    # -- subclasses --------------------------------------------------------------------------
+
+    def build_schedule(self, order: Order, units: int, lot_units: int) -> list[tuple[int, int]]:
+        """(offset ns from now, units) summing exactly to `units`."""
+        raise NotImplementedError
+
+    # -- primary orders ---------------------------------------------------------------------
+
+    def on_order(self, order: Order) -> None:
+        if order.order_type not in (OrderType.MARKET, OrderType.LIMIT):
+            self._reject_primary(order, f"only MARKET and LIMIT primaries are supported, was {order.order_type}")
+            return
+        instrument = self.cache.instrument(order.instrument_id)
+        if instrument is None:
+            self._reject_primary(order, f"instrument {order.instrument_id} not in the cache")
+            return
+        units = qty_to_units(order.quantity)
+        lot_units = qty_to_units(instrument.size_increment, "size_increment")
+        try:
+            schedule = self.build_schedule(order, units, lot_units)
+        except NautilusSorError as exc:
+            self._reject_primary(order, str(exc))
+            return
+        if sum(q for _, q in schedule) != units:  # pragma: no cover - schedules are exact by construction
+            raise AssertionError("schedule does not sum to the order")
+        now = self.clock.timestamp_ns()
+        parent = ParentState(
+            primary_id=order.client_order_id,
+            instrument_id=order.instrument_id,
+            side=order.side,
+            requested=units,
+            limit=order.price if order.order_type == OrderType.LIMIT else None,
+            precision=instrument.size_precision,
+            lot_units=lot_units,
+            slices=deque((now + offset, q) for offset, q in schedule),
+            pending=units,
+        )
+        self.parents[order.client_order_id] = parent
+        self.log.info(f"{order.client_order_id}: {len(schedule)} slices over {(schedule[-1][0]) / NS_PER_SECOND:.1f}s")
+        self._fire_due(parent)
+
+    def _reject_primary(self, order: Order, reason: str) -> None:
+        """Denies a primary this algorithm cannot execute, with the reason, as Nautilus's risk engine would."""
+        self.log.error(f"Cannot execute {order.client_order_id}: {reason}")
+        if order.is_closed:
+            return
+        event = OrderDenied(
+            trader_id=order.trader_id,
+            strategy_id=order.strategy_id,
+            instrument_id=order.instrument_id,
+            client_order_id=order.client_order_id,
+            reason=reason,
+            event_id=UUID4(),
+            ts_init=self.clock.timestamp_ns(),
+        )
+        order.apply(event)
+        self.cache.update_order(order)
+        self.msgbus.publish(topic=f"events.order.{order.strategy_id.value}", msg=event)
+
+    def _close_primary_locally(self, order: Order, reason: str) -> None:
+        if order.is_closed:
+            return
+        ts = self.clock.timestamp_ns()
+        event = OrderCanceled(
+            trader_id=order.trader_id,
+            strategy_id=order.strategy_id,
+            instrument_id=order.instrument_id,
+            client_order_id=order.client_order_id,
+            venue_order_id=order.venue_order_id,
+            account_id=order.account_id,
+            event_id=UUID4(),
+            ts_event=ts,
+            ts_init=ts,
+        )
+        order.apply(event)
+        self.cache.update_order(order)
+        self.msgbus.publish(topic=f"events.order.{order.strategy_id.value}", msg=event)
+        self.log.info(f"{order.client_order_id} closed locally: {reason}")
+
+    # -- slices ------------------------------------------------------------------------------
+
+    def _timer_name(self, parent: ParentState) -> str:
+        return f"{self.id.value}-{parent.primary_id.value}"
+
+    def _fire_due(self, parent: ParentState) -> None:
+        """Sends every slice that is due, then arms a time alert for the next one."""
+        now = self.clock.timestamp_ns()
+        while parent.slices and parent.slices[0][0] <= now:
+            _, units = parent.slices.popleft()
+            units += parent.returned
+            parent.returned = 0
+            self._send_slice(parent, units)
+        if parent.slices:
+            name = self._timer_name(parent)
+            if name in self.clock.timer_names:
+                self.clock.cancel_timer(name)
+            self.clock.set_time_alert_ns(name=name, alert_time_ns=parent.slices[0][0], callback=self._on_slice_timer)
+        parent.check()
+
+    def _on_slice_timer(self, event: Any) -> None:
+        primary_id = ClientOrderId(event.name[len(self.id.value) + 1 :])
+        parent = self.parents.get(primary_id)
+        if parent is not None:
+            self._fire_due(parent)
+
+    def _allocations(self, parent: ParentState, units: int) -> list[tuple[InstrumentId, int, VenueAllocation | None]]:
+        quantity = units_to_qty(units, parent.precision)
+        if self.router is None:
+            return [(parent.instrument_id, units, None)]
+        allocations = self.router.route_order(parent.instrument_id, parent.side, quantity, self._config.max_venues, parent.limit)
+        return [(a.instrument_id, qty_to_units(a.quantity), a) for a in allocations]
+
+    def _send_slice(self, parent: ParentState, units: int) -> None:
+        if units <= 0:
+            return
+        try:
+            pieces = self._allocations(parent, units)
+        except (RoutingError, ValidationError) as exc:
+            # Cannot be routed now (no liquidity, no data): keep it for the next slice.
+            self.log.warning(f"{parent.primary_id}: slice of {units} units not routed ({exc}); retried next slice")
+            self._return_units(parent, units)
+            return
+        primary = self.cache.order(parent.primary_id)
+        last = not parent.slices and parent.pending == units
+        for instrument_id, piece, allocation in pieces:
+            parent.pending -= piece
+            parent.working += piece
+            use_primary = last and not parent.primary_sent and instrument_id == parent.instrument_id and primary is not None
+            if use_primary:
+                order = self._send_primary(primary, piece)
+            else:
+                order = self._send_child(parent, primary, instrument_id, piece)
+                self._reduce_primary(primary, parent)
+            if allocation is not None and self.router is not None:
+                self.router.track(order.client_order_id, allocation, parent.side)
+        if last and not parent.primary_sent and primary is not None and not primary.is_closed:
+            self._close_primary_locally(primary, "fully distributed to child orders on other venues")
+            parent.primary_sent = True
+
+    def _child_order(self, parent: ParentState, primary: Order | None, instrument_id: InstrumentId, units: int) -> Order:
+        parent.sequence += 1
+        client_order_id = ClientOrderId(f"{parent.primary_id.value}-S{parent.sequence}")
+        instrument = self.cache.instrument(instrument_id)
+        if instrument is None:
+            raise ValidationError(f"invalid instrument_id: {instrument_id} is not in the cache", field="instrument_id", value=str(instrument_id))
+        quantity = units_to_qty(units, instrument.size_precision)
+        common = dict(
+            trader_id=primary.trader_id,
+            strategy_id=primary.strategy_id,
+            instrument_id=instrument_id,
+            client_order_id=client_order_id,
+            order_side=parent.side,
+            quantity=quantity,
+            init_id=UUID4(),
+            ts_init=self.clock.timestamp_ns(),
+            exec_algorithm_id=self.id,
+            exec_spawn_id=client_order_id,
+            tags=[f"parent={parent.primary_id.value}"],
+        )
+        if parent.limit is None:
+            return MarketOrder(time_in_force=TimeInForce.IOC, **common)
+        # Marketable limit, IOC: what does not fill at the limit comes back to the schedule.
+        price = instrument.make_price(parent.limit.as_double())
+        return LimitOrder(price=price, time_in_force=TimeInForce.IOC, **common)
+
+    def _send_child(self, parent: ParentState, primary: Order, instrument_id: InstrumentId, units: int) -> Order:
+        order = self._child_order(parent, primary, instrument_id, units)
+        parent.children[order.client_order_id] = ChildState(order.client_order_id, instrument_id, units)
+        self._child_parent[order.client_order_id] = parent.primary_id
+        self.cache.add_order(order, None)
+        self.submit_order(order)
+        return order
+
+    def _send_primary(self, primary: Order, units: int) -> Order:
+        parent = self.parents[primary.client_order_id]
+        target = units_to_qty(units, parent.precision)
+        if primary.quantity != target:
+            self.modify_order_in_place(primary, quantity=target)
+        parent.primary_sent = True
+        parent.children[primary.client_order_id] = ChildState(primary.client_order_id, primary.instrument_id, units)
+        self._child_parent[primary.client_order_id] = primary.client_order_id
+        self.submit_order(primary)
+        return primary
+
+    def _reduce_primary(self, primary: Order | None, parent: ParentState) -> None:
+        """Keeps the unsent primary's quantity equal to what has not been sent yet."""
+        if primary is None or parent.primary_sent or primary.is_closed or parent.pending <= 0:
+            return
+        target = units_to_qty(parent.pending, parent.precision)
+        if primary.quantity != target:
+            self.modify_order_in_place(primary, quantity=target)
+
+    def _return_units(self, parent: ParentState, units: int) -> None:
+        """Unsent or unfilled units go back to the schedule, or are abandoned past `max_retries`."""
+        if parent.slices:
+            parent.returned += units
+            return
+        if parent.retries >= self._config.max_retries:
+            self.log.error(f"{parent.primary_id}: {units} units abandoned after {parent.retries} retries")
+            parent.pending -= units
+            parent.abandoned += units
+            return
+        parent.retries += 1
+        retry_at = self.clock.timestamp_ns() + self.retry_delay_ns()
+        parent.slices.append((retry_at, 0))
+        parent.returned += units
+        name = self._timer_name(parent)
+        if name not in self.clock.timer_names:
+            self.clock.set_time_alert_ns(name=name, alert_time_ns=retry_at, callback=self._on_slice_timer)
+
+    def retry_delay_ns(self) -> int:
+        return NS_PER_SECOND
+
+    # -- child events ------------------------------------------------------------------------
+
+    def on_order_event(self, event: Any) -> None:
+        if self.router is not None:
+            self.router.on_order_event(event)
+        primary_id = self._child_parent.get(event.client_order_id)
+        if primary_id is None:
+            return
+        parent = self.parents[primary_id]
+        child = parent.children[event.client_order_id]
+        if child.done:
+            return
+        if isinstance(event, OrderFilled):
+            units = qty_to_units(event.last_qty, "last_qty")
+            child.filled_units += units
+            parent.working -= units
+            parent.filled += units
+            if child.filled_units >= child.units:
+                child.done = True
+        elif isinstance(event, (OrderRejected, OrderCanceled, OrderExpired, OrderDenied)):
+            if event.client_order_id == primary_id and not parent.primary_sent:
+                return  # our own local close of the unsent primary
+            child.done = True
+            unfilled = child.units - child.filled_units
+            parent.working -= unfilled
+            parent.pending += unfilled
+            self.log.warning(f"{event.client_order_id}: {type(event).__name__}, {unfilled} units back to the schedule")
+            self._return_units(parent, unfilled)
+        else:
+            return
+        parent.check()
+
+    # -- reporting ---------------------------------------------------------------------------
+
+    def parent_summary(self, primary_id: ClientOrderId) -> dict[str, int]:
+        p = self.parents[primary_id]
+        return {"requested": p.requested, "filled": p.filled, "working": p.working, "pending": p.pending, "abandoned": p.abandoned}
+
+
+def units_per_quantity() -> int:
+    return 10**UNIT_DECIMALS

@@ -1,0 +1,80 @@
+"""POV: participate at a target rate of the market volume observed on the trade tape (of every routed
+venue when smart routing is on), with minimum and maximum child sizes."""
+
+from __future__ import annotations
+
+from nautilus_trader.model.data import TradeTick
+from nautilus_trader.model.identifiers import ClientOrderId, ExecAlgorithmId, InstrumentId
+from nautilus_trader.model.orders import Order
+
+from nautilus_sor._core import PovTracker
+from nautilus_sor.exceptions import ConfigError
+from nautilus_sor.execution_algorithms.base import ParentState, SmartExecAlgorithm, SmartExecAlgorithmConfig
+from nautilus_sor.units import decimal_to_units, qty_to_units
+
+
+class POVExecAlgorithmConfig(SmartExecAlgorithmConfig, kw_only=True, frozen=True):
+    exec_algorithm_id: ExecAlgorithmId | None = ExecAlgorithmId("POV")
+    participation_rate: float = 0.1
+    # In instrument quantity (e.g. 0.01 BTC); 0 / None = no bound.
+    min_child_quantity: float = 0.0
+    max_child_quantity: float | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        rate = self.participation_rate
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 < rate <= 1:
+            raise ConfigError(f"invalid participation_rate: {rate!r} (must be in (0, 1])", field="participation_rate", value=repr(rate))
+        if self.max_child_quantity is not None and self.max_child_quantity < self.min_child_quantity:
+            raise ConfigError(
+                f"invalid max_child_quantity: {self.max_child_quantity!r} (below min_child_quantity {self.min_child_quantity})",
+                field="max_child_quantity",
+                value=repr(self.max_child_quantity),
+            )
+
+
+class POVExecAlgorithm(SmartExecAlgorithm):
+    def __init__(self, config: POVExecAlgorithmConfig | None = None) -> None:
+        config = config or POVExecAlgorithmConfig()
+        super().__init__(config)
+        self.pov_config = config
+        self._trackers: dict[ClientOrderId, PovTracker] = {}
+        self._by_instrument: dict[InstrumentId, list[ClientOrderId]] = {}
+
+    def build_schedule(self, order: Order, units: int, lot_units: int) -> list[tuple[int, int]]:
+        # Nothing is timed: children follow the tape. One far-off marker slice holds the quantity.
+        return [(2**62, units)]
+
+    def on_order(self, order: Order) -> None:
+        super().on_order(order)
+        parent = self.parents.get(order.client_order_id)
+        if parent is None:
+            return
+        self.clock.cancel_timer(self._timer_name(parent))
+        parent.slices.clear()
+        c = self.pov_config
+        self._trackers[order.client_order_id] = PovTracker(
+            parent.requested,
+            c.participation_rate,
+            decimal_to_units(c.min_child_quantity, "min_child_quantity"),
+            None if c.max_child_quantity is None else decimal_to_units(c.max_child_quantity, "max_child_quantity"),
+            parent.lot_units,
+        )
+        instruments = [order.instrument_id]
+        if self.router is not None:
+            instruments = [self.router.venue_instrument_id(order.instrument_id, v.name) for v in self.router.venues]
+        for instrument_id in instruments:
+            if instrument_id not in self._by_instrument:
+                self.subscribe_trade_ticks(instrument_id)
+            self._by_instrument.setdefault(instrument_id, []).append(order.client_order_id)
+
+    def on_trade_tick(self, tick: TradeTick) -> None:
+        volume = qty_to_units(tick.size, "size")
+        for primary_id in self._by_instrument.get(tick.instrument_id, []):
+            parent: ParentState = self.parents[primary_id]
+            tracker = self._trackers[primary_id]
+            child = tracker.on_market_volume(volume)
+            if child:
+                self._send_slice(parent, child + parent.returned)
+                parent.returned = 0
+                parent.check()

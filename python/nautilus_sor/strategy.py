@@ -1,0 +1,168 @@
+"""SmartRoutingStrategyConfig + MultiVenueStrategy, as in the reference:
+
+    class SmartRoutingStrategyConfig(StrategyConfig):
+        instrument_id: str
+        use_smart_routing: bool = False
+        venues: List[Dict] = []
+        execution_algorithm: Optional[Dict] = None
+
+`MultiVenueStrategy` builds the `SmartOrderRouter` when `use_smart_routing` is on, routes orders from its
+signal hook (`should_trade`), attaches the configured execution algorithm (`{"type": "TWAP", ...}`), feeds
+the router's venue statistics from its order events, and keeps a cross-venue position book (the core's,
+NETTING or HEDGING per venue) consistent with Nautilus's own positions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nautilus_trader.config import StrategyConfig
+from nautilus_trader.model.data import QuoteTick, TradeTick
+from nautilus_trader.model.enums import OrderSide, TimeInForce
+from nautilus_trader.model.events import OrderFilled
+from nautilus_trader.model.identifiers import ClientOrderId, ExecAlgorithmId, InstrumentId, Venue
+from nautilus_trader.model.objects import Price, Quantity
+from nautilus_trader.model.orders import MarketOrder
+from nautilus_trader.trading.strategy import Strategy
+
+from nautilus_sor._core import PositionBook
+from nautilus_sor.exceptions import ConfigError, ValidationError
+from nautilus_sor.smart_router import SmartOrderRouter, VenueAllocation, parse_venues
+from nautilus_sor.units import qty_to_units
+
+
+class SmartRoutingStrategyConfig(StrategyConfig, frozen=True):
+    instrument_id: str
+    use_smart_routing: bool = False
+    venues: list[dict[str, Any]] = []
+    execution_algorithm: dict[str, Any] | None = None
+    max_venues: int = 3
+    # What the default signal hook trades (`should_trade` decides when).
+    trade_side: str = "BUY"
+    trade_size: str | None = None
+
+    def __post_init__(self) -> None:
+        try:
+            InstrumentId.from_str(self.instrument_id)
+        except Exception:
+            raise ConfigError(f"invalid instrument_id: {self.instrument_id!r}", field="instrument_id", value=repr(self.instrument_id)) from None
+        if self.use_smart_routing or self.venues:
+            parse_venues(self.venues)
+        if self.execution_algorithm is not None and "type" not in self.execution_algorithm:
+            raise ConfigError("invalid execution_algorithm: needs a 'type'", field="execution_algorithm.type", value=repr(self.execution_algorithm))
+        if self.trade_side not in ("BUY", "SELL"):
+            raise ConfigError(f"invalid trade_side: {self.trade_side!r} (BUY or SELL)", field="trade_side", value=repr(self.trade_side))
+
+
+class MultiVenueStrategy(Strategy):
+    def __init__(self, config: SmartRoutingStrategyConfig) -> None:
+        super().__init__(config)
+        self.instrument_id = InstrumentId.from_str(config.instrument_id)
+        self.router: SmartOrderRouter | None = None
+        if config.use_smart_routing:
+            self.router = SmartOrderRouter(config.venues)
+        self.exec_algorithm_id = (
+            ExecAlgorithmId(str(config.execution_algorithm["type"]).upper()) if config.execution_algorithm else None
+        )
+        self.exec_algorithm_params = (
+            {k: v for k, v in config.execution_algorithm.items() if k != "type"} if config.execution_algorithm else None
+        )
+        self.venue_configs = parse_venues(config.venues) if config.venues else []
+        # The core's cross-venue position book, fed from our fills.
+        self.book = PositionBook()
+        for v in self.venue_configs:
+            self.book.add_venue(v.name, v.oms_type)
+        self._book_instruments: set[str] = set()
+        self._hedging_ids: dict[str, int] = {}  # Nautilus position id -> our position id
+        self._routed: dict[ClientOrderId, VenueAllocation] = {}
+        self._sequence = 0
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def venue_instrument_ids(self) -> list[InstrumentId]:
+        if self.router is not None:
+            return [self.router.venue_instrument_id(self.instrument_id, v.name) for v in self.router.venues]
+        return [self.instrument_id]
+
+    def on_start(self) -> None:
+        if self.router is not None:
+            self.router.cache = self.cache
+            self.router.clock = self.clock
+        for instrument_id in self.venue_instrument_ids():
+            if self.cache.instrument(instrument_id) is None:
+                self.log.error(f"instrument {instrument_id} not in the cache: no data subscribed for it")
+                continue
+            self.subscribe_quote_ticks(instrument_id)
+            self.subscribe_trade_ticks(instrument_id)
+
+    # -- the signal hook ---------------------------------------------------------------------
+
+    def should_trade(self, tick: TradeTick | QuoteTick) -> bool:
+        """Override: return True when the strategy wants to trade `config.trade_size` now."""
+        return False
+
+    def on_trade_tick(self, tick: TradeTick) -> None:
+        if self.config.trade_size is not None and self.should_trade(tick):
+            side = OrderSide.BUY if self.config.trade_side == "BUY" else OrderSide.SELL
+            self.execute_order(side, Quantity.from_str(self.config.trade_size))
+
+    def execute_order(self, side: OrderSide, quantity: Quantity, price: Price | None = None) -> list[Any]:
+        """Sends `quantity`: through the execution algorithm if one is configured (it routes its
+        children), else split across venues by the router, else on the strategy's instrument."""
+        if self.exec_algorithm_id is not None:
+            if price is None:
+                order = self.order_factory.market(self.instrument_id, side, quantity, exec_algorithm_id=self.exec_algorithm_id,
+                                                  exec_algorithm_params=self.exec_algorithm_params)
+            else:
+                order = self.order_factory.limit(self.instrument_id, side, quantity, price, exec_algorithm_id=self.exec_algorithm_id,
+                                                 exec_algorithm_params=self.exec_algorithm_params)
+            self.submit_order(order)
+            return [order]
+        if self.router is None:
+            order = self.order_factory.market(self.instrument_id, side, quantity)
+            self.submit_order(order)
+            return [order]
+        orders = []
+        for allocation in self.router.route_order(self.instrument_id, side, quantity, self.config.max_venues, price):
+            order = self.order_factory.market(allocation.instrument_id, side, allocation.quantity, time_in_force=TimeInForce.IOC)
+            self.router.track(order.client_order_id, allocation, side)
+            self._routed[order.client_order_id] = allocation
+            self.submit_order(order)
+            orders.append(order)
+        return orders
+
+    # -- events --------------------------------------------------------------------------------
+
+    def on_order_event(self, event: Any) -> None:
+        if self.router is not None:
+            self.router.on_order_event(event)
+        if isinstance(event, OrderFilled):
+            self._book_fill(event)
+
+    def _book_fill(self, fill: OrderFilled) -> None:
+        venue = fill.instrument_id.venue.value
+        if venue not in {v.name for v in self.venue_configs}:
+            return
+        name = fill.instrument_id.value
+        if name not in self._book_instruments:
+            instrument = self.cache.instrument(fill.instrument_id)
+            if instrument is None:
+                raise ValidationError(f"invalid instrument_id: {name} not in the cache", field="instrument_id", value=name)
+            self.book.add_instrument(name, instrument.base_currency.code if instrument.base_currency else name,
+                                     size_precision=instrument.size_precision, multiplier=float(instrument.multiplier))
+            self._book_instruments.add(name)
+        precision = self.cache.instrument(fill.instrument_id).size_precision
+        quantity = qty_to_units(fill.last_qty) // 10 ** (9 - precision)
+        hedging = next(v.oms_type for v in self.venue_configs if v.name == venue) == "HEDGING"
+        position_id = self._hedging_ids.get(fill.position_id.value) if hedging and fill.position_id is not None else None
+        commission = fill.commission.as_double()
+        ours = self.book.apply_fill(venue, name, int(fill.order_side), quantity, fill.last_px.as_double(), commission, position_id)
+        if hedging and fill.position_id is not None:
+            self._hedging_ids.setdefault(fill.position_id.value, ours)
+
+    def net_exposure(self, underlying: str) -> float:
+        """Net position across venues and OMS types (what the next child should know)."""
+        return self.book.net_exposure(underlying)
+
+    def on_stop(self) -> None:
+        pass
