@@ -21,6 +21,7 @@ from nautilus_trader.model.enums import OrderSide
 from nautilus_trader.model.events import (
     OrderAccepted,
     OrderCanceled,
+    OrderDenied,
     OrderExpired,
     OrderFilled,
     OrderRejected,
@@ -329,7 +330,7 @@ class SmartOrderRouter:
         elif isinstance(event, OrderAccepted):
             if tracked is not None and tracked.ts_submitted is not None:
                 self._core.record_ack(venue, max(event.ts_event - tracked.ts_submitted, 0) / 1e6)
-        elif isinstance(event, OrderRejected):
+        elif isinstance(event, (OrderRejected, OrderDenied)):
             self._core.record_reject(venue)
             self._tracked.pop(event.client_order_id, None)
         elif isinstance(event, OrderFilled):

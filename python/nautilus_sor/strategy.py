@@ -94,6 +94,10 @@ class MultiVenueStrategy(Strategy):
                 continue
             self.subscribe_quote_ticks(instrument_id)
             self.subscribe_trade_ticks(instrument_id)
+        if self.exec_algorithm_id is not None:
+            from nautilus_sor.execution_algorithms.base import register_strategy_for
+
+            register_strategy_for(self.trader_id, self.exec_algorithm_id, self)
 
     # -- the signal hook ---------------------------------------------------------------------
 

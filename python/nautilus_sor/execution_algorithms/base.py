@@ -27,6 +27,7 @@ slice (or a catch-up slice after the last one).
 
 from __future__ import annotations
 
+import weakref
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +52,14 @@ from nautilus_sor.smart_router import SmartOrderRouter, VenueAllocation, parse_v
 from nautilus_sor.units import UNIT_DECIMALS, qty_to_units, units_to_qty
 
 NS_PER_SECOND = 1_000_000_000
+
+# The strategy that uses each algorithm, by (trader id, algorithm id): the owner of the primary
+# orders the reference's direct `algorithm.execute(instrument_id=...)` call creates.
+_STRATEGY_FOR: weakref.WeakValueDictionary[tuple[str, str], Any] = weakref.WeakValueDictionary()
+
+
+def register_strategy_for(trader_id: Any, algorithm_id: Any, strategy: Any) -> None:
+    _STRATEGY_FOR[(str(trader_id), str(algorithm_id))] = strategy
 
 
 class SmartExecAlgorithmConfig(ExecAlgorithmConfig, kw_only=True, frozen=True, forbid_unknown_fields=True):
@@ -171,7 +180,7 @@ class SmartExecAlgorithm(ExecAlgorithm):
         through the strategy."""
         if command is not None:
             return super().execute(command)
-        strategy = strategy or self._strategy
+        strategy = strategy or self._strategy or _STRATEGY_FOR.get((str(self.trader_id), str(self.id)))
         if strategy is None:
             raise ValidationError(
                 "invalid strategy: execute(instrument_id=...) needs a strategy to own the order "
