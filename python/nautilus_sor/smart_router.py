@@ -13,6 +13,7 @@ book data the router still decides, from fees, latency and the fill rate it has 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +52,15 @@ class VenueConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     oms_type: str = "NETTING"
 
 
+def msgspec_error_path(message: str) -> str:
+    """The JSON path a msgspec validation message points at, as `.field` / `[i]` text."""
+    match = re.search(r"at `\$([^`]*)`", message)
+    if match:
+        return match.group(1)
+    match = re.search(r"field `([^`]+)`", message)  # missing or unknown field
+    return f".{match.group(1)}" if match else ""
+
+
 def parse_venues(venues: list[Any], field: str = "venues") -> list[VenueConfig]:
     """Validates the reference's venue dicts (or `VenueConfig`s); errors name the entry and field."""
     if not isinstance(venues, (list, tuple)) or not venues:
@@ -65,7 +75,7 @@ def parse_venues(venues: list[Any], field: str = "venues") -> list[VenueConfig]:
         except msgspec.ValidationError as exc:
             # msgspec says e.g. "Expected `float`, got `str` - at `$.taker_fee`"
             message = str(exc)
-            path = message.rsplit("at `$", 1)[-1].rstrip("`") if "at `$" in message else ""
+            path = msgspec_error_path(message)
             raise ConfigError(f"invalid {field}[{i}]{path}: {message}", field=f"{field}[{i}]{path}", value=repr(raw)) from None
         if v.oms_type not in ("NETTING", "HEDGING"):
             raise ConfigError(

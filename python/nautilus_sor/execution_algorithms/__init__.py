@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from nautilus_sor.exceptions import ConfigError
+from nautilus_sor.smart_router import msgspec_error_path
 from nautilus_sor.execution_algorithms.base import SmartExecAlgorithm, SmartExecAlgorithmConfig
 from nautilus_sor.execution_algorithms.patterns import (
     AggressiveBuyPattern,
@@ -55,7 +56,7 @@ def build_exec_algorithm(spec: dict[str, Any], **shared: Any) -> SmartExecAlgori
         except Exception:  # noqa: BLE001 - a type error msgspec already described
             pass
         message = str(exc)
-        path = message.rsplit("at `$", 1)[-1].rstrip("`") if "at `$" in message else ""
+        path = msgspec_error_path(message)
         raise ConfigError(f"invalid execution_algorithm{path}: {message}", field=f"execution_algorithm{path}", value=repr(spec)) from None
     return algorithm(config)
 

@@ -218,6 +218,15 @@ class SmartExecAlgorithm(ExecAlgorithm):
         if instrument is None:
             self._reject_primary(order, f"instrument {order.instrument_id} not in the cache")
             return
+        if self.router is not None:
+            missing = [
+                str(iid)
+                for iid in (self.router.venue_instrument_id(order.instrument_id, v.name) for v in self.router.venues)
+                if self.cache.instrument(iid) is None
+            ]
+            if missing:
+                self._reject_primary(order, f"venue instrument(s) {', '.join(missing)} not in the cache")
+                return
         units = qty_to_units(order.quantity)
         lot_units = qty_to_units(instrument.size_increment, "size_increment")
         try:
@@ -241,7 +250,19 @@ class SmartExecAlgorithm(ExecAlgorithm):
         )
         self.parents[order.client_order_id] = parent
         self.log.info(f"{order.client_order_id}: {len(schedule)} slices over {(schedule[-1][0]) / NS_PER_SECOND:.1f}s")
-        self._fire_due(parent)
+        # Even a slice due now goes through the clock: Nautilus subscribes an algorithm to the
+        # strategy's order events only after `on_order` returns, and a child's synchronous denial
+        # must not be missed.
+        self._arm(parent)
+
+    def _arm(self, parent: ParentState) -> None:
+        """Sets the time alert for the parent's next slice."""
+        if not parent.slices:
+            return
+        name = self._timer_name(parent)
+        if name in self.clock.timer_names:
+            self.clock.cancel_timer(name)
+        self.clock.set_time_alert_ns(name=name, alert_time_ns=parent.slices[0][0], callback=self._on_slice_timer)
 
     def _reject_primary(self, order: Order, reason: str) -> None:
         """Denies a primary this algorithm cannot execute, with the reason, as Nautilus's risk engine would."""
@@ -294,11 +315,7 @@ class SmartExecAlgorithm(ExecAlgorithm):
             units += parent.returned
             parent.returned = 0
             self._send_slice(parent, units)
-        if parent.slices:
-            name = self._timer_name(parent)
-            if name in self.clock.timer_names:
-                self.clock.cancel_timer(name)
-            self.clock.set_time_alert_ns(name=name, alert_time_ns=parent.slices[0][0], callback=self._on_slice_timer)
+        self._arm(parent)
         parent.check()
 
     def _on_slice_timer(self, event: Any) -> None:
@@ -405,12 +422,9 @@ class SmartExecAlgorithm(ExecAlgorithm):
             parent.abandoned += units
             return
         parent.retries += 1
-        retry_at = self.clock.timestamp_ns() + self.retry_delay_ns()
-        parent.slices.append((retry_at, 0))
+        parent.slices.append((self.clock.timestamp_ns() + self.retry_delay_ns(), 0))
         parent.returned += units
-        name = self._timer_name(parent)
-        if name not in self.clock.timer_names:
-            self.clock.set_time_alert_ns(name=name, alert_time_ns=retry_at, callback=self._on_slice_timer)
+        self._arm(parent)
 
     def retry_delay_ns(self) -> int:
         return NS_PER_SECOND
