@@ -219,3 +219,18 @@ def test_execute_without_a_strategy_is_a_typed_error():
     with pytest.raises(ValidationError) as info:
         algo.execute(instrument_id=InstrumentId.from_str("BTCUSDT.BINANCE"), side=OrderSide.BUY, quantity=Quantity.from_str("1"))
     assert info.value.field == "strategy"
+
+
+def test_algorithms_load_through_importable_exec_algorithm_config():
+    from nautilus_trader.execution.config import ExecAlgorithmFactory, ImportableExecAlgorithmConfig
+
+    config = ImportableExecAlgorithmConfig(
+        exec_algorithm_path="nautilus_sor.execution_algorithms:TWAPExecAlgorithm",
+        config_path="nautilus_sor.execution_algorithms:TWAPExecAlgorithmConfig",
+        config={"duration_seconds": 600, "interval_seconds": 30, "use_smart_routing": True, "venues": VENUES},
+    )
+    algorithm = ExecAlgorithmFactory.create(config)
+    assert isinstance(algorithm, TWAPExecAlgorithm)
+    assert algorithm.twap_config.interval_seconds == 30 and algorithm.id.value == "TWAP"
+    # ...and round-trips back to an importable config.
+    assert algorithm.to_importable_config().config["duration_seconds"] == 600

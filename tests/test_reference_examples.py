@@ -116,6 +116,9 @@ def test_twap_execution():
     # One child a minute, from the order's arrival.
     assert fills[-1][0] - fills[0][0] == 59 * 60 * NS
     assert eng.cache.positions_open()[0].quantity == Quantity.from_str("10.000")
+    # The primary's quantity was kept equal to what was unsent; it went out as the last slice.
+    assert primary.status == OrderStatus.FILLED and primary.quantity == fills[-1][1]
+    assert eng.cache.order(primary.client_order_id).ts_last == fills[-1][0]
 
 
 def test_vwap_execution():
