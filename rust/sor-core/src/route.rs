@@ -8,8 +8,6 @@
 //! redone. `price` is walked through the venue's book. Scores are that cost against the reference
 //! price (consolidated mid), in basis points.
 
-use smallvec::SmallVec;
-
 use crate::book::{Ladder, Level, Side};
 use crate::error::{check_non_negative, SorError, SorResult};
 use crate::venue::{VenueSpec, VenueStats};
@@ -103,8 +101,8 @@ impl Terms {
     }
 }
 
-/// Every venue's cursor after a walk.
-type Cursors = SmallVec<[Cursor; INLINE_VENUES]>;
+/// Every venue's cursor after a walk. (Plain `Vec`s measured faster here than inline small vectors.)
+type Cursors = Vec<Cursor>;
 
 /// Position of a venue's walk through its levels.
 #[derive(Debug, Clone, Copy, Default)]
@@ -158,10 +156,6 @@ pub struct Router {
     books: Vec<Option<Ladder>>,
     params: RouterParams,
 }
-
-/// Per-venue scratch of one call lives on the stack up to this many venues (no allocation).
-const INLINE_VENUES: usize = 8;
-type PerVenue<T> = SmallVec<[T; INLINE_VENUES]>;
 
 /// Above this many venue subsets, `max_venues` is enforced by greedy elimination instead of search.
 const MAX_SUBSETS: u64 = 512;
@@ -464,7 +458,7 @@ impl Router {
             size: u64::MAX,
         }];
         let n = self.venues.len();
-        let eligible: PerVenue<usize> = (0..n)
+        let eligible: Vec<usize> = (0..n)
             .filter(|&i| {
                 self.venues[i].enabled
                     && self.venues[i].first_chunk() <= total
@@ -565,7 +559,7 @@ struct Lane<'a> {
 
 /// What one split call needs, shared by the greedy walk and the subset search.
 struct SplitCtx<'a> {
-    lanes: PerVenue<Lane<'a>>,
+    lanes: Vec<Lane<'a>>,
     side: Side,
     limit: Option<f64>,
 }
@@ -671,8 +665,8 @@ impl<'a> SplitCtx<'a> {
     /// Cheapest-next-chunk walk over `venues`; None if they cannot fill `total` exactly.
     fn greedy(&self, venues: &[usize], total: u64) -> Option<Cursors> {
         let n = self.lanes.len();
-        let mut cursors: Cursors = smallvec::smallvec![Cursor::default(); n];
-        let mut next: PerVenue<Option<Chunk>> = smallvec::smallvec![None; n];
+        let mut cursors: Cursors = vec![Cursor::default(); n];
+        let mut next: Vec<Option<Chunk>> = vec![None; n];
         let mut remaining = total;
         for &v in venues {
             next[v] = self.next_chunk(v, cursors[v], remaining);

@@ -2,6 +2,8 @@
 
 use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1};
+use std::sync::{Arc, OnceLock};
+
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString};
 use sor_core::{Ladder, Level, Router, RouterParams, SorError, VenueSpec};
@@ -140,61 +142,114 @@ fn quote(py: Python<'_>, names: &[Py<PyString>], q: &sor_core::VenueQuote) -> Py
     }
 }
 
-/// The result of `Router.select_venue`.
-#[pyclass(name = "Selection", module = "nautilus_sor._core", frozen, get_all)]
+/// Venue names as Python strings, made once per router and shared by its results.
+type Names = Arc<Vec<Py<PyString>>>;
+
+/// The result of `Router.select_venue`. The explanation objects are built only when read.
+#[pyclass(name = "Selection", module = "nautilus_sor._core", frozen)]
 pub struct PySelection {
-    best: Py<PyVenueQuote>,
-    reference_price: Option<f64>,
-    /// Per venue: (name, its quote or None, the reason it was not eligible or None).
-    candidates: Py<PyList>,
+    inner: sor_core::Selection,
+    names: Names,
+    best: OnceLock<Py<PyVenueQuote>>,
 }
 
 #[pymethods]
 impl PySelection {
     #[getter]
     fn venue(&self, py: Python<'_>) -> Py<PyString> {
-        self.best.get().venue.clone_ref(py)
+        self.names[self.inner.best.venue].clone_ref(py)
+    }
+
+    #[getter]
+    fn best(&self, py: Python<'_>) -> PyResult<Py<PyVenueQuote>> {
+        if let Some(best) = self.best.get() {
+            return Ok(best.clone_ref(py));
+        }
+        let best = Py::new(py, quote(py, &self.names, &self.inner.best))?;
+        Ok(self.best.get_or_init(|| best).clone_ref(py))
+    }
+
+    #[getter]
+    fn reference_price(&self) -> Option<f64> {
+        self.inner.reference_price
+    }
+
+    /// Per venue: (name, its quote or None, the reason it was not eligible or None).
+    #[getter]
+    fn candidates<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let list = PyList::empty(py);
+        for (i, c) in self.inner.candidates.iter().enumerate() {
+            let name = self.names[i].clone_ref(py);
+            match c {
+                Ok(q) => list.append((name, Some(Py::new(py, quote(py, &self.names, q))?), None::<&str>))?,
+                Err(reason) => list.append((name, None::<Py<PyVenueQuote>>, Some(reason.as_str())))?,
+            }
+        }
+        Ok(list)
     }
 
     fn __repr__(&self) -> String {
+        let b = &self.inner.best;
         format!(
-            "Selection(venue={}, best={})",
-            self.best.get().venue,
-            self.best.get().__repr__()
+            "Selection(venue={}, qty={}, score_bps={:.4})",
+            self.names[b.venue], b.qty, b.score_bps
         )
     }
 }
 
 /// The result of `Router.split`: allocations that sum exactly to `total_qty`.
-#[pyclass(name = "SplitResult", module = "nautilus_sor._core", frozen, get_all)]
+#[pyclass(name = "SplitResult", module = "nautilus_sor._core", frozen)]
 pub struct PySplitResult {
-    allocations: Py<PyList>,
-    total_qty: u64,
-    reference_price: Option<f64>,
-    score_bps: f64,
+    inner: sor_core::SplitResult,
+    names: Names,
+    allocations: OnceLock<Py<PyList>>,
 }
 
 #[pymethods]
 impl PySplitResult {
-    fn __len__(&self, py: Python<'_>) -> usize {
-        self.allocations.bind(py).len()
+    /// One `VenueQuote` per venue that gets a non-zero quantity, in venue order.
+    #[getter]
+    fn allocations(&self, py: Python<'_>) -> PyResult<Py<PyList>> {
+        if let Some(list) = self.allocations.get() {
+            return Ok(list.clone_ref(py));
+        }
+        let list = PyList::empty(py);
+        for a in &self.inner.allocations {
+            list.append(Py::new(py, quote(py, &self.names, a))?)?;
+        }
+        Ok(self.allocations.get_or_init(|| list.unbind()).clone_ref(py))
     }
 
-    fn __repr__(&self, py: Python<'_>) -> String {
+    #[getter]
+    fn total_qty(&self) -> u64 {
+        self.inner.total_qty
+    }
+
+    #[getter]
+    fn reference_price(&self) -> Option<f64> {
+        self.inner.reference_price
+    }
+
+    #[getter]
+    fn score_bps(&self) -> f64 {
+        self.inner.score_bps
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.allocations.len()
+    }
+
+    fn __repr__(&self) -> String {
         let parts: Vec<String> = self
+            .inner
             .allocations
-            .bind(py)
             .iter()
-            .filter_map(|a| {
-                a.cast::<PyVenueQuote>()
-                    .ok()
-                    .map(|q| format!("{}={}", q.get().venue, q.get().qty))
-            })
+            .map(|a| format!("{}={}", self.names[a.venue], a.qty))
             .collect();
         format!(
             "SplitResult(total_qty={}, score_bps={:.4}, [{}])",
-            self.total_qty,
-            self.score_bps,
+            self.inner.total_qty,
+            self.inner.score_bps,
             parts.join(", ")
         )
     }
@@ -222,7 +277,7 @@ pub const ROUTE_NO_ELIGIBLE_VENUE: i8 = 2;
 pub struct PyRouter {
     core: Router,
     /// Venue names as Python strings, made once: results share them instead of copying.
-    names: Vec<Py<PyString>>,
+    names: Names,
 }
 
 impl PyRouter {
@@ -298,7 +353,8 @@ impl PyRouter {
             .venues()
             .iter()
             .map(|v| PyString::intern(py, &v.name).unbind())
-            .collect();
+            .collect::<Vec<_>>();
+        let names = Arc::new(names);
         Ok(PyRouter { core, names })
     }
 
@@ -354,54 +410,28 @@ impl PyRouter {
     }
 
     #[pyo3(signature = (side, quantity, limit_price=None))]
-    fn select_venue(
-        &self,
-        py: Python<'_>,
-        side: PySide,
-        quantity: u64,
-        limit_price: Option<f64>,
-    ) -> PyResult<PySelection> {
-        let sel = self.core.select_venue(side.0, quantity, limit_price).py()?;
-        let names = self.core.venues();
-        let candidates = PyList::empty(py);
-        for (i, c) in sel.candidates.iter().enumerate() {
-            let entry = match c {
-                Ok(q) => (
-                    names[i].name.as_str(),
-                    Some(Py::new(py, quote(py, &self.names, q))?),
-                    None,
-                ),
-                Err(reason) => (names[i].name.as_str(), None, Some(reason.as_str())),
-            };
-            candidates.append(entry)?;
-        }
-        let best = Py::new(py, quote(py, &self.names, &sel.best))?;
+    fn select_venue(&self, side: PySide, quantity: u64, limit_price: Option<f64>) -> PyResult<PySelection> {
+        let inner = self.core.select_venue(side.0, quantity, limit_price).py()?;
         Ok(PySelection {
-            best,
-            reference_price: sel.reference_price,
-            candidates: candidates.unbind(),
+            inner,
+            names: Arc::clone(&self.names),
+            best: OnceLock::new(),
         })
     }
 
     #[pyo3(signature = (side, total_qty, max_venues, limit_price=None))]
     fn split(
         &self,
-        py: Python<'_>,
         side: PySide,
         total_qty: u64,
         max_venues: usize,
         limit_price: Option<f64>,
     ) -> PyResult<PySplitResult> {
-        let s = self.core.split(side.0, total_qty, max_venues, limit_price).py()?;
-        let allocations = PyList::empty(py);
-        for a in &s.allocations {
-            allocations.append(Py::new(py, quote(py, &self.names, a))?)?;
-        }
+        let inner = self.core.split(side.0, total_qty, max_venues, limit_price).py()?;
         Ok(PySplitResult {
-            allocations: allocations.unbind(),
-            total_qty: s.total_qty,
-            reference_price: s.reference_price,
-            score_bps: s.score_bps,
+            inner,
+            names: Arc::clone(&self.names),
+            allocations: OnceLock::new(),
         })
     }
 
