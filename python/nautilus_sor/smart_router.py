@@ -54,11 +54,10 @@ class VenueConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 
 def msgspec_error_path(message: str) -> str:
     """The JSON path a msgspec validation message points at, as `.field` / `[i]` text."""
-    match = re.search(r"at `\$([^`]*)`", message)
-    if match:
-        return match.group(1)
-    match = re.search(r"field `([^`]+)`", message)  # missing or unknown field
-    return f".{match.group(1)}" if match else ""
+    at = re.search(r"at `\$([^`]*)`", message)
+    base = at.group(1) if at else ""
+    named = re.search(r"field `([^`]+)`", message)  # a missing or unknown field, inside `base`
+    return f"{base}.{named.group(1)}" if named else base
 
 
 def parse_venues(venues: list[Any], field: str = "venues") -> list[VenueConfig]:
@@ -67,11 +66,8 @@ def parse_venues(venues: list[Any], field: str = "venues") -> list[VenueConfig]:
         raise ConfigError(f"invalid {field}: {venues!r} (a non-empty list of venues is required)", field=field, value=repr(venues))
     parsed: list[VenueConfig] = []
     for i, raw in enumerate(venues):
-        if isinstance(raw, VenueConfig):
-            parsed.append(raw)
-            continue
         try:
-            v = msgspec.convert(raw, VenueConfig)
+            v = raw if isinstance(raw, VenueConfig) else msgspec.convert(raw, VenueConfig)
         except msgspec.ValidationError as exc:
             # msgspec says e.g. "Expected `float`, got `str` - at `$.taker_fee`"
             message = str(exc)
@@ -83,6 +79,10 @@ def parse_venues(venues: list[Any], field: str = "venues") -> list[VenueConfig]:
                 field=f"{field}[{i}].oms_type",
                 value=v.oms_type,
             )
+        try:
+            VenueSpec(v.name, v.maker_fee, v.taker_fee, v.latency_ms, enabled=v.enabled)
+        except ValidationError as exc:
+            raise ConfigError(f"invalid {field}[{i}].{exc.field}: {exc}", field=f"{field}[{i}].{exc.field}", value=exc.value) from None
         if any(p.name == v.name for p in parsed):
             raise ConfigError(f"invalid {field}[{i}].name: {v.name!r} (duplicate venue)", field=f"{field}[{i}].name", value=v.name)
         parsed.append(v)
@@ -155,6 +155,11 @@ class SmartOrderRouter:
         self.clock = clock
         self.book_depth = book_depth
         self._tracked: dict[ClientOrderId, _Tracked] = {}
+        # What each routed order was expected to cost (kept for analysis after the order is done).
+        self.expected_prices: dict[ClientOrderId, float | None] = {}
+        # One entry per routing decision when `record_history` is on: what the router thought then.
+        self.record_history = False
+        self.history: list[dict[str, Any]] = []
 
     # -- venues and instruments -------------------------------------------------------------
 
@@ -298,7 +303,10 @@ class SmartOrderRouter:
         limit = self._limit(price)
         units, ids, precisions = self._prepare(instrument_id, quantity, "quantity")
         selection = self._core.select_venue(side_code, units, limit)
-        return self._allocation(selection.best, ids, precisions, "lowest all-in cost")
+        allocation = self._allocation(selection.best, ids, precisions, "lowest all-in cost")
+        if self.record_history:
+            self._record([allocation])
+        return allocation
 
     def route_order(
         self,
@@ -315,12 +323,31 @@ class SmartOrderRouter:
             raise ValidationError(f"invalid max_venues: {max_venues!r} (must be an integer >= 1)", field="max_venues", value=repr(max_venues))
         units, ids, precisions = self._prepare(instrument_id, total_quantity, "total_quantity")
         split = self._core.split(side_code, units, max_venues, limit)
-        return [self._allocation(a, ids, precisions, "marginal-cost split") for a in split.allocations]
+        allocations = [self._allocation(a, ids, precisions, "marginal-cost split") for a in split.allocations]
+        if self.record_history:
+            self._record(allocations)
+        return allocations
+
+    def _record(self, allocations: list[VenueAllocation]) -> None:
+        ts = self.clock.timestamp_ns() if self.clock is not None else 0
+        scores = {a.venue.value: a.score_bps for a in allocations}
+        for stats in self.venue_stats():
+            self.history.append(
+                {
+                    "ts": ts,
+                    "venue": stats.venue,
+                    "score_bps": scores.get(stats.venue, float("nan")),
+                    "fill_probability": stats.fill_probability,
+                    "latency_mean_ms": stats.latency_mean_ms,
+                    "slippage_bps": stats.slippage_bps,
+                }
+            )
 
     # -- venue performance tracking ----------------------------------------------------------
 
     def track(self, client_order_id: ClientOrderId, allocation: VenueAllocation, side: OrderSide) -> None:
         """Remembers what we expected of an order sent on an allocation, to learn from its events."""
+        self.expected_prices[client_order_id] = allocation.expected_price
         self._tracked[client_order_id] = _Tracked(
             venue=allocation.venue.value,
             side=side,

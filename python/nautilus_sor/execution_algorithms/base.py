@@ -143,6 +143,8 @@ class SmartExecAlgorithm(ExecAlgorithm):
         self._config = config
         self.router: SmartOrderRouter | None = None
         self.parents: dict[ClientOrderId, ParentState] = {}
+        # The schedule each parent started with: primary id -> [(ts ns, quantity)], for reports.
+        self.planned: dict[str, list[tuple[int, float]]] = {}
         self._child_parent: dict[ClientOrderId, ClientOrderId] = {}
         self._strategy: Any | None = None
 
@@ -249,6 +251,8 @@ class SmartExecAlgorithm(ExecAlgorithm):
             pending=units,
         )
         self.parents[order.client_order_id] = parent
+        scale = 10**UNIT_DECIMALS
+        self.planned[order.client_order_id.value] = [(ts, q / scale) for ts, q in parent.slices]
         self.log.info(f"{order.client_order_id}: {len(schedule)} slices over {(schedule[-1][0]) / NS_PER_SECOND:.1f}s")
         # Even a slice due now goes through the clock: Nautilus subscribes an algorithm to the
         # strategy's order events only after `on_order` returns, and a child's synchronous denial

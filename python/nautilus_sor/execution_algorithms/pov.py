@@ -52,6 +52,7 @@ class POVExecAlgorithm(SmartExecAlgorithm):
             return
         self.clock.cancel_timer(self._timer_name(parent))
         parent.slices.clear()
+        self.planned[order.client_order_id.value] = []  # no timed plan: children follow the tape
         c = self.pov_config
         self._trackers[order.client_order_id] = PovTracker(
             parent.requested,

@@ -1,0 +1,164 @@
+"""The JSON run config: the reference's format accepted verbatim, extended only where a backtest
+needs more.
+
+    {
+      "strategy": {                                   # the reference's block, verbatim
+        "name": "MultiVenueStrategy",
+        "use_smart_routing": true,
+        "venues": [{"name": "BINANCE-FUTURES", "maker_fee": 0.0002, "taker_fee": 0.0004, "latency_ms": 50}, ...],
+        "execution_algorithm": {"type": "TWAP", "duration_seconds": 3600, "interval_seconds": 60},
+        "instrument_id": "BTCUSDT.BINANCE-FUTURES",   # optional: default the symbol on the first venue
+        "max_venues": 3                               # optional
+      },
+      "venue": {"oms_type": "NETTING"},               # the reference's OMS block; per venue: venues[i].oms_type
+      "market": {"type": "synthetic", "seed": 7, "duration_seconds": 600},   # optional, this is the default
+      "orders": [{"side": "BUY", "quantity": "2.5", "at_seconds": 5}],       # the parents to execute
+      "backtest": {"baselines": ["best_single_venue", "equal_split", "single_venue_twap"], "seed": 7}
+    }
+
+Validated with msgspec: every error is one `ConfigError` naming the path (`strategy.venues[1].taker_fee`)
+and the value; unknown keys are errors.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Literal
+
+import msgspec
+
+from nautilus_sor.exceptions import ConfigError
+from nautilus_sor.smart_router import VenueConfig, msgspec_error_path, parse_venues
+
+BASELINES = ("best_single_venue", "equal_split", "single_venue_twap")
+
+
+class StrategyBlock(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    name: str = "MultiVenueStrategy"
+    use_smart_routing: bool = False
+    venues: list[VenueConfig] = []
+    execution_algorithm: dict[str, Any] | None = None
+    instrument_id: str | None = None
+    max_venues: int = 3
+
+
+class VenueBlock(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    oms_type: Literal["NETTING", "HEDGING"] = "NETTING"
+
+
+class MarketBlock(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    type: Literal["synthetic"] = "synthetic"
+    seed: int | None = None
+    duration_seconds: float = 600.0
+    initial_price: float = 60_000.0
+    annual_volatility: float = 0.6
+
+
+class ParentOrder(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    side: Literal["BUY", "SELL"]
+    quantity: str | float
+    at_seconds: float = 5.0
+    limit_price: float | None = None
+
+
+class BacktestBlock(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    baselines: list[str] = msgspec.field(default_factory=lambda: list(BASELINES))
+    seed: int = 7
+    output_dir: str | None = None
+    report: bool = True
+
+
+class RunConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    strategy: StrategyBlock
+    venue: VenueBlock = VenueBlock()
+    market: MarketBlock = MarketBlock()
+    orders: list[ParentOrder] = []
+    backtest: BacktestBlock = BacktestBlock()
+
+
+def _fail(path: str, value: Any, reason: str) -> ConfigError:
+    return ConfigError(f"invalid {path}: {value!r} ({reason})", field=path, value=repr(value))
+
+
+def _validate(config: RunConfig) -> None:
+    s = config.strategy
+    try:
+        parse_venues(list(s.venues), field="strategy.venues") if s.venues else None
+    except ConfigError as exc:
+        raise exc
+    if s.use_smart_routing and not s.venues:
+        raise _fail("strategy.venues", [], "smart routing needs at least one venue")
+    if s.max_venues < 1:
+        raise _fail("strategy.max_venues", s.max_venues, "must be >= 1")
+    if s.execution_algorithm is not None:
+        from nautilus_sor.execution_algorithms import build_exec_algorithm
+
+        try:
+            build_exec_algorithm(s.execution_algorithm)
+        except ConfigError as exc:
+            field = exc.field or "execution_algorithm"
+            path = "strategy." + (field if field.startswith("execution_algorithm") else f"execution_algorithm.{field}")
+            raise ConfigError(f"invalid {path}: {exc}", field=path, value=exc.value) from None
+    m = config.market
+    if not (m.duration_seconds > 0 and m.duration_seconds < float("inf")):
+        raise _fail("market.duration_seconds", m.duration_seconds, "must be a finite number of seconds > 0")
+    if not (m.initial_price > 0 and m.initial_price < float("inf")):
+        raise _fail("market.initial_price", m.initial_price, "must be a finite price > 0")
+    if not (m.annual_volatility >= 0 and m.annual_volatility < float("inf")):
+        raise _fail("market.annual_volatility", m.annual_volatility, "must be a finite number >= 0")
+    if not config.orders:
+        raise _fail("orders", [], "a backtest needs at least one parent order")
+    for i, order in enumerate(config.orders):
+        try:
+            quantity = Decimal(str(order.quantity))
+        except InvalidOperation:
+            raise _fail(f"orders[{i}].quantity", order.quantity, "not a number") from None
+        if not quantity.is_finite() or quantity <= 0:
+            raise _fail(f"orders[{i}].quantity", order.quantity, "must be > 0")
+        if not (0 <= order.at_seconds < m.duration_seconds):
+            raise _fail(f"orders[{i}].at_seconds", order.at_seconds, f"must be within the market's {m.duration_seconds} s")
+        if order.limit_price is not None and not (order.limit_price > 0 and order.limit_price < float("inf")):
+            raise _fail(f"orders[{i}].limit_price", order.limit_price, "must be a finite price > 0")
+    for i, name in enumerate(config.backtest.baselines):
+        if name not in BASELINES:
+            raise _fail(f"backtest.baselines[{i}]", name, f"one of {', '.join(BASELINES)}")
+
+
+def parse_config(raw: dict[str, Any]) -> RunConfig:
+    """A validated RunConfig from a decoded JSON object."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"invalid config: expected a JSON object, got {type(raw).__name__}", field="$", value=repr(raw)[:80])
+    try:
+        config = msgspec.convert(raw, RunConfig)
+    except msgspec.ValidationError as exc:
+        path = msgspec_error_path(str(exc)).lstrip(".") or "$"
+        raise ConfigError(f"invalid {path}: {exc}", field=path, value=_value_at(raw, path)) from None
+    _validate(config)
+    return config
+
+
+def _value_at(raw: Any, path: str) -> str:
+    """The raw value at a msgspec path like `strategy.venues[1].taker_fee` (for the error)."""
+    import re
+
+    node = raw
+    for key, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", path):
+        try:
+            node = node[int(index)] if index else node[key]
+        except (KeyError, IndexError, TypeError):
+            return "<missing>"
+    return repr(node)
+
+
+def load_config(path: str | Path) -> RunConfig:
+    """Reads and validates a JSON config file."""
+    file = Path(path)
+    if not file.is_file():
+        raise ConfigError(f"invalid config path: {file} does not exist", field="path", value=str(file))
+    try:
+        raw = json.loads(file.read_text())
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"invalid JSON in {file}: {exc.msg} at line {exc.lineno} column {exc.colno}", field="$", value=str(file)) from None
+    return parse_config(raw)
