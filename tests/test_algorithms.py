@@ -234,3 +234,26 @@ def test_algorithms_load_through_importable_exec_algorithm_config():
     assert algorithm.twap_config.interval_seconds == 30 and algorithm.id.value == "TWAP"
     # ...and round-trips back to an importable config.
     assert algorithm.to_importable_config().config["duration_seconds"] == 600
+
+
+def test_iceberg_algorithm_shows_one_chunk_at_a_time_and_completes():
+    from nautilus_sor.execution_algorithms import IcebergExecAlgorithm, IcebergExecAlgorithmConfig
+
+    a = btcusdt("BINANCE")
+    # The mid swings by +-0.30 every few seconds, so a bid placed at the touch is later crossed.
+    mids = [100.0 + 0.3 * math.sin(i / 3.0) for i in range(240)]
+    eng = engine({"BINANCE": OmsType.NETTING}, [a], quotes(a, mids, 0.05, "10.000", START))
+    algo = IcebergExecAlgorithm(IcebergExecAlgorithmConfig(visible_pct=0.25))
+    eng.add_exec_algorithm(algo)
+    strategy = OneParent(SmartRoutingStrategyConfig(instrument_id="BTCUSDT.BINANCE", execution_algorithm={"type": "ICEBERG"}), "1.000")
+    eng.add_strategy(strategy)
+    eng.run()
+    parent = algo.parents[strategy.parents[0].client_order_id]
+    assert (parent.filled, parent.working, parent.pending, parent.abandoned) == (10**9, 0, 0, 0)
+    chunks = sorted((o for o in eng.cache.orders() if o.client_order_id.value.startswith(parent.primary_id.value + "-S")), key=lambda o: o.ts_init)
+    assert [o.quantity for o in chunks] == [Quantity.from_str("0.250")] * 4
+    assert all(o.order_type.name == "LIMIT" and o.status == OrderStatus.FILLED for o in chunks)
+    # Never more than one chunk visible: each chunk was created after the previous one filled.
+    for prev, nxt in zip(chunks, chunks[1:]):
+        assert nxt.ts_init >= prev.ts_last
+    assert eng.cache.positions_open()[0].quantity == Quantity.from_str("1.000")

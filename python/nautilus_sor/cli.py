@@ -36,6 +36,33 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _validate(args: argparse.Namespace) -> int:
+    from nautilus_sor.config import load_config
+
+    config = load_config(args.config)
+    print(
+        f"{args.config}: valid ({len(config.orders)} parent order(s), "
+        f"{len(config.strategy.venues) or 'default'} venue(s), "
+        f"algorithm {config.strategy.execution_algorithm['type'] if config.strategy.execution_algorithm else 'none'})"
+    )
+    return 0
+
+
+def _backtest(args: argparse.Namespace) -> int:
+    from nautilus_sor.backtest.main import run_and_report
+
+    run_and_report(args.config, output_dir=args.output, report=not args.no_report, quiet=args.quiet)
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from nautilus_sor.report import main_report
+
+    path = main_report(args.run_dir, args.output)
+    print(f"report: {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nautilus-sor",
@@ -49,6 +76,22 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--max-venues", type=int, default=3)
     demo.add_argument("--limit-price", type=float, default=None)
     demo.set_defaults(run=_demo)
+
+    backtest = sub.add_parser("backtest", help="run a JSON config on its market, with baselines, TCA and an HTML report")
+    backtest.add_argument("config", help="path to the JSON config (see examples/)")
+    backtest.add_argument("--output", default=None, help="run directory (default: runs/<config name>)")
+    backtest.add_argument("--no-report", action="store_true", help="skip the HTML report")
+    backtest.add_argument("--quiet", action="store_true", help="no progress bar")
+    backtest.set_defaults(run=_backtest)
+
+    validate = sub.add_parser("validate", help="check a JSON config and say what is wrong, with its path")
+    validate.add_argument("config")
+    validate.set_defaults(run=_validate)
+
+    report = sub.add_parser("report", help="rebuild the HTML report of a saved run directory")
+    report.add_argument("run_dir")
+    report.add_argument("--output", default=None, help="HTML path (default: <run_dir>/report.html)")
+    report.set_defaults(run=_report)
     return parser
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from nautilus_sor.exceptions import ConfigError
 from nautilus_sor.smart_router import msgspec_error_path
 from nautilus_sor.execution_algorithms.base import SmartExecAlgorithm, SmartExecAlgorithmConfig
+from nautilus_sor.execution_algorithms.iceberg import IcebergExecAlgorithm, IcebergExecAlgorithmConfig
 from nautilus_sor.execution_algorithms.patterns import (
     AggressiveBuyPattern,
     AggressiveSellPattern,
@@ -25,6 +26,7 @@ ALGORITHMS: dict[str, tuple[type[SmartExecAlgorithm], type[SmartExecAlgorithmCon
     "VWAP": (VWAPExecAlgorithm, VWAPExecAlgorithmConfig),
     "POV": (POVExecAlgorithm, POVExecAlgorithmConfig),
     "IS": (ShortfallExecAlgorithm, ShortfallExecAlgorithmConfig),
+    "ICEBERG": (IcebergExecAlgorithm, IcebergExecAlgorithmConfig),
 }
 
 
@@ -66,6 +68,8 @@ __all__ = [
     "AggressiveBuyPattern",
     "AggressiveSellPattern",
     "IcebergBuyPattern",
+    "IcebergExecAlgorithm",
+    "IcebergExecAlgorithmConfig",
     "IcebergSellPattern",
     "POVExecAlgorithm",
     "POVExecAlgorithmConfig",

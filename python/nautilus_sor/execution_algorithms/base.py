@@ -362,7 +362,16 @@ class SmartExecAlgorithm(ExecAlgorithm):
             self._close_primary_locally(primary, "fully distributed to child orders on other venues")
             parent.primary_sent = True
 
-    def _child_order(self, parent: ParentState, primary: Order | None, instrument_id: InstrumentId, units: int) -> Order:
+    def _child_order(
+        self,
+        parent: ParentState,
+        primary: Order | None,
+        instrument_id: InstrumentId,
+        units: int,
+        resting_price: float | None = None,
+    ) -> Order:
+        """A child order: market IOC, or IOC limit at the parent's limit; or, with `resting_price`,
+        a GTC limit order resting at that price (passive algorithms)."""
         parent.sequence += 1
         client_order_id = ClientOrderId(f"{parent.primary_id.value}-S{parent.sequence}")
         instrument = self.cache.instrument(instrument_id)
@@ -382,14 +391,23 @@ class SmartExecAlgorithm(ExecAlgorithm):
             exec_spawn_id=client_order_id,
             tags=[f"parent={parent.primary_id.value}"],
         )
+        if resting_price is not None:
+            return LimitOrder(price=instrument.make_price(resting_price), time_in_force=TimeInForce.GTC, **common)
         if parent.limit is None:
             return MarketOrder(time_in_force=TimeInForce.IOC, **common)
         # Marketable limit, IOC: what does not fill at the limit comes back to the schedule.
         price = instrument.make_price(parent.limit.as_double())
         return LimitOrder(price=price, time_in_force=TimeInForce.IOC, **common)
 
-    def _send_child(self, parent: ParentState, primary: Order, instrument_id: InstrumentId, units: int) -> Order:
-        order = self._child_order(parent, primary, instrument_id, units)
+    def _send_child(
+        self,
+        parent: ParentState,
+        primary: Order,
+        instrument_id: InstrumentId,
+        units: int,
+        resting_price: float | None = None,
+    ) -> Order:
+        order = self._child_order(parent, primary, instrument_id, units, resting_price)
         parent.children[order.client_order_id] = ChildState(order.client_order_id, instrument_id, units)
         self._child_parent[order.client_order_id] = parent.primary_id
         self.cache.add_order(order, None)

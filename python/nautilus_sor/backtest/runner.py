@@ -1,0 +1,295 @@
+"""Runs a config on a market: the configured strategy ("router") and the baselines, each in its own
+Nautilus BacktestEngine on the same data, collected into `RunResults`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from nautilus_trader.model.enums import OmsType, OrderSide, OrderStatus
+from nautilus_trader.model.events import OrderAccepted, OrderFilled, OrderSubmitted
+from nautilus_trader.model.identifiers import ClientOrderId, InstrumentId
+from nautilus_trader.model.objects import Price, Quantity
+
+from nautilus_sor.backtest import results as R
+from nautilus_sor.backtest.baselines import EqualSplitRouter, nautilus_twap
+from nautilus_sor.config import RunConfig
+from nautilus_sor.execution_algorithms import build_exec_algorithm
+from nautilus_sor.strategy import MultiVenueStrategy, SmartRoutingStrategyConfig
+
+NS = 1_000_000_000
+
+
+class ParentOrderStrategyConfig(SmartRoutingStrategyConfig, frozen=True):
+    """A MultiVenueStrategy that sends the config's parent orders at their times."""
+
+    orders: list[dict[str, Any]] = []
+    subscribe_books: bool = True
+
+
+class ParentOrderStrategy(MultiVenueStrategy):
+    def __init__(self, config: ParentOrderStrategyConfig) -> None:
+        super().__init__(config)
+        self.parent_rows: list[dict[str, Any]] = []
+        self.parent_of: dict[ClientOrderId, str] = {}
+        self._start_ns = 0
+
+    def on_start(self) -> None:
+        super().on_start()
+        if self.config.subscribe_books:
+            for instrument_id in self.venue_instrument_ids():
+                if self.cache.instrument(instrument_id) is not None:
+                    self.subscribe_order_book_deltas(instrument_id)
+        now = self.clock.timestamp_ns()
+        for i, order in enumerate(self.config.orders):
+            self.clock.set_time_alert_ns(f"parent-{i}", now + int(order["at_seconds"] * NS), self._make_sender(i, order))
+
+    def _make_sender(self, index: int, spec: dict[str, Any]) -> Callable[[Any], None]:
+        def send(_event: Any) -> None:
+            side = OrderSide.BUY if spec["side"] == "BUY" else OrderSide.SELL
+            instrument = self.cache.instrument(self.instrument_id)
+            quantity = instrument.make_qty(Decimal(str(spec["quantity"])))
+            price = instrument.make_price(spec["limit_price"]) if spec.get("limit_price") is not None else None
+            orders = self.execute_order(side, quantity, price)
+            parent_id = orders[0].client_order_id.value if self.exec_algorithm_id is not None or len(orders) == 1 else f"P-{index + 1}"
+            for order in orders:
+                self.parent_of[order.client_order_id] = parent_id
+            self.parent_rows.append(
+                {
+                    "parent_id": parent_id,
+                    "algorithm": self.exec_algorithm_id.value if self.exec_algorithm_id else ("ROUTER" if self.router else "MARKET"),
+                    "side": spec["side"],
+                    "quantity": float(quantity.as_double()),
+                    "arrival_ts": self.clock.timestamp_ns(),
+                }
+            )
+
+        return send
+
+
+@dataclass
+class Scenario:
+    """One run on the market: a strategy, maybe an algorithm, maybe a replaced router."""
+
+    name: str
+    instrument_id: str
+    use_smart_routing: bool
+    execution_algorithm: dict[str, Any] | None
+    router_factory: type | None = None  # e.g. EqualSplitRouter
+    nautilus_twap: tuple[float, float] | None = None  # (duration, interval) for Nautilus's own TWAP
+
+
+def _venue_dicts(config: RunConfig, market: Any) -> list[dict[str, Any]]:
+    """The strategy's venues in the reference format, with each venue's OMS type."""
+    default_oms = config.venue.oms_type
+    if config.strategy.venues:
+        out = []
+        for v in config.strategy.venues:
+            d = {"name": v.name, "maker_fee": v.maker_fee, "taker_fee": v.taker_fee, "latency_ms": v.latency_ms}
+            d["oms_type"] = v.oms_type if v.oms_type != "NETTING" else default_oms
+            out.append(d)
+        return out
+    return [{**d, "oms_type": default_oms} for d in market.venue_configs()]
+
+
+def run_scenario(config: RunConfig, market: Any, scenario: Scenario, venues: list[dict[str, Any]]) -> dict[str, Any]:
+    """Runs one scenario in a fresh engine; returns its rows for every results table."""
+    from nautilus_sor.backtest.synthetic import engine_for
+
+    oms = {v["name"]: OmsType[v["oms_type"]] for v in venues}
+    engine = engine_for(market, oms)
+    algorithm = None
+    algo_spec = scenario.execution_algorithm
+    if scenario.nautilus_twap is not None:
+        algorithm, params = nautilus_twap(*scenario.nautilus_twap)
+        algo_spec = {"type": "TWAP", **params}
+    elif algo_spec is not None:
+        algorithm = build_exec_algorithm(
+            algo_spec,
+            use_smart_routing=scenario.use_smart_routing,
+            venues=[{k: v for k, v in d.items()} for d in venues] if scenario.use_smart_routing else None,
+            max_venues=config.strategy.max_venues,
+            seed=config.backtest.seed,
+        )
+    if algorithm is not None:
+        engine.add_exec_algorithm(algorithm)
+    strategy = ParentOrderStrategy(
+        ParentOrderStrategyConfig(
+            instrument_id=scenario.instrument_id,
+            use_smart_routing=scenario.use_smart_routing and algorithm is None,
+            venues=venues,
+            execution_algorithm=algo_spec,
+            max_venues=config.strategy.max_venues,
+            orders=[{"side": o.side, "quantity": str(o.quantity), "at_seconds": o.at_seconds, "limit_price": o.limit_price} for o in config.orders],
+            oms_type=config.venue.oms_type,
+        )
+    )
+    engine.add_strategy(strategy)
+    # Replace or prepare the router now that components are registered (cache and clock exist).
+    router = getattr(algorithm, "router", None) if algorithm is not None else None
+    if scenario.use_smart_routing:
+        factory = scenario.router_factory
+        if algorithm is not None and hasattr(algorithm, "router"):
+            if factory is not None:
+                algorithm.router = factory(venues, cache=algorithm.cache, clock=algorithm.clock)
+        elif factory is not None:
+            strategy.router = factory(venues)
+    started = time.perf_counter()
+    engine.run()
+    elapsed = time.perf_counter() - started
+    router = (getattr(algorithm, "router", None) if algorithm is not None else None) or strategy.router
+    rows = _collect(engine, strategy, router, algorithm, scenario.name)
+    rows["elapsed_s"] = elapsed
+    engine.dispose()
+    return rows
+
+
+def _parent_id(order: Any, strategy: ParentOrderStrategy) -> str:
+    if order.client_order_id in strategy.parent_of:
+        return strategy.parent_of[order.client_order_id]
+    for tag in order.tags or []:
+        if tag.startswith("parent="):
+            return tag[len("parent=") :]
+    if order.exec_spawn_id is not None:
+        return order.exec_spawn_id.value
+    return order.client_order_id.value
+
+
+def _collect(engine: Any, strategy: ParentOrderStrategy, router: Any, algorithm: Any, scenario: str) -> dict[str, Any]:
+    expected = getattr(router, "expected_prices", {}) if router is not None else {}
+    orders, fills = [], []
+    end_ts: dict[str, int] = {}
+    for order in engine.cache.orders():
+        if order.status in (OrderStatus.INITIALIZED,):
+            continue
+        parent_id = _parent_id(order, strategy)
+        ts_submitted = next((e.ts_event for e in order.events if isinstance(e, OrderSubmitted)), -1)
+        ts_accepted = next((e.ts_event for e in order.events if isinstance(e, OrderAccepted)), -1)
+        # A primary closed locally after being fully distributed to children is not an order that traded.
+        if order.status == OrderStatus.CANCELED and ts_submitted == -1 and order.exec_algorithm_id is not None and order.client_order_id.value == parent_id:
+            continue
+        orders.append(
+            {
+                "scenario": scenario,
+                "parent_id": parent_id,
+                "client_order_id": order.client_order_id.value,
+                "venue": order.instrument_id.venue.value,
+                "instrument_id": order.instrument_id.value,
+                "side": order.side_string(),
+                "order_type": order.type_string(),
+                "quantity": order.quantity.as_double(),
+                "filled_qty": order.filled_qty.as_double(),
+                "status": order.status_string(),
+                "ts_init": order.ts_init,
+                "ts_submitted": ts_submitted,
+                "ts_accepted": ts_accepted,
+                "ts_last": order.ts_last,
+                "expected_price": expected.get(order.client_order_id) or float("nan"),
+            }
+        )
+        end_ts[parent_id] = max(end_ts.get(parent_id, 0), order.ts_last)
+        for event in order.events:
+            if isinstance(event, OrderFilled):
+                fills.append(
+                    {
+                        "scenario": scenario,
+                        "parent_id": parent_id,
+                        "client_order_id": order.client_order_id.value,
+                        "venue": order.instrument_id.venue.value,
+                        "instrument_id": order.instrument_id.value,
+                        "side": order.side_string(),
+                        "ts": event.ts_event,
+                        "quantity": event.last_qty.as_double(),
+                        "price": event.last_px.as_double(),
+                        "commission": event.commission.as_double(),
+                        "liquidity_side": "MAKER" if event.liquidity_side.name == "MAKER" else "TAKER",
+                    }
+                )
+    parents = [
+        {"scenario": scenario, **row, "end_ts": max(end_ts.get(row["parent_id"], row["arrival_ts"]), row["arrival_ts"])}
+        for row in strategy.parent_rows
+    ]
+    schedule = []
+    if algorithm is not None and hasattr(algorithm, "planned"):
+        for parent_id, slices in algorithm.planned.items():
+            schedule.extend({"scenario": scenario, "parent_id": parent_id, "ts": ts, "quantity": q} for ts, q in slices)
+    scores = [{"scenario": scenario, **row} for row in (router.history if router is not None and hasattr(router, "history") else [])]
+    return {"parents": parents, "orders": orders, "fills": fills, "schedule": schedule, "venue_scores": scores}
+
+
+def scenarios_for(config: RunConfig, venues: list[dict[str, Any]]) -> list[Scenario]:
+    """The configured strategy plus the requested baselines."""
+    symbol = "BTCUSDT"
+    primary = config.strategy.instrument_id or f"{symbol}.{venues[0]['name']}"
+    algo = config.strategy.execution_algorithm
+    routed = config.strategy.use_smart_routing
+    out = [Scenario("router", primary, routed, algo)]
+    for name in config.backtest.baselines:
+        if name == "best_single_venue":
+            for v in venues:
+                out.append(Scenario(f"single:{v['name']}", f"{symbol}.{v['name']}", False, algo))
+        elif name == "equal_split":
+            out.append(Scenario("equal_split", primary, True, algo, router_factory=EqualSplitRouter))
+        elif name == "single_venue_twap":
+            duration = float((algo or {}).get("duration_seconds", 60.0))
+            interval = float((algo or {}).get("interval_seconds", 10.0))
+            out.append(Scenario("single_venue_twap", primary, False, None, nautilus_twap=(duration, interval)))
+    return out
+
+
+def run_backtest(config: RunConfig, progress: Callable[[str, int, int], None] | None = None) -> R.RunResults:
+    """Builds the market, runs every scenario on it and returns all tables (not yet analysed)."""
+    from nautilus_sor.backtest.synthetic import SyntheticMarketConfig, build_market, default_market_config
+
+    market_config: SyntheticMarketConfig = default_market_config(config)
+    market = build_market(market_config)
+    venues = _venue_dicts(config, market)
+    scenarios = scenarios_for(config, venues)
+    tables: dict[str, list[dict[str, Any]]] = {t: [] for t in ("parents", "orders", "fills", "schedule", "venue_scores")}
+    timings = {}
+    for i, scenario in enumerate(scenarios):
+        if progress is not None:
+            progress(scenario.name, i, len(scenarios))
+        rows = run_scenario(config, market, scenario, venues)
+        timings[scenario.name] = rows.pop("elapsed_s")
+        for table, table_rows in rows.items():
+            tables[table].extend(table_rows)
+    if progress is not None:
+        progress("done", len(scenarios), len(scenarios))
+    results = R.RunResults(
+        parents=R.frame("parents", tables["parents"]),
+        orders=R.frame("orders", tables["orders"]),
+        fills=R.frame("fills", tables["fills"]),
+        market=market.market_table(),
+        trades=market.trades_table(),
+        venue_scores=R.frame("venue_scores", tables["venue_scores"]),
+        schedule=R.frame("schedule", tables["schedule"]),
+        summary={"scenarios": [s.name for s in scenarios], "engine_seconds": timings, "venues": venues},
+    )
+    return _pick_best_single_venue(results)
+
+
+def _pick_best_single_venue(results: R.RunResults) -> R.RunResults:
+    """Renames the cheapest `single:<venue>` scenario (in hindsight, by implementation shortfall) to
+    `best_single_venue`, keeping the others' figures in the summary."""
+    singles = [s for s in results.summary["scenarios"] if s.startswith("single:")]
+    if not singles:
+        return results
+    from nautilus_sor.tca import analyze
+
+    summary = analyze(results).scenario_summary.set_index("scenario")
+    costs = {s: float(summary.loc[s, "is_bps"]) if s in summary.index else float("inf") for s in singles}
+    best = min(costs, key=lambda s: (costs[s] != costs[s], costs[s]))  # NaN last
+    for table in ("parents", "orders", "fills", "schedule", "venue_scores"):
+        df = getattr(results, table)
+        df = df[~df["scenario"].isin([s for s in singles if s != best])].copy()
+        df.loc[df["scenario"] == best, "scenario"] = "best_single_venue"
+        setattr(results, table, df.reset_index(drop=True))
+    results.summary["best_single_venue"] = best.split(":", 1)[1]
+    results.summary["single_venue_is_bps"] = {s.split(":", 1)[1]: c for s, c in costs.items()}
+    results.summary["scenarios"] = [s for s in results.summary["scenarios"] if not s.startswith("single:")]
+    results.summary["scenarios"].insert(1, "best_single_venue")
+    return results

@@ -1,0 +1,121 @@
+"""Iceberg: show `visible_pct` of the parent at a time as a resting limit order, and replenish the
+next chunk when the visible one has filled. The hidden quantity is never shown, and each chunk is
+its own order: Nautilus's simulator ignores `display_qty`, so this is how the display is honest.
+
+The price is the parent's limit, or, for a market parent, the touch on our side (best bid to buy,
+best ask to sell) when the chunk is sent. With smart routing each chunk goes to the venue the router
+selects for it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nautilus_trader.model.enums import OrderSide
+from nautilus_trader.model.events import OrderCanceled, OrderDenied, OrderExpired, OrderFilled, OrderRejected
+from nautilus_trader.model.identifiers import ClientOrderId, ExecAlgorithmId, InstrumentId
+from nautilus_trader.model.orders import Order
+
+from nautilus_sor._core import Iceberg
+from nautilus_sor.exceptions import ConfigError, MarketDataError, RoutingError
+from nautilus_sor.execution_algorithms.base import ParentState, SmartExecAlgorithm, SmartExecAlgorithmConfig
+from nautilus_sor.units import qty_to_units, units_to_qty
+
+
+class IcebergExecAlgorithmConfig(SmartExecAlgorithmConfig, kw_only=True, frozen=True):
+    exec_algorithm_id: ExecAlgorithmId | None = ExecAlgorithmId("ICEBERG")
+    visible_pct: float = 0.1
+    display_jitter_pct: float = 0.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        v = self.visible_pct
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= 1:
+            raise ConfigError(f"invalid visible_pct: {v!r} (must be in (0, 1])", field="visible_pct", value=repr(v))
+        j = self.display_jitter_pct
+        if isinstance(j, bool) or not isinstance(j, (int, float)) or not 0 <= j < 1:
+            raise ConfigError(f"invalid display_jitter_pct: {j!r} (must be in [0, 1))", field="display_jitter_pct", value=repr(j))
+
+
+class IcebergExecAlgorithm(SmartExecAlgorithm):
+    def __init__(self, config: IcebergExecAlgorithmConfig | None = None) -> None:
+        config = config or IcebergExecAlgorithmConfig()
+        super().__init__(config)
+        self.iceberg_config = config
+        self._icebergs: dict[ClientOrderId, Iceberg] = {}
+
+    def build_schedule(self, order: Order, units: int, lot_units: int) -> list[tuple[int, int]]:
+        # Chunks follow fills, not the clock: one far-off marker slice holds the quantity.
+        return [(2**62, units)]
+
+    def on_order(self, order: Order) -> None:
+        super().on_order(order)
+        parent = self.parents.get(order.client_order_id)
+        if parent is None:
+            return
+        self.clock.cancel_timer(self._timer_name(parent))
+        parent.slices.clear()
+        self.planned[order.client_order_id.value] = []
+        c = self.iceberg_config
+        state = Iceberg(parent.requested // parent.lot_units, c.visible_pct, 1, c.display_jitter_pct, c.seed)
+        self._icebergs[order.client_order_id] = state
+        self._send_chunk(parent, state.next_chunk() * parent.lot_units)
+
+    def _price(self, parent: ParentState, instrument_id: InstrumentId) -> float:
+        if parent.limit is not None:
+            return parent.limit.as_double()
+        quote = self.cache.quote_tick(instrument_id)
+        book = self.cache.order_book(instrument_id)
+        buy = parent.side == OrderSide.BUY
+        if book is not None and (book.best_bid_price() if buy else book.best_ask_price()) is not None:
+            return (book.best_bid_price() if buy else book.best_ask_price()).as_double()
+        if quote is not None:
+            return (quote.bid_price if buy else quote.ask_price).as_double()
+        raise MarketDataError(f"no quote for {instrument_id} yet: an iceberg chunk joins the touch", field="instrument_id", value=str(instrument_id))
+
+    def _send_chunk(self, parent: ParentState, units: int) -> None:
+        primary = self.cache.order(parent.primary_id)
+        instrument_id = parent.instrument_id
+        try:
+            if self.router is not None:
+                allocation = self.router.select_venue(parent.instrument_id, parent.side, units_to_qty(units, parent.precision))
+                instrument_id = allocation.instrument_id
+            price = self._price(parent, instrument_id)
+        except RoutingError as exc:
+            self.log.warning(f"{parent.primary_id}: chunk of {units} units not placed ({exc}); retried")
+            self._return_units(parent, units)
+            return
+        parent.pending -= units
+        parent.working += units
+        order = self._send_child(parent, primary, instrument_id, units, resting_price=price)
+        if self.router is not None:
+            self.router.track(order.client_order_id, allocation, parent.side)
+        self._reduce_primary(primary, parent)
+        if parent.pending == 0 and primary is not None and not primary.is_closed and not parent.primary_sent:
+            self._close_primary_locally(primary, "fully distributed to iceberg chunks")
+            parent.primary_sent = True
+        parent.check()
+
+    def _send_slice(self, parent: ParentState, units: int) -> None:
+        """A retry after a failed chunk: show the next chunk (the rest stays hidden, still pending)."""
+        state = self._icebergs.get(parent.primary_id)
+        if state is None or state.working:
+            return
+        lots = state.next_chunk()
+        if lots:
+            self._send_chunk(parent, lots * parent.lot_units)
+
+    def on_order_event(self, event: Any) -> None:
+        primary_id = self._child_parent.get(event.client_order_id)
+        state = self._icebergs.get(primary_id) if primary_id is not None else None
+        child = self.parents[primary_id].children.get(event.client_order_id) if state is not None else None
+        if state is not None and child is not None and not child.done and isinstance(event, (OrderCanceled, OrderRejected, OrderExpired, OrderDenied)):
+            state.on_cancel()  # the unfilled part of the chunk goes back into hiding
+        super().on_order_event(event)
+        if state is None or not isinstance(event, OrderFilled):
+            return
+        parent = self.parents[primary_id]
+        lots = qty_to_units(event.last_qty, "last_qty") // parent.lot_units
+        next_lots = state.on_fill(lots)
+        if next_lots:
+            self._send_chunk(parent, next_lots * parent.lot_units)
