@@ -113,6 +113,7 @@ class _Tracked:
     ordered_units: int
     filled_units: int = 0
     ts_submitted: int | None = None
+    acked: bool = False
 
 
 def _side_code(side: Any) -> int:
@@ -364,10 +365,12 @@ class SmartOrderRouter:
         if isinstance(event, OrderSubmitted):
             if tracked is not None:
                 tracked.ts_submitted = event.ts_event
-        elif isinstance(event, OrderAccepted):
-            if tracked is not None and tracked.ts_submitted is not None:
-                self._core.record_ack(venue, max(event.ts_event - tracked.ts_submitted, 0) / 1e6)
-        elif isinstance(event, (OrderRejected, OrderDenied)):
+            return
+        if tracked is not None and tracked.ts_submitted is not None and not tracked.acked and isinstance(event, (OrderAccepted, OrderFilled, OrderRejected)):
+            # The venue's first answer (an IOC market order may be filled without an accept) times the round trip.
+            tracked.acked = True
+            self._core.record_ack(venue, max(event.ts_event - tracked.ts_submitted, 0) / 1e6)
+        if isinstance(event, (OrderRejected, OrderDenied)):
             self._core.record_reject(venue)
             self._tracked.pop(event.client_order_id, None)
         elif isinstance(event, OrderFilled):

@@ -43,7 +43,8 @@ ORDERS_COLUMNS = {
     "status": "string",  # Nautilus OrderStatus name: FILLED, CANCELED, REJECTED, DENIED, ...
     "ts_init": "int64",  # created
     "ts_submitted": "int64",  # -1 if never submitted
-    "ts_accepted": "int64",  # -1 if never accepted (ack latency = ts_accepted - ts_submitted)
+    "ts_accepted": "int64",  # the venue's first answer (accept, or fill/reject without one); -1 if none
+    # (ack latency = ts_accepted - ts_submitted)
     "ts_last": "int64",
     "expected_price": "float64",  # what the router expected (NaN without routing)
 }

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from nautilus_trader.model.enums import OmsType, OrderSide, OrderStatus
-from nautilus_trader.model.events import OrderAccepted, OrderFilled, OrderSubmitted
+from nautilus_trader.model.events import OrderAccepted, OrderFilled, OrderRejected, OrderSubmitted
 from nautilus_trader.model.identifiers import ClientOrderId, InstrumentId
 from nautilus_trader.model.objects import Price, Quantity
 
@@ -167,7 +167,8 @@ def _collect(engine: Any, strategy: ParentOrderStrategy, router: Any, algorithm:
             continue
         parent_id = _parent_id(order, strategy)
         ts_submitted = next((e.ts_event for e in order.events if isinstance(e, OrderSubmitted)), -1)
-        ts_accepted = next((e.ts_event for e in order.events if isinstance(e, OrderAccepted)), -1)
+        # The venue's first answer: an accept, or a fill / reject for orders filled without one.
+        ts_accepted = next((e.ts_event for e in order.events if isinstance(e, (OrderAccepted, OrderFilled, OrderRejected))), -1)
         # A primary closed locally after being fully distributed to children is not an order that traded.
         if order.status == OrderStatus.CANCELED and ts_submitted == -1 and order.exec_algorithm_id is not None and order.client_order_id.value == parent_id:
             continue
@@ -240,12 +241,34 @@ def scenarios_for(config: RunConfig, venues: list[dict[str, Any]]) -> list[Scena
     return out
 
 
+def market_config_for(config: RunConfig) -> Any:
+    """The synthetic market a config runs on: its venues are the strategy's venues (same names, fees
+    and latency), each with a market profile: the default venue of that name (CHEAP, DEEP, SLOW), or
+    the default profiles in turn for other names. Without strategy venues: the three defaults."""
+    import dataclasses
+
+    from nautilus_sor.backtest.synthetic import DEFAULT_VENUES, SyntheticMarketConfig
+
+    profiles = {v.name: v for v in DEFAULT_VENUES}
+    venues = []
+    for i, v in enumerate(config.strategy.venues):
+        profile = profiles.get(v.name, DEFAULT_VENUES[i % len(DEFAULT_VENUES)])
+        venues.append(dataclasses.replace(profile, name=v.name, maker_fee=v.maker_fee, taker_fee=v.taker_fee, latency_ms=v.latency_ms))
+    m = config.market
+    return SyntheticMarketConfig(
+        seed=m.seed if m.seed is not None else config.backtest.seed,
+        duration_seconds=m.duration_seconds,
+        initial_price=m.initial_price,
+        annual_volatility=m.annual_volatility,
+        venues=tuple(venues) or DEFAULT_VENUES,
+    )
+
+
 def run_backtest(config: RunConfig, progress: Callable[[str, int, int], None] | None = None) -> R.RunResults:
     """Builds the market, runs every scenario on it and returns all tables (not yet analysed)."""
-    from nautilus_sor.backtest.synthetic import SyntheticMarketConfig, build_market, default_market_config
+    from nautilus_sor.backtest.synthetic import build_market
 
-    market_config: SyntheticMarketConfig = default_market_config(config)
-    market = build_market(market_config)
+    market = build_market(market_config_for(config))
     venues = _venue_dicts(config, market)
     scenarios = scenarios_for(config, venues)
     tables: dict[str, list[dict[str, Any]]] = {t: [] for t in ("parents", "orders", "fills", "schedule", "venue_scores")}
