@@ -82,24 +82,35 @@ class Scenario:
     nautilus_twap: tuple[float, float] | None = None  # (duration, interval) for Nautilus's own TWAP
 
 
+SYMBOL = "BTCUSDT"
+
+
+def market_venue(name: str) -> str:
+    """The Nautilus venue id a config venue trades on in a backtest. Nautilus derives account ids as
+    `<venue>-<n>` and splits them at '-', so a venue named like the reference's "BINANCE-FUTURES" is
+    simulated as "BINANCE_FUTURES" (its instrument id is set explicitly, so routing is unchanged)."""
+    return name.replace("-", "_")
+
+
 def _venue_dicts(config: RunConfig, market: Any) -> list[dict[str, Any]]:
-    """The strategy's venues in the reference format, with each venue's OMS type."""
+    """The strategy's venues in the reference format, with each venue's OMS type and instrument."""
     default_oms = config.venue.oms_type
     if config.strategy.venues:
         out = []
         for v in config.strategy.venues:
             d = {"name": v.name, "maker_fee": v.maker_fee, "taker_fee": v.taker_fee, "latency_ms": v.latency_ms}
             d["oms_type"] = v.oms_type if v.oms_type != "NETTING" else default_oms
+            d["instrument_id"] = v.instrument_id or f"{SYMBOL}.{market_venue(v.name)}"
             out.append(d)
         return out
-    return [{**d, "oms_type": default_oms} for d in market.venue_configs()]
+    return [{**d, "oms_type": default_oms, "instrument_id": f"{SYMBOL}.{d['name']}"} for d in market.venue_configs()]
 
 
 def run_scenario(config: RunConfig, market: Any, scenario: Scenario, venues: list[dict[str, Any]]) -> dict[str, Any]:
     """Runs one scenario in a fresh engine; returns its rows for every results table."""
     from nautilus_sor.backtest.synthetic import engine_for
 
-    oms = {v["name"]: OmsType[v["oms_type"]] for v in venues}
+    oms = {market_venue(v["name"]): OmsType[v["oms_type"]] for v in venues}
     engine = engine_for(market, oms)
     algorithm = None
     algo_spec = scenario.execution_algorithm
@@ -223,15 +234,14 @@ def _collect(engine: Any, strategy: ParentOrderStrategy, router: Any, algorithm:
 
 def scenarios_for(config: RunConfig, venues: list[dict[str, Any]]) -> list[Scenario]:
     """The configured strategy plus the requested baselines."""
-    symbol = "BTCUSDT"
-    primary = config.strategy.instrument_id or f"{symbol}.{venues[0]['name']}"
+    primary = config.strategy.instrument_id or venues[0]["instrument_id"]
     algo = config.strategy.execution_algorithm
     routed = config.strategy.use_smart_routing
     out = [Scenario("router", primary, routed, algo)]
     for name in config.backtest.baselines:
         if name == "best_single_venue":
             for v in venues:
-                out.append(Scenario(f"single:{v['name']}", f"{symbol}.{v['name']}", False, algo))
+                out.append(Scenario(f"single:{v['name']}", v["instrument_id"], False, algo))
         elif name == "equal_split":
             out.append(Scenario("equal_split", primary, True, algo, router_factory=EqualSplitRouter))
         elif name == "single_venue_twap":
@@ -253,7 +263,9 @@ def market_config_for(config: RunConfig) -> Any:
     venues = []
     for i, v in enumerate(config.strategy.venues):
         profile = profiles.get(v.name, DEFAULT_VENUES[i % len(DEFAULT_VENUES)])
-        venues.append(dataclasses.replace(profile, name=v.name, maker_fee=v.maker_fee, taker_fee=v.taker_fee, latency_ms=v.latency_ms))
+        venues.append(
+            dataclasses.replace(profile, name=market_venue(v.name), maker_fee=v.maker_fee, taker_fee=v.taker_fee, latency_ms=v.latency_ms)
+        )
     m = config.market
     return SyntheticMarketConfig(
         seed=m.seed if m.seed is not None else config.backtest.seed,

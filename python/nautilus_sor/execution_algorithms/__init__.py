@@ -47,6 +47,19 @@ def build_exec_algorithm(spec: dict[str, Any], **shared: Any) -> SmartExecAlgori
         )
     algorithm, config_type = ALGORITHMS[kind]
     fields = {**shared, **{k: v for k, v in spec.items() if k != "type"}}
+    if isinstance(fields.get("volume_profile"), dict):
+        # JSON object keys are strings: {"9": 0.15} is hour 9.
+        profile = {}
+        for hour, weight in fields["volume_profile"].items():
+            try:
+                profile[int(hour)] = weight
+            except (TypeError, ValueError):
+                raise ConfigError(
+                    f"invalid execution_algorithm.volume_profile: hour {hour!r} is not an integer 0..23",
+                    field=f"execution_algorithm.volume_profile[{hour}]",
+                    value=repr(hour),
+                ) from None
+        fields["volume_profile"] = profile
     try:
         config = msgspec.convert(fields, config_type)
     except msgspec.ValidationError as exc:
