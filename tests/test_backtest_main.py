@@ -100,3 +100,13 @@ def test_broken_json_is_one_clear_message(tmp_path, capsys):
     file.write_text('{"strategy": {')
     assert cli.main(["validate", str(file)]) == 2
     assert "invalid JSON" in capsys.readouterr().err
+
+
+def test_cost_breakdown_adds_up(tmp_path, capsys):
+    from nautilus_sor.tca import analyze
+
+    results, _ = run_and_report(str(EXAMPLES / "vwap.json"), output_dir=str(tmp_path), report=False, quiet=True)
+    tca = analyze(results)
+    for table in (tca.parents, tca.scenario_summary):
+        parts = table["impact_bps"] + table["spread_bps"] + table["fees_bps"]
+        assert (parts - table["is_bps"]).abs().max() < 1e-9

@@ -56,9 +56,13 @@ def _backtest(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from nautilus_sor.backtest.results import RunResults
     from nautilus_sor.report import main_report
+    from nautilus_sor.tca import analyze
 
-    path = main_report(args.run_dir, args.output)
+    tca = analyze(RunResults.load(args.run_dir))
+    tables = {"parents": tca.parents, "venues": tca.venues, "scenario_summary": tca.scenario_summary}
+    path = main_report(args.run_dir, args.output, tca_tables=tables)
     print(f"report: {path}")
     return 0
 

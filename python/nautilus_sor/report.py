@@ -69,7 +69,6 @@ TCA_COMPONENT_COLUMNS: dict[str, tuple[str, ...]] = {
     "impact": ("impact_bps", "market_impact_bps", "impact_cost_bps", "drift_bps"),
     "fees": ("fees_bps", "fee_bps", "commission_bps", "commissions_bps"),
     "delay": ("delay_bps", "timing_bps", "delay_cost_bps"),
-    "opportunity": ("opportunity_bps", "opportunity_cost_bps"),
 }
 TCA_TOTAL_COLUMNS: tuple[str, ...] = ("is_bps", "implementation_shortfall_bps", "shortfall_bps", "total_bps")
 _COMPONENT_COLOURS = {

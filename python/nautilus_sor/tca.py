@@ -36,6 +36,9 @@ Metrics (per parent; per (parent, venue) the same over that venue's fills and or
   unfilled / quantity (the move of the market against the quantity left undone, in bps of the whole
   parent; 0 when fully filled). Perold's total shortfall of a parent is
   `is_bps * filled / quantity + opportunity_bps`.
+* `impact_bps` = s * (M - A) / A * 1e4 and `spread_bps` = s * (avg_price - M) / A * 1e4, with M the
+  quantity-weighted consolidated mid at the fills' times: impact + spread = is_ex_fees_bps (the cost breakdown
+  of the report: spread + impact + fees = is_bps).
 * `vwap_slippage_bps` = s * (avg_price - market_vwap) / market_vwap * 1e4, without fees; `market_vwap` =
   sum(price * size) / sum(size) of the `trades` tape of all venues with ts in the execution window.
   Positive = worse than the market VWAP. The tape is taken as the market's prints as given.
@@ -99,6 +102,8 @@ _COMMON = {
     "fees_bps": "fees / filled_notional * 1e4",
     "is_ex_fees_bps": "s * (avg_price - arrival_price) / arrival_price * 1e4 (positive = cost)",
     "is_bps": "is_ex_fees_bps + fees_bps: implementation shortfall of the filled part, fees included",
+    "impact_bps": "s * (qw consolidated mid at the fills - arrival_price) / arrival_price * 1e4: the market's move",
+    "spread_bps": "s * (avg_price - qw consolidated mid at the fills) / arrival_price * 1e4: paid over the mid",
     "market_vwap": "VWAP of the trade tape of all venues over [arrival_ts, end_ts]",
     "market_volume": "tape size of all venues over [arrival_ts, end_ts]",
     "vwap_slippage_bps": "s * (avg_price - market_vwap) / market_vwap * 1e4, fees excluded (positive = worse)",
@@ -133,6 +138,8 @@ PARENT_COLUMNS: dict[str, str] = {
     "fees_bps": _COMMON["fees_bps"],
     "is_ex_fees_bps": _COMMON["is_ex_fees_bps"],
     "is_bps": _COMMON["is_bps"],
+    "impact_bps": _COMMON["impact_bps"],
+    "spread_bps": _COMMON["spread_bps"],
     "opportunity_bps": "s * (cmid(end_ts) - arrival_price) / arrival_price * 1e4 * unfilled_qty / quantity",
     "market_vwap": _COMMON["market_vwap"],
     "market_volume": _COMMON["market_volume"],
@@ -162,6 +169,8 @@ VENUE_COLUMNS: dict[str, str] = {
     "fees_bps": _COMMON["fees_bps"],
     "is_ex_fees_bps": _COMMON["is_ex_fees_bps"],
     "is_bps": _COMMON["is_bps"],
+    "impact_bps": _COMMON["impact_bps"],
+    "spread_bps": _COMMON["spread_bps"],
     "market_vwap": _COMMON["market_vwap"] + " (the parent's benchmark)",
     "market_volume": _COMMON["market_volume"],
     "vwap_slippage_bps": _COMMON["vwap_slippage_bps"],
@@ -205,6 +214,8 @@ SUMMARY_COLUMNS: dict[str, str] = {
     "fees_bps": "parents' fees_bps weighted by filled quantity",
     "is_ex_fees_bps": "parents' is_ex_fees_bps weighted by filled quantity",
     "is_bps": "parents' is_bps weighted by filled quantity",
+    "impact_bps": "parents' impact_bps weighted by filled quantity",
+    "spread_bps": "parents' spread_bps weighted by filled quantity",
     "opportunity_bps": "parents' opportunity_bps weighted by quantity",
     "vwap_slippage_bps": "parents' vwap_slippage_bps weighted by filled quantity",
     "participation": "filled_qty / sum of the parents' window market volumes",
@@ -464,7 +475,7 @@ def analyze(results: RunResults, *, markout_horizons_s: Sequence[float] = MARKOU
     market = _table(results, "market", notes)
     trades = _table(results, "trades", notes)
     mcols = [_markout_col(h) for h in horizons]
-    fill_metrics = ["spread_capture", "spread_capture_bps", *mcols]
+    fill_metrics = ["spread_capture", "spread_capture_bps", *mcols, "mid_at_fill"]
 
     # ---- parents ---------------------------------------------------------------------------------------------
     if "algorithm" not in parents.columns:
@@ -566,6 +577,9 @@ def analyze(results: RunResults, *, markout_horizons_s: Sequence[float] = MARKOU
         notes.append(f"fills: {int(bad_quote.sum())} fill(s) whose venue quote was one-sided, locked or crossed: "
                      "spread capture NaN")
     f_ts = f["ts"].to_numpy(dtype="int64")
+    # Consolidated mid when each fill happened: splits the shortfall into impact (arrival -> mid at the
+    # fill) and spread (mid at the fill -> fill price).
+    f["mid_at_fill"] = _asof(f_ts, cons, ["cmid"])["cmid"].to_numpy(dtype=float) if len(f) else np.zeros(0)
     beyond: dict[str, int] = {}
     for h, col in zip(horizons, mcols):
         at = f_ts + int(round(h * 1e9))
@@ -681,6 +695,10 @@ def _price_metrics(df: pd.DataFrame) -> None:
         df["is_ex_fees_bps"] = sgn * (avg - A) / A * 1e4
         df["fees_bps"] = _safe_div(df["fees"].to_numpy(dtype=float), np.where(notional > 0, notional, np.nan)) * 1e4
         df["is_bps"] = df["is_ex_fees_bps"] + df["fees_bps"]
+        if "mid_at_fill" in df.columns:
+            mid = df["mid_at_fill"].to_numpy(dtype=float)
+            df["impact_bps"] = sgn * (mid - A) / A * 1e4
+            df["spread_bps"] = sgn * (avg - mid) / A * 1e4
         df["vwap_slippage_bps"] = sgn * (avg - vwap) / vwap * 1e4
 
 
@@ -713,7 +731,7 @@ def _scenario_summary(P: pd.DataFrame, f: pd.DataFrame, o: pd.DataFrame, scen_or
               filled_notional=("filled_notional", "sum"), child_orders=("child_orders", "sum"),
               rejects=("rejects", "sum"), fees=("fees", "sum"), _volume=("market_volume", "sum"))
     P = P.assign(_filled_w=P["filled_qty"], _qty_w=P["quantity"])
-    for m in ("fees_bps", "is_ex_fees_bps", "is_bps", "vwap_slippage_bps"):
+    for m in ("fees_bps", "is_ex_fees_bps", "is_bps", "impact_bps", "spread_bps", "vwap_slippage_bps"):
         S[m] = _wavg(P, k, m, "_filled_w")
     S["opportunity_bps"] = _wavg(P, k, "opportunity_bps", "_qty_w")
     S["fill_rate"] = _safe_div(S["filled_qty"], S["quantity"].where(S["quantity"] > 0))
