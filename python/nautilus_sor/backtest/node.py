@@ -1,0 +1,117 @@
+"""The same run through Nautilus's own machinery: the market written to a `ParquetDataCatalog`, the
+config mapped to a `BacktestRunConfig` (venue configs with `oms_type`, `ImportableStrategyConfig`,
+`ImportableExecAlgorithmConfig`), executed by `BacktestNode`.
+
+    catalog = write_catalog(market, "catalog/")
+    node = BacktestNode([run_config_for(config, market, "catalog/")])
+    node.run()
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from nautilus_sor.backtest.runner import ParentOrderStrategy, ParentOrderStrategyConfig, _venue_dicts, market_venue
+from nautilus_sor.config import RunConfig
+from nautilus_sor.execution_algorithms import ALGORITHMS
+
+NS_PER_MS = 1_000_000
+
+
+def write_catalog(market: Any, path: str | Path) -> Any:
+    """Writes the market's instruments, book deltas, quotes and trades to a Parquet data catalog."""
+    from nautilus_trader.model.data import OrderBookDeltas, QuoteTick, TradeTick
+    from nautilus_trader.persistence.catalog import ParquetDataCatalog
+
+    catalog = ParquetDataCatalog(str(path))
+    catalog.write_data(list(market.instruments))
+    deltas = [d for batch in market.data if isinstance(batch, OrderBookDeltas) for d in batch.deltas]
+    catalog.write_data(deltas)
+    catalog.write_data([d for d in market.data if isinstance(d, QuoteTick)])
+    catalog.write_data([d for d in market.data if isinstance(d, TradeTick)])
+    return catalog
+
+
+def _path(cls: type) -> str:
+    return f"{cls.__module__}:{cls.__name__}"
+
+
+def run_config_for(config: RunConfig, market: Any, catalog_path: str | Path, *, log_level: str = "ERROR") -> Any:
+    """The configured strategy (the "router" scenario) as a Nautilus `BacktestRunConfig`."""
+    from nautilus_trader.backtest.config import (
+        BacktestDataConfig,
+        BacktestEngineConfig,
+        BacktestRunConfig,
+        BacktestVenueConfig,
+        ImportableLatencyModelConfig,
+    )
+    from nautilus_trader.config import DataEngineConfig, ImportableExecAlgorithmConfig, ImportableStrategyConfig, LoggingConfig
+
+    venues = _venue_dicts(config, market)
+    by_name = {v.name: v for v in market.venues}
+    venue_configs = []
+    for v in venues:
+        name = market_venue(v["name"])
+        latency_ms = by_name[name].latency_ms
+        latency = (
+            ImportableLatencyModelConfig(
+                latency_model_path="nautilus_trader.backtest.models:LatencyModel",
+                config_path="nautilus_trader.backtest.config:LatencyModelConfig",
+                config={"base_latency_nanos": int(round(latency_ms * NS_PER_MS))},
+            )
+            if latency_ms > 0
+            else None
+        )
+        venue_configs.append(
+            BacktestVenueConfig(
+                name=name,
+                oms_type=v["oms_type"],
+                account_type="MARGIN",
+                starting_balances=["1000000 USDT", "100 BTC"],
+                book_type="L2_MBP",
+                latency_model=latency,
+            )
+        )
+    data = [
+        BacktestDataConfig(catalog_path=str(catalog_path), data_cls=cls, instrument_id=instrument.id)
+        for instrument in market.instruments
+        for cls in (
+            "nautilus_trader.model.data:OrderBookDelta",
+            "nautilus_trader.model.data:QuoteTick",
+            "nautilus_trader.model.data:TradeTick",
+        )
+    ]
+    s = config.strategy
+    strategy = ImportableStrategyConfig(
+        strategy_path=_path(ParentOrderStrategy),
+        config_path=_path(ParentOrderStrategyConfig),
+        config={
+            "instrument_id": s.instrument_id or venues[0]["instrument_id"],
+            "use_smart_routing": s.use_smart_routing and s.execution_algorithm is None,
+            "venues": venues,
+            "execution_algorithm": s.execution_algorithm,
+            "max_venues": s.max_venues,
+            "orders": [{"side": o.side, "quantity": str(o.quantity), "at_seconds": o.at_seconds, "limit_price": o.limit_price} for o in config.orders],
+            "oms_type": config.venue.oms_type,
+        },
+    )
+    algorithms = []
+    if s.execution_algorithm is not None:
+        kind = str(s.execution_algorithm["type"]).upper()
+        algorithm, algorithm_config = ALGORITHMS[kind]
+        fields = {k: v for k, v in s.execution_algorithm.items() if k != "type"}
+        if isinstance(fields.get("volume_profile"), dict):
+            fields["volume_profile"] = {int(h): w for h, w in fields["volume_profile"].items()}
+        fields.update(use_smart_routing=s.use_smart_routing, venues=venues if s.use_smart_routing else None, max_venues=s.max_venues, seed=config.backtest.seed)
+        algorithms.append(ImportableExecAlgorithmConfig(exec_algorithm_path=_path(algorithm), config_path=_path(algorithm_config), config=fields))
+    engine = BacktestEngineConfig(
+        trader_id="BACKTESTER-001",
+        # Deltas come from the catalog one by one: apply a venue's update atomically (until F_LAST),
+        # as the runner's OrderBookDeltas batches are.
+        data_engine=DataEngineConfig(buffer_deltas=True),
+        logging=LoggingConfig(log_level=log_level),
+        strategies=[strategy],
+        exec_algorithms=algorithms,
+    )
+    return BacktestRunConfig(engine=engine, venues=venue_configs, data=data, dispose_on_completion=False)
