@@ -47,7 +47,7 @@ from nautilus_trader.model.identifiers import ClientOrderId, InstrumentId
 from nautilus_trader.model.objects import Price, Quantity
 from nautilus_trader.model.orders import LimitOrder, MarketOrder, Order
 
-from nautilus_sor.exceptions import ConfigError, NautilusSorError, RoutingError, ValidationError
+from nautilus_sor.exceptions import ConfigError, InsufficientLiquidityError, NautilusSorError, RoutingError, ValidationError
 from nautilus_sor.smart_router import SmartOrderRouter, VenueAllocation, parse_venues
 from nautilus_sor.units import UNIT_DECIMALS, qty_to_units, units_to_qty
 
@@ -164,6 +164,31 @@ class SmartExecAlgorithm(ExecAlgorithm):
                 parent.pending = 0
                 parent.returned = 0
                 parent.slices.clear()
+            self._close_unsent_primary(parent, "the algorithm stopped")
+            # Working children are cancelled; their last fills and cancels still arrive after the stop,
+            # when Nautilus no longer hands a stopped algorithm its events: listen for them directly.
+            for child in parent.children.values():
+                order = self.cache.order(child.client_order_id)
+                if not child.done and order is not None and not order.is_closed:
+                    self.cancel_order(order)
+        for strategy_id in {self.cache.order(p).strategy_id for p in self.parents if self.cache.order(p) is not None}:
+            topic = f"events.order.{strategy_id.value}"
+            if not self.msgbus.is_subscribed(topic, self._on_event_after_stop):
+                self.msgbus.subscribe(topic=topic, handler=self._on_event_after_stop)
+
+    def _on_event_after_stop(self, event: Any) -> None:
+        if self.is_running or event.client_order_id not in self._child_parent:
+            return
+        self.on_order_event(event)
+
+    def _close_unsent_primary(self, parent: ParentState, reason: str) -> None:
+        """A primary that will never be sent is closed, so its strategy gets a final event for it."""
+        if parent.primary_sent or parent.pending or parent.slices:
+            return
+        primary = self.cache.order(parent.primary_id)
+        if primary is not None and not primary.is_closed:
+            self._close_primary_locally(primary, reason)
+            parent.primary_sent = True
 
     def on_reset(self) -> None:
         self.parents.clear()
@@ -340,8 +365,23 @@ class SmartExecAlgorithm(ExecAlgorithm):
             return
         try:
             pieces = self._allocations(parent, units)
+        except InsufficientLiquidityError as exc:
+            # Take what the books show now (whole lots); the rest waits for the next slice.
+            available = exc.available - exc.available % parent.lot_units
+            if available <= 0 or available >= units:
+                self.log.warning(f"{parent.primary_id}: slice of {units} units not routed ({exc}); retried next slice")
+                self._return_units(parent, units)
+                return
+            self._return_units(parent, units - available)
+            try:
+                pieces = self._allocations(parent, available)
+            except (RoutingError, ValidationError) as again:
+                self.log.warning(f"{parent.primary_id}: {available} units not routed ({again}); retried next slice")
+                self._return_units(parent, available)
+                return
+            units = available
         except (RoutingError, ValidationError) as exc:
-            # Cannot be routed now (no liquidity, no data): keep it for the next slice.
+            # Cannot be routed now (no data, no eligible venue): keep it for the next slice.
             self.log.warning(f"{parent.primary_id}: slice of {units} units not routed ({exc}); retried next slice")
             self._return_units(parent, units)
             return
@@ -352,12 +392,10 @@ class SmartExecAlgorithm(ExecAlgorithm):
             parent.working += piece
             use_primary = last and not parent.primary_sent and instrument_id == parent.instrument_id and primary is not None
             if use_primary:
-                order = self._send_primary(primary, piece)
+                self._send_primary(primary, piece, allocation)
             else:
-                order = self._send_child(parent, primary, instrument_id, piece)
+                self._send_child(parent, primary, instrument_id, piece, allocation=allocation)
                 self._reduce_primary(primary, parent)
-            if allocation is not None and self.router is not None:
-                self.router.track(order.client_order_id, allocation, parent.side)
         if last and not parent.primary_sent and primary is not None and not primary.is_closed:
             self._close_primary_locally(primary, "fully distributed to child orders on other venues")
             parent.primary_sent = True
@@ -406,15 +444,23 @@ class SmartExecAlgorithm(ExecAlgorithm):
         instrument_id: InstrumentId,
         units: int,
         resting_price: float | None = None,
+        allocation: VenueAllocation | None = None,
     ) -> Order:
         order = self._child_order(parent, primary, instrument_id, units, resting_price)
         parent.children[order.client_order_id] = ChildState(order.client_order_id, instrument_id, units)
         self._child_parent[order.client_order_id] = parent.primary_id
+        self._track(order, allocation, parent.side)
         self.cache.add_order(order, None)
         self.submit_order(order)
         return order
 
-    def _send_primary(self, primary: Order, units: int) -> Order:
+    def _track(self, order: Order, allocation: VenueAllocation | None, side: OrderSide) -> None:
+        """Tells the router what it expected of `order`: before submitting, since Nautilus emits
+        OrderSubmitted inside `submit_order` and the router times the venue's answer from it."""
+        if allocation is not None and self.router is not None:
+            self.router.track(order.client_order_id, allocation, side)
+
+    def _send_primary(self, primary: Order, units: int, allocation: VenueAllocation | None = None) -> Order:
         parent = self.parents[primary.client_order_id]
         target = units_to_qty(units, parent.precision)
         if primary.quantity != target:
@@ -422,6 +468,7 @@ class SmartExecAlgorithm(ExecAlgorithm):
         parent.primary_sent = True
         parent.children[primary.client_order_id] = ChildState(primary.client_order_id, primary.instrument_id, units)
         self._child_parent[primary.client_order_id] = primary.client_order_id
+        self._track(primary, allocation, parent.side)
         self.submit_order(primary)
         return primary
 
@@ -442,6 +489,7 @@ class SmartExecAlgorithm(ExecAlgorithm):
             self.log.error(f"{parent.primary_id}: {units} units abandoned after {parent.retries} retries")
             parent.pending -= units
             parent.abandoned += units
+            self._close_unsent_primary(parent, f"{units} units abandoned after {parent.retries} retries")
             return
         parent.retries += 1
         parent.slices.append((self.clock.timestamp_ns() + self.retry_delay_ns(), 0))
@@ -476,9 +524,13 @@ class SmartExecAlgorithm(ExecAlgorithm):
             child.done = True
             unfilled = child.units - child.filled_units
             parent.working -= unfilled
-            parent.pending += unfilled
-            self.log.warning(f"{event.client_order_id}: {type(event).__name__}, {unfilled} units back to the schedule")
-            self._return_units(parent, unfilled)
+            if not self.is_running:
+                # Stopped: nothing is sent again, the rest is given up.
+                parent.abandoned += unfilled
+            else:
+                parent.pending += unfilled
+                self.log.warning(f"{event.client_order_id}: {type(event).__name__}, {unfilled} units back to the schedule")
+                self._return_units(parent, unfilled)
         else:
             return
         parent.check()

@@ -87,9 +87,7 @@ class IcebergExecAlgorithm(SmartExecAlgorithm):
             return
         parent.pending -= units
         parent.working += units
-        order = self._send_child(parent, primary, instrument_id, units, resting_price=price)
-        if self.router is not None:
-            self.router.track(order.client_order_id, allocation, parent.side)
+        self._send_child(parent, primary, instrument_id, units, resting_price=price, allocation=allocation if self.router is not None else None)
         self._reduce_primary(primary, parent)
         if parent.pending == 0 and primary is not None and not primary.is_closed and not parent.primary_sent:
             self._close_primary_locally(primary, "fully distributed to iceberg chunks")
@@ -117,5 +115,5 @@ class IcebergExecAlgorithm(SmartExecAlgorithm):
         parent = self.parents[primary_id]
         lots = qty_to_units(event.last_qty, "last_qty") // parent.lot_units
         next_lots = state.on_fill(lots)
-        if next_lots:
+        if next_lots and self.is_running:  # a stopped algorithm books late fills but shows nothing new
             self._send_chunk(parent, next_lots * parent.lot_units)
