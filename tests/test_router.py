@@ -106,9 +106,19 @@ def test_bad_requests_name_field_and_value(call, field, value):
     assert (info.value.field, info.value.value) == (field, value)
 
 
-def test_negative_quantity_is_rejected_before_reaching_the_core():
-    with pytest.raises(OverflowError):
-        two_venue_router().split("BUY", -5, 2)
+def test_negative_integers_are_validation_errors_not_overflows():
+    router = two_venue_router()
+    for call, field in [
+        (lambda: router.split("BUY", -5, 2), "total_qty"),
+        (lambda: router.split("BUY", 5, -1), "max_venues"),
+        (lambda: router.select_venue("BUY", -1), "quantity"),
+        (lambda: router.set_book("A", [(98.0, -1)], []), "bids[0].size"),
+        (lambda: VenueSpec("X", 0.0, 0.0, lot_size=-1), "lot_size"),
+        (lambda: router.record_order_done("A", -1, 1), "filled"),
+    ]:
+        with pytest.raises(ValidationError) as info:
+            call()
+        assert info.value.field == field
 
 
 @pytest.mark.parametrize(

@@ -32,6 +32,7 @@ from nautilus_sor._core import __version__ as __version__
 from nautilus_sor.exceptions import (
     ConfigError,
     InsufficientLiquidityError,
+    MarketDataError,
     NautilusSorError,
     NoEligibleVenueError,
     RoutingError,
@@ -47,6 +48,7 @@ __all__ = [
     "Exposure",
     "Iceberg",
     "InsufficientLiquidityError",
+    "MarketDataError",
     "NautilusSorError",
     "NoEligibleVenueError",
     "Position",

@@ -158,7 +158,9 @@ def load_config(path: str | Path) -> RunConfig:
     if not file.is_file():
         raise ConfigError(f"invalid config path: {file} does not exist", field="path", value=str(file))
     try:
-        raw = json.loads(file.read_text())
+        raw = json.loads(file.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"invalid config: {file} is not UTF-8 text ({exc.reason} at byte {exc.start})", field="$", value=str(file)) from None
     except json.JSONDecodeError as exc:
         raise ConfigError(f"invalid JSON in {file}: {exc.msg} at line {exc.lineno} column {exc.colno}", field="$", value=str(file)) from None
     return parse_config(raw)

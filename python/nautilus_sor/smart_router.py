@@ -290,7 +290,10 @@ class SmartOrderRouter:
             return None
         if not isinstance(price, Price):
             raise ValidationError(f"invalid price: {price!r} (must be a nautilus_trader Price or None)", field="price", value=repr(price))
-        return price.as_double()
+        value = price.as_double()
+        if not value > 0:
+            raise ValidationError(f"invalid price: {price} (a limit price must be greater than zero)", field="price", value=str(price))
+        return value
 
     def select_venue(
         self,

@@ -85,7 +85,7 @@ case("venue_spec_latency_negative", None, lambda _: VenueSpec("A", 0.0, 0.0, -1.
 case("venue_spec_latency_nan", None, lambda _: VenueSpec("A", 0.0, 0.0, NAN), "ValidationError", "latency_ms")
 case("venue_spec_latency_inf", None, lambda _: VenueSpec("A", 0.0, 0.0, INF), "ValidationError", "latency_ms")
 case("venue_spec_lot_zero", None, lambda _: VenueSpec("A", 0.0, 0.0, lot_size=0), "ValidationError", "lot_size")
-case("venue_spec_lot_negative", None, lambda _: VenueSpec("A", 0.0, 0.0, lot_size=-1), "ValidationError", "lot_size", U64_NEGATIVE)
+case("venue_spec_lot_negative", None, lambda _: VenueSpec("A", 0.0, 0.0, lot_size=-1), "ValidationError", "lot_size")
 case("venue_spec_name_not_str", None, lambda _: VenueSpec(5, 0.0, 0.0), "ValidationError", "name",
      "a non-str name raises TypeError from PyO3's argument extraction, not ValidationError")
 case("router_no_venues", None, lambda _: Router([]), "ValidationError", "venues")
@@ -116,14 +116,11 @@ case("split_limit_inf", "router", lambda r: r.split("BUY", 5, 2, INF), "Validati
 case("split_limit_neg_inf", "router", lambda r: r.split("BUY", 5, 2, -INF), "ValidationError", "limit_price")
 case("split_limit_negative", "router", lambda r: r.split("BUY", 5, 2, -1.0), "ValidationError", "limit_price")
 case("split_limit_zero", "router", lambda r: r.split("BUY", 5, 2, 0.0), "ValidationError", "limit_price")
-case("split_more_than_displayed", "router", lambda r: r.split("BUY", 1000, 2), "InsufficientLiquidityError", "total_qty",
-     "InsufficientLiquidityError's message does not name its field (total_qty): 'insufficient liquidity: requested 1000 units, ...'")
-case("split_more_than_within_limit", "router", lambda r: r.split("BUY", 10, 2, 100.0), "InsufficientLiquidityError", "total_qty",
-     "InsufficientLiquidityError's message does not name its field (total_qty): 'insufficient liquidity: requested 1000 units, ...'")
-case("split_quantity_2_pow_63", "router", lambda r: r.split("BUY", 2**63, 2), "InsufficientLiquidityError", "total_qty",
-     "InsufficientLiquidityError's message does not name its field (total_qty): 'insufficient liquidity: requested 1000 units, ...'")
-case("split_negative_quantity", "router", lambda r: r.split("BUY", -1, 2), "ValidationError", "total_qty", U64_NEGATIVE)
-case("split_negative_max_venues", "router", lambda r: r.split("BUY", 5, -1), "ValidationError", "max_venues", U64_NEGATIVE)
+case("split_more_than_displayed", "router", lambda r: r.split("BUY", 1000, 2), "InsufficientLiquidityError", "total_qty")
+case("split_more_than_within_limit", "router", lambda r: r.split("BUY", 10, 2, 100.0), "InsufficientLiquidityError", "total_qty")
+case("split_quantity_2_pow_63", "router", lambda r: r.split("BUY", 2**63, 2), "InsufficientLiquidityError", "total_qty")
+case("split_negative_quantity", "router", lambda r: r.split("BUY", -1, 2), "ValidationError", "total_qty")
+case("split_negative_max_venues", "router", lambda r: r.split("BUY", 5, -1), "ValidationError", "max_venues")
 case("split_float_quantity", "router", lambda r: r.split("BUY", 1.5, 2), "ValidationError", "total_qty",
      "a float quantity raises TypeError from PyO3's u64 extraction, not ValidationError")
 case("select_zero_quantity", "router", lambda r: r.select_venue("BUY", 0), "ValidationError", "quantity")
@@ -148,7 +145,7 @@ case("set_book_negative_price", "router", lambda r: r.set_book("A", [(-1.0, 1)],
 case("set_book_zero_price", "router", lambda r: r.set_book("A", [(0.0, 1)], [(100.0, 1)]), "ValidationError", "bids[0].price")
 case("set_book_zero_size", "router", lambda r: r.set_book("A", [(98.0, 0)], [(100.0, 1)]), "ValidationError", "bids[0].size")
 case("set_book_zero_size_ask", "router", lambda r: r.set_book("A", [(98.0, 1)], [(100.0, 2), (101.0, 0)]), "ValidationError", "asks[1].size")
-case("set_book_negative_size", "router", lambda r: r.set_book("A", [(98.0, -1)], [(100.0, 1)]), "ValidationError", "bids[0].size", U64_NEGATIVE)
+case("set_book_negative_size", "router", lambda r: r.set_book("A", [(98.0, -1)], [(100.0, 1)]), "ValidationError", "bids[0].size")
 case("set_book_level_not_a_pair", "router", lambda r: r.set_book("A", [(98.0,)], [(100.0, 1)]), "ValidationError", "bids[0]",
      "a 1-tuple level raises a plain ValueError from PyO3's tuple extraction, with no field")
 case("update_level_unknown_venue", "router", lambda r: r.update_level("Z", True, 1.0, 1), "UnknownVenueError", "venue")
@@ -369,10 +366,8 @@ case("sor_side_int", "smart_router", lambda s: s.route_order(BTC, 3, Q1), "Valid
 case("sor_price_float", "smart_router", lambda s: s.select_venue(BTC, OrderSide.BUY, Q1, price=50_000.0), "ValidationError", "price")
 case("sor_price_nan", "smart_router", lambda s: s.route_order(BTC, OrderSide.BUY, Q1, price=NAN), "ValidationError", "price")
 case("sor_price_string", "smart_router", lambda s: s.route_order(BTC, OrderSide.BUY, Q1, price="50000"), "ValidationError", "price")
-case("sor_price_negative", "smart_router", lambda s: s.select_venue(BTC, OrderSide.BUY, Q1, price=Price.from_str("-1.0")), "ValidationError", "price",
-     "the core checks the limit only after _prepare has set every venue's lot (set_lot: 1 -> 1000000 units stays changed), and the error names the core's 'limit_price', not the argument 'price'")
-case("sor_price_zero", "smart_router", lambda s: s.route_order(BTC, OrderSide.SELL, Q1, price=Price.from_str("0.0")), "ValidationError", "price",
-     "the core checks the limit only after _prepare has set every venue's lot (set_lot: 1 -> 1000000 units stays changed), and the error names the core's 'limit_price', not the argument 'price'")
+case("sor_price_negative", "smart_router", lambda s: s.select_venue(BTC, OrderSide.BUY, Q1, price=Price.from_str("-1.0")), "ValidationError", "price")
+case("sor_price_zero", "smart_router", lambda s: s.route_order(BTC, OrderSide.SELL, Q1, price=Price.from_str("0.0")), "ValidationError", "price")
 case("sor_max_venues_zero", "smart_router", lambda s: s.route_order(BTC, OrderSide.BUY, Q1, max_venues=0), "ValidationError", "max_venues")
 case("sor_max_venues_negative", "smart_router", lambda s: s.route_order(BTC, OrderSide.BUY, Q1, max_venues=-3), "ValidationError", "max_venues")
 case("sor_max_venues_bool", "smart_router", lambda s: s.route_order(BTC, OrderSide.BUY, Q1, max_venues=True), "ValidationError", "max_venues")
@@ -391,10 +386,8 @@ case("sor_construct_alpha_zero", None, lambda _: _smart_router([{"name": "A", "m
 case("sor_venue_lot_size_negative", "smart_router_bad_lot", lambda s: s.select_venue(BTC, OrderSide.BUY, Q1), "ValidationError", "venues[BINANCE].lot_size")
 
 # ---------------------------------------------------------------- order patterns (MarketDataError)
-case("passive_buy_without_market_data", None, lambda _: _passive("BUY").execute(BTC, Q1), "MarketDataError", "instrument_id",
-     "MarketDataError's message does not name its field (instrument_id): 'no quote for BTCUSDT.BINANCE yet: ...'")
-case("passive_sell_without_market_data", None, lambda _: _passive("SELL").execute(BTC, Q1), "MarketDataError", "instrument_id",
-     "MarketDataError's message does not name its field (instrument_id): 'no quote for BTCUSDT.BINANCE yet: ...'")
+case("passive_buy_without_market_data", None, lambda _: _passive("BUY").execute(BTC, Q1), "MarketDataError", "instrument_id")
+case("passive_sell_without_market_data", None, lambda _: _passive("SELL").execute(BTC, Q1), "MarketDataError", "instrument_id")
 case("aggressive_instrument_id_string", None, lambda _: _aggressive().execute("BTCUSDT.BINANCE", Q1), "ValidationError", "instrument_id")
 case("aggressive_quantity_zero", None, lambda _: _aggressive().execute(BTC, Quantity.from_int(0)), "ValidationError", "quantity")
 

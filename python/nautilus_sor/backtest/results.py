@@ -156,12 +156,22 @@ class RunResults:
             file = path / f"{table}.parquet"
             if not file.is_file():
                 raise ValidationError(f"invalid run_dir: {file} is missing", field="run_dir", value=str(path))
-            df = pd.read_parquet(file)
+            try:
+                df = pd.read_parquet(file)
+            except Exception as exc:  # pyarrow raises several types for a damaged file
+                raise ValidationError(f"invalid run_dir: {file} is not a readable Parquet file ({exc})", field="run_dir", value=str(path)) from None
             missing = set(columns) - set(df.columns)
             if missing:
                 raise ValidationError(f"invalid run_dir: {file} lacks columns {sorted(missing)}", field="run_dir", value=str(path))
-            tables[table] = df.astype(columns)
-        return cls(**tables, summary=json.loads((path / "run.json").read_text()))
+            try:
+                tables[table] = df.astype(columns)
+            except (ValueError, TypeError) as exc:
+                raise ValidationError(f"invalid run_dir: {file} has a column of the wrong type ({exc})", field="run_dir", value=str(path)) from None
+        try:
+            summary = json.loads((path / "run.json").read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ValidationError(f"invalid run_dir: {path / 'run.json'} is not valid JSON ({exc})", field="run_dir", value=str(path)) from None
+        return cls(**tables, summary=summary)
 
     def for_scenario(self, scenario: str) -> RunResults:
         """The rows of one scenario (market and trades are shared)."""

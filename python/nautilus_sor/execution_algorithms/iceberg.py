@@ -71,7 +71,7 @@ class IcebergExecAlgorithm(SmartExecAlgorithm):
             return (book.best_bid_price() if buy else book.best_ask_price()).as_double()
         if quote is not None:
             return (quote.bid_price if buy else quote.ask_price).as_double()
-        raise MarketDataError(f"no quote for {instrument_id} yet: an iceberg chunk joins the touch", field="instrument_id", value=str(instrument_id))
+        raise MarketDataError(f"invalid instrument_id: no quote for {instrument_id} yet: an iceberg chunk joins the touch", field="instrument_id", value=str(instrument_id))
 
     def _send_chunk(self, parent: ParentState, units: int) -> None:
         primary = self.cache.order(parent.primary_id)

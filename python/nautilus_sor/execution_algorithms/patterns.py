@@ -41,7 +41,8 @@ def _touch(cache: Any, instrument_id: InstrumentId, side: OrderSide) -> Price:
             price = quote.bid_price if side == OrderSide.BUY else quote.ask_price
     if price is None:
         raise MarketDataError(
-            f"no quote for {instrument_id} yet: a passive order needs the best {'bid' if side == OrderSide.BUY else 'ask'}",
+            f"invalid instrument_id: no quote for {instrument_id} yet: a passive order needs the best "
+            f"{'bid' if side == OrderSide.BUY else 'ask'}",
             field="instrument_id",
             value=str(instrument_id),
         )

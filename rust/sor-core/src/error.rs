@@ -17,7 +17,7 @@ pub enum SorError {
     UnknownVenue { field: String, value: String },
     /// The displayed liquidity within the limit price cannot cover the request.
     #[error(
-        "insufficient liquidity: requested {requested} units, {available} available{limit_text}; shortfall {shortfall} units"
+        "insufficient liquidity for total_qty={requested}: {available} units available{limit_text}; shortfall {shortfall} units"
     )]
     InsufficientLiquidity {
         requested: u64,

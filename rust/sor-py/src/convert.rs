@@ -54,3 +54,14 @@ pub fn limit_from_f64(value: f64) -> Option<f64> {
         Some(value)
     }
 }
+
+/// A non-negative integer argument as u64: taken as i128 so a negative or huge value becomes a
+/// ValidationError naming the field, not PyO3's OverflowError.
+pub fn units(field: &str, value: i128) -> PyResult<u64> {
+    u64::try_from(value).map_err(|_| invalid(field, value, "must be a whole number in [0, 2**64)"))
+}
+
+/// A count argument (e.g. `max_venues`) as usize, with the same error.
+pub fn count(field: &str, value: i128) -> PyResult<usize> {
+    usize::try_from(value).map_err(|_| invalid(field, value, "must be a whole number >= 0"))
+}

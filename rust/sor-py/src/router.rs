@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString};
 use sor_core::{Ladder, Level, Router, RouterParams, SorError, VenueSpec};
 
-use crate::convert::{limit_from_f64, side_from_code, PySide};
+use crate::convert::{count, limit_from_f64, side_from_code, units, PySide};
 use crate::errors::{invalid, IntoPyResult};
 
 /// A venue's static terms. Quantities are integer units of the router's size increment.
@@ -25,10 +25,11 @@ impl PyVenueSpec {
         maker_fee: f64,
         taker_fee: f64,
         latency_ms: f64,
-        lot_size: u64,
-        min_qty: u64,
+        lot_size: i128,
+        min_qty: i128,
         enabled: bool,
     ) -> PyResult<Self> {
+        let (lot_size, min_qty) = (units("lot_size", lot_size)?, units("min_qty", min_qty)?);
         VenueSpec::new(name, maker_fee, taker_fee, latency_ms, lot_size, min_qty, enabled)
             .py()
             .map(PyVenueSpec)
@@ -255,9 +256,18 @@ impl PySplitResult {
     }
 }
 
-fn ladder_side(field: &str, levels: Vec<(f64, u64)>) -> Vec<Level> {
-    let _ = field;
-    levels.into_iter().map(|(price, size)| Level { price, size }).collect()
+/// One side of a book from (price, size) pairs; a negative or huge size names its level.
+fn ladder_side(field: &str, levels: Vec<(f64, i128)>) -> PyResult<Vec<Level>> {
+    levels
+        .into_iter()
+        .enumerate()
+        .map(|(i, (price, size))| {
+            Ok(Level {
+                price,
+                size: units(&format!("{field}[{i}].size"), size)?,
+            })
+        })
+        .collect()
 }
 
 /// A book side as (price, size in units) pairs, best first.
@@ -373,9 +383,9 @@ impl PyRouter {
     }
 
     /// Replaces a venue's book. Levels are (price, size in units), best first.
-    fn set_book(&mut self, venue: &str, bids: Vec<(f64, u64)>, asks: Vec<(f64, u64)>) -> PyResult<()> {
+    fn set_book(&mut self, venue: &str, bids: Vec<(f64, i128)>, asks: Vec<(f64, i128)>) -> PyResult<()> {
         let i = self.index(venue)?;
-        let ladder = Ladder::new(ladder_side("bids", bids), ladder_side("asks", asks)).py()?;
+        let ladder = Ladder::new(ladder_side("bids", bids)?, ladder_side("asks", asks)?).py()?;
         self.core.set_book(i, Some(ladder)).py()
     }
 
@@ -386,9 +396,9 @@ impl PyRouter {
     }
 
     /// Sets one level (size 0 removes it); refused, leaving the book as it was, if it would cross.
-    fn update_level(&mut self, venue: &str, is_bid: bool, price: f64, size: u64) -> PyResult<()> {
+    fn update_level(&mut self, venue: &str, is_bid: bool, price: f64, size: i128) -> PyResult<()> {
         let i = self.index(venue)?;
-        self.core.update_level(i, is_bid, price, size).py()
+        self.core.update_level(i, is_bid, price, units("size", size)?).py()
     }
 
     /// The venue's book as (bids, asks) lists of (price, size), or None.
@@ -399,9 +409,11 @@ impl PyRouter {
     }
 
     /// Sets a venue's lot size and minimum order, in units.
-    fn set_lot(&mut self, venue: &str, lot_size: u64, min_qty: u64) -> PyResult<()> {
+    fn set_lot(&mut self, venue: &str, lot_size: i128, min_qty: i128) -> PyResult<()> {
         let i = self.index(venue)?;
-        self.core.set_lot(i, lot_size, min_qty).py()
+        self.core
+            .set_lot(i, units("lot_size", lot_size)?, units("min_qty", min_qty)?)
+            .py()
     }
 
     fn set_enabled(&mut self, venue: &str, enabled: bool) -> PyResult<()> {
@@ -410,8 +422,11 @@ impl PyRouter {
     }
 
     #[pyo3(signature = (side, quantity, limit_price=None))]
-    fn select_venue(&self, side: PySide, quantity: u64, limit_price: Option<f64>) -> PyResult<PySelection> {
-        let inner = self.core.select_venue(side.0, quantity, limit_price).py()?;
+    fn select_venue(&self, side: PySide, quantity: i128, limit_price: Option<f64>) -> PyResult<PySelection> {
+        let inner = self
+            .core
+            .select_venue(side.0, units("quantity", quantity)?, limit_price)
+            .py()?;
         Ok(PySelection {
             inner,
             names: Arc::clone(&self.names),
@@ -423,10 +438,11 @@ impl PyRouter {
     fn split(
         &self,
         side: PySide,
-        total_qty: u64,
-        max_venues: usize,
+        total_qty: i128,
+        max_venues: i128,
         limit_price: Option<f64>,
     ) -> PyResult<PySplitResult> {
+        let (total_qty, max_venues) = (units("total_qty", total_qty)?, count("max_venues", max_venues)?);
         let inner = self.core.split(side.0, total_qty, max_venues, limit_price).py()?;
         Ok(PySplitResult {
             inner,
@@ -515,8 +531,9 @@ impl PyRouter {
             .py()
     }
 
-    fn record_order_done(&mut self, venue: &str, filled: u64, ordered: u64) -> PyResult<()> {
+    fn record_order_done(&mut self, venue: &str, filled: i128, ordered: i128) -> PyResult<()> {
         let i = self.index(venue)?;
+        let (filled, ordered) = (units("filled", filled)?, units("ordered", ordered)?);
         self.core.stats_mut(i).py()?.record_order_done(filled, ordered).py()
     }
 

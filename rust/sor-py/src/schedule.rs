@@ -8,15 +8,12 @@ use sor_core::{
     shortfall, twap, vwap, Iceberg, PovTracker, Schedule, ShortfallParams, TwapParams, VolumeProfile, VwapParams,
 };
 
+use crate::convert::units;
 use crate::errors::{invalid, IntoPyResult};
 
 type Arrays<'py> = (Bound<'py, PyArray1<u64>>, Bound<'py, PyArray1<u64>>);
 
 /// A Python int as a count of units: negative or too large is a `ValidationError` naming the field.
-fn units(field: &str, value: i128) -> PyResult<u64> {
-    u64::try_from(value).map_err(|_| invalid(field, value, "must be a whole number in [0, 2**64)"))
-}
-
 fn arrays(py: Python<'_>, s: Schedule) -> Arrays<'_> {
     (s.offsets_ns.into_pyarray(py), s.quantities.into_pyarray(py))
 }
