@@ -254,12 +254,10 @@ SOR_VENUES = [
 ]
 
 
-def make_smart_router(disabled: bool = False, bad_lot: bool = False) -> Any:
+def make_smart_router(disabled: bool = False) -> Any:
     from nautilus_sor.smart_router import SmartOrderRouter
 
     venues = [dict(v) for v in SOR_VENUES]
-    if bad_lot:
-        venues[0]["lot_size"] = -1
     router = SmartOrderRouter(venues)
     router.record_history = True
     router.core.record_ack("BINANCE", 25.0)
@@ -291,7 +289,6 @@ TARGETS = {
     "iceberg_fresh": (lambda: make_iceberg(fresh=True), iceberg_state),
     "smart_router": (make_smart_router, smart_router_state),
     "smart_router_disabled": (lambda: make_smart_router(disabled=True), smart_router_state_but_lots),
-    "smart_router_bad_lot": (lambda: make_smart_router(bad_lot=True), smart_router_state),
 }
 
 

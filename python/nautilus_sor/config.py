@@ -31,6 +31,7 @@ import msgspec
 
 from nautilus_sor.exceptions import ConfigError
 from nautilus_sor.smart_router import VenueConfig, msgspec_error_path, parse_venues
+from nautilus_sor.units import UNITS_PER_QTY
 
 BASELINES = ("best_single_venue", "equal_split", "single_venue_twap")
 
@@ -88,6 +89,13 @@ def _validate(config: RunConfig) -> None:
         parse_venues(list(s.venues), field="strategy.venues") if s.venues else None
     except ConfigError as exc:
         raise exc
+    if s.instrument_id is not None:
+        from nautilus_trader.model.identifiers import InstrumentId
+
+        try:
+            InstrumentId.from_str(s.instrument_id)
+        except ValueError:
+            raise _fail("strategy.instrument_id", s.instrument_id, "must be SYMBOL.VENUE, e.g. BTCUSDT.BINANCE") from None
     if s.use_smart_routing and not s.venues:
         raise _fail("strategy.venues", [], "smart routing needs at least one venue")
     if s.max_venues < 1:
@@ -102,6 +110,8 @@ def _validate(config: RunConfig) -> None:
             path = "strategy." + (field if field.startswith("execution_algorithm") else f"execution_algorithm.{field}")
             raise ConfigError(f"invalid {path}: {exc}", field=path, value=exc.value) from None
     m = config.market
+    if m.seed is not None and m.seed < 0:
+        raise _fail("market.seed", m.seed, "must be >= 0")
     if not (m.duration_seconds > 0 and m.duration_seconds < float("inf")):
         raise _fail("market.duration_seconds", m.duration_seconds, "must be a finite number of seconds > 0")
     if not (m.initial_price > 0 and m.initial_price < float("inf")):
@@ -117,6 +127,11 @@ def _validate(config: RunConfig) -> None:
             raise _fail(f"orders[{i}].quantity", order.quantity, "not a number") from None
         if not quantity.is_finite() or quantity <= 0:
             raise _fail(f"orders[{i}].quantity", order.quantity, "must be > 0")
+        units = quantity * UNITS_PER_QTY
+        if units != units.to_integral_value():
+            raise _fail(f"orders[{i}].quantity", order.quantity, "finer than 1e-9: more decimals than any instrument has")
+        if units >= 2**64:
+            raise _fail(f"orders[{i}].quantity", order.quantity, "too large to route")
         if not (0 <= order.at_seconds < m.duration_seconds):
             raise _fail(f"orders[{i}].at_seconds", order.at_seconds, f"must be within the market's {m.duration_seconds} s")
         if order.limit_price is not None and not (order.limit_price > 0 and order.limit_price < float("inf")):

@@ -83,6 +83,16 @@ def parse_venues(venues: list[Any], field: str = "venues") -> list[VenueConfig]:
             VenueSpec(v.name, v.maker_fee, v.taker_fee, v.latency_ms, enabled=v.enabled)
         except ValidationError as exc:
             raise ConfigError(f"invalid {field}[{i}].{exc.field}: {exc}", field=f"{field}[{i}].{exc.field}", value=exc.value) from None
+        for name in ("lot_size", "min_quantity"):
+            value = getattr(v, name)
+            if value is None:
+                continue
+            try:
+                units = decimal_to_units(value, f"{field}[{i}].{name}")
+            except ValidationError as exc:
+                raise ConfigError(str(exc), field=exc.field, value=exc.value) from None
+            if name == "lot_size" and units == 0:
+                raise ConfigError(f"invalid {field}[{i}].lot_size: {value!r} (must be > 0)", field=f"{field}[{i}].lot_size", value=repr(value))
         if any(p.name == v.name for p in parsed):
             raise ConfigError(f"invalid {field}[{i}].name: {v.name!r} (duplicate venue)", field=f"{field}[{i}].name", value=v.name)
         parsed.append(v)

@@ -383,7 +383,10 @@ case("sor_construct_negative_fee", None, lambda _: _smart_router([{"name": "A", 
 case("sor_construct_missing_fee", None, lambda _: _smart_router([{"name": "A", "maker_fee": 0}]), "ConfigError", "venues[0].taker_fee")
 case("sor_construct_bad_oms", None, lambda _: _smart_router([{"name": "A", "maker_fee": 0, "taker_fee": 0, "oms_type": "FIFO"}]), "ConfigError", "venues[0].oms_type")
 case("sor_construct_alpha_zero", None, lambda _: _smart_router([{"name": "A", "maker_fee": 0, "taker_fee": 0}], ewma_alpha=0.0), "ValidationError", "ewma_alpha")
-case("sor_venue_lot_size_negative", "smart_router_bad_lot", lambda s: s.select_venue(BTC, OrderSide.BUY, Q1), "ValidationError", "venues[BINANCE].lot_size")
+case("sor_venue_lot_size_negative", None,
+     lambda _: __import__("nautilus_sor.smart_router", fromlist=["SmartOrderRouter"]).SmartOrderRouter(
+         [{"name": "BINANCE", "maker_fee": 0.0002, "taker_fee": 0.0004, "lot_size": -1}]),
+     "ConfigError", "venues[0].lot_size")
 
 # ---------------------------------------------------------------- order patterns (MarketDataError)
 case("passive_buy_without_market_data", None, lambda _: _passive("BUY").execute(BTC, Q1), "MarketDataError", "instrument_id")

@@ -59,6 +59,13 @@ def build_exec_algorithm(spec: dict[str, Any], **shared: Any) -> SmartExecAlgori
                     field=f"execution_algorithm.volume_profile[{hour}]",
                     value=repr(hour),
                 ) from None
+        for hour, weight in profile.items():
+            if isinstance(weight, bool) or not isinstance(weight, (int, float)):
+                raise ConfigError(
+                    f"invalid execution_algorithm.volume_profile[{hour}]: {weight!r} (must be a fraction)",
+                    field=f"execution_algorithm.volume_profile[{hour}]",
+                    value=repr(weight),
+                )
         fields["volume_profile"] = profile
     try:
         config = msgspec.convert(fields, config_type)

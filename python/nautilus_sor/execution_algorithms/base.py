@@ -89,6 +89,38 @@ class SmartExecAlgorithmConfig(ExecAlgorithmConfig, kw_only=True, frozen=True, f
             raise ConfigError(f"invalid max_retries: {self.max_retries!r} (must be >= 0)", field="max_retries", value=repr(self.max_retries))
 
 
+MAX_SLICES = 10_000_000  # the core's cap on a schedule's slices
+
+
+def _check_number(name: str, value: Any, *, low: float | None = None, high: float | None = None,
+                  low_open: bool = False, high_open: bool = False) -> float:
+    """A finite number within the bounds, else a ConfigError naming `name`."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value == value and abs(value) != float("inf")
+    if ok and low is not None:
+        ok = value > low if low_open else value >= low
+    if ok and high is not None:
+        ok = value < high if high_open else value <= high
+    if not ok:
+        lo = "" if low is None else f"{'>' if low_open else '>='} {low}"
+        hi = "" if high is None else f"{'<' if high_open else '<='} {high}"
+        raise ConfigError(f"invalid {name}: {value!r} (must be a finite number {' and '.join(x for x in (lo, hi) if x)})", field=name, value=repr(value))
+    return float(value)
+
+
+def _check_slicing(duration: float, interval: float) -> None:
+    """Both positive, interval <= duration, and a number of slices the core can build."""
+    _check_positive_seconds("duration_seconds", duration)
+    _check_positive_seconds("interval_seconds", interval)
+    if interval > duration:
+        raise ConfigError(f"invalid interval_seconds: {interval} (greater than duration_seconds {duration})", field="interval_seconds", value=repr(interval))
+    if duration / interval > MAX_SLICES:
+        raise ConfigError(
+            f"invalid interval_seconds: {interval} ({duration / interval:.3g} slices over {duration} s; at most {MAX_SLICES:,})",
+            field="interval_seconds",
+            value=repr(interval),
+        )
+
+
 def _check_positive_seconds(name: str, value: float) -> None:
     if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0 or value != value or value == float("inf"):
         raise ConfigError(f"invalid {name}: {value!r} (must be a finite number of seconds > 0)", field=name, value=repr(value))

@@ -7,7 +7,7 @@ from nautilus_trader.model.identifiers import ExecAlgorithmId
 from nautilus_trader.model.orders import Order
 
 from nautilus_sor._core import shortfall_schedule
-from nautilus_sor.execution_algorithms.base import SmartExecAlgorithm, SmartExecAlgorithmConfig, _check_positive_seconds
+from nautilus_sor.execution_algorithms.base import SmartExecAlgorithm, SmartExecAlgorithmConfig, _check_number, _check_slicing
 
 
 class ShortfallExecAlgorithmConfig(SmartExecAlgorithmConfig, kw_only=True, frozen=True):
@@ -21,8 +21,11 @@ class ShortfallExecAlgorithmConfig(SmartExecAlgorithmConfig, kw_only=True, froze
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _check_positive_seconds("duration_seconds", self.duration_seconds)
-        _check_positive_seconds("interval_seconds", self.interval_seconds)
+        _check_slicing(self.duration_seconds, self.interval_seconds)
+        _check_number("risk_aversion", self.risk_aversion, low=0.0)
+        _check_number("volatility", self.volatility, low=0.0)
+        _check_number("temporary_impact", self.temporary_impact, low=0.0, low_open=True)
+        _check_number("permanent_impact", self.permanent_impact, low=0.0)
 
 
 class ShortfallExecAlgorithm(SmartExecAlgorithm):

@@ -7,7 +7,7 @@ from nautilus_trader.model.identifiers import ExecAlgorithmId
 from nautilus_trader.model.orders import Order
 
 from nautilus_sor._core import twap_schedule
-from nautilus_sor.execution_algorithms.base import SmartExecAlgorithm, SmartExecAlgorithmConfig, _check_positive_seconds
+from nautilus_sor.execution_algorithms.base import SmartExecAlgorithm, SmartExecAlgorithmConfig, _check_number, _check_slicing
 
 
 class TWAPExecAlgorithmConfig(SmartExecAlgorithmConfig, kw_only=True, frozen=True):
@@ -19,16 +19,9 @@ class TWAPExecAlgorithmConfig(SmartExecAlgorithmConfig, kw_only=True, frozen=Tru
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _check_positive_seconds("duration_seconds", self.duration_seconds)
-        _check_positive_seconds("interval_seconds", self.interval_seconds)
-        if self.interval_seconds > self.duration_seconds:
-            from nautilus_sor.exceptions import ConfigError
-
-            raise ConfigError(
-                f"invalid interval_seconds: {self.interval_seconds} (greater than duration_seconds {self.duration_seconds})",
-                field="interval_seconds",
-                value=repr(self.interval_seconds),
-            )
+        _check_slicing(self.duration_seconds, self.interval_seconds)
+        _check_number("size_jitter_pct", self.size_jitter_pct, low=0.0, high=1.0)
+        _check_number("time_jitter_pct", self.time_jitter_pct, low=0.0, high=1.0)
 
 
 class TWAPExecAlgorithm(SmartExecAlgorithm):

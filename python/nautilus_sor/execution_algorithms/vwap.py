@@ -8,7 +8,13 @@ from nautilus_trader.model.orders import Order
 
 from nautilus_sor._core import vwap_curve_schedule, vwap_schedule
 from nautilus_sor.exceptions import ConfigError
-from nautilus_sor.execution_algorithms.base import SmartExecAlgorithm, SmartExecAlgorithmConfig, _check_positive_seconds
+from nautilus_sor.execution_algorithms.base import (
+    SmartExecAlgorithm,
+    SmartExecAlgorithmConfig,
+    _check_number,
+    _check_positive_seconds,
+    _check_slicing,
+)
 
 
 class VWAPExecAlgorithmConfig(SmartExecAlgorithmConfig, kw_only=True, frozen=True):
@@ -23,8 +29,15 @@ class VWAPExecAlgorithmConfig(SmartExecAlgorithmConfig, kw_only=True, frozen=Tru
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _check_positive_seconds("duration_seconds", self.duration_seconds)
-        _check_positive_seconds("interval_seconds", self.interval_seconds)
+        _check_slicing(self.duration_seconds, self.interval_seconds)
+        _check_positive_seconds("bucket_seconds", self.bucket_seconds)
+        if self.bucket_weights is not None:
+            if not isinstance(self.bucket_weights, (list, tuple)):
+                raise ConfigError(f"invalid bucket_weights: {self.bucket_weights!r} (must be a list of weights)", field="bucket_weights", value=repr(self.bucket_weights))
+            for i, weight in enumerate(self.bucket_weights):
+                _check_number(f"bucket_weights[{i}]", weight, low=0.0)
+            if not sum(self.bucket_weights) > 0:
+                raise ConfigError("invalid bucket_weights: all weights are zero", field="bucket_weights", value=repr(self.bucket_weights))
         if (self.volume_profile is None) == (self.bucket_weights is None):
             raise ConfigError(
                 "invalid volume_profile: give exactly one of volume_profile or bucket_weights",
