@@ -149,3 +149,29 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    // The slow suite (`cargo test -p sor-core --release -- --ignored`, run by CI): 100,000 random splits.
+    #![proptest_config(ProptestConfig::with_cases(100_000))]
+
+    #[test]
+    #[ignore = "slow: 1e5 cases, run by CI with --ignored"]
+    fn split_conserves_exactly_at_scale(
+        cases in prop::collection::vec(venue_case(), 1..7),
+        buy in any::<bool>(),
+        total in 1u64..5000,
+        max_venues in 1usize..8,
+        limit in prop::option::of(900.0f64..1100.0),
+    ) {
+        let r = router(&cases);
+        let side = if buy { Side::Buy } else { Side::Sell };
+        if let Ok(s) = r.split(side, total, max_venues, limit) {
+            prop_assert_eq!(s.allocations.iter().map(|a| a.qty).sum::<u64>(), total);
+            prop_assert!(s.allocations.len() <= max_venues);
+            for a in &s.allocations {
+                let c = &cases[a.venue];
+                prop_assert!(c.enabled && a.qty % c.lot == 0 && a.qty >= c.min && a.qty > 0);
+            }
+        }
+    }
+}
