@@ -86,8 +86,7 @@ case("venue_spec_latency_nan", None, lambda _: VenueSpec("A", 0.0, 0.0, NAN), "V
 case("venue_spec_latency_inf", None, lambda _: VenueSpec("A", 0.0, 0.0, INF), "ValidationError", "latency_ms")
 case("venue_spec_lot_zero", None, lambda _: VenueSpec("A", 0.0, 0.0, lot_size=0), "ValidationError", "lot_size")
 case("venue_spec_lot_negative", None, lambda _: VenueSpec("A", 0.0, 0.0, lot_size=-1), "ValidationError", "lot_size")
-case("venue_spec_name_not_str", None, lambda _: VenueSpec(5, 0.0, 0.0), "ValidationError", "name",
-     "a non-str name raises TypeError from PyO3's argument extraction, not ValidationError")
+case("venue_spec_name_not_str", None, lambda _: VenueSpec(5, 0.0, 0.0), "ValidationError", "name")
 case("router_no_venues", None, lambda _: Router([]), "ValidationError", "venues")
 case("router_duplicate_venues", None, lambda _: Router([VenueSpec("A", 0, 0), VenueSpec("A", 0, 0)]), "ValidationError", "venues[1].name")
 case("router_volatility_nan", None, lambda _: Router([VenueSpec("A", 0, 0)], volatility=NAN), "ValidationError", "volatility")
@@ -98,8 +97,7 @@ case("router_miss_cost_negative", None, lambda _: Router([VenueSpec("A", 0, 0)],
 case("router_alpha_zero", None, lambda _: Router([VenueSpec("A", 0, 0)], ewma_alpha=0.0), "ValidationError", "ewma_alpha")
 case("router_alpha_above_one", None, lambda _: Router([VenueSpec("A", 0, 0)], ewma_alpha=2.0), "ValidationError", "ewma_alpha")
 case("router_alpha_nan", None, lambda _: Router([VenueSpec("A", 0, 0)], ewma_alpha=NAN), "ValidationError", "ewma_alpha")
-case("router_venue_not_a_spec", None, lambda _: Router(["A"]), "ValidationError", "venues[0]",
-     "a list of names raises TypeError from PyO3's extraction, not ValidationError naming venues[0]")
+case("router_venue_not_a_spec", None, lambda _: Router(["A"]), "ValidationError", "venues[0]")
 
 # ---------------------------------------------------------------- Router: routing calls (state must not change)
 case("split_zero_quantity", "router", lambda r: r.split("BUY", 0, 2), "ValidationError", "total_qty")
@@ -121,8 +119,7 @@ case("split_more_than_within_limit", "router", lambda r: r.split("BUY", 10, 2, 1
 case("split_quantity_2_pow_63", "router", lambda r: r.split("BUY", 2**63, 2), "InsufficientLiquidityError", "total_qty")
 case("split_negative_quantity", "router", lambda r: r.split("BUY", -1, 2), "ValidationError", "total_qty")
 case("split_negative_max_venues", "router", lambda r: r.split("BUY", 5, -1), "ValidationError", "max_venues")
-case("split_float_quantity", "router", lambda r: r.split("BUY", 1.5, 2), "ValidationError", "total_qty",
-     "a float quantity raises TypeError from PyO3's u64 extraction, not ValidationError")
+case("split_float_quantity", "router", lambda r: r.split("BUY", 1.5, 2), "ValidationError", "total_qty")
 case("select_zero_quantity", "router", lambda r: r.select_venue("BUY", 0), "ValidationError", "quantity")
 case("select_side_unknown", "router", lambda r: r.select_venue("X", 5), "ValidationError", "side")
 case("select_limit_nan", "router", lambda r: r.select_venue("BUY", 5, NAN), "ValidationError", "limit_price")
@@ -146,8 +143,7 @@ case("set_book_zero_price", "router", lambda r: r.set_book("A", [(0.0, 1)], [(10
 case("set_book_zero_size", "router", lambda r: r.set_book("A", [(98.0, 0)], [(100.0, 1)]), "ValidationError", "bids[0].size")
 case("set_book_zero_size_ask", "router", lambda r: r.set_book("A", [(98.0, 1)], [(100.0, 2), (101.0, 0)]), "ValidationError", "asks[1].size")
 case("set_book_negative_size", "router", lambda r: r.set_book("A", [(98.0, -1)], [(100.0, 1)]), "ValidationError", "bids[0].size")
-case("set_book_level_not_a_pair", "router", lambda r: r.set_book("A", [(98.0,)], [(100.0, 1)]), "ValidationError", "bids[0]",
-     "a 1-tuple level raises a plain ValueError from PyO3's tuple extraction, with no field")
+case("set_book_level_not_a_pair", "router", lambda r: r.set_book("A", [(98.0,)], [(100.0, 1)]), "ValidationError", "bids[0]")
 case("update_level_unknown_venue", "router", lambda r: r.update_level("Z", True, 1.0, 1), "UnknownVenueError", "venue")
 case("update_level_nan_price", "router", lambda r: r.update_level("A", True, NAN, 1), "ValidationError", "price")
 case("update_level_crosses", "router", lambda r: r.update_level("A", True, 200.0, 1), "ValidationError", "price")
@@ -190,8 +186,7 @@ case("route_batch_max_venues_zero", "router", lambda r: r.route_batch(i8(1), u64
 case("route_batch_negative_limit", "router", lambda r: r.route_batch(i8(1), u64(1), f64(-1.0), 2), "ValidationError", "limit_prices[0]")
 case("route_batch_inf_limit", "router", lambda r: r.route_batch(i8(2, 1), u64(1, 1), f64(NAN, INF), 2), "ValidationError", "limit_prices[1]")
 case("route_batch_zero_limit", "router", lambda r: r.route_batch(i8(1), u64(1), f64(0.0), 2), "ValidationError", "limit_prices[0]")
-case("route_batch_wrong_dtype", "router", lambda r: r.route_batch(np.array([1], dtype=np.int64), u64(1), f64(NAN), 2), "ValidationError", "sides",
-     "an int64 sides array raises TypeError ('type mismatch') from numpy extraction, not ValidationError naming sides")
+case("route_batch_wrong_dtype", "router", lambda r: r.route_batch(np.array([1], dtype=np.int64), u64(1), f64(NAN), 2), "ValidationError", "sides")
 case("select_batch_quantities_short", "router", lambda r: r.select_batch(i8(1, 1), u64(1), f64(NAN)), "ValidationError", "quantities")
 case("select_batch_limits_short", "router", lambda r: r.select_batch(i8(1, 1), u64(1, 1), f64(NAN)), "ValidationError", "limit_prices")
 case("select_batch_side_five", "router", lambda r: r.select_batch(i8(5), u64(1), f64(NAN)), "ValidationError", "sides[0]")

@@ -1,14 +1,14 @@
 //! Python wrappers of the router: venues, statistics, quotes, selection, splitting, batch routing.
 
 use numpy::ndarray::Array2;
-use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1};
+use numpy::{IntoPyArray, PyArray1, PyArray2};
 use std::sync::{Arc, OnceLock};
 
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString};
 use sor_core::{Ladder, Level, Router, RouterParams, SorError, VenueSpec};
 
-use crate::convert::{count, limit_from_f64, side_from_code, units, PySide};
+use crate::convert::{array_arg, count, int_arg, levels_arg, limit_from_f64, side_from_code, str_arg, units, PySide};
 use crate::errors::{invalid, IntoPyResult};
 
 /// A venue's static terms. Quantities are integer units of the router's size increment.
@@ -21,7 +21,7 @@ impl PyVenueSpec {
     #[new]
     #[pyo3(signature = (name, maker_fee, taker_fee, latency_ms=0.0, lot_size=1, min_qty=0, enabled=true))]
     fn new(
-        name: &str,
+        name: &Bound<'_, PyAny>,
         maker_fee: f64,
         taker_fee: f64,
         latency_ms: f64,
@@ -29,8 +29,9 @@ impl PyVenueSpec {
         min_qty: i128,
         enabled: bool,
     ) -> PyResult<Self> {
+        let name = str_arg("name", name)?;
         let (lot_size, min_qty) = (units("lot_size", lot_size)?, units("min_qty", min_qty)?);
-        VenueSpec::new(name, maker_fee, taker_fee, latency_ms, lot_size, min_qty, enabled)
+        VenueSpec::new(&name, maker_fee, taker_fee, latency_ms, lot_size, min_qty, enabled)
             .py()
             .map(PyVenueSpec)
     }
@@ -298,10 +299,13 @@ impl PyRouter {
 
 /// Reads the three request arrays of a batch call, checking lengths and values up front.
 fn batch_requests(
-    sides: &PyReadonlyArray1<'_, i8>,
-    quantities: &PyReadonlyArray1<'_, u64>,
-    limit_prices: &PyReadonlyArray1<'_, f64>,
+    sides: &Bound<'_, PyAny>,
+    quantities: &Bound<'_, PyAny>,
+    limit_prices: &Bound<'_, PyAny>,
 ) -> PyResult<Vec<(sor_core::Side, u64, Option<f64>)>> {
+    let sides = array_arg::<i8>("sides", sides, "int8 (1 = BUY, 2 = SELL)")?;
+    let quantities = array_arg::<u64>("quantities", quantities, "uint64")?;
+    let limit_prices = array_arg::<f64>("limit_prices", limit_prices, "float64 (NaN = no limit)")?;
     let sides = sides.as_array();
     let quantities = quantities.as_array();
     let limits = limit_prices.as_array();
@@ -346,7 +350,7 @@ impl PyRouter {
     #[pyo3(signature = (venues, volatility=1e-4, latency_risk_weight=1.0, miss_cost_bps=5.0, ewma_alpha=0.05))]
     fn new(
         py: Python<'_>,
-        venues: Vec<PyVenueSpec>,
+        venues: &Bound<'_, PyAny>,
         volatility: f64,
         latency_risk_weight: f64,
         miss_cost_bps: f64,
@@ -358,7 +362,20 @@ impl PyRouter {
             miss_cost_bps,
             ewma_alpha,
         };
-        let core = Router::new(venues.into_iter().map(|v| v.0).collect(), params).py()?;
+        let items = venues.try_iter().map_err(|_| {
+            let shown = venues.repr().map(|r| r.to_string()).unwrap_or_default();
+            invalid("venues", shown, "must be a list of VenueSpec")
+        })?;
+        let mut specs = Vec::new();
+        for (i, item) in items.enumerate() {
+            let item = item?;
+            let spec = item.cast::<PyVenueSpec>().map_err(|_| {
+                let shown = item.repr().map(|r| r.to_string()).unwrap_or_default();
+                invalid(&format!("venues[{i}]"), shown, "must be a VenueSpec")
+            })?;
+            specs.push(spec.get().0.clone());
+        }
+        let core = Router::new(specs, params).py()?;
         let names = core
             .venues()
             .iter()
@@ -383,8 +400,9 @@ impl PyRouter {
     }
 
     /// Replaces a venue's book. Levels are (price, size in units), best first.
-    fn set_book(&mut self, venue: &str, bids: Vec<(f64, i128)>, asks: Vec<(f64, i128)>) -> PyResult<()> {
+    fn set_book(&mut self, venue: &str, bids: &Bound<'_, PyAny>, asks: &Bound<'_, PyAny>) -> PyResult<()> {
         let i = self.index(venue)?;
+        let (bids, asks) = (levels_arg("bids", bids)?, levels_arg("asks", asks)?);
         let ladder = Ladder::new(ladder_side("bids", bids)?, ladder_side("asks", asks)?).py()?;
         self.core.set_book(i, Some(ladder)).py()
     }
@@ -422,11 +440,14 @@ impl PyRouter {
     }
 
     #[pyo3(signature = (side, quantity, limit_price=None))]
-    fn select_venue(&self, side: PySide, quantity: i128, limit_price: Option<f64>) -> PyResult<PySelection> {
-        let inner = self
-            .core
-            .select_venue(side.0, units("quantity", quantity)?, limit_price)
-            .py()?;
+    fn select_venue(
+        &self,
+        side: PySide,
+        quantity: &Bound<'_, PyAny>,
+        limit_price: Option<f64>,
+    ) -> PyResult<PySelection> {
+        let quantity = units("quantity", int_arg("quantity", quantity)?)?;
+        let inner = self.core.select_venue(side.0, quantity, limit_price).py()?;
         Ok(PySelection {
             inner,
             names: Arc::clone(&self.names),
@@ -438,11 +459,12 @@ impl PyRouter {
     fn split(
         &self,
         side: PySide,
-        total_qty: i128,
-        max_venues: i128,
+        total_qty: &Bound<'_, PyAny>,
+        max_venues: &Bound<'_, PyAny>,
         limit_price: Option<f64>,
     ) -> PyResult<PySplitResult> {
-        let (total_qty, max_venues) = (units("total_qty", total_qty)?, count("max_venues", max_venues)?);
+        let total_qty = units("total_qty", int_arg("total_qty", total_qty)?)?;
+        let max_venues = count("max_venues", int_arg("max_venues", max_venues)?)?;
         let inner = self.core.split(side.0, total_qty, max_venues, limit_price).py()?;
         Ok(PySplitResult {
             inner,
@@ -457,15 +479,16 @@ impl PyRouter {
     fn route_batch<'py>(
         &self,
         py: Python<'py>,
-        sides: PyReadonlyArray1<'py, i8>,
-        quantities: PyReadonlyArray1<'py, u64>,
-        limit_prices: PyReadonlyArray1<'py, f64>,
-        max_venues: usize,
+        sides: &Bound<'py, PyAny>,
+        quantities: &Bound<'py, PyAny>,
+        limit_prices: &Bound<'py, PyAny>,
+        max_venues: &Bound<'py, PyAny>,
     ) -> PyResult<BatchSplit<'py>> {
+        let max_venues = count("max_venues", int_arg("max_venues", max_venues)?)?;
         if max_venues == 0 {
             return Err(invalid("max_venues", 0, "must be at least 1"));
         }
-        let requests = batch_requests(&sides, &quantities, &limit_prices)?;
+        let requests = batch_requests(sides, quantities, limit_prices)?;
         let router = &self.core;
         let n_venues = router.venues().len();
         let (allocations, status) = py.detach(|| {
@@ -492,11 +515,11 @@ impl PyRouter {
     fn select_batch<'py>(
         &self,
         py: Python<'py>,
-        sides: PyReadonlyArray1<'py, i8>,
-        quantities: PyReadonlyArray1<'py, u64>,
-        limit_prices: PyReadonlyArray1<'py, f64>,
+        sides: &Bound<'py, PyAny>,
+        quantities: &Bound<'py, PyAny>,
+        limit_prices: &Bound<'py, PyAny>,
     ) -> PyResult<BatchSelect<'py>> {
-        let requests = batch_requests(&sides, &quantities, &limit_prices)?;
+        let requests = batch_requests(sides, quantities, limit_prices)?;
         let router = &self.core;
         let (venues, scores): (Vec<i64>, Vec<f64>) = py.detach(|| {
             requests
