@@ -207,8 +207,7 @@ case("pb_add_instrument_multiplier_zero", "position_book", lambda b: b.add_instr
 case("pb_add_instrument_multiplier_nan", "position_book", lambda b: b.add_instrument("X", "BTC", 0, NAN), "ValidationError", "multiplier")
 case("pb_add_instrument_multiplier_negative", "position_book", lambda b: b.add_instrument("X", "BTC", 0, -1.0), "ValidationError", "multiplier")
 case("pb_add_instrument_currency_precision_20", "position_book", lambda b: b.add_instrument("X", "BTC", 0, 1.0, 20), "ValidationError", "currency_precision")
-case("pb_add_instrument_negative_precision", "position_book", lambda b: b.add_instrument("X", "BTC", -1), "ValidationError", "size_precision",
-     "size_precision=-1 raises OverflowError ('out of range integral type conversion'), not ValidationError")
+case("pb_add_instrument_negative_precision", "position_book", lambda b: b.add_instrument("X", "BTC", -1), "ValidationError", "size_precision")
 case("pb_fill_unknown_venue", "position_book", lambda b: b.apply_fill("Z", "BTC.N", "BUY", 1, 1.0), "UnknownVenueError", "venue")
 case("pb_fill_unknown_venue_id", "position_book", lambda b: b.apply_fill(99, "BTC.N", "BUY", 1, 1.0), "UnknownVenueError", "venue")
 case("pb_fill_unknown_instrument", "position_book", lambda b: b.apply_fill("N", "Z", "BUY", 1, 1.0), "ValidationError", "instrument")
@@ -227,8 +226,7 @@ case("pb_fill_commission_inf", "position_book", lambda b: b.apply_fill("N", "BTC
 case("pb_fill_unknown_hedging_position", "position_book", lambda b: b.apply_fill("H", "BTC.H", "BUY", 1, 1.0, 0.0, 999), "ValidationError", "position_id")
 case("pb_fill_position_id_on_netting", "position_book", lambda b: b.apply_fill("N", "BTC.N", "BUY", 1, 1.0, 0.0, 999), "ValidationError", "position_id")
 case("pb_fill_position_of_other_venue", "position_book", lambda b: b.apply_fill("H", "BTC.H", "BUY", 1, 1.0, 0.0, b.netting_position_id("N", "BTC.N")), "ValidationError", "position_id")
-case("pb_fill_quantity_beyond_u64", "position_book", lambda b: b.apply_fill("N", "BTC.N", "BUY", 2**64 - 1, 1.0), "ValidationError", "quantity",
-     "a quantity above i64 raises OverflowError ('Python int too large to convert to C long'), not ValidationError")
+case("pb_fill_quantity_beyond_u64", "position_book", lambda b: b.apply_fill("N", "BTC.N", "BUY", 2**64 - 1, 1.0), "ValidationError", "quantity")
 case("pb_position_unknown", "position_book", lambda b: b.position(999), "ValidationError", "position_id")
 case("pb_open_ids_unknown_venue", "position_book", lambda b: b.open_position_ids("Z", "BTC.N"), "UnknownVenueError", "venue")
 case("pb_net_units_unknown_instrument", "position_book", lambda b: b.net_units("N", "Z"), "ValidationError", "instrument")
@@ -259,8 +257,7 @@ case("pb_fills_price_nan", "position_book", lambda b: fills(b, price=(100.0, NAN
 case("pb_fills_price_negative", "position_book", lambda b: fills(b, price=(100.0, -2.0)), "ValidationError", "prices[1]")
 case("pb_fills_commission_inf", "position_book", lambda b: fills(b, commission=(0.0, INF)), "ValidationError", "commissions[1]")
 case("pb_fills_unknown_hedging_position", "position_book", lambda b: fills(b, venue=(1, 1), instrument=(1, 1), position=(-1, 999)), "ValidationError", "position_ids[1]")
-case("pb_fills_wrong_dtype", "position_book", lambda b: b.apply_fills(np.array([0], dtype=np.int32), i64(0), i8(1), u64(1), f64(1.0)), "ValidationError", "venue_ids",
-     "an int32 venue_ids array raises TypeError ('type mismatch') from numpy extraction, not ValidationError")
+case("pb_fills_wrong_dtype", "position_book", lambda b: b.apply_fills(np.array([0], dtype=np.int32), i64(0), i8(1), u64(1), f64(1.0)), "ValidationError", "venue_ids")
 
 # ---------------------------------------------------------------- schedules (stateless)
 case("twap_zero_quantity", None, lambda _: twap_schedule(0, 60, 10), "ValidationError", "quantity")
@@ -335,8 +332,7 @@ case("iceberg_visible_zero", None, lambda _: Iceberg(10, 0.0), "ValidationError"
 case("iceberg_visible_above_one", None, lambda _: Iceberg(10, 1.5), "ValidationError", "visible_pct")
 case("iceberg_visible_nan", None, lambda _: Iceberg(10, NAN), "ValidationError", "visible_pct")
 case("iceberg_jitter_negative", None, lambda _: Iceberg(10, 0.5, display_jitter_pct=-0.1), "ValidationError", "display_jitter_pct")
-case("iceberg_jitter_one", None, lambda _: Iceberg(10, 0.5, display_jitter_pct=1.0), "ValidationError", "display_jitter_pct",
-     "the core Iceberg accepts display_jitter_pct=1.0 while IcebergExecAlgorithmConfig requires [0, 1)")
+case("iceberg_jitter_one", None, lambda _: Iceberg(10, 0.5, display_jitter_pct=1.0), "ValidationError", "display_jitter_pct")
 case("iceberg_lot_zero", None, lambda _: Iceberg(10, 0.5, lot_size=0), "ValidationError", "lot_size")
 case("iceberg_quantity_not_whole_lots", None, lambda _: Iceberg(10, 0.5, lot_size=20), "ValidationError", "quantity")
 case("iceberg_fill_above_working", "iceberg", lambda i: i.on_fill(i.working + 1), "ValidationError", "fill_qty")

@@ -932,6 +932,14 @@ impl Iceberg {
             return Err(SorError::invalid("visible_pct", visible_pct, "must be in (0, 1]"));
         }
         check_fraction("display_jitter_pct", display_jitter_pct)?;
+        if display_jitter_pct >= 1.0 {
+            // +-100% could draw a display of nothing: an iceberg must always show something.
+            return Err(SorError::invalid(
+                "display_jitter_pct",
+                display_jitter_pct,
+                "must be in [0, 1)",
+            ));
+        }
         let display_lots = (floor_tolerant(visible_pct * lots as f64) as u64).clamp(1, lots);
         Ok(Iceberg {
             quantity,

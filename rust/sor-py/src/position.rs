@@ -1,11 +1,12 @@
 //! Python wrappers of the position book: registration, single fills, numpy batch fills (without
 //! the GIL), positions and exposure snapshots.
 
-use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
+use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyInt, PyString};
 use sor_core::{Fill, InstrumentSpec, OmsType, Position, PositionBook, Side, SorError};
 
+use crate::convert::array_arg;
 use crate::errors::{invalid, IntoPyResult};
 
 fn repr(ob: &Bound<'_, PyAny>) -> String {
@@ -344,10 +345,17 @@ impl PyPositionBook {
         &mut self,
         name: &str,
         underlying: &str,
-        size_precision: u8,
+        size_precision: i128,
         multiplier: f64,
-        currency_precision: Option<u8>,
+        currency_precision: Option<i128>,
     ) -> PyResult<u32> {
+        let precision = |field: &str, value: i128| {
+            u8::try_from(value).map_err(|_| invalid(field, value, "must be a whole number of decimals >= 0"))
+        };
+        let size_precision = precision("size_precision", size_precision)?;
+        let currency_precision = currency_precision
+            .map(|p| precision("currency_precision", p))
+            .transpose()?;
         let spec = InstrumentSpec::new(name, underlying, size_precision, multiplier, currency_precision).py()?;
         self.0.add_instrument(spec).py()
     }
@@ -388,16 +396,16 @@ impl PyPositionBook {
         venue: &Bound<'_, PyAny>,
         instrument: &Bound<'_, PyAny>,
         side: &Bound<'_, PyAny>,
-        quantity: i64,
+        quantity: i128,
         price: f64,
         commission: f64,
-        position_id: Option<i64>,
+        position_id: Option<i128>,
     ) -> PyResult<u64> {
         let venue = self.venue(venue)?;
         let instrument = self.instrument(instrument)?;
         let side = side_arg(side)?;
-        let quantity =
-            u64::try_from(quantity).map_err(|_| invalid("quantity", quantity, "must be greater than zero"))?;
+        let quantity = u64::try_from(quantity)
+            .map_err(|_| invalid("quantity", quantity, "must be a whole number of units in (0, 2**64)"))?;
         let position_id = match position_id {
             None => None,
             Some(id) => Some(u64::try_from(id).map_err(|_| invalid("position_id", id, "must be a position id >= 0"))?),
@@ -421,14 +429,25 @@ impl PyPositionBook {
     fn apply_fills<'py>(
         &mut self,
         py: Python<'py>,
-        venue_ids: PyReadonlyArray1<'py, i64>,
-        instrument_ids: PyReadonlyArray1<'py, i64>,
-        sides: PyReadonlyArray1<'py, i8>,
-        quantities: PyReadonlyArray1<'py, u64>,
-        prices: PyReadonlyArray1<'py, f64>,
-        commissions: Option<PyReadonlyArray1<'py, f64>>,
-        position_ids: Option<PyReadonlyArray1<'py, i64>>,
+        venue_ids: &Bound<'py, PyAny>,
+        instrument_ids: &Bound<'py, PyAny>,
+        sides: &Bound<'py, PyAny>,
+        quantities: &Bound<'py, PyAny>,
+        prices: &Bound<'py, PyAny>,
+        commissions: Option<&Bound<'py, PyAny>>,
+        position_ids: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyArray1<i64>>> {
+        let venue_ids = array_arg::<i64>("venue_ids", venue_ids, "int64")?;
+        let instrument_ids = array_arg::<i64>("instrument_ids", instrument_ids, "int64")?;
+        let sides = array_arg::<i8>("sides", sides, "int8 (1 = BUY, 2 = SELL)")?;
+        let quantities = array_arg::<u64>("quantities", quantities, "uint64")?;
+        let prices = array_arg::<f64>("prices", prices, "float64")?;
+        let commissions = commissions
+            .map(|c| array_arg::<f64>("commissions", c, "float64"))
+            .transpose()?;
+        let position_ids = position_ids
+            .map(|p| array_arg::<i64>("position_ids", p, "int64 (-1 = none)"))
+            .transpose()?;
         let venues = venue_ids.as_array();
         let instruments = instrument_ids.as_array();
         let sides = sides.as_array();
