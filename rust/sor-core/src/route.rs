@@ -165,6 +165,30 @@ fn binomial(n: u64, k: u64) -> u64 {
     (0..k).fold(1u64, |acc, i| acc.saturating_mul(n - i) / (i + 1))
 }
 
+/// The smallest k >= 0 with `(remaining + k * lot_a) % lot_b == 0`, if any (extended Euclid).
+fn smallest_k(remaining: u64, lot_a: u64, lot_b: u64) -> Option<u64> {
+    let g = gcd(lot_a, lot_b);
+    if remaining % g != 0 {
+        return None;
+    }
+    let m = (lot_b / g) as i128;
+    if m == 1 {
+        return Some(0);
+    }
+    // k * (lot_a / g) = -(remaining / g)  (mod m)
+    let a = ((lot_a / g) as i128) % m;
+    let target = (m - ((remaining / g) as i128) % m) % m;
+    let (mut old_r, mut r) = (a, m);
+    let (mut old_s, mut s) = (1i128, 0i128);
+    while r != 0 {
+        let q = old_r / r;
+        (old_r, r) = (r, old_r - q * r);
+        (old_s, s) = (s, old_s - q * s);
+    }
+    let inverse = old_s.rem_euclid(m) as u128;
+    u64::try_from(inverse * target as u128 % m as u128).ok()
+}
+
 fn gcd(a: u64, b: u64) -> u64 {
     if b == 0 {
         a
@@ -731,7 +755,17 @@ impl<'a> SplitCtx<'a> {
                 } else {
                     (lot_b / gcd(lot_a, lot_b)).min(cursors[a].alloc / lot_a)
                 };
-                for k in 0..=max_k {
+                // The k that make `remaining + k * lot_a` a multiple of `lot_b` are k0 + j * (lot_b / g):
+                // solve for k0 instead of scanning (lots can be huge), then try the ones in range.
+                let Some(k0) = smallest_k(remaining, lot_a, lot_b) else {
+                    continue;
+                };
+                let step = lot_b / gcd(lot_a, lot_b);
+                for k in [Some(k0), k0.checked_add(step)]
+                    .into_iter()
+                    .flatten()
+                    .filter(|&k| k <= max_k)
+                {
                     let extra = remaining + k * lot_a;
                     let new_a = cursors[a].alloc - k * lot_a;
                     let new_b = cursors[b].alloc + extra;
@@ -807,5 +841,24 @@ impl<'a> SplitCtx<'a> {
             current.remove(drop);
         }
         self.greedy(&current, total)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn smallest_k_matches_a_scan() {
+        for lot_a in 1..12u64 {
+            for lot_b in 1..12u64 {
+                for remaining in 0..40u64 {
+                    let scan = (0..=lot_b).find(|k| (remaining + k * lot_a) % lot_b == 0);
+                    assert_eq!(smallest_k(remaining, lot_a, lot_b), scan, "{remaining} {lot_a} {lot_b}");
+                }
+            }
+        }
+        assert_eq!(smallest_k(1, 2, 1_000_000_001), Some(500_000_000));
+        assert!(smallest_k(u64::MAX - 7, u64::MAX - 1, u64::MAX).is_some());
     }
 }
