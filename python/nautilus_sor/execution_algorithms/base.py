@@ -576,3 +576,24 @@ class SmartExecAlgorithm(ExecAlgorithm):
 
 def units_per_quantity() -> int:
     return 10**UNIT_DECIMALS
+
+
+class EventDrivenExecAlgorithm(SmartExecAlgorithm):
+    """Base of algorithms driven by events (the trade tape, fills) rather than the clock: the parent
+    is registered with its whole quantity pending and no timed slice, then `on_parent` takes over."""
+
+    def build_schedule(self, order: Order, units: int, lot_units: int) -> list[tuple[int, int]]:
+        return [(2**62, units)]  # a far-off marker slice holding the quantity, removed in on_order
+
+    def on_order(self, order: Order) -> None:
+        super().on_order(order)
+        parent = self.parents.get(order.client_order_id)
+        if parent is None:
+            return  # denied
+        self.clock.cancel_timer(self._timer_name(parent))
+        parent.slices.clear()
+        self.planned[order.client_order_id.value] = []  # nothing timed to plan
+        self.on_parent(order, parent)
+
+    def on_parent(self, order: Order, parent: ParentState) -> None:
+        raise NotImplementedError

@@ -18,7 +18,7 @@ from nautilus_trader.model.orders import Order
 
 from nautilus_sor._core import Iceberg
 from nautilus_sor.exceptions import ConfigError, MarketDataError, RoutingError
-from nautilus_sor.execution_algorithms.base import ParentState, SmartExecAlgorithm, SmartExecAlgorithmConfig
+from nautilus_sor.execution_algorithms.base import EventDrivenExecAlgorithm, ParentState, SmartExecAlgorithmConfig
 from nautilus_sor.units import qty_to_units, units_to_qty
 
 
@@ -37,25 +37,14 @@ class IcebergExecAlgorithmConfig(SmartExecAlgorithmConfig, kw_only=True, frozen=
             raise ConfigError(f"invalid display_jitter_pct: {j!r} (must be in [0, 1))", field="display_jitter_pct", value=repr(j))
 
 
-class IcebergExecAlgorithm(SmartExecAlgorithm):
+class IcebergExecAlgorithm(EventDrivenExecAlgorithm):
     def __init__(self, config: IcebergExecAlgorithmConfig | None = None) -> None:
         config = config or IcebergExecAlgorithmConfig()
         super().__init__(config)
         self.iceberg_config = config
         self._icebergs: dict[ClientOrderId, Iceberg] = {}
 
-    def build_schedule(self, order: Order, units: int, lot_units: int) -> list[tuple[int, int]]:
-        # Chunks follow fills, not the clock: one far-off marker slice holds the quantity.
-        return [(2**62, units)]
-
-    def on_order(self, order: Order) -> None:
-        super().on_order(order)
-        parent = self.parents.get(order.client_order_id)
-        if parent is None:
-            return
-        self.clock.cancel_timer(self._timer_name(parent))
-        parent.slices.clear()
-        self.planned[order.client_order_id.value] = []
+    def on_parent(self, order: Order, parent: ParentState) -> None:
         c = self.iceberg_config
         state = Iceberg(parent.requested // parent.lot_units, c.visible_pct, 1, c.display_jitter_pct, c.seed)
         self._icebergs[order.client_order_id] = state

@@ -9,7 +9,7 @@ from nautilus_trader.model.orders import Order
 
 from nautilus_sor._core import PovTracker
 from nautilus_sor.exceptions import ConfigError
-from nautilus_sor.execution_algorithms.base import ParentState, SmartExecAlgorithm, SmartExecAlgorithmConfig, _check_number
+from nautilus_sor.execution_algorithms.base import EventDrivenExecAlgorithm, ParentState, SmartExecAlgorithmConfig, _check_number
 from nautilus_sor.units import decimal_to_units, qty_to_units
 
 
@@ -36,7 +36,7 @@ class POVExecAlgorithmConfig(SmartExecAlgorithmConfig, kw_only=True, frozen=True
             )
 
 
-class POVExecAlgorithm(SmartExecAlgorithm):
+class POVExecAlgorithm(EventDrivenExecAlgorithm):
     def __init__(self, config: POVExecAlgorithmConfig | None = None) -> None:
         config = config or POVExecAlgorithmConfig()
         super().__init__(config)
@@ -44,18 +44,7 @@ class POVExecAlgorithm(SmartExecAlgorithm):
         self._trackers: dict[ClientOrderId, PovTracker] = {}
         self._by_instrument: dict[InstrumentId, list[ClientOrderId]] = {}
 
-    def build_schedule(self, order: Order, units: int, lot_units: int) -> list[tuple[int, int]]:
-        # Nothing is timed: children follow the tape. One far-off marker slice holds the quantity.
-        return [(2**62, units)]
-
-    def on_order(self, order: Order) -> None:
-        super().on_order(order)
-        parent = self.parents.get(order.client_order_id)
-        if parent is None:
-            return
-        self.clock.cancel_timer(self._timer_name(parent))
-        parent.slices.clear()
-        self.planned[order.client_order_id.value] = []  # no timed plan: children follow the tape
+    def on_parent(self, order: Order, parent: ParentState) -> None:
         c = self.pov_config
         self._trackers[order.client_order_id] = PovTracker(
             parent.requested,
