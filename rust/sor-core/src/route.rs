@@ -270,9 +270,7 @@ impl Router {
     /// Sets a venue's lot size and minimum (in units), e.g. for the instrument being routed now.
     pub fn set_lot(&mut self, venue: usize, lot_size: u64, min_qty: u64) -> SorResult<()> {
         self.check_index(venue)?;
-        if lot_size == 0 {
-            return Err(SorError::invalid("lot_size", lot_size, "must be at least 1 unit"));
-        }
+        crate::venue::check_lot(lot_size, min_qty)?;
         self.venues[venue].lot_size = lot_size;
         self.venues[venue].min_qty = min_qty;
         Ok(())

@@ -58,9 +58,7 @@ impl VenueSpec {
             ));
         }
         check_non_negative("latency_ms", latency_ms)?;
-        if lot_size == 0 {
-            return Err(SorError::invalid("lot_size", lot_size, "must be at least 1 unit"));
-        }
+        check_lot(lot_size, min_qty)?;
         Ok(VenueSpec {
             name: name.to_string(),
             maker_fee,
@@ -72,10 +70,10 @@ impl VenueSpec {
         })
     }
 
-    /// The smallest non-zero order this venue takes: the minimum rounded up to whole lots.
+    /// The smallest non-zero order this venue takes: the minimum rounded up to whole lots
+    /// (`check_lot` guarantees it fits in u64).
     pub fn first_chunk(&self) -> u64 {
-        let lots = self.min_qty.div_ceil(self.lot_size).max(1);
-        lots.saturating_mul(self.lot_size)
+        self.min_qty.div_ceil(self.lot_size).max(1) * self.lot_size
     }
 
     /// Whether `qty` units is an order size this venue accepts.
@@ -88,6 +86,22 @@ impl VenueSpec {
 /// percentile. It is a normal approximation; a venue with rare, very slow acks will show a tail
 /// below its true 99th percentile, but it fades at the same rate as the mean.
 pub const LATENCY_TAIL_Z: f64 = 2.326;
+
+/// A lot size of at least one unit, and a minimum whole lots can reach within u64 (else no order
+/// could ever be valid there).
+pub fn check_lot(lot_size: u64, min_qty: u64) -> SorResult<()> {
+    if lot_size == 0 {
+        return Err(SorError::invalid("lot_size", lot_size, "must be at least 1 unit"));
+    }
+    if min_qty.div_ceil(lot_size).max(1).checked_mul(lot_size).is_none() {
+        return Err(SorError::invalid(
+            "min_qty",
+            min_qty,
+            &format!("no whole number of lots of {lot_size} reaches it within 2**64 units"),
+        ));
+    }
+    Ok(())
+}
 
 /// Running, exponentially decayed statistics of one venue, updated from order events.
 ///
@@ -226,6 +240,11 @@ mod tests {
             (VenueSpec::new("A", 0.0, 0.0, -1.0, 1, 0, true), "latency_ms"),
             (VenueSpec::new("A", 0.0, 0.0, f64::INFINITY, 1, 0, true), "latency_ms"),
             (VenueSpec::new("A", 0.0, 0.0, 1.0, 0, 0, true), "lot_size"),
+            // The fuzzer's case: the minimum rounded up to lots overflows u64.
+            (
+                VenueSpec::new("A", 0.0, 0.0, 1.0, u64::MAX / 3 * 2, u64::MAX / 3 * 2 + 1, true),
+                "min_qty",
+            ),
         ];
         for (result, field) in cases {
             assert_eq!(result.unwrap_err().field(), field);
