@@ -23,7 +23,8 @@ SIDES = ["BUY", "SELL"]
 @st.composite
 def markets(draw, lots=(1, 2, 5, 10), with_mins=True, allow_bookless=True):
     n = draw(st.integers(1, 5))
-    mid = draw(st.floats(10.0, 1000.0))
+    # Far enough from zero that the deepest generated level (11 ticks of 1.0 away) stays positive.
+    mid = draw(st.floats(20.0, 1000.0))
     tick = draw(st.sampled_from([0.01, 0.5, 1.0]))
     venues = []
     for i in range(n):
