@@ -271,7 +271,7 @@ def test_pov_parity(ll, rate, min_child, extra_lots, volumes):
 @given(
     lots_and_lot,
     st.floats(0.001, 1.0),
-    st.one_of(st.just(0.0), st.floats(0.0, 1.0)),
+    st.one_of(st.just(0.0), st.floats(0.0, 1.0, exclude_max=True)),  # display jitter is in [0, 1)
     st.integers(0, 2**64 - 1),
     st.lists(st.tuples(st.floats(0.0, 1.0), st.booleans()), min_size=1, max_size=100),
 )
@@ -406,6 +406,7 @@ def test_iceberg_bad_fills_change_nothing():
         raises_field("fill_qty", ice.on_fill, bad)
     assert (ice.filled, ice.working, ice.hidden) == (0, 10, 90)
     raises_field("display_jitter_pct", Iceberg, 100, 0.1, display_jitter_pct=2.0)
+    raises_field("display_jitter_pct", Iceberg, 100, 0.1, display_jitter_pct=1.0)
     raises_field("quantity", Iceberg, 0, 0.1)
 
 
