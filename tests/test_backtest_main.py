@@ -110,3 +110,22 @@ def test_cost_breakdown_adds_up(tmp_path, capsys):
     for table in (tca.parents, tca.scenario_summary):
         parts = table["impact_bps"] + table["spread_bps"] + table["fees_bps"]
         assert (parts - table["is_bps"]).abs().max() < 1e-9
+
+
+def test_the_readme_main_command_runs_as_a_user_types_it(tmp_path):
+    """The console script with its progress bar and report, in a subprocess (only declared dependencies)."""
+    import shutil
+    import subprocess
+    import sys
+
+    exe = shutil.which("nautilus-sor", path=str(Path(sys.executable).parent))
+    assert exe is not None
+    result = subprocess.run(
+        [exe, "backtest", str(EXAMPLES / "hedging.json"), "--output", str(tmp_path / "run")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Transaction-cost analysis" in result.stdout
+    assert (tmp_path / "run" / "report.html").is_file()
