@@ -14,7 +14,7 @@ from typing import Any
 
 from nautilus_sor.backtest.runner import ParentOrderStrategy, ParentOrderStrategyConfig, _venue_dicts, market_venue
 from nautilus_sor.config import RunConfig
-from nautilus_sor.execution_algorithms import ALGORITHMS
+from nautilus_sor.execution_algorithms import exec_algorithm_fields
 
 NS_PER_MS = 1_000_000
 
@@ -98,12 +98,14 @@ def run_config_for(config: RunConfig, market: Any, catalog_path: str | Path, *, 
     )
     algorithms = []
     if s.execution_algorithm is not None:
-        kind = str(s.execution_algorithm["type"]).upper()
-        algorithm, algorithm_config = ALGORITHMS[kind]
-        fields = {k: v for k, v in s.execution_algorithm.items() if k != "type"}
-        if isinstance(fields.get("volume_profile"), dict):
-            fields["volume_profile"] = {int(h): w for h, w in fields["volume_profile"].items()}
-        fields.update(use_smart_routing=s.use_smart_routing, venues=venues if s.use_smart_routing else None, max_venues=s.max_venues, seed=config.backtest.seed)
+        # The same fields the runner gives build_exec_algorithm.
+        algorithm, algorithm_config, fields = exec_algorithm_fields(
+            s.execution_algorithm,
+            use_smart_routing=s.use_smart_routing,
+            venues=venues if s.use_smart_routing else None,
+            max_venues=s.max_venues,
+            seed=config.backtest.seed,
+        )
         algorithms.append(ImportableExecAlgorithmConfig(exec_algorithm_path=_path(algorithm), config_path=_path(algorithm_config), config=fields))
     engine = BacktestEngineConfig(
         trader_id="BACKTESTER-001",

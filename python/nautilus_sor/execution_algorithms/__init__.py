@@ -30,12 +30,12 @@ ALGORITHMS: dict[str, tuple[type[SmartExecAlgorithm], type[SmartExecAlgorithmCon
 }
 
 
-def build_exec_algorithm(spec: dict[str, Any], **shared: Any) -> SmartExecAlgorithm:
-    """An algorithm from the reference's `{"type": "TWAP", "duration_seconds": ..., ...}` dict.
-
-    `shared` (e.g. use_smart_routing, venues) fills settings the dict does not give."""
-    import msgspec
-
+def exec_algorithm_fields(
+    spec: dict[str, Any], **shared: Any
+) -> tuple[type[SmartExecAlgorithm], type[SmartExecAlgorithmConfig], dict[str, Any]]:
+    """The algorithm class, its config class and the config fields of the reference's
+    `{"type": "TWAP", ...}` dict (type checked, JSON hour keys made integers); `shared` (e.g.
+    use_smart_routing, venues) fills settings the dict does not give."""
     if not isinstance(spec, dict) or "type" not in spec:
         raise ConfigError(f"invalid execution_algorithm: {spec!r} (needs a 'type')", field="execution_algorithm.type", value=repr(spec))
     kind = str(spec["type"]).upper()
@@ -67,6 +67,16 @@ def build_exec_algorithm(spec: dict[str, Any], **shared: Any) -> SmartExecAlgori
                     value=repr(weight),
                 )
         fields["volume_profile"] = profile
+    return algorithm, config_type, fields
+
+
+def build_exec_algorithm(spec: dict[str, Any], **shared: Any) -> SmartExecAlgorithm:
+    """An algorithm from the reference's `{"type": "TWAP", "duration_seconds": ..., ...}` dict.
+
+    `shared` (e.g. use_smart_routing, venues) fills settings the dict does not give."""
+    import msgspec
+
+    algorithm, config_type, fields = exec_algorithm_fields(spec, **shared)
     try:
         config = msgspec.convert(fields, config_type)
     except msgspec.ValidationError as exc:
@@ -104,4 +114,5 @@ __all__ = [
     "VWAPExecAlgorithm",
     "VWAPExecAlgorithmConfig",
     "build_exec_algorithm",
+    "exec_algorithm_fields",
 ]
