@@ -28,7 +28,7 @@ from nautilus_trader.trading.strategy import Strategy
 from nautilus_sor._core import PositionBook
 from nautilus_sor.exceptions import ConfigError, ValidationError
 from nautilus_sor.smart_router import SmartOrderRouter, VenueAllocation, parse_venues
-from nautilus_sor.units import qty_to_units
+from nautilus_sor.units import UNIT_DECIMALS, qty_to_units
 
 
 class SmartRoutingStrategyConfig(StrategyConfig, frozen=True):
@@ -68,6 +68,7 @@ class MultiVenueStrategy(Strategy):
             {k: v for k, v in config.execution_algorithm.items() if k != "type"} if config.execution_algorithm else None
         )
         self.venue_configs = parse_venues(config.venues) if config.venues else []
+        self._oms_types = {v.name: v.oms_type for v in self.venue_configs}
         # The core's cross-venue position book, fed from our fills.
         self.book = PositionBook()
         for v in self.venue_configs:
@@ -145,19 +146,19 @@ class MultiVenueStrategy(Strategy):
 
     def _book_fill(self, fill: OrderFilled) -> None:
         venue = fill.instrument_id.venue.value
-        if venue not in {v.name for v in self.venue_configs}:
+        oms_type = self._oms_types.get(venue)
+        if oms_type is None:
             return
         name = fill.instrument_id.value
+        instrument = self.cache.instrument(fill.instrument_id)
+        if instrument is None:
+            raise ValidationError(f"invalid instrument_id: {name} not in the cache", field="instrument_id", value=name)
         if name not in self._book_instruments:
-            instrument = self.cache.instrument(fill.instrument_id)
-            if instrument is None:
-                raise ValidationError(f"invalid instrument_id: {name} not in the cache", field="instrument_id", value=name)
             self.book.add_instrument(name, instrument.base_currency.code if instrument.base_currency else name,
                                      size_precision=instrument.size_precision, multiplier=float(instrument.multiplier))
             self._book_instruments.add(name)
-        precision = self.cache.instrument(fill.instrument_id).size_precision
-        quantity = qty_to_units(fill.last_qty) // 10 ** (9 - precision)
-        hedging = next(v.oms_type for v in self.venue_configs if v.name == venue) == "HEDGING"
+        quantity = qty_to_units(fill.last_qty) // 10 ** (UNIT_DECIMALS - instrument.size_precision)
+        hedging = oms_type == "HEDGING"
         position_id = self._hedging_ids.get(fill.position_id.value) if hedging and fill.position_id is not None else None
         commission = fill.commission.as_double()
         ours = self.book.apply_fill(venue, name, int(fill.order_side), quantity, fill.last_px.as_double(), commission, position_id)
