@@ -79,6 +79,8 @@ class VenueStats:
     @property
     def latency_tail_ms(self) -> float: ...
     @property
+    def latency_var_ms2(self) -> float: ...
+    @property
     def slippage_bps(self) -> float: ...
     @property
     def fill_probability(self) -> float: ...
@@ -178,6 +180,20 @@ class Router:
     def record_fill(self, venue: str, side: _Side, expected_price: float, fill_price: float) -> None: ...
     def record_order_done(self, venue: str, filled: int, ordered: int) -> None: ...
     def venue_stats(self, venue: str) -> VenueStats: ...
+    def restore_venue_stats(
+        self,
+        venue: str,
+        *,
+        fill_rate: float,
+        reject_rate: float,
+        latency_mean_ms: float,
+        latency_var_ms2: float,
+        slippage_bps: float,
+        orders: int,
+        fills: int,
+        rejects: int,
+        acks: int,
+    ) -> None: ...
 
 # ----- positions (rust/sor-py/src/position.rs) -----
 

@@ -205,6 +205,40 @@ impl VenueStats {
         Ok(())
     }
 
+    /// Sets the learned state back to a saved one (an algorithm or router restarted in a live node).
+    /// Checked as a whole before anything changes: rates in [0, 1], latency mean and variance finite
+    /// and non-negative, slippage finite. The tail is derived, as after `record_ack`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn restore(
+        &mut self,
+        fill_rate: f64,
+        reject_rate: f64,
+        latency_mean_ms: f64,
+        latency_var_ms2: f64,
+        slippage_bps: f64,
+        counts: [u64; 4],
+    ) -> SorResult<()> {
+        for (field, rate) in [("fill_rate", fill_rate), ("reject_rate", reject_rate)] {
+            if !(0.0..=1.0).contains(&rate) {
+                return Err(SorError::invalid(field, rate, "must be in [0, 1]"));
+            }
+        }
+        check_non_negative("latency_mean_ms", latency_mean_ms)?;
+        check_non_negative("latency_var_ms2", latency_var_ms2)?;
+        if !slippage_bps.is_finite() {
+            return Err(SorError::invalid("slippage_bps", slippage_bps, "must be finite"));
+        }
+        let [orders, fills, rejects, acks] = counts;
+        self.fill_rate = fill_rate;
+        self.reject_rate = reject_rate;
+        self.latency_mean_ms = latency_mean_ms;
+        self.latency_var_ms2 = latency_var_ms2;
+        self.latency_tail_ms = latency_mean_ms + LATENCY_TAIL_Z * latency_var_ms2.sqrt();
+        self.slippage_bps = slippage_bps;
+        (self.orders, self.fills, self.rejects, self.acks) = (orders, fills, rejects, acks);
+        Ok(())
+    }
+
     /// Probability an order sent here is accepted and fills, the basis of the miss penalty.
     pub fn completion_probability(&self) -> f64 {
         (self.fill_rate * (1.0 - self.reject_rate)).clamp(0.0, 1.0)
@@ -217,6 +251,34 @@ mod tests {
 
     fn spec() -> VenueSpec {
         VenueSpec::new("A", 0.0002, 0.0004, 50.0, 1, 0, true).unwrap()
+    }
+
+    #[test]
+    fn restore_puts_learned_state_back_exactly_or_changes_nothing() {
+        let mut learned = VenueStats::new(50.0, 0.1).unwrap();
+        learned.record_ack(80.0).unwrap();
+        learned.record_ack(20.0).unwrap();
+        learned.record_reject();
+        learned.record_fill(100.0, 100.5, true).unwrap();
+        learned.record_order_done(3, 4).unwrap();
+        let mut fresh = VenueStats::new(50.0, 0.1).unwrap();
+        let counts = [learned.orders, learned.fills, learned.rejects, learned.acks];
+        let (f, r, m, v, sl) = (
+            learned.fill_rate,
+            learned.reject_rate,
+            learned.latency_mean_ms,
+            learned.latency_var_ms2,
+            learned.slippage_bps,
+        );
+        fresh.restore(f, r, m, v, sl, counts).unwrap();
+        assert_eq!(fresh, learned);
+        // A bad field is refused whole: nothing changes.
+        let before = fresh.clone();
+        let err = fresh.restore(0.5, 1.5, 10.0, 1.0, 0.0, counts).unwrap_err();
+        assert_eq!(err.field(), "reject_rate");
+        assert!(fresh.restore(0.5, 0.0, 10.0, f64::NAN, 0.0, counts).is_err());
+        assert!(fresh.restore(0.5, 0.0, 10.0, 1.0, f64::INFINITY, counts).is_err());
+        assert_eq!(fresh, before);
     }
 
     #[test]

@@ -88,6 +88,7 @@ pub struct PyVenueStats {
     reject_rate: f64,
     latency_mean_ms: f64,
     latency_tail_ms: f64,
+    latency_var_ms2: f64,
     slippage_bps: f64,
     fill_probability: f64,
     orders: u64,
@@ -569,6 +570,7 @@ impl PyRouter {
             reject_rate: s.reject_rate,
             latency_mean_ms: s.latency_mean_ms,
             latency_tail_ms: s.latency_tail_ms,
+            latency_var_ms2: s.latency_var_ms2,
             slippage_bps: s.slippage_bps,
             fill_probability: s.completion_probability(),
             orders: s.orders,
@@ -576,6 +578,43 @@ impl PyRouter {
             rejects: s.rejects,
             acks: s.acks,
         })
+    }
+
+    /// Puts a venue's learned statistics back (from `venue_stats` saved before a restart), exactly.
+    #[pyo3(signature = (venue, *, fill_rate, reject_rate, latency_mean_ms, latency_var_ms2, slippage_bps, orders, fills, rejects, acks))]
+    #[allow(clippy::too_many_arguments)]
+    fn restore_venue_stats(
+        &mut self,
+        venue: &str,
+        fill_rate: f64,
+        reject_rate: f64,
+        latency_mean_ms: f64,
+        latency_var_ms2: f64,
+        slippage_bps: f64,
+        orders: i128,
+        fills: i128,
+        rejects: i128,
+        acks: i128,
+    ) -> PyResult<()> {
+        let i = self.index(venue)?;
+        let counts = [
+            units("orders", orders)?,
+            units("fills", fills)?,
+            units("rejects", rejects)?,
+            units("acks", acks)?,
+        ];
+        self.core
+            .stats_mut(i)
+            .py()?
+            .restore(
+                fill_rate,
+                reject_rate,
+                latency_mean_ms,
+                latency_var_ms2,
+                slippage_bps,
+                counts,
+            )
+            .py()
     }
 
     fn __repr__(&self) -> String {
