@@ -67,6 +67,43 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sweep(args: argparse.Namespace) -> int:
+    """Runs a routing-parameter sweep on Ray; 1 when some point failed twice (run again to retry it)."""
+    from pathlib import Path
+
+    from nautilus_sor.sweep import load_sweep
+    from nautilus_sor.sweep.driver import import_ray, run_sweep
+
+    import_ray()  # before anything else: without the extra, say how to install it
+    spec, base = load_sweep(args.sweep)
+    output = args.output or spec.output_dir or str(Path("runs") / f"sweep-{Path(args.sweep).stem}")
+    outcome = run_sweep(spec, base, output, address=args.address, num_cpus=args.num_cpus, title=f"nautilus-sor sweep: {Path(args.sweep).name}")
+    if not outcome.ranking.empty:
+        from nautilus_sor.tca import format_table
+
+        cols = [c for c in ("rank", "point_id", "cost_mean_bps", "cost_ci95_low_bps", "cost_ci95_high_bps", "router_fill_rate_mean") if c in outcome.ranking]
+        cols += [c for c in outcome.ranking.columns if c.startswith("param:")]
+        print(format_table(outcome.ranking, cols, max_rows=10))
+        print(f"results: {outcome.output_dir / 'results.parquet'}\npage: {outcome.page}\nbest config: {outcome.best_config}")
+    if outcome.unfinished:
+        print(f"{len(outcome.unfinished)} point(s) failed twice: {', '.join(outcome.unfinished)}; run the sweep again to retry them", file=sys.stderr)
+        return 1
+    print(f"sweep done in {outcome.wall_seconds:.1f} s ({len(outcome.ran)} run, {len(outcome.skipped)} already done)")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    """The routing evaluation on recorded markets (execution simulator; see docs/evaluation.md)."""
+    from nautilus_sor.backtest.sim.evaluate import MARKETS, run_evaluation
+
+    markets = list(MARKETS) if args.market == "both" else [args.market]
+    overrides = {"see_own_consumption": args.see_own_consumption, "passive_scoring": args.passive_scoring,
+                 "queue_model": args.queue_model}
+    _, summary = run_evaluation(markets, data_root=args.data, out_dir=args.out, starts=args.starts, overrides=overrides)
+    print(f"evaluation: {len(summary)} series; results in {args.out}/ (runs.parquet, summary.parquet, summary.md)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nautilus-sor",
@@ -96,6 +133,25 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("run_dir")
     report.add_argument("--output", default=None, help="HTML path (default: <run_dir>/report.html)")
     report.set_defaults(run=_report)
+
+    evaluate = sub.add_parser("evaluate", help="router vs baselines and the hindsight oracle on recorded markets (execution simulator)")
+    evaluate.add_argument("--market", default="both", choices=["binance_btc", "lean_ibm", "both"])
+    evaluate.add_argument("--starts", type=int, default=30, help="start times per series (default 30)")
+    evaluate.add_argument("--out", default="runs/evaluation", help="output directory (default runs/evaluation)")
+    evaluate.add_argument("--data", default="../shared/data", help="the shared data root (default ../shared/data)")
+    evaluate.add_argument("--queue-model", default="prob_linear", choices=["prob_linear", "risk_averse"])
+    evaluate.add_argument("--see-own-consumption", action="store_true",
+                          help="decisions see the published books minus what we took (default: as published)")
+    evaluate.add_argument("--passive-scoring", default="router", choices=["router", "tape"],
+                          help="where the router rests passive clips: core select_venue, or tape fill probability")
+    evaluate.set_defaults(run=_evaluate)
+
+    sweep = sub.add_parser("sweep", help="run a grid or random search over config fields as Ray tasks and rank the points by cost")
+    sweep.add_argument("sweep", help="path to the sweep JSON (see examples/sweep.json)")
+    sweep.add_argument("--output", default=None, help="sweep directory (default: the spec's output_dir, else runs/sweep-<name>)")
+    sweep.add_argument("--address", default=None, help="an existing Ray cluster (default: the spec's, else a local Ray)")
+    sweep.add_argument("--num-cpus", type=int, default=None, help="CPUs of the local Ray (default: the spec's, else all)")
+    sweep.set_defaults(run=_sweep)
     return parser
 
 

@@ -8,10 +8,13 @@ needs more.
         "venues": [{"name": "BINANCE-FUTURES", "maker_fee": 0.0002, "taker_fee": 0.0004, "latency_ms": 50}, ...],
         "execution_algorithm": {"type": "TWAP", "duration_seconds": 3600, "interval_seconds": 60},
         "instrument_id": "BTCUSDT.BINANCE-FUTURES",   # optional: default the symbol on the first venue
-        "max_venues": 3                               # optional
+        "max_venues": 3,                              # optional
+        "router": {"latency_risk_weight": 1.0, "miss_cost_bps": 5.0}   # optional: the router's cost model
       },
       "venue": {"oms_type": "NETTING"},               # the reference's OMS block; per venue: venues[i].oms_type
       "market": {"type": "synthetic", "seed": 7, "duration_seconds": 600},   # optional, this is the default
+                # or {"type": "binance_btc"|"catalog"|"lean_ibm"|"lean_crypto_bars", "path": ..., "start": ..., "end": ...,
+                #     "latency_ms": {venue: ms}, "venues": [...]}: see `MarketBlock`
       "orders": [{"side": "BUY", "quantity": "2.5", "at_seconds": 5}],       # the parents to execute
       "backtest": {"baselines": ["best_single_venue", "equal_split", "single_venue_twap"], "seed": 7}
     }
@@ -36,6 +39,19 @@ from nautilus_sor.units import UNITS_PER_QTY
 BASELINES = ("best_single_venue", "equal_split", "single_venue_twap")
 
 
+class RouterBlock(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """The SmartOrderRouter's cost-model parameters (docs/architecture.md); the defaults are the router's."""
+
+    volatility: float = 1e-4
+    latency_risk_weight: float = 1.0
+    miss_cost_bps: float = 5.0
+    ewma_alpha: float = 0.05
+
+    def params(self) -> dict[str, float]:
+        """Keyword arguments of `SmartOrderRouter`."""
+        return {f: getattr(self, f) for f in self.__struct_fields__}
+
+
 class StrategyBlock(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     name: str = "MultiVenueStrategy"
     use_smart_routing: bool = False
@@ -43,18 +59,34 @@ class StrategyBlock(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     execution_algorithm: dict[str, Any] | None = None
     instrument_id: str | None = None
     max_venues: int = 3
+    router: RouterBlock | None = None  # optional: the router's cost-model parameters
 
 
 class VenueBlock(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     oms_type: Literal["NETTING", "HEDGING"] = "NETTING"
 
 
+MARKET_TYPES = ("synthetic", "binance_btc", "catalog", "lean_ibm", "lean_crypto_bars")
+_SYNTHETIC_ONLY = {"seed": None, "duration_seconds": 600.0, "initial_price": 60_000.0, "annual_volatility": 0.6}
+_RECORDED_ONLY = ("path", "start", "end", "latency_ms", "venues")
+
+
 class MarketBlock(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    type: Literal["synthetic"] = "synthetic"
+    """The market to run on (`backtest/data/sources.py`). synthetic: `seed`, `duration_seconds`,
+    `initial_price`, `annual_volatility`. Recorded types: `path` (data dir, or the catalog for "catalog";
+    default `../shared/data/...` from the working dir), `start`/`end` (ISO time or ns; default the
+    source's whole window), `latency_ms` ({venue: ms}), `venues` (a subset of the source's venues)."""
+
+    type: Literal["synthetic", "binance_btc", "catalog", "lean_ibm", "lean_crypto_bars"] = "synthetic"
     seed: int | None = None
     duration_seconds: float = 600.0
     initial_price: float = 60_000.0
     annual_volatility: float = 0.6
+    path: str | None = None
+    start: str | int | None = None
+    end: str | int | None = None
+    latency_ms: dict[str, Any] | None = None  # values checked in `_validate_market_source` (errors name the venue)
+    venues: list[str] | None = None
 
 
 class ParentOrder(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -100,6 +132,8 @@ def _validate(config: RunConfig) -> None:
         raise _fail("strategy.venues", [], "smart routing needs at least one venue")
     if s.max_venues < 1:
         raise _fail("strategy.max_venues", s.max_venues, "must be >= 1")
+    if s.router is not None:
+        _validate_router(s.router)
     if s.execution_algorithm is not None:
         from nautilus_sor.execution_algorithms import build_exec_algorithm
 
@@ -110,6 +144,7 @@ def _validate(config: RunConfig) -> None:
             path = "strategy." + (field if field.startswith("execution_algorithm") else f"execution_algorithm.{field}")
             raise ConfigError(f"invalid {path}: {exc}", field=path, value=exc.value) from None
     m = config.market
+    _validate_market_source(m)
     if m.seed is not None and m.seed < 0:
         raise _fail("market.seed", m.seed, "must be >= 0")
     if not (m.duration_seconds > 0 and m.duration_seconds < float("inf")):
@@ -132,13 +167,74 @@ def _validate(config: RunConfig) -> None:
             raise _fail(f"orders[{i}].quantity", order.quantity, "finer than 1e-9: more decimals than any instrument has")
         if units >= 2**64:
             raise _fail(f"orders[{i}].quantity", order.quantity, "too large to route")
-        if not (0 <= order.at_seconds < m.duration_seconds):
+        if m.type != "synthetic":  # a recorded market's length is known once loaded: the runner checks the upper bound
+            if not (0 <= order.at_seconds < float("inf")):
+                raise _fail(f"orders[{i}].at_seconds", order.at_seconds, "must be a finite number of seconds >= 0")
+        elif not (0 <= order.at_seconds < m.duration_seconds):
             raise _fail(f"orders[{i}].at_seconds", order.at_seconds, f"must be within the market's {m.duration_seconds} s")
         if order.limit_price is not None and not (order.limit_price > 0 and order.limit_price < float("inf")):
             raise _fail(f"orders[{i}].limit_price", order.limit_price, "must be a finite price > 0")
     for i, name in enumerate(config.backtest.baselines):
         if name not in BASELINES:
             raise _fail(f"backtest.baselines[{i}]", name, f"one of {', '.join(BASELINES)}")
+
+
+def _validate_router(router: RouterBlock) -> None:
+    """The core checks the parameters (one source of truth); its error names the field."""
+    from nautilus_sor._core import Router, VenueSpec
+    from nautilus_sor.exceptions import ValidationError
+
+    try:
+        Router([VenueSpec("CHECK", 0.0, 0.0, 0.0)], **router.params())
+    except ValidationError as exc:
+        path = f"strategy.router.{exc.field}"
+        raise ConfigError(f"invalid {path}: {exc}", field=path, value=exc.value) from None
+
+
+def _validate_market_source(m: MarketBlock) -> None:
+    """Fields of one market type are errors on another (nothing is silently ignored)."""
+    if m.type == "synthetic":
+        for name in _RECORDED_ONLY:
+            if getattr(m, name) is not None:
+                raise _fail(f"market.{name}", getattr(m, name), "only for recorded markets (market.type binance_btc, catalog, lean_*)")
+        return
+    for name, default in _SYNTHETIC_ONLY.items():
+        if getattr(m, name) != default:
+            raise _fail(f"market.{name}", getattr(m, name), f"only for market.type synthetic, not {m.type}")
+    if m.path is not None and not m.path.strip():
+        raise _fail("market.path", m.path, "must be a path")
+    if m.type == "catalog" and m.path is None:
+        raise _fail("market.path", None, "a catalog market needs the path of its ParquetDataCatalog")
+    bounds = {}
+    for name in ("start", "end"):
+        value = getattr(m, name)
+        if value is None:
+            continue
+        if isinstance(value, int):
+            if value <= 0:
+                raise _fail(f"market.{name}", value, "ns since the epoch must be > 0")
+            bounds[name] = value
+            continue
+        import pandas as pd
+
+        try:
+            ts = pd.Timestamp(value)
+        except (ValueError, TypeError):
+            ts = None
+        if ts is None or ts is pd.NaT:
+            raise _fail(f"market.{name}", value, "an ISO time (UTC if naive) or ns since the epoch")
+        bounds[name] = int((ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")).value)
+    if len(bounds) == 2 and bounds["start"] >= bounds["end"]:
+        raise _fail("market.end", m.end, f"must be after market.start {m.start!r}")
+    for venue, ms in (m.latency_ms or {}).items():
+        if isinstance(ms, bool) or not isinstance(ms, (int, float)) or not (0 <= ms < 60_000):
+            raise _fail(f"market.latency_ms.{venue}", ms, "milliseconds in [0, 60000)")
+    if m.venues is not None:
+        if not m.venues:
+            raise _fail("market.venues", m.venues, "a non-empty list of venue names")
+        for i, name in enumerate(m.venues):
+            if name in m.venues[:i]:
+                raise _fail(f"market.venues[{i}]", name, "duplicate venue")
 
 
 def parse_config(raw: dict[str, Any]) -> RunConfig:

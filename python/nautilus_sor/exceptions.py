@@ -30,6 +30,11 @@ class UnknownVenueError(ValidationError):
     """A venue name the router does not know."""
 
 
+class StateError(ValidationError):
+    """A saved algorithm/router state cannot be restored (corrupt bytes, an unknown format version,
+    or numbers that break the bookkeeping); nothing of it has been applied."""
+
+
 class RoutingError(NautilusSorError):
     """A well-formed request that cannot be routed."""
 
@@ -70,6 +75,7 @@ __all__ = [
     "NautilusSorError",
     "NoEligibleVenueError",
     "RoutingError",
+    "StateError",
     "UnknownVenueError",
     "ValidationError",
 ]

@@ -13,6 +13,7 @@ book data the router still decides, from fees, latency and the fill rate it has 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -32,8 +33,9 @@ from nautilus_trader.model.identifiers import ClientOrderId, InstrumentId, Venue
 from nautilus_trader.model.objects import Price, Quantity
 
 from nautilus_sor._core import Router, VenueQuote, VenueSpec, VenueStats
+from nautilus_sor.book_sync import LadderSync
 from nautilus_sor.exceptions import ConfigError, ValidationError
-from nautilus_sor.units import UNIT_DECIMALS, UNITS_PER_QTY, decimal_to_units, float_size_to_units, qty_to_units, units_to_qty
+from nautilus_sor.units import UNIT_DECIMALS, UNITS_PER_QTY, decimal_to_units, qty_to_units, units_to_qty
 
 
 class VenueConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -99,9 +101,17 @@ def parse_venues(venues: list[Any], field: str = "venues") -> list[VenueConfig]:
     return parsed
 
 
-@dataclass(frozen=True, slots=True)
+_ALLOCATION_FIELDS = ("venue", "instrument_id", "quantity", "expected_price", "fee", "latency_cost", "miss_cost", "score_bps", "fill_probability")
+
+
 class VenueAllocation:
-    """Where (part of) an order goes, what it is expected to cost, and why."""
+    """Where (part of) an order goes, what it is expected to cost, and why.
+
+    Immutable, compared and hashed by value like a frozen dataclass. `reason` is given, or (from the
+    router, `how=`) written the first time it is read: formatting it costs more than the routing on a
+    hot path that never reads it."""
+
+    __slots__ = (*_ALLOCATION_FIELDS, "_reason", "_how")
 
     venue: Venue
     instrument_id: InstrumentId
@@ -112,7 +122,97 @@ class VenueAllocation:
     miss_cost: float
     score_bps: float
     fill_probability: float
-    reason: str
+    _reason: str | None
+    _how: str | None
+
+    def __init__(self, venue: Venue, instrument_id: InstrumentId, quantity: Quantity, expected_price: float | None, fee: float,
+                 latency_cost: float, miss_cost: float, score_bps: float, fill_probability: float, reason: str | None = None,
+                 *, how: str | None = None) -> None:
+        if reason is None and how is None:
+            raise TypeError("VenueAllocation needs a reason")
+        setter = object.__setattr__
+        for name, value in zip(_ALLOCATION_FIELDS, (venue, instrument_id, quantity, expected_price, fee, latency_cost, miss_cost, score_bps, fill_probability)):
+            setter(self, name, value)
+        setter(self, "_reason", reason)
+        setter(self, "_how", how)
+
+    @property
+    def reason(self) -> str:
+        reason = self._reason
+        if reason is None:
+            reason = self._explain()
+            object.__setattr__(self, "_reason", reason)
+        return reason
+
+    def _explain(self) -> str:
+        price = f"{self.expected_price:.10g}" if self.expected_price is not None else "no price"
+        # fee, latency_cost and miss_cost are in quote currency for the whole quantity.
+        notional = (self.expected_price or 1.0) * self.quantity.as_double()
+        fee, latency, miss = (x / notional * 1e4 for x in (self.fee, self.latency_cost, self.miss_cost))
+        return (
+            f"{self._how}: avg {price}, fee {fee:.2f} bps, latency risk {latency:.2f} bps, "
+            f"miss {miss:.2f} bps (p_fill {self.fill_probability:.2f}); {self.score_bps:+.3f} bps vs reference"
+        )
+
+    def _values(self) -> tuple[Any, ...]:
+        return (*(getattr(self, name) for name in _ALLOCATION_FIELDS), self.reason)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{name}={getattr(self, name)!r}" for name in (*_ALLOCATION_FIELDS, "reason"))
+        return f"VenueAllocation({inner})"
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        return self._values()
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        for name, value in zip((*_ALLOCATION_FIELDS, "_reason"), state):
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "_how", None)
+
+
+# Instruments whose per-venue terms the router remembers (cleared past this: it routes a handful).
+_MAX_ROUTED_INSTRUMENTS = 256
+
+
+@dataclass(slots=True)
+class _VenueInstrument:
+    """A routed asset on one venue: its instrument id, and the terms taken from the cache's instrument."""
+
+    config: VenueConfig
+    instrument_id: InstrumentId
+    instrument: Any = None  # the cache's instrument object the terms came from (None: not in the cache)
+    precision: int = -1  # -1: not set yet
+    lot: int = 1
+    minimum: int = 0
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+
+class _RoutePlan:
+    """Per routed instrument: each venue's instrument and terms, and the id/precision maps routing returns."""
+
+    __slots__ = ("venues", "ids", "precisions")
+
+    def __init__(self, venues: list[_VenueInstrument]) -> None:
+        self.venues = venues
+        self.ids = {vi.name: vi.instrument_id for vi in venues}
+        self.precisions: dict[str, int] = {}
 
 
 @dataclass(slots=True)
@@ -164,10 +264,21 @@ class SmartOrderRouter:
         )
         self.cache = cache
         self.clock = clock
-        self.book_depth = book_depth
+        # The core's ladders follow the cache lazily: reloaded per venue only when its book changed.
+        self._books = LadderSync(self._core, book_depth)
+        self._plans: dict[InstrumentId, _RoutePlan] = {}
+        self._lots_for: _RoutePlan | None = None  # whose lots the core holds
+        self._venue_ids: dict[str, Venue] = {}
         self._tracked: dict[ClientOrderId, _Tracked] = {}
+        # Venue switches: the operator's (set_venue_enabled) and the feed's (set_venue_connected);
+        # the core routes to a venue only when both allow it.
+        self._operator_enabled: dict[str, bool] = {v.name: v.enabled for v in self._venues}
+        self._disconnected: set[str] = set()
+        self._stale: set[str] = set()  # disconnected by check_stale_venues (reconnected by it too)
         # What each routed order was expected to cost (kept for analysis after the order is done).
         self.expected_prices: dict[ClientOrderId, float | None] = {}
+        # The most recent orders' expected prices kept (None: all, e.g. for a backtest's analysis).
+        self.max_expected_prices: int | None = 100_000
         # One entry per routing decision when `record_history` is on: what the router thought then.
         self.record_history = False
         self.history: list[dict[str, Any]] = []
@@ -182,6 +293,21 @@ class SmartOrderRouter:
     def core(self) -> Router:
         """The Rust router (for batch calls and direct book updates)."""
         return self._core
+
+    @property
+    def book_depth(self) -> int:
+        """Levels a side the router copies from a cache book at most."""
+        return self._books.book_depth
+
+    @book_depth.setter
+    def book_depth(self, depth: int) -> None:
+        self._books = LadderSync(self._core, depth)
+
+    def invalidate_books(self, venue: str | Venue | None = None) -> None:
+        """Makes the next decision reload a venue's book and lot (or every venue's) from the cache: call
+        after changing the core directly (`core.set_book`, `core.set_lot`) while the router has a cache."""
+        self._books.invalidate(None if venue is None else self.venue_config(venue).name)
+        self._lots_for = None
 
     def venue_config(self, venue: str | Venue) -> VenueConfig:
         name = venue.value if isinstance(venue, Venue) else venue
@@ -201,14 +327,69 @@ class SmartOrderRouter:
         return InstrumentId(instrument_id.symbol, Venue(config.name))
 
     def set_venue_enabled(self, venue: str | Venue, enabled: bool) -> None:
-        self._core.set_enabled(self.venue_config(venue).name, enabled)
+        """The operator's switch: a disabled venue gets no new flow until enabled again."""
+        name = self.venue_config(venue).name
+        self._operator_enabled[name] = bool(enabled)
+        self._apply_enabled(name)
+
+    # -- venue connectivity (live) -----------------------------------------------------------
+
+    def set_venue_connected(self, venue: str | Venue, connected: bool) -> None:
+        """Feed of the venue's connection: a disconnected venue gets no new flow (its open orders are
+        at risk, see `SmartExecAlgorithm.parent_summary`); flow resumes when it reconnects. Call it from
+        the adapter's disconnect/reconnect, or let `check_stale_venues` call it from data staleness."""
+        name = self.venue_config(venue).name
+        if connected:
+            self._disconnected.discard(name)
+        else:
+            self._disconnected.add(name)
+        self._apply_enabled(name)
+
+    def is_venue_connected(self, venue: str | Venue) -> bool:
+        return self.venue_config(venue).name not in self._disconnected
+
+    @property
+    def disconnected_venues(self) -> list[str]:
+        return [v.name for v in self._venues if v.name in self._disconnected]
+
+    def _apply_enabled(self, name: str) -> None:
+        self._core.set_enabled(name, self._operator_enabled.get(name, True) and name not in self._disconnected)
+
+    def check_stale_venues(self, instrument_id: InstrumentId, now_ns: int, stale_ns: int) -> list[str]:
+        """Marks a venue disconnected when its book/quote for `instrument_id`'s asset has not updated
+        for `stale_ns` (a live feed that went quiet), and connected again once it updates. Only
+        venues this check disconnected are reconnected by it. Returns the venues now stale."""
+        if self.cache is None:
+            return []
+        stale = []
+        for v in self._venues:
+            vid = self.venue_instrument_id(instrument_id, v.name)
+            last = self._last_update_ns(vid)
+            is_stale = last is None or now_ns - last > stale_ns
+            if is_stale:
+                stale.append(v.name)
+                if v.name not in self._disconnected:
+                    self._stale.add(v.name)
+                    self.set_venue_connected(v.name, False)
+            elif v.name in self._stale:
+                self._stale.discard(v.name)
+                self.set_venue_connected(v.name, True)
+        return stale
+
+    def _last_update_ns(self, instrument_id: InstrumentId) -> int | None:
+        book = self.cache.order_book(instrument_id)
+        times = [book.ts_last] if book is not None and book.update_count > 0 else []
+        quote = self.cache.quote_tick(instrument_id)
+        if quote is not None:
+            times.append(quote.ts_init)
+        return max(times) if times else None
 
     # -- routing -----------------------------------------------------------------------------
 
-    def _prepare(self, instrument_id: InstrumentId, quantity: Quantity, field: str) -> tuple[int, dict[str, InstrumentId], dict[str, int]]:
-        """Checks arguments, sets each venue's lot and book for this instrument.
+    def _prepare(self, instrument_id: InstrumentId, quantity: Quantity, field: str, side: int = 0) -> tuple[int, dict[str, InstrumentId], dict[str, int]]:
+        """Checks arguments, sets each venue's lot and book for this instrument (only what changed).
 
-        Returns (units, venue -> venue instrument id, venue -> size precision)."""
+        Returns (units, venue -> venue instrument id, venue -> size precision); the dicts are shared: read only."""
         if not isinstance(instrument_id, InstrumentId):
             raise ValidationError(
                 f"invalid instrument_id: {instrument_id!r} (must be a nautilus_trader InstrumentId)",
@@ -216,83 +397,55 @@ class SmartOrderRouter:
                 value=repr(instrument_id),
             )
         units = qty_to_units(quantity, field)
-        ids: dict[str, InstrumentId] = {}
-        precisions: dict[str, int] = {}
-        for v in self._venues:
-            vid = self.venue_instrument_id(instrument_id, v.name)
-            ids[v.name] = vid
-            instrument = self.cache.instrument(vid) if self.cache is not None else None
-            if instrument is not None:
-                precision = instrument.size_precision
-                lot = qty_to_units(instrument.size_increment, "size_increment")
+        plan = self._plans.get(instrument_id)
+        if plan is None:
+            if len(self._plans) >= _MAX_ROUTED_INSTRUMENTS:
+                self._plans.clear()  # bounded: a router routes a handful of assets
+            plan = self._plans[instrument_id] = _RoutePlan(
+                [_VenueInstrument(v, self.venue_instrument_id(instrument_id, v.name)) for v in self._venues])
+        cache = self.cache
+        changed = plan is not self._lots_for
+        for vi in plan.venues:
+            instrument = cache.instrument(vi.instrument_id) if cache is not None else None
+            if instrument is None:
+                # Not (yet) in the cache: the quantity's precision, no minimum (re-read at every call).
+                changed |= self._venue_terms(vi, None, quantity.precision, 10 ** (UNIT_DECIMALS - quantity.precision), 0)
+            elif instrument is not vi.instrument:
                 minimum = qty_to_units(instrument.min_quantity, "min_quantity") if instrument.min_quantity else 0
-            else:
-                precision = quantity.precision
-                lot = 10 ** (UNIT_DECIMALS - precision)
-                minimum = 0
-            if v.lot_size is not None:
-                lot = decimal_to_units(v.lot_size, f"venues[{v.name}].lot_size")
-            if v.min_quantity is not None:
-                minimum = decimal_to_units(v.min_quantity, f"venues[{v.name}].min_quantity")
-            precisions[v.name] = precision
-            self._core.set_lot(v.name, max(lot, 1), minimum)
-            if self.cache is not None:
-                self._load_book(v.name, vid, instrument)
-        return units, ids, precisions
+                changed |= self._venue_terms(vi, instrument, instrument.size_precision, qty_to_units(instrument.size_increment, "size_increment"), minimum)
+            if cache is not None:
+                self._books.load(cache, vi.name, vi.instrument_id, instrument, side, units)
+        if changed:
+            for vi in plan.venues:
+                plan.precisions[vi.name] = vi.precision
+                self._core.set_lot(vi.name, vi.lot, vi.minimum)
+            self._lots_for = plan
+        return units, plan.ids, plan.precisions
 
-    def _load_book(self, venue: str, instrument_id: InstrumentId, instrument: Any) -> None:
-        """Copies the venue's book (or quote) from the cache into the core; none -> no data."""
-        precision = instrument.size_precision if instrument is not None else UNIT_DECIMALS
-        bids: list[tuple[float, int]] = []
-        asks: list[tuple[float, int]] = []
-        book = self.cache.order_book(instrument_id)
-        if book is not None:
-            bids = [(lv.price.as_double(), float_size_to_units(lv.size(), precision)) for lv in book.bids()[: self.book_depth]]
-            asks = [(lv.price.as_double(), float_size_to_units(lv.size(), precision)) for lv in book.asks()[: self.book_depth]]
-        else:
-            quote = self.cache.quote_tick(instrument_id)
-            if quote is not None:
-                if quote.bid_size.as_double() > 0:
-                    bids = [(quote.bid_price.as_double(), qty_to_units(quote.bid_size, "bid_size"))]
-                if quote.ask_size.as_double() > 0:
-                    asks = [(quote.ask_price.as_double(), qty_to_units(quote.ask_size, "ask_size"))]
-        bids = [lv for lv in bids if lv[1] > 0]
-        asks = [lv for lv in asks if lv[1] > 0]
-        if not bids and not asks:
-            self._core.clear_book(venue)
-            return
-        try:
-            self._core.set_book(venue, bids, asks)
-        except ValidationError:
-            # A locked/crossed quote on one venue is not a book to route on: treat as no data.
-            self._core.clear_book(venue)
+    @staticmethod
+    def _venue_terms(vi: _VenueInstrument, instrument: Any, precision: int, lot: int, minimum: int) -> bool:
+        """Sets the venue's lot and minimum in units (the venue config's, else the instrument's); True if
+        they changed."""
+        v = vi.config
+        if v.lot_size is not None:
+            lot = decimal_to_units(v.lot_size, f"venues[{v.name}].lot_size")
+        if v.min_quantity is not None:
+            minimum = decimal_to_units(v.min_quantity, f"venues[{v.name}].min_quantity")
+        terms = (precision, max(lot, 1), minimum)
+        vi.instrument = instrument
+        if terms == (vi.precision, vi.lot, vi.minimum):
+            return False
+        vi.precision, vi.lot, vi.minimum = terms
+        return True
 
     def _allocation(self, q: VenueQuote, ids: dict[str, InstrumentId], precisions: dict[str, int], how: str) -> VenueAllocation:
-        quantity = units_to_qty(q.qty, precisions[q.venue])
+        name = q.venue
+        venue = self._venue_ids.get(name)
+        if venue is None:
+            venue = self._venue_ids[name] = Venue(name)
         # The core's amounts are per unit (1e-9 of a quantity): scale them to quote currency.
-        fee, latency_cost, miss_cost = (x / UNITS_PER_QTY for x in (q.fee, q.latency_cost, q.miss_cost))
-        price = f"{q.expected_price:.10g}" if q.expected_price is not None else "no price"
-        notional = (q.expected_price or 1.0) * q.qty / UNITS_PER_QTY
-
-        def bps(x: float) -> float:
-            return x / notional * 1e4
-
-        reason = (
-            f"{how}: avg {price}, fee {bps(fee):.2f} bps, latency risk {bps(latency_cost):.2f} bps, "
-            f"miss {bps(miss_cost):.2f} bps (p_fill {q.fill_probability:.2f}); {q.score_bps:+.3f} bps vs reference"
-        )
-        return VenueAllocation(
-            venue=Venue(q.venue),
-            instrument_id=ids[q.venue],
-            quantity=quantity,
-            expected_price=q.expected_price,
-            fee=fee,
-            latency_cost=latency_cost,
-            miss_cost=miss_cost,
-            score_bps=q.score_bps,
-            fill_probability=q.fill_probability,
-            reason=reason,
-        )
+        return VenueAllocation(venue, ids[name], units_to_qty(q.qty, precisions[name]), q.expected_price, q.fee / UNITS_PER_QTY,
+                               q.latency_cost / UNITS_PER_QTY, q.miss_cost / UNITS_PER_QTY, q.score_bps, q.fill_probability, how=how)
 
     @staticmethod
     def _limit(price: Price | None) -> float | None:
@@ -315,7 +468,7 @@ class SmartOrderRouter:
         """The single venue with the lowest expected all-in cost for the whole `quantity`."""
         side_code = _side_code(side)
         limit = self._limit(price)
-        units, ids, precisions = self._prepare(instrument_id, quantity, "quantity")
+        units, ids, precisions = self._prepare(instrument_id, quantity, "quantity", side_code)
         selection = self._core.select_venue(side_code, units, limit)
         allocation = self._allocation(selection.best, ids, precisions, "lowest all-in cost")
         if self.record_history:
@@ -335,7 +488,7 @@ class SmartOrderRouter:
         limit = self._limit(price)
         if isinstance(max_venues, bool) or not isinstance(max_venues, int) or max_venues < 1:
             raise ValidationError(f"invalid max_venues: {max_venues!r} (must be an integer >= 1)", field="max_venues", value=repr(max_venues))
-        units, ids, precisions = self._prepare(instrument_id, total_quantity, "total_quantity")
+        units, ids, precisions = self._prepare(instrument_id, total_quantity, "total_quantity", side_code)
         split = self._core.split(side_code, units, max_venues, limit)
         allocations = [self._allocation(a, ids, precisions, "marginal-cost split") for a in split.allocations]
         if self.record_history:
@@ -361,7 +514,10 @@ class SmartOrderRouter:
 
     def track(self, client_order_id: ClientOrderId, allocation: VenueAllocation, side: OrderSide) -> None:
         """Remembers what we expected of an order sent on an allocation, to learn from its events."""
-        self.expected_prices[client_order_id] = allocation.expected_price
+        expected = self.expected_prices
+        expected[client_order_id] = allocation.expected_price
+        if self.max_expected_prices is not None and len(expected) > self.max_expected_prices:
+            del expected[next(iter(expected))]  # bounded memory in a long live run: the oldest goes
         self._tracked[client_order_id] = _Tracked(
             venue=allocation.venue.value,
             side=side,
@@ -410,3 +566,86 @@ class SmartOrderRouter:
         fields = ["fill_rate", "reject_rate", "fill_probability", "latency_mean_ms", "latency_tail_ms", "slippage_bps", "orders", "fills", "rejects", "acks"]
         rows = {s.venue: {f: getattr(s, f) for f in fields} for s in self.venue_stats()}
         return pd.DataFrame.from_dict(rows, orient="index")
+
+    # -- state (restart) ---------------------------------------------------------------------
+
+    def save_state(self):  # -> execution_algorithms.state.RouterState
+        """What the router has learned and still expects, for a restart: each venue's statistics
+        (exactly, with the raw latency variance), the orders it is still learning from, and the
+        venues the feed marked disconnected."""
+        from nautilus_sor.execution_algorithms.state import RouterState, TrackedRecord, VenueStatsRecord
+
+        venues = []
+        for stats in self.venue_stats():
+            variance = getattr(stats, "latency_var_ms2", None)
+            if variance is None:  # an extension built before the variance was exposed: from the tail
+                variance = ((stats.latency_tail_ms - stats.latency_mean_ms) / LATENCY_TAIL_Z) ** 2
+            venues.append(
+                VenueStatsRecord(
+                    venue=stats.venue, fill_rate=stats.fill_rate, reject_rate=stats.reject_rate,
+                    latency_mean_ms=stats.latency_mean_ms, latency_var_ms2=variance, slippage_bps=stats.slippage_bps,
+                    orders=stats.orders, fills=stats.fills, rejects=stats.rejects, acks=stats.acks,
+                )
+            )
+        tracked = [
+            TrackedRecord(
+                client_order_id=cid.value, venue=t.venue, side=t.side.name, expected_price=t.expected_price,
+                ordered_units=t.ordered_units, filled_units=t.filled_units, ts_submitted=t.ts_submitted, acked=t.acked,
+            )
+            for cid, t in self._tracked.items()
+        ]
+        return RouterState(venues=venues, tracked=tracked, disconnected=sorted(self._disconnected))
+
+    def load_state(self, state) -> None:
+        """Puts a `save_state()` back. Checked first (venue names, values), then applied whole."""
+        from nautilus_sor.exceptions import StateError
+
+        names = [r.venue for r in state.venues]
+        if sorted(names) != sorted(v.name for v in self._venues):
+            raise StateError(
+                f"invalid router.venues: saved for {names}, this router has {[v.name for v in self._venues]}",
+                field="router.venues",
+                value=repr(names),
+            )
+        for name in [t.venue for t in state.tracked] + list(state.disconnected):
+            if name not in self._by_name:
+                raise StateError(f"invalid router state: unknown venue {name!r}", field="router.venue", value=name)
+        for t in state.tracked:
+            if t.side not in ("BUY", "SELL"):
+                raise StateError(f"invalid router.tracked.side: {t.side!r}", field="router.tracked.side", value=t.side)
+        restore = getattr(self._core, "restore_venue_stats", None)
+        if restore is None:
+            raise StateError(
+                "cannot restore venue statistics: this nautilus_sor._core predates Router.restore_venue_stats (rebuild it)",
+                field="router.venues",
+                value="restore_venue_stats",
+            )
+        # Validate every venue on a scratch router first: the real one changes only if all are valid.
+        scratch = Router([VenueSpec(v.name, 0.0, 0.0) for v in self._venues])
+        for record in state.venues:
+            try:
+                scratch.restore_venue_stats(record.venue, **_stats_fields(record))
+            except ValidationError as exc:
+                raise StateError(f"invalid router.venues[{record.venue}].{exc.field}: {exc}", field=f"router.venues.{exc.field}", value=exc.value) from None
+        for record in state.venues:
+            restore(record.venue, **_stats_fields(record))
+        for t in state.tracked:
+            self._tracked[ClientOrderId(t.client_order_id)] = _Tracked(
+                venue=t.venue, side=OrderSide.BUY if t.side == "BUY" else OrderSide.SELL, expected_price=t.expected_price,
+                ordered_units=t.ordered_units, filled_units=t.filled_units, ts_submitted=t.ts_submitted, acked=t.acked,
+            )
+            self.expected_prices[ClientOrderId(t.client_order_id)] = t.expected_price
+        self._disconnected = set(state.disconnected)
+        for v in self._venues:
+            self._apply_enabled(v.name)
+
+
+LATENCY_TAIL_Z = 2.326  # the core's normal approximation of the 99th percentile (venue.rs)
+
+
+def _stats_fields(record) -> dict[str, Any]:
+    return {
+        "fill_rate": record.fill_rate, "reject_rate": record.reject_rate, "latency_mean_ms": record.latency_mean_ms,
+        "latency_var_ms2": record.latency_var_ms2, "slippage_bps": record.slippage_bps,
+        "orders": record.orders, "fills": record.fills, "rejects": record.rejects, "acks": record.acks,
+    }

@@ -37,6 +37,9 @@ class SmartRoutingStrategyConfig(StrategyConfig, frozen=True):
     venues: list[dict[str, Any]] = []
     execution_algorithm: dict[str, Any] | None = None
     max_venues: int = 3
+    # The router's cost-model parameters (SmartOrderRouter keywords: volatility, latency_risk_weight,
+    # miss_cost_bps, ewma_alpha); None: its defaults.
+    router: dict[str, float] | None = None
     # What the default signal hook trades (`should_trade` decides when).
     trade_side: str = "BUY"
     trade_size: str | None = None
@@ -60,7 +63,7 @@ class MultiVenueStrategy(Strategy):
         self.instrument_id = InstrumentId.from_str(config.instrument_id)
         self.router: SmartOrderRouter | None = None
         if config.use_smart_routing:
-            self.router = SmartOrderRouter(config.venues)
+            self.router = SmartOrderRouter(config.venues, **(config.router or {}))
         self.exec_algorithm_id = (
             ExecAlgorithmId(str(config.execution_algorithm["type"]).upper()) if config.execution_algorithm else None
         )
@@ -69,10 +72,8 @@ class MultiVenueStrategy(Strategy):
         )
         self.venue_configs = parse_venues(config.venues) if config.venues else []
         self._oms_types = {v.name: v.oms_type for v in self.venue_configs}
-        # The core's cross-venue position book, fed from our fills.
-        self.book = PositionBook()
-        for v in self.venue_configs:
-            self.book.add_venue(v.name, v.oms_type)
+        # The core's cross-venue position book, fed from our fills (rebuilt from the cache on start).
+        self.book = self._empty_book()
         self._book_instruments: set[str] = set()
         self._hedging_ids: dict[str, int] = {}  # Nautilus position id -> our position id
         self._routed: dict[ClientOrderId, VenueAllocation] = {}
@@ -86,6 +87,7 @@ class MultiVenueStrategy(Strategy):
         return [self.instrument_id]
 
     def on_start(self) -> None:
+        self.rebuild_position_book()
         if self.router is not None:
             self.router.cache = self.cache
             self.router.clock = self.clock
@@ -144,6 +146,55 @@ class MultiVenueStrategy(Strategy):
         if isinstance(event, OrderFilled):
             self._book_fill(event)
 
+    # -- the position book --------------------------------------------------------------------
+
+    def _empty_book(self) -> PositionBook:
+        book = PositionBook()
+        for v in self.venue_configs:
+            book.add_venue(v.name, v.oms_type)
+        return book
+
+    def rebuild_position_book(self) -> int:
+        """Rebuilds the core book from the fills of this strategy's orders in the cache; returns how
+        many fills it replayed.
+
+        The cache is the one source of truth: on a live node's start it holds the orders of the cache
+        database, brought up to date by execution reconciliation (which runs before the trader
+        starts), so fills from before a restart, while the node was down, or while this strategy was
+        stopped (Nautilus hands a stopped strategy no events) are all counted, once. The book is not
+        saved."""
+        self.book = self._empty_book()
+        self._book_instruments = set()
+        self._hedging_ids = {}
+        count = 0
+        for fills in self._fills_by_instrument().values():
+            for fill in fills:
+                self._book_fill(fill)
+            count += len(fills)
+        return count
+
+    def _fills_by_instrument(self) -> dict[InstrumentId, list[OrderFilled]]:
+        """Each instrument's fills in the order Nautilus applied them to its positions (instruments are
+        independent in the book). That order is what the position events (and snapshots of earlier
+        NETTING cycles) record; when they do not cover every fill, event time (each order's own fills
+        keeping their order): fills of two orders at the same instant may then swap."""
+        by_instrument: dict[InstrumentId, list[OrderFilled]] = {}
+        for order in self.cache.orders(strategy_id=self.id):
+            for event in order.events:
+                if isinstance(event, OrderFilled):
+                    by_instrument.setdefault(event.instrument_id, []).append(event)
+        for instrument_id, fills in by_instrument.items():
+            applied: dict[Any, int] = {}  # fill event id -> rank (a flip's closing half keeps the fill's id)
+            for position in self.cache.positions(instrument_id=instrument_id, strategy_id=self.id):
+                for cycle in [*self.cache.position_snapshots(position.id), position]:
+                    for event in cycle.events:
+                        applied.setdefault(event.id, len(applied))
+            if all(f.id in applied for f in fills):
+                fills.sort(key=lambda f: applied[f.id])
+            else:
+                fills.sort(key=lambda f: (f.ts_event, f.ts_init))
+        return by_instrument
+
     def _book_fill(self, fill: OrderFilled) -> None:
         venue = fill.instrument_id.venue.value
         oms_type = self._oms_types.get(venue)
@@ -154,7 +205,9 @@ class MultiVenueStrategy(Strategy):
         if instrument is None:
             raise ValidationError(f"invalid instrument_id: {name} not in the cache", field="instrument_id", value=name)
         if name not in self._book_instruments:
-            self.book.add_instrument(name, instrument.base_currency.code if instrument.base_currency else name,
+            # The asset the venues' exposures add up under: the base currency, or (an Equity has none) the symbol.
+            base = getattr(instrument, "base_currency", None)
+            self.book.add_instrument(name, base.code if base is not None else instrument.id.symbol.value,
                                      size_precision=instrument.size_precision, multiplier=float(instrument.multiplier))
             self._book_instruments.add(name)
         quantity = qty_to_units(fill.last_qty) // 10 ** (UNIT_DECIMALS - instrument.size_precision)
@@ -171,3 +224,44 @@ class MultiVenueStrategy(Strategy):
 
     def on_stop(self) -> None:
         pass
+
+    # -- state (restart) ---------------------------------------------------------------------
+    # Nautilus 1.221's Trader.save()/load() (node `save_state` / `load_state`) cover strategies and
+    # actors but not execution algorithms: the strategy carries its algorithm's state with its own.
+
+    def on_save(self) -> dict[str, bytes]:
+        import msgspec
+
+        from nautilus_sor.execution_algorithms.base import registered_algorithm
+
+        state: dict[str, bytes] = {}
+        if self.router is not None:
+            state[ROUTER_STATE_KEY] = msgspec.json.encode(self.router.save_state())
+        algorithm = registered_algorithm(self.trader_id, self.exec_algorithm_id) if self.exec_algorithm_id is not None else None
+        if algorithm is not None:
+            state[f"{ALGORITHM_STATE_PREFIX}{self.exec_algorithm_id.value}"] = next(iter(algorithm.save().values()))
+        return state
+
+    def on_load(self, state: dict[str, bytes]) -> None:
+        import msgspec
+
+        from nautilus_sor.exceptions import StateError
+        from nautilus_sor.execution_algorithms.base import registered_algorithm
+        from nautilus_sor.execution_algorithms.state import STATE_KEY, RouterState
+
+        if ROUTER_STATE_KEY in state and self.router is not None:
+            try:
+                router_state = msgspec.json.decode(state[ROUTER_STATE_KEY], type=RouterState)
+            except msgspec.DecodeError as exc:
+                raise StateError(f"invalid router state: {exc}", field="router", value=state[ROUTER_STATE_KEY][:80]) from None
+            self.router.load_state(router_state)
+        for key, data in state.items():
+            if key.startswith(ALGORITHM_STATE_PREFIX):
+                algorithm = registered_algorithm(self.trader_id, key[len(ALGORITHM_STATE_PREFIX):])
+                if algorithm is None:
+                    raise StateError(f"invalid state: no execution algorithm {key[len(ALGORITHM_STATE_PREFIX):]!r} in this trader", field=key, value=key)
+                algorithm.load({STATE_KEY: data})
+
+
+ROUTER_STATE_KEY = "nautilus_sor.router"
+ALGORITHM_STATE_PREFIX = "nautilus_sor.exec_algorithm/"

@@ -17,6 +17,7 @@ from nautilus_trader.model.objects import Price, Quantity
 from nautilus_sor.backtest import results as R
 from nautilus_sor.backtest.baselines import EqualSplitRouter, nautilus_twap
 from nautilus_sor.config import RunConfig
+from nautilus_sor.exceptions import ConfigError
 from nautilus_sor.execution_algorithms import build_exec_algorithm
 from nautilus_sor.strategy import MultiVenueStrategy, SmartRoutingStrategyConfig
 
@@ -100,20 +101,40 @@ def _venue_dicts(config: RunConfig, market: Any) -> list[dict[str, Any]]:
         for v in config.strategy.venues:
             d = {"name": v.name, "maker_fee": v.maker_fee, "taker_fee": v.taker_fee, "latency_ms": v.latency_ms}
             d["oms_type"] = v.oms_type if v.oms_type != "NETTING" else default_oms
-            d["instrument_id"] = v.instrument_id or f"{SYMBOL}.{market_venue(v.name)}"
+            d["instrument_id"] = v.instrument_id or _instrument_of(market, market_venue(v.name))
             out.append(d)
         return out
-    return [{**d, "oms_type": default_oms, "instrument_id": f"{SYMBOL}.{d['name']}"} for d in market.venue_configs()]
+    return [{**d, "oms_type": default_oms, "instrument_id": _instrument_of(market, d["name"])} for d in market.venue_configs()]
+
+
+def _instrument_of(market: Any, venue: str) -> str:
+    """The market's instrument on `venue`: a recorded market's own (each venue its instrument), else the
+    synthetic market's BTCUSDT."""
+    if is_recorded(market):
+        try:
+            return market.instrument_id(venue).value
+        except KeyError:
+            names = ", ".join(v.name for v in market.venues)
+            raise ConfigError(f"invalid strategy.venues: {venue!r} is not a venue of the market {market.name} ({names})",
+                              field="strategy.venues", value=venue) from None
+    return f"{SYMBOL}.{venue}"
+
+
+def is_recorded(market: Any) -> bool:
+    from nautilus_sor.backtest.data.recorded import RecordedMarket
+
+    return isinstance(market, RecordedMarket)
 
 
 def run_scenario(config: RunConfig, market: Any, scenario: Scenario, venues: list[dict[str, Any]]) -> dict[str, Any]:
     """Runs one scenario in a fresh engine; returns its rows for every results table."""
-    from nautilus_sor.backtest.synthetic import engine_for
+    from nautilus_sor.backtest.engine import engine_for_market
 
     oms = {market_venue(v["name"]): OmsType[v["oms_type"]] for v in venues}
-    engine = engine_for(market, oms)
+    engine = engine_for_market(market, oms)
     algorithm = None
     algo_spec = scenario.execution_algorithm
+    router_params = config.strategy.router.params() if config.strategy.router is not None else None
     if scenario.nautilus_twap is not None:
         algorithm, params = nautilus_twap(*scenario.nautilus_twap)
         algo_spec = {"type": "TWAP", **params}
@@ -124,6 +145,7 @@ def run_scenario(config: RunConfig, market: Any, scenario: Scenario, venues: lis
             venues=[{k: v for k, v in d.items()} for d in venues] if scenario.use_smart_routing else None,
             max_venues=config.strategy.max_venues,
             seed=config.backtest.seed,
+            router=router_params,
         )
     if algorithm is not None:
         engine.add_exec_algorithm(algorithm)
@@ -134,6 +156,7 @@ def run_scenario(config: RunConfig, market: Any, scenario: Scenario, venues: lis
             venues=venues,
             execution_algorithm=algo_spec,
             max_venues=config.strategy.max_venues,
+            router=router_params,
             orders=[{"side": o.side, "quantity": str(o.quantity), "at_seconds": o.at_seconds, "limit_price": o.limit_price} for o in config.orders],
             oms_type=config.venue.oms_type,
         )
@@ -276,11 +299,11 @@ def market_config_for(config: RunConfig) -> Any:
     )
 
 
-def run_backtest(config: RunConfig, progress: Callable[[str, int, int], None] | None = None) -> R.RunResults:
-    """Builds the market, runs every scenario on it and returns all tables (not yet analysed)."""
-    from nautilus_sor.backtest.synthetic import build_market
-
-    market = build_market(market_config_for(config))
+def run_backtest(config: RunConfig, progress: Callable[[str, int, int], None] | None = None, *, market: Any = None) -> R.RunResults:
+    """Builds the market (or takes `market`, one already built or loaded: a sweep shares it between
+    runs), runs every scenario on it and returns all tables (not yet analysed)."""
+    if market is None:
+        market = build_market_for(config)
     venues = _venue_dicts(config, market)
     scenarios = scenarios_for(config, venues)
     tables: dict[str, list[dict[str, Any]]] = {t: [] for t in ("parents", "orders", "fills", "schedule", "venue_scores")}
@@ -298,13 +321,47 @@ def run_backtest(config: RunConfig, progress: Callable[[str, int, int], None] | 
         parents=R.frame("parents", tables["parents"]),
         orders=R.frame("orders", tables["orders"]),
         fills=R.frame("fills", tables["fills"]),
-        market=market.market_table(),
-        trades=market.trades_table(),
+        market=market.market_table(recorded_prices=True) if is_recorded(market) else market.market_table(),
+        trades=market.trades_table(recorded_prices=True) if is_recorded(market) else market.trades_table(),
         venue_scores=R.frame("venue_scores", tables["venue_scores"]),
         schedule=R.frame("schedule", tables["schedule"]),
-        summary={"scenarios": [s.name for s in scenarios], "engine_seconds": timings, "venues": venues},
+        summary={"scenarios": [s.name for s in scenarios], "engine_seconds": timings, "venues": venues, **market_summary(market)},
     )
     return _pick_best_single_venue(results)
+
+
+def build_market_for(config: RunConfig, *, cache_dir: Any = None) -> Any:
+    """The config's market: synthetic (`market_config_for`) or recorded (`backtest/data/sources.py`,
+    cached as a Nautilus catalog under `cache_dir`, default `.cache/nautilus_sor`). For a recorded
+    market the parents' `at_seconds` must fall inside its window."""
+    from nautilus_sor.backtest.data.sources import DEFAULT_CACHE_DIR, load_market
+
+    if config.market.type == "synthetic":
+        return load_market(config.market, synthetic_config=market_config_for(config))
+    market = load_market(config.market, cache_dir=cache_dir if cache_dir is not None else DEFAULT_CACHE_DIR)
+    duration = (market.end_ns - market.start_ns) / NS
+    for i, order in enumerate(config.orders):
+        if order.at_seconds >= duration:
+            raise ConfigError(f"invalid orders[{i}].at_seconds: {order.at_seconds!r} (must be within the market's {duration:.1f} s)",
+                              field=f"orders[{i}].at_seconds", value=repr(order.at_seconds))
+    return market
+
+
+def market_summary(market: Any) -> dict[str, Any]:
+    """What a run summary says about a recorded market: its name, window, normalisations, and that the
+    Nautilus engines trade the venues' own instruments at recorded prices."""
+    if not is_recorded(market):
+        return {}
+    return {
+        "market": market.name,
+        "market_window_ns": [market.start_ns, market.end_ns],
+        "market_notes": list(market.notes),
+        "market_prices": (
+            "the BacktestEngines trade each venue's own instrument at its recorded prices: the basis between venues "
+            "stays in the fills and in the market/trades tables (recorded prices); only the array side (evaluation, "
+            "simulator) has it removed. Sizes are each instrument's own (inverse contracts in contracts)."
+        ),
+    }
 
 
 def _pick_best_single_venue(results: R.RunResults) -> R.RunResults:

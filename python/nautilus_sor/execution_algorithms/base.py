@@ -48,6 +48,8 @@ from nautilus_trader.model.objects import Price, Quantity
 from nautilus_trader.model.orders import LimitOrder, MarketOrder, Order
 
 from nautilus_sor.exceptions import ConfigError, InsufficientLiquidityError, NautilusSorError, RoutingError, ValidationError
+from nautilus_sor.execution_algorithms.restart import MISSED_SLICE_POLICIES, ORPHAN_POLICIES, ReconciliationReport, RestartMixin
+from nautilus_sor.risk import RISK_TOPIC, KillSwitch, KillSwitchTriggered, check_limits
 from nautilus_sor.smart_router import SmartOrderRouter, VenueAllocation, parse_venues
 from nautilus_sor.units import UNIT_DECIMALS, qty_to_units, units_to_qty
 
@@ -56,6 +58,13 @@ NS_PER_SECOND = 1_000_000_000
 # The strategy that uses each algorithm, by (trader id, algorithm id): the owner of the primary
 # orders the reference's direct `algorithm.execute(instrument_id=...)` call creates.
 _STRATEGY_FOR: weakref.WeakValueDictionary[tuple[str, str], Any] = weakref.WeakValueDictionary()
+# Each registered algorithm, by (trader id, algorithm id): a strategy saves/loads its state with its
+# own (Nautilus 1.221's Trader.save()/load() cover actors and strategies, not execution algorithms).
+_ALGORITHMS: weakref.WeakValueDictionary[tuple[str, str], Any] = weakref.WeakValueDictionary()
+
+
+def registered_algorithm(trader_id: Any, algorithm_id: Any) -> Any | None:
+    return _ALGORITHMS.get((str(trader_id), str(algorithm_id)))
 
 
 def register_strategy_for(trader_id: Any, algorithm_id: Any, strategy: Any) -> None:
@@ -68,6 +77,15 @@ class SmartExecAlgorithmConfig(ExecAlgorithmConfig, kw_only=True, frozen=True, f
     use_smart_routing / venues / max_venues: route each child across these venues (the reference's
     venue dicts). max_retries: how many times a slice's returned quantity is re-sent past the end of
     the schedule before it is abandoned. seed: for randomised schedules.
+
+    Live operation (see docs/reliability.md):
+    orphan_policy: what a restart does with an open order of ours no parent claims, "cancel" or "adopt".
+    missed_slice_policy: slices due while the node was down, "merge" (sent now as one) or "spread"
+    (over the remaining slices).
+    max_notional_per_venue_per_minute / max_children_per_parent / max_children_total: the kill-switch
+    (`risk.py`); None = no limit.
+    stale_data_seconds: a venue whose book/quote has not updated for this long is treated as
+    disconnected (no new flow) until it updates; None = only `router.set_venue_connected` says so.
     """
 
     use_smart_routing: bool = False
@@ -75,6 +93,13 @@ class SmartExecAlgorithmConfig(ExecAlgorithmConfig, kw_only=True, frozen=True, f
     max_venues: int = 3
     max_retries: int = 10
     seed: int = 0
+    orphan_policy: str = "cancel"
+    missed_slice_policy: str = "merge"
+    max_notional_per_venue_per_minute: float | None = None
+    max_children_per_parent: int | None = None
+    max_children_total: int | None = None
+    stale_data_seconds: float | None = None
+    router: dict[str, float] | None = None  # SmartOrderRouter cost-model keywords; None: its defaults
 
     def __post_init__(self) -> None:
         if self.use_smart_routing:
@@ -87,6 +112,17 @@ class SmartExecAlgorithmConfig(ExecAlgorithmConfig, kw_only=True, frozen=True, f
             raise ConfigError(f"invalid max_venues: {self.max_venues!r} (must be >= 1)", field="max_venues", value=repr(self.max_venues))
         if self.max_retries < 0:
             raise ConfigError(f"invalid max_retries: {self.max_retries!r} (must be >= 0)", field="max_retries", value=repr(self.max_retries))
+        if self.orphan_policy not in ORPHAN_POLICIES:
+            raise ConfigError(f"invalid orphan_policy: {self.orphan_policy!r} (one of {', '.join(ORPHAN_POLICIES)})", field="orphan_policy", value=repr(self.orphan_policy))
+        if self.missed_slice_policy not in MISSED_SLICE_POLICIES:
+            raise ConfigError(
+                f"invalid missed_slice_policy: {self.missed_slice_policy!r} (one of {', '.join(MISSED_SLICE_POLICIES)})",
+                field="missed_slice_policy",
+                value=repr(self.missed_slice_policy),
+            )
+        check_limits(self.max_notional_per_venue_per_minute, self.max_children_per_parent, self.max_children_total)
+        if self.stale_data_seconds is not None:
+            _check_positive_seconds("stale_data_seconds", self.stale_data_seconds)
 
 
 MAX_SLICES = 10_000_000  # the core's cap on a schedule's slices
@@ -155,6 +191,7 @@ class ParentState:
     retries: int = 0
     sequence: int = 0
     primary_sent: bool = False
+    adopted: bool = False  # created on a restart for an orphan order: tracks it, never sends
     children: dict[ClientOrderId, ChildState] = field(default_factory=dict)
 
     def check(self) -> None:
@@ -167,8 +204,10 @@ class ParentState:
         return self.working == 0 and self.pending == 0
 
 
-class SmartExecAlgorithm(ExecAlgorithm):
+class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
     """Base class: subclasses provide `build_schedule` (and may override `on_slice`)."""
+
+    timed_schedule = True  # slices fire on the clock (False: driven by events, see EventDrivenExecAlgorithm)
 
     def __init__(self, config: SmartExecAlgorithmConfig) -> None:
         super().__init__(config)
@@ -179,14 +218,32 @@ class SmartExecAlgorithm(ExecAlgorithm):
         self.planned: dict[str, list[tuple[int, float]]] = {}
         self._child_parent: dict[ClientOrderId, ClientOrderId] = {}
         self._strategy: Any | None = None
+        # Restart (restart.py): a loaded state waiting for the start, the state at the last stop,
+        # what the last reconciliation found, and which restored strategies Nautilus already serves.
+        self._restored: Any | None = None
+        self._stop_snapshot: bytes | None = None
+        self.reconciliation: ReconciliationReport | None = None
+        self._nautilus_listens: dict[str, bool] = {}
+        # Kill-switch (risk.py): its refusals, also published on the `nautilus_sor.risk` topic.
+        self.risk = KillSwitch(config.max_notional_per_venue_per_minute, config.max_children_per_parent, config.max_children_total)
+        self.risk_events: list[KillSwitchTriggered] = []
+
+    def register(self, trader_id: Any, portfolio: Any, msgbus: Any, cache: Any, clock: Any) -> None:
+        super().register(trader_id, portfolio, msgbus, cache, clock)
+        _ALGORITHMS[(str(trader_id), self.id.value)] = self
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     def on_start(self) -> None:
         if self._config.use_smart_routing and self.router is None:
-            self.router = SmartOrderRouter(self._config.venues or [], cache=self.cache, clock=self.clock)
+            self.router = SmartOrderRouter(self._config.venues or [], cache=self.cache, clock=self.clock, **(self._config.router or {}))
+        if self._restored is not None:
+            self._resume()
+        self._stop_snapshot = None
 
     def on_stop(self) -> None:
+        # What a restart resumes from: the state before the stop gives up the unsent quantity.
+        self._stop_snapshot = self.state_bytes()
         self.clock.cancel_timers()
         for parent in self.parents.values():
             # Nothing more will be sent: what was still pending is given up, and says so.
@@ -225,6 +282,8 @@ class SmartExecAlgorithm(ExecAlgorithm):
     def on_reset(self) -> None:
         self.parents.clear()
         self._child_parent.clear()
+        self._nautilus_listens.clear()
+        self.reconciliation = None
 
     def bind_strategy(self, strategy: Any) -> None:
         """The strategy `execute(instrument_id=..., ...)` creates primary orders for."""
@@ -238,7 +297,10 @@ class SmartExecAlgorithm(ExecAlgorithm):
         which creates the primary order (market, or limit at `price`) with this algorithm attached and submits it
         through the strategy."""
         if command is not None:
-            return super().execute(command)
+            result = super().execute(command)
+            if self._nautilus_listens:
+                self._note_strategy_subscribed(command.strategy_id)
+            return result
         strategy = strategy or self._strategy or _STRATEGY_FOR.get((str(self.trader_id), str(self.id)))
         if strategy is None:
             raise ValidationError(
@@ -389,6 +451,8 @@ class SmartExecAlgorithm(ExecAlgorithm):
         quantity = units_to_qty(units, parent.precision)
         if self.router is None:
             return [(parent.instrument_id, units, None)]
+        if self._config.stale_data_seconds is not None:
+            self.router.check_stale_venues(parent.instrument_id, self.clock.timestamp_ns(), int(self._config.stale_data_seconds * NS_PER_SECOND))
         allocations = self.router.route_order(parent.instrument_id, parent.side, quantity, self._config.max_venues, parent.limit)
         return [(a.instrument_id, qty_to_units(a.quantity), a) for a in allocations]
 
@@ -419,7 +483,11 @@ class SmartExecAlgorithm(ExecAlgorithm):
             return
         primary = self.cache.order(parent.primary_id)
         last = not parent.slices and parent.pending == units
+        refused = 0
         for instrument_id, piece, allocation in pieces:
+            if not self._risk_allows(parent, instrument_id, piece, allocation.expected_price if allocation is not None else None):
+                refused += piece
+                continue
             parent.pending -= piece
             parent.working += piece
             use_primary = last and not parent.primary_sent and instrument_id == parent.instrument_id and primary is not None
@@ -428,9 +496,55 @@ class SmartExecAlgorithm(ExecAlgorithm):
             else:
                 self._send_child(parent, primary, instrument_id, piece, allocation=allocation)
                 self._reduce_primary(primary, parent)
-        if last and not parent.primary_sent and primary is not None and not primary.is_closed:
+        if refused:
+            # Not sent, not lost: back to the schedule (abandoned past max_retries, as any failure).
+            self._return_units(parent, refused)
+            self._reduce_primary(primary, parent)
+        elif last and not parent.primary_sent and primary is not None and not primary.is_closed:
             self._close_primary_locally(primary, "fully distributed to child orders on other venues")
             parent.primary_sent = True
+
+    # -- kill-switch ---------------------------------------------------------------------------
+
+    def _risk_allows(self, parent: ParentState, instrument_id: InstrumentId, units: int, price: float | None) -> bool:
+        """Checks the kill-switch before a child is sent; a refusal is logged, recorded and published."""
+        if not self.risk.active:
+            return True
+        now = self.clock.timestamp_ns()
+        venue = instrument_id.venue.value
+        if price is None:
+            price = self._reference_price(parent, instrument_id)
+        notional = None if price is None else price * units / units_per_quantity()
+        breach = self.risk.breach(venue, notional, len(parent.children), now)
+        if breach is None:
+            self.risk.record(venue, notional, now)
+            return True
+        limit, limit_value, current = breach
+        event = KillSwitchTriggered(
+            ts_ns=now, algorithm_id=self.id.value, primary_id=parent.primary_id.value, venue=venue,
+            instrument_id=instrument_id.value, units=units, notional=notional, limit=limit, limit_value=limit_value,
+            current_value=current, action="returned to the schedule",
+        )
+        self.risk_events.append(event)
+        self.log.warning(
+            f"kill-switch: {parent.primary_id} child of {units} units on {venue} refused: {limit} {limit_value:g} "
+            f"(at {current:g}{'' if notional is None else f', child notional {notional:.2f}'}); returned to the schedule"
+        )
+        self.msgbus.publish(topic=RISK_TOPIC, msg=event)
+        return False
+
+    def _reference_price(self, parent: ParentState, instrument_id: InstrumentId) -> float | None:
+        """The price a child's notional is counted at when the router gave none: the parent's limit,
+        else the venue's mid (book, then quote)."""
+        if parent.limit is not None:
+            return parent.limit.as_double()
+        book = self.cache.order_book(instrument_id)
+        if book is not None and book.best_bid_price() is not None and book.best_ask_price() is not None:
+            return (book.best_bid_price().as_double() + book.best_ask_price().as_double()) / 2
+        quote = self.cache.quote_tick(instrument_id)
+        if quote is not None:
+            return (quote.bid_price.as_double() + quote.ask_price.as_double()) / 2
+        return None
 
     def _child_order(
         self,
@@ -556,8 +670,8 @@ class SmartExecAlgorithm(ExecAlgorithm):
             child.done = True
             unfilled = child.units - child.filled_units
             parent.working -= unfilled
-            if not self.is_running:
-                # Stopped: nothing is sent again, the rest is given up.
+            if not self.is_running or parent.adopted:
+                # Stopped (nothing is sent again), or an adopted orphan (we never send for it): given up.
                 parent.abandoned += unfilled
             else:
                 parent.pending += unfilled
@@ -570,8 +684,19 @@ class SmartExecAlgorithm(ExecAlgorithm):
     # -- reporting ---------------------------------------------------------------------------
 
     def parent_summary(self, primary_id: ClientOrderId) -> dict[str, int]:
+        """The parent's bookkeeping; `at_risk` is the part of `working` open on a disconnected venue."""
         p = self.parents[primary_id]
-        return {"requested": p.requested, "filled": p.filled, "working": p.working, "pending": p.pending, "abandoned": p.abandoned}
+        return {"requested": p.requested, "filled": p.filled, "working": p.working, "pending": p.pending, "abandoned": p.abandoned,
+                "at_risk": self.at_risk(p)}
+
+    def at_risk(self, parent: ParentState) -> int:
+        """Units open in children on venues the router marks disconnected: they may fill or not."""
+        if self.router is None:
+            return 0
+        down = set(self.router.disconnected_venues)
+        if not down:
+            return 0
+        return sum(c.units - c.filled_units for c in parent.children.values() if not c.done and c.instrument_id.venue.value in down)
 
 
 def units_per_quantity() -> int:
@@ -581,6 +706,8 @@ def units_per_quantity() -> int:
 class EventDrivenExecAlgorithm(SmartExecAlgorithm):
     """Base of algorithms driven by events (the trade tape, fills) rather than the clock: the parent
     is registered with its whole quantity pending and no timed slice, then `on_parent` takes over."""
+
+    timed_schedule = False
 
     def build_schedule(self, order: Order, units: int, lot_units: int) -> list[tuple[int, int]]:
         return [(2**62, units)]  # a far-off marker slice holding the quantity, removed in on_order

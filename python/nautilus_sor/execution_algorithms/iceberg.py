@@ -43,6 +43,8 @@ class IcebergExecAlgorithm(EventDrivenExecAlgorithm):
         super().__init__(config)
         self.iceberg_config = config
         self._icebergs: dict[ClientOrderId, Iceberg] = {}
+        # Parents restored with a chunk still open: the hidden rest is shown once that chunk is done.
+        self._deferred: set[ClientOrderId] = set()
 
     def on_parent(self, order: Order, parent: ParentState) -> None:
         c = self.iceberg_config
@@ -72,6 +74,12 @@ class IcebergExecAlgorithm(EventDrivenExecAlgorithm):
             price = self._price(parent, instrument_id)
         except RoutingError as exc:
             self.log.warning(f"{parent.primary_id}: chunk of {units} units not placed ({exc}); retried")
+            # Back into hiding: a retry shows it again (while it counts as on display, none would be).
+            self._icebergs[parent.primary_id].on_cancel()
+            self._return_units(parent, units)
+            return
+        if not self._risk_allows(parent, instrument_id, units, price):
+            self._icebergs[parent.primary_id].on_cancel()  # the chunk goes back into hiding
             self._return_units(parent, units)
             return
         parent.pending -= units
@@ -92,8 +100,50 @@ class IcebergExecAlgorithm(EventDrivenExecAlgorithm):
         if lots:
             self._send_chunk(parent, lots * parent.lot_units)
 
+    def on_restored(self, parent: ParentState) -> None:
+        """After a restart: a new iceberg over the hidden rest, showing the same display size as the
+        original and continuing its display-jitter draws; with a chunk still open, only once that
+        chunk is done."""
+        if parent.adopted or parent.pending == 0:
+            return
+        if any(not c.done for c in parent.children.values()):
+            self._deferred.add(parent.primary_id)
+            return
+        self._restart_iceberg(parent)
+
+    def _restart_iceberg(self, parent: ParentState) -> None:
+        parent.slices.clear()
+        parent.returned = 0  # all of pending is hidden again
+        state = self._resumed_iceberg(parent)
+        self._icebergs[parent.primary_id] = state
+        self._send_chunk(parent, state.next_chunk() * parent.lot_units)
+
+    def _resumed_iceberg(self, parent: ParentState) -> Iceberg:
+        """An iceberg over the hidden rest that shows what the parent's own iceberg showed: the display
+        size comes from the whole parent (not from what is left), and the jitter draws continue after
+        one per chunk already shown (each chunk is a child)."""
+        c = self.iceberg_config
+        hidden = parent.pending // parent.lot_units
+        display = Iceberg(parent.requested // parent.lot_units, c.visible_pct, 1).display_qty
+        state = Iceberg(hidden, min(1.0, display / hidden), 1, c.display_jitter_pct, c.seed)
+        if state.display_qty != min(display, hidden):  # pragma: no cover - floor_tolerant makes it exact
+            raise AssertionError(f"resumed display {state.display_qty} != {min(display, hidden)}")
+        if c.display_jitter_pct > 0:
+            for _ in parent.children:
+                state.next_chunk()
+                state.on_cancel()
+        return state
+
     def on_order_event(self, event: Any) -> None:
         primary_id = self._child_parent.get(event.client_order_id)
+        if primary_id in self._deferred:
+            super().on_order_event(event)
+            parent = self.parents[primary_id]
+            if self.is_running and not any(not c.done for c in parent.children.values()):
+                self._deferred.discard(primary_id)
+                if parent.pending:
+                    self._restart_iceberg(parent)
+            return
         state = self._icebergs.get(primary_id) if primary_id is not None else None
         child = self.parents[primary_id].children.get(event.client_order_id) if state is not None else None
         if state is not None and child is not None and not child.done and isinstance(event, (OrderCanceled, OrderRejected, OrderExpired, OrderDenied)):

@@ -45,9 +45,25 @@ class POVExecAlgorithm(EventDrivenExecAlgorithm):
         self._by_instrument: dict[InstrumentId, list[ClientOrderId]] = {}
 
     def on_parent(self, order: Order, parent: ParentState) -> None:
+        self._follow_tape(parent, parent.requested)
+
+    def on_restored(self, parent: ParentState) -> None:
+        """After a restart, participation restarts from the restart: a tracker for what is left (the
+        market volume traded while down is not caught up). Units returned by children that failed
+        or closed unfilled while down go out in a catch-up slice now, as any returned quantity."""
+        if parent.adopted:
+            return
+        if parent.returned and not parent.slices:
+            parent.slices.append((self.clock.timestamp_ns(), 0))
+        left = parent.pending - parent.returned - sum(q for _, q in parent.slices)
+        if left > 0:
+            self._follow_tape(parent, left)
+
+    def _follow_tape(self, parent: ParentState, units: int) -> None:
+        order = parent  # the primary's id and instrument, as on_parent had them
         c = self.pov_config
-        self._trackers[order.client_order_id] = PovTracker(
-            parent.requested,
+        self._trackers[order.primary_id] = PovTracker(
+            units,
             c.participation_rate,
             decimal_to_units(c.min_child_quantity, "min_child_quantity"),
             None if c.max_child_quantity is None else decimal_to_units(c.max_child_quantity, "max_child_quantity"),
@@ -59,7 +75,7 @@ class POVExecAlgorithm(EventDrivenExecAlgorithm):
         for instrument_id in instruments:
             if instrument_id not in self._by_instrument:
                 self.subscribe_trade_ticks(instrument_id)
-            self._by_instrument.setdefault(instrument_id, []).append(order.client_order_id)
+            self._by_instrument.setdefault(instrument_id, []).append(order.primary_id)
 
     def on_trade_tick(self, tick: TradeTick) -> None:
         volume = qty_to_units(tick.size, "size")

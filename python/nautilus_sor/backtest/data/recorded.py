@@ -68,6 +68,17 @@ class RecordedVenue:
     lot_size: float  # the smallest tradable size, in units of the asset
     # Multiply an array size by this to get the instrument's own size (1 except e.g. COIN-M contracts).
     size_to_instrument: float = 1.0
+    # The basis taken out of the array prices, if any: (ts int64 ns, offset float64), a step function
+    # (offset[k] applies from ts[k] on); array price = recorded price - offset. None: prices as recorded.
+    price_offset: tuple[np.ndarray, np.ndarray] | None = None
+
+    def offset_at(self, ts: np.ndarray) -> np.ndarray:
+        """The basis offset subtracted from this venue's array prices at each of `ts` (0 without one)."""
+        ts = np.asarray(ts, dtype=np.int64)
+        if self.price_offset is None or self.price_offset[0].size == 0:
+            return np.zeros(ts.shape, dtype=np.float64)
+        grid, offset = self.price_offset
+        return offset[np.clip(np.searchsorted(grid, ts, side="right") - 1, 0, grid.size - 1)]
 
     def terms(self) -> dict[str, Any]:
         """The venue in the router's reference format."""
@@ -86,6 +97,9 @@ class RecordedMarket:
     end_ns: int
     notes: list[str] = field(default_factory=list)  # every normalisation applied, in plain words
     volume_profile: Any = None  # optional: VWAP volume curve built from history (see the loader)
+    # optional: every print of the asset, routable venues or not (e.g. off-exchange), for participation;
+    # None: the venues' own tapes are the whole market.
+    market_trades: TradeTape | None = None
 
     @property
     def instruments(self) -> list[Any]:
@@ -102,3 +116,95 @@ class RecordedMarket:
 
     def venue_configs(self) -> list[dict[str, Any]]:
         return [v.terms() for v in self.venues]
+
+    def market_table(self, *, recorded_prices: bool = False) -> Any:
+        """Top of book per venue per change (the `market` table of `results.py`), sorted by time, from
+        the arrays (basis removed, sizes in the asset). `recorded_prices`: add the basis back, i.e. the
+        prices the Nautilus data and a BacktestEngine's fills carry."""
+        import pandas as pd
+
+        from nautilus_sor.backtest.results import MARKET_COLUMNS
+
+        parts = []
+        for v in self.venues:
+            if v.book is not None:
+                b = v.book
+                top = np.stack([b.bid_px[:, 0], b.ask_px[:, 0], b.bid_sz[:, 0], b.ask_sz[:, 0]], axis=1)
+                changed = np.ones(top.shape[0], dtype=bool)
+                changed[1:] = np.any(top[1:] != top[:-1], axis=1)
+                ts, top = b.ts[changed], top[changed]
+                shift = v.offset_at(ts) if recorded_prices else 0.0
+                parts.append(pd.DataFrame({"ts": ts, "venue": v.name, "bid": top[:, 0] + shift, "ask": top[:, 1] + shift,
+                                           "bid_size": top[:, 2], "ask_size": top[:, 3]}))
+        if not parts:
+            return pd.DataFrame({c: pd.Series(dtype=t) for c, t in MARKET_COLUMNS.items()})
+        df = pd.concat(parts, ignore_index=True).sort_values("ts", kind="stable").reset_index(drop=True)
+        return df[list(MARKET_COLUMNS)].astype(MARKET_COLUMNS)
+
+    def trades_table(self, *, recorded_prices: bool = False) -> Any:
+        """The tape of every venue (the `trades` table of `results.py`), sorted by time, from the arrays."""
+        import pandas as pd
+
+        from nautilus_sor.backtest.results import TRADES_COLUMNS
+
+        parts = [
+            pd.DataFrame({"ts": v.trades.ts, "venue": v.name,
+                          "price": v.trades.price + (v.offset_at(v.trades.ts) if recorded_prices else 0.0),
+                          "size": v.trades.size})
+            for v in self.venues
+        ]
+        df = pd.concat(parts, ignore_index=True).sort_values("ts", kind="stable").reset_index(drop=True)
+        return df[list(TRADES_COLUMNS)].astype(TRADES_COLUMNS)
+
+
+# -- helpers every loader shares ------------------------------------------------------------------
+
+
+def rolling_basis(ref: BookSeries, other: BookSeries, start_ns: int, end_ns: int, *, window_s: float = 60.0,
+                  step_s: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """The basis of `other` to `ref` as a trailing median: on a common clock every `step_s` from
+    `start_ns`, sample (mid_other - mid_ref) of the books in force, and at each sample take the median of
+    the samples of the last `window_s` (the current one included; fewer at the start). No look-ahead:
+    the offset at a time uses samples at or before it. Returns (grid ts, offset), for `price_offset`."""
+    step = int(round(step_s * 1e9))
+    grid = np.arange(start_ns, end_ns + 1, step, dtype=np.int64)
+    diff = _mid_at(other, grid) - _mid_at(ref, grid)
+    width = max(1, int(round(window_s / step_s)))
+    offset = np.empty(grid.size)
+    for k in range(grid.size):
+        window = diff[max(0, k - width + 1) : k + 1]
+        window = window[np.isfinite(window)]
+        offset[k] = np.median(window) if window.size else np.nan
+    # Before the first finite sample there is nothing to go on: carry the first finite offset back
+    # (only happens when a book is one-sided at the very start).
+    finite = np.isfinite(offset)
+    if not finite.any():
+        return grid, np.zeros(grid.size)
+    first = int(np.argmax(finite))
+    offset[:first] = offset[first]
+    for k in range(first + 1, grid.size):  # a gap in the middle: keep the last offset
+        if not finite[k]:
+            offset[k] = offset[k - 1]
+    return grid, offset
+
+
+def _mid_at(book: BookSeries, ts: np.ndarray) -> np.ndarray:
+    rows = np.searchsorted(book.ts, ts, side="right") - 1
+    ok = rows >= 0
+    mid = np.full(ts.shape, np.nan)
+    mid[ok] = (book.bid_px[rows[ok], 0] + book.ask_px[rows[ok], 0]) / 2
+    return mid
+
+
+def shift_prices(venue: RecordedVenue, grid: np.ndarray, offset: np.ndarray) -> RecordedVenue:
+    """`venue` with `offset` (a step function on `grid`) subtracted from its book and trade prices."""
+    import dataclasses
+
+    shifted = dataclasses.replace(venue, price_offset=(grid, offset))
+    book = venue.book
+    if book is not None:
+        o = shifted.offset_at(book.ts)[:, None]
+        book = BookSeries(ts=book.ts, bid_px=book.bid_px - o, bid_sz=book.bid_sz, ask_px=book.ask_px - o, ask_sz=book.ask_sz)
+    t = venue.trades
+    trades = TradeTape(ts=t.ts, price=t.price - shifted.offset_at(t.ts), size=t.size, aggressor=t.aggressor)
+    return dataclasses.replace(shifted, book=book, trades=trades)

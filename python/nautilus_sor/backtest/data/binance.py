@@ -1,0 +1,563 @@
+"""Binance BTC recorded on three markets at once (`../shared/data/binance_btc_l2_20240808`), as one
+`RecordedMarket` of three venues for one asset:
+
+    BINANCE_SPOT   spot BTCUSDT            CurrencyPair     BTCUSDT.BINANCE_SPOT        sizes in BTC
+    BINANCE_USDM   USD-M perp BTCUSDT      CryptoPerpetual  BTCUSDT-PERP.BINANCE_USDM   sizes in BTC
+    BINANCE_COINM  COIN-M perp BTCUSD_PERP CryptoPerpetual  BTCUSD-PERP.BINANCE_COINM   inverse, contracts of 100 USD
+
+Every line (`<local receive ts ns> <raw JSON>`) is decoded with NautilusTrader's own Binance msgspec
+schemas (`BinanceDepth` for the REST snapshot, `BinanceOrderBookMsg` for diffs, `BinanceQuoteMsg` for
+bookTicker, `BinanceSpotTradeMsg` / `BinanceFuturesTradeMsg` for trades); `ts_init` is the local receive
+time, `ts_event` the exchange's. The L2 book is rebuilt from the snapshot and the diffs with Binance's
+update-id rules (spot: the first diff applied has U <= lastUpdateId+1 <= u, then U == previous u + 1;
+futures: the first has U <= lastUpdateId <= u, then pu == previous u). Diffs received before the snapshot
+are buffered; those wholly inside it (u <= lastUpdateId) are dropped, as the protocol says. Any other break
+raises `MarketDataError` naming the file, the line and the ids.
+
+The Nautilus objects are built with `from_raw` at each instrument's precision (the recorded strings carry
+more decimals than the instruments, e.g. spot prices have 8), with the values `parse_to_*` gives
+(`tests/test_data_binance.py` compares them); the arrays are normalised as `RecordedMarket.notes` says.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import numpy as np
+from nautilus_trader.adapters.binance.common.schemas.market import BinanceDepth, BinanceOrderBookMsg, BinanceQuoteMsg
+from nautilus_trader.adapters.binance.futures.schemas.market import BinanceFuturesTradeMsg
+from nautilus_trader.adapters.binance.spot.schemas.market import BinanceSpotTradeMsg
+from nautilus_trader.model.currencies import BTC, USD, USDT
+from nautilus_trader.model.data import OrderBookDelta, OrderBookDeltas, QuoteTick, TradeTick
+from nautilus_trader.model.enums import AggressorSide, BookAction, OrderSide, RecordFlag
+from nautilus_trader.model.identifiers import InstrumentId, Symbol, TradeId, Venue
+from nautilus_trader.model.instruments import CryptoPerpetual, CurrencyPair
+from nautilus_trader.model.objects import FIXED_PRECISION, Price, Quantity
+from sortedcontainers import SortedDict
+
+from nautilus_sor.backtest.data.recorded import BookSeries, RecordedMarket, RecordedVenue, TradeTape, rolling_basis, shift_prices
+from nautilus_sor.exceptions import ConfigError, MarketDataError
+
+NS_PER_MS = 1_000_000
+DEFAULT_LEVELS = 20
+DEFAULT_LATENCY_MS = 5.0
+DEFAULT_BASIS_WINDOW_S = 60.0
+COINM_CONTRACT_USD = 100.0
+
+
+@dataclass(frozen=True, slots=True)
+class BinanceMarketSpec:
+    """One of the three recorded markets: its files (one stream, in order), instrument terms and fees."""
+
+    venue: str
+    files: tuple[str, ...]
+    raw_symbol: str  # the exchange's symbol in the stream
+    symbol: str  # the Nautilus symbol (as Nautilus's Binance adapter names it)
+    futures: bool
+    price_precision: int
+    price_increment: str
+    size_precision: int
+    size_increment: str
+    maker_fee: float
+    taker_fee: float
+    contract_usd: float | None = None  # inverse contract value in USD (COIN-M)
+
+
+# Binance's public default (VIP 0, no BNB discount) fees; tick and step sizes from Binance's exchangeInfo. A handful
+# of spot book sizes (3 of ~380k in this capture) are finer than the 0.00001 step: they are rounded to it and counted
+# in the notes (a size precision of 8 would break Nautilus's own TWAP, which rounds slices to the increment).
+MARKETS: tuple[BinanceMarketSpec, ...] = (
+    BinanceMarketSpec("BINANCE_SPOT", ("spot_btcusdt_20240808.gz", "spot_btcusdt_20240809.gz"), "BTCUSDT", "BTCUSDT",
+                      False, 2, "0.01", 5, "0.00001", maker_fee=0.001, taker_fee=0.001),
+    BinanceMarketSpec("BINANCE_USDM", ("usdm_btcusdt_20240808.gz",), "BTCUSDT", "BTCUSDT-PERP",
+                      True, 2, "0.10", 3, "0.001", maker_fee=0.0002, taker_fee=0.0005),
+    BinanceMarketSpec("BINANCE_COINM", ("cm_btcusd_perp_20240808.gz", "cm_btcusd_perp_20240809.gz"), "BTCUSD_PERP", "BTCUSD-PERP",
+                      True, 1, "0.1", 0, "1", maker_fee=0.0002, taker_fee=0.0005, contract_usd=COINM_CONTRACT_USD),
+)
+VENUES = tuple(m.venue for m in MARKETS)
+REFERENCE_VENUE = "BINANCE_SPOT"
+MARKET_NAME = "binance_btc_20240808"
+
+
+def make_instrument(spec: BinanceMarketSpec) -> CurrencyPair | CryptoPerpetual:
+    """The market's Nautilus instrument, with the terms Nautilus's Binance instrument provider would set."""
+    iid = InstrumentId(Symbol(spec.symbol), Venue(spec.venue))
+    price_inc, size_inc = Price.from_str(spec.price_increment), Quantity.from_str(spec.size_increment)
+    common = dict(
+        instrument_id=iid, raw_symbol=Symbol(spec.raw_symbol), price_precision=spec.price_precision,
+        size_precision=spec.size_precision, price_increment=price_inc, size_increment=size_inc,
+        max_quantity=Quantity(1_000_000 if spec.contract_usd else 9000, precision=spec.size_precision),
+        min_quantity=size_inc, max_notional=None, min_notional=None,
+        max_price=Price(10_000_000, precision=spec.price_precision), min_price=price_inc,
+        margin_init=Decimal(0), margin_maint=Decimal(0),
+        maker_fee=Decimal(repr(spec.maker_fee)), taker_fee=Decimal(repr(spec.taker_fee)), ts_event=0, ts_init=0,
+    )
+    if not spec.futures:
+        return CurrencyPair(base_currency=BTC, quote_currency=USDT, lot_size=None, **common)
+    if spec.contract_usd:
+        return CryptoPerpetual(base_currency=BTC, quote_currency=USD, settlement_currency=BTC, is_inverse=True,
+                               multiplier=Quantity.from_int(int(spec.contract_usd)), **common)
+    return CryptoPerpetual(base_currency=BTC, quote_currency=USDT, settlement_currency=USDT, is_inverse=False, **common)
+
+
+# -- reading one market's stream ---------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Lines:
+    """A market's lines: per file, its name and the raw lines (without the trailing empty one)."""
+
+    files: list[tuple[str, list[bytes]]]
+
+    def first_ts(self) -> int:
+        return next(_ts(lines[0], name, 1) for name, lines in self.files if lines)
+
+    def last_ts(self) -> int:
+        return next(_ts(lines[-1], name, len(lines)) for name, lines in reversed(self.files) if lines)
+
+    def snapshot_ts(self) -> int:
+        """The receive time of the first REST snapshot: the book exists from then on."""
+        for name, lines in self.files:
+            for n, line in enumerate(lines, 1):
+                if b'{"lastUpdateId"' in line[:40]:
+                    return _ts(line, name, n)
+        raise MarketDataError(f"no REST depth snapshot in {[n for n, _ in self.files]}: the book cannot be rebuilt",
+                              field="snapshot", value=[n for n, _ in self.files])
+
+
+def _ts(line: bytes, name: str, n: int) -> int:
+    try:
+        return int(line[: line.index(b" ")])
+    except ValueError:
+        raise MarketDataError(f"{name} line {n}: no '<ts_ns> <json>' prefix: {line[:60]!r}", field=f"{name}:{n}", value=line[:60]) from None
+
+
+def _read_lines(data_dir: Path, spec: BinanceMarketSpec) -> _Lines:
+    out = []
+    for name in spec.files:
+        path = data_dir / name
+        if not path.is_file():
+            raise MarketDataError(f"missing data file {path} (market {spec.venue})", field="path", value=str(path))
+        try:
+            raw = gzip.decompress(path.read_bytes())
+        except (OSError, EOFError) as exc:
+            raise MarketDataError(f"{path}: not a readable gzip file ({exc})", field="path", value=str(path)) from None
+        lines = raw.split(b"\n")
+        if lines and not lines[-1]:
+            lines.pop()
+        out.append((name, lines))
+    return _Lines(out)
+
+
+@dataclass(slots=True)
+class _VenueStream:
+    """What one market's pass produced: Nautilus objects in the window and the arrays (recorded prices,
+    instrument sizes)."""
+
+    data: list[Any]
+    book_ts: list[int]
+    book_rows: list[tuple[list[float], list[float], list[float], list[float]]]
+    trade_ts: list[int]
+    trade_px: list[float]
+    trade_sz: list[float]
+    trade_side: list[int]
+
+
+class _Book:
+    """A full-depth L2 book keyed by integer ticks; sizes in integer size steps."""
+
+    def __init__(self) -> None:
+        self.bids: SortedDict = SortedDict()  # -tick -> steps (best first)
+        self.asks: SortedDict = SortedDict()  # tick -> steps
+
+    def set(self, side_bids: bool, tick: int, steps: int) -> None:
+        book, key = (self.bids, -tick) if side_bids else (self.asks, tick)
+        if steps:
+            book[key] = steps
+        else:
+            book.pop(key, None)
+
+    def top(self, levels: int) -> tuple[list[int], list[int], list[int], list[int]]:
+        bids = list(islice(self.bids.items(), levels))
+        asks = list(islice(self.asks.items(), levels))
+        return [-k for k, _ in bids], [s for _, s in bids], [k for k, _ in asks], [s for _, s in asks]
+
+
+class _MarketReader:
+    """Decodes and rebuilds one market over [start_ns, end_ns]."""
+
+    def __init__(self, spec: BinanceMarketSpec, instrument: Any, start_ns: int, end_ns: int, levels: int) -> None:
+        self.spec, self.iid, self.start, self.end, self.levels = spec, instrument.id, start_ns, end_ns, levels
+        self.pp, self.sp = spec.price_precision, spec.size_precision
+        self.pscale, self.sscale = 10**self.pp, 10**self.sp
+        self.praw, self.sraw = 10 ** (FIXED_PRECISION - self.pp), 10 ** (FIXED_PRECISION - self.sp)
+        self.depth_dec = msgspec.json.Decoder(BinanceOrderBookMsg)
+        self.snap_dec = msgspec.json.Decoder(BinanceDepth)
+        self.quote_dec = msgspec.json.Decoder(BinanceQuoteMsg)
+        self.trade_dec = msgspec.json.Decoder(BinanceFuturesTradeMsg if spec.futures else BinanceSpotTradeMsg)
+        self.book = _Book()
+        self.last_u: int | None = None  # the last update id applied (the snapshot's at first); None before it
+        self.snapshot_where = ""
+        self.need_bridge = False  # after the snapshot, until a diff has bridged it
+        self.pending: list[tuple[str, Any]] = []  # diffs received before the snapshot
+        self.started = False
+        self.off_grid_sizes = 0  # sizes finer than the size step, rounded to it (stated in the notes)
+        self.out = _VenueStream([], [], [], [], [], [], [])
+
+    # -- numbers
+
+    def _tick(self, text: str, where: str) -> int:
+        x = float(text) * self.pscale
+        tick = round(x)
+        if abs(x - tick) > 1e-3:  # float error stays far below a thousandth of a step
+            raise MarketDataError(f"{where}: price {text} is not a multiple of {self.spec.price_increment}", field=where, value=text)
+        return tick
+
+    def _steps(self, text: str, where: str) -> int:
+        x = float(text) * self.sscale
+        steps = round(x)
+        if abs(x - steps) > 1e-3:
+            if steps == 0 and x > 0:
+                steps = 1  # a positive size stays a level of the book
+            self.off_grid_sizes += 1
+        return steps
+
+    # -- the stream
+
+    def run(self, lines: _Lines) -> _VenueStream:
+        prev_ts = 0
+        for name, file_lines in lines.files:
+            for n, line in enumerate(file_lines, 1):
+                cut = line.find(b" ")
+                ts = _ts(line, name, n) if cut <= 0 else int(line[:cut])
+                if ts > self.end:
+                    return self._finish(name, n)
+                if not self.started and ts >= self.start and self.last_u is not None and not self.need_bridge:
+                    # The book as of every line before this one: the book at the window start (or, when it
+                    # was bridged only later, at the previous line).
+                    self._begin(max(self.start, prev_ts))
+                self._line(ts, line[cut + 1 :], name, n)
+                prev_ts = ts
+        return self._finish(lines.files[-1][0], len(lines.files[-1][1]))
+
+    def _line(self, ts: int, body: bytes, name: str, n: int) -> None:
+        where = f"{name} line {n}"
+        head = body[:80]
+        try:
+            if head.startswith(b'{"lastUpdateId"'):
+                self._snapshot(self.snap_dec.decode(body), where)
+            elif b"@depth" in head:
+                self._diff(ts, self.depth_dec.decode(body).data, where)
+            elif b"@bookTicker" in head:
+                if self.started:
+                    self._quote(ts, self.quote_dec.decode(body).data, where)
+            elif b"@trade" in head:
+                if self.started:
+                    self._trade(ts, self.trade_dec.decode(body).data, where)
+            else:
+                raise MarketDataError(f"{where}: unknown message {head!r}", field=where, value=head)
+        except msgspec.DecodeError as exc:
+            raise MarketDataError(f"{where}: does not decode with Nautilus's Binance schema ({exc})", field=where, value=head) from None
+
+    def _bridge_id(self) -> int:
+        """The update id the first applied diff must span: lastUpdateId (futures) or lastUpdateId + 1 (spot)."""
+        assert self.last_u is not None
+        return self.last_u if self.spec.futures else self.last_u + 1
+
+    def _snapshot(self, snap: BinanceDepth, where: str) -> None:
+        if self.last_u is not None:
+            return  # the stream is checked continuous from the first snapshot on; a later one adds nothing
+        for px, sz in snap.bids:
+            self.book.set(True, self._tick(px, where), self._steps(sz, where))
+        for px, sz in snap.asks:
+            self.book.set(False, self._tick(px, where), self._steps(sz, where))
+        self.last_u, self.snapshot_where, self.need_bridge = snap.lastUpdateId, where, True
+        buffered, self.pending = self.pending, []
+        for d_where, data in buffered:
+            self._sync(data, d_where)
+
+    def _sync(self, data: Any, where: str) -> list[tuple[bool, int, int]] | None:
+        """Checks a diff against the ids so far and applies it; None when it lies wholly inside the snapshot."""
+        if self.need_bridge:
+            target = self._bridge_id()
+            if data.u < target:
+                return None  # already in the snapshot (Binance: drop it)
+            if not data.U <= target <= data.u:
+                rule = "U <= lastUpdateId <= u" if self.spec.futures else "U <= lastUpdateId + 1 <= u"
+                raise MarketDataError(
+                    f"{where}: the first diff after the snapshot ({self.snapshot_where}, lastUpdateId={self.last_u}) does not "
+                    f"bridge it: U={data.U} u={data.u}, need {rule}",
+                    field=where, value={"U": data.U, "u": data.u, "lastUpdateId": self.last_u})
+            self.need_bridge = False
+        elif self.spec.futures:
+            if data.pu != self.last_u:
+                raise MarketDataError(
+                    f"{where}: update-id gap: pu={data.pu} but the previous diff ended at u={self.last_u} (U={data.U} u={data.u})",
+                    field=where, value={"pu": data.pu, "previous_u": self.last_u, "U": data.U, "u": data.u})
+        elif data.U != self.last_u + 1:
+            raise MarketDataError(
+                f"{where}: update-id gap: U={data.U} but the previous diff ended at u={self.last_u} (expected U={self.last_u + 1})",
+                field=where, value={"U": data.U, "previous_u": self.last_u, "u": data.u})
+        changes = [(True, self._tick(d.price, where), self._steps(d.size, where)) for d in data.b]
+        changes += [(False, self._tick(d.price, where), self._steps(d.size, where)) for d in data.a]
+        for is_bid, tick, steps in changes:
+            self.book.set(is_bid, tick, steps)
+        self.last_u = data.u
+        return changes
+
+    def _diff(self, ts: int, data: Any, where: str) -> None:
+        if self.last_u is None:
+            self.pending.append((where, data))
+            return
+        changes = self._sync(data, where)
+        if changes is not None and self.started:
+            self._emit_diff(ts, data, changes)
+            self._row(ts)
+
+    def _begin(self, t: int) -> None:
+        """The window opens: the whole book as a snapshot (CLEAR + ADDs, F_SNAPSHOT, F_LAST on the last), at `t`."""
+        self.started = True
+        flags = int(RecordFlag.F_SNAPSHOT)
+        deltas = [OrderBookDelta.clear(self.iid, self.last_u, t, t)]
+        items = [(OrderSide.BUY, -k, s) for k, s in self.book.bids.items()] + [(OrderSide.SELL, k, s) for k, s in self.book.asks.items()]
+        last = len(items) - 1
+        from_raw = OrderBookDelta.from_raw
+        for i, (side, tick, steps) in enumerate(items):
+            f = flags | (int(RecordFlag.F_LAST) if i == last else 0)
+            deltas.append(from_raw(self.iid, BookAction.ADD, side, tick * self.praw, self.pp, steps * self.sraw, self.sp, 0, f, self.last_u, t, t))
+        self.out.data.append(OrderBookDeltas(self.iid, deltas))
+        self._row(t)
+
+    def _emit_diff(self, ts: int, data: Any, changes: list[tuple[bool, int, int]]) -> None:
+        """The diff as Nautilus deltas (as `BinanceOrderBookData.parse_to_order_book_deltas` makes them:
+        UPDATE, or DELETE at size 0; bids then asks; F_LAST on the last; sequence u)."""
+        if not changes:
+            return
+        ts_event = (data.T or data.E) * NS_PER_MS
+        from_raw = OrderBookDelta.from_raw
+        last = len(changes) - 1
+        f_last = int(RecordFlag.F_LAST)
+        buy, sell, update, delete = OrderSide.BUY, OrderSide.SELL, BookAction.UPDATE, BookAction.DELETE
+        deltas = [
+            from_raw(self.iid, update if steps else delete, buy if is_bid else sell, tick * self.praw, self.pp, steps * self.sraw, self.sp,
+                     0, f_last if i == last else 0, data.u, ts_event, ts)
+            for i, (is_bid, tick, steps) in enumerate(changes)
+        ]
+        self.out.data.append(OrderBookDeltas(self.iid, deltas))
+
+    def _row(self, ts: int) -> None:
+        bp, bs, ap, as_ = self.book.top(self.levels)
+        self.out.book_ts.append(ts)
+        self.out.book_rows.append((bp, bs, ap, as_))
+
+    def _quote(self, ts: int, q: Any, where: str) -> None:
+        ts_event = q.T * NS_PER_MS if q.T else ts
+        self.out.data.append(QuoteTick.from_raw(
+            self.iid, self._tick(q.b, where) * self.praw, self._tick(q.a, where) * self.praw, self.pp, self.pp,
+            self._steps(q.B, where) * self.sraw, self._steps(q.A, where) * self.sraw, self.sp, self.sp, ts_event, ts))
+
+    def _trade(self, ts: int, t: Any, where: str) -> None:
+        tick, steps = self._tick(t.p, where), self._steps(t.q, where)
+        side = AggressorSide.SELLER if t.m else AggressorSide.BUYER
+        self.out.data.append(TradeTick.from_raw(self.iid, tick * self.praw, self.pp, steps * self.sraw, self.sp, side,
+                                                TradeId(str(t.t)), t.T * NS_PER_MS, ts))
+        self.out.trade_ts.append(ts)
+        self.out.trade_px.append(tick / self.pscale)
+        self.out.trade_sz.append(steps / self.sscale)
+        self.out.trade_side.append(-1 if t.m else 1)
+
+    def _finish(self, name: str, n: int) -> _VenueStream:
+        if self.last_u is None:
+            raise MarketDataError(f"{self.spec.venue}: no REST snapshot up to {name} line {n}: the book cannot be rebuilt",
+                                  field="snapshot", value=self.spec.venue)
+        if self.need_bridge:
+            raise MarketDataError(f"{self.spec.venue}: no diff bridges the snapshot ({self.snapshot_where}, lastUpdateId={self.last_u}) "
+                                  f"up to {name} line {n}", field="snapshot", value=self.last_u)
+        if not self.started:
+            raise MarketDataError(f"{self.spec.venue}: no data in the window [{self.start}, {self.end}]", field="window", value=(self.start, self.end))
+        return self.out
+
+
+def read_market(spec: BinanceMarketSpec, data_dir: str | Path, *, start_ns: int | None = None, end_ns: int | None = None,
+                levels: int = DEFAULT_LEVELS) -> tuple[Any, _VenueStream]:
+    """One market's instrument and stream over [start_ns, end_ns] (default: from its snapshot to its end)."""
+    lines = _read_lines(Path(data_dir), spec)
+    start = lines.snapshot_ts() if start_ns is None else start_ns
+    end = lines.last_ts() if end_ns is None else end_ns
+    instrument = make_instrument(spec)
+    return instrument, _MarketReader(spec, instrument, start, end, levels).run(lines)
+
+
+# -- the market -----------------------------------------------------------------------------------------
+
+
+def _window_ns(value: Any, name: str) -> int | None:
+    if value is None:
+        return None
+    import pandas as pd
+
+    if isinstance(value, bool):
+        raise ConfigError(f"invalid {name}: {value!r} (an ISO time or ns since the epoch)", field=name, value=repr(value))
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise ConfigError(f"invalid {name}: {value!r} (an ISO time or ns since the epoch)", field=name, value=repr(value)) from None
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    return int(ts.value)
+
+
+def _arrays(spec: BinanceMarketSpec, s: _VenueStream, levels: int) -> tuple[BookSeries, TradeTape]:
+    """Recorded prices; sizes in BTC (COIN-M contracts * 100 USD / the level's or trade's price)."""
+    n = len(s.book_rows)
+    shape = (n, levels)
+    bid_px, ask_px = np.full(shape, np.nan), np.full(shape, np.nan)
+    bid_sz, ask_sz = np.zeros(shape), np.zeros(shape)
+    for j, (bp, bs, ap, as_) in enumerate(s.book_rows):
+        bid_px[j, : len(bp)], bid_sz[j, : len(bs)], ask_px[j, : len(ap)], ask_sz[j, : len(as_)] = bp, bs, ap, as_
+    pscale, sscale = 10**spec.price_precision, 10**spec.size_precision
+    bid_px, ask_px, bid_sz, ask_sz = bid_px / pscale, ask_px / pscale, bid_sz / sscale, ask_sz / sscale
+    t_px, t_sz = np.asarray(s.trade_px, dtype=np.float64), np.asarray(s.trade_sz, dtype=np.float64)
+    if spec.contract_usd:
+        with np.errstate(invalid="ignore"):
+            bid_sz = np.where(bid_sz > 0, bid_sz * spec.contract_usd / bid_px, 0.0)
+            ask_sz = np.where(ask_sz > 0, ask_sz * spec.contract_usd / ask_px, 0.0)
+        t_sz = t_sz * spec.contract_usd / t_px
+    book = BookSeries(ts=np.asarray(s.book_ts, dtype=np.int64), bid_px=bid_px, bid_sz=bid_sz, ask_px=ask_px, ask_sz=ask_sz)
+    tape = TradeTape(ts=np.asarray(s.trade_ts, dtype=np.int64), price=t_px, size=t_sz, aggressor=np.asarray(s.trade_side, dtype=np.int8))
+    return book, tape
+
+
+def _merge(streams: list[list[Any]]) -> list[Any]:
+    """All objects by ts_init; at equal times in venue order, each venue's own order kept."""
+    ts = np.concatenate([np.fromiter((o.ts_init for o in objs), dtype=np.int64, count=len(objs)) for objs in streams])
+    order = np.argsort(ts, kind="stable")
+    flat = [o for objs in streams for o in objs]
+    return [flat[k] for k in order.tolist()]
+
+
+def load_binance_btc(
+    data_dir: str | Path,
+    *,
+    start: Any = None,
+    end: Any = None,
+    venues: Sequence[str] | None = None,
+    latency_ms: dict[str, float] | float | None = None,
+    levels: int = DEFAULT_LEVELS,
+    reference: str = REFERENCE_VENUE,
+    basis_window_s: float = DEFAULT_BASIS_WINDOW_S,
+) -> RecordedMarket:
+    """The three Binance markets as three venues of BTC (see the module docstring).
+
+    Window: by default where every chosen venue has a book (from the last of their REST snapshots) up to
+    the first of their last messages; `start`/`end` (ISO time or ns) must lie inside that. `venues`: a
+    subset of `VENUES` (the reference venue for the basis must be one of them). `latency_ms`: one value
+    or {venue: ms} (default 5 ms each)."""
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise MarketDataError(f"missing Binance data directory {data_dir}", field="path", value=str(data_dir))
+    chosen = list(venues) if venues is not None else list(VENUES)
+    for i, v in enumerate(chosen):
+        if v not in VENUES:
+            raise ConfigError(f"invalid venues[{i}]: {v!r} (one of {', '.join(VENUES)})", field=f"venues[{i}]", value=repr(v))
+    if not chosen or len(set(chosen)) != len(chosen):
+        raise ConfigError(f"invalid venues: {chosen!r} (a non-empty list without duplicates)", field="venues", value=repr(chosen))
+    if reference not in chosen:
+        raise ConfigError(f"invalid reference: {reference!r} (must be one of the venues {chosen})", field="reference", value=repr(reference))
+    if not (isinstance(levels, int) and 1 <= levels <= 1000):
+        raise ConfigError(f"invalid levels: {levels!r} (an integer in [1, 1000])", field="levels", value=repr(levels))
+    latency = _latencies(latency_ms, chosen)
+    specs = [m for m in MARKETS if m.venue in chosen]
+
+    lines = {s.venue: _read_lines(data_dir, s) for s in specs}
+    lo = max(lines[s.venue].snapshot_ts() for s in specs)
+    hi = min(lines[s.venue].last_ts() for s in specs)
+    start_ns, end_ns = _window_ns(start, "start"), _window_ns(end, "end")
+    start_ns = lo if start_ns is None else start_ns
+    end_ns = hi if end_ns is None else end_ns
+    if not (lo <= start_ns < end_ns <= hi):
+        raise ConfigError(f"invalid window: [{start_ns}, {end_ns}] (must satisfy {lo} <= start < end <= {hi}: where every venue has a book)",
+                          field="start" if not lo <= start_ns else "end", value=repr((start, end)))
+
+    out_venues, streams, rounded = [], [], {}
+    for spec in specs:
+        instrument = make_instrument(spec)
+        reader = _MarketReader(spec, instrument, start_ns, end_ns, levels)
+        stream = reader.run(lines[spec.venue])
+        rounded[spec.venue] = reader.off_grid_sizes
+        book, tape = _arrays(spec, stream, levels)
+        mid0 = float((book.bid_px[0, 0] + book.ask_px[0, 0]) / 2)
+        lot = spec.contract_usd / mid0 if spec.contract_usd else float(spec.size_increment)
+        out_venues.append(RecordedVenue(
+            name=spec.venue, instrument=instrument, maker_fee=spec.maker_fee, taker_fee=spec.taker_fee, latency_ms=latency[spec.venue],
+            book=book, trades=tape, lot_size=lot, size_to_instrument=mid0 / spec.contract_usd if spec.contract_usd else 1.0))
+        streams.append(stream.data)
+        del lines[spec.venue]  # free the raw text as we go
+
+    ref = next(v for v in out_venues if v.name == reference)
+    normalised = []
+    for v in out_venues:
+        if v.name == reference:
+            normalised.append(v)
+            continue
+        grid, offset = rolling_basis(ref.book, v.book, start_ns, end_ns, window_s=basis_window_s)
+        normalised.append(shift_prices(v, grid, offset))
+    notes = _notes(specs, normalised, reference, basis_window_s, start_ns, end_ns, levels)
+    for venue, count in rounded.items():
+        if count:
+            notes.append(f"sizes: {count} recorded {venue} size(s) finer than its size step were rounded to the step (at least one step)")
+    market = RecordedMarket(name=MARKET_NAME, asset="BTC", venues=tuple(normalised), data=_merge(streams),
+                            start_ns=start_ns, end_ns=end_ns, notes=notes)
+    return market
+
+
+def _latencies(latency_ms: dict[str, float] | float | None, venues: list[str]) -> dict[str, float]:
+    if latency_ms is None:
+        return {v: DEFAULT_LATENCY_MS for v in venues}
+    if isinstance(latency_ms, dict):
+        for k in latency_ms:
+            if k not in venues:
+                raise ConfigError(f"invalid latency_ms.{k}: unknown venue (one of {', '.join(venues)})", field=f"latency_ms.{k}", value=repr(k))
+        out = {v: latency_ms.get(v, DEFAULT_LATENCY_MS) for v in venues}
+    else:
+        out = {v: latency_ms for v in venues}
+    for k, ms in out.items():
+        if isinstance(ms, bool) or not isinstance(ms, (int, float)) or not 0 <= ms < 60_000:
+            raise ConfigError(f"invalid latency_ms.{k}: {ms!r} (milliseconds in [0, 60000))", field=f"latency_ms.{k}", value=repr(ms))
+    return {k: float(v) for k, v in out.items()}
+
+
+def _notes(specs: list[BinanceMarketSpec], venues: list[RecordedVenue], reference: str, window_s: float, start: int, end: int,
+           levels: int) -> list[str]:
+    import pandas as pd
+
+    notes = [
+        f"window {pd.Timestamp(start, tz='UTC')} -> {pd.Timestamp(end, tz='UTC')} ({(end - start) / 1e9:.0f} s): where every venue "
+        "has a rebuilt book; times are the local receive clock (about 1.27 s behind the exchange's)",
+        "books rebuilt from one REST snapshot + every diff with Binance's update-id checks (no gap); arrays keep the top "
+        f"{levels} levels after each diff message",
+        "fees: Binance public default tiers: " + ", ".join(f"{s.venue} maker {s.maker_fee:.2%} taker {s.taker_fee:.2%}" for s in specs),
+        "latency: " + ", ".join(f"{v.name} {v.latency_ms:g} ms" for v in venues),
+    ]
+    for v in venues:
+        if v.price_offset is not None:
+            off = v.price_offset[1]
+            notes.append(f"basis: {v.name} array prices minus its rolling offset to {reference} (trailing {window_s:g} s median of "
+                         f"mid - {reference} mid, sampled every 1 s; offset {off.min():+.2f} .. {off.max():+.2f} USD, mean {off.mean():+.2f})")
+    for s in specs:
+        if s.contract_usd:
+            notes.append(f"contracts: {s.venue} sizes converted from contracts of {s.contract_usd:g} USD to BTC "
+                         f"(contracts * {s.contract_usd:g} / price, per level and per trade, at the recorded price)")
+    notes.append("the Nautilus data keeps each market's own instrument, prices (with basis) and sizes (COIN-M in contracts)")
+    return notes
+
+
+__all__ = ["MARKETS", "VENUES", "BinanceMarketSpec", "load_binance_btc", "make_instrument", "read_market"]

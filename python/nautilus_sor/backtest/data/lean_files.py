@@ -1,0 +1,162 @@
+"""Reading QuantConnect Lean data files: one header-less CSV per `.zip`, times in ms after midnight.
+
+Equity files: times are wall-clock ms after midnight America/New_York, prices x10,000. Crypto files: ms
+after midnight UTC, plain prices. This module only reads and converts; the loaders build markets.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zipfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from nautilus_sor.exceptions import ValidationError
+
+NS_PER_MS = 1_000_000
+MS_PER_HOUR = 3_600_000
+MS_PER_DAY = 86_400_000
+EQUITY_PRICE_SCALE = 10_000  # Lean equity prices are integers of 1/10,000 USD
+NEW_YORK = "America/New_York"
+
+_DAY_FORMATS = ("%Y%m%d", "%Y-%m-%d")
+_DAY_IN_NAME = re.compile(r"(\d{8})")
+
+
+def parse_day(value: object, field: str = "date") -> dt.date:
+    """A trading day from `date`, `datetime`, 'YYYYMMDD' or 'YYYY-MM-DD'."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        for fmt in _DAY_FORMATS:
+            try:
+                return dt.datetime.strptime(value, fmt).date()
+            except ValueError:
+                continue
+    raise ValidationError(f"invalid {field}: {value!r} (expected a date, 'YYYYMMDD' or 'YYYY-MM-DD')", field=field, value=repr(value))
+
+
+def parse_instant(value: object, field: str) -> int:
+    """A point in time as ns since the epoch: an int (ns), or an ISO time (naive = UTC)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value <= 0:
+            raise ValidationError(f"invalid {field}: {value!r} (ns since the epoch must be > 0)", field=field, value=repr(value))
+        return value
+    if isinstance(value, dt.datetime):
+        value = value.isoformat()
+    if isinstance(value, str):
+        try:
+            ts = pd.Timestamp(value)
+        except ValueError:
+            ts = None
+        if ts is not None and ts is not pd.NaT:
+            ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+            return int(ts.value)
+    raise ValidationError(f"invalid {field}: {value!r} (an ISO time, naive = UTC, or ns since the epoch)", field=field, value=repr(value))
+
+
+def local_day_of(ns: int, tz: str) -> dt.date:
+    """The local calendar day of an instant."""
+    return dt.datetime.fromtimestamp(ns / 1e9, tz=ZoneInfo(tz)).date()
+
+
+def day_tag(day: dt.date) -> str:
+    return day.strftime("%Y%m%d")
+
+
+def parse_clock(value: str, field: str) -> int:
+    """'HH:MM' (or 'HH:MM:SS') -> ms after midnight."""
+    try:
+        parts = [int(p) for p in value.split(":")]
+    except (AttributeError, ValueError):
+        parts = []
+    if len(parts) not in (2, 3) or not 0 <= parts[0] <= 24 or not all(0 <= p < 60 for p in parts[1:]):
+        raise ValidationError(f"invalid {field}: {value!r} (expected 'HH:MM')", field=field, value=repr(value))
+    seconds = parts[0] * 3600 + parts[1] * 60 + (parts[2] if len(parts) == 3 else 0)
+    if seconds > 86_400:
+        raise ValidationError(f"invalid {field}: {value!r} (after 24:00)", field=field, value=repr(value))
+    return seconds * 1000
+
+
+def local_ms_to_utc_ns(day: dt.date, ms: np.ndarray, tz: str = NEW_YORK) -> np.ndarray:
+    """Wall-clock ms after local midnight of `day` -> UTC epoch ns, DST-correct (zoneinfo).
+
+    The UTC offset is taken per local hour of the day, so a day on which DST starts or ends converts
+    each row with the offset in force at its wall-clock hour (in the repeated hour of a fall-back day,
+    the first occurrence, `fold=0`)."""
+    zone = ZoneInfo(tz)
+    ms = np.asarray(ms, dtype=np.int64)
+    midnight_utc_naive = dt.datetime(day.year, day.month, day.day)
+    epoch_ms = int((midnight_utc_naive - dt.datetime(1970, 1, 1)).total_seconds()) * 1000
+    # Offset (ms, local - UTC) at each wall-clock hour 0..24 of the day.
+    offsets = np.empty(25, dtype=np.int64)
+    for hour in range(25):
+        wall = midnight_utc_naive + dt.timedelta(hours=hour)
+        offset = wall.replace(tzinfo=zone).utcoffset()
+        assert offset is not None  # a ZoneInfo always has one
+        offsets[hour] = int(offset.total_seconds()) * 1000
+    hours = np.clip(ms // MS_PER_HOUR, 0, 24)
+    return (epoch_ms + ms - offsets[hours]) * NS_PER_MS
+
+
+def utc_ms_to_ns(day: dt.date, ms: np.ndarray) -> np.ndarray:
+    """ms after UTC midnight of `day` -> UTC epoch ns."""
+    epoch_ms = (day - dt.date(1970, 1, 1)).days * MS_PER_DAY
+    return (epoch_ms + np.asarray(ms, dtype=np.int64)) * NS_PER_MS
+
+
+def read_lean_csv(path: Path, columns: Sequence[str], dtypes: Mapping[str, object]) -> pd.DataFrame:
+    """The one CSV inside a Lean `.zip` (or a plain `.csv`) with the given column names and types."""
+    if not path.is_file():
+        raise ValidationError(f"missing Lean data file: {path}", field="path", value=str(path))
+    try:
+        if path.suffix == ".zip":
+            with zipfile.ZipFile(path) as archive:
+                names = [n for n in archive.namelist() if not n.endswith("/")]
+                if len(names) != 1:
+                    raise ValidationError(f"invalid Lean file {path}: {len(names)} members, expected one CSV", field="path", value=str(path))
+                with archive.open(names[0]) as handle:
+                    frame = pd.read_csv(handle, header=None)
+        else:
+            frame = pd.read_csv(path, header=None)
+    except (zipfile.BadZipFile, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise ValidationError(f"invalid Lean file {path}: {exc}", field="path", value=str(path)) from exc
+    except pd.errors.EmptyDataError:
+        frame = pd.DataFrame(columns=list(columns))
+    if frame.shape[1] != len(columns):
+        raise ValidationError(
+            f"invalid Lean file {path}: {frame.shape[1]} columns, expected {len(columns)} ({', '.join(columns)})",
+            field="path",
+            value=str(path),
+        )
+    frame.columns = list(columns)
+    try:
+        frame = frame.astype(dtypes)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"invalid Lean file {path}: {exc}", field="path", value=str(path)) from exc
+    for name, kind in dtypes.items():
+        if kind in (np.int64, np.float64, "int64", "float64") and frame[name].isna().any():
+            raise ValidationError(f"invalid Lean file {path}: missing values in column {name}", field=f"{path.name}:{name}", value="NaN")
+    if not frame["ms"].is_monotonic_increasing:
+        row = int(np.argmax(np.diff(frame["ms"].to_numpy()) < 0)) + 1
+        raise ValidationError(f"invalid Lean file {path}: times go backwards at row {row}", field=f"{path.name}:ms", value=str(frame['ms'].iloc[row]))
+    return frame
+
+
+def days_in_dir(directory: Path, suffix: str) -> list[dt.date]:
+    """The days of the `<YYYYMMDD>...<suffix>` files of a Lean folder, sorted."""
+    if not directory.is_dir():
+        raise ValidationError(f"missing Lean data folder: {directory}", field="data_dir", value=str(directory))
+    days = set()
+    for path in directory.iterdir():
+        match = _DAY_IN_NAME.search(path.name)
+        if match and path.name.endswith(suffix):
+            days.add(parse_day(match.group(1), field=path.name))
+    return sorted(days)

@@ -1,0 +1,147 @@
+"""`load_market(block)`: the market a config's `market` block names, whatever its source.
+
+    synthetic         the seeded synthetic market (`backtest/synthetic.py`), built in memory
+    binance_btc       Binance BTC on three markets (`binance.py`), cached as a Nautilus catalog
+    catalog           any Nautilus `ParquetDataCatalog` (`catalog.py`)
+    lean_ibm          IBM ticks by venue (`lean.py`, cached as a catalog)
+    lean_crypto_bars  Binance vs Bybit minute bars (`lean.py`, cached as a catalog)
+
+Paths are resolved against the current working directory; the default data paths are those of
+`../shared/data` seen from the project root.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+from nautilus_sor.exceptions import ConfigError
+
+DEFAULT_PATHS = {
+    "binance_btc": "../shared/data/binance_btc_l2_20240808",
+    "lean_ibm": "../shared/data/lean_equity_ticks/ibm",
+    "lean_crypto_bars": "../shared/data/lean_crypto_minute",
+}
+DEFAULT_CACHE_DIR = Path(".cache") / "nautilus_sor"
+RECORDED_TYPES = ("binance_btc", "catalog", "lean_ibm", "lean_crypto_bars")
+# The loaders another module provides: (module, function).
+_LEAN = {"lean_ibm": ("nautilus_sor.backtest.data.lean", "load_lean_ibm"),
+         "lean_crypto_bars": ("nautilus_sor.backtest.data.lean", "load_lean_crypto_bars")}
+
+
+def market_path(block: Any, *, must_exist: bool = True) -> Path:
+    """The block's data path (its `path`, else the type's default), which must exist (when `must_exist`)."""
+    raw = block.path if block.path is not None else DEFAULT_PATHS.get(block.type)
+    if raw is None:
+        raise ConfigError(f"invalid market.path: missing (a market of type {block.type!r} needs the path of its data)",
+                          field="market.path", value=None)
+    path = Path(raw).expanduser()
+    if must_exist and not path.exists():
+        default = "" if block.path is not None else " (the default for this type; set market.path)"
+        raise ConfigError(f"invalid market.path: {str(path)!r} does not exist, seen from {Path.cwd()}{default}",
+                          field="market.path", value=str(path))
+    return path
+
+
+def load_market(block: Any, **kwargs: Any) -> Any:
+    """See `_load`; a loader's ConfigError about one of its arguments names the config path (`market.start`)."""
+    try:
+        return _load(block, **kwargs)
+    except ConfigError as exc:
+        if exc.field and not exc.field.startswith("market."):
+            field = f"market.{exc.field}"
+            raise ConfigError(f"invalid {field}: {exc}", field=field, value=exc.value) from None
+        raise
+
+
+def _load(block: Any, *, cache_dir: str | Path | None = DEFAULT_CACHE_DIR, seed: int = 7, synthetic_config: Any = None) -> Any:
+    """The market of `block` (a `config.MarketBlock`): a `SyntheticMarket` for "synthetic" (built from
+    `synthetic_config` when given, e.g. `runner.market_config_for(config)`), else a `RecordedMarket`.
+    Recorded sources are written to a catalog under `cache_dir` on first use and read from it after."""
+    if block.type == "synthetic":
+        from nautilus_sor.backtest.synthetic import SyntheticMarketConfig, build_market
+
+        if synthetic_config is None:
+            synthetic_config = SyntheticMarketConfig(seed=block.seed if block.seed is not None else seed, duration_seconds=block.duration_seconds,
+                                                     initial_price=block.initial_price, annual_volatility=block.annual_volatility)
+        return build_market(synthetic_config)
+    # A cached recorded market needs no raw files: the path must exist only when something reads it.
+    path = market_path(block, must_exist=block.type == "catalog")
+    window = {"start": block.start, "end": block.end}
+    if block.type == "catalog":
+        from nautilus_sor.backtest.data.catalog import load_catalog
+
+        from_ns = {k: _ns(v, f"market.{k}") for k, v in window.items()}
+        return load_catalog(path, venues=block.venues, latency_ms=block.latency_ms, **from_ns)
+    if block.type == "binance_btc":
+        from nautilus_sor.backtest.data.binance import MARKET_NAME, load_binance_btc
+        from nautilus_sor.backtest.data.catalog import cached_market
+
+        params = {"type": block.type, "path": str(path.resolve()), **window, "venues": block.venues}
+        key = MARKET_NAME if not any(v is not None for v in (block.start, block.end, block.venues)) else f"{MARKET_NAME}-{_short_hash(params)}"
+        market = cached_market(cache_dir, key, params, lambda: load_binance_btc(market_path(block), venues=block.venues, **window),
+                               source={"loader": "nautilus_sor.backtest.data.binance.load_binance_btc", "path": str(path)})
+        return with_latency(market, block.latency_ms)
+    if block.type in _LEAN:
+        module, function = _LEAN[block.type]
+        try:
+            loader = getattr(importlib.import_module(module), function)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            loader = None
+        except AttributeError:
+            loader = None
+        if loader is None:
+            raise ConfigError(f"invalid market.type: {block.type!r} (its loader {module}.{function} is not available yet)",
+                              field="market.type", value=block.type)
+        from nautilus_sor.backtest.data.catalog import cached_market
+
+        params = {"type": block.type, "path": str(path.resolve()), **window, "venues": block.venues}
+        key = f"{block.type}-{_short_hash(params)}"
+        kwargs = {k: v for k, v in {**window, "venues": block.venues}.items() if v is not None}
+        market = cached_market(cache_dir, key, params, lambda: loader(market_path(block), **kwargs), source={"loader": f"{module}.{function}", "path": str(path)})
+        return with_latency(market, block.latency_ms)
+    raise ConfigError(f"invalid market.type: {block.type!r} (one of synthetic, {', '.join(RECORDED_TYPES)})", field="market.type", value=block.type)
+
+
+def with_latency(market: Any, latency_ms: dict[str, float] | None) -> Any:
+    """`market` with the given per-venue order latencies (venues not named keep theirs)."""
+    if not latency_ms:
+        return market
+    import dataclasses
+
+    names = [v.name for v in market.venues]
+    for name in latency_ms:
+        if name not in names:
+            raise ConfigError(f"invalid market.latency_ms.{name}: unknown venue (one of {', '.join(names)})",
+                              field=f"market.latency_ms.{name}", value=name)
+    venues = tuple(dataclasses.replace(v, latency_ms=float(latency_ms.get(v.name, v.latency_ms))) for v in market.venues)
+    notes = [*market.notes, "latency (from the config): " + ", ".join(f"{v.name} {v.latency_ms:g} ms" for v in venues)]
+    return dataclasses.replace(market, venues=venues, notes=notes)
+
+
+def _ns(value: Any, field: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    import pandas as pd
+
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise ConfigError(f"invalid {field}: {value!r} (an ISO time or ns since the epoch)", field=field, value=repr(value)) from None
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    return int(ts.value)
+
+
+def _short_hash(params: dict[str, Any]) -> str:
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:10]
+
+
+__all__ = ["DEFAULT_CACHE_DIR", "DEFAULT_PATHS", "RECORDED_TYPES", "load_market", "market_path", "with_latency"]

@@ -1,0 +1,389 @@
+"""Restart safety of the execution algorithms: save/load of their state, and reconciliation on start.
+
+Save (`on_save`, Nautilus's `Actor.save`): every parent (schedule left with absolute times, children
+and their quantities, retries, abandoned units), the router's venue statistics and the kill-switch's
+window, as versioned JSON bytes (`state.py`) under one key. An algorithm stopped by the node saves
+what it had at the stop, before the stop gave up the unsent quantity: that quantity resumes.
+
+Load (`on_load`, `Actor.load`): the bytes are decoded and checked whole (`StateError`, nothing
+applied); the state is applied on the next start, once the cache holds the orders the venues report.
+
+Start after a load:
+1. parents are restored; each child the state knew as working is looked up in the cache: its fills
+   while down are booked, and if it closed while down its unfilled rest returns to the schedule;
+2. reconciliation: every order carrying our algorithm id in the cache is matched to its parent by its
+   `parent=` tag or `<primary>-S<n>` id. A child of a known, unfinished parent the state did not know
+   (sent after the last save) is adopted into it (its quantity leaves the schedule). An open order no
+   unfinished parent claims is an orphan, handled by `orphan_policy`: "cancel" cancels it, "adopt"
+   creates a parent that tracks it to its end (it never sends new children). Every orphan is logged at
+   WARNING and listed in `algorithm.reconciliation`;
+3. slices whose time passed while down follow `missed_slice_policy`: "merge" sends them now as one
+   slice, "spread" adds them evenly (whole lots) to the remaining future slices (now, if none remain);
+4. timers are re-armed, and the algorithm listens to its restored strategies' order events (Nautilus
+   subscribes an algorithm to a strategy only when the strategy sends it a new order).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from nautilus_trader.model.enums import OrderSide
+from nautilus_trader.model.identifiers import ClientOrderId, InstrumentId
+from nautilus_trader.model.objects import Price
+
+from nautilus_sor.exceptions import StateError
+from nautilus_sor.execution_algorithms.state import (
+    STATE_KEY,
+    STATE_VERSION,
+    AlgorithmState,
+    ChildRecord,
+    ParentRecord,
+    RiskState,
+    decode_state,
+    encode_state,
+)
+from nautilus_sor.units import qty_to_units
+
+_CHILD_ID = re.compile(r"^(?P<parent>.+)-S(?P<seq>\d+)$")
+ORPHAN_POLICIES = ("cancel", "adopt")
+MISSED_SLICE_POLICIES = ("merge", "spread")
+
+
+@dataclass(frozen=True, slots=True)
+class OrphanOrder:
+    """An open order carrying our algorithm id that no unfinished parent claims."""
+
+    client_order_id: str
+    instrument_id: str
+    claimed_parent: str | None  # from its tag or id; None when it names none
+    leaves_units: int
+    reason: str  # "unknown parent" | "parent finished"
+    action: str  # "cancel" | "adopt"
+
+
+@dataclass
+class ReconciliationReport:
+    """What the start after a restore found in the cache."""
+
+    matched: list[str] = field(default_factory=list)  # working children found open, adopted as working
+    closed_while_down: list[str] = field(default_factory=list)  # working children that closed meanwhile
+    adopted_unsaved: list[str] = field(default_factory=list)  # children of known parents sent after the save
+    missing: list[str] = field(default_factory=list)  # working children the cache does not know (kept as working)
+    orphans: list[OrphanOrder] = field(default_factory=list)
+    missed_slices: int = 0  # slices whose time passed while down
+    missed_units: int = 0
+
+    @property
+    def orphan_count(self) -> int:
+        return len(self.orphans)
+
+
+def _filled_units(order: Any) -> int:
+    return qty_to_units(order.filled_qty, "filled_qty") if order.filled_qty.raw else 0
+
+
+def _leaves_units(order: Any) -> int:
+    return qty_to_units(order.quantity) - _filled_units(order)
+
+
+def parent_of(order: Any) -> str | None:
+    """The parent an order names: its `parent=` tag, else the `<primary>-S<n>` form of its id."""
+    for tag in order.tags or ():
+        if tag.startswith("parent="):
+            return tag[len("parent="):]
+    match = _CHILD_ID.match(order.client_order_id.value)
+    return match.group("parent") if match else None
+
+
+class RestartMixin:
+    """Save/load/reconcile for `SmartExecAlgorithm` (which provides parents, router, clock, cache...)."""
+
+    # -- save --------------------------------------------------------------------------------
+
+    def on_save(self) -> dict[str, bytes]:
+        if not self.is_running and self._stop_snapshot is not None:
+            return {STATE_KEY: self._stop_snapshot}
+        return {STATE_KEY: self.state_bytes()}
+
+    def state_bytes(self) -> bytes:
+        """The algorithm's state now, encoded (what `on_save` stores while running)."""
+        parents = [self._parent_record(p) for p in self.parents.values()]
+        router = self.router.save_state() if self.router is not None else None
+        total, notional = self.risk.state()
+        state = AlgorithmState(
+            version=STATE_VERSION,
+            algorithm_id=self.id.value,
+            parents=parents,
+            router=router,
+            risk=RiskState(children_total=total, notional=notional),
+        )
+        return encode_state(state)
+
+    def _parent_record(self, p: Any) -> ParentRecord:
+        # Timed schedules hold every pending unit in slices (or returned); event-driven ones hold the rest.
+        held = 0 if self.timed_schedule else p.pending - sum(q for _, q in p.slices) - p.returned
+        return ParentRecord(
+            primary_id=p.primary_id.value, instrument_id=p.instrument_id.value, side=p.side.name, requested=p.requested,
+            limit=None if p.limit is None else str(p.limit), precision=p.precision, lot_units=p.lot_units,
+            slices=[(int(ts), int(q)) for ts, q in p.slices], pending=p.pending, working=p.working, filled=p.filled,
+            abandoned=p.abandoned, returned=p.returned, retries=p.retries, sequence=p.sequence,
+            primary_sent=p.primary_sent, adopted=p.adopted,
+            children=[
+                ChildRecord(client_order_id=c.client_order_id.value, instrument_id=c.instrument_id.value, units=c.units,
+                            filled_units=c.filled_units, done=c.done)
+                for c in p.children.values()
+            ],
+            held=held,
+        )
+
+    # -- load --------------------------------------------------------------------------------
+
+    def on_load(self, state: dict[str, bytes]) -> None:
+        if STATE_KEY not in state:
+            raise StateError(f"invalid state: no {STATE_KEY!r} key (keys: {sorted(state)})", field="state", value=repr(sorted(state)))
+        if self.is_running:
+            raise StateError("invalid state: load it before the algorithm starts (it is running)", field="state", value=self.id.value)
+        decoded = decode_state(state[STATE_KEY])
+        if decoded.algorithm_id != self.id.value:
+            raise StateError(
+                f"invalid algorithm_id: {decoded.algorithm_id!r} (this algorithm is {self.id.value!r})",
+                field="algorithm_id",
+                value=decoded.algorithm_id,
+            )
+        if (decoded.router is not None) != bool(self._config.use_smart_routing):
+            raise StateError(
+                "invalid router: the state was saved " + ("without" if decoded.router is None else "with") + " smart routing",
+                field="router",
+                value=repr(decoded.router is not None),
+            )
+        self._restored = decoded
+
+    def _restore_parent(self, r: ParentRecord) -> Any:
+        from nautilus_sor.execution_algorithms.base import ChildState, ParentState
+
+        parent = ParentState(
+            primary_id=ClientOrderId(r.primary_id), instrument_id=InstrumentId.from_str(r.instrument_id),
+            side=OrderSide.BUY if r.side == "BUY" else OrderSide.SELL, requested=r.requested,
+            limit=None if r.limit is None else Price.from_str(r.limit), precision=r.precision, lot_units=r.lot_units,
+            slices=deque((ts, q) for ts, q in r.slices), pending=r.pending, working=r.working, filled=r.filled,
+            abandoned=r.abandoned, returned=r.returned, retries=r.retries, sequence=r.sequence,
+            primary_sent=r.primary_sent, adopted=r.adopted,
+        )
+        for c in r.children:
+            cid = ClientOrderId(c.client_order_id)
+            parent.children[cid] = ChildState(cid, InstrumentId.from_str(c.instrument_id), c.units, c.filled_units, c.done)
+        return parent
+
+    # -- start after a load ------------------------------------------------------------------
+
+    def _resume(self) -> None:
+        """Applies a loaded state (called from `on_start`, after the router exists)."""
+        state, self._restored = self._restored, None
+        parents = {p.primary_id: p for p in (self._restore_parent(r) for r in state.parents)}
+        if state.router is not None and self.router is not None:
+            self.router.load_state(state.router)  # checked whole before it changes anything
+        self.risk.restore(state.risk.children_total, state.risk.notional)
+        self.parents.update(parents)
+        for parent in parents.values():
+            for cid in parent.children:
+                self._child_parent[cid] = parent.primary_id
+        report = self.reconcile()
+        now = self.clock.timestamp_ns()
+        for parent in parents.values():
+            self._apply_missed_policy(parent, now, report)
+            primary = self.cache.order(parent.primary_id)
+            if not parent.primary_sent and (primary is None or primary.is_closed):
+                # The primary was closed (at the stop) or is gone: what is left goes out as children.
+                parent.primary_sent = True
+            if parent.pending and not parent.slices and not parent.adopted and self.timed_schedule:
+                parent.slices.append((now, 0))  # a catch-up slice carries what was returned
+            parent.check()
+            self._close_unsent_primary(parent, "nothing left to send after the restart")
+            self.on_restored(parent)
+            self._arm(parent)
+        self._listen_to_strategies()
+
+    def reconcile(self) -> ReconciliationReport:
+        """Matches the orders in the cache with the parents (see the module doc); returns the report,
+        also kept as `self.reconciliation`."""
+        report = ReconciliationReport()
+        # 1. Children the state knew as working.
+        for parent in list(self.parents.values()):
+            for child in list(parent.children.values()):
+                if child.done:
+                    continue
+                order = self.cache.order(child.client_order_id)
+                if order is None:
+                    self.log.warning(f"{child.client_order_id}: working in the saved state, unknown to the cache; kept as working (at risk)")
+                    report.missing.append(child.client_order_id.value)
+                    continue
+                self._sync_child(parent, child, order)
+                (report.closed_while_down if child.done else report.matched).append(child.client_order_id.value)
+        # 2. Orders of ours the state did not know.
+        for order in self.cache.orders():
+            if order.exec_algorithm_id != self.id:
+                continue
+            cid = order.client_order_id
+            if cid in self._child_parent or cid in self.parents:
+                continue
+            claimed = parent_of(order)
+            parent = self.parents.get(ClientOrderId(claimed)) if claimed is not None else None
+            if parent is not None and not parent.is_done and not parent.adopted and self._adopt_unsaved(parent, order):
+                report.adopted_unsaved.append(cid.value)
+                continue
+            if order.is_closed:
+                continue  # history: an order of a parent we no longer track
+            reason = "parent finished" if parent is not None else "unknown parent"
+            action = self._config.orphan_policy
+            report.orphans.append(OrphanOrder(cid.value, order.instrument_id.value, claimed, _leaves_units(order), reason, action))
+            self.log.warning(f"orphan order {cid} ({reason}: {claimed}), {_leaves_units(order)} units open: {action}")
+            if action == "cancel":
+                self.cancel_order(order)
+            else:
+                self._adopt_orphan(order, claimed)
+        self.reconciliation = report
+        return report
+
+    def _sync_child(self, parent: Any, child: Any, order: Any) -> None:
+        """Books what happened to a working child while we were down."""
+        filled = _filled_units(order)
+        delta = filled - child.filled_units
+        if delta:
+            child.filled_units = filled
+            parent.working -= delta
+            parent.filled += delta
+        if order.is_closed:
+            child.done = True
+            unfilled = child.units - child.filled_units
+            parent.working -= unfilled
+            parent.pending += unfilled
+            parent.returned += unfilled  # goes out with the next slice (or the catch-up slice)
+        elif child.filled_units >= child.units:
+            child.done = True
+
+    def _adopt_unsaved(self, parent: Any, order: Any) -> bool:
+        """A child sent after the last save: its quantity leaves the schedule (it was sent from the
+        earliest slices); False when the parent has no such pending quantity (then it is an orphan)."""
+        units = qty_to_units(order.quantity)
+        if units > parent.pending:
+            return False
+        take = units
+        used = min(take, parent.returned)
+        parent.returned -= used
+        take -= used
+        while take:
+            ts, q = parent.slices[0]
+            if q <= take:
+                parent.slices.popleft()
+                take -= q
+            else:
+                parent.slices[0] = (ts, q - take)
+                take = 0
+        from nautilus_sor.execution_algorithms.base import ChildState
+
+        filled = _filled_units(order)
+        child = ChildState(order.client_order_id, order.instrument_id, units, filled, done=order.is_closed)
+        parent.children[order.client_order_id] = child
+        self._child_parent[order.client_order_id] = parent.primary_id
+        parent.pending -= units
+        parent.filled += filled
+        if order.is_closed:
+            unfilled = units - filled
+            parent.pending += unfilled
+            parent.returned += unfilled
+        else:
+            parent.working += units - filled
+        match = _CHILD_ID.match(order.client_order_id.value)
+        if match:
+            parent.sequence = max(parent.sequence, int(match.group("seq")))
+        if order.client_order_id == parent.primary_id:
+            parent.primary_sent = True
+        return True
+
+    def _adopt_orphan(self, order: Any, claimed: str | None) -> None:
+        """A parent that tracks an orphan to its end: requested = its quantity, nothing scheduled."""
+        from nautilus_sor.execution_algorithms.base import ChildState, ParentState
+
+        key = ClientOrderId(f"ADOPTED-{claimed or order.client_order_id.value}")
+        instrument = self.cache.instrument(order.instrument_id)
+        units, filled = qty_to_units(order.quantity), _filled_units(order)
+        parent = self.parents.get(key)
+        if parent is None:
+            parent = ParentState(
+                primary_id=key, instrument_id=order.instrument_id, side=order.side, requested=0, limit=None,
+                precision=instrument.size_precision if instrument is not None else order.quantity.precision,
+                lot_units=qty_to_units(instrument.size_increment) if instrument is not None else 1,
+                primary_sent=True, adopted=True,
+            )
+            self.parents[key] = parent
+        parent.requested += units
+        parent.filled += filled
+        parent.working += units - filled
+        parent.children[order.client_order_id] = ChildState(order.client_order_id, order.instrument_id, units, filled)
+        self._child_parent[order.client_order_id] = key
+
+    def _apply_missed_policy(self, parent: Any, now: int, report: ReconciliationReport) -> None:
+        """Slices whose time passed while the node was down: merged into one now, or spread."""
+        due = []
+        while parent.slices and parent.slices[0][0] < now:
+            due.append(parent.slices.popleft())
+        if not due:
+            return
+        missed = sum(q for _, q in due)
+        report.missed_slices += len(due)
+        report.missed_units += missed
+        if self._config.missed_slice_policy == "spread" and parent.slices:
+            lots, rest = divmod(missed, parent.lot_units)
+            n = len(parent.slices)
+            for i in range(n):
+                ts, q = parent.slices[i]
+                parent.slices[i] = (ts, q + (lots // n + (1 if i < lots % n else 0)) * parent.lot_units)
+            if rest:  # a schedule's slices are whole lots; a residue (never expected) goes first
+                ts, q = parent.slices[0]
+                parent.slices[0] = (ts, q + rest)
+        else:
+            parent.slices.appendleft((now, missed))
+        self.log.warning(
+            f"{parent.primary_id}: {len(due)} slice(s), {missed} units, were due while down: {self._config.missed_slice_policy}"
+        )
+
+    def on_restored(self, parent: Any) -> None:
+        """Subclasses with their own per-parent state rebuild it here (after reconciliation)."""
+
+    # -- order events after a restore --------------------------------------------------------
+
+    def _listen_to_strategies(self) -> None:
+        """Nautilus subscribes an algorithm to a strategy's order events when the strategy sends it an
+        order: after a restart, listen to the restored parents' strategies ourselves until it does."""
+        strategies = set()
+        for parent in self.parents.values():
+            for cid in [parent.primary_id, *parent.children]:
+                order = self.cache.order(cid)
+                if order is not None:
+                    strategies.add(order.strategy_id.value)
+        for strategy_id in sorted(strategies):
+            topic = f"events.order.{strategy_id}"
+            if not self.msgbus.is_subscribed(topic, self._on_restored_event):
+                self.msgbus.subscribe(topic=topic, handler=self._on_restored_event)
+            self._nautilus_listens[topic] = self._nautilus_subscribed(topic)
+
+    def _nautilus_subscribed(self, topic: str) -> bool:
+        ours = (self._on_restored_event, self._on_event_after_stop)
+        return any(
+            getattr(s.handler, "__self__", None) is self and s.handler not in ours for s in self.msgbus.subscriptions(topic)
+        )
+
+    def _on_restored_event(self, event: Any) -> None:
+        topic = f"events.order.{event.strategy_id.value}"
+        if not self.is_running or self._nautilus_listens.get(topic, True):
+            return  # Nautilus delivers it (or we are stopped)
+        if event.client_order_id in self._child_parent:
+            self.on_order_event(event)
+
+    def _note_strategy_subscribed(self, strategy_id: Any) -> None:
+        topic = f"events.order.{strategy_id.value}"
+        if topic in self._nautilus_listens:
+            self._nautilus_listens[topic] = self._nautilus_subscribed(topic)
