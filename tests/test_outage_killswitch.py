@@ -122,3 +122,70 @@ def test_bad_live_settings_are_config_errors_naming_the_field(field, value):
     with pytest.raises(ConfigError) as info:
         TWAPExecAlgorithmConfig(**{field: value})
     assert info.value.field == field
+
+
+# -- venue status from the feed (InstrumentStatus) ----------------------------------------------
+
+
+def status(venue: str, action, ts_ns: int, **flags):
+    from nautilus_trader.model.data import InstrumentStatus
+    from nautilus_trader.model.identifiers import InstrumentId
+
+    return InstrumentStatus(InstrumentId.from_str(f"BTCUSDT.{venue}"), action, ts_ns, ts_ns, **flags)
+
+
+@pytest.mark.parametrize("how", ["action", "is_trading_flag"])
+def test_instrument_status_halt_takes_a_venue_out_of_routing_and_trading_brings_it_back(how):
+    """The same outage as above, told by the feed: BYBIT's InstrumentStatus says HALT at 6.01 s (the
+    child sent there at 6 s is in flight, 50 ms away) and TRADING at 11.98 s. MultiVenueStrategy
+    subscribes the venues' statuses and sets its algorithm's router: no flow to BYBIT in between,
+    the in-flight child counted at risk, flow back after. `is_trading_flag`: an adapter that sends
+    another action with the explicit `is_trading` flag (it takes precedence)."""
+    from nautilus_trader.model.enums import MarketStatusAction
+
+    insts = [instrument("BINANCE"), instrument("BYBIT"), instrument("OKX")]
+    if how == "action":
+        statuses = [status("BYBIT", MarketStatusAction.HALT, START + 6 * NS + 10 * MS),
+                    status("BYBIT", MarketStatusAction.TRADING, START + 12 * NS - 20 * MS)]
+    else:
+        statuses = [status("BYBIT", MarketStatusAction.NONE, START + 6 * NS + 10 * MS, is_trading=False),
+                    status("BYBIT", MarketStatusAction.NONE, START + 12 * NS - 20 * MS, is_trading=True)]
+    # A status that says nothing about trading (an auction phase) changes nothing, on a halted venue
+    # or a trading one.
+    statuses += [status("BYBIT", MarketStatusAction.PRE_CROSS, START + 8 * NS + 10 * MS),
+                 status("OKX", MarketStatusAction.QUOTING, START + 3 * NS + 10 * MS)]
+    eng = make_engine(insts, flat_quotes(insts, 40) + statuses, latency_ms={"BYBIT": 50})
+    algo = TWAPExecAlgorithm(TWAPExecAlgorithmConfig(duration_seconds=20, interval_seconds=1, use_smart_routing=True, venues=VENUES))
+    seen: dict[str, dict] = {}
+
+    def look(name):
+        return lambda s: seen.__setitem__(name, {**algo.parent_summary(s.primaries[0].client_order_id),
+                                                  "down": algo.router.disconnected_venues})
+
+    actions = [(START + 6 * NS + 20 * MS, look("down")), (START + 8 * NS + 20 * MS, look("auction")),
+               (START + 12 * NS - 10 * MS, look("up"))]
+    strategy = run(algo, eng, "2.000", actions=actions)
+    assert_invariants(eng, algo, strategy)
+    parent = algo.parents[strategy.primaries[0].client_order_id]
+    assert (parent.filled, parent.working, parent.pending, parent.abandoned) == (2 * UNITS, 0, 0, 0)
+    assert seen["down"]["down"] == ["BYBIT"] and seen["down"]["at_risk"] == UNITS // 10
+    assert seen["auction"]["down"] == ["BYBIT"]
+    assert seen["up"]["down"] == [] and seen["up"]["at_risk"] == 0
+    assert bybit_children(eng, algo, 1, 6.01) and bybit_children(eng, algo, 12, 40)
+    assert bybit_children(eng, algo, 6.01, 12) == []
+    # The strategy's own router follows the same statuses.
+    assert strategy.router.is_venue_connected("BYBIT") and strategy.router.disconnected_venues == []
+
+
+def test_venue_trading_reads_the_flag_then_the_action():
+    from nautilus_trader.model.enums import MarketStatusAction
+
+    from nautilus_sor.strategy import venue_trading
+
+    assert venue_trading(status("BYBIT", MarketStatusAction.HALT, START)) is False
+    assert venue_trading(status("BYBIT", MarketStatusAction.TRADING, START)) is True
+    assert venue_trading(status("BYBIT", MarketStatusAction.PRE_OPEN, START)) is None
+    assert venue_trading(status("BYBIT", MarketStatusAction.TRADING, START, is_trading=False)) is False
+    assert venue_trading(status("BYBIT", MarketStatusAction.HALT, START, is_trading=True)) is True
+    assert [a.name for a in MarketStatusAction if venue_trading(status("BYBIT", a, START)) is False] == [
+        "HALT", "PAUSE", "SUSPEND", "CLOSE", "POST_CLOSE", "NOT_AVAILABLE_FOR_TRADING"]

@@ -9,7 +9,9 @@
 `MultiVenueStrategy` builds the `SmartOrderRouter` when `use_smart_routing` is on, routes orders from its
 signal hook (`should_trade`), attaches the configured execution algorithm (`{"type": "TWAP", ...}`), feeds
 the router's venue statistics from its order events, and keeps a cross-venue position book (the core's,
-NETTING or HEDGING per venue) consistent with Nautilus's own positions.
+NETTING or HEDGING per venue) consistent with Nautilus's own positions: rebuilt from the cache's fills
+on every start, so it survives restarts without a second source of truth. It follows each venue's
+`InstrumentStatus` (halt / trading) into its routers' connection flags (`on_instrument_status`).
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from __future__ import annotations
 from typing import Any
 
 from nautilus_trader.config import StrategyConfig
-from nautilus_trader.model.data import QuoteTick, TradeTick
-from nautilus_trader.model.enums import OrderSide, TimeInForce
+from nautilus_trader.model.data import InstrumentStatus, QuoteTick, TradeTick
+from nautilus_trader.model.enums import MarketStatusAction, OrderSide, TimeInForce
 from nautilus_trader.model.events import OrderFilled
 from nautilus_trader.model.identifiers import ClientOrderId, ExecAlgorithmId, InstrumentId, Venue
 from nautilus_trader.model.objects import Price, Quantity
@@ -43,6 +45,9 @@ class SmartRoutingStrategyConfig(StrategyConfig, frozen=True):
     # What the default signal hook trades (`should_trade` decides when).
     trade_side: str = "BUY"
     trade_size: str | None = None
+    # Subscribe each venue's InstrumentStatus and take a halted venue out of routing until it trades
+    # again (off for a live adapter that does not publish instrument status).
+    follow_instrument_status: bool = True
 
     def __post_init__(self) -> None:
         try:
@@ -97,6 +102,8 @@ class MultiVenueStrategy(Strategy):
                 continue
             self.subscribe_quote_ticks(instrument_id)
             self.subscribe_trade_ticks(instrument_id)
+            if self.config.follow_instrument_status and (self.router is not None or self.exec_algorithm_id is not None):
+                self.subscribe_instrument_status(instrument_id)
         if self.exec_algorithm_id is not None:
             from nautilus_sor.execution_algorithms.base import register_strategy_for
 
@@ -174,25 +181,22 @@ class MultiVenueStrategy(Strategy):
         return count
 
     def _fills_by_instrument(self) -> dict[InstrumentId, list[OrderFilled]]:
-        """Each instrument's fills in the order Nautilus applied them to its positions (instruments are
-        independent in the book). That order is what the position events (and snapshots of earlier
-        NETTING cycles) record; when they do not cover every fill, event time (each order's own fills
-        keeping their order): fills of two orders at the same instant may then swap."""
+        """Each instrument's fills in the order Nautilus applied them (instruments are independent in
+        the book): event time, and at the same instant the order of the instrument's position events
+        (and snapshots of earlier NETTING cycles). A flip's halves share the fill's order and trade
+        ids; a fill no position records (an earlier cycle without a snapshot) goes first among equals."""
         by_instrument: dict[InstrumentId, list[OrderFilled]] = {}
         for order in self.cache.orders(strategy_id=self.id):
             for event in order.events:
                 if isinstance(event, OrderFilled):
                     by_instrument.setdefault(event.instrument_id, []).append(event)
         for instrument_id, fills in by_instrument.items():
-            applied: dict[Any, int] = {}  # fill event id -> rank (a flip's closing half keeps the fill's id)
+            applied: dict[tuple[str, str], int] = {}
             for position in self.cache.positions(instrument_id=instrument_id, strategy_id=self.id):
                 for cycle in [*self.cache.position_snapshots(position.id), position]:
                     for event in cycle.events:
-                        applied.setdefault(event.id, len(applied))
-            if all(f.id in applied for f in fills):
-                fills.sort(key=lambda f: applied[f.id])
-            else:
-                fills.sort(key=lambda f: (f.ts_event, f.ts_init))
+                        applied.setdefault(_fill_key(event), len(applied))
+            fills.sort(key=lambda f: (f.ts_event, f.ts_init, applied.get(_fill_key(f), -1)))
         return by_instrument
 
     def _book_fill(self, fill: OrderFilled) -> None:
@@ -207,8 +211,10 @@ class MultiVenueStrategy(Strategy):
         if name not in self._book_instruments:
             # The asset the venues' exposures add up under: the base currency, or (an Equity has none) the symbol.
             base = getattr(instrument, "base_currency", None)
+            # PnL and commissions round to the cost currency's precision, as Nautilus's Money does.
             self.book.add_instrument(name, base.code if base is not None else instrument.id.symbol.value,
-                                     size_precision=instrument.size_precision, multiplier=float(instrument.multiplier))
+                                     size_precision=instrument.size_precision, multiplier=float(instrument.multiplier),
+                                     currency_precision=instrument.get_cost_currency().precision)
             self._book_instruments.add(name)
         quantity = qty_to_units(fill.last_qty) // 10 ** (UNIT_DECIMALS - instrument.size_precision)
         hedging = oms_type == "HEDGING"
@@ -218,12 +224,44 @@ class MultiVenueStrategy(Strategy):
         if hedging and fill.position_id is not None:
             self._hedging_ids.setdefault(fill.position_id.value, ours)
 
+    # -- venue status (outage detection live) -------------------------------------------------
+
+    def on_instrument_status(self, data: InstrumentStatus) -> None:
+        """A venue halted for our instrument gets no new flow from this strategy's router nor its
+        algorithm's (its open children count as at risk); it gets flow again when it trades."""
+        if data.instrument_id not in self.venue_instrument_ids():
+            return
+        trading = venue_trading(data)
+        venue = data.instrument_id.venue.value
+        if trading is None:
+            self.log.info(f"{data.instrument_id} status {data.action.name}: routing to {venue} unchanged")
+            return
+        for router in self._routers():
+            if router.is_venue_connected(venue) != trading:
+                router.set_venue_connected(venue, trading)
+        self.log.warning(f"{data.instrument_id} status {data.action.name}" + (f" ({data.reason})" if data.reason else "")
+                         + f": {venue} {'back in' if trading else 'out of'} routing")
+
+    def _routers(self) -> list[SmartOrderRouter]:
+        """This strategy's router and its execution algorithm's (each decides for its own orders)."""
+        from nautilus_sor.execution_algorithms.base import registered_algorithm
+
+        routers = [self.router] if self.router is not None else []
+        algorithm = registered_algorithm(self.trader_id, self.exec_algorithm_id) if self.exec_algorithm_id is not None else None
+        if algorithm is not None and algorithm.router is not None and algorithm.router not in routers:
+            routers.append(algorithm.router)
+        return routers
+
     def net_exposure(self, underlying: str) -> float:
         """Net position across venues and OMS types (what the next child should know)."""
         return self.book.net_exposure(underlying)
 
     def on_stop(self) -> None:
         pass
+
+    def on_resume(self) -> None:
+        # Fills made while stopped never reached on_order_event: the cache has them.
+        self.rebuild_position_book()
 
     # -- state (restart) ---------------------------------------------------------------------
     # Nautilus 1.221's Trader.save()/load() (node `save_state` / `load_state`) cover strategies and
@@ -261,6 +299,28 @@ class MultiVenueStrategy(Strategy):
                 if algorithm is None:
                     raise StateError(f"invalid state: no execution algorithm {key[len(ALGORITHM_STATE_PREFIX):]!r} in this trader", field=key, value=key)
                 algorithm.load({STATE_KEY: data})
+
+
+# Statuses in which a venue takes no new flow; TRADING brings it back; any other (auction phases,
+# quoting, a short-sell restriction change) leaves routing as it is.
+HALTED_ACTIONS = frozenset({
+    MarketStatusAction.HALT, MarketStatusAction.PAUSE, MarketStatusAction.SUSPEND, MarketStatusAction.CLOSE,
+    MarketStatusAction.POST_CLOSE, MarketStatusAction.NOT_AVAILABLE_FOR_TRADING,
+})
+
+
+def venue_trading(status: InstrumentStatus) -> bool | None:
+    """Whether the status says the venue trades the instrument (None: it does not say): the explicit
+    `is_trading` flag when the adapter sets it, else the action."""
+    if status.is_trading is not None:
+        return bool(status.is_trading)
+    if status.action == MarketStatusAction.TRADING:
+        return True
+    return False if status.action in HALTED_ACTIONS else None
+
+
+def _fill_key(fill: OrderFilled) -> tuple[str, str]:
+    return fill.client_order_id.value, fill.trade_id.value
 
 
 ROUTER_STATE_KEY = "nautilus_sor.router"
