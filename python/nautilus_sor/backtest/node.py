@@ -83,6 +83,7 @@ def run_config_for(config: RunConfig, market: Any, catalog_path: str | Path, *, 
         )
     ]
     s = config.strategy
+    router = s.router.params() if s.router is not None else None
     strategy = ImportableStrategyConfig(
         strategy_path=_path(ParentOrderStrategy),
         config_path=_path(ParentOrderStrategyConfig),
@@ -92,6 +93,7 @@ def run_config_for(config: RunConfig, market: Any, catalog_path: str | Path, *, 
             "venues": venues,
             "execution_algorithm": s.execution_algorithm,
             "max_venues": s.max_venues,
+            "router": router,
             "orders": [{"side": o.side, "quantity": str(o.quantity), "at_seconds": o.at_seconds, "limit_price": o.limit_price} for o in config.orders],
             "oms_type": config.venue.oms_type,
         },
@@ -105,6 +107,7 @@ def run_config_for(config: RunConfig, market: Any, catalog_path: str | Path, *, 
             venues=venues if s.use_smart_routing else None,
             max_venues=s.max_venues,
             seed=config.backtest.seed,
+            router=router,
         )
         algorithms.append(ImportableExecAlgorithmConfig(exec_algorithm_path=_path(algorithm), config_path=_path(algorithm_config), config=fields))
     engine = BacktestEngineConfig(

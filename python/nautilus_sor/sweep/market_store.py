@@ -1,0 +1,165 @@
+"""Markets shared by the tasks of a sweep through Nautilus's `ParquetDataCatalog`, not pickled per task.
+
+The driver builds each distinct synthetic market once and writes its instruments and data to a catalog
+under the sweep's output dir (`<out>/markets/<key>/`, the key hashing the market's config); a task reads
+it back by path. The objects read back are the ones written, in the same order: book deltas are
+regrouped into the original `OrderBookDeltas` batches by their F_LAST flag (the catalog's own batching
+groups by timestamp), so a backtest on a stored market equals one on the freshly built market.
+
+Replaceable: once run configs can name a catalog market themselves (`market: {"type": "catalog"}`), the
+task can run that config directly and this module reduces to `store_market`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from nautilus_sor.backtest.results import MARKET_COLUMNS, TRADES_COLUMNS
+from nautilus_sor.exceptions import MarketDataError
+
+MARKET_FILE = "market.json"  # written last: a directory without it is an interrupted write
+
+
+def market_key(market_config: Any) -> str:
+    """A stable hash of a `SyntheticMarketConfig` (a frozen dataclass of plain values: its repr is exact)."""
+    return hashlib.sha256(repr(market_config).encode()).hexdigest()[:16]
+
+
+def store_market(market_config: Any, root: str | Path) -> Path:
+    """Builds the market of `market_config` and writes it to a catalog under `root`, unless a complete
+    one is already there (a restarted sweep reuses it). Returns the catalog's directory."""
+    from nautilus_trader.model.data import OrderBookDeltas
+    from nautilus_trader.persistence.catalog import ParquetDataCatalog
+
+    from nautilus_sor.backtest.synthetic import build_market
+
+    key = market_key(market_config)
+    target = Path(root) / key
+    if (target / MARKET_FILE).is_file():
+        return target
+    staging = Path(root) / f".{key}.partial-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    market = build_market(market_config)
+    catalog = ParquetDataCatalog(str(staging))
+    catalog.write_data(list(market.instruments))
+    # The catalog stores single deltas; their F_LAST flags keep the batch boundaries.
+    catalog.write_data([d for obj in market.data if isinstance(obj, OrderBookDeltas) for d in obj.deltas])
+    catalog.write_data([obj for obj in market.data if not isinstance(obj, OrderBookDeltas)])
+    meta = {"key": key, "market_config": repr(market_config), "instruments": [i.id.value for i in market.instruments]}
+    (staging / MARKET_FILE).write_text(json.dumps(meta, indent=2))
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
+    return target
+
+
+@dataclass(slots=True)
+class StoredMarket:
+    """A market read back from a catalog, with what `run_backtest` uses of a `SyntheticMarket`."""
+
+    config: Any  # the SyntheticMarketConfig it was built from (venue names, fees, latency)
+    instruments: list[Any]
+    data: list[Any]
+    _market: pd.DataFrame
+    _trades: pd.DataFrame
+
+    @property
+    def venues(self) -> tuple[Any, ...]:
+        return self.config.venues
+
+    def venue_configs(self) -> list[dict[str, Any]]:
+        return [v.terms() for v in self.config.venues]
+
+    def market_table(self) -> pd.DataFrame:
+        return self._market.copy()
+
+    def trades_table(self) -> pd.DataFrame:
+        return self._trades.copy()
+
+
+def _batches(deltas: list[Any]) -> list[Any]:
+    from nautilus_trader.model.data import OrderBookDeltas
+    from nautilus_trader.model.enums import RecordFlag
+
+    f_last = int(RecordFlag.F_LAST)
+    out, pending = [], []
+    for delta in deltas:
+        pending.append(delta)
+        if delta.flags & f_last:
+            out.append(OrderBookDeltas(delta.instrument_id, pending))
+            pending = []
+    if pending:
+        raise MarketDataError(
+            f"invalid market catalog: {len(pending)} book deltas of {deltas[0].instrument_id} after the last F_LAST",
+            field="order_book_deltas",
+            value=str(deltas[0].instrument_id),
+        )
+    return out
+
+
+def load_stored_market(path: str | Path, market_config: Any) -> StoredMarket:
+    """The market `store_market(market_config, ...)` wrote at `path`; its instruments in the config's venue order."""
+    from nautilus_trader.persistence.catalog import ParquetDataCatalog
+
+    from nautilus_sor.backtest.synthetic import SYMBOL
+
+    directory = Path(path)
+    meta_file = directory / MARKET_FILE
+    if not meta_file.is_file():
+        raise MarketDataError(f"invalid market catalog: {directory} has no {MARKET_FILE} (not written, or interrupted)",
+                              field="market_path", value=str(directory))
+    meta = json.loads(meta_file.read_text())
+    if meta.get("key") != market_key(market_config):
+        raise MarketDataError(f"invalid market catalog: {directory} holds another market than this config's",
+                              field="market_path", value=str(directory))
+    catalog = ParquetDataCatalog(str(directory))
+    by_id = {i.id.value: i for i in catalog.instruments()}
+    instruments, data, quotes, trades = [], [], [], []
+    for venue in market_config.venues:
+        iid = f"{SYMBOL}.{venue.name}"
+        if iid not in by_id:
+            raise MarketDataError(f"invalid market catalog: {directory} lacks instrument {iid}", field="instruments", value=iid)
+        instruments.append(by_id[iid])
+        venue_quotes = catalog.quote_ticks(instrument_ids=[iid])
+        venue_trades = catalog.trade_ticks(instrument_ids=[iid])
+        data += _batches(catalog.order_book_deltas(instrument_ids=[iid]))
+        data += venue_quotes
+        data += venue_trades
+        quotes.append(_quote_frame(venue.name, venue_quotes))
+        trades.append(_trade_frame(venue.name, venue_trades))
+    return StoredMarket(config=market_config, instruments=instruments, data=data,
+                        _market=_sorted(quotes, MARKET_COLUMNS), _trades=_sorted(trades, TRADES_COLUMNS))
+
+
+def _quote_frame(venue: str, quotes: list[Any]) -> pd.DataFrame:
+    return pd.DataFrame({
+        "ts": [q.ts_init for q in quotes],
+        "venue": venue,
+        "bid": [q.bid_price.as_double() for q in quotes],
+        "ask": [q.ask_price.as_double() for q in quotes],
+        "bid_size": [q.bid_size.as_double() for q in quotes],
+        "ask_size": [q.ask_size.as_double() for q in quotes],
+    })
+
+
+def _trade_frame(venue: str, trades: list[Any]) -> pd.DataFrame:
+    return pd.DataFrame({
+        "ts": [t.ts_init for t in trades],
+        "venue": venue,
+        "price": [t.price.as_double() for t in trades],
+        "size": [t.size.as_double() for t in trades],
+    })
+
+
+def _sorted(parts: list[pd.DataFrame], columns: dict[str, str]) -> pd.DataFrame:
+    """Venue after venue, then stably by time: the order `SyntheticMarket` gives its tables."""
+    df = pd.concat(parts, ignore_index=True).sort_values("ts", kind="stable").reset_index(drop=True)
+    return df[list(columns)].astype(columns)

@@ -1,0 +1,89 @@
+"""One task of a sweep: one repeat of one point, run as a backtest on the stored market and reduced to a
+small row of costs. A plain function: the driver runs it as a Ray task, the benchmark also in-process."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+# Test hook: "<marker dir>[,<n>]" makes each task fail its first n attempts (default 1), counted by marker
+# files in that directory (attempts may run in different worker processes).
+FAULT_ENV = "NAUTILUS_SOR_SWEEP_FAULT"
+
+# Scenario columns of a row: f"{scenario}_{metric}".
+SCENARIO_METRICS = ("cost_bps", "is_bps", "fill_rate", "opportunity_bps", "fees_bps")
+
+
+class InjectedFault(RuntimeError):
+    """Raised by the `NAUTILUS_SOR_SWEEP_FAULT` test hook."""
+
+
+def inject_fault(fault: str | None, key: str, repeat: int) -> None:
+    if not fault:
+        return
+    directory, _, times = fault.partition(",")
+    limit = int(times) if times else 1
+    marker_dir = Path(directory)
+    marker_dir.mkdir(parents=True, exist_ok=True)
+    done = len(list(marker_dir.glob(f"{key}-r{repeat}-*")))
+    if done < limit:
+        (marker_dir / f"{key}-r{repeat}-{done + 1}").touch()
+        raise InjectedFault(f"injected failure {done + 1}/{limit} of point {key} repeat {repeat} ({FAULT_ENV})")
+
+
+def total_cost_bps(is_bps: float, fill_rate: float, opportunity_bps: float) -> float:
+    """Perold's total shortfall in bps of the whole quantity: the filled part's cost plus the unfilled
+    part's opportunity cost (see `tca.py`); nothing filled costs only the opportunity."""
+    filled_part = 0.0 if fill_rate == 0 or (isinstance(is_bps, float) and math.isnan(is_bps)) else is_bps * fill_rate
+    return filled_part + (0.0 if math.isnan(opportunity_bps) else opportunity_bps)
+
+
+def scenario_costs(summary: Any) -> dict[str, float]:
+    """`{scenario}_{metric}` for every scenario of a TCA scenario summary."""
+    row: dict[str, float] = {}
+    for rec in summary.to_dict("records"):
+        name = str(rec["scenario"])
+        values = {m: float(rec[m]) for m in ("is_bps", "fill_rate", "opportunity_bps", "fees_bps")}
+        values["cost_bps"] = total_cost_bps(values["is_bps"], values["fill_rate"], values["opportunity_bps"])
+        row.update({f"{name}_{m}": values[m] for m in SCENARIO_METRICS})
+    return row
+
+
+def run_point_repeat(config_raw: dict[str, Any], market_path: str | None, *, point_id: str, key: str, repeat: int,
+                     params: dict[str, Any], cache_dir: str | None = None, fault: str | None = None) -> dict[str, Any]:
+    """Runs one repeat of a point; returns its row (point, params, repeat, seed, each scenario's costs,
+    elapsed seconds). The market: a synthetic one stored at `market_path` (`market_store`), else the
+    config's recorded market, read from its cached catalog under `cache_dir`."""
+    from nautilus_sor.backtest.runner import build_market_for, market_config_for, run_backtest
+    from nautilus_sor.config import parse_config
+    from nautilus_sor.sweep.market_store import load_stored_market
+    from nautilus_sor.tca import analyze
+
+    started = time.perf_counter()
+    inject_fault(fault, key, repeat)
+    config = parse_config(config_raw)
+    if market_path is not None:
+        market_config = market_config_for(config)
+        market = load_stored_market(market_path, market_config)
+        seed = int(market_config.seed)
+    else:
+        market = build_market_for(config, cache_dir=cache_dir)
+        seed = int(config.backtest.seed)
+    results = run_backtest(config, market=market)
+    row: dict[str, Any] = {
+        "point_id": point_id,
+        "key": key,
+        "repeat": repeat,
+        "seed": seed,
+        "params": json.dumps(params, sort_keys=True),
+        **scenario_costs(analyze(results).scenario_summary),
+        "best_single_venue_name": str(results.summary.get("best_single_venue", "")),
+        "elapsed_s": time.perf_counter() - started,
+        "host": f"{socket.gethostname()}:{os.getpid()}",
+    }
+    return row
