@@ -13,9 +13,10 @@ only what the decision reads:
   change the decision. At most `book_depth` levels;
 - the other side's touch only (the consolidated mid, the reference price, needs it).
 
-A later decision on the other side, for more quantity than was loaded, or for another instrument
-reloads. Venues without a book fall back to the cache's last quote (one level a side), reloaded when
-the cache holds a new quote object.
+A decision for more quantity than was read, or on the other side, reads that side (the side already
+read is kept while the book is unchanged); another instrument, or a changed book, reads afresh. Venues
+without a book fall back to the cache's last quote (one level a side), reloaded when the cache holds a
+new quote object.
 """
 
 from __future__ import annotations
@@ -43,16 +44,19 @@ _MAX_PROBES = 1024
 
 @dataclass(slots=True)
 class _Loaded:
-    """What the core's ladder of one venue was loaded from."""
+    """What the core's ladder of one venue was loaded from, and how much of each side it holds."""
 
     instrument_id: InstrumentId
     source: Any  # the cache's OrderBook or QuoteTick object (held, so `is` cannot match a recycled id)
     version: int  # the book's update_count then (0 for a quote)
-    side: int  # the side whose taking levels were loaded (0: both, from a quote)
-    units: int  # units the taking side holds, or _COMPLETE
+    bids: list[tuple[float, int]]
+    asks: list[tuple[float, int]]
+    bid_units: int  # units of bids walked for a sell (_COMPLETE: the whole side; 0: the touch only)
+    ask_units: int  # the same for asks, walked for a buy
 
     def covers(self, side: int, units: int) -> bool:
-        return self.side == 0 or (self.side == side and (self.units == _COMPLETE or self.units >= units))
+        held = self.ask_units if side == BUY else self.bid_units if side == SELL else min(self.bid_units, self.ask_units)
+        return held == _COMPLETE or (side != 0 and held >= units)
 
 
 class LadderSync:
@@ -80,9 +84,10 @@ class LadderSync:
         book = cache.order_book(instrument_id)
         if book is not None:
             version = book.update_count
-            if state is not None and state.source is book and state.version == version and state.instrument_id == instrument_id and state.covers(side, units):
+            same = state is not None and state.source is book and state.version == version and state.instrument_id == instrument_id
+            if same and state.covers(side, units):  # type: ignore[union-attr]
                 return
-            self._load_book(venue, instrument_id, instrument, book, version, side, units)
+            self._load_book(venue, instrument_id, instrument, book, version, side, units, state if same else None)
             return
         quote = cache.quote_tick(instrument_id)
         if quote is not None and state is not None and state.source is quote and state.instrument_id == instrument_id:
@@ -91,27 +96,36 @@ class LadderSync:
             return  # still no data, already cleared
         self._load_quote(venue, instrument_id, quote)
 
-    def _load_book(self, venue: str, instrument_id: InstrumentId, instrument: Any, book: Any, version: int, side: int, units: int) -> None:
-        walked = None
-        if side and instrument is not None:
-            try:
-                walked = self._walk(book, instrument, side, units)
-            except RuntimeError:  # the book's sizes are not at the instrument's precision: read it whole
-                walked = None
-        if walked is not None:
+    def _load_book(self, venue: str, instrument_id: InstrumentId, instrument: Any, book: Any, version: int, side: int, units: int,
+                   current: _Loaded | None) -> None:
+        """Reads the side `side` takes as deep as `units` need (side 0: both sides whole); the other side
+        is kept from `current` (the same book, unchanged since) or read at its touch only."""
+        loaded = current or _Loaded(instrument_id, book, version, [], [], 0, 0)
+        for taking in ((BUY, SELL) if side == 0 else (side,)):
+            walked = None
+            if side and instrument is not None:
+                try:
+                    walked = self._walk(book, instrument, taking, units)
+                except RuntimeError:  # the book's sizes are not at the instrument's precision: read it whole
+                    walked = None
+            if walked is None:
+                walked = self._levels(book.asks() if taking == BUY else book.bids(), instrument), 0, True
             levels, held, complete = walked
-        else:
-            levels, held, complete = self._levels(book.asks() if side != SELL else book.bids(), instrument), 0, True
-        if side == 0:  # no side given: both sides in full
-            other = self._levels(book.bids(), instrument)
-        else:
-            # Only the other side's touch: the consolidated mid (the reference price) needs it.
-            price = book.best_bid_price() if side != SELL else book.best_ask_price()
-            size = book.best_bid_size() if side != SELL else book.best_ask_size()
+            if taking == BUY:
+                loaded.asks, loaded.ask_units = levels, _COMPLETE if complete else held
+            else:
+                loaded.bids, loaded.bid_units = levels, _COMPLETE if complete else held
+        if current is None and side != 0:
+            # The other side's touch only: the consolidated mid (the reference price) needs it.
+            price = book.best_bid_price() if side == BUY else book.best_ask_price()
+            size = book.best_bid_size() if side == BUY else book.best_ask_size()
             touch = size.raw // _RAW_PER_UNIT if price is not None and size is not None else 0
             other = [(price.as_double(), touch)] if touch > 0 else []
-        bids, asks = (other, levels) if side != SELL else (levels, other)
-        self._set(venue, bids, asks, _Loaded(instrument_id, book, version, side, _COMPLETE if complete else held))
+            if side == BUY:
+                loaded.bids = other
+            else:
+                loaded.asks = other
+        self._set(venue, loaded.bids, loaded.asks, loaded)
 
     def _levels(self, levels: list[Any], instrument: Any) -> list[tuple[float, int]]:
         """A whole side (up to `book_depth` levels) from Nautilus BookLevels (sizes are floats there)."""
@@ -161,7 +175,7 @@ class LadderSync:
                 bids = [(quote.bid_price.as_double(), qty_to_units(quote.bid_size, "bid_size"))]
             if quote.ask_size.as_double() > 0:
                 asks = [(quote.ask_price.as_double(), qty_to_units(quote.ask_size, "ask_size"))]
-        self._set(venue, bids, asks, _Loaded(instrument_id, quote, 0, 0, _COMPLETE) if quote is not None else None)
+        self._set(venue, bids, asks, _Loaded(instrument_id, quote, 0, bids, asks, _COMPLETE, _COMPLETE) if quote is not None else None)
 
     def _set(self, venue: str, bids: list[tuple[float, int]], asks: list[tuple[float, int]], loaded: _Loaded | None) -> None:
         self.reloads += 1

@@ -144,6 +144,13 @@ def _validate(config: RunConfig) -> None:
             path = "strategy." + (field if field.startswith("execution_algorithm") else f"execution_algorithm.{field}")
             raise ConfigError(f"invalid {path}: {exc}", field=path, value=exc.value) from None
     m = config.market
+    if m.type == "synthetic" and s.execution_algorithm is not None:
+        from nautilus_sor.execution_algorithms import uses_market_profile
+
+        if uses_market_profile(s.execution_algorithm):
+            # Known without the data: only a recorded market can carry a volume curve (resolved by the runner).
+            raise _fail("strategy.execution_algorithm.volume_profile", "market", "the synthetic market has no volume curve; 'market' "
+                        "needs a recorded market with one, e.g. lean_ibm")
     _validate_market_source(m)
     if m.seed is not None and m.seed < 0:
         raise _fail("market.seed", m.seed, "must be >= 0")

@@ -18,7 +18,7 @@ from nautilus_sor.backtest import results as R
 from nautilus_sor.backtest.baselines import EqualSplitRouter, nautilus_twap
 from nautilus_sor.config import RunConfig
 from nautilus_sor.exceptions import ConfigError
-from nautilus_sor.execution_algorithms import build_exec_algorithm
+from nautilus_sor.execution_algorithms import build_exec_algorithm, resolve_market_profile, uses_market_profile
 from nautilus_sor.strategy import MultiVenueStrategy, SmartRoutingStrategyConfig
 
 NS = 1_000_000_000
@@ -304,6 +304,7 @@ def run_backtest(config: RunConfig, progress: Callable[[str, int, int], None] | 
     runs), runs every scenario on it and returns all tables (not yet analysed)."""
     if market is None:
         market = build_market_for(config)
+    config = with_market_volume_profile(config, market)
     venues = _venue_dicts(config, market)
     scenarios = scenarios_for(config, venues)
     tables: dict[str, list[dict[str, Any]]] = {t: [] for t in ("parents", "orders", "fills", "schedule", "venue_scores")}
@@ -328,6 +329,19 @@ def run_backtest(config: RunConfig, progress: Callable[[str, int, int], None] | 
         summary={"scenarios": [s.name for s in scenarios], "engine_seconds": timings, "venues": venues, **market_summary(market)},
     )
     return _pick_best_single_venue(results)
+
+
+def with_market_volume_profile(config: RunConfig, market: Any) -> RunConfig:
+    """`config` with a VWAP `"volume_profile": "market"` replaced by the market's own curve (its
+    `volume_profile`, built from other days' bars); a ConfigError when the market has none."""
+    algo = config.strategy.execution_algorithm
+    if not uses_market_profile(algo):
+        return config
+    import msgspec
+
+    name = getattr(market, "name", None)
+    resolved = resolve_market_profile(algo, getattr(market, "volume_profile", None), market=f"the market {name}" if name else "the market")
+    return msgspec.structs.replace(config, strategy=msgspec.structs.replace(config.strategy, execution_algorithm=resolved))
 
 
 def build_market_for(config: RunConfig, *, cache_dir: Any = None) -> Any:

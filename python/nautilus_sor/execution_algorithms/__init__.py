@@ -19,7 +19,13 @@ from nautilus_sor.execution_algorithms.patterns import (
 from nautilus_sor.execution_algorithms.pov import POVExecAlgorithm, POVExecAlgorithmConfig
 from nautilus_sor.execution_algorithms.shortfall import ShortfallExecAlgorithm, ShortfallExecAlgorithmConfig
 from nautilus_sor.execution_algorithms.twap import TWAPExecAlgorithm, TWAPExecAlgorithmConfig
-from nautilus_sor.execution_algorithms.vwap import VWAPExecAlgorithm, VWAPExecAlgorithmConfig
+from nautilus_sor.execution_algorithms.vwap import (
+    MARKET_PROFILE,
+    VWAPExecAlgorithm,
+    VWAPExecAlgorithmConfig,
+    resolve_market_profile,
+    uses_market_profile,
+)
 
 ALGORITHMS: dict[str, tuple[type[SmartExecAlgorithm], type[SmartExecAlgorithmConfig]]] = {
     "TWAP": (TWAPExecAlgorithm, TWAPExecAlgorithmConfig),
@@ -47,6 +53,13 @@ def exec_algorithm_fields(
         )
     algorithm, config_type = ALGORITHMS[kind]
     fields = {**shared, **{k: v for k, v in spec.items() if k != "type"}}
+    if uses_market_profile(spec) and "bucket_seconds" in spec:
+        raise ConfigError(
+            f"invalid execution_algorithm.bucket_seconds: {spec['bucket_seconds']!r} (volume_profile 'market' takes the market curve's own "
+            "buckets; drop bucket_seconds)",
+            field="execution_algorithm.bucket_seconds",
+            value=repr(spec["bucket_seconds"]),
+        )
     if isinstance(fields.get("volume_profile"), dict):
         # JSON object keys are strings: {"9": 0.15} is hour 9.
         profile = {}
@@ -95,6 +108,7 @@ def build_exec_algorithm(spec: dict[str, Any], **shared: Any) -> SmartExecAlgori
 
 __all__ = [
     "ALGORITHMS",
+    "MARKET_PROFILE",
     "AggressiveBuyPattern",
     "AggressiveSellPattern",
     "IcebergBuyPattern",
@@ -115,4 +129,6 @@ __all__ = [
     "VWAPExecAlgorithmConfig",
     "build_exec_algorithm",
     "exec_algorithm_fields",
+    "resolve_market_profile",
+    "uses_market_profile",
 ]

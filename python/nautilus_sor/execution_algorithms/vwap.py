@@ -1,7 +1,15 @@
 """VWAP: slices follow a volume profile, the reference's `{hour_of_day: fraction}` or a per-bucket
-curve built from history (e.g. `volume_curve_from_bars` on minute bars)."""
+curve built from history (e.g. `volume_curve_from_bars` on minute bars).
+
+In a run config, `"volume_profile": "market"` asks for the recorded market's own curve (a loader's
+`RecordedMarket.volume_profile`, built from other days' minute bars: no look-ahead). It validates without
+the data; the backtest runner replaces it with the curve once the market is loaded
+(`resolve_market_profile`), and a market without a curve is a ConfigError there.
+"""
 
 from __future__ import annotations
+
+from typing import Any, Literal
 
 from nautilus_trader.model.identifiers import ExecAlgorithmId
 from nautilus_trader.model.orders import Order
@@ -16,13 +24,17 @@ from nautilus_sor.execution_algorithms.base import (
     _check_slicing,
 )
 
+MARKET_PROFILE = "market"
+_MARKET_FIELD = "strategy.execution_algorithm.volume_profile"
+
 
 class VWAPExecAlgorithmConfig(SmartExecAlgorithmConfig, kw_only=True, frozen=True):
     exec_algorithm_id: ExecAlgorithmId | None = ExecAlgorithmId("VWAP")
     duration_seconds: float = 3600.0
     interval_seconds: float = 60.0
-    # {hour_of_day (0-23, UTC): fraction}; fractions are normalised over the order's window.
-    volume_profile: dict[int, float] | None = None
+    # {hour_of_day (0-23, UTC): fraction}; fractions are normalised over the order's window. Or "market":
+    # the recorded market's own curve, put in `bucket_weights` by the runner (see the module doc).
+    volume_profile: dict[int, float] | Literal["market"] | None = None
     # Or a curve: one weight per bucket of `bucket_seconds`, repeating daily from midnight UTC.
     bucket_weights: list[float] | None = None
     bucket_seconds: float = 60.0
@@ -44,7 +56,11 @@ class VWAPExecAlgorithmConfig(SmartExecAlgorithmConfig, kw_only=True, frozen=Tru
                 field="volume_profile",
                 value=repr(self.volume_profile),
             )
-        if self.volume_profile is not None:
+        if isinstance(self.volume_profile, str):
+            if self.volume_profile != MARKET_PROFILE:
+                raise ConfigError(f"invalid volume_profile: {self.volume_profile!r} (an {{hour: fraction}} map, or {MARKET_PROFILE!r} for the "
+                                  "recorded market's own curve)", field="volume_profile", value=repr(self.volume_profile))
+        elif self.volume_profile is not None:
             for hour, weight in self.volume_profile.items():
                 if not 0 <= int(hour) <= 23:
                     raise ConfigError(f"invalid volume_profile[{hour}]: hour must be 0..23", field=f"volume_profile[{hour}]", value=repr(hour))
@@ -65,7 +81,11 @@ class VWAPExecAlgorithm(SmartExecAlgorithm):
     def build_schedule(self, order: Order, units: int, lot_units: int) -> list[tuple[int, int]]:
         c = self.vwap_config
         now = self.clock.timestamp_ns()
-        if c.volume_profile is not None:
+        if c.volume_profile == MARKET_PROFILE:
+            raise ConfigError("invalid volume_profile: 'market' was not resolved to the market's curve (the backtest runner does it "
+                              "with resolve_market_profile; elsewhere give the curve's bucket_weights)", field="volume_profile",
+                              value=repr(MARKET_PROFILE))
+        if isinstance(c.volume_profile, dict):
             offsets, quantities = vwap_schedule(
                 units, {int(h): float(w) for h, w in c.volume_profile.items()}, c.duration_seconds, c.interval_seconds,
                 start_time_ns=now, lot_size=lot_units,
@@ -76,3 +96,24 @@ class VWAPExecAlgorithm(SmartExecAlgorithm):
                 start_time_ns=now, lot_size=lot_units,
             )
         return list(zip(offsets.tolist(), quantities.tolist()))
+
+
+def uses_market_profile(spec: Any) -> bool:
+    """Whether a reference-format algorithm dict asks for the market's own volume curve."""
+    return isinstance(spec, dict) and spec.get("volume_profile") == MARKET_PROFILE
+
+
+def resolve_market_profile(spec: dict[str, Any] | None, curve: Any, *, market: str = "the market") -> dict[str, Any] | None:
+    """`spec` with `"volume_profile": "market"` replaced by the curve's buckets (`bucket_weights`,
+    `bucket_seconds`); any other spec as it is. `curve`: the market's `volume_profile` (a
+    `lean_bars.VolumeCurve`); None is a ConfigError naming `strategy.execution_algorithm.volume_profile`."""
+    if spec is None or not uses_market_profile(spec):
+        return spec
+    if curve is None:
+        raise ConfigError(f"invalid {_MARKET_FIELD}: 'market' but {market} has no volume curve (only a recorded market whose loader "
+                          "builds one from other days' minute bars has it, e.g. lean_ibm with its minute bars; give an {hour: fraction} "
+                          "profile or bucket_weights instead)", field=_MARKET_FIELD, value=repr(MARKET_PROFILE))
+    # bucket_seconds beside "market" is refused by `exec_algorithm_fields` (the curve has its own buckets).
+    resolved = {k: v for k, v in spec.items() if k != "volume_profile"}
+    resolved.update(curve.vwap_params())
+    return resolved

@@ -2,7 +2,8 @@
 
     synthetic         the seeded synthetic market (`backtest/synthetic.py`), built in memory
     binance_btc       Binance BTC on three markets (`binance.py`), cached as a Nautilus catalog
-    catalog           any Nautilus `ParquetDataCatalog` (`catalog.py`)
+    catalog           any Nautilus `ParquetDataCatalog` (`catalog.py`), read each time; the arrays it
+                      rebuilds are cached next to it (`derived_cache.py`), until its files change
     lean_ibm          IBM ticks by venue (`lean.py`, cached as a catalog)
     lean_crypto_bars  Binance vs Bybit minute bars (`lean.py`, cached as a catalog)
 
