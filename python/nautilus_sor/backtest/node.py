@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from nautilus_sor.backtest.runner import ParentOrderStrategy, ParentOrderStrategyConfig, _venue_dicts, market_venue
+from nautilus_sor.backtest.runner import ParentOrderStrategy, ParentOrderStrategyConfig, _venue_dicts, market_venue, with_market_volume_profile
 from nautilus_sor.config import RunConfig
 from nautilus_sor.execution_algorithms import exec_algorithm_fields
 
@@ -48,6 +48,7 @@ def run_config_for(config: RunConfig, market: Any, catalog_path: str | Path, *, 
     )
     from nautilus_trader.config import DataEngineConfig, ImportableExecAlgorithmConfig, ImportableStrategyConfig, LoggingConfig
 
+    config = with_market_volume_profile(config, market)  # a VWAP's "market" curve, resolved as the runner does
     venues = _venue_dicts(config, market)
     by_name = {v.name: v for v in market.venues}
     venue_configs = []
