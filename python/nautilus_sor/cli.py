@@ -97,7 +97,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from nautilus_sor.backtest.sim.evaluate import MARKETS, run_evaluation
 
     markets = list(MARKETS) if args.market == "both" else [args.market]
-    overrides = {"see_own_consumption": args.see_own_consumption, "passive_scoring": args.passive_scoring,
+    overrides = {"see_own_consumption": not args.published_books_only, "passive_scoring": args.passive_scoring,
                  "queue_model": args.queue_model}
     _, summary = run_evaluation(markets, data_root=args.data, out_dir=args.out, starts=args.starts, overrides=overrides)
     print(f"evaluation: {len(summary)} series; results in {args.out}/ (runs.parquet, summary.parquet, summary.md)")
@@ -140,10 +140,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--out", default="runs/evaluation", help="output directory (default runs/evaluation)")
     evaluate.add_argument("--data", default="../shared/data", help="the shared data root (default ../shared/data)")
     evaluate.add_argument("--queue-model", default="prob_linear", choices=["prob_linear", "risk_averse"])
-    evaluate.add_argument("--see-own-consumption", action="store_true",
-                          help="decisions see the published books minus what we took (default: as published)")
-    evaluate.add_argument("--passive-scoring", default="router", choices=["router", "tape"],
-                          help="where the router rests passive clips: core select_venue, or tape fill probability")
+    evaluate.add_argument("--published-books-only", action="store_true",
+                          help="decisions see the books as published, not minus what we already took (default: minus)")
+    evaluate.add_argument("--passive-scoring", default="tape", choices=["router", "tape"],
+                          help="where passive clips rest: tape fill probability (default), or the core's taker select_venue")
     evaluate.set_defaults(run=_evaluate)
 
     sweep = sub.add_parser("sweep", help="run a grid or random search over config fields as Ray tasks and rank the points by cost")

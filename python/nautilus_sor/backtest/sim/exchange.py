@@ -1,0 +1,312 @@
+"""One venue's simulated matching over its recorded book and trade tape, with our own orders in it.
+
+Rules (each is a stated assumption of the evaluation, see docs/evaluation.md):
+
+- Latency: an order decided at `t` reaches the venue at `t + latency`; a cancel decided at `t` takes effect
+  at `t + latency`, so fills between the decision and its arrival still happen.
+- Aggressive orders (market, or a limit that crosses on arrival) walk the book in force at arrival, within
+  the limit, and consume it (`ConsumedLiquidity`): size we took at a level is not offered to our later
+  orders until the recorded level shows new size above what we left.
+- Passive orders queue behind the displayed size at their price (`queue.QueuePosition`); they fill from
+  tape trades at their price beyond the queue ahead, and fully (up to the trade's size) from trades
+  through their price. A trade's volume used to fill one of our orders is not used again.
+- Fees: taker fee on aggressive fills, maker fee on passive fills, as fractions of notional.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from nautilus_sor.backtest.data.recorded import BookSeries, RecordedVenue
+from nautilus_sor.backtest.sim.queue import QueuePosition, check_queue_model
+from nautilus_sor.exceptions import MarketDataError, ValidationError
+
+BUY = 1
+SELL = -1
+_EPS = 1e-12
+
+
+@dataclass(slots=True)
+class Fill:
+    ts: int  # ns, when the venue matched it
+    venue: str
+    price: float
+    size: float
+    fee: float  # in quote currency, >= 0 (a rebate would be negative)
+    liquidity: str  # "TAKER" or "MAKER"
+
+
+@dataclass(slots=True)
+class RestResult:
+    """What became of one passive order."""
+
+    fills: list[Fill]
+    arrival_ts: int
+    end_ts: int  # when it was done at the venue: fully filled, or the cancel arrived
+    reason: str  # "filled", "cancelled" (at the requested time), "touch_moved", "no_book"
+
+    @property
+    def filled(self) -> float:
+        return float(sum(f.size for f in self.fills))
+
+
+def infer_tick(book: BookSeries, sample: int = 2000) -> float:
+    """The price increment of a venue, from the smallest gap between adjacent levels or sides it shows."""
+    rows = np.linspace(0, len(book.ts) - 1, num=min(sample, len(book.ts))).astype(int) if len(book.ts) else []
+    gaps = [np.diff(book.ask_px[rows], axis=1), -np.diff(book.bid_px[rows], axis=1),
+            (book.ask_px[rows, 0] - book.bid_px[rows, 0])[:, None]]
+    values = np.concatenate([g.ravel() for g in gaps]) if len(rows) else np.array([])
+    values = values[np.isfinite(values) & (values > 1e-9)]
+    if not len(values):
+        raise MarketDataError("cannot infer the tick size: the book shows no two distinct prices", field="book", value=len(book.ts))
+    return float(np.min(values))
+
+
+class ConsumedLiquidity:
+    """What we took from each recorded level, so the same liquidity is not used twice.
+
+    Per (side, price) we keep the recorded size when we first took from it (`ref`) and how much of it we
+    used (`used`). Later, with the level recorded at `size`, we are offered `min(size, max(ref, size) -
+    used)`: a decrease of the recorded level first eats what we left, an increase above `ref` is new size
+    that joined after us. The record is dropped once the recorded size is at or below what we left
+    (`size <= ref - used`: the recorded book itself no longer shows our part)."""
+
+    __slots__ = ("_levels",)
+
+    def __init__(self) -> None:
+        self._levels: dict[tuple[bool, int], list[float]] = {}
+
+    def available(self, is_ask: bool, key: int, recorded: float) -> float:
+        entry = self._levels.get((is_ask, key))
+        if entry is None:
+            return recorded
+        ref, used = entry
+        if recorded <= ref - used + _EPS:
+            del self._levels[(is_ask, key)]
+            return recorded
+        return max(0.0, min(recorded, max(ref, recorded) - used))
+
+    def consume(self, is_ask: bool, key: int, recorded: float, taken: float) -> None:
+        left = self.available(is_ask, key, recorded) - taken
+        entry = self._levels.get((is_ask, key))
+        ref = max(entry[0], recorded) if entry is not None else recorded
+        self._levels[(is_ask, key)] = [ref, ref - left]
+
+
+class VenueExchange:
+    """Our orders on one recorded venue, for one simulated run (state: consumed liquidity, used tape)."""
+
+    def __init__(
+        self,
+        venue: RecordedVenue,
+        *,
+        latency_ms: float | None = None,
+        queue_model: str = "prob_linear",
+        tick: float | None = None,
+    ) -> None:
+        if venue.book is None:
+            raise MarketDataError(f"venue {venue.name} has no book: the execution simulator needs L1/L2 books", field="book", value=venue.name)
+        latency = venue.latency_ms if latency_ms is None else latency_ms
+        if not np.isfinite(latency) or latency < 0:
+            raise ValidationError(f"invalid latency_ms for {venue.name}: {latency!r} (must be >= 0)", field="latency_ms", value=latency)
+        self.venue = venue
+        self.name = venue.name
+        self.book = venue.book
+        self.tape = venue.trades
+        self.latency_ns = int(round(latency * 1e6))
+        self.queue_model = check_queue_model(queue_model)
+        self.tick = float(tick) if tick is not None else infer_tick(venue.book)
+        self.tolerance = self.tick / 2  # prices within half a tick are the same level (basis-adjusted floats)
+        self.consumed = ConsumedLiquidity()
+        self.tape_used = np.zeros(len(self.tape.ts))
+        self._aggressor: np.ndarray | None = None
+
+    # ----- the book as recorded -----
+
+    def row_at(self, ts: int) -> int:
+        return self.book.index_at(ts)
+
+    def touch(self, ts: int) -> tuple[float, float]:
+        """(best bid, best ask) in force at `ts`; NaN where unknown."""
+        row = self.row_at(ts)
+        if row < 0:
+            return float("nan"), float("nan")
+        return float(self.book.bid_px[row, 0]), float(self.book.ask_px[row, 0])
+
+    def _key(self, price: float) -> int:
+        return int(round(price / self.tick))
+
+    def aggressors(self) -> np.ndarray:
+        """The tape's aggressor, with unknown (0) ones inferred by the quote rule on this venue's book in
+        force at the trade: at/below the bid -> seller, at/above the ask -> buyer, inside -> unknown."""
+        if self._aggressor is None:
+            agg = np.asarray(self.tape.aggressor, dtype=np.int8).copy()
+            unknown = agg == 0
+            if unknown.any():
+                rows = np.searchsorted(self.book.ts, self.tape.ts[unknown], side="right") - 1
+                ok = rows >= 0
+                r = np.where(ok, rows, 0)
+                px = self.tape.price[unknown]
+                inferred = np.zeros(len(px), dtype=np.int8)
+                inferred[ok & (px <= self.book.bid_px[r, 0] + self.tolerance)] = SELL
+                inferred[ok & (px >= self.book.ask_px[r, 0] - self.tolerance)] = BUY
+                agg[unknown] = inferred
+            self._aggressor = agg
+        return self._aggressor
+
+    # ----- aggressive -----
+
+    def take(self, side: int, qty: float, limit: float | None, decision_ts: int) -> tuple[list[Fill], int]:
+        """An IOC order (a market order when `limit` is None) decided at `decision_ts`: walks the book in
+        force at arrival within the limit, consuming it. Returns (fills, arrival ts); the rest is cancelled."""
+        arrival = decision_ts + self.latency_ns
+        return self._take_at(side, qty, limit, arrival), arrival
+
+    def _take_at(self, side: int, qty: float, limit: float | None, ts: int) -> list[Fill]:
+        row = self.row_at(ts)
+        if row < 0 or qty <= _EPS:
+            return []
+        is_ask = side == BUY  # a buy takes the asks
+        prices = self.book.ask_px[row] if is_ask else self.book.bid_px[row]
+        sizes = self.book.ask_sz[row] if is_ask else self.book.bid_sz[row]
+        fills: list[Fill] = []
+        left = qty
+        fee_rate = self.venue.taker_fee
+        for price, recorded in zip(prices, sizes):
+            if left <= _EPS or not np.isfinite(price) or recorded <= 0:
+                break
+            if limit is not None and (price > limit + self.tolerance if is_ask else price < limit - self.tolerance):
+                break
+            key = self._key(price)
+            available = self.consumed.available(is_ask, key, float(recorded))
+            taken = min(available, left)
+            if taken <= _EPS:
+                continue
+            self.consumed.consume(is_ask, key, float(recorded), taken)
+            left -= taken
+            fills.append(Fill(ts, self.name, float(price), taken, taken * float(price) * fee_rate, "TAKER"))
+        return fills
+
+    def offered(self, side: int, ts: int) -> tuple[np.ndarray, np.ndarray]:
+        """The levels a `side` order would take at `ts`: prices and the sizes still available to us."""
+        row = self.row_at(ts)
+        if row < 0:
+            return np.empty(0), np.empty(0)
+        is_ask = side == BUY
+        prices = self.book.ask_px[row] if is_ask else self.book.bid_px[row]
+        sizes = self.book.ask_sz[row] if is_ask else self.book.bid_sz[row]
+        ok = np.isfinite(prices) & (sizes > 0)
+        px = prices[ok]
+        avail = np.array([self.consumed.available(is_ask, self._key(p), float(s)) for p, s in zip(px, sizes[ok])])
+        return px.astype(float), avail
+
+    def consume_at(self, side: int, price: float, size: float, ts: int) -> Fill:
+        """Records a take of `size` at `price` decided elsewhere (the oracle's merged walk)."""
+        row = self.row_at(ts)
+        is_ask = side == BUY
+        prices = self.book.ask_px[row] if is_ask else self.book.bid_px[row]
+        sizes = self.book.ask_sz[row] if is_ask else self.book.bid_sz[row]
+        j = int(np.nanargmin(np.abs(prices - price)))
+        self.consumed.consume(is_ask, self._key(price), float(sizes[j]), size)
+        return Fill(ts, self.name, float(price), size, size * price * self.venue.taker_fee, "TAKER")
+
+    # ----- passive -----
+
+    def _whole_lots(self, size: float) -> float:
+        lot = self.venue.lot_size
+        return size if lot <= 0 else float(np.floor(size / lot + 1e-9) * lot)
+
+    def rest(
+        self,
+        side: int,
+        price: float,
+        qty: float,
+        decision_ts: int,
+        cancel_decision_ts: int,
+        *,
+        cancel_on_touch_move: bool = False,
+    ) -> RestResult:
+        """A limit order decided at `decision_ts`, cancelled by a decision at `cancel_decision_ts` (and, with
+        `cancel_on_touch_move`, by a decision when the published touch on our side moves away from our
+        price). Both reach the venue after the latency. A part marketable on arrival takes liquidity."""
+        arrival = decision_ts + self.latency_ns
+        end = max(arrival, cancel_decision_ts + self.latency_ns)
+        row = self.row_at(arrival)
+        if row < 0:
+            return RestResult([], arrival, arrival, "no_book")
+        is_bid = side == BUY
+        tol = self.tolerance
+        fills = self._take_at(side, qty, price, arrival)  # the part that crosses on arrival
+        remaining = qty - sum(f.size for f in fills)
+        if remaining <= _EPS:
+            return RestResult(fills, arrival, arrival, "filled")
+        own_px = self.book.bid_px if is_bid else self.book.ask_px
+        own_sz = self.book.bid_sz if is_bid else self.book.ask_sz
+        reason = "cancelled"
+        last_row = self.row_at(end)
+        if cancel_on_touch_move and last_row > row:
+            touch = own_px[row + 1 : last_row + 1, 0]
+            moved = np.flatnonzero(touch > price + tol) if is_bid else np.flatnonzero(touch < price - tol)
+            if len(moved):
+                moved_end = int(self.book.ts[row + 1 + moved[0]]) + self.latency_ns
+                if moved_end < end:
+                    end, reason = moved_end, "touch_moved"
+                    last_row = self.row_at(end)
+        # Displayed size at our price per row (NaN = our price is beyond the visible levels: unknown).
+        rows = slice(row, last_row + 1)
+        px, sz = own_px[rows], own_sz[rows]
+        at_price = np.where(np.abs(px - price) <= tol, sz, 0.0).sum(axis=1)
+        worst = np.fmin.reduce(px, axis=1) if is_bid else np.fmax.reduce(px, axis=1)  # NaN-skipping, no warning
+        full = np.isfinite(px[:, -1])
+        beyond = full & ((price < worst - tol) if is_bid else (price > worst + tol))
+        level = np.where(beyond, np.nan, at_price)
+        queue = QueuePosition.join(self.queue_model, 0.0 if np.isnan(level[0]) else level[0])
+        # Events after arrival up to the end: depth changes at our price, and trades (trades first on ties).
+        changed = np.flatnonzero(np.isfinite(level[1:]) & (level[1:] != level[:-1])) + 1
+        depth_ts = self.book.ts[row + changed] if len(changed) else np.empty(0, dtype=np.int64)
+        t0 = int(np.searchsorted(self.tape.ts, arrival, side="right"))
+        t1 = int(np.searchsorted(self.tape.ts, end, side="right"))
+        agg = self.aggressors()[t0:t1]
+        tp = self.tape.price[t0:t1]
+        against_us = agg == (SELL if is_bid else BUY)
+        reach = (tp <= price + tol) if is_bid else (tp >= price - tol)
+        trade_idx = np.flatnonzero(against_us & reach) + t0
+        events = sorted([(int(self.tape.ts[k]), 0, int(k)) for k in trade_idx] + [(int(t), 1, int(c)) for t, c in zip(depth_ts, changed)])
+        prev_level = level[0] if np.isfinite(level[0]) else 0.0
+        fee_rate = self.venue.maker_fee
+        done = end
+        for ts, kind, idx in events:
+            if kind == 1:
+                new_level = float(level[idx])
+                queue.on_depth(prev_level, new_level)
+                prev_level = new_level
+                continue
+            trade_px = float(self.tape.price[idx])
+            size = float(self.tape.size[idx])
+            free = size - self.tape_used[idx]
+            through = (trade_px < price - tol) if is_bid else (trade_px > price + tol)
+            beyond_queue = free if through else min(queue.on_trade(size), free)
+            take = self._whole_lots(min(beyond_queue, remaining))
+            if take <= _EPS:
+                continue
+            self.tape_used[idx] += take
+            remaining -= take
+            fills.append(Fill(ts, self.name, float(price), take, take * float(price) * fee_rate, "MAKER"))
+            if remaining <= _EPS:
+                done, reason = ts, "filled"
+                break
+        return RestResult(fills, arrival, done, reason)
+
+
+def venue_exchanges(venues, *, queue_model: str = "prob_linear", latency_ms: dict[str, float] | None = None,
+                    ticks: dict[str, float] | None = None) -> dict[str, VenueExchange]:
+    """Fresh exchanges (no consumed liquidity, unused tape) for every venue with a book."""
+    latency_ms = latency_ms or {}
+    ticks = ticks or {}
+    return {v.name: VenueExchange(v, latency_ms=latency_ms.get(v.name), queue_model=queue_model, tick=ticks.get(v.name))
+            for v in venues if v.book is not None}
+
+
+__all__ = ["BUY", "SELL", "ConsumedLiquidity", "Fill", "RestResult", "VenueExchange", "infer_tick", "venue_exchanges"]

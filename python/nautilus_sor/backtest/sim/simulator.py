@@ -1,0 +1,541 @@
+"""One parent order, one algorithm, one routing scenario, on a recorded market.
+
+The decisions use the same Rust core as live trading: schedules from `_core` (TWAP, VWAP, iceberg display
+size) and, for the `router` scenario, `_core.Router` (`set_book` with the books as published at decision
+time, `split` for aggressive slices, `select_venue` for passive clips), learning venue statistics from our
+own simulated outcomes (`record_ack`, `record_fill`, `record_order_done`), each fed to the router only once
+its response would have reached us (no look-ahead). Matching is `exchange.VenueExchange`.
+
+Scenarios: `router`; `equal_split` (each slice split equally over the venues with a book on the side it
+takes); `single:<venue>` (everything to one venue). Algorithms:
+
+- `aggressive`: the whole parent routed at once as IOC limit orders (limit = the worst price of the walk the
+  decision expected); whatever did not fill is routed again when the responses are back, up to
+  `max_retries` times, within the horizon.
+- `twap` / `vwap`: core schedule over the horizon; each slice routed like `aggressive` until the next slice
+  (leftover carries over). With `passive_first_s`, a slice first rests at the touch for that long.
+- `iceberg`: one display clip (core `Iceberg` display size) at a time, resting at the touch on the routed
+  venue(s); a new clip when it has filled; cancelled and re-posted when the published touch moves away.
+At the horizon, what is left is reported as unfilled (and priced separately by the evaluation).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from nautilus_sor import _core
+from nautilus_sor.backtest.data.recorded import RecordedMarket
+from nautilus_sor.backtest.sim.exchange import BUY, SELL, Fill, VenueExchange, infer_tick, venue_exchanges
+from nautilus_sor.backtest.sim.queue import check_queue_model
+from nautilus_sor.exceptions import InsufficientLiquidityError, MarketDataError, RoutingError, ValidationError
+
+ALGORITHMS = ("aggressive", "twap", "vwap", "iceberg")
+NS = 1_000_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class ExecParams:
+    """How parents are executed (the same for every scenario of a comparison)."""
+
+    horizon_s: float = 60.0
+    interval_s: float = 5.0
+    iceberg_visible_pct: float = 0.1
+    passive_first_s: float | None = None  # TWAP/VWAP: rest at the touch this long before crossing
+    max_retries: int = 50
+    queue_model: str = "prob_linear"
+    # Router cost-model weights (`_core.Router`).
+    volatility: float = 1e-4
+    latency_risk_weight: float = 1.0
+    miss_cost_bps: float = 5.0
+    ewma_alpha: float = 0.05
+    # The books decisions see: as published (False), or published minus what we ourselves took from them
+    # (True: what a live feed shows once our own trades have printed). Default True: the router knows
+    # its own fills live; False reproduces the evaluation's first, published-books-only run.
+    see_own_consumption: bool = True
+    # Where the router rests passive clips: "router" (the core's taker `select_venue` with learned fill
+    # rates) or "tape" (expected cost from a fill probability estimated on the recent tape, `_passive_score`).
+    passive_scoring: str = "tape"
+    tape_lookback_s: float = 30.0
+
+    def validate(self) -> ExecParams:
+        for name in ("horizon_s", "interval_s"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+                raise ValidationError(f"invalid {name}: {value!r} (must be > 0 seconds)", field=name, value=value)
+        if not 0 < self.iceberg_visible_pct <= 1:
+            raise ValidationError(f"invalid iceberg_visible_pct: {self.iceberg_visible_pct!r} (must be in (0, 1])",
+                                  field="iceberg_visible_pct", value=self.iceberg_visible_pct)
+        if self.passive_first_s is not None and not self.passive_first_s > 0:
+            raise ValidationError(f"invalid passive_first_s: {self.passive_first_s!r} (must be > 0)", field="passive_first_s", value=self.passive_first_s)
+        if self.max_retries < 0:
+            raise ValidationError(f"invalid max_retries: {self.max_retries!r} (must be >= 0)", field="max_retries", value=self.max_retries)
+        if self.passive_scoring not in ("router", "tape"):
+            raise ValidationError(f"invalid passive_scoring: {self.passive_scoring!r} (router or tape)", field="passive_scoring", value=self.passive_scoring)
+        check_queue_model(self.queue_model)
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class Parent:
+    side: int  # BUY (+1) / SELL (-1)
+    quantity: float  # in units of the asset
+    start_ns: int
+    algorithm: str
+
+
+@dataclass(slots=True)
+class Decision:
+    ts: int
+    venue: str
+    qty: float
+    kind: str  # "IOC" or "LIMIT"
+    price: float  # the IOC limit, or the resting price
+    expected_price: float  # what the decision expected to pay (the walk's average; the price for a limit)
+
+
+@dataclass(slots=True)
+class ParentResult:
+    parent: Parent
+    scenario: str
+    fills: list[Fill] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
+    unfilled: float = 0.0
+    end_ns: int = 0
+
+    @property
+    def filled(self) -> float:
+        return float(sum(f.size for f in self.fills))
+
+    def cost_bps(self, arrival_mid: float) -> float:
+        """All-in cost of the filled part versus the arrival mid, in bps (fees in; buy and sell mirrored)."""
+        return cost_bps(self.fills, self.parent.side, arrival_mid)
+
+
+def cost_bps(fills: list[Fill], side: int, arrival_mid: float) -> float:
+    qty = sum(f.size for f in fills)
+    if qty <= 0 or not arrival_mid > 0:
+        return float("nan")
+    notional = sum(f.size * f.price for f in fills)
+    fees = sum(f.fee for f in fills)
+    all_in = (notional + fees) / qty if side == BUY else (notional - fees) / qty
+    return float(side * (all_in - arrival_mid) / arrival_mid * 1e4)
+
+
+class LearningFeed:
+    """Router statistics updates, applied in time order once their time has come (no look-ahead)."""
+
+    def __init__(self, router: Any) -> None:
+        self.router = router
+        self._events: list[tuple[int, int, str, tuple]] = []
+        self._seq = 0
+
+    def push(self, ts: int, method: str, *args: Any) -> None:
+        heapq.heappush(self._events, (ts, self._seq, method, args))
+        self._seq += 1
+
+    def apply_until(self, ts: int) -> None:
+        while self._events and self._events[0][0] <= ts:
+            _, _, method, args = heapq.heappop(self._events)
+            getattr(self.router, method)(*args)
+
+
+class SimMarket:
+    """A recorded market prepared for simulation: venues with books, ticks, router units, schedules."""
+
+    def __init__(self, market: RecordedMarket, params: ExecParams | None = None, *, latency_ms: dict[str, float] | None = None) -> None:
+        self.market = market
+        self.params = (params or ExecParams()).validate()
+        self.venues = [v for v in market.venues if v.book is not None and len(v.book.ts)]
+        if not self.venues:
+            raise MarketDataError(f"market {market.name} has no venue with a book", field="venues", value=market.name)
+        self.names = [v.name for v in self.venues]
+        self.latency_ms = {v.name: float(v.latency_ms if latency_ms is None or v.name not in latency_ms else latency_ms[v.name]) for v in self.venues}
+        self.ticks = {v.name: infer_tick(v.book) for v in self.venues}
+        lots = [v.lot_size for v in self.venues if v.lot_size > 0]
+        # Router units: a thousandth of the smallest lot, so every venue's lot is a whole number of units.
+        self.unit = (min(lots) if lots else 1e-8) / 1000
+        self.lot_units = {v.name: max(1, int(round(v.lot_size / self.unit))) if v.lot_size > 0 else 1 for v in self.venues}
+        self.min_lot_units = min(self.lot_units.values())
+
+    # ----- plumbing -----
+
+    def exchanges(self) -> dict[str, VenueExchange]:
+        return venue_exchanges(self.venues, queue_model=self.params.queue_model, latency_ms=self.latency_ms, ticks=self.ticks)
+
+    def router(self) -> Any:
+        p = self.params
+        specs = [_core.VenueSpec(v.name, v.maker_fee, v.taker_fee, self.latency_ms[v.name], self.lot_units[v.name], 0) for v in self.venues]
+        return _core.Router(specs, p.volatility, p.latency_risk_weight, p.miss_cost_bps, p.ewma_alpha)
+
+    def to_units(self, qty: float) -> int:
+        return int(math.floor(qty / self.unit + 1e-6))
+
+    def consolidated_mid(self, ts: int) -> float:
+        bids, asks = [], []
+        for v in self.venues:
+            row = v.book.index_at(ts)
+            if row >= 0:
+                bids.append(v.book.bid_px[row, 0])
+                asks.append(v.book.ask_px[row, 0])
+        bid, ask = np.nanmax(bids) if bids else np.nan, np.nanmin(asks) if asks else np.nan
+        return float((bid + ask) / 2)
+
+    def schedule(self, algorithm: str, quantity: float, start_ns: int) -> list[tuple[int, float]]:
+        """(ts, qty) slices of a parent: one for `aggressive`, the core TWAP/VWAP schedule otherwise."""
+        p = self.params
+        units = self.to_units(quantity)
+        if units <= 0:
+            raise ValidationError(f"invalid quantity: {quantity!r} (below one router unit {self.unit})", field="quantity", value=quantity)
+        if algorithm == "aggressive":
+            return [(start_ns, quantity)]
+        if algorithm in ("twap", "iceberg"):
+            offsets, qtys = _core.twap_schedule(units, p.horizon_s, p.interval_s, lot_size=1)
+        elif algorithm == "vwap":
+            offsets, qtys = self._vwap(units, start_ns)
+        else:
+            raise ValidationError(f"invalid algorithm: {algorithm!r} (one of {', '.join(ALGORITHMS)})", field="algorithm", value=algorithm)
+        return [(start_ns + int(o), float(q) * self.unit) for o, q in zip(offsets, qtys)]
+
+    def _vwap(self, units: int, start_ns: int):
+        p = self.params
+        profile = self.market.volume_profile
+        if profile is None:
+            # No history to build a curve from: a flat curve (VWAP degenerates to TWAP; stated in the report).
+            return _core.twap_schedule(units, p.horizon_s, p.interval_s, lot_size=1)
+        if isinstance(profile, dict):
+            return _core.vwap_schedule(units, {int(h): float(w) for h, w in profile.items()}, p.horizon_s, p.interval_s, start_time_ns=start_ns)
+        weights = np.asarray(getattr(profile, "weights", getattr(profile, "bucket_weights", profile)), dtype=float)
+        bucket_s = float(getattr(profile, "bucket_seconds", 86400.0 / len(weights)))
+        return _core.vwap_curve_schedule(units, weights, bucket_s, p.horizon_s, p.interval_s, start_time_ns=start_ns)
+
+    def seen_levels(self, ex: VenueExchange, side: int, ts: int) -> tuple[np.ndarray, np.ndarray]:
+        """The levels a `side` order would take at `ts`, as a decision sees them."""
+        if self.params.see_own_consumption:
+            return ex.offered(side, ts)
+        row = ex.row_at(ts)
+        if row < 0:
+            return np.empty(0), np.empty(0)
+        book = ex.book
+        px, sz = (book.ask_px[row], book.ask_sz[row]) if side == BUY else (book.bid_px[row], book.bid_sz[row])
+        ok = np.isfinite(px) & (sz > 0)
+        return px[ok], sz[ok]
+
+    def exante_best_venue(self, ts: int, lookback_s: float = 60.0) -> str:
+        """The venue with the lowest average (half spread + taker fee), in bps, over the `lookback_s` before
+        `ts`, sampled every 100 ms from the published books (no data after `ts`)."""
+        grid = np.arange(ts - int(lookback_s * NS), ts, NS // 10, dtype=np.int64)
+        best, best_cost = self.names[0], math.inf
+        for v in self.venues:
+            rows = np.searchsorted(v.book.ts, grid, side="right") - 1
+            rows = rows[rows >= 0]
+            if not len(rows):
+                continue
+            bid, ask = v.book.bid_px[rows, 0], v.book.ask_px[rows, 0]
+            half = (ask - bid) / (ask + bid) * 1e4
+            if not np.isfinite(half).any():  # no two-sided quote in the lookback
+                continue
+            cost = float(np.nanmean(half)) + v.taker_fee * 1e4
+            if cost < best_cost:
+                best, best_cost = v.name, cost
+        return best
+
+    def home_venue(self, ts: int, lookback_s: float = 60.0) -> str:
+        """The venue that traded the most over the `lookback_s` before `ts` (where a one-venue desk trades)."""
+        volumes = []
+        for v in self.venues:
+            lo, hi = np.searchsorted(v.trades.ts, [ts - int(lookback_s * NS), ts])
+            volumes.append(float(v.trades.size[lo:hi].sum()))
+        return self.names[int(np.argmax(volumes))]
+
+    def window_volume(self, start_ns: int | None = None, end_ns: int | None = None) -> float:
+        start = self.market.start_ns if start_ns is None else start_ns
+        end = self.market.end_ns if end_ns is None else end_ns
+        total = 0.0
+        for v in self.market.venues:
+            lo, hi = np.searchsorted(v.trades.ts, [start, end])
+            total += float(v.trades.size[lo:hi].sum())
+        return total
+
+
+def _walk(prices: np.ndarray, sizes: np.ndarray, qty: float) -> tuple[float, float, float]:
+    """(worst price touched, average price, quantity covered) walking `qty` through levels."""
+    left, notional, worst = qty, 0.0, float("nan")
+    for p, s in zip(prices, sizes):
+        if left <= 1e-12:
+            break
+        take = min(s, left)
+        notional += take * p
+        left -= take
+        worst = float(p)
+    covered = qty - max(left, 0.0)
+    return worst, (notional / covered if covered > 0 else float("nan")), covered
+
+
+class ParentRun:
+    """Executes one parent under one scenario (fresh exchanges unless given)."""
+
+    def __init__(self, sim: SimMarket, parent: Parent, scenario: str, *, router: Any = None, feed: LearningFeed | None = None,
+                 exchanges: dict[str, VenueExchange] | None = None) -> None:
+        if parent.side not in (BUY, SELL):
+            raise ValidationError(f"invalid side: {parent.side!r} (1 buy, -1 sell)", field="side", value=parent.side)
+        if parent.algorithm not in ALGORITHMS:
+            raise ValidationError(f"invalid algorithm: {parent.algorithm!r} (one of {', '.join(ALGORITHMS)})", field="algorithm", value=parent.algorithm)
+        if scenario != "router" and scenario != "equal_split" and not (scenario.startswith("single:") and scenario[7:] in sim.names):
+            raise ValidationError(f"invalid scenario: {scenario!r} (router, equal_split or single:<one of {sim.names}>)", field="scenario", value=scenario)
+        self.sim = sim
+        self.p = sim.params
+        self.parent = parent
+        self.scenario = scenario
+        self.side = parent.side
+        self.ex = exchanges if exchanges is not None else sim.exchanges()
+        if scenario == "router" and router is None:
+            router = sim.router()
+        self.router = router
+        self.feed = feed if feed is not None else (LearningFeed(router) if router is not None else None)
+        self.result = ParentResult(parent, scenario)
+        # Every algorithm has the horizon to complete (an aggressive parent uses it only for its retries).
+        self.horizon_end = parent.start_ns + int(self.p.horizon_s * NS)
+
+    # ----- routing decisions -----
+
+    def _route_aggressive(self, qty: float, ts: int) -> list[tuple[str, float, float, float]]:
+        """(venue, qty, limit, expected avg) children for `qty` at `ts` under the scenario."""
+        sim, side = self.sim, self.side
+        seen = {name: sim.seen_levels(ex, side, ts) for name, ex in self.ex.items()}
+        if self.scenario == "router":
+            return self._router_split(qty, ts, seen)
+        if self.scenario == "equal_split":
+            names = [n for n, (px, _) in seen.items() if len(px)]
+        else:
+            names = [self.scenario[7:]] if len(seen[self.scenario[7:]][0]) else []
+        if not names:
+            return []
+        lot = {n: self.ex[n].venue.lot_size for n in names}
+        share = {n: _floor_lot(qty / len(names), lot[n]) for n in names}
+        rest = qty - sum(share.values())
+        for n in names:  # the remainder, a lot at a time, to the venues in order
+            extra = _floor_lot(rest, lot[n])
+            share[n] += extra
+            rest -= extra
+        children = []
+        for n in names:
+            if share[n] <= 1e-12:
+                continue
+            worst, avg, _ = _walk(*seen[n], share[n])
+            children.append((n, share[n], worst, avg))
+        return children
+
+    def _router_books(self, ts: int, seen: dict) -> None:
+        """Learning due by `ts`, and every venue's book as the decision sees it, into the core router."""
+        sim, side, router = self.sim, self.side, self.router
+        self.feed.apply_until(ts)
+        other = -side
+        for name, ex in self.ex.items():
+            opp_px, opp_sz = sim.seen_levels(ex, other, ts)  # our side of the book (for the reference mid)
+            take_px, take_sz = seen[name]
+            lot = sim.lot_units[name]  # sizes in whole lots of the venue, so any available total is routable
+            take = [(float(p), u) for p, s in zip(take_px, take_sz) if (u := sim.to_units(s) // lot * lot) > 0]
+            own = [(float(p), u) for p, s in zip(opp_px, opp_sz) if (u := sim.to_units(s) // lot * lot) > 0]
+            bids, asks = (own, take) if side == BUY else (take, own)
+            router.set_book(name, bids, asks)
+
+    def _router_split(self, qty: float, ts: int, seen: dict) -> list[tuple[str, float, float, float]]:
+        sim, side, router = self.sim, self.side, self.router
+        self._router_books(ts, seen)
+        units = sim.to_units(qty)
+        units -= units % sim.min_lot_units
+        split = None
+        # More than the books show: split what they show; a quantity no lot combination makes: round it
+        # down to the coarsest lot. A few attempts, then nothing this time.
+        for _attempt in range(4):
+            if units <= 0:
+                return []
+            try:
+                split = router.split("BUY" if side == BUY else "SELL", units, len(self.ex))
+                break
+            except InsufficientLiquidityError as exc:
+                units = exc.available - exc.available % sim.min_lot_units
+            except ValidationError:
+                coarse = max(sim.lot_units.values())
+                units = units - units % coarse if units >= coarse else 0
+            except RoutingError:
+                return []
+        if split is None:
+            return []
+        children = []
+        for a in split.allocations:
+            q = a.qty * sim.unit
+            worst, _, _ = _walk(*seen[a.venue], q)
+            children.append((a.venue, q, worst, float(a.expected_price) if a.expected_price is not None else worst))
+        return children
+
+    def _passive_venues(self, qty: float, ts: int) -> list[tuple[str, float]]:
+        """Where a passive clip of `qty` rests at `ts` under the scenario."""
+        sim = self.sim
+        if self.scenario == "router":
+            if self.p.passive_scoring == "tape":
+                best = min(self.ex, key=lambda n: self._passive_score(n, qty, ts))
+                return [(best, qty)] if np.isfinite(self._passive_score(best, qty, ts)) else []
+            self._router_books(ts, {n: sim.seen_levels(ex, self.side, ts) for n, ex in self.ex.items()})
+            try:
+                sel = self.router.select_venue("BUY" if self.side == BUY else "SELL", max(sim.min_lot_units, sim.to_units(qty)))
+                return [(sel.venue, qty)]
+            except (RoutingError, ValidationError):
+                return []
+        names = sim.names if self.scenario == "equal_split" else [self.scenario[7:]]
+        names = [n for n in names if np.isfinite(self._own_touch(n, ts))]
+        if not names:
+            return []
+        shares = [(n, _floor_lot(qty / len(names), self.ex[n].venue.lot_size)) for n in names]
+        shares = [(n, q) for n, q in shares if q > 0]
+        return shares or [(names[0], qty)]
+
+    def _passive_score(self, name: str, qty: float, ts: int) -> float:
+        """Expected cost (bps vs the venue's mid) of resting `qty` at the touch of `name` for about one
+        slice interval, then crossing what did not fill: p * (maker fee - half spread) + (1 - p) * (taker fee
+        + half spread), with p the chance the queue ahead plus our clip trades away in that time, from the
+        volume traded against that side at the touch over the `tape_lookback_s` before `ts` (published data
+        only)."""
+        ex = self.ex[name]
+        bid, ask = ex.touch(ts)
+        if not (np.isfinite(bid) and np.isfinite(ask)) or ask <= bid:
+            return float("inf")
+        half = (ask - bid) / (ask + bid) * 1e4
+        row = ex.row_at(ts)
+        queue = float(ex.book.bid_sz[row, 0] if self.side == BUY else ex.book.ask_sz[row, 0])
+        lookback = int(self.p.tape_lookback_s * NS)
+        lo, hi = np.searchsorted(ex.tape.ts, [ts - lookback, ts], side="right")
+        against = ex.aggressors()[lo:hi] == (SELL if self.side == BUY else BUY)
+        rate = float(ex.tape.size[lo:hi][against].sum()) / self.p.tape_lookback_s  # per second
+        p_fill = min(1.0, rate * self.p.interval_s / (queue + qty)) if queue + qty > 0 else 0.0
+        v = ex.venue
+        return p_fill * (v.maker_fee * 1e4 - half) + (1 - p_fill) * (v.taker_fee * 1e4 + half)
+
+    def _own_touch(self, name: str, ts: int) -> float:
+        bid, ask = self.ex[name].touch(ts)
+        return bid if self.side == BUY else ask
+
+    # ----- execution -----
+
+    def _send_ioc(self, children, ts: int) -> tuple[float, int]:
+        """Sends IOC children at `ts`; returns (filled, when the last response is back)."""
+        got_total, back = 0.0, ts
+        for name, q, limit, expected in children:
+            ex = self.ex[name]
+            fills, arrival = ex.take(self.side, q, limit, ts)
+            got = sum(f.size for f in fills)
+            self.result.fills.extend(fills)
+            self.result.decisions.append(Decision(ts, name, q, "IOC", limit, expected))
+            response = arrival + ex.latency_ns
+            back = max(back, response)
+            got_total += got
+            if self.feed is not None:
+                self._learn(name, q, fills, expected, response)
+        return got_total, back
+
+    def _learn(self, name: str, ordered: float, fills: list[Fill], expected: float, response: int) -> None:
+        sim = self.sim
+        self.feed.push(response, "record_ack", name, sim.latency_ms[name])
+        got = sum(f.size for f in fills)
+        if got > 0 and np.isfinite(expected):
+            avg = sum(f.size * f.price for f in fills) / got
+            self.feed.push(response, "record_fill", name, "BUY" if self.side == BUY else "SELL", float(expected), float(avg))
+        self.feed.push(response, "record_order_done", name, sim.to_units(got), max(1, sim.to_units(ordered)))
+
+    def _aggressive(self, qty: float, ts: int, deadline: int) -> tuple[float, int]:
+        """Routes `qty` aggressively from `ts`, again with what is left once the responses are back, until
+        filled, `max_retries` retries or `deadline`. Returns (left, time)."""
+        left = qty
+        for _attempt in range(self.p.max_retries + 1):
+            if left <= 1e-9 or ts > deadline:
+                break
+            children = self._route_aggressive(left, ts)
+            if not children:
+                ts = self._next_update(ts)
+                continue
+            got, back = self._send_ioc(children, ts)
+            left -= got
+            # Nothing filled: the books we saw are not there for us; wait for a book update before retrying.
+            ts = back if got > 1e-12 else self._next_update(back)
+        return max(0.0, left), ts
+
+    def _next_update(self, ts: int) -> int:
+        nxt = [int(ex.book.ts[r + 1]) for ex in self.ex.values() if (r := ex.row_at(ts)) + 1 < len(ex.book.ts)]
+        return min(nxt) if nxt else ts + NS
+
+    def _passive_round(self, qty: float, ts: int, cancel_at: int, touch_move: bool) -> tuple[float, int]:
+        """Rests `qty` at the touch on the scenario's venue(s). Returns (filled, when we know the outcome)."""
+        placed = self._passive_venues(qty, ts)
+        if not placed:
+            return 0.0, self._next_update(ts)
+        got_total, back, sent = 0.0, ts, False
+        for name, q in placed:
+            price = self._own_touch(name, ts)
+            if not np.isfinite(price):
+                continue
+            sent = True
+            ex = self.ex[name]
+            res = ex.rest(self.side, price, q, ts, cancel_at, cancel_on_touch_move=touch_move)
+            self.result.fills.extend(res.fills)
+            self.result.decisions.append(Decision(ts, name, q, "LIMIT", price, price))
+            got = res.filled
+            got_total += got
+            response = res.end_ts + ex.latency_ns
+            back = max(back, response)
+            if self.feed is not None:
+                self.feed.push(response, "record_order_done", name, self.sim.to_units(got), max(1, self.sim.to_units(q)))
+        if not sent:  # no quote to join on the chosen venue(s): wait for the next book update
+            return 0.0, self._next_update(ts)
+        return got_total, max(back, ts + 1)
+
+    def run(self) -> ParentResult:
+        parent, p = self.parent, self.p
+        if parent.algorithm == "iceberg":
+            left, ts = self._iceberg()
+        else:
+            slices = self.sim.schedule(parent.algorithm, parent.quantity, parent.start_ns)
+            left, ts = 0.0, parent.start_ns
+            for i, (slice_ts, q) in enumerate(slices):
+                ts = max(ts, slice_ts)
+                deadline = slices[i + 1][0] if i + 1 < len(slices) else max(self.horizon_end, ts)
+                qty = q + left
+                if p.passive_first_s is not None and parent.algorithm != "aggressive":
+                    cancel_at = min(deadline, ts + int(p.passive_first_s * NS))
+                    got, ts = self._passive_round(qty, ts, cancel_at, touch_move=False)
+                    qty -= got
+                left, ts = self._aggressive(qty, ts, deadline if i + 1 < len(slices) else max(deadline, ts))
+            if left > 1e-9:  # catch-up: what the slices left, until one interval after the horizon
+                left, ts = self._aggressive(left, ts, self.horizon_end + int(p.interval_s * NS))
+        self.result.unfilled = max(0.0, parent.quantity - self.result.filled)
+        self.result.end_ns = ts
+        return self.result
+
+    def _iceberg(self) -> tuple[float, int]:
+        sim, parent = self.sim, self.parent
+        units = max(sim.min_lot_units, sim.to_units(parent.quantity) // sim.min_lot_units * sim.min_lot_units)
+        display = _core.Iceberg(units, self.p.iceberg_visible_pct, lot_size=sim.min_lot_units).display_qty * sim.unit
+        left, ts = parent.quantity, parent.start_ns
+        while left > 1e-9 and ts < self.horizon_end:
+            clip = min(display, left)
+            got, ts = self._passive_round(clip, ts, self.horizon_end, touch_move=True)
+            left -= got
+        if left > 1e-9:  # the horizon is over: cross what is left
+            left, ts = self._aggressive(left, max(ts, self.horizon_end), self.horizon_end + int(self.p.interval_s * NS))
+        return max(0.0, left), ts
+
+
+def _floor_lot(qty: float, lot: float) -> float:
+    return qty if lot <= 0 else float(math.floor(qty / lot + 1e-9) * lot)
+
+
+def run_parent(sim: SimMarket, parent: Parent, scenario: str, **kwargs: Any) -> ParentResult:
+    """Runs one parent under one scenario on fresh exchanges (see `ParentRun`)."""
+    return ParentRun(sim, parent, scenario, **kwargs).run()
+
+
+__all__ = ["ALGORITHMS", "Decision", "ExecParams", "LearningFeed", "Parent", "ParentResult", "ParentRun", "SimMarket", "cost_bps", "run_parent"]
