@@ -22,6 +22,7 @@ class RefVenue:
     min_qty: int = 0
     enabled: bool = True
     fill_probability: float = 1.0
+    slippage_bps: float = 0.0  # learned: fill price vs the price the book promised, + = worse
     bids: list[tuple[float, int]] = field(default_factory=list)
     asks: list[tuple[float, int]] | None = None  # None = no book
 
@@ -34,6 +35,7 @@ class RefParams:
     volatility: float = 1e-4
     latency_risk_weight: float = 1.0
     miss_cost_bps: float = 5.0
+    slippage_weight: float = 1.0
 
 
 def _sign(side: str) -> float:
@@ -66,7 +68,8 @@ def reference_price(venues: list[RefVenue], side: str, limit: float | None) -> f
 def _extra(v: RefVenue, p: RefParams, ref: float) -> float:
     latency = p.latency_risk_weight * p.volatility * ref * math.sqrt(v.latency_ms / 1000.0)
     miss = (1.0 - v.fill_probability) * p.miss_cost_bps * 1e-4 * ref
-    return latency + miss
+    slippage = p.slippage_weight * v.slippage_bps * 1e-4 * ref
+    return latency + miss + slippage
 
 
 def _levels(v: RefVenue, side: str, book_mode: bool, ref: float) -> list[tuple[float, int]] | None:

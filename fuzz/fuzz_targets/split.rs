@@ -154,6 +154,7 @@ fuzz_target!(|input: Input| {
             latency_risk_weight: w.get(0.01),
             miss_cost_bps: m.get(0.1),
             ewma_alpha: a.get(1e-4),
+            ..RouterParams::default()
         },
     };
     let mut specs = Vec::new();

@@ -110,6 +110,8 @@ class VenueQuote:
     @property
     def miss_cost(self) -> float: ...
     @property
+    def slippage_cost(self) -> float: ...
+    @property
     def score_bps(self) -> float: ...
     @property
     def fill_probability(self) -> float: ...
@@ -146,6 +148,7 @@ class Router:
         latency_risk_weight: float = 1.0,
         miss_cost_bps: float = 5.0,
         ewma_alpha: float = 0.05,
+        slippage_weight: float = 1.0,
     ) -> Router: ...
     @property
     def venue_names(self) -> list[str]: ...
@@ -162,6 +165,9 @@ class Router:
     def split(
         self, side: _Side, total_qty: int, max_venues: int, limit_price: float | None = None
     ) -> SplitResult: ...
+    def split_units(
+        self, side: _Side, total_qty: int, max_venues: int, limit_price: float | None = None
+    ) -> list[tuple[str, int]]: ...
     def route_batch(
         self,
         sides: npt.NDArray[np.int8],

@@ -46,6 +46,7 @@ class RouterBlock(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     latency_risk_weight: float = 1.0
     miss_cost_bps: float = 5.0
     ewma_alpha: float = 0.05
+    slippage_weight: float = 1.0
 
     def params(self) -> dict[str, float]:
         """Keyword arguments of `SmartOrderRouter`."""

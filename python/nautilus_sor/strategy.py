@@ -40,7 +40,7 @@ class SmartRoutingStrategyConfig(StrategyConfig, frozen=True):
     execution_algorithm: dict[str, Any] | None = None
     max_venues: int = 3
     # The router's cost-model parameters (SmartOrderRouter keywords: volatility, latency_risk_weight,
-    # miss_cost_bps, ewma_alpha); None: its defaults.
+    # miss_cost_bps, ewma_alpha, slippage_weight); None: its defaults.
     router: dict[str, float] | None = None
     # What the default signal hook trades (`should_trade` decides when).
     trade_side: str = "BUY"

@@ -1,11 +1,13 @@
 //! Scoring, venue selection and order splitting.
 //!
 //! Cost model, per unit, in price terms (lower is better on both sides, `s` = +1 buy / -1 sell):
-//!   `s * price + taker_fee * price + latency_cost + miss_cost`
+//!   `s * price + taker_fee * price + latency_cost + miss_cost + slippage_cost`
 //! where `latency_cost = latency_risk_weight * volatility * ref_price * sqrt(latency_s)` prices the
-//! adverse move while the order travels, and `miss_cost = (1 - p_complete) * miss_cost_bps * ref_price`
+//! adverse move while the order travels, `miss_cost = (1 - p_complete) * miss_cost_bps * ref_price`
 //! prices the chance (learned from fills and rejects) that the order does not complete and must be
-//! redone. `price` is walked through the venue's book. Scores are that cost against the reference
+//! redone, and `slippage_cost = slippage_weight * learned_slippage_bps * ref_price` is the venue's
+//! learned (signed) difference between the price its fills got and the price the book promised: a
+//! quote that tends to be gone on arrival costs what it has cost before. `price` is walked through the venue's book. Scores are that cost against the reference
 //! price (consolidated mid), in basis points.
 
 use crate::book::{Ladder, Level, Side};
@@ -23,6 +25,8 @@ pub struct RouterParams {
     pub miss_cost_bps: f64,
     /// Weight of each new event in the venue statistics.
     pub ewma_alpha: f64,
+    /// Multiplier of the learned-slippage term (0 turns it off).
+    pub slippage_weight: f64,
 }
 
 impl Default for RouterParams {
@@ -32,6 +36,7 @@ impl Default for RouterParams {
             latency_risk_weight: 1.0,
             miss_cost_bps: 5.0,
             ewma_alpha: 0.05,
+            slippage_weight: 1.0,
         }
     }
 }
@@ -41,6 +46,7 @@ impl RouterParams {
         check_non_negative("volatility", self.volatility)?;
         check_non_negative("latency_risk_weight", self.latency_risk_weight)?;
         check_non_negative("miss_cost_bps", self.miss_cost_bps)?;
+        check_non_negative("slippage_weight", self.slippage_weight)?;
         if !self.ewma_alpha.is_finite() || self.ewma_alpha <= 0.0 || self.ewma_alpha > 1.0 {
             return Err(SorError::invalid("ewma_alpha", self.ewma_alpha, "must be in (0, 1]"));
         }
@@ -61,6 +67,8 @@ pub struct VenueQuote {
     pub latency_cost: f64,
     /// Expected cost of non-completion for the whole quantity.
     pub miss_cost: f64,
+    /// Learned slippage on arrival for the whole quantity (negative: the venue tends to improve).
+    pub slippage_cost: f64,
     /// All-in cost per unit versus the reference price, in bps (lower is better).
     pub score_bps: f64,
     /// Probability the order is accepted and fills, as learned.
@@ -92,12 +100,13 @@ struct Terms {
     fee: f64,
     latency_per_unit: f64,
     miss_per_unit: f64,
+    slippage_per_unit: f64,
     fill_probability: f64,
 }
 
 impl Terms {
     fn extra(&self) -> f64 {
-        self.latency_per_unit + self.miss_per_unit
+        self.latency_per_unit + self.miss_per_unit + self.slippage_per_unit
     }
 }
 
@@ -328,6 +337,7 @@ impl Router {
             fee: self.venues[venue].taker_fee,
             latency_per_unit: p.latency_risk_weight * p.volatility * ref_price * latency_s.sqrt(),
             miss_per_unit: (1.0 - fill_probability) * p.miss_cost_bps * 1e-4 * ref_price,
+            slippage_per_unit: p.slippage_weight * stats.slippage_bps * 1e-4 * ref_price,
             fill_probability,
         }
     }
@@ -345,6 +355,7 @@ impl Router {
             fee: terms.fee * notional,
             latency_cost: terms.latency_per_unit * q,
             miss_cost: terms.miss_per_unit * q,
+            slippage_cost: terms.slippage_per_unit * q,
             score_bps: (cost / q - side.sign() * ref_price) / ref_price * 1e4,
             fill_probability: terms.fill_probability,
         }

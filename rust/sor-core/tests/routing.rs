@@ -14,6 +14,7 @@ fn plain() -> RouterParams {
         latency_risk_weight: 1.0,
         miss_cost_bps: 0.0,
         ewma_alpha: 0.1,
+        slippage_weight: 0.0,
     }
 }
 
@@ -229,4 +230,49 @@ fn huge_lot_sizes_repair_in_constant_time() {
             .iter()
             .all(|a| a.qty % if a.venue == 0 { 2 } else { lot } == 0));
     }
+}
+
+/// Two identical venues; A has learned that its fills come 2 bps worse than its book promised.
+/// The slippage term adds exactly weight x 2 bps to A's score (the reference price, mid 100, cancels), so B wins; at weight 0 they tie
+/// (and venue order picks A).
+#[test]
+fn learned_slippage_is_priced_at_its_weight() {
+    let build = |weight: f64| {
+        let a = VenueSpec::new("A", 0.0, 0.0, 0.0, 1, 0, true).unwrap();
+        let b = VenueSpec::new("B", 0.0, 0.0, 0.0, 1, 0, true).unwrap();
+        let params = RouterParams {
+            slippage_weight: weight,
+            ewma_alpha: 1.0,
+            ..plain()
+        };
+        let mut r = Router::new(vec![a, b], params).unwrap();
+        for v in 0..2 {
+            let book = Ladder::new(vec![lv(99.0, 10)], vec![lv(101.0, 10)]).unwrap();
+            r.set_book(v, Some(book)).unwrap();
+        }
+        // With alpha 1 the EWMA is the last sample: (101.0202 - 101) / 101 = 2 bps.
+        r.stats_mut(0).unwrap().record_fill(101.0, 101.0202, true).unwrap();
+        r
+    };
+    let learned = build(1.0).stats(0).unwrap().slippage_bps;
+    assert!((learned - 2.0).abs() < 1e-9, "{learned}");
+    let sel = build(1.0).select_venue(Side::Buy, 4, None).unwrap();
+    assert_eq!(sel.best.venue, 1);
+    let quotes: Vec<_> = sel.candidates.iter().map(|c| c.as_ref().unwrap().clone()).collect();
+    assert!((quotes[0].score_bps - quotes[1].score_bps - learned).abs() < 1e-9);
+    assert!((quotes[0].slippage_cost - 4.0 * learned * 1e-4 * 100.0).abs() < 1e-9);
+    assert_eq!(quotes[1].slippage_cost, 0.0);
+    let doubled = build(2.0).select_venue(Side::Buy, 4, None).unwrap();
+    let d: Vec<_> = doubled
+        .candidates
+        .iter()
+        .map(|c| c.as_ref().unwrap().score_bps)
+        .collect();
+    assert!((d[0] - d[1] - 2.0 * learned).abs() < 1e-9);
+    let off = build(0.0).select_venue(Side::Buy, 4, None).unwrap();
+    assert_eq!(off.best.venue, 0);
+    assert_eq!(
+        off.candidates[0].as_ref().unwrap().score_bps,
+        off.candidates[1].as_ref().unwrap().score_bps
+    );
 }

@@ -117,6 +117,7 @@ pub struct PyVenueQuote {
     fee: f64,
     latency_cost: f64,
     miss_cost: f64,
+    slippage_cost: f64,
     score_bps: f64,
     fill_probability: f64,
 }
@@ -125,8 +126,8 @@ pub struct PyVenueQuote {
 impl PyVenueQuote {
     fn __repr__(&self) -> String {
         format!(
-            "VenueQuote(venue={:?}, qty={}, expected_price={:?}, fee={:.6}, latency_cost={:.6}, miss_cost={:.6}, score_bps={:.4})",
-            self.venue, self.qty, self.expected_price, self.fee, self.latency_cost, self.miss_cost, self.score_bps
+            "VenueQuote(venue={:?}, qty={}, expected_price={:?}, fee={:.6}, latency_cost={:.6}, miss_cost={:.6}, slippage_cost={:.6}, score_bps={:.4})",
+            self.venue, self.qty, self.expected_price, self.fee, self.latency_cost, self.miss_cost, self.slippage_cost, self.score_bps
         )
     }
 }
@@ -140,6 +141,7 @@ fn quote(py: Python<'_>, names: &[Py<PyString>], q: &sor_core::VenueQuote) -> Py
         fee: q.fee,
         latency_cost: q.latency_cost,
         miss_cost: q.miss_cost,
+        slippage_cost: q.slippage_cost,
         score_bps: q.score_bps,
         fill_probability: q.fill_probability,
     }
@@ -348,7 +350,7 @@ fn batch_requests(
 #[pymethods]
 impl PyRouter {
     #[new]
-    #[pyo3(signature = (venues, volatility=1e-4, latency_risk_weight=1.0, miss_cost_bps=5.0, ewma_alpha=0.05))]
+    #[pyo3(signature = (venues, volatility=1e-4, latency_risk_weight=1.0, miss_cost_bps=5.0, ewma_alpha=0.05, slippage_weight=1.0))]
     fn new(
         py: Python<'_>,
         venues: &Bound<'_, PyAny>,
@@ -356,12 +358,14 @@ impl PyRouter {
         latency_risk_weight: f64,
         miss_cost_bps: f64,
         ewma_alpha: f64,
+        slippage_weight: f64,
     ) -> PyResult<Self> {
         let params = RouterParams {
             volatility,
             latency_risk_weight,
             miss_cost_bps,
             ewma_alpha,
+            slippage_weight,
         };
         let items = venues.try_iter().map_err(|_| {
             let shown = venues.repr().map(|r| r.to_string()).unwrap_or_default();
@@ -472,6 +476,27 @@ impl PyRouter {
             names: Arc::clone(&self.names),
             allocations: OnceLock::new(),
         })
+    }
+
+    /// The same split as `split`, as a list of (venue name, units) in venue order: no result or quote
+    /// objects, for a caller that only sends the quantities (a hot loop).
+    #[pyo3(signature = (side, total_qty, max_venues, limit_price=None))]
+    fn split_units(
+        &self,
+        py: Python<'_>,
+        side: PySide,
+        total_qty: &Bound<'_, PyAny>,
+        max_venues: &Bound<'_, PyAny>,
+        limit_price: Option<f64>,
+    ) -> PyResult<Vec<(Py<PyString>, u64)>> {
+        let total_qty = units("total_qty", int_arg("total_qty", total_qty)?)?;
+        let max_venues = count("max_venues", int_arg("max_venues", max_venues)?)?;
+        let inner = self.core.split(side.0, total_qty, max_venues, limit_price).py()?;
+        Ok(inner
+            .allocations
+            .iter()
+            .map(|a| (self.names[a.venue].clone_ref(py), a.qty))
+            .collect())
     }
 
     /// Splits many requests in one call, without the GIL. Returns (allocations[n, venues] in units,

@@ -53,6 +53,7 @@ class ExecParams:
     latency_risk_weight: float = 1.0
     miss_cost_bps: float = 5.0
     ewma_alpha: float = 0.05
+    slippage_weight: float = 1.0  # learned arrival slippage priced in (0: off, the evaluation's first runs)
     # The books decisions see: as published (False), or published minus what we ourselves took from them
     # (True: what a live feed shows once our own trades have printed). Default True: the router knows
     # its own fills live; False reproduces the evaluation's first, published-books-only run.
@@ -170,7 +171,7 @@ class SimMarket:
     def router(self) -> Any:
         p = self.params
         specs = [_core.VenueSpec(v.name, v.maker_fee, v.taker_fee, self.latency_ms[v.name], self.lot_units[v.name], 0) for v in self.venues]
-        return _core.Router(specs, p.volatility, p.latency_risk_weight, p.miss_cost_bps, p.ewma_alpha)
+        return _core.Router(specs, p.volatility, p.latency_risk_weight, p.miss_cost_bps, p.ewma_alpha, p.slippage_weight)
 
     def to_units(self, qty: float) -> int:
         return int(math.floor(qty / self.unit + 1e-6))
