@@ -18,29 +18,26 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sys
 from collections import defaultdict
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
 
-from nautilus_trader.adapters.sandbox.config import SandboxExecutionClientConfig  # noqa: E402
-from nautilus_trader.adapters.sandbox.factory import SandboxLiveExecClientFactory  # noqa: E402
-from nautilus_trader.cache.cache import Cache  # noqa: E402
-from nautilus_trader.common.component import LiveClock, MessageBus  # noqa: E402
-from nautilus_trader.common.providers import InstrumentProvider  # noqa: E402
-from nautilus_trader.config import LiveDataClientConfig, LiveExecEngineConfig, LoggingConfig, RoutingConfig, TradingNodeConfig  # noqa: E402
-from nautilus_trader.live.data_client import LiveMarketDataClient  # noqa: E402
-from nautilus_trader.live.factories import LiveDataClientFactory  # noqa: E402
-from nautilus_trader.live.node import TradingNode  # noqa: E402
-from nautilus_trader.model.events import OrderFilled  # noqa: E402
-from nautilus_trader.model.identifiers import ClientId  # noqa: E402
+from nautilus_trader.adapters.sandbox.config import SandboxExecutionClientConfig
+from nautilus_trader.adapters.sandbox.factory import SandboxLiveExecClientFactory
+from nautilus_trader.cache.cache import Cache
+from nautilus_trader.common.component import LiveClock, MessageBus
+from nautilus_trader.common.providers import InstrumentProvider
+from nautilus_trader.config import LiveDataClientConfig, LiveExecEngineConfig, LoggingConfig, RoutingConfig, TradingNodeConfig
+from nautilus_trader.live.data_client import LiveMarketDataClient
+from nautilus_trader.live.factories import LiveDataClientFactory
+from nautilus_trader.live.node import TradingNode
+from nautilus_trader.model.events import OrderFilled
+from nautilus_trader.model.identifiers import ClientId
 
-from nautilus_sor.backtest.runner import ParentOrderStrategy, ParentOrderStrategyConfig  # noqa: E402
-from nautilus_sor.backtest.synthetic import DEFAULT_VENUES, SyntheticMarketConfig, build_market, make_instrument  # noqa: E402
-from nautilus_sor.execution_algorithms import build_exec_algorithm  # noqa: E402
+from nautilus_sor.backtest.runner import ParentOrderStrategy, ParentOrderStrategyConfig
+from nautilus_sor.backtest.synthetic import DEFAULT_VENUES, SyntheticMarketConfig, build_market, make_instrument
+from nautilus_sor.execution_algorithms import build_exec_algorithm
 
 NS = 1_000_000_000
 REPLAY = "REPLAY"
