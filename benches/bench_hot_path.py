@@ -45,15 +45,16 @@ def routed():
     engine.dispose()
 
 
-def _route(router, instrument_id, changed):
+def _route(router, instrument_id, changed, lean=False):
     qty = Quantity.from_str(QUANTITY)
+    route = router.route_quantities if lean else router.route_order
 
     def call():
         if changed == "one":
             router.invalidate_books("V2")
         elif changed == "all":
             router.invalidate_books()
-        return router.route_order(instrument_id, OrderSide.BUY, qty, 3)
+        return route(instrument_id, OrderSide.BUY, qty, 3)
 
     return call
 
@@ -65,3 +66,12 @@ def test_route_order_books_changed(benchmark, routed, changed, record_ratio):
     assert sum(a.quantity.as_double() for a in allocations) == pytest.approx(float(QUANTITY))
     if changed == "one":
         record_ratio("test_route_order_books_changed[one]", "test_route_order_books_changed[all]")
+
+
+@pytest.mark.parametrize("changed", ["none", "one"])
+def test_route_quantities_books_changed(benchmark, routed, changed, record_ratio):
+    """The lean call (plain (instrument id, quantity) pairs) against `route_order` on the same books."""
+    router, instrument_id = routed
+    pairs = benchmark(_route(router, instrument_id, changed, lean=True))
+    assert sum(q.as_double() for _, q in pairs) == pytest.approx(float(QUANTITY))
+    record_ratio(f"test_route_quantities_books_changed[{changed}]", f"test_route_order_books_changed[{changed}]")

@@ -4,6 +4,7 @@ router and the position book keep over a day of ticks and 100k fills.
 Not collected by pytest (minutes at full size; `bench_hot_path.py` runs the same code small). Release build:
 
     python benches/hot_path.py latency --ticks 1000000    # p50 / p99 / p99.9 per tick, with vs without routing
+    python benches/hot_path.py latency --ticks 1000000 --modes off,route_order,route_quantities   # and the lean call
     python benches/hot_path.py memory --fills 100000      # RSS and structure sizes over 100k routed fills
 
 latency: two BacktestEngines (one strategy routing on every `on_order_book_deltas`, one the same strategy
@@ -53,7 +54,7 @@ LEVELS = 20
 UPDATE_MS = 400  # 5 venues -> 12.5 ticks/s, 45,000 an hour, 1.08M a day
 START = "2024-08-08T00:00:00Z"
 QUANTITY = "1.000"  # BTC: crosses 2-4 levels of a venue (touch ~0.5 BTC, growing 1.2x a level)
-MODES = ("off", "route_order", "select_venue")
+MODES = ("off", "route_order", "route_quantities", "select_venue")
 
 
 def hot_path_venues(n: int = N_VENUES, levels: int = LEVELS) -> tuple[SyntheticVenue, ...]:
@@ -98,7 +99,7 @@ def market_chunks(ticks: int, chunk_seconds: float = 3600.0, venues: tuple[Synth
 class HotPathConfig(StrategyConfig, frozen=True):
     venues: list[dict[str, Any]]
     instrument_ids: list[str]
-    mode: str = "route_order"  # or "select_venue", or "off" (the same handler without routing)
+    mode: str = "route_order"  # or "route_quantities" (the lean call), "select_venue", or "off" (the same handler without routing)
     quantity: str = QUANTITY
     max_venues: int = 3
     alternate_sides: bool = False
@@ -139,6 +140,8 @@ class HotPathStrategy(Strategy):
             side = OrderSide.SELL if self._alternate and self.ticks & 1 else OrderSide.BUY
             if self._mode == "route_order":
                 router.route_order(self._iid, side, self._qty, self._max_venues)
+            elif self._mode == "route_quantities":
+                router.route_quantities(self._iid, side, self._qty, self._max_venues)
             else:
                 router.select_venue(self._iid, side, self._qty)
         elapsed = time.perf_counter_ns() - t0

@@ -103,14 +103,23 @@ def test_decisions_equal_copying_every_book_whole():
         max_venues = rng.choice([1, 2, 4])
         try:
             expected = reference.split(int(side), lots * STEP, max_venues)
-        except Exception as exc:  # noqa: BLE001 - the router must fail the same way
+        except Exception as exc:  # noqa: BLE001 - the router (and its lean call) must fail the same way
             with pytest.raises(type(exc)):
                 router.route_order(iid("V0"), side, qty, max_venues)
+            with pytest.raises(type(exc)):
+                router.route_quantities(iid("V0"), side, qty, max_venues)
             continue
+        # The lean call goes first half of the time, so that it is the one reading the changed books.
+        lean_first = rng.random() < 0.5
+        lean = router.route_quantities(iid("V0"), side, qty, max_venues) if lean_first else None
         got = router.route_order(iid("V0"), side, qty, max_venues)
+        if not lean_first:
+            lean = router.route_quantities(iid("V0"), side, qty, max_venues)
         assert [(a.venue.value, a.quantity.as_double(), a.expected_price) for a in got] == [
             (q.venue, q.qty / 1e9, q.expected_price) for q in expected.allocations
         ], step
+        assert lean == [(a.instrument_id, a.quantity) for a in got], step
+        assert all(q.precision == 3 for _, q in lean)
         checked += 1
     assert checked > 100
 

@@ -84,8 +84,18 @@ class LadderSync:
         book = cache.order_book(instrument_id)
         if book is not None:
             version = book.update_count
-            same = state is not None and state.source is book and state.version == version and state.instrument_id == instrument_id
-            if same and state.covers(side, units):  # type: ignore[union-attr]
+            same = state is not None and state.source is book and state.version == version and (state.instrument_id is instrument_id or state.instrument_id == instrument_id)
+            if same:
+                # covers(), inlined: this is the check every decision makes for every venue.
+                held = state.ask_units if side == BUY else state.bid_units if side == SELL else -2  # type: ignore[union-attr]
+                if held == _COMPLETE or held >= units > 0 or (held == -2 and state.covers(side, units)):  # type: ignore[union-attr]
+                    return
+            if not same and state is not None and state.source is book and state.instrument_id is instrument_id and side:
+                # The same book changed (the common case on a tick): reuse the record, read the side afresh.
+                # Forgotten until `_set` stores it again, so that a read that raises leaves nothing stale.
+                del self._loaded[venue]
+                state.version, state.bid_units, state.ask_units = version, 0, 0
+                self._load_book(venue, instrument_id, instrument, book, version, side, units, None, state)
                 return
             self._load_book(venue, instrument_id, instrument, book, version, side, units, state if same else None)
             return
@@ -97,10 +107,11 @@ class LadderSync:
         self._load_quote(venue, instrument_id, quote)
 
     def _load_book(self, venue: str, instrument_id: InstrumentId, instrument: Any, book: Any, version: int, side: int, units: int,
-                   current: _Loaded | None) -> None:
+                   current: _Loaded | None, reuse: _Loaded | None = None) -> None:
         """Reads the side `side` takes as deep as `units` need (side 0: both sides whole); the other side
-        is kept from `current` (the same book, unchanged since) or read at its touch only."""
-        loaded = current or _Loaded(instrument_id, book, version, [], [], 0, 0)
+        is kept from `current` (the same book, unchanged since) or read at its touch only. `reuse`: a
+        stale record of this book to overwrite instead of allocating one."""
+        loaded = current or reuse or _Loaded(instrument_id, book, version, [], [], 0, 0)
         for taking in ((BUY, SELL) if side == 0 else (side,)):
             walked = None
             if side and instrument is not None:
