@@ -148,3 +148,17 @@ def test_short_evaluation_on_the_real_binance_data():
     assert (routed["fill_ratio"] > 0.99).all()
     # Fees in: a taker buy on Binance costs at least the cheapest taker fee (5 bps) minus the half spread.
     assert (runs[runs["scenario"] == "oracle"]["cost_all_in_bps"] > 4.0).all()
+
+
+def test_router_carries_a_sub_lot_rest_to_later_slices_instead_of_paying_the_fine_lot_venue():
+    # F: lot 0.01, 10 bps taker; C: lot 0.1, no fee; same deep book. A TWAP of 0.45 in 3 slices of 0.15:
+    # each slice's 0.05 rest fits only F's lot. Carried, the rests make whole C lots later; only the
+    # last slice's exact rest (0.05 after 0.1 + 0.1 + 0.2 + ...) may go to F.
+    f = venue("F", [(0, [(99.9, 50.0)], [(100.1, 50.0)])], taker_fee=0.001, lot_size=0.01)
+    c = venue("C", [(0, [(99.9, 50.0)], [(100.1, 50.0)])], taker_fee=0.0, lot_size=0.1)
+    sim = SimMarket(market([f, c], 0, 100 * S), ExecParams(horizon_s=30, interval_s=10, latency_risk_weight=0.0, miss_cost_bps=0.0))
+    res = run_parent(sim, Parent(BUY, 0.45, 1 * S, "twap"), "router")
+    per_slice = sorted((d.ts // S, d.venue, round(d.qty, 9)) for d in res.decisions)
+    # Slice 1: 0.1 on C (0.05 carried); slice 2: 0.15 + 0.05 = 0.2 on C; slice 3 (last, exact): 0.15 -> 0.1 on C + 0.05 on F.
+    assert per_slice == [(1, "C", 0.1), (11, "C", 0.2), (21, "C", 0.1), (21, "F", 0.05)]
+    assert res.filled == pytest.approx(0.45) and res.unfilled == pytest.approx(0.0, abs=1e-12)

@@ -299,6 +299,9 @@ class ParentRun:
         self.router = router
         self.feed = feed if feed is not None else (LearningFeed(router) if router is not None else None)
         self.result = ParentResult(parent, scenario)
+        self.exact = True  # route exactly what is asked (False: a slice may carry a sub-lot rest forward)
+        self.carried = False
+        self.max_venues = len(self.ex)
         # Every algorithm has the horizon to complete (an aggressive parent uses it only for its retries).
         self.horizon_end = parent.start_ns + int(self.p.horizon_s * NS)
 
@@ -350,6 +353,8 @@ class ParentRun:
         self._router_books(ts, seen)
         units = sim.to_units(qty)
         units -= units % sim.min_lot_units
+        if not self.exact:
+            units = self._cheapest_rounding(units)
         split = None
         # More than the books show: split what they show; a quantity no lot combination makes: round it
         # down to the coarsest lot. A few attempts, then nothing this time.
@@ -357,7 +362,7 @@ class ParentRun:
             if units <= 0:
                 return []
             try:
-                split = router.split("BUY" if side == BUY else "SELL", units, len(self.ex))
+                split = router.split("BUY" if side == BUY else "SELL", units, len(self.ex) if self.exact else self.max_venues)
                 break
             except InsufficientLiquidityError as exc:
                 units = exc.available - exc.available % sim.min_lot_units
@@ -374,6 +379,42 @@ class ParentRun:
             worst, _, _ = _walk(*seen[a.venue], q)
             children.append((a.venue, q, worst, float(a.expected_price) if a.expected_price is not None else worst))
         return children
+
+    def _cheapest_rounding(self, units: int) -> int:
+        """Before the last slice, the router may route a slice rounded down to one venue's lot and carry
+        the sub-lot rest to later slices (as a single-venue execution does), rather than paying a
+        fine-lot venue's fee for it now: of the exact quantity and its roundings down to each venue's
+        lot, over at most 1..n venues, the one with the lowest expected cost per unit (the core's split
+        score) goes now."""
+        side = "BUY" if self.side == BUY else "SELL"
+        best, best_score = (units, len(self.ex)), float("inf")
+        lots = sorted(set(self.sim.lot_units.values()))
+        for lot in lots:
+            candidate = units - units % lot
+            if candidate <= 0:
+                continue
+            # Fewer venues too: lots of two venues rarely add up to a third's exactly, and the exact
+            # repair then hands the odd rest to the fine-lot venue.
+            for max_venues in range(1, len(self.ex) + 1):
+                try:
+                    score = self.router.split(side, candidate, max_venues).score_bps
+                except (RoutingError, ValidationError):
+                    continue
+                if score < best_score - 1e-9:
+                    best, best_score = (candidate, max_venues), score
+        # A rest too small for any coarser lot costs more per unit now (a fine-lot venue's fee) than once
+        # the carried rests add up to a whole lot of the cheapest venue: carry it (the last slice sends it).
+        whole_lot = float("inf")
+        for lot in lots[1:]:
+            try:
+                whole_lot = min(whole_lot, self.router.split(side, lot, 1).score_bps)
+            except (RoutingError, ValidationError):
+                continue
+        if best_score > whole_lot + 1e-9 and units < lots[-1]:
+            self.carried = True
+            return 0
+        self.max_venues = best[1]
+        return best[0]
 
     def _passive_venues(self, qty: float, ts: int) -> list[tuple[str, float]]:
         """Where a passive clip of `qty` rests at `ts` under the scenario."""
@@ -455,8 +496,11 @@ class ParentRun:
         for _attempt in range(self.p.max_retries + 1):
             if left <= 1e-9 or ts > deadline:
                 break
+            self.carried = False
             children = self._route_aggressive(left, ts)
             if not children:
+                if self.carried:  # the router keeps a sub-lot rest for a later slice
+                    break
                 ts = self._next_update(ts)
                 continue
             got, back = self._send_ioc(children, ts)
@@ -502,6 +546,7 @@ class ParentRun:
             slices = self.sim.schedule(parent.algorithm, parent.quantity, parent.start_ns)
             left, ts = 0.0, parent.start_ns
             for i, (slice_ts, q) in enumerate(slices):
+                self.exact = i + 1 == len(slices)  # the last slice routes its exact rest (see _cheapest_rounding)
                 ts = max(ts, slice_ts)
                 deadline = slices[i + 1][0] if i + 1 < len(slices) else max(self.horizon_end, ts)
                 qty = q + left
@@ -511,6 +556,7 @@ class ParentRun:
                     qty -= got
                 left, ts = self._aggressive(qty, ts, deadline if i + 1 < len(slices) else max(deadline, ts))
             if left > 1e-9:  # catch-up: what the slices left, until one interval after the horizon
+                self.exact = True
                 left, ts = self._aggressive(left, ts, self.horizon_end + int(p.interval_s * NS))
         self.result.unfilled = max(0.0, parent.quantity - self.result.filled)
         self.result.end_ns = ts
