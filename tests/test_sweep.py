@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from nautilus_sor.config import load_config, parse_config
-from nautilus_sor.exceptions import ConfigError
+from nautilus_sor.exceptions import ConfigError, NautilusSorError
 from nautilus_sor.sweep.points import grid_params, random_params, resolve_points
 from nautilus_sor.sweep.ranking import mean_ci95, rank, t975
 from nautilus_sor.sweep.spec import RandomBlock, RandomRange, parse_path, parse_sweep, set_path
@@ -384,3 +384,21 @@ def test_the_example_sweep_file_is_valid() -> None:
     spec, base = load_sweep(ROOT / "examples" / "sweep.json")
     points, configs = resolve_points(spec, base)
     assert len(points) == 3 * 2 * 2 and all(len(runs) == 3 for runs in configs)
+
+
+def test_a_cluster_address_nothing_answers_at_fails_fast_naming_the_field() -> None:
+    from nautilus_sor.sweep.driver import _check_reachable
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on: bind, take its number, close
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    for address in (f"127.0.0.1:{port}", f"ray://127.0.0.1:{port}", "no-port", "host:abc"):
+        with pytest.raises(NautilusSorError) as err:
+            _check_reachable(address, timeout_s=1.0)
+        assert err.value.field == "ray.address" and address in str(err.value)
+    with socket.socket() as listener:  # and one that answers passes
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        _check_reachable(f"127.0.0.1:{listener.getsockname()[1]}", timeout_s=1.0)
+    _check_reachable("auto")

@@ -31,7 +31,7 @@ MAX_ATTEMPTS = 2  # a task is run at most twice: once, and once more after an er
 
 
 class RayUnavailableError(NautilusSorError):
-    """Ray is not installed (it is an optional extra)."""
+    """Ray is not installed (it is an optional extra), or the cluster address cannot be reached."""
 
 
 def import_ray() -> Any:
@@ -147,6 +147,24 @@ def _task_config(config: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
+def _check_reachable(address: str, timeout_s: float = 5.0) -> None:
+    """Fails fast on a cluster address nothing listens at: `ray.init` itself retries such an address for
+    minutes. "auto" (the local cluster Ray finds itself) is left to Ray."""
+    import socket
+
+    if address == "auto":
+        return
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise RayUnavailableError(f"invalid ray.address: {address!r} (host:port, ray://host:port or auto)",
+                                  field="ray.address", value=repr(address))
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout_s).close()
+    except OSError as exc:
+        raise RayUnavailableError(f"invalid ray.address: nothing answers at {address!r} within {timeout_s:g} s ({exc})",
+                                  field="ray.address", value=repr(address)) from None
+
+
 def _start_ray(ray: Any, address: str | None, num_cpus: int | None) -> bool:
     """Connects to `address`, or starts a local Ray; True when this call started it (and must stop it)."""
     if ray.is_initialized():
@@ -154,6 +172,7 @@ def _start_ray(ray: Any, address: str | None, num_cpus: int | None) -> bool:
     if address is None:
         ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False)
         return True
+    _check_reachable(address)
     try:
         ray.init(address=address, log_to_driver=False)
     except (ConnectionError, RuntimeError, ValueError) as exc:
