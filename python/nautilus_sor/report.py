@@ -292,6 +292,10 @@ def _consolidated(market: pd.DataFrame) -> pd.DataFrame:
     best_bid = bid.replace(-np.inf, np.nan).max(axis=1)
     best_ask = ask.replace(np.inf, np.nan).min(axis=1)
     mid = (best_bid + best_ask) / 2.0
+    if "mid" in market.columns:  # a bar market: venue prices without quotes give the mid, as in the TCA
+        from nautilus_sor.tca import consolidated
+
+        mid = mid.fillna(consolidated(market).set_index("ts")["cmid"].reindex(bid.index))
     return pd.DataFrame(
         {
             "ts": bid.index.to_numpy(dtype=np.int64),

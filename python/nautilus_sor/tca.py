@@ -17,8 +17,10 @@ Conventions (all prices in quote currency, all timestamps int64 ns, "bps" = 1e-4
   table order). A venue's quote stays in force until its next row, however old it is. A non-positive or
   non-finite bid (ask) in a row means that venue has no bid (ask) from then on.
 * Consolidated mid at t, `cmid(t)`: (best bid + best ask) / 2, where best bid = max over venues and
-  best ask = min over venues of each venue's quote at or before t. NaN if no venue has a bid or none has an
-  ask at t. A crossed consolidated book (best bid > best ask) still gives a mid.
+  best ask = min over venues of each venue's quote at or before t. A crossed consolidated book (best bid >
+  best ask) still gives a mid. Where no venue has a bid or none has an ask at t, the mean of the venues'
+  `mid` at or before t (the market table's optional `mid` column: a bar market's venue price without a
+  quote, e.g. its last bar close; a row with a quote or without a positive mid has none), else NaN.
 * Arrival price `A` = cmid(parent.arrival_ts).
 * Execution window of a parent: [arrival_ts, end_ts], both ends included.
 * Every "quantity-weighted" average is over the fills (or parents) where the metric is defined; the
@@ -346,7 +348,8 @@ def _table(results: RunResults, table: str, notes: list[str]) -> pd.DataFrame:
 
 
 def _consolidated(market: pd.DataFrame) -> pd.DataFrame:
-    """One row per distinct market ts: best bid, best ask over the venues' quotes at or before ts, and mid."""
+    """One row per distinct market ts: best bid, best ask over the venues' quotes at or before ts, and the
+    consolidated mid (the venues' mean `mid` where no venue quotes a side: see the module docstring)."""
     if market.empty:
         return pd.DataFrame({"ts": np.empty(0, dtype="int64"), "best_bid": np.empty(0), "best_ask": np.empty(0),
                              "cmid": np.empty(0)})
@@ -354,11 +357,13 @@ def _consolidated(market: pd.DataFrame) -> pd.DataFrame:
     bid = m["bid"].to_numpy(dtype=float)
     ask = m["ask"].to_numpy(dtype=float)
     # A missing side is -inf / +inf so that it overrides the venue's previous quote (ffill fills only venues
-    # without a row at that ts) and never wins the max / min.
+    # without a row at that ts) and never wins the max / min. A missing mid is 0 for the same reason.
     bid = np.where(np.isfinite(bid) & (bid > 0), bid, -np.inf)
     ask = np.where(np.isfinite(ask) & (ask > 0), ask, np.inf)
+    mid = m["mid"].to_numpy(dtype=float) if "mid" in m.columns else np.zeros(len(m))
+    mid = np.where(np.isfinite(mid) & (mid > 0), mid, 0.0)
     m = pd.DataFrame({"ts": m["ts"].to_numpy(), "venue": m["venue"].astype(object).fillna("<NA>").to_numpy(),
-                      "bid": bid, "ask": ask})
+                      "bid": bid, "ask": ask, "mid": mid})
     last = m.groupby(["ts", "venue"], sort=True).last()
     wide_bid = last["bid"].unstack("venue").ffill()
     wide_ask = last["ask"].unstack("venue").ffill()
@@ -366,8 +371,22 @@ def _consolidated(market: pd.DataFrame) -> pd.DataFrame:
     best_ask = wide_ask.min(axis=1).to_numpy(dtype=float)
     best_bid[~np.isfinite(best_bid)] = np.nan
     best_ask[~np.isfinite(best_ask)] = np.nan
+    cmid = (best_bid + best_ask) / 2.0
+    if (mid > 0).any():
+        wide_mid = last["mid"].unstack("venue").ffill().to_numpy(dtype=float)
+        priced = np.isfinite(wide_mid) & (wide_mid > 0)
+        counts = priced.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean_mid = np.where(counts > 0, np.where(priced, wide_mid, 0.0).sum(axis=1) / counts, np.nan)
+        cmid = np.where(np.isfinite(cmid), cmid, mean_mid)
     return pd.DataFrame({"ts": wide_bid.index.to_numpy(dtype="int64"), "best_bid": best_bid, "best_ask": best_ask,
-                         "cmid": (best_bid + best_ask) / 2.0})
+                         "cmid": cmid})
+
+
+def consolidated(market: pd.DataFrame) -> pd.DataFrame:
+    """The consolidated quote of a `market` table at each of its distinct times: ts, best_bid, best_ask and
+    cmid, as every TCA metric uses it (see the module docstring)."""
+    return _consolidated(market)
 
 
 def _asof(times: np.ndarray, right: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
@@ -499,6 +518,9 @@ def analyze(results: RunResults, *, markout_horizons_s: Sequence[float] = MARKOU
     last_market_ts = int(cons["ts"].iloc[-1]) if len(cons) else None
     if market.empty:
         notes.append("market: no market data: arrival prices, spread capture and markouts are NaN")
+    elif "mid" in market.columns and market["mid"].gt(0).any():
+        notes.append("market: where no venue quotes both sides (a bar market), the consolidated mid is the mean of the "
+                     "venues' last prices (the market table's `mid`, e.g. bar closes)")
     parents["arrival_price"] = _asof(parents["arrival_ts"].to_numpy(), cons, ["cmid"])["cmid"].to_numpy()
     parents["_end_mid"] = _asof(parents["end_ts"].to_numpy(), cons, ["cmid"])["cmid"].to_numpy()
     no_arrival = parents["arrival_price"].isna() & ~market.empty
@@ -766,5 +788,6 @@ __all__ = [
     "TcaReport",
     "VENUE_COLUMNS",
     "analyze",
+    "consolidated",
     "format_table",
 ]

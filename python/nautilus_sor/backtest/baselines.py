@@ -32,9 +32,15 @@ class EqualSplitRouter(SmartOrderRouter):
         lot = max(v.lot_size for v in specs)
         lots, rest = divmod(units, lot)
         share, extra = divmod(lots, len(specs))
+        # What no common lot holds goes to the first venue whose lot does (a remainder a partial fill on a
+        # venue of finer size precision left).
+        takes_rest = next((i for i, v in enumerate(specs) if rest % v.lot_size == 0), None)
+        if takes_rest is None:
+            raise ValidationError(f"invalid total_quantity: {units} units leave {rest} units no venue's lot holds",
+                                  field="total_quantity", value=str(units))
         out = []
         for i, spec in enumerate(specs):
-            q = (share + (1 if i < extra else 0)) * lot + (rest if i == 0 else 0)
+            q = (share + (1 if i < extra else 0)) * lot + (rest if i == takes_rest else 0)
             if q == 0:
                 continue
             out.append(

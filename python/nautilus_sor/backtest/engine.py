@@ -1,9 +1,22 @@
 """A Nautilus BacktestEngine over any market of `nautilus_sor` (the synthetic one or a `RecordedMarket`):
-its venues as L2_MBP MARGIN venues with their order latency, its instruments and data."""
+its venues as MARGIN venues with their order latency, its instruments and data.
+
+Each venue's `book_type` follows the data the market has for it (`market_feeds`), as Nautilus requires:
+L2_MBP where it has order book data (deltas), else L1_MBP, where the matching engine keeps a top of book
+from quotes, trades or bars. On bars (`bar_execution`), each bar moves that book through its open, high,
+low and close (high or low first, whichever is nearer the open: `bar_adaptive_high_low_ordering`), with
+a quarter of the bar's volume as the size: a LAST bar sets both sides to its prices, a BID and ASK bar
+pair of one time sets the quote. An order reaches its matching engine at the first data point (of any
+venue) at or after its latency, and a market order fills there against the venue's top of book: the
+close of the venue's latest bar processed by then, never a price from after the fill's time. With every
+venue's minute bars on the same clock, that is the next bar's close on the venue whose bars come first
+at that minute and the previous close on the others; the ack latency is the wait for that data point
+(up to a bar interval)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from nautilus_sor.exceptions import ConfigError
@@ -32,15 +45,55 @@ def starting_balances(instruments: list[Any], *, quote_balance: float = QUOTE_BA
     return balances
 
 
+@dataclass(frozen=True, slots=True)
+class MarketFeeds:
+    """What Nautilus data a market holds, by stream: `streams` maps (instrument id or bar type, data type)
+    to the time-sorted objects of that stream, in the order of their first appearance."""
+
+    streams: dict[tuple[str, type], list[Any]]
+    book_instruments: frozenset[str]  # instrument ids with order book data (deltas, depth)
+    bar_types: tuple[Any, ...]  # every Bar type, in data order
+
+    def has_book(self, instrument_id: Any) -> bool:
+        return str(instrument_id) in self.book_instruments
+
+    def book_type(self, instruments: list[Any]) -> Any:
+        """L2_MBP when any of the venue's instruments has order book data, else L1_MBP (quotes, trades, bars)."""
+        from nautilus_trader.model.enums import BookType
+
+        return BookType.L2_MBP if any(self.has_book(i.id) for i in instruments) else BookType.L1_MBP
+
+    def bar_types_of(self, instrument_id: Any) -> list[Any]:
+        return [b for b in self.bar_types if b.instrument_id == instrument_id]
+
+
+def market_feeds(data: list[Any]) -> MarketFeeds:
+    """A market's time-sorted `data` grouped into streams (one pass)."""
+    from nautilus_trader.model import BOOK_DATA_TYPES
+    from nautilus_trader.model.data import Bar
+
+    streams: dict[tuple[str, type], list[Any]] = {}
+    for obj in data:
+        key = getattr(obj, "instrument_id", None) or getattr(obj, "bar_type", None)
+        stream = streams.get((str(key), type(obj)))
+        if stream is None:
+            stream = streams[(str(key), type(obj))] = []
+        stream.append(obj)
+    books = frozenset(k for k, t in streams if t in BOOK_DATA_TYPES)
+    bars = tuple(objs[0].bar_type for (_, t), objs in streams.items() if t is Bar)
+    return MarketFeeds(streams=streams, book_instruments=books, bar_types=bars)
+
+
 def engine_for_market(market: Any, oms_type: Any = "NETTING", *, latency: bool = True, log_level: str = "ERROR",
-                      trader_id: str = "BACKTESTER-001", run_analysis: bool = False) -> Any:
-    """A BacktestEngine with the market's venues (L2_MBP books, MARGIN accounts with `starting_balances`,
-    the venue's `latency_ms` as order latency when `latency`), instruments and data. `oms_type`: one for
-    all venues or a {venue: type} mapping."""
+                      trader_id: str = "BACKTESTER-001", run_analysis: bool = False, feeds: MarketFeeds | None = None) -> Any:
+    """A BacktestEngine with the market's venues (MARGIN accounts with `starting_balances`, each venue's
+    `book_type` from its data: see the module docstring; the venue's `latency_ms` as order latency when
+    `latency`), instruments and data. `oms_type`: one for all venues or a {venue: type} mapping. `feeds`:
+    the market's `market_feeds` when the caller has them already."""
     from nautilus_trader.backtest.engine import BacktestEngine, BacktestEngineConfig
     from nautilus_trader.backtest.models import LatencyModel
     from nautilus_trader.config import LoggingConfig
-    from nautilus_trader.model.enums import AccountType, BookType, OmsType
+    from nautilus_trader.model.enums import AccountType, OmsType
     from nautilus_trader.model.identifiers import Venue
 
     def oms_of(name: str) -> OmsType:
@@ -52,32 +105,35 @@ def engine_for_market(market: Any, oms_type: Any = "NETTING", *, latency: bool =
         path = f"oms_type.{name}" if isinstance(oms_type, Mapping) else "oms_type"
         raise ConfigError(f"invalid {path}: {raw!r} (must be NETTING or HEDGING)", field=path, value=repr(raw))
 
+    feeds = feeds if feeds is not None else market_feeds(market.data)
     engine = BacktestEngine(BacktestEngineConfig(logging=LoggingConfig(log_level=log_level), trader_id=trader_id, run_analysis=run_analysis))
     by_venue: dict[str, list[Any]] = {}
     for instrument in market.instruments:
         by_venue.setdefault(instrument.id.venue.value, []).append(instrument)
     for v in market.venues:
         latency_model = LatencyModel(base_latency_nanos=int(round(v.latency_ms * _MS))) if latency and v.latency_ms > 0 else None
+        instruments = by_venue.get(v.name, [])
         engine.add_venue(venue=Venue(v.name), oms_type=oms_of(v.name), account_type=AccountType.MARGIN, base_currency=None,
-                         starting_balances=starting_balances(by_venue.get(v.name, [])), book_type=BookType.L2_MBP,
-                         latency_model=latency_model)
+                         starting_balances=starting_balances(instruments), book_type=feeds.book_type(instruments),
+                         latency_model=latency_model, bar_execution=True, bar_adaptive_high_low_ordering=True)
     for instrument in market.instruments:
         engine.add_instrument(instrument)
-    add_data(engine, market.data)
+    add_streams(engine, feeds.streams)
     return engine
 
 
 def add_data(engine: Any, data: list[Any]) -> None:
-    """Adds time-sorted `data` one (instrument or bar type, data type) stream at a time (Nautilus registers
-    book and market data clients from the first object of each `add_data` call); sorted once, at the end
-    (the engine's sort is stable, so equal times keep their order)."""
-    groups: dict[tuple[str, type], list[Any]] = {}
-    for obj in data:
-        key = getattr(obj, "instrument_id", None) or getattr(obj, "bar_type", None)
-        groups.setdefault((str(key), type(obj)), []).append(obj)
-    keys = list(groups)
+    """Adds time-sorted `data` one (instrument or bar type, data type) stream at a time (see `add_streams`)."""
+    add_streams(engine, market_feeds(data).streams)
+
+
+def add_streams(engine: Any, streams: dict[tuple[str, type], list[Any]]) -> None:
+    """Adds each stream in its own `add_data` call (Nautilus registers book and market data clients from
+    the first object of each call); sorted once, at the end (the engine's sort is stable, so equal times
+    keep the streams' order)."""
+    keys = list(streams)
     for n, key in enumerate(keys):
-        engine.add_data(groups[key], sort=n == len(keys) - 1)
+        engine.add_data(streams[key], sort=n == len(keys) - 1)
 
 
-__all__ = ["engine_for_market", "starting_balances"]
+__all__ = ["MarketFeeds", "add_data", "add_streams", "engine_for_market", "market_feeds", "starting_balances"]

@@ -64,7 +64,8 @@ FILLS_COLUMNS = {
     "liquidity_side": "string",  # "MAKER" / "TAKER"
 }
 
-# The market as the run saw it: one row per top-of-book change per venue.
+# The market as the run saw it: one row per top-of-book change per venue. A bar market adds an optional
+# "mid" (float64): a venue's price where it has no quote (its bar close, bid/ask NaN), NaN elsewhere.
 MARKET_COLUMNS = {
     "ts": "int64",
     "venue": "string",

@@ -3,12 +3,15 @@ Nautilus BacktestEngine on the same data, collected into `RunResults`."""
 
 from __future__ import annotations
 
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from nautilus_trader.model.data import BarType
 from nautilus_trader.model.enums import OmsType, OrderSide, OrderStatus
 from nautilus_trader.model.events import OrderAccepted, OrderFilled, OrderRejected, OrderSubmitted
 from nautilus_trader.model.identifiers import ClientOrderId, InstrumentId
@@ -17,7 +20,7 @@ from nautilus_trader.model.objects import Price, Quantity
 from nautilus_sor.backtest import results as R
 from nautilus_sor.backtest.baselines import EqualSplitRouter, nautilus_twap
 from nautilus_sor.config import RunConfig
-from nautilus_sor.exceptions import ConfigError
+from nautilus_sor.exceptions import ConfigError, MarketDataError
 from nautilus_sor.execution_algorithms import build_exec_algorithm, resolve_market_profile, uses_market_profile
 from nautilus_sor.strategy import MultiVenueStrategy, SmartRoutingStrategyConfig
 
@@ -25,10 +28,17 @@ NS = 1_000_000_000
 
 
 class ParentOrderStrategyConfig(SmartRoutingStrategyConfig, frozen=True):
-    """A MultiVenueStrategy that sends the config's parent orders at their times."""
+    """A MultiVenueStrategy that sends the config's parent orders at their times.
+
+    Market data it subscribes, besides the quotes and trades every MultiVenueStrategy does: the order
+    book deltas of its venues' instruments (when `subscribe_books`; only those in `book_instrument_ids`
+    when given: a venue without book data keeps no book in the cache, so that the router reads its
+    quotes, or prices it in its no-book mode) and the `bar_types` (a bar market's bars)."""
 
     orders: list[dict[str, Any]] = []
     subscribe_books: bool = True
+    book_instrument_ids: list[str] | None = None  # None: every venue instrument
+    bar_types: list[str] = []
 
 
 class ParentOrderStrategy(MultiVenueStrategy):
@@ -41,9 +51,12 @@ class ParentOrderStrategy(MultiVenueStrategy):
     def on_start(self) -> None:
         super().on_start()
         if self.config.subscribe_books:
+            with_books = self.config.book_instrument_ids
             for instrument_id in self.venue_instrument_ids():
-                if self.cache.instrument(instrument_id) is not None:
+                if self.cache.instrument(instrument_id) is not None and (with_books is None or instrument_id.value in with_books):
                     self.subscribe_order_book_deltas(instrument_id)
+        for bar_type in self.config.bar_types:
+            self.subscribe_bars(BarType.from_str(bar_type))
         now = self.clock.timestamp_ns()
         for i, order in enumerate(self.config.orders):
             self.clock.set_time_alert_ns(f"parent-{i}", now + int(order["at_seconds"] * NS), self._make_sender(i, order))
@@ -126,12 +139,14 @@ def is_recorded(market: Any) -> bool:
     return isinstance(market, RecordedMarket)
 
 
-def run_scenario(config: RunConfig, market: Any, scenario: Scenario, venues: list[dict[str, Any]]) -> dict[str, Any]:
-    """Runs one scenario in a fresh engine; returns its rows for every results table."""
-    from nautilus_sor.backtest.engine import engine_for_market
+def run_scenario(config: RunConfig, market: Any, scenario: Scenario, venues: list[dict[str, Any]], *, feeds: Any = None) -> dict[str, Any]:
+    """Runs one scenario in a fresh engine; returns its rows for every results table. `feeds`: the
+    market's `engine.market_feeds` when the caller has them (one pass over the data for all scenarios)."""
+    from nautilus_sor.backtest.engine import engine_for_market, market_feeds
 
     oms = {market_venue(v["name"]): OmsType[v["oms_type"]] for v in venues}
-    engine = engine_for_market(market, oms)
+    feeds = feeds if feeds is not None else market_feeds(market.data)
+    engine = engine_for_market(market, oms, feeds=feeds)
     algorithm = None
     algo_spec = scenario.execution_algorithm
     router_params = config.strategy.router.params() if config.strategy.router is not None else None
@@ -159,6 +174,8 @@ def run_scenario(config: RunConfig, market: Any, scenario: Scenario, venues: lis
             router=router_params,
             orders=[{"side": o.side, "quantity": str(o.quantity), "at_seconds": o.at_seconds, "limit_price": o.limit_price} for o in config.orders],
             oms_type=config.venue.oms_type,
+            book_instrument_ids=sorted(feeds.book_instruments),
+            bar_types=[str(b) for b in feeds.bar_types],
         )
     )
     engine.add_strategy(strategy)
@@ -172,13 +189,39 @@ def run_scenario(config: RunConfig, market: Any, scenario: Scenario, venues: lis
         elif factory is not None:
             strategy.router = factory(venues)
     started = time.perf_counter()
-    engine.run()
+    try:
+        with nautilus_config_errors(market, scenario.name):
+            engine.run()
+    except BaseException:
+        engine.dispose()
+        raise
     elapsed = time.perf_counter() - started
     router = (getattr(algorithm, "router", None) if algorithm is not None else None) or strategy.router
     rows = _collect(engine, strategy, router, algorithm, scenario.name)
     rows["elapsed_s"] = elapsed
     engine.dispose()
     return rows
+
+
+@contextmanager
+def nautilus_config_errors(market: Any, scenario: str) -> Iterator[None]:
+    """Nautilus's `InvalidConfiguration` (raised when the engine starts: e.g. a venue whose `book_type`
+    needs order book data the market does not have) as our typed error naming the config field."""
+    from nautilus_trader.common.config import InvalidConfiguration
+
+    try:
+        yield
+    except InvalidConfiguration as exc:
+        text = str(exc)
+        name = getattr(market, "name", None) or "the synthetic market"
+        if "order book data" in text:
+            found = re.search(r"instrument '([^']+)'", text)
+            instrument = found.group(1) if found else None
+            raise MarketDataError(f"invalid market: {name} has no order book data for {instrument or 'an instrument'}, which its "
+                                  f"venue's book_type needs (scenario {scenario}; Nautilus: {text})", field="market",
+                                  value=instrument) from None
+        raise ConfigError(f"invalid configuration: Nautilus's BacktestEngine refused the {scenario} scenario on {name}: {text}",
+                          field="strategy", value=scenario) from None
 
 
 def _parent_id(order: Any, strategy: ParentOrderStrategy) -> str:
@@ -302,9 +345,12 @@ def market_config_for(config: RunConfig) -> Any:
 def run_backtest(config: RunConfig, progress: Callable[[str, int, int], None] | None = None, *, market: Any = None) -> R.RunResults:
     """Builds the market (or takes `market`, one already built or loaded: a sweep shares it between
     runs), runs every scenario on it and returns all tables (not yet analysed)."""
+    from nautilus_sor.backtest.engine import market_feeds
+
     if market is None:
         market = build_market_for(config)
     config = with_market_volume_profile(config, market)
+    feeds = market_feeds(market.data)
     venues = _venue_dicts(config, market)
     scenarios = scenarios_for(config, venues)
     tables: dict[str, list[dict[str, Any]]] = {t: [] for t in ("parents", "orders", "fills", "schedule", "venue_scores")}
@@ -312,7 +358,7 @@ def run_backtest(config: RunConfig, progress: Callable[[str, int, int], None] | 
     for i, scenario in enumerate(scenarios):
         if progress is not None:
             progress(scenario.name, i, len(scenarios))
-        rows = run_scenario(config, market, scenario, venues)
+        rows = run_scenario(config, market, scenario, venues, feeds=feeds)
         timings[scenario.name] = rows.pop("elapsed_s")
         for table, table_rows in rows.items():
             tables[table].extend(table_rows)
@@ -326,7 +372,8 @@ def run_backtest(config: RunConfig, progress: Callable[[str, int, int], None] | 
         trades=market.trades_table(recorded_prices=True) if is_recorded(market) else market.trades_table(),
         venue_scores=R.frame("venue_scores", tables["venue_scores"]),
         schedule=R.frame("schedule", tables["schedule"]),
-        summary={"scenarios": [s.name for s in scenarios], "engine_seconds": timings, "venues": venues, **market_summary(market)},
+        summary={"scenarios": [s.name for s in scenarios], "engine_seconds": timings, "venues": venues, **market_summary(market),
+                 **execution_summary(market, feeds)},
     )
     return _pick_best_single_venue(results)
 
@@ -376,6 +423,31 @@ def market_summary(market: Any) -> dict[str, Any]:
             "simulator) has it removed. Sizes are each instrument's own (inverse contracts in contracts)."
         ),
     }
+
+
+def execution_summary(market: Any, feeds: Any) -> dict[str, Any]:
+    """Each venue's simulated book type and what its matching engine fills against, for the run summary."""
+    by_venue: dict[str, list[Any]] = {}
+    for instrument in market.instruments:
+        by_venue.setdefault(instrument.id.venue.value, []).append(instrument)
+    book_types, bar_venues = {}, []
+    for name, instruments in by_venue.items():
+        book_types[name] = feeds.book_type(instruments).name
+        if book_types[name] == "L1_MBP" and any(feeds.bar_types_of(i.id) for i in instruments):
+            bar_venues.append(name)
+    out: dict[str, Any] = {"venue_book_types": book_types}
+    if bar_venues:
+        out["bar_execution"] = (
+            f"{', '.join(bar_venues)}: no order book data, so L1_MBP venues filling against their bars (LAST bars: the trade "
+            "price on both sides; BID/ASK bars: the quote; open, then high or low first by distance to the open, then close; "
+            "a quarter of the bar's volume as the size). An order reaches the matching engine at the first data point after "
+            "its latency: a market order fills at the venue's latest close then (the next bar's close on the venue whose "
+            "bars come first at that minute, the previous close on the others), and the ack latency is that wait (up to a "
+            "bar interval). IOC children fill at most that size; the rest goes back to the schedule. The router has no book "
+            "or quote of these venues (bars are not quotes): it prices them in its no-book mode (fees, latency, learned "
+            "fill rates) without a reference price, so it expects no price and learns no slippage there."
+        )
+    return out
 
 
 def _pick_best_single_venue(results: R.RunResults) -> R.RunResults:

@@ -162,6 +162,13 @@ def _check_positive_seconds(name: str, value: float) -> None:
         raise ConfigError(f"invalid {name}: {value!r} (must be a finite number of seconds > 0)", field=name, value=repr(value))
 
 
+def _precision_holding(units: int, precision: int) -> int:
+    """The smallest size precision, at least `precision`, at which `units` is a whole quantity."""
+    while precision < UNIT_DECIMALS and units % 10 ** (UNIT_DECIMALS - precision):
+        precision += 1
+    return precision
+
+
 @dataclass
 class ChildState:
     client_order_id: ClientOrderId
@@ -448,7 +455,9 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
             self._fire_due(parent)
 
     def _allocations(self, parent: ParentState, units: int) -> list[tuple[InstrumentId, int, VenueAllocation | None]]:
-        quantity = units_to_qty(units, parent.precision)
+        # A child partly filled on a venue of finer size precision returns units the primary's precision
+        # cannot hold: the router is asked at the precision that holds them (each venue's lot still applies).
+        quantity = units_to_qty(units, _precision_holding(units, parent.precision))
         if self.router is None:
             return [(parent.instrument_id, units, None)]
         if self._config.stale_data_seconds is not None:
@@ -622,7 +631,8 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
         """Keeps the unsent primary's quantity equal to what has not been sent yet."""
         if primary is None or parent.primary_sent or primary.is_closed or parent.pending <= 0:
             return
-        target = units_to_qty(parent.pending, parent.precision)
+        step = 10 ** (UNIT_DECIMALS - parent.precision)  # pending finer than the primary's lot: shown rounded up
+        target = units_to_qty(-(-parent.pending // step) * step, parent.precision)
         if primary.quantity != target:
             self.modify_order_in_place(primary, quantity=target)
 

@@ -120,12 +120,20 @@ class RecordedMarket:
     def market_table(self, *, recorded_prices: bool = False) -> Any:
         """Top of book per venue per change (the `market` table of `results.py`), sorted by time, from
         the arrays (basis removed, sizes in the asset). `recorded_prices`: add the basis back, i.e. the
-        prices the Nautilus data and a BacktestEngine's fills carry."""
+        prices the Nautilus data and a BacktestEngine's fills carry.
+
+        A venue without a book (a bar market) gets one row per bar time from its Nautilus bars: the
+        BID/ASK bars' closes as bid and ask (their volumes as sizes) where it has quote bars, else NaN
+        bid, ask and sizes with the LAST bar's close in the optional `mid` column (the venue's price,
+        no quote). The column is there only when some venue needs it; `tca` reads it as the mid where
+        no venue quotes."""
         import pandas as pd
 
         from nautilus_sor.backtest.results import MARKET_COLUMNS
 
         parts = []
+        bar_venues = [v for v in self.venues if v.book is None]
+        bars = _bars_by_venue(self.data, {v.instrument.id for v in bar_venues}) if bar_venues else {}
         for v in self.venues:
             if v.book is not None:
                 b = v.book
@@ -136,10 +144,22 @@ class RecordedMarket:
                 shift = v.offset_at(ts) if recorded_prices else 0.0
                 parts.append(pd.DataFrame({"ts": ts, "venue": v.name, "bid": top[:, 0] + shift, "ask": top[:, 1] + shift,
                                            "bid_size": top[:, 2], "ask_size": top[:, 3]}))
+            else:
+                rows = _bar_rows(bars.get(v.instrument.id, {}))
+                shift = 0.0 if recorded_prices else v.offset_at(rows["ts"])  # bars carry recorded prices
+                to_asset = 1.0 / v.size_to_instrument  # bar sizes are the instrument's (contracts)
+                parts.append(pd.DataFrame({"ts": rows["ts"], "venue": v.name, "bid": rows["bid"] - shift, "ask": rows["ask"] - shift,
+                                           "bid_size": rows["bid_size"] * to_asset, "ask_size": rows["ask_size"] * to_asset,
+                                           "mid": rows["mid"] - shift}))
+        columns = dict(MARKET_COLUMNS)
+        if any("mid" in p and p["mid"].notna().any() for p in parts):
+            columns["mid"] = "float64"
         if not parts:
-            return pd.DataFrame({c: pd.Series(dtype=t) for c, t in MARKET_COLUMNS.items()})
+            return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})
         df = pd.concat(parts, ignore_index=True).sort_values("ts", kind="stable").reset_index(drop=True)
-        return df[list(MARKET_COLUMNS)].astype(MARKET_COLUMNS)
+        if "mid" in columns and "mid" not in df:
+            df["mid"] = np.nan
+        return df[list(columns)].astype(columns)
 
     def trades_table(self, *, recorded_prices: bool = False) -> Any:
         """The tape of every venue (the `trades` table of `results.py`), sorted by time, from the arrays."""
@@ -155,6 +175,40 @@ class RecordedMarket:
         ]
         df = pd.concat(parts, ignore_index=True).sort_values("ts", kind="stable").reset_index(drop=True)
         return df[list(TRADES_COLUMNS)].astype(TRADES_COLUMNS)
+
+
+def _bars_by_venue(data: list[Any], instrument_ids: set[Any]) -> dict[Any, dict[str, list[Any]]]:
+    """The Bars of `instrument_ids` in `data`, by instrument and price type name (LAST, BID, ASK, MID)."""
+    from nautilus_trader.model.data import Bar
+
+    out: dict[Any, dict[str, list[Any]]] = {}
+    for obj in data:
+        if type(obj) is Bar and obj.bar_type.instrument_id in instrument_ids:
+            out.setdefault(obj.bar_type.instrument_id, {}).setdefault(obj.bar_type.spec.price_type.name, []).append(obj)
+    return out
+
+
+def _bar_rows(bars: dict[str, list[Any]]) -> dict[str, np.ndarray]:
+    """One venue's market rows from its bars (see `RecordedMarket.market_table`): a quote row at each
+    time with both a BID and an ASK bar, a mid-only row (the LAST, else MID, bar's close) at other bar times."""
+    def closes(kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        objs = bars.get(kind, [])
+        return (np.fromiter((b.ts_init for b in objs), dtype=np.int64, count=len(objs)),
+                np.fromiter((b.close.as_double() for b in objs), dtype=np.float64, count=len(objs)),
+                np.fromiter((b.volume.as_double() for b in objs), dtype=np.float64, count=len(objs)))
+
+    bid_ts, bid, bid_size = closes("BID")
+    ask_ts, ask, ask_size = closes("ASK")
+    quote_ts, at_bid, at_ask = np.intersect1d(bid_ts, ask_ts, assume_unique=False, return_indices=True)
+    last_ts, last, _ = closes("LAST") if "LAST" in bars else closes("MID")
+    mid_only = ~np.isin(last_ts, quote_ts)
+    nan_q, nan_m = np.full(quote_ts.size, np.nan), np.full(int(mid_only.sum()), np.nan)
+    ts = np.concatenate([quote_ts, last_ts[mid_only]])
+    order = np.argsort(ts, kind="stable")
+    return {"ts": ts[order],
+            "bid": np.concatenate([bid[at_bid], nan_m])[order], "ask": np.concatenate([ask[at_ask], nan_m])[order],
+            "bid_size": np.concatenate([bid_size[at_bid], nan_m])[order], "ask_size": np.concatenate([ask_size[at_ask], nan_m])[order],
+            "mid": np.concatenate([nan_q, last[mid_only]])[order]}
 
 
 # -- helpers every loader shares ------------------------------------------------------------------
