@@ -143,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--published-books-only", action="store_true",
                           help="decisions see the books as published, not minus what we already took (default: minus)")
     evaluate.add_argument("--passive-scoring", default="tape", choices=["router", "tape"],
-                          help="where passive clips rest: tape fill probability (default), or the core's taker select_venue")
+                          help="where passive clips rest: the core's select_passive on the tape (default), or its taker select_venue")
     evaluate.set_defaults(run=_evaluate)
 
     sweep = sub.add_parser("sweep", help="run a grid or random search over config fields as Ray tasks and rank the points by cost")

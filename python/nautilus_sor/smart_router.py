@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from nautilus_trader.model.enums import OrderSide
+from nautilus_trader.model.enums import AggressorSide, OrderSide
 from nautilus_trader.model.events import (
     OrderAccepted,
     OrderCanceled,
@@ -32,7 +32,7 @@ from nautilus_trader.model.events import (
 from nautilus_trader.model.identifiers import ClientOrderId, InstrumentId, Venue
 from nautilus_trader.model.objects import Price, Quantity
 
-from nautilus_sor._core import Router, VenueQuote, VenueSpec, VenueStats
+from nautilus_sor._core import PassiveQuote, Router, VenueQuote, VenueSpec, VenueStats
 from nautilus_sor.book_sync import LadderSync
 from nautilus_sor.exceptions import ConfigError, ValidationError
 from nautilus_sor.units import UNIT_DECIMALS, UNITS_PER_QTY, decimal_to_units, qty_to_units, units_to_qty
@@ -226,6 +226,12 @@ class _Tracked:
     acked: bool = False
 
 
+def _check_horizon(value: Any, field: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+        raise ValidationError(f"invalid {field}: {value!r} (must be a finite number of seconds > 0)", field=field, value=repr(value))
+    return float(value)
+
+
 def _side_code(side: Any) -> int:
     if side in (OrderSide.BUY, OrderSide.SELL):
         return int(side)
@@ -247,6 +253,8 @@ class SmartOrderRouter:
         ewma_alpha: float = 0.05,
         slippage_weight: float = 1.0,
         book_depth: int = 20,
+        tape_tau_s: float = 30.0,
+        passive_horizon_s: float = 5.0,
     ) -> None:
         self._venues = parse_venues(venues)
         self._by_name = {v.name: v for v in self._venues}
@@ -263,7 +271,17 @@ class SmartOrderRouter:
             miss_cost_bps=miss_cost_bps,
             ewma_alpha=ewma_alpha,
             slippage_weight=slippage_weight,
+            tape_tau_s=tape_tau_s,
         )
+        # How long a passive order is expected to rest before what is left is crossed (select_passive_venue).
+        self.passive_horizon_s = _check_horizon(passive_horizon_s, "passive_horizon_s")
+        # Instruments whose trades feed the core's per-venue tape (watch_tape / on_trade_tick), and the
+        # latest trade time seen (the decision time when the router has no clock).
+        self._tape_venues: dict[InstrumentId, str] = {}
+        for v in self._venues:
+            if v.instrument_id is not None:
+                self._tape_venues[InstrumentId.from_str(v.instrument_id)] = v.name
+        self._last_trade_ns = 0
         self.cache = cache
         self.clock = clock
         # The core's ladders follow the cache lazily: reloaded per venue only when its book changed.
@@ -518,6 +536,110 @@ class SmartOrderRouter:
             raise ValidationError(f"invalid max_venues: {max_venues!r} (must be an integer >= 1)", field="max_venues", value=repr(max_venues))
         units, ids, precisions = self._prepare(instrument_id, total_quantity, "total_quantity", side_code)
         return [(ids[name], units_to_qty(qty, precisions[name])) for name, qty in self._core.split_units(side_code, units, max_venues, limit)]
+
+    # -- the trade tape and passive (resting) selection ------------------------------------------
+
+    def watch_tape(self, instrument_id: InstrumentId) -> list[InstrumentId]:
+        """Makes the trades of `instrument_id`'s asset on every venue (its venue instruments) feed the
+        tape behind `select_passive_venue`; returns those instruments, to subscribe to their trades.
+
+        The core keeps one tape per venue: a router watching several assets on one venue sums their
+        trades, so passive routing of several assets wants one router per asset."""
+        if not isinstance(instrument_id, InstrumentId):
+            raise ValidationError(f"invalid instrument_id: {instrument_id!r} (must be a nautilus_trader InstrumentId)",
+                                  field="instrument_id", value=repr(instrument_id))
+        ids = [self.venue_instrument_id(instrument_id, v.name) for v in self._venues]
+        for v, iid in zip(self._venues, ids):
+            self._tape_venues[iid] = v.name
+        return ids
+
+    @property
+    def tape_instruments(self) -> list[InstrumentId]:
+        """The instruments whose trades `on_trade_tick` records (the others are ignored)."""
+        return list(self._tape_venues)
+
+    def on_trade_tick(self, trade: Any) -> None:
+        """Records a `TradeTick` on its venue's tape, if its instrument is watched (else ignored).
+
+        A trade without aggressor (`NO_AGGRESSOR`) is classified by the quote rule on the venue's book
+        (or quote) in the cache: at or below the bid a seller, at or above the ask a buyer; inside the
+        spread, or with no book or quote, it is not recorded (it cannot be attributed to a side).
+        Stamped with `ts_init`, the clock decisions are made on."""
+        name = self._tape_venues.get(trade.instrument_id)
+        if name is None:
+            return
+        aggressor = trade.aggressor_side
+        if aggressor == AggressorSide.NO_AGGRESSOR:
+            aggressor = self._quote_rule(trade)
+            if aggressor is None:
+                return
+        units = qty_to_units(trade.size, "size")
+        if units <= 0:
+            return
+        ts = trade.ts_init
+        self._core.record_trade(name, int(aggressor), units, ts)
+        if ts > self._last_trade_ns:
+            self._last_trade_ns = ts
+
+    def _quote_rule(self, trade: Any) -> AggressorSide | None:
+        if self.cache is None:
+            return None
+        book = self.cache.order_book(trade.instrument_id)
+        bid = ask = None
+        if book is not None and book.update_count > 0:
+            bid, ask = book.best_bid_price(), book.best_ask_price()
+        else:
+            quote = self.cache.quote_tick(trade.instrument_id)
+            if quote is not None:
+                bid, ask = quote.bid_price, quote.ask_price
+        price = trade.price
+        if bid is not None and price <= bid:
+            return AggressorSide.SELLER
+        if ask is not None and price >= ask:
+            return AggressorSide.BUYER
+        return None
+
+    def select_passive_venue(
+        self,
+        instrument_id: InstrumentId,
+        side: OrderSide,
+        quantity: Quantity,
+        horizon_s: float | None = None,
+        *,
+        now_ns: int | None = None,
+    ) -> VenueAllocation:
+        """The venue where `quantity` resting at our touch (best bid to buy, best ask to sell) for about
+        `horizon_s` (default `passive_horizon_s`), then crossing what has not filled, is expected to cost
+        least: the core's `select_passive`, with the fill probability from each venue's recent tape.
+
+        `expected_price` is the touch to join; `fill_probability` the chance it fills within the horizon;
+        `fee` the expected fee (maker if filled, taker if crossed), `miss_cost` the expected cost of
+        crossing the spread with what does not fill, both in quote currency; `score_bps` is versus the
+        venue's mid. Needs a two-sided book or quote on some venue (NoEligibleVenueError otherwise)."""
+        side_code = _side_code(side)
+        horizon = self.passive_horizon_s if horizon_s is None else _check_horizon(horizon_s, "horizon_s")
+        if now_ns is None:
+            now_ns = self.clock.timestamp_ns() if self.clock is not None else self._last_trade_ns
+        units, ids, precisions = self._prepare(instrument_id, quantity, "quantity", side_code)
+        selection = self._core.select_passive(side_code, units, horizon, now_ns)
+        allocation = self._passive_allocation(selection.best, ids, precisions)
+        if self.record_history:
+            self._record([allocation])
+        return allocation
+
+    def _passive_allocation(self, q: PassiveQuote, ids: dict[str, InstrumentId], precisions: dict[str, int]) -> VenueAllocation:
+        name = q.venue
+        venue = self._venue_ids.get(name)
+        if venue is None:
+            venue = self._venue_ids[name] = Venue(name)
+        quantity = units_to_qty(q.qty, precisions[name])
+        size = q.qty / UNITS_PER_QTY
+        p = q.fill_probability
+        fee = q.fee_bps * 1e-4 * q.expected_price * size
+        latency = q.latency_bps * 1e-4 * q.mid * size
+        miss = (1.0 - p) * 2.0 * q.half_spread_bps * 1e-4 * q.mid * size
+        how = f"rest at the touch ({q.queue_ahead / UNITS_PER_QTY:g} ahead, {q.rate_against / UNITS_PER_QTY:.4g}/s traded against us), cross the rest"
+        return VenueAllocation(venue, ids[name], quantity, q.expected_price, fee, latency, miss, q.score_bps, p, how=how)
 
     def _record(self, allocations: list[VenueAllocation]) -> None:
         ts = self.clock.timestamp_ns() if self.clock is not None else 0

@@ -3,8 +3,12 @@ next chunk when the visible one has filled. The hidden quantity is never shown, 
 its own order: Nautilus's simulator ignores `display_qty`, so this is how the display is honest.
 
 The price is the parent's limit, or, for a market parent, the touch on our side (best bid to buy,
-best ask to sell) when the chunk is sent. With smart routing each chunk goes to the venue the router
-selects for it.
+best ask to sell) when the chunk is sent. With smart routing each chunk rests where the router's
+passive rule (`SmartOrderRouter.select_passive_venue`, the core's `select_passive`) expects it to cost
+least over `passive_horizon_seconds`: maker fee and half spread earned with the probability the
+venue's recent tape fills it, taker fee and half spread paid otherwise. The algorithm subscribes to
+the trades of the venue instruments and feeds them to the router. Without a two-sided book or quote
+on any venue it falls back to the taker `select_venue`.
 """
 
 from __future__ import annotations
@@ -13,12 +17,14 @@ from typing import Any
 
 from nautilus_trader.model.enums import OrderSide
 from nautilus_trader.model.events import OrderCanceled, OrderDenied, OrderExpired, OrderFilled, OrderRejected
+from nautilus_trader.model.data import TradeTick
 from nautilus_trader.model.identifiers import ClientOrderId, ExecAlgorithmId, InstrumentId
 from nautilus_trader.model.orders import Order
 
 from nautilus_sor._core import Iceberg
-from nautilus_sor.exceptions import ConfigError, MarketDataError, RoutingError
-from nautilus_sor.execution_algorithms.base import EventDrivenExecAlgorithm, ParentState, SmartExecAlgorithmConfig
+from nautilus_sor.exceptions import ConfigError, MarketDataError, NoEligibleVenueError, RoutingError
+from nautilus_sor.execution_algorithms.base import EventDrivenExecAlgorithm, ParentState, SmartExecAlgorithmConfig, _check_positive_seconds
+from nautilus_sor.smart_router import VenueAllocation
 from nautilus_sor.units import qty_to_units, units_to_qty
 
 
@@ -26,9 +32,13 @@ class IcebergExecAlgorithmConfig(SmartExecAlgorithmConfig, kw_only=True, frozen=
     exec_algorithm_id: ExecAlgorithmId | None = ExecAlgorithmId("ICEBERG")
     visible_pct: float = 0.1
     display_jitter_pct: float = 0.0
+    # How long a chunk is expected to rest before the rest would be crossed, for the passive venue choice
+    # (the evaluation's slice interval; docs/evaluation.md).
+    passive_horizon_seconds: float = 5.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        _check_positive_seconds("passive_horizon_seconds", self.passive_horizon_seconds)
         v = self.visible_pct
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= 1:
             raise ConfigError(f"invalid visible_pct: {v!r} (must be in (0, 1])", field="visible_pct", value=repr(v))
@@ -45,8 +55,35 @@ class IcebergExecAlgorithm(EventDrivenExecAlgorithm):
         self._icebergs: dict[ClientOrderId, Iceberg] = {}
         # Parents restored with a chunk still open: the hidden rest is shown once that chunk is done.
         self._deferred: set[ClientOrderId] = set()
+        self._tape_subscribed: set[InstrumentId] = set()
+
+    def on_start(self) -> None:
+        super().on_start()
+        if self.router is None:
+            return
+        # The tape must be known before the first chunk: watch the assets known now (explicit venue
+        # instruments, the bound strategy's instrument); a parent on another asset adds its own.
+        from nautilus_sor.execution_algorithms.base import _STRATEGY_FOR
+
+        self._subscribe_tape(self.router.tape_instruments)
+        strategy = self._strategy or _STRATEGY_FOR.get((str(self.trader_id), self.id.value))
+        asset = getattr(strategy, "instrument_id", None)
+        if isinstance(asset, InstrumentId):
+            self._subscribe_tape(self.router.watch_tape(asset))
+
+    def _subscribe_tape(self, instrument_ids: list[InstrumentId]) -> None:
+        for iid in instrument_ids:
+            if iid not in self._tape_subscribed and self.cache.instrument(iid) is not None:
+                self.subscribe_trade_ticks(iid)
+                self._tape_subscribed.add(iid)
+
+    def on_trade_tick(self, tick: TradeTick) -> None:
+        if self.router is not None:
+            self.router.on_trade_tick(tick)
 
     def on_parent(self, order: Order, parent: ParentState) -> None:
+        if self.router is not None:
+            self._subscribe_tape(self.router.watch_tape(parent.instrument_id))
         c = self.iceberg_config
         state = Iceberg(parent.requested // parent.lot_units, c.visible_pct, 1, c.display_jitter_pct, c.seed)
         self._icebergs[order.client_order_id] = state
@@ -67,9 +104,10 @@ class IcebergExecAlgorithm(EventDrivenExecAlgorithm):
     def _send_chunk(self, parent: ParentState, units: int) -> None:
         primary = self.cache.order(parent.primary_id)
         instrument_id = parent.instrument_id
+        allocation = None
         try:
             if self.router is not None:
-                allocation = self.router.select_venue(parent.instrument_id, parent.side, units_to_qty(units, parent.precision))
+                allocation = self._route_chunk(parent, units)
                 instrument_id = allocation.instrument_id
             price = self._price(parent, instrument_id)
         except RoutingError as exc:
@@ -84,12 +122,23 @@ class IcebergExecAlgorithm(EventDrivenExecAlgorithm):
             return
         parent.pending -= units
         parent.working += units
-        self._send_child(parent, primary, instrument_id, units, resting_price=price, allocation=allocation if self.router is not None else None)
+        self._send_child(parent, primary, instrument_id, units, resting_price=price, allocation=allocation)
         self._reduce_primary(primary, parent)
         if parent.pending == 0 and primary is not None and not primary.is_closed and not parent.primary_sent:
             self._close_primary_locally(primary, "fully distributed to iceberg chunks")
             parent.primary_sent = True
         parent.check()
+
+    def _route_chunk(self, parent: ParentState, units: int) -> VenueAllocation:
+        """The venue a chunk rests on: the passive rule, or the taker `select_venue` when no venue has
+        a two-sided book or quote to join (the choice before passive selection existed)."""
+        assert self.router is not None
+        quantity = units_to_qty(units, parent.precision)
+        try:
+            return self.router.select_passive_venue(parent.instrument_id, parent.side, quantity, self.iceberg_config.passive_horizon_seconds)
+        except NoEligibleVenueError as exc:
+            self.log.debug(f"{parent.primary_id}: no venue to rest on by the tape ({exc}); taker scoring")
+            return self.router.select_venue(parent.instrument_id, parent.side, quantity)
 
     def _send_slice(self, parent: ParentState, units: int) -> None:
         """A retry after a failed chunk: show the next chunk (the rest stays hidden, still pending)."""

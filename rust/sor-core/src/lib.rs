@@ -5,13 +5,16 @@
 
 pub mod book;
 pub mod error;
+pub mod passive;
 pub mod position;
 pub mod route;
 pub mod schedule;
+pub mod tape;
 pub mod venue;
 
 pub use book::{consolidated, ConsolidatedLevel, Ladder, Level, Side};
 pub use error::{SorError, SorResult};
+pub use passive::{PassiveQuote, PassiveSelection};
 pub use position::{
     Exposure, Fill, FillResult, InstrumentId, InstrumentSpec, OmsType, Position, PositionBook, PositionId,
     PositionSide, VenueId,
@@ -21,4 +24,5 @@ pub use schedule::{
     largest_remainder, shortfall, twap, vwap, Iceberg, PovTracker, Schedule, ShortfallParams, SplitMix64, TwapParams,
     VolumeProfile, VwapParams,
 };
+pub use tape::{DecayedVolume, Tape};
 pub use venue::{VenueSpec, VenueStats};

@@ -12,6 +12,7 @@
 
 use crate::book::{Ladder, Level, Side};
 use crate::error::{check_non_negative, SorError, SorResult};
+use crate::tape::Tape;
 use crate::venue::{VenueSpec, VenueStats};
 
 /// Tunable weights of the cost model.
@@ -27,6 +28,8 @@ pub struct RouterParams {
     pub ewma_alpha: f64,
     /// Multiplier of the learned-slippage term (0 turns it off).
     pub slippage_weight: f64,
+    /// Time constant, in seconds, of the decayed trade tape behind passive fill probabilities.
+    pub tape_tau_s: f64,
 }
 
 impl Default for RouterParams {
@@ -37,6 +40,7 @@ impl Default for RouterParams {
             miss_cost_bps: 5.0,
             ewma_alpha: 0.05,
             slippage_weight: 1.0,
+            tape_tau_s: 30.0,
         }
     }
 }
@@ -50,6 +54,7 @@ impl RouterParams {
         if !self.ewma_alpha.is_finite() || self.ewma_alpha <= 0.0 || self.ewma_alpha > 1.0 {
             return Err(SorError::invalid("ewma_alpha", self.ewma_alpha, "must be in (0, 1]"));
         }
+        crate::error::check_positive("tape_tau_s", self.tape_tau_s)?;
         Ok(())
     }
 }
@@ -160,10 +165,12 @@ struct Chunk {
 /// Smart order router: venues, their books and statistics, and the cost model.
 #[derive(Debug, Clone)]
 pub struct Router {
-    venues: Vec<VenueSpec>,
-    stats: Vec<VenueStats>,
-    books: Vec<Option<Ladder>>,
-    params: RouterParams,
+    pub(crate) venues: Vec<VenueSpec>,
+    pub(crate) stats: Vec<VenueStats>,
+    pub(crate) books: Vec<Option<Ladder>>,
+    pub(crate) params: RouterParams,
+    /// Each venue's recent trades (`tape.rs`), for passive selection (`passive.rs`).
+    pub(crate) tapes: Vec<Tape>,
 }
 
 /// Above this many venue subsets, `max_venues` is enforced by greedy elimination instead of search.
@@ -226,11 +233,13 @@ impl Router {
             .map(|v| VenueStats::new(v.latency_ms, params.ewma_alpha))
             .collect::<SorResult<Vec<_>>>()?;
         let books = vec![None; venues.len()];
+        let tapes = vec![Tape::default(); venues.len()];
         Ok(Router {
             venues,
             stats,
             books,
             params,
+            tapes,
         })
     }
 
@@ -249,7 +258,7 @@ impl Router {
             .ok_or_else(|| SorError::unknown_venue("venue", name))
     }
 
-    fn check_index(&self, venue: usize) -> SorResult<()> {
+    pub(crate) fn check_index(&self, venue: usize) -> SorResult<()> {
         if venue < self.venues.len() {
             Ok(())
         } else {
@@ -447,7 +456,7 @@ impl Router {
         }
     }
 
-    fn no_venue_error(&self, field: &str, qty: u64, candidates: &[Result<VenueQuote, String>]) -> SorError {
+    pub(crate) fn no_venue_error<T>(&self, field: &str, qty: u64, candidates: &[Result<T, String>]) -> SorError {
         let all_lot = self
             .venues
             .iter()

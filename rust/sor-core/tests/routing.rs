@@ -15,6 +15,7 @@ fn plain() -> RouterParams {
         miss_cost_bps: 0.0,
         ewma_alpha: 0.1,
         slippage_weight: 0.0,
+        tape_tau_s: 30.0,
     }
 }
 

@@ -260,6 +260,96 @@ impl PySplitResult {
     }
 }
 
+/// The expected cost of resting `qty` units at one venue's touch (`Router.select_passive`).
+#[pyclass(name = "PassiveQuote", module = "nautilus_sor._core", frozen, get_all)]
+pub struct PyPassiveQuote {
+    venue: Py<PyString>,
+    venue_index: usize,
+    qty: u64,
+    expected_price: f64,
+    mid: f64,
+    queue_ahead: u64,
+    rate_against: f64,
+    fill_probability: f64,
+    half_spread_bps: f64,
+    fee_bps: f64,
+    latency_bps: f64,
+    score_bps: f64,
+}
+
+#[pymethods]
+impl PyPassiveQuote {
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!(
+            "PassiveQuote(venue={:?}, qty={}, expected_price={}, queue_ahead={}, rate_against={:.6}, fill_probability={:.4}, half_spread_bps={:.4}, fee_bps={:.4}, latency_bps={:.4}, score_bps={:.4})",
+            self.venue.bind(py).to_string(), self.qty, self.expected_price, self.queue_ahead, self.rate_against, self.fill_probability, self.half_spread_bps, self.fee_bps, self.latency_bps, self.score_bps
+        )
+    }
+}
+
+fn passive_quote(py: Python<'_>, names: &[Py<PyString>], q: &sor_core::PassiveQuote) -> PyPassiveQuote {
+    PyPassiveQuote {
+        venue: names[q.venue].clone_ref(py),
+        venue_index: q.venue,
+        qty: q.qty,
+        expected_price: q.expected_price,
+        mid: q.mid,
+        queue_ahead: q.queue_ahead,
+        rate_against: q.rate_against,
+        fill_probability: q.fill_probability,
+        half_spread_bps: q.half_spread_bps,
+        fee_bps: q.fee_bps,
+        latency_bps: q.latency_bps,
+        score_bps: q.score_bps,
+    }
+}
+
+/// The result of `Router.select_passive`: the venue to rest on, and how every venue fared.
+#[pyclass(name = "PassiveSelection", module = "nautilus_sor._core", frozen)]
+pub struct PyPassiveSelection {
+    inner: sor_core::PassiveSelection,
+    names: Names,
+}
+
+#[pymethods]
+impl PyPassiveSelection {
+    #[getter]
+    fn venue(&self, py: Python<'_>) -> Py<PyString> {
+        self.names[self.inner.best.venue].clone_ref(py)
+    }
+
+    #[getter]
+    fn best(&self, py: Python<'_>) -> PyPassiveQuote {
+        passive_quote(py, &self.names, &self.inner.best)
+    }
+
+    /// Per venue: (name, its quote or None, the reason it was not eligible or None).
+    #[getter]
+    fn candidates<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let list = PyList::empty(py);
+        for (i, c) in self.inner.candidates.iter().enumerate() {
+            let name = self.names[i].clone_ref(py);
+            match c {
+                Ok(q) => list.append((
+                    name,
+                    Some(Py::new(py, passive_quote(py, &self.names, q))?),
+                    None::<&str>,
+                ))?,
+                Err(reason) => list.append((name, None::<Py<PyPassiveQuote>>, Some(reason.as_str())))?,
+            }
+        }
+        Ok(list)
+    }
+
+    fn __repr__(&self) -> String {
+        let b = &self.inner.best;
+        format!(
+            "PassiveSelection(venue={}, qty={}, fill_probability={:.4}, score_bps={:.4})",
+            self.names[b.venue], b.qty, b.fill_probability, b.score_bps
+        )
+    }
+}
+
 /// One side of a book from (price, size) pairs; a negative or huge size names its level.
 fn ladder_side(field: &str, levels: Vec<(f64, i128)>) -> PyResult<Vec<Level>> {
     levels
@@ -280,6 +370,26 @@ type Pairs = Vec<(f64, u64)>;
 type BatchSplit<'py> = (Bound<'py, PyArray2<u64>>, Bound<'py, PyArray1<i8>>);
 /// `select_batch`'s result: venue index and score per request.
 type BatchSelect<'py> = (Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<f64>>);
+
+/// A trade's aggressor: BUY/SELL (BUYER/SELLER), or the codes 1/2 of `OrderSide` and `AggressorSide`.
+fn aggressor_arg(ob: &Bound<'_, PyAny>) -> PyResult<sor_core::Side> {
+    if let Ok(text) = ob.cast::<PyString>() {
+        let text = text.to_cow()?;
+        match text.to_ascii_uppercase().as_str() {
+            "BUY" | "BUYER" => return Ok(sor_core::Side::Buy),
+            "SELL" | "SELLER" => return Ok(sor_core::Side::Sell),
+            _ => {}
+        }
+    }
+    ob.extract::<PySide>().map(|s| s.0).map_err(|_| {
+        let shown = ob.repr().map(|r| r.to_string()).unwrap_or_default();
+        invalid(
+            "aggressor",
+            shown,
+            "must be BUY/BUYER (1) or SELL/SELLER (2); a trade without aggressor cannot be attributed",
+        )
+    })
+}
 
 /// Routing status codes returned by `Router.route_batch`, one per request.
 pub const ROUTE_OK: i8 = 0;
@@ -350,7 +460,8 @@ fn batch_requests(
 #[pymethods]
 impl PyRouter {
     #[new]
-    #[pyo3(signature = (venues, volatility=1e-4, latency_risk_weight=1.0, miss_cost_bps=5.0, ewma_alpha=0.05, slippage_weight=1.0))]
+    #[pyo3(signature = (venues, volatility=1e-4, latency_risk_weight=1.0, miss_cost_bps=5.0, ewma_alpha=0.05, slippage_weight=1.0, tape_tau_s=30.0))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         venues: &Bound<'_, PyAny>,
@@ -359,6 +470,7 @@ impl PyRouter {
         miss_cost_bps: f64,
         ewma_alpha: f64,
         slippage_weight: f64,
+        tape_tau_s: f64,
     ) -> PyResult<Self> {
         let params = RouterParams {
             volatility,
@@ -366,6 +478,7 @@ impl PyRouter {
             miss_cost_bps,
             ewma_alpha,
             slippage_weight,
+            tape_tau_s,
         };
         let items = venues.try_iter().map_err(|_| {
             let shown = venues.repr().map(|r| r.to_string()).unwrap_or_default();
@@ -586,6 +699,47 @@ impl PyRouter {
         self.core.stats_mut(i).py()?.record_order_done(filled, ordered).py()
     }
 
+    /// A trade on `venue`: `aggressor` BUY/SELL (or Nautilus `AggressorSide.BUYER` 1 / `SELLER` 2),
+    /// `size` in units, `ts_ns` its time. Out-of-order trades are folded in exactly.
+    fn record_trade(&mut self, venue: &str, aggressor: &Bound<'_, PyAny>, size: i128, ts_ns: i128) -> PyResult<()> {
+        let i = self.index(venue)?;
+        let aggressor = aggressor_arg(aggressor)?;
+        let (size, ts_ns) = (units("size", size)?, units("ts_ns", ts_ns)?);
+        self.core.record_trade(i, aggressor, size, ts_ns).py()
+    }
+
+    /// Units per second traded by `aggressor`s on `venue`, decayed to `now_ns`.
+    fn tape_rate(&self, venue: &str, aggressor: &Bound<'_, PyAny>, now_ns: i128) -> PyResult<f64> {
+        let i = self.index(venue)?;
+        let aggressor = aggressor_arg(aggressor)?;
+        self.core.tape_rate(i, aggressor, units("now_ns", now_ns)?).py()
+    }
+
+    /// Forgets every venue's trade tape.
+    fn clear_tapes(&mut self) {
+        self.core.clear_tapes();
+    }
+
+    /// The venue where resting `quantity` units at the touch for about `horizon_s`, then crossing the
+    /// rest, is expected to cost least at `now_ns` (the decayed tape gives the fill probability).
+    fn select_passive(
+        &self,
+        side: PySide,
+        quantity: &Bound<'_, PyAny>,
+        horizon_s: f64,
+        now_ns: i128,
+    ) -> PyResult<PyPassiveSelection> {
+        let quantity = units("quantity", int_arg("quantity", quantity)?)?;
+        let inner = self
+            .core
+            .select_passive(side.0, quantity, horizon_s, units("now_ns", now_ns)?)
+            .py()?;
+        Ok(PyPassiveSelection {
+            inner,
+            names: Arc::clone(&self.names),
+        })
+    }
+
     fn venue_stats(&self, venue: &str) -> PyResult<PyVenueStats> {
         let i = self.index(venue)?;
         let s = self.core.stats(i).py()?;
@@ -653,6 +807,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyVenueQuote>()?;
     m.add_class::<PySelection>()?;
     m.add_class::<PySplitResult>()?;
+    m.add_class::<PyPassiveQuote>()?;
+    m.add_class::<PyPassiveSelection>()?;
     m.add_class::<PyRouter>()?;
     m.add("ROUTE_OK", ROUTE_OK)?;
     m.add("ROUTE_INSUFFICIENT_LIQUIDITY", ROUTE_INSUFFICIENT_LIQUIDITY)?;

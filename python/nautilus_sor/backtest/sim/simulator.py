@@ -2,9 +2,10 @@
 
 The decisions use the same Rust core as live trading: schedules from `_core` (TWAP, VWAP, iceberg display
 size) and, for the `router` scenario, `_core.Router` (`set_book` with the books as published at decision
-time, `split` for aggressive slices, `select_venue` for passive clips), learning venue statistics from our
-own simulated outcomes (`record_ack`, `record_fill`, `record_order_done`), each fed to the router only once
-its response would have reached us (no look-ahead). Matching is `exchange.VenueExchange`.
+time, `split` for aggressive slices, `select_passive` for passive clips, with the recorded trades fed to
+its tape by `record_trade` up to the decision time only), learning venue statistics from our own simulated
+outcomes (`record_ack`, `record_fill`, `record_order_done`), each fed to the router only once its response
+would have reached us (no look-ahead). Matching is `exchange.VenueExchange`.
 
 Scenarios: `router`; `equal_split` (each slice split equally over the venues with a book on the side it
 takes); `single:<venue>` (everything to one venue). Algorithms:
@@ -59,9 +60,10 @@ class ExecParams:
     # its own fills live; False reproduces the evaluation's first, published-books-only run.
     see_own_consumption: bool = True
     # Where the router rests passive clips: "router" (the core's taker `select_venue` with learned fill
-    # rates) or "tape" (expected cost from a fill probability estimated on the recent tape, `_passive_score`).
+    # rates) or "tape" (the core's `select_passive`: expected cost with a fill probability from the recent
+    # tape, decayed with time constant `tape_tau_s`, over one slice interval).
     passive_scoring: str = "tape"
-    tape_lookback_s: float = 30.0
+    tape_tau_s: float = 30.0
 
     def validate(self) -> ExecParams:
         for name in ("horizon_s", "interval_s"):
@@ -75,6 +77,8 @@ class ExecParams:
             raise ValidationError(f"invalid passive_first_s: {self.passive_first_s!r} (must be > 0)", field="passive_first_s", value=self.passive_first_s)
         if self.max_retries < 0:
             raise ValidationError(f"invalid max_retries: {self.max_retries!r} (must be >= 0)", field="max_retries", value=self.max_retries)
+        if not (isinstance(self.tape_tau_s, (int, float)) and math.isfinite(self.tape_tau_s) and self.tape_tau_s > 0):
+            raise ValidationError(f"invalid tape_tau_s: {self.tape_tau_s!r} (must be > 0 seconds)", field="tape_tau_s", value=self.tape_tau_s)
         if self.passive_scoring not in ("router", "tape"):
             raise ValidationError(f"invalid passive_scoring: {self.passive_scoring!r} (router or tape)", field="passive_scoring", value=self.passive_scoring)
         check_queue_model(self.queue_model)
@@ -134,6 +138,7 @@ class LearningFeed:
         self.router = router
         self._events: list[tuple[int, int, str, tuple]] = []
         self._seq = 0
+        self.tape: TapeFeed | None = None  # the router's trade tape, made by the first passive decision
 
     def push(self, ts: int, method: str, *args: Any) -> None:
         heapq.heappush(self._events, (ts, self._seq, method, args))
@@ -143,6 +148,43 @@ class LearningFeed:
         while self._events and self._events[0][0] <= ts:
             _, _, method, args = heapq.heappop(self._events)
             getattr(self.router, method)(*args)
+
+
+class TapeFeed:
+    """The recorded trades fed to a router's tape (`record_trade`) up to each decision time, never beyond.
+
+    Parents of a series share one router but overlap in time: a decision earlier than the last one fed
+    clears the tapes and replays the trades of the `REPLAY_TAUS` time constants before it (an older
+    trade weighs less than e^-10 of a fresh one). Trades whose aggressor the quote rule cannot tell
+    (`VenueExchange.aggressors`: 0) are not fed."""
+
+    REPLAY_TAUS = 10
+
+    def __init__(self, router: Any, sim: SimMarket, exchanges: dict[str, VenueExchange]) -> None:
+        self.router = router
+        self.window_ns = int(self.REPLAY_TAUS * sim.params.tape_tau_s * NS)
+        self.tapes: dict[str, tuple[np.ndarray, list[int], list[int], list[int]]] = {}
+        for name, ex in exchanges.items():
+            units = np.floor(np.asarray(ex.tape.size, dtype=float) / sim.unit + 1e-6).astype(np.int64)
+            agg = ex.aggressors()
+            keep = (agg != 0) & (units > 0)
+            ts = np.asarray(ex.tape.ts, dtype=np.int64)[keep]
+            codes = np.where(agg[keep] == BUY, 1, 2)
+            self.tapes[name] = (ts, ts.tolist(), codes.tolist(), units[keep].tolist())
+        self.cursor: dict[str, int] = {}
+        self.fed_until: int | None = None
+
+    def feed_until(self, ts: int) -> None:
+        if self.fed_until is None or ts < self.fed_until:
+            self.router.clear_tapes()
+            self.cursor = {name: int(np.searchsorted(t[0], ts - self.window_ns, side="left")) for name, t in self.tapes.items()}
+        record = self.router.record_trade
+        for name, (arr, times, codes, sizes) in self.tapes.items():
+            lo, hi = self.cursor[name], int(np.searchsorted(arr, ts, side="right"))
+            for i in range(lo, hi):
+                record(name, codes[i], sizes[i], times[i])
+            self.cursor[name] = max(lo, hi)
+        self.fed_until = ts
 
 
 class SimMarket:
@@ -171,7 +213,7 @@ class SimMarket:
     def router(self) -> Any:
         p = self.params
         specs = [_core.VenueSpec(v.name, v.maker_fee, v.taker_fee, self.latency_ms[v.name], self.lot_units[v.name], 0) for v in self.venues]
-        return _core.Router(specs, p.volatility, p.latency_risk_weight, p.miss_cost_bps, p.ewma_alpha, p.slippage_weight)
+        return _core.Router(specs, p.volatility, p.latency_risk_weight, p.miss_cost_bps, p.ewma_alpha, p.slippage_weight, p.tape_tau_s)
 
     def to_units(self, qty: float) -> int:
         return int(math.floor(qty / self.unit + 1e-6))
@@ -421,8 +463,7 @@ class ParentRun:
         sim = self.sim
         if self.scenario == "router":
             if self.p.passive_scoring == "tape":
-                best = min(self.ex, key=lambda n: self._passive_score(n, qty, ts))
-                return [(best, qty)] if np.isfinite(self._passive_score(best, qty, ts)) else []
+                return self._router_passive(qty, ts)
             self._router_books(ts, {n: sim.seen_levels(ex, self.side, ts) for n, ex in self.ex.items()})
             try:
                 sel = self.router.select_venue("BUY" if self.side == BUY else "SELL", max(sim.min_lot_units, sim.to_units(qty)))
@@ -437,26 +478,39 @@ class ParentRun:
         shares = [(n, q) for n, q in shares if q > 0]
         return shares or [(names[0], qty)]
 
-    def _passive_score(self, name: str, qty: float, ts: int) -> float:
-        """Expected cost (bps vs the venue's mid) of resting `qty` at the touch of `name` for about one
-        slice interval, then crossing what did not fill: p * (maker fee - half spread) + (1 - p) * (taker fee
-        + half spread), with p the chance the queue ahead plus our clip trades away in that time, from the
-        volume traded against that side at the touch over the `tape_lookback_s` before `ts` (published data
-        only)."""
-        ex = self.ex[name]
-        bid, ask = ex.touch(ts)
-        if not (np.isfinite(bid) and np.isfinite(ask)) or ask <= bid:
-            return float("inf")
-        half = (ask - bid) / (ask + bid) * 1e4
-        row = ex.row_at(ts)
-        queue = float(ex.book.bid_sz[row, 0] if self.side == BUY else ex.book.ask_sz[row, 0])
-        lookback = int(self.p.tape_lookback_s * NS)
-        lo, hi = np.searchsorted(ex.tape.ts, [ts - lookback, ts], side="right")
-        against = ex.aggressors()[lo:hi] == (SELL if self.side == BUY else BUY)
-        rate = float(ex.tape.size[lo:hi][against].sum()) / self.p.tape_lookback_s  # per second
-        p_fill = min(1.0, rate * self.p.interval_s / (queue + qty)) if queue + qty > 0 else 0.0
-        v = ex.venue
-        return p_fill * (v.maker_fee * 1e4 - half) + (1 - p_fill) * (v.taker_fee * 1e4 + half)
+    def _router_passive(self, qty: float, ts: int) -> list[tuple[str, float]]:
+        """The core's `select_passive` at `ts`: each venue's published touch, the tape up to `ts`, one slice
+        interval of horizon. Lots are not asked of the clip here: the simulated venue rests any size and
+        fills it in whole lots (as the Python rule this replaces did)."""
+        sim, router = self.sim, self.router
+        self.feed.apply_until(ts)
+        if self.feed.tape is None:
+            self.feed.tape = TapeFeed(router, sim, self.ex)
+        self.feed.tape.feed_until(ts)
+        for name, ex in self.ex.items():
+            row = ex.row_at(ts)
+            touch = []
+            if row >= 0:
+                book = ex.book
+                touch = [[(float(px), u)] if np.isfinite(px) and (u := sim.to_units(float(sz))) > 0 else []
+                         for px, sz in ((book.bid_px[row, 0], book.bid_sz[row, 0]), (book.ask_px[row, 0], book.ask_sz[row, 0]))]
+            try:
+                if touch:
+                    router.set_book(name, touch[0], touch[1])
+                else:
+                    router.clear_book(name)
+            except ValidationError:  # a locked or crossed published touch: nothing to join there
+                router.clear_book(name)
+        for name in sim.names:
+            router.set_lot(name, 1, 0)
+        try:
+            selection = router.select_passive("BUY" if self.side == BUY else "SELL", max(1, sim.to_units(qty)), self.p.interval_s, ts)
+        except (RoutingError, ValidationError):
+            return []
+        finally:
+            for name in sim.names:
+                router.set_lot(name, sim.lot_units[name], 0)
+        return [(selection.venue, qty)]
 
     def _own_touch(self, name: str, ts: int) -> float:
         bid, ask = self.ex[name].touch(ts)
@@ -585,4 +639,4 @@ def run_parent(sim: SimMarket, parent: Parent, scenario: str, **kwargs: Any) -> 
     return ParentRun(sim, parent, scenario, **kwargs).run()
 
 
-__all__ = ["ALGORITHMS", "Decision", "ExecParams", "LearningFeed", "Parent", "ParentResult", "ParentRun", "SimMarket", "cost_bps", "run_parent"]
+__all__ = ["ALGORITHMS", "Decision", "ExecParams", "LearningFeed", "Parent", "ParentResult", "ParentRun", "SimMarket", "TapeFeed", "cost_bps", "run_parent"]
