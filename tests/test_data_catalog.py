@@ -383,3 +383,26 @@ def test_ibm_market_curve_is_the_hourly_profile_the_example_spelled_out(tmp_path
     by_hand = {13: 0.1291, 14: 0.1720, 15: 0.1278, 16: 0.0954, 17: 0.0942, 18: 0.1018, 19: 0.2796}
     assert curve.hourly() == pytest.approx(by_hand, abs=5e-5)
     assert "20131007" not in curve.days and curve.for_date == "20131007"  # no look-ahead
+
+
+@needs_ibm
+def test_a_loader_argument_error_names_the_config_field(tmp_path) -> None:
+    from nautilus_sor.backtest.data.sources import load_market
+
+    for block, field in (
+        (MarketBlock(type="lean_ibm", path=str(IBM_TICKS), start="2013-10-05T14:00:00Z", end="2013-10-05T14:30:00Z"), "market.start"),
+        (MarketBlock(type="lean_ibm", path=str(IBM_TICKS), venues=["NOPE"]), "market.venues"),
+    ):
+        with pytest.raises(ConfigError) as err:
+            load_market(block, cache_dir=tmp_path)
+        assert err.value.field == field
+
+
+@needs_data
+def test_a_binance_subset_without_spot_measures_the_basis_against_its_first_venue(tmp_path) -> None:
+    from nautilus_sor.backtest.data.sources import load_market
+
+    market = load_market(MarketBlock(type="binance_btc", path=str(DATA), venues=["BINANCE_USDM", "BINANCE_COINM"],
+                                     start="2024-08-08T23:55:00Z", end="2024-08-08T23:56:00Z"), cache_dir=tmp_path)
+    assert [v.name for v in market.venues] == ["BINANCE_USDM", "BINANCE_COINM"]
+    assert any("offset to BINANCE_USDM" in note for note in market.notes)

@@ -156,7 +156,8 @@ def test_router_block_is_validated_by_the_core_and_reaches_the_router() -> None:
     raw = copy.deepcopy(BASE)
     raw["strategy"]["router"] = {"latency_risk_weight": 2, "miss_cost_bps": 0}
     assert parse_config(raw).strategy.router.params() == {
-        "volatility": 1e-4, "latency_risk_weight": 2.0, "miss_cost_bps": 0.0, "ewma_alpha": 0.05, "slippage_weight": 1.0}
+        "volatility": 1e-4, "latency_risk_weight": 2.0, "miss_cost_bps": 0.0, "ewma_alpha": 0.05, "slippage_weight": 1.0,
+        "tape_tau_s": 30.0, "passive_horizon_s": 5.0}
     for bad, field in (({"ewma_alpha": 0}, "strategy.router.ewma_alpha"), ({"volatility": -1}, "strategy.router.volatility"),
                        ({"latency_weight": 1}, "strategy.router.latency_weight"),
                        ({"slippage_weight": -0.5}, "strategy.router.slippage_weight")):

@@ -6,38 +6,10 @@
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use sor_core::{Fill, InstrumentSpec, OmsType, PositionBook, Side};
+use sor_core_fuzz::Qty;
 
-#[derive(Arbitrary, Debug, Clone, Copy)]
-enum Qty {
-    Small(u8),
-    Medium(u16),
-    Raw(u64),
-}
-
-impl Qty {
-    fn get(self) -> u64 {
-        match self {
-            Qty::Small(v) => v as u64,
-            Qty::Medium(v) => v as u64,
-            Qty::Raw(v) => v,
-        }
-    }
-}
-
-#[derive(Arbitrary, Debug, Clone, Copy)]
-enum Num {
-    Scaled(i16),
-    Raw(f64),
-}
-
-impl Num {
-    fn get(self, scale: f64) -> f64 {
-        match self {
-            Num::Scaled(v) => v as f64 * scale,
-            Num::Raw(v) => v,
-        }
-    }
-}
+/// Prices, commissions and multipliers: here a plausible value may be negative.
+type Num = sor_core_fuzz::Num<i16>;
 
 #[derive(Arbitrary, Debug, Clone, Copy)]
 enum Pid {

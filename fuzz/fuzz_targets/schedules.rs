@@ -8,45 +8,13 @@ use libfuzzer_sys::fuzz_target;
 use sor_core::{
     shortfall, twap, vwap, Iceberg, PovTracker, Schedule, ShortfallParams, TwapParams, VolumeProfile, VwapParams,
 };
+use sor_core_fuzz::{Num, Qty};
 
 const NS_PER_SECOND: f64 = 1e9;
 const MAX_SLICES: u64 = 10_000_000;
 /// Windows of more slices than this (but still allowed) are skipped: they are valid but slow (up to
 /// 10 million children) and would only cut the fuzzer's throughput.
 const FAST_SLICES: u64 = 100_000;
-
-#[derive(Arbitrary, Debug, Clone, Copy)]
-enum Qty {
-    Small(u8),
-    Medium(u16),
-    Raw(u64),
-}
-
-impl Qty {
-    fn get(self) -> u64 {
-        match self {
-            Qty::Small(v) => v as u64,
-            Qty::Medium(v) => v as u64,
-            Qty::Raw(v) => v,
-        }
-    }
-}
-
-/// A float: a scaled small integer (plausible) or any bit pattern.
-#[derive(Arbitrary, Debug, Clone, Copy)]
-enum Num {
-    Scaled(u16),
-    Raw(f64),
-}
-
-impl Num {
-    fn get(self, scale: f64) -> f64 {
-        match self {
-            Num::Scaled(v) => v as f64 * scale,
-            Num::Raw(v) => v,
-        }
-    }
-}
 
 /// A duration in seconds (for durations and intervals).
 fn secs(n: Num) -> f64 {

@@ -5,40 +5,7 @@
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use sor_core::{Ladder, Level, Router, RouterParams, Side, VenueSpec};
-
-/// A quantity: mostly small (so that lots, minimums and depth interact), sometimes any u64.
-#[derive(Arbitrary, Debug, Clone, Copy)]
-enum Qty {
-    Small(u8),
-    Medium(u16),
-    Raw(u64),
-}
-
-impl Qty {
-    fn get(self) -> u64 {
-        match self {
-            Qty::Small(v) => v as u64,
-            Qty::Medium(v) => v as u64,
-            Qty::Raw(v) => v,
-        }
-    }
-}
-
-/// A float: a plausible value (a scaled small integer) or any bit pattern (NaN, inf, negative...).
-#[derive(Arbitrary, Debug, Clone, Copy)]
-enum Num {
-    Scaled(u16),
-    Raw(f64),
-}
-
-impl Num {
-    fn get(self, scale: f64) -> f64 {
-        match self {
-            Num::Scaled(v) => v as f64 * scale,
-            Num::Raw(v) => v,
-        }
-    }
-}
+use sor_core_fuzz::{Num, Qty};
 
 #[derive(Arbitrary, Debug)]
 enum BookIn {

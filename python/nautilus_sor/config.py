@@ -28,13 +28,15 @@ from __future__ import annotations
 import json
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import msgspec
 
 from nautilus_sor.exceptions import ConfigError
 from nautilus_sor.smart_router import VenueConfig, msgspec_error_path, parse_venues
 from nautilus_sor.units import UNITS_PER_QTY
+
+_S = TypeVar("_S", bound=msgspec.Struct)
 
 BASELINES = ("best_single_venue", "equal_split", "single_venue_twap")
 
@@ -47,6 +49,8 @@ class RouterBlock(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     miss_cost_bps: float = 5.0
     ewma_alpha: float = 0.05
     slippage_weight: float = 1.0
+    tape_tau_s: float = 30.0  # passive selection: time constant of each venue's traded-volume rate
+    passive_horizon_s: float = 5.0  # passive selection: how long a resting order is expected to wait
 
     def params(self) -> dict[str, float]:
         """Keyword arguments of `SmartOrderRouter`."""
@@ -189,14 +193,9 @@ def _validate(config: RunConfig) -> None:
 
 def _validate_router(router: RouterBlock) -> None:
     """The core checks the parameters (one source of truth); its error names the field."""
-    from nautilus_sor._core import Router, VenueSpec
-    from nautilus_sor.exceptions import ValidationError
+    from nautilus_sor.smart_router import check_router_params
 
-    try:
-        Router([VenueSpec("CHECK", 0.0, 0.0, 0.0)], **router.params())
-    except ValidationError as exc:
-        path = f"strategy.router.{exc.field}"
-        raise ConfigError(f"invalid {path}: {exc}", field=path, value=exc.value) from None
+    check_router_params(router.params(), "strategy.router")
 
 
 def _validate_market_source(m: MarketBlock) -> None:
@@ -247,15 +246,21 @@ def _validate_market_source(m: MarketBlock) -> None:
 
 def parse_config(raw: dict[str, Any]) -> RunConfig:
     """A validated RunConfig from a decoded JSON object."""
+    config = convert_object(raw, RunConfig, "config")
+    _validate(config)
+    return config
+
+
+def convert_object(raw: Any, kind: type[_S], what: str) -> _S:
+    """A decoded JSON object as the msgspec Struct `kind` (types and required fields checked); a
+    ConfigError naming the path and the value found there otherwise. `what` names the document."""
     if not isinstance(raw, dict):
-        raise ConfigError(f"invalid config: expected a JSON object, got {type(raw).__name__}", field="$", value=repr(raw)[:80])
+        raise ConfigError(f"invalid {what}: expected a JSON object, got {type(raw).__name__}", field="$", value=repr(raw)[:80])
     try:
-        config = msgspec.convert(raw, RunConfig)
+        return msgspec.convert(raw, kind)
     except msgspec.ValidationError as exc:
         path = msgspec_error_path(str(exc)).lstrip(".") or "$"
         raise ConfigError(f"invalid {path}: {exc}", field=path, value=_value_at(raw, path)) from None
-    _validate(config)
-    return config
 
 
 def _value_at(raw: Any, path: str) -> str:

@@ -116,8 +116,6 @@ def build_report(
     """
     _validate(results, tca_tables)
     import plotly.graph_objects as go  # lazy: the report is the only user of plotly
-    from plotly.io import to_html
-    from plotly.offline import get_plotlyjs
 
     ctx = _Context(results, go)
     sections: list[tuple[str, str, str]] = [
@@ -130,19 +128,6 @@ def build_report(
         ("tca", "TCA tables", _tca_tables_section(tca_tables)),
     ]
 
-    def render(fig: go.Figure, n: int, height: int) -> str:
-        return str(
-            to_html(
-                fig,
-                include_plotlyjs=False,
-                full_html=False,
-                div_id=f"figure-{n}",
-                default_height=f"{height}px",
-                default_width="100%",
-                config={"displaylogo": False, "responsive": True},
-            )
-        )
-
     body: list[str] = []
     for anchor, heading, content in sections:
         body.append(f'<section id="{anchor}"><h2>{html.escape(heading)}</h2>{content}</section>')
@@ -152,34 +137,60 @@ def build_report(
     out = [parts[0]]
     for n, part in enumerate(parts[1:]):
         fig, height = ctx.figures[n]
-        out.append(f'<div class="figure">{render(fig, n, height)}</div>')
+        out.append(f'<div class="figure">{_figure_html(fig, n, height)}</div>')
         out.append(part)
     nav = " ".join(f'<a href="#{a}">{html.escape(h)}</a>' for a, h, _ in sections)
     scenarios = ", ".join(ctx.scenarios) or "none"
-    document = f"""<!DOCTYPE html>
+    document = _html_page(
+        title,
+        f'<p class="sub">Scenarios: {html.escape(scenarios)}. Times are UTC.</p>\n<nav>{nav}</nav>\n{"".join(out)}',
+        head="<script type=\"text/javascript\">window.PlotlyConfig = {MathJaxConfig: 'local'};</script>\n",
+    )
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(document, encoding="utf-8")
+    return target
+
+
+def _figure_html(fig: Any, n: int, height: int) -> str:
+    """A figure as an HTML fragment (`figure-<n>`, `height` px) of a page that inlines plotly.js once."""
+    from plotly.io import to_html
+
+    return str(
+        to_html(
+            fig,
+            include_plotlyjs=False,
+            full_html=False,
+            div_id=f"figure-{n}",
+            default_height=f"{height}px",
+            default_width="100%",
+            config={"displaylogo": False, "responsive": True},
+        )
+    )
+
+
+def _html_page(title: str, body: str, *, head: str = "") -> str:
+    """A self-contained HTML page of the package's look: `_CSS`, plotly.js inlined (after `head`, extra
+    head elements), `title` as heading, then `body`."""
+    from plotly.offline import get_plotlyjs
+
+    return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(title)}</title>
 <style>{_CSS}</style>
-<script type="text/javascript">window.PlotlyConfig = {{MathJaxConfig: 'local'}};</script>
-<script charset="utf-8" type="text/javascript">{get_plotlyjs()}</script>
+{head}<script charset="utf-8" type="text/javascript">{get_plotlyjs()}</script>
 </head>
 <body>
 <main>
 <h1>{html.escape(title)}</h1>
-<p class="sub">Scenarios: {html.escape(scenarios)}. Times are UTC.</p>
-<nav>{nav}</nav>
-{"".join(out)}
+{body}
 </main>
 </body>
 </html>
 """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(document, encoding="utf-8")
-    return target
 
 
 def main_report(

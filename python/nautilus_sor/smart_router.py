@@ -34,7 +34,7 @@ from nautilus_trader.model.objects import Price, Quantity
 
 from nautilus_sor._core import PassiveQuote, Router, VenueQuote, VenueSpec, VenueStats
 from nautilus_sor.book_sync import LadderSync
-from nautilus_sor.exceptions import ConfigError, ValidationError
+from nautilus_sor.exceptions import ConfigError, RoutingError, ValidationError
 from nautilus_sor.units import UNIT_DECIMALS, UNITS_PER_QTY, decimal_to_units, qty_to_units, units_to_qty
 
 
@@ -184,6 +184,10 @@ class VenueAllocation:
         object.__setattr__(self, "_how", None)
 
 
+INFINITY = float("inf")
+# Scores closer than this (bps) are a tie in `lot_rounding` (the evaluation simulator's tolerance).
+SCORE_TOLERANCE_BPS = 1e-9
+
 # Instruments whose per-venue terms the router remembers (cleared past this: it routes a handful).
 _MAX_ROUTED_INSTRUMENTS = 256
 
@@ -230,6 +234,34 @@ def _check_horizon(value: Any, field: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
         raise ValidationError(f"invalid {field}: {value!r} (must be a finite number of seconds > 0)", field=field, value=repr(value))
     return float(value)
+
+
+# The cost-model keywords of `SmartOrderRouter` a config's `router` block may set (the core's, then ours).
+CORE_ROUTER_PARAMS = ("volatility", "latency_risk_weight", "miss_cost_bps", "ewma_alpha", "slippage_weight", "tape_tau_s")
+ROUTER_PARAMS = (*CORE_ROUTER_PARAMS, "passive_horizon_s", "book_depth")
+
+
+def check_router_params(params: Any, field: str = "router") -> None:
+    """A `router` settings dict, checked whole before anything is built: known keys, numbers, and the
+    core's own ranges. ConfigError naming `<field>.<key>`."""
+    if params is None:
+        return
+    if not isinstance(params, dict):
+        raise ConfigError(f"invalid {field}: {params!r} (a dict of {', '.join(ROUTER_PARAMS)})", field=field, value=repr(params))
+    for key, value in params.items():
+        if key not in ROUTER_PARAMS:
+            raise ConfigError(f"invalid {field}.{key}: unknown setting (one of {', '.join(ROUTER_PARAMS)})", field=f"{field}.{key}", value=repr(value))
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"invalid {field}.{key}: {value!r} (must be a number)", field=f"{field}.{key}", value=repr(value))
+    depth = params.get("book_depth", 1)
+    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
+        raise ConfigError(f"invalid {field}.book_depth: {depth!r} (must be an integer >= 1)", field=f"{field}.book_depth", value=repr(depth))
+    try:
+        if "passive_horizon_s" in params:
+            _check_horizon(params["passive_horizon_s"], "passive_horizon_s")
+        Router([VenueSpec("CHECK", 0.0, 0.0, 0.0)], **{k: v for k, v in params.items() if k in CORE_ROUTER_PARAMS})
+    except ValidationError as exc:
+        raise ConfigError(f"invalid {field}.{exc.field}: {exc}", field=f"{field}.{exc.field}", value=exc.value) from None
 
 
 def _side_code(side: Any) -> int:
@@ -536,6 +568,93 @@ class SmartOrderRouter:
             raise ValidationError(f"invalid max_venues: {max_venues!r} (must be an integer >= 1)", field="max_venues", value=repr(max_venues))
         units, ids, precisions = self._prepare(instrument_id, total_quantity, "total_quantity", side_code)
         return [(ids[name], units_to_qty(qty, precisions[name])) for name, qty in self._core.split_units(side_code, units, max_venues, limit)]
+
+    def lot_rounding(
+        self,
+        instrument_id: InstrumentId,
+        side: OrderSide,
+        quantity: Quantity,
+        max_venues: int = 3,
+        price: Price | None = None,
+    ) -> tuple[Quantity, int]:
+        """How much of a slice that is not a parent's last to route now, and over at most how many venues:
+        (quantity to route now, max_venues to use); the rest is for the caller to carry to a later slice.
+
+        When venues' lots do not divide one another, routing every slice exactly hands each slice's odd
+        rest to the fine-lot venue at its fee (docs/evaluation.md). Of the exact quantity and its roundings
+        down to each venue's lot, over at most 1..`max_venues` venues, the one with the lowest expected
+        cost per unit (the core split's `score_bps`, on the current books) goes now. A rest no coarser lot
+        can take (smaller than the coarsest lot) is carried when routing it now costs more per unit than a
+        whole lot of the cheapest venue; a rest that is not is routed now as well (then the quantity goes
+        whole). The rule of the evaluation simulator's router scenario (`Execution._cheapest_rounding`).
+
+        With one lot size among the routable venues nothing is rounded: (`quantity`, `max_venues`). A
+        quantity no candidate can be priced for (no data, too little liquidity) is returned whole, for
+        `route_order` to say why. Same checks and books as `route_order`; no `record_history`."""
+        side_code = _side_code(side)
+        limit = self._limit(price)
+        if isinstance(max_venues, bool) or not isinstance(max_venues, int) or max_venues < 1:
+            raise ValidationError(f"invalid max_venues: {max_venues!r} (must be an integer >= 1)", field="max_venues", value=repr(max_venues))
+        units, _, _ = self._prepare(instrument_id, quantity, "quantity", side_code)
+        plan = self._plans[instrument_id]
+        routable = [vi for vi in plan.venues if self._operator_enabled.get(vi.name, True) and vi.name not in self._disconnected]
+        lots = sorted({vi.lot for vi in routable})
+        if len(lots) < 2 or units <= 0:
+            return quantity, max_venues
+        if self.cache is not None and lots[-1] > units:
+            # A whole coarse lot is priced too: the ladders must be deep enough for it.
+            for vi in plan.venues:
+                self._books.load(self.cache, vi.name, vi.instrument_id, vi.instrument, side_code, lots[-1])
+        venue_counts = range(1, min(max_venues, len(routable)) + 1)
+        scores: dict[tuple[int, int], float] = {}
+
+        def score(qty: int, venues: int) -> float:
+            key = (qty, venues)
+            if key not in scores:
+                try:
+                    scores[key] = self._core.split(side_code, qty, venues, limit).score_bps
+                except (RoutingError, ValidationError):
+                    scores[key] = INFINITY
+            return scores[key]
+
+        def cheapest(qty: int) -> tuple[int, float]:
+            """(candidate, score): the exact quantity first, then its roundings down, finer lots first;
+            a later candidate (or more venues) wins only by being strictly cheaper."""
+            best, best_score = qty, INFINITY
+            for candidate in dict.fromkeys([qty, *(qty - qty % lot for lot in lots)]):
+                if candidate <= 0:
+                    continue
+                s = min(score(candidate, m) for m in venue_counts)
+                if s < best_score - SCORE_TOLERANCE_BPS:
+                    best, best_score = candidate, s
+            return best, best_score
+
+        whole_lot = min(score(lot, 1) for lot in lots[1:])
+        now, rest = 0, units
+        while rest > 0:
+            candidate, candidate_score = cheapest(rest)
+            if candidate_score == INFINITY:
+                if now == 0:
+                    return quantity, max_venues  # nothing can be priced: route_order reports why
+                break  # cannot go now anyway: carried with the rest
+            if rest < lots[-1] and candidate_score > whole_lot + SCORE_TOLERANCE_BPS:
+                break  # cheaper once later slices add up to a whole coarse lot: carried
+            now += candidate
+            rest -= candidate
+        if now == 0:
+            return units_to_qty(0, quantity.precision), max_venues
+        if rest == 0:
+            now_qty = quantity
+        else:
+            precision = quantity.precision
+            while now % 10 ** (UNIT_DECIMALS - precision):  # a venue's lot finer than the quantity's precision
+                precision += 1
+            now_qty = units_to_qty(now, precision)
+        best_count, best_score = max_venues, INFINITY
+        for m in venue_counts:  # fewer venues on a tie
+            if score(now, m) < best_score - SCORE_TOLERANCE_BPS:
+                best_count, best_score = m, score(now, m)
+        return now_qty, best_count
 
     # -- the trade tape and passive (resting) selection ------------------------------------------
 

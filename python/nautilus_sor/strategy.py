@@ -29,7 +29,7 @@ from nautilus_trader.trading.strategy import Strategy
 
 from nautilus_sor._core import PositionBook
 from nautilus_sor.exceptions import ConfigError, ValidationError
-from nautilus_sor.smart_router import SmartOrderRouter, VenueAllocation, parse_venues
+from nautilus_sor.smart_router import SmartOrderRouter, VenueAllocation, check_router_params, parse_venues
 from nautilus_sor.units import UNIT_DECIMALS, qty_to_units
 
 
@@ -60,6 +60,7 @@ class SmartRoutingStrategyConfig(StrategyConfig, frozen=True):
             raise ConfigError("invalid execution_algorithm: needs a 'type'", field="execution_algorithm.type", value=repr(self.execution_algorithm))
         if self.trade_side not in ("BUY", "SELL"):
             raise ConfigError(f"invalid trade_side: {self.trade_side!r} (BUY or SELL)", field="trade_side", value=repr(self.trade_side))
+        check_router_params(self.router)
 
 
 class MultiVenueStrategy(Strategy):

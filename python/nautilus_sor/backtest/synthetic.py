@@ -602,55 +602,36 @@ def engine_for(
 ) -> Any:
     """A BacktestEngine with the market's venues (L2_MBP books, MARGIN accounts, the venue's order latency
     when `latency`), instruments and data. `oms_type`: one for all venues or a {venue: type} mapping,
-    each an `OmsType` or its name. Balances stay well below 1e7 (Nautilus's margin accounting breaks above)."""
-    from nautilus_trader.backtest.engine import BacktestEngine, BacktestEngineConfig
-    from nautilus_trader.backtest.models import LatencyModel
-    from nautilus_trader.config import LoggingConfig
-    from nautilus_trader.model.enums import AccountType, BookType, OmsType
-    from nautilus_trader.model.objects import Money
-
-    def oms_of(name: str) -> OmsType:
-        raw = oms_type.get(name, "NETTING") if isinstance(oms_type, Mapping) else oms_type
-        if isinstance(raw, OmsType):
-            return raw
-        if isinstance(raw, str) and raw.upper() in ("NETTING", "HEDGING"):
-            return OmsType[raw.upper()]
-        path = f"oms_type.{name}" if isinstance(oms_type, Mapping) else "oms_type"
-        raise ConfigError(f"invalid {path}: {raw!r} (must be NETTING or HEDGING)", field=path, value=repr(raw))
+    each an `OmsType` or its name. Balances stay well below 1e7 (Nautilus's margin accounting breaks above).
+    Built by `engine.engine_for_market` on the market's `synthetic_feeds`."""
+    from nautilus_sor.backtest.engine import engine_for_market
 
     for name, value in (("usdt_balance", usdt_balance), ("btc_balance", btc_balance)):
         _number(name, value, low=0.0, low_open=True, high=1e7)
+    return engine_for_market(market, oms_type, latency=latency, log_level=log_level, trader_id=trader_id, run_analysis=run_analysis,
+                             feeds=synthetic_feeds(market), quote_balance=usdt_balance, base_balance=btc_balance)
 
-    engine = BacktestEngine(BacktestEngineConfig(logging=LoggingConfig(log_level=log_level), trader_id=trader_id,
-                                                 run_analysis=run_analysis))
-    for v in market.venues:
-        latency_model = LatencyModel(base_latency_nanos=int(round(v.latency_ms * _MS))) if latency and v.latency_ms > 0 else None
-        engine.add_venue(
-            venue=Venue(v.name),
-            oms_type=oms_of(v.name),
-            account_type=AccountType.MARGIN,
-            base_currency=None,
-            starting_balances=[Money(usdt_balance, USDT), Money(btc_balance, BTC)],
-            book_type=BookType.L2_MBP,
-            latency_model=latency_model,
-        )
-    for instrument in market.instruments:
-        engine.add_instrument(instrument)
-    add_market_data(engine, market)
-    return engine
+
+def synthetic_feeds(market: SyntheticMarket) -> Any:
+    """The market's data as `engine.MarketFeeds`: every venue an L2_MBP book (also a market without data
+    yet), one stream per (instrument, kind) in instrument order, then book, quote, trade: the order of
+    `market.data` at equal times, kept by the engine's stable sort."""
+    from nautilus_sor.backtest.engine import MarketFeeds
+
+    kinds = (OrderBookDeltas, QuoteTick, TradeTick)
+    groups: dict[tuple[str, type], list[Any]] = {(str(i.id), kind): [] for i in market.instruments for kind in kinds}
+    for obj in market.data:
+        groups[(obj.instrument_id.value, type(obj))].append(obj)
+    return MarketFeeds(streams={key: objs for key, objs in groups.items() if objs},
+                       book_instruments=frozenset(str(i.id) for i in market.instruments), bar_types=())
 
 
 def add_market_data(engine: Any, market: SyntheticMarket) -> None:
     """Adds the market's data to `engine`, one (instrument, type) stream at a time (Nautilus registers
     book data and market data clients from the first object of each `add_data` call), sorted once."""
-    kinds = (OrderBookDeltas, QuoteTick, TradeTick)
-    groups: dict[tuple[str, type], list[Any]] = {(str(i.id), kind): [] for i in market.instruments for kind in kinds}
-    for obj in market.data:
-        groups[(obj.instrument_id.value, type(obj))].append(obj)
-    # Same order as `market.data` at equal times: the engine's sort is stable.
-    keys = [key for key, objs in groups.items() if objs]
-    for n, key in enumerate(keys):
-        engine.add_data(groups[key], sort=n == len(keys) - 1)
+    from nautilus_sor.backtest.engine import add_streams
+
+    add_streams(engine, synthetic_feeds(market).streams)
 
 
 __all__ = [
@@ -664,4 +645,5 @@ __all__ = [
     "efficient_path",
     "engine_for",
     "make_instrument",
+    "synthetic_feeds",
 ]

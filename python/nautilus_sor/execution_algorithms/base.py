@@ -17,6 +17,15 @@ itself is not sent until the last slice: its quantity is kept equal to what has 
 (`modify_order_in_place`), and on the last slice it is sent as the child on its own instrument, or,
 when the router sends nothing there, closed locally as fully distributed.
 
+Sub-lot rests (timed schedules with smart routing; the evaluation simulator's rule): when venues' lots
+do not divide one another, routing every slice exactly would hand each slice's odd rest to the fine-lot
+venue at its fee. So before the last slice, the slice is routed rounded down to whichever venue lot (and
+over at most how many venues, 1..max_venues) gives the lowest expected cost per unit (the core split's
+`score_bps`), and a rest no coarser lot can take is carried when routing it now costs more per unit than
+a whole lot of the cheapest venue (`SmartOrderRouter.lot_rounding`). Carried units join the next slice
+(`parent.slices[0]`: still pending, saved with that slice); the last slice routes its exact rest.
+Without smart routing, or with one lot size among the venues, every slice goes exactly as scheduled.
+
 Bookkeeping, per parent and at every event:
     requested == filled + working + pending + abandoned
 `working` is sent and open, `pending` is scheduled or returned and not yet sent, `abandoned` is what
@@ -50,7 +59,7 @@ from nautilus_trader.model.orders import LimitOrder, MarketOrder, Order
 from nautilus_sor.exceptions import ConfigError, InsufficientLiquidityError, NautilusSorError, RoutingError, ValidationError
 from nautilus_sor.execution_algorithms.restart import MISSED_SLICE_POLICIES, ORPHAN_POLICIES, ReconciliationReport, RestartMixin
 from nautilus_sor.risk import RISK_TOPIC, KillSwitch, KillSwitchTriggered, check_limits
-from nautilus_sor.smart_router import SmartOrderRouter, VenueAllocation, parse_venues
+from nautilus_sor.smart_router import SmartOrderRouter, VenueAllocation, check_router_params, parse_venues
 from nautilus_sor.units import UNIT_DECIMALS, qty_to_units, units_to_qty
 
 NS_PER_SECOND = 1_000_000_000
@@ -123,6 +132,7 @@ class SmartExecAlgorithmConfig(ExecAlgorithmConfig, kw_only=True, frozen=True, f
         check_limits(self.max_notional_per_venue_per_minute, self.max_children_per_parent, self.max_children_total)
         if self.stale_data_seconds is not None:
             _check_positive_seconds("stale_data_seconds", self.stale_data_seconds)
+        check_router_params(self.router)
 
 
 MAX_SLICES = 10_000_000  # the core's cap on a schedule's slices
@@ -454,22 +464,50 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
         if parent is not None:
             self._fire_due(parent)
 
-    def _allocations(self, parent: ParentState, units: int) -> list[tuple[InstrumentId, int, VenueAllocation | None]]:
+    def _allocations(self, parent: ParentState, units: int, max_venues: int | None = None) -> list[tuple[InstrumentId, int, VenueAllocation | None]]:
         # A child partly filled on a venue of finer size precision returns units the primary's precision
         # cannot hold: the router is asked at the precision that holds them (each venue's lot still applies).
         quantity = units_to_qty(units, _precision_holding(units, parent.precision))
         if self.router is None:
             return [(parent.instrument_id, units, None)]
-        if self._config.stale_data_seconds is not None:
-            self.router.check_stale_venues(parent.instrument_id, self.clock.timestamp_ns(), int(self._config.stale_data_seconds * NS_PER_SECOND))
-        allocations = self.router.route_order(parent.instrument_id, parent.side, quantity, self._config.max_venues, parent.limit)
+        self._check_stale(parent)
+        venues = self._config.max_venues if max_venues is None else max_venues
+        allocations = self.router.route_order(parent.instrument_id, parent.side, quantity, venues, parent.limit)
         return [(a.instrument_id, qty_to_units(a.quantity), a) for a in allocations]
+
+    def _check_stale(self, parent: ParentState) -> None:
+        if self.router is not None and self._config.stale_data_seconds is not None:
+            self.router.check_stale_venues(parent.instrument_id, self.clock.timestamp_ns(), int(self._config.stale_data_seconds * NS_PER_SECOND))
+
+    def _carry_sub_lot_rest(self, parent: ParentState, units: int) -> tuple[int, int | None]:
+        """(units to route now, max_venues for them): before a timed parent's last slice, with smart routing,
+        the router's `lot_rounding` may keep a sub-lot rest back rather than pay a fine-lot venue's fee for
+        it; the rest joins the next slice (still pending, saved with that slice). (units, None) otherwise."""
+        if self.router is None or not self.timed_schedule or not parent.slices:
+            return units, None
+        self._check_stale(parent)
+        quantity = units_to_qty(units, _precision_holding(units, parent.precision))
+        try:
+            now, max_venues = self.router.lot_rounding(parent.instrument_id, parent.side, quantity, self._config.max_venues, parent.limit)
+        except (RoutingError, ValidationError) as exc:
+            self.log.debug(f"{parent.primary_id}: no lot rounding ({exc}); the slice is routed whole")
+            return units, None
+        now_units = qty_to_units(now) if now.raw else 0  # zero: the whole slice is carried
+        carried = units - now_units
+        if carried:
+            ts, scheduled = parent.slices[0]
+            parent.slices[0] = (ts, scheduled + carried)
+            self.log.debug(f"{parent.primary_id}: {carried} units carried to the next slice (a sub-lot rest)")
+        return now_units, max_venues
 
     def _send_slice(self, parent: ParentState, units: int) -> None:
         if units <= 0:
             return
+        units, max_venues = self._carry_sub_lot_rest(parent, units)
+        if units <= 0:
+            return
         try:
-            pieces = self._allocations(parent, units)
+            pieces = self._allocations(parent, units, max_venues)
         except InsufficientLiquidityError as exc:
             # Take what the books show now (whole lots); the rest waits for the next slice.
             available = exc.available - exc.available % parent.lot_units

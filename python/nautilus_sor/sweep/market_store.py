@@ -3,8 +3,9 @@
 The driver builds each distinct synthetic market once and writes its instruments and data to a catalog
 under the sweep's output dir (`<out>/markets/<key>/`, the key hashing the market's config); a task reads
 it back by path. The objects read back are the ones written, in the same order: book deltas are
-regrouped into the original `OrderBookDeltas` batches by their F_LAST flag (the catalog's own batching
-groups by timestamp), so a backtest on a stored market equals one on the freshly built market.
+regrouped into the original `OrderBookDeltas` batches by their F_LAST flag (`catalog.read_streams`; the
+catalog's own batching groups by timestamp), so a backtest on a stored market equals one on the freshly
+built market. Writing and reading go through `backtest.data.catalog` (`write_nautilus_data`, `read_streams`).
 
 Replaceable: once run configs can name a catalog market themselves (`market: {"type": "catalog"}`), the
 task can run that config directly and this module reduces to `store_market`.
@@ -36,9 +37,9 @@ def market_key(market_config: Any) -> str:
 def store_market(market_config: Any, root: str | Path) -> Path:
     """Builds the market of `market_config` and writes it to a catalog under `root`, unless a complete
     one is already there (a restarted sweep reuses it). Returns the catalog's directory."""
-    from nautilus_trader.model.data import OrderBookDeltas
     from nautilus_trader.persistence.catalog import ParquetDataCatalog
 
+    from nautilus_sor.backtest.data.catalog import write_nautilus_data
     from nautilus_sor.backtest.synthetic import build_market
 
     key = market_key(market_config)
@@ -49,11 +50,7 @@ def store_market(market_config: Any, root: str | Path) -> Path:
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     market = build_market(market_config)
-    catalog = ParquetDataCatalog(str(staging))
-    catalog.write_data(list(market.instruments))
-    # The catalog stores single deltas; their F_LAST flags keep the batch boundaries.
-    catalog.write_data([d for obj in market.data if isinstance(obj, OrderBookDeltas) for d in obj.deltas])
-    catalog.write_data([obj for obj in market.data if not isinstance(obj, OrderBookDeltas)])
+    write_nautilus_data(ParquetDataCatalog(str(staging)), market.instruments, market.data)
     meta = {"key": key, "market_config": repr(market_config), "instruments": [i.id.value for i in market.instruments]}
     (staging / MARKET_FILE).write_text(json.dumps(meta, indent=2))
     shutil.rmtree(target, ignore_errors=True)
@@ -85,30 +82,24 @@ class StoredMarket:
         return self._trades.copy()
 
 
-def _batches(deltas: list[Any]) -> list[Any]:
-    from nautilus_trader.model.data import OrderBookDeltas
+def _check_batches(batches: list[Any], iid: str) -> list[Any]:
+    """`batches` as read (`read_streams`), unless the last one lacks its F_LAST: a store cut short."""
     from nautilus_trader.model.enums import RecordFlag
 
-    f_last = int(RecordFlag.F_LAST)
-    out, pending = [], []
-    for delta in deltas:
-        pending.append(delta)
-        if delta.flags & f_last:
-            out.append(OrderBookDeltas(delta.instrument_id, pending))
-            pending = []
-    if pending:
+    if batches and not batches[-1].deltas[-1].flags & int(RecordFlag.F_LAST):
         raise MarketDataError(
-            f"invalid market catalog: {len(pending)} book deltas of {deltas[0].instrument_id} after the last F_LAST",
+            f"invalid market catalog: {len(batches[-1].deltas)} book deltas of {iid} after the last F_LAST",
             field="order_book_deltas",
-            value=str(deltas[0].instrument_id),
+            value=iid,
         )
-    return out
+    return batches
 
 
 def load_stored_market(path: str | Path, market_config: Any) -> StoredMarket:
     """The market `store_market(market_config, ...)` wrote at `path`; its instruments in the config's venue order."""
     from nautilus_trader.persistence.catalog import ParquetDataCatalog
 
+    from nautilus_sor.backtest.data.catalog import read_streams
     from nautilus_sor.backtest.synthetic import SYMBOL
 
     directory = Path(path)
@@ -122,15 +113,19 @@ def load_stored_market(path: str | Path, market_config: Any) -> StoredMarket:
                               field="market_path", value=str(directory))
     catalog = ParquetDataCatalog(str(directory))
     by_id = {i.id.value: i for i in catalog.instruments()}
-    instruments, data, quotes, trades = [], [], [], []
+    instruments = []
     for venue in market_config.venues:
         iid = f"{SYMBOL}.{venue.name}"
         if iid not in by_id:
             raise MarketDataError(f"invalid market catalog: {directory} lacks instrument {iid}", field="instruments", value=iid)
         instruments.append(by_id[iid])
-        venue_quotes = catalog.quote_ticks(instrument_ids=[iid])
-        venue_trades = catalog.trade_ticks(instrument_ids=[iid])
-        data += _batches(catalog.order_book_deltas(instrument_ids=[iid]))
+    streams = read_streams(catalog, instruments)
+    data, quotes, trades = [], [], []
+    for venue, instrument in zip(market_config.venues, instruments):
+        iid = instrument.id.value
+        venue_quotes, venue_trades = streams.get(("quotes", iid), []), streams.get(("trades", iid), [])
+        # Venue after venue: its book, quotes and trades (the engine sorts by time, stably).
+        data += _check_batches(streams.get(("deltas", iid), []), iid)
         data += venue_quotes
         data += venue_trades
         quotes.append(_quote_frame(venue.name, venue_quotes))

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from nautilus_sor.report import _CSS, _note, _table  # one look for every page of the package
+from nautilus_sor.report import _figure_html, _html_page, _note, _table  # one look for every page of the package
 from nautilus_sor.sweep.ranking import COST
 
 MAX_BARS = 60  # points drawn in the ranking chart (the table has them all)
@@ -76,13 +76,9 @@ def _parameter_figures(go: Any, table: pd.DataFrame) -> list[tuple[str, Any]]:
 
 def write_page(path: Path, outcome: Any, title: str = "nautilus-sor sweep") -> Path:
     import plotly.graph_objects as go  # lazy, like the report
-    from plotly.io import to_html
-    from plotly.offline import get_plotlyjs
 
     def render(fig: Any, n: int, height: int = 420) -> str:
-        return '<div class="figure">' + str(to_html(fig, include_plotlyjs=False, full_html=False, div_id=f"figure-{n}",
-                                                   default_height=f"{height}px", default_width="100%",
-                                                   config={"displaylogo": False, "responsive": True})) + "</div>"
+        return '<div class="figure">' + _figure_html(fig, n, height) + "</div>"
 
     ranking, table = outcome.ranking, outcome.table
     repeats = int(table.groupby("point_id")["repeat"].count().max()) if len(table) else 0
@@ -111,23 +107,7 @@ def write_page(path: Path, outcome: Any, title: str = "nautilus-sor sweep") -> P
         best = json.loads(Path(outcome.best_config).read_text())
         parts.append(f"<section id='best'><h2>Best config</h2><p class='explain'>{html.escape(str(outcome.best_config))}"
                      f"</p><pre>{html.escape(json.dumps(best, indent=2))}</pre></section>")
-    document = f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(title)}</title>
-<style>{_CSS}</style>
-<script charset="utf-8" type="text/javascript">{get_plotlyjs()}</script>
-</head>
-<body>
-<main>
-<h1>{html.escape(title)}</h1>
-{"".join(parts)}
-</main>
-</body>
-</html>
-"""
+    document = _html_page(title, "".join(parts))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(document, encoding="utf-8")
     return path

@@ -28,8 +28,8 @@ from typing import Any
 
 import msgspec
 
+from nautilus_sor.config import convert_object
 from nautilus_sor.exceptions import ConfigError
-from nautilus_sor.smart_router import msgspec_error_path
 
 # Fields a repeat sets: varying them by hand as well would be overwritten.
 SEED_PATHS = ("market.seed", "backtest.seed")
@@ -186,13 +186,7 @@ def _check(spec: SweepSpec) -> None:
 def parse_sweep(raw: Any) -> SweepSpec:
     """A validated SweepSpec from a decoded JSON object (the base and the points are checked later,
     by `resolve_points`)."""
-    if not isinstance(raw, dict):
-        raise ConfigError(f"invalid sweep: expected a JSON object, got {type(raw).__name__}", field="$", value=repr(raw)[:80])
-    try:
-        spec = msgspec.convert(raw, SweepSpec)
-    except msgspec.ValidationError as exc:
-        path = msgspec_error_path(str(exc)).lstrip(".") or "$"
-        raise ConfigError(f"invalid {path}: {exc}", field=path, value=None) from None
+    spec = convert_object(raw, SweepSpec, "sweep")
     _check(spec)
     return spec
 

@@ -15,7 +15,7 @@
 //! taker score.
 
 use crate::book::Side;
-use crate::error::{check_positive, SorError, SorResult};
+use crate::error::{check_positive, SorResult};
 use crate::route::Router;
 
 /// The expected cost of resting `qty` units at one venue's touch, with what it is made of.
@@ -79,33 +79,13 @@ impl Router {
     /// two-sided book and a lot size that fits is scored; every venue is explained. Ties go to the
     /// lower mean latency, then venue order.
     pub fn select_passive(&self, side: Side, qty: u64, horizon_s: f64, now_ns: u64) -> SorResult<PassiveSelection> {
-        if qty == 0 {
-            return Err(SorError::invalid("quantity", 0, "must be greater than zero"));
-        }
+        Self::check_request(qty, None, "quantity")?;
         check_positive("horizon_s", horizon_s)?;
-        let mut candidates = Vec::with_capacity(self.venues.len());
-        let mut best: Option<(usize, f64, f64)> = None; // (venue, score, latency) of the best so far
-        for i in 0..self.venues.len() {
-            let outcome = self.passive_quote(i, side, qty, horizon_s, now_ns);
-            if let Ok(q) = &outcome {
-                let latency = self.stats[i].latency_mean_ms;
-                let better = match best {
-                    None => true,
-                    Some((_, s, l)) => q.score_bps < s || (q.score_bps == s && latency < l),
-                };
-                if better {
-                    best = Some((i, q.score_bps, latency));
-                }
-            }
-            candidates.push(outcome);
-        }
-        match best {
-            Some((i, _, _)) => Ok(PassiveSelection {
-                best: candidates[i].clone().expect("best is an eligible candidate"),
-                candidates,
-            }),
-            None => Err(self.no_venue_error("quantity", qty, &candidates)),
-        }
+        let candidates: Vec<Result<PassiveQuote, String>> = (0..self.venues.len())
+            .map(|i| self.passive_quote(i, side, qty, horizon_s, now_ns))
+            .collect();
+        let best = self.pick_best(qty, &candidates, |q| q.score_bps)?;
+        Ok(PassiveSelection { best, candidates })
     }
 
     fn passive_quote(
@@ -116,16 +96,8 @@ impl Router {
         horizon_s: f64,
         now_ns: u64,
     ) -> Result<PassiveQuote, String> {
+        self.check_accepts(i, qty)?;
         let v = &self.venues[i];
-        if !v.enabled {
-            return Err("disabled".to_string());
-        }
-        if !v.accepts(qty) {
-            return Err(format!(
-                "quantity {qty} does not fit lot size {} / minimum {}",
-                v.lot_size, v.min_qty
-            ));
-        }
         let book = self.books[i].as_ref().ok_or_else(|| "no book data".to_string())?;
         let (ours, theirs) = match side {
             Side::Buy => (book.bids().first(), book.asks().first()),

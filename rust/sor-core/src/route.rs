@@ -151,6 +151,26 @@ fn walk_from(levels: &[Level], cur: Cursor, qty: u64, side: Side, limit: Option<
     Some((notional, c))
 }
 
+/// Units displayed in `levels` within `limit` (saturating).
+fn depth_within(levels: &[Level], side: Side, limit: Option<f64>) -> u64 {
+    levels
+        .iter()
+        .take_while(|l| crate::book::within_limit(side, l.price, limit))
+        .fold(0u64, |a, l| a.saturating_add(l.size))
+}
+
+/// What a taker call (`select_venue`, `split`) prices every venue against, built once per call.
+#[derive(Debug, Clone, Copy)]
+struct TakerCtx {
+    /// Whether any enabled venue has a book: then venues without one are not routed to.
+    book_mode: bool,
+    /// The price costs are measured against; None: relative mode, priced at 1.0 (`ref_price`).
+    reference: Option<f64>,
+    ref_price: f64,
+    /// The one unlimited level at `ref_price` every venue offers when no venue has a book.
+    flat: [Level; 1],
+}
+
 /// A piece of the walk one venue offers next: its size and cost per unit.
 #[derive(Debug, Clone, Copy)]
 struct Chunk {
@@ -370,7 +390,7 @@ impl Router {
         }
     }
 
-    fn check_request(qty: u64, limit: Option<f64>, qty_field: &str) -> SorResult<()> {
+    pub(crate) fn check_request(qty: u64, limit: Option<f64>, qty_field: &str) -> SorResult<()> {
         if qty == 0 {
             return Err(SorError::invalid(qty_field, 0, "must be greater than zero"));
         }
@@ -386,74 +406,95 @@ impl Router {
         Ok(())
     }
 
+    /// The request checked and what a taker call prices every venue against, built once per call.
+    fn taker_ctx(&self, side: Side, qty: u64, limit: Option<f64>, qty_field: &str) -> SorResult<TakerCtx> {
+        Self::check_request(qty, limit, qty_field)?;
+        let reference = self.reference_price(side, limit);
+        let ref_price = reference.unwrap_or(1.0);
+        Ok(TakerCtx {
+            book_mode: self.book_mode(),
+            reference,
+            ref_price,
+            flat: [Level {
+                price: ref_price,
+                size: u64::MAX,
+            }],
+        })
+    }
+
     /// The levels a venue offers for this call: its book in book mode, or one unlimited level at the
     /// reference price when no venue has a book.
-    fn levels<'a>(&'a self, venue: usize, side: Side, book_mode: bool, flat: &'a [Level; 1]) -> Option<&'a [Level]> {
-        if book_mode {
+    fn levels<'a>(&'a self, venue: usize, side: Side, ctx: &'a TakerCtx) -> Option<&'a [Level]> {
+        if ctx.book_mode {
             self.books[venue].as_ref().map(|b| b.taking(side))
         } else {
-            Some(flat)
+            Some(&ctx.flat)
+        }
+    }
+
+    /// Why venue `i` cannot take `qty` units whatever its book: disabled, or the quantity does not fit
+    /// its lot size and minimum (the reason `no_venue_error` recognises by its "quantity" prefix).
+    pub(crate) fn check_accepts(&self, i: usize, qty: u64) -> Result<(), String> {
+        let v = &self.venues[i];
+        if !v.enabled {
+            return Err("disabled".to_string());
+        }
+        if !v.accepts(qty) {
+            return Err(format!(
+                "quantity {qty} does not fit lot size {} / minimum {}",
+                v.lot_size, v.min_qty
+            ));
+        }
+        Ok(())
+    }
+
+    /// The lowest-scoring eligible candidate (one per venue, in venue order), cloned; ties go to the
+    /// lower mean latency, then venue order. None eligible: `no_venue_error` with every venue's reason.
+    pub(crate) fn pick_best<T: Clone>(
+        &self,
+        qty: u64,
+        candidates: &[Result<T, String>],
+        score_bps: impl Fn(&T) -> f64,
+    ) -> SorResult<T> {
+        let mut best: Option<(usize, f64, f64)> = None; // (venue, score, latency) of the best so far
+        for (i, candidate) in candidates.iter().enumerate() {
+            if let Ok(q) = candidate {
+                let (score, latency) = (score_bps(q), self.stats[i].latency_mean_ms);
+                let better = match best {
+                    None => true,
+                    Some((_, s, l)) => score < s || (score == s && latency < l),
+                };
+                if better {
+                    best = Some((i, score, latency));
+                }
+            }
+        }
+        match best {
+            Some((i, _, _)) => Ok(candidates[i].clone().expect("best is an eligible candidate")),
+            None => Err(self.no_venue_error("quantity", qty, candidates)),
         }
     }
 
     /// Picks the venue with the lowest all-in cost for `qty` units, explaining every venue.
     pub fn select_venue(&self, side: Side, qty: u64, limit: Option<f64>) -> SorResult<Selection> {
-        Self::check_request(qty, limit, "quantity")?;
-        let book_mode = self.book_mode();
-        let reference = self.reference_price(side, limit);
-        let ref_price = reference.unwrap_or(1.0);
-        let flat = [Level {
-            price: ref_price,
-            size: u64::MAX,
-        }];
-        let mut candidates = Vec::with_capacity(self.venues.len());
-        let mut best: Option<(usize, f64, f64)> = None; // (venue, score, latency) of the best so far
-        for (i, v) in self.venues.iter().enumerate() {
-            let outcome = (|| {
-                if !v.enabled {
-                    return Err("disabled".to_string());
-                }
-                if !v.accepts(qty) {
-                    return Err(format!(
-                        "quantity {qty} does not fit lot size {} / minimum {}",
-                        v.lot_size, v.min_qty
-                    ));
-                }
-                let levels = self
-                    .levels(i, side, book_mode, &flat)
-                    .ok_or_else(|| "no book data".to_string())?;
+        let ctx = self.taker_ctx(side, qty, limit, "quantity")?;
+        let candidates: Vec<Result<VenueQuote, String>> = (0..self.venues.len())
+            .map(|i| {
+                self.check_accepts(i, qty)?;
+                let levels = self.levels(i, side, &ctx).ok_or_else(|| "no book data".to_string())?;
                 let (notional, _) = walk_from(levels, Cursor::default(), qty, side, limit).ok_or_else(|| {
-                    let shown: u64 = levels
-                        .iter()
-                        .take_while(|l| crate::book::within_limit(side, l.price, limit))
-                        .fold(0, |a, l| a.saturating_add(l.size));
+                    let shown = depth_within(levels, side, limit);
                     format!("displays {shown} of {qty} units within the limit")
                 })?;
-                Ok(self.quote(i, qty, notional, side, reference))
-            })();
-            if let Ok(q) = &outcome {
-                let latency = self.stats[i].latency_mean_ms;
-                let better = match best {
-                    None => true,
-                    Some((_, s, l)) => q.score_bps < s || (q.score_bps == s && latency < l),
-                };
-                if better {
-                    best = Some((i, q.score_bps, latency));
-                }
-            }
-            candidates.push(outcome);
-        }
-        match best {
-            Some((i, _, _)) => {
-                let best = candidates[i].clone().expect("best is an eligible candidate");
-                Ok(Selection {
-                    best,
-                    reference_price: reference,
-                    candidates,
-                })
-            }
-            None => Err(self.no_venue_error("quantity", qty, &candidates)),
-        }
+                Ok(self.quote(i, qty, notional, side, ctx.reference))
+            })
+            .collect();
+        let best = self.pick_best(qty, &candidates, |q| q.score_bps)?;
+        Ok(Selection {
+            best,
+            reference_price: ctx.reference,
+            candidates,
+        })
     }
 
     pub(crate) fn no_venue_error<T>(&self, field: &str, qty: u64, candidates: &[Result<T, String>]) -> SorError {
@@ -488,23 +529,14 @@ impl Router {
     /// venue's marginal cost only rises. When more than `max_venues` venues would be used, the best
     /// subset is searched exhaustively (or greedily for very many venues).
     pub fn split(&self, side: Side, total: u64, max_venues: usize, limit: Option<f64>) -> SorResult<SplitResult> {
-        Self::check_request(total, limit, "total_qty")?;
+        let ctx = self.taker_ctx(side, total, limit, "total_qty")?;
         if max_venues == 0 {
             return Err(SorError::invalid("max_venues", 0, "must be at least 1"));
         }
-        let book_mode = self.book_mode();
-        let reference = self.reference_price(side, limit);
-        let ref_price = reference.unwrap_or(1.0);
-        let flat = [Level {
-            price: ref_price,
-            size: u64::MAX,
-        }];
         let n = self.venues.len();
         let eligible: Vec<usize> = (0..n)
             .filter(|&i| {
-                self.venues[i].enabled
-                    && self.venues[i].first_chunk() <= total
-                    && self.levels(i, side, book_mode, &flat).is_some()
+                self.venues[i].enabled && self.venues[i].first_chunk() <= total && self.levels(i, side, &ctx).is_some()
             })
             .collect();
         if eligible.is_empty() {
@@ -532,22 +564,17 @@ impl Router {
                 &format!("not a multiple of the venues' common lot size {g}; no allocation can sum to it exactly"),
             ));
         }
-        let ctx = SplitCtx::new(self, side, limit, book_mode, &flat, ref_price);
-        let mut best = ctx.greedy(&eligible, total);
+        let walk = SplitCtx::new(self, side, limit, &ctx);
+        let mut best = walk.greedy(&eligible, total);
         let used = |c: &Option<Cursors>| c.as_ref().map_or(0, |c| c.iter().filter(|c| c.alloc > 0).count());
         if best.is_some() && used(&best) > max_venues {
-            best = ctx.best_subset(&eligible, total, max_venues);
+            best = walk.best_subset(&eligible, total, max_venues);
         }
         let Some(cursors) = best else {
             let available: u64 = eligible
                 .iter()
-                .filter_map(|&i| self.levels(i, side, book_mode, &flat))
-                .map(|levels| {
-                    levels
-                        .iter()
-                        .take_while(|l| crate::book::within_limit(side, l.price, limit))
-                        .fold(0u64, |a, l| a.saturating_add(l.size))
-                })
+                .filter_map(|&i| self.levels(i, side, &ctx))
+                .map(|levels| depth_within(levels, side, limit))
                 .fold(0u64, u64::saturating_add);
             if available >= total {
                 let lots: Vec<String> = eligible
@@ -574,14 +601,14 @@ impl Router {
             .iter()
             .enumerate()
             .filter(|(_, c)| c.alloc > 0)
-            .map(|(i, c)| self.quote(i, c.alloc, c.notional, side, reference))
+            .map(|(i, c)| self.quote(i, c.alloc, c.notional, side, ctx.reference))
             .collect();
-        let cost = ctx.total_cost(&cursors);
-        let score_bps = (cost / total as f64 - side.sign() * ref_price) / ref_price * 1e4;
+        let cost = walk.total_cost(&cursors);
+        let score_bps = (cost / total as f64 - side.sign() * ctx.ref_price) / ctx.ref_price * 1e4;
         Ok(SplitResult {
             allocations,
             total_qty: total,
-            reference_price: reference,
+            reference_price: ctx.reference,
             score_bps,
         })
     }
@@ -607,22 +634,15 @@ struct SplitCtx<'a> {
 }
 
 impl<'a> SplitCtx<'a> {
-    fn new(
-        router: &'a Router,
-        side: Side,
-        limit: Option<f64>,
-        book_mode: bool,
-        flat: &'a [Level; 1],
-        ref_price: f64,
-    ) -> Self {
+    fn new(router: &'a Router, side: Side, limit: Option<f64>, ctx: &'a TakerCtx) -> Self {
         let lanes = router
             .venues
             .iter()
             .enumerate()
             .map(|(v, spec)| {
-                let terms = router.terms(v, ref_price);
+                let terms = router.terms(v, ctx.ref_price);
                 Lane {
-                    levels: router.levels(v, side, book_mode, flat).unwrap_or(&[]),
+                    levels: router.levels(v, side, ctx).unwrap_or(&[]),
                     lot: spec.lot_size,
                     first_chunk: spec.first_chunk(),
                     price_factor: side.sign() + terms.fee,

@@ -42,7 +42,7 @@ from nautilus_trader.model.instruments import CryptoPerpetual, CurrencyPair
 from nautilus_trader.model.objects import FIXED_PRECISION, Price, Quantity
 from sortedcontainers import SortedDict
 
-from nautilus_sor.backtest.data.recorded import BookSeries, RecordedMarket, RecordedVenue, TradeTape, rolling_basis, shift_prices
+from nautilus_sor.backtest.data.recorded import BookSeries, RecordedMarket, RecordedVenue, TradeTape, rolling_basis, shift_prices, window_ns
 from nautilus_sor.exceptions import ConfigError, MarketDataError
 
 NS_PER_MS = 1_000_000
@@ -398,23 +398,6 @@ def read_market(spec: BinanceMarketSpec, data_dir: str | Path, *, start_ns: int 
 # -- the market -----------------------------------------------------------------------------------------
 
 
-def _window_ns(value: Any, name: str) -> int | None:
-    if value is None:
-        return None
-    import pandas as pd
-
-    if isinstance(value, bool):
-        raise ConfigError(f"invalid {name}: {value!r} (an ISO time or ns since the epoch)", field=name, value=repr(value))
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        raise ConfigError(f"invalid {name}: {value!r} (an ISO time or ns since the epoch)", field=name, value=repr(value)) from None
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    return int(ts.value)
-
-
 def _arrays(spec: BinanceMarketSpec, s: _VenueStream, levels: int) -> tuple[BookSeries, TradeTape]:
     """Recorded prices; sizes in BTC (COIN-M contracts * 100 USD / the level's or trade's price)."""
     n = len(s.book_rows)
@@ -480,7 +463,7 @@ def load_binance_btc(
     lines = {s.venue: _read_lines(data_dir, s) for s in specs}
     lo = max(lines[s.venue].snapshot_ts() for s in specs)
     hi = min(lines[s.venue].last_ts() for s in specs)
-    start_ns, end_ns = _window_ns(start, "start"), _window_ns(end, "end")
+    start_ns, end_ns = window_ns(start, "start"), window_ns(end, "end")
     start_ns = lo if start_ns is None else start_ns
     end_ns = hi if end_ns is None else end_ns
     if not (lo <= start_ns < end_ns <= hi):

@@ -81,14 +81,15 @@ def _swap_in(staging: Path, path: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _write_into(market: RecordedMarket, path: Path, *, source: dict[str, Any] | None, params: dict[str, Any] | None) -> None:
+def write_nautilus_data(catalog: Any, instruments: Sequence[Any], data: Sequence[Any]) -> None:
+    """Writes `instruments` and `data` into `catalog` (a `ParquetDataCatalog`). The catalog stores single
+    deltas: `OrderBookDeltas` are written as their deltas, whose F_LAST flags keep the batch boundaries
+    (`read_streams` regroups them)."""
     from nautilus_trader.model.data import OrderBookDeltas
-    from nautilus_trader.persistence.catalog import ParquetDataCatalog
 
-    catalog = ParquetDataCatalog(str(path))
-    catalog.write_data(market.instruments)
+    catalog.write_data(list(instruments))
     by_kind: dict[str, list[Any]] = {"deltas": [], "other": []}
-    for obj in market.data:
+    for obj in data:
         if isinstance(obj, OrderBookDeltas):
             by_kind["deltas"].extend(obj.deltas)
         else:
@@ -96,6 +97,12 @@ def _write_into(market: RecordedMarket, path: Path, *, source: dict[str, Any] | 
     for objs in by_kind.values():
         if objs:
             catalog.write_data(objs)
+
+
+def _write_into(market: RecordedMarket, path: Path, *, source: dict[str, Any] | None, params: dict[str, Any] | None) -> None:
+    from nautilus_trader.persistence.catalog import ParquetDataCatalog
+
+    write_nautilus_data(ParquetDataCatalog(str(path)), market.instruments, market.data)
     content = _content_hash(path)
     arrays_file = f"arrays-{content[:16]}.npz"
     _save_arrays(market, path / arrays_file)
@@ -243,7 +250,7 @@ def load_catalog(
             raise ConfigError(f"invalid venues[{i}]: {v!r} (the catalog at {path} has {', '.join(sorted(instruments))})",
                               field=f"venues[{i}]", value=repr(v))
     windowed = start is not None or end is not None
-    streams = _read_streams(catalog, [instruments[v] for v in chosen], start, end)
+    streams = read_streams(catalog, [instruments[v] for v in chosen], start, end)
     data = _in_written_order(streams, meta, path) if meta and not windowed else None
     if data is None:
         data = _merge(list(streams.values()))
@@ -423,7 +430,7 @@ def _arrays_of(arrays: Any, i: int) -> VenueArrays:
     return book, tape, offset
 
 
-def _read_streams(catalog: Any, instruments: list[Any], start: int | None, end: int | None) -> dict[tuple[str, str], list[Any]]:
+def read_streams(catalog: Any, instruments: list[Any], start: int | None = None, end: int | None = None) -> dict[tuple[str, str], list[Any]]:
     """The catalog's data of `instruments` as streams `(kind, instrument id or bar type) -> objects`, kind
     by kind, each stream in the catalog's (time) order. Deltas are read per instrument (batching up to each
     F_LAST over several interleaved instruments would mix them) and grouped into `OrderBookDeltas`."""
@@ -634,4 +641,4 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
-__all__ = ["cached_market", "load_catalog", "read_metadata", "write_catalog"]
+__all__ = ["cached_market", "load_catalog", "read_metadata", "read_streams", "write_catalog", "write_nautilus_data"]

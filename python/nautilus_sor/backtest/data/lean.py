@@ -43,6 +43,8 @@ from nautilus_sor.backtest.data.lean_files import (
     NEW_YORK,
     day_tag,
     days_in_dir,
+    fee_pair,
+    latency_value,
     local_day_of,
     local_ms_to_utc_ns,
     parse_clock,
@@ -103,37 +105,11 @@ _TRADE_TYPES = {"ms": np.int64, "price": np.int64, "size": np.int64, "exchange":
                 "suspicious": np.int64}
 
 
-def load_lean_ibm(
-    data_dir: str | Path,
-    date: object = None,
-    *,
-    venues: Sequence[str] | None = None,
-    levels: int = 1,
-    latency_ms: float | Mapping[str, float] | None = None,
-    fees: Mapping[str, tuple[float, float]] | None = None,
-    hours: tuple[str, str] | None = ("09:30", "16:00"),
-    start: object = None,
-    end: object = None,
-    min_volume_share: float = 0.01,
-    min_quote_rows: int = 100,
-    bars_dir: str | Path | None = "auto",
-) -> RecordedMarket:
-    """IBM ticks of one day as a multi-venue market (see the module doc).
-
-    `data_dir`: the folder of `<YYYYMMDD>_quote.zip`/`_trade.zip` (or a data root holding
-    `lean_equity_ticks/ibm`). `date`: the day (default: the New York day of `start`, else the first day with
-    both files). `venues`: exchange codes or venue names to keep (default: lit venues with `min_volume_share`
-    of the window's volume and at least `min_quote_rows` NBBO rows). `levels`: the book depth of the arrays
-    (the data has the top only; deeper levels are empty). `latency_ms`: one value or per venue name (default
-    1 ms everywhere). `fees`: USD per share (maker, taker) per venue name, converted to fractions of the
-    opening mid. `hours`: local (New York) session, None for the whole file; `start`/`end` (ISO time, naive =
-    UTC, or ns) narrow it further. `bars_dir`: minute trade bars for `volume_profile` ("auto": the
-    `lean_equity_bars/minute/<symbol>` folder beside the ticks, if there; None: none)."""
-    directory = _tick_dir(Path(data_dir), "ibm")
-    return load_lean_equity_ticks(
-        directory, date, symbol="IBM", venues=venues, levels=levels, latency_ms=latency_ms, fees=fees, hours=hours,
-        start=start, end=end, min_volume_share=min_volume_share, min_quote_rows=min_quote_rows, bars_dir=bars_dir,
-    )
+def load_lean_ibm(data_dir: str | Path, date: object = None, **options: Any) -> RecordedMarket:
+    """IBM ticks of one day as a multi-venue market: `load_lean_equity_ticks` for symbol IBM, whose
+    `options` it takes. `data_dir`: the folder of `<YYYYMMDD>_quote.zip`/`_trade.zip`, or a data root
+    holding `lean_equity_ticks/ibm`."""
+    return load_lean_equity_ticks(_tick_dir(Path(data_dir), "ibm"), date, symbol="IBM", **options)
 
 
 def load_lean_equity_ticks(
@@ -152,7 +128,17 @@ def load_lean_equity_ticks(
     min_quote_rows: int = 100,
     bars_dir: str | Path | None = "auto",
 ) -> RecordedMarket:
-    """Any Lean equity tick folder as a multi-venue market; `load_lean_ibm` documents the arguments."""
+    """The `symbol` ticks of one day in a Lean equity tick folder as a multi-venue market (see the module doc).
+
+    `data_dir`: the folder of `<YYYYMMDD>_quote.zip`/`_trade.zip`. `date`: the day (default: the New York
+    day of `start`, else the first day with both files). `venues`: exchange codes or venue names to keep
+    (default: lit venues with `min_volume_share` of the window's volume and at least `min_quote_rows` NBBO
+    rows). `levels`: the book depth of the arrays (the data has the top only; deeper levels are empty).
+    `latency_ms`: one value or per venue name (default 1 ms everywhere). `fees`: USD per share (maker,
+    taker) per venue name, converted to fractions of the opening mid. `hours`: local (New York) session,
+    None for the whole file; `start`/`end` (ISO time, naive = UTC, or ns) narrow it further. `bars_dir`:
+    minute trade bars for `volume_profile` ("auto": the `lean_equity_bars/minute/<symbol>` folder beside
+    the ticks, if there; None: none)."""
     directory = Path(data_dir)
     start_at = parse_instant(start, "start") if start is not None else None
     end_at = parse_instant(end, "end") if end is not None else None
@@ -386,10 +372,7 @@ def _fee_table(fees: Mapping[str, tuple[float, float]] | None) -> dict[str, tupl
     table = dict(DEFAULT_FEES_USD_PER_SHARE)
     for name, pair in (fees or {}).items():
         venue = VENUE_NAMES[_code_of(name, "fees")]
-        try:
-            maker, taker = (float(x) for x in pair)
-        except (TypeError, ValueError) as exc:
-            raise ValidationError(f"invalid fees[{name}]: {pair!r} (expected (maker, taker) USD per share)", field=f"fees[{name}]", value=repr(pair)) from exc
+        maker, taker = fee_pair(name, pair, "USD per share")
         if not (abs(maker) < 1.0 and 0.0 <= taker < 1.0):
             raise ValidationError(f"invalid fees[{name}]: {pair!r} (USD per share: |maker| < 1, 0 <= taker < 1; no taker rebate)",
                                   field=f"fees[{name}]", value=repr(pair))
@@ -407,13 +390,7 @@ def _latencies(latency_ms: float | Mapping[str, float] | None, names: list[str])
             raise ValidationError(f"invalid latency_ms: no latency for {missing}", field="latency_ms", value=repr(dict(latency_ms)))
     else:
         given = {name: latency_ms for name in names}
-    out = {}
-    for name in names:
-        value = given[name]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= float(value) < float("inf"):
-            raise ValidationError(f"invalid latency_ms[{name}]: {value!r} (must be a finite number >= 0)", field=f"latency_ms[{name}]", value=repr(value))
-        out[name] = float(value)
-    return out
+    return {name: latency_value(name, given[name]) for name in names}
 
 
 def _equity(symbol: str, venue: str, maker_fee: float, taker_fee: float) -> Equity:

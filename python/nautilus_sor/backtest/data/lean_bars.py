@@ -33,6 +33,8 @@ from nautilus_sor.backtest.data.lean_files import (
     NEW_YORK,
     day_tag,
     days_in_dir,
+    fee_pair,
+    latency_value,
     local_day_of,
     local_ms_to_utc_ns,
     parse_clock,
@@ -388,13 +390,7 @@ def _crypto_latencies(latency_ms: float | Mapping[str, float] | None, names: lis
     unknown = sorted(set(given) - set(names))
     if unknown:
         raise ValidationError(f"invalid latency_ms: unknown venue(s) {unknown} (known: {names})", field="latency_ms", value=repr(unknown))
-    out = {}
-    for n in names:
-        value = given.get(n)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= float(value) < float("inf"):
-            raise ValidationError(f"invalid latency_ms[{n}]: {value!r} (must be a finite number >= 0)", field=f"latency_ms[{n}]", value=repr(value))
-        out[n] = float(value)
-    return out
+    return {n: latency_value(n, given.get(n)) for n in names}
 
 
 def _crypto_fees(fees: Mapping[str, tuple[float, float]] | None, specs: tuple[_BarVenue, ...]) -> dict[str, tuple[float, float]]:
@@ -402,10 +398,7 @@ def _crypto_fees(fees: Mapping[str, tuple[float, float]] | None, specs: tuple[_B
     for name, pair in (fees or {}).items():
         if name not in table:
             raise ValidationError(f"invalid fees: unknown venue {name!r} (known: {sorted(table)})", field="fees", value=repr(name))
-        try:
-            maker, taker = (float(x) for x in pair)
-        except (TypeError, ValueError) as exc:
-            raise ValidationError(f"invalid fees[{name}]: {pair!r} (expected (maker, taker) fractions)", field=f"fees[{name}]", value=repr(pair)) from exc
+        maker, taker = fee_pair(name, pair, "fractions")
         if not (-0.01 < maker < 0.01 and 0.0 <= taker < 0.01):
             raise ValidationError(f"invalid fees[{name}]: {pair!r} (fractions of notional: |maker| < 1%, 0 <= taker < 1%)",
                                   field=f"fees[{name}]", value=repr(pair))

@@ -11,6 +11,7 @@ import re
 import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -60,6 +61,23 @@ def parse_instant(value: object, field: str) -> int:
             ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
             return int(ts.value)
     raise ValidationError(f"invalid {field}: {value!r} (an ISO time, naive = UTC, or ns since the epoch)", field=field, value=repr(value))
+
+
+def latency_value(name: str, value: object) -> float:
+    """Venue `name`'s order latency (`latency_ms[name]`): a finite number of ms >= 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= float(value) < float("inf"):
+        raise ValidationError(f"invalid latency_ms[{name}]: {value!r} (must be a finite number >= 0)", field=f"latency_ms[{name}]", value=repr(value))
+    return float(value)
+
+
+def fee_pair(name: str, pair: Any, unit: str) -> tuple[float, float]:
+    """Venue `name`'s (maker, taker) fees (`fees[name]`) as two floats, in `unit` (named in the error);
+    the loader checks their range."""
+    try:
+        maker, taker = (float(x) for x in pair)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"invalid fees[{name}]: {pair!r} (expected (maker, taker) {unit})", field=f"fees[{name}]", value=repr(pair)) from exc
+    return maker, taker
 
 
 def local_day_of(ns: int, tz: str) -> dt.date:

@@ -21,6 +21,26 @@ from typing import Any
 
 import numpy as np
 
+from nautilus_sor.exceptions import ConfigError
+
+
+def window_ns(value: Any, field: str) -> int | None:
+    """A market window bound as ns since the epoch: None, an int (ns), or an ISO time (naive = UTC)."""
+    if value is None:
+        return None
+    import pandas as pd
+
+    if isinstance(value, bool):
+        raise ConfigError(f"invalid {field}: {value!r} (an ISO time or ns since the epoch)", field=field, value=repr(value))
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise ConfigError(f"invalid {field}: {value!r} (an ISO time or ns since the epoch)", field=field, value=repr(value)) from None
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    return int(ts.value)
+
 
 @dataclass(slots=True)
 class BookSeries:

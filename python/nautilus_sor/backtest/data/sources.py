@@ -17,7 +17,7 @@ import importlib
 from pathlib import Path
 from typing import Any
 
-from nautilus_sor.exceptions import ConfigError
+from nautilus_sor.exceptions import ConfigError, ValidationError
 
 DEFAULT_PATHS = {
     "binance_btc": "../shared/data/binance_btc_l2_20240808",
@@ -45,15 +45,24 @@ def market_path(block: Any, *, must_exist: bool = True) -> Path:
     return path
 
 
+# A loader's argument -> the config key it comes from.
+_LOADER_FIELDS = {"date": "start", "reference": "venues"}
+
+
 def load_market(block: Any, **kwargs: Any) -> Any:
-    """See `_load`; a loader's ConfigError about one of its arguments names the config path (`market.start`)."""
+    """See `_load`; a loader's error about one of its arguments (ConfigError or ValidationError) is a
+    ConfigError naming the config path (`market.start`)."""
     try:
         return _load(block, **kwargs)
-    except ConfigError as exc:
-        if exc.field and not exc.field.startswith("market."):
-            field = f"market.{exc.field}"
-            raise ConfigError(f"invalid {field}: {exc}", field=field, value=exc.value) from None
-        raise
+    except (ConfigError, ValidationError) as exc:
+        if not exc.field or exc.field.startswith("market."):
+            if isinstance(exc, ConfigError):
+                raise
+            raise ConfigError(str(exc), field=exc.field, value=exc.value) from None
+        head, _, rest = exc.field.partition(".")
+        head, index, tail = head.partition("[")
+        field = f"market.{_LOADER_FIELDS.get(head, head)}{index}{tail}{'.' + rest if rest else ''}"
+        raise ConfigError(f"invalid {field}: {exc}", field=field, value=exc.value) from None
 
 
 def _load(block: Any, *, cache_dir: str | Path | None = DEFAULT_CACHE_DIR, seed: int = 7, synthetic_config: Any = None) -> Any:
@@ -72,8 +81,9 @@ def _load(block: Any, *, cache_dir: str | Path | None = DEFAULT_CACHE_DIR, seed:
     window = {"start": block.start, "end": block.end}
     if block.type == "catalog":
         from nautilus_sor.backtest.data.catalog import load_catalog
+        from nautilus_sor.backtest.data.recorded import window_ns
 
-        from_ns = {k: _ns(v, f"market.{k}") for k, v in window.items()}
+        from_ns = {k: window_ns(v, f"market.{k}") for k, v in window.items()}
         return load_catalog(path, venues=block.venues, latency_ms=block.latency_ms, **from_ns)
     if block.type == "binance_btc":
         from nautilus_sor.backtest.data.binance import MARKET_NAME, load_binance_btc
@@ -81,7 +91,9 @@ def _load(block: Any, *, cache_dir: str | Path | None = DEFAULT_CACHE_DIR, seed:
 
         params = {"type": block.type, "path": str(path.resolve()), **window, "venues": block.venues}
         key = MARKET_NAME if not any(v is not None for v in (block.start, block.end, block.venues)) else f"{MARKET_NAME}-{_short_hash(params)}"
-        market = cached_market(cache_dir, key, params, lambda: load_binance_btc(market_path(block), venues=block.venues, **window),
+        # The basis is measured against spot; a subset without spot measures it against its first venue.
+        reference = {} if not block.venues or "BINANCE_SPOT" in block.venues else {"reference": block.venues[0]}
+        market = cached_market(cache_dir, key, params, lambda: load_binance_btc(market_path(block), venues=block.venues, **window, **reference),
                                source={"loader": "nautilus_sor.backtest.data.binance.load_binance_btc", "path": str(path)})
         return with_latency(market, block.latency_ms)
     if block.type in _LEAN:
@@ -121,21 +133,6 @@ def with_latency(market: Any, latency_ms: dict[str, float] | None) -> Any:
     venues = tuple(dataclasses.replace(v, latency_ms=float(latency_ms.get(v.name, v.latency_ms))) for v in market.venues)
     notes = [*market.notes, "latency (from the config): " + ", ".join(f"{v.name} {v.latency_ms:g} ms" for v in venues)]
     return dataclasses.replace(market, venues=venues, notes=notes)
-
-
-def _ns(value: Any, field: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    import pandas as pd
-
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        raise ConfigError(f"invalid {field}: {value!r} (an ISO time or ns since the epoch)", field=field, value=repr(value)) from None
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    return int(ts.value)
 
 
 def _short_hash(params: dict[str, Any]) -> str:
