@@ -22,14 +22,14 @@ from nautilus_trader.config import StrategyConfig
 from nautilus_trader.model.data import InstrumentStatus, QuoteTick, TradeTick
 from nautilus_trader.model.enums import MarketStatusAction, OrderSide, TimeInForce
 from nautilus_trader.model.events import OrderFilled
-from nautilus_trader.model.identifiers import ClientOrderId, ExecAlgorithmId, InstrumentId, Venue
+from nautilus_trader.model.identifiers import ExecAlgorithmId, InstrumentId, Venue
 from nautilus_trader.model.objects import Price, Quantity
 from nautilus_trader.model.orders import MarketOrder
 from nautilus_trader.trading.strategy import Strategy
 
 from nautilus_sor._core import PositionBook
 from nautilus_sor.exceptions import ConfigError, ValidationError
-from nautilus_sor.smart_router import SmartOrderRouter, VenueAllocation, check_router_params, parse_venues
+from nautilus_sor.smart_router import SmartOrderRouter, check_router_params, parse_venues
 from nautilus_sor.units import UNIT_DECIMALS, qty_to_units
 
 
@@ -82,7 +82,6 @@ class MultiVenueStrategy(Strategy):
         self.book = self._empty_book()
         self._book_instruments: set[str] = set()
         self._hedging_ids: dict[str, int] = {}  # Nautilus position id -> our position id
-        self._routed: dict[ClientOrderId, VenueAllocation] = {}
         self._sequence = 0
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -141,7 +140,6 @@ class MultiVenueStrategy(Strategy):
         for allocation in self.router.route_order(self.instrument_id, side, quantity, self.config.max_venues, price):
             order = self.order_factory.market(allocation.instrument_id, side, allocation.quantity, time_in_force=TimeInForce.IOC)
             self.router.track(order.client_order_id, allocation, side)
-            self._routed[order.client_order_id] = allocation
             self.submit_order(order)
             orders.append(order)
         return orders
