@@ -35,7 +35,7 @@ from nautilus_trader.model.objects import Price, Quantity
 from nautilus_sor._core import PassiveQuote, Router, VenueQuote, VenueSpec, VenueStats
 from nautilus_sor.book_sync import LadderSync
 from nautilus_sor.exceptions import ConfigError, RoutingError, ValidationError
-from nautilus_sor.units import UNIT_DECIMALS, UNITS_PER_QTY, decimal_to_units, qty_to_units, units_to_qty
+from nautilus_sor.units import UNIT_DECIMALS, UNITS_PER_QTY, decimal_to_units, precision_holding, qty_to_units, units_to_qty
 
 
 class VenueConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -239,6 +239,11 @@ def _check_horizon(value: Any, field: str) -> float:
 # The cost-model keywords of `SmartOrderRouter` a config's `router` block may set (the core's, then ours).
 CORE_ROUTER_PARAMS = ("volatility", "latency_risk_weight", "miss_cost_bps", "ewma_alpha", "slippage_weight", "tape_tau_s")
 ROUTER_PARAMS = (*CORE_ROUTER_PARAMS, "passive_horizon_s", "book_depth")
+
+
+def _check_max_venues(max_venues: Any) -> None:
+    if isinstance(max_venues, bool) or not isinstance(max_venues, int) or max_venues < 1:
+        raise ValidationError(f"invalid max_venues: {max_venues!r} (must be an integer >= 1)", field="max_venues", value=repr(max_venues))
 
 
 def check_router_params(params: Any, field: str = "router") -> None:
@@ -539,8 +544,7 @@ class SmartOrderRouter:
         """Splits `total_quantity` across at most `max_venues` venues; quantities sum exactly."""
         side_code = _side_code(side)
         limit = self._limit(price)
-        if isinstance(max_venues, bool) or not isinstance(max_venues, int) or max_venues < 1:
-            raise ValidationError(f"invalid max_venues: {max_venues!r} (must be an integer >= 1)", field="max_venues", value=repr(max_venues))
+        _check_max_venues(max_venues)
         units, ids, precisions = self._prepare(instrument_id, total_quantity, "total_quantity", side_code)
         split = self._core.split(side_code, units, max_venues, limit)
         allocations = [self._allocation(a, ids, precisions, "marginal-cost split") for a in split.allocations]
@@ -564,8 +568,7 @@ class SmartOrderRouter:
         when the costs are wanted."""
         side_code = _side_code(side)
         limit = self._limit(price)
-        if isinstance(max_venues, bool) or not isinstance(max_venues, int) or max_venues < 1:
-            raise ValidationError(f"invalid max_venues: {max_venues!r} (must be an integer >= 1)", field="max_venues", value=repr(max_venues))
+        _check_max_venues(max_venues)
         units, ids, precisions = self._prepare(instrument_id, total_quantity, "total_quantity", side_code)
         return [(ids[name], units_to_qty(qty, precisions[name])) for name, qty in self._core.split_units(side_code, units, max_venues, limit)]
 
@@ -593,8 +596,7 @@ class SmartOrderRouter:
         `route_order` to say why. Same checks and books as `route_order`; no `record_history`."""
         side_code = _side_code(side)
         limit = self._limit(price)
-        if isinstance(max_venues, bool) or not isinstance(max_venues, int) or max_venues < 1:
-            raise ValidationError(f"invalid max_venues: {max_venues!r} (must be an integer >= 1)", field="max_venues", value=repr(max_venues))
+        _check_max_venues(max_venues)
         units, _, _ = self._prepare(instrument_id, quantity, "quantity", side_code)
         plan = self._plans[instrument_id]
         routable = [vi for vi in plan.venues if self._operator_enabled.get(vi.name, True) and vi.name not in self._disconnected]
@@ -645,11 +647,8 @@ class SmartOrderRouter:
             return units_to_qty(0, quantity.precision), max_venues
         if rest == 0:
             now_qty = quantity
-        else:
-            precision = quantity.precision
-            while now % 10 ** (UNIT_DECIMALS - precision):  # a venue's lot finer than the quantity's precision
-                precision += 1
-            now_qty = units_to_qty(now, precision)
+        else:  # a venue's lot may be finer than the quantity's precision
+            now_qty = units_to_qty(now, precision_holding(now, quantity.precision))
         best_count, best_score = max_venues, INFINITY
         for m in venue_counts:  # fewer venues on a tie
             if score(now, m) < best_score - SCORE_TOLERANCE_BPS:

@@ -56,6 +56,14 @@ def decimal_to_units(value: Decimal | float | str | int, field: str) -> int:
     return int(units)
 
 
+def precision_holding(units: int, precision: int) -> int:
+    """The smallest size precision, at least `precision`, at which `units` is a whole quantity (a rest left
+    by a venue of finer size precision than the order's)."""
+    while precision < UNIT_DECIMALS and units % 10 ** (UNIT_DECIMALS - precision):
+        precision += 1
+    return precision
+
+
 def units_to_qty(units: int, precision: int, field: str = "quantity") -> Quantity:
     """The `Quantity` of `units` at `precision`; refuses a value the precision cannot hold exactly."""
     step = 10 ** (UNIT_DECIMALS - precision)

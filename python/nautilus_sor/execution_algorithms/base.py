@@ -60,7 +60,7 @@ from nautilus_sor.exceptions import ConfigError, InsufficientLiquidityError, Nau
 from nautilus_sor.execution_algorithms.restart import MISSED_SLICE_POLICIES, ORPHAN_POLICIES, ReconciliationReport, RestartMixin
 from nautilus_sor.risk import RISK_TOPIC, KillSwitch, KillSwitchTriggered, check_limits
 from nautilus_sor.smart_router import SmartOrderRouter, VenueAllocation, check_router_params, parse_venues
-from nautilus_sor.units import UNIT_DECIMALS, qty_to_units, units_to_qty
+from nautilus_sor.units import UNIT_DECIMALS, precision_holding, qty_to_units, units_to_qty
 
 NS_PER_SECOND = 1_000_000_000
 
@@ -170,13 +170,6 @@ def _check_slicing(duration: float, interval: float) -> None:
 def _check_positive_seconds(name: str, value: float) -> None:
     if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0 or value != value or value == float("inf"):
         raise ConfigError(f"invalid {name}: {value!r} (must be a finite number of seconds > 0)", field=name, value=repr(value))
-
-
-def _precision_holding(units: int, precision: int) -> int:
-    """The smallest size precision, at least `precision`, at which `units` is a whole quantity."""
-    while precision < UNIT_DECIMALS and units % 10 ** (UNIT_DECIMALS - precision):
-        precision += 1
-    return precision
 
 
 @dataclass
@@ -467,10 +460,9 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
     def _allocations(self, parent: ParentState, units: int, max_venues: int | None = None) -> list[tuple[InstrumentId, int, VenueAllocation | None]]:
         # A child partly filled on a venue of finer size precision returns units the primary's precision
         # cannot hold: the router is asked at the precision that holds them (each venue's lot still applies).
-        quantity = units_to_qty(units, _precision_holding(units, parent.precision))
+        quantity = units_to_qty(units, precision_holding(units, parent.precision))
         if self.router is None:
             return [(parent.instrument_id, units, None)]
-        self._check_stale(parent)
         venues = self._config.max_venues if max_venues is None else max_venues
         allocations = self.router.route_order(parent.instrument_id, parent.side, quantity, venues, parent.limit)
         return [(a.instrument_id, qty_to_units(a.quantity), a) for a in allocations]
@@ -485,8 +477,7 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
         it; the rest joins the next slice (still pending, saved with that slice). (units, None) otherwise."""
         if self.router is None or not self.timed_schedule or not parent.slices:
             return units, None
-        self._check_stale(parent)
-        quantity = units_to_qty(units, _precision_holding(units, parent.precision))
+        quantity = units_to_qty(units, precision_holding(units, parent.precision))
         try:
             now, max_venues = self.router.lot_rounding(parent.instrument_id, parent.side, quantity, self._config.max_venues, parent.limit)
         except (RoutingError, ValidationError) as exc:
@@ -503,6 +494,7 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
     def _send_slice(self, parent: ParentState, units: int) -> None:
         if units <= 0:
             return
+        self._check_stale(parent)  # once per slice: the carry decision and the routing see the same venues
         units, max_venues = self._carry_sub_lot_rest(parent, units)
         if units <= 0:
             return

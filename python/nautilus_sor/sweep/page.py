@@ -19,16 +19,22 @@ MAX_BARS = 60  # points drawn in the ranking chart (the table has them all)
 _BASELINE_COLOURS = {"best_single_venue": "#2ca02c", "equal_split": "#ff7f0e", "single_venue_twap": "#9467bd"}
 
 
+def _means_with_intervals(shown: pd.DataFrame, prefix: str) -> tuple[list[str], np.ndarray, dict[str, Any]]:
+    """The points' labels, the `<prefix>_mean_bps` column and its 95% CI as plotly error bars."""
+    labels = [f"#{r} {p}" for r, p in zip(shown["rank"], shown["point_id"])]
+    mean = shown[f"{prefix}_mean_bps"].to_numpy(dtype=float)
+    high = shown[f"{prefix}_ci95_high_bps"].to_numpy(dtype=float) - mean
+    low = mean - shown[f"{prefix}_ci95_low_bps"].to_numpy(dtype=float)
+    return labels, mean, {"type": "data", "symmetric": False, "array": np.nan_to_num(high), "arrayminus": np.nan_to_num(low)}
+
+
 def _ranking_figure(go: Any, ranking: pd.DataFrame) -> Any:
     shown = ranking.head(MAX_BARS)
-    labels = [f"#{r} {p}" for r, p in zip(shown["rank"], shown["point_id"])]
-    mean = shown["cost_mean_bps"].to_numpy(dtype=float)
-    high = shown["cost_ci95_high_bps"].to_numpy(dtype=float) - mean
-    low = mean - shown["cost_ci95_low_bps"].to_numpy(dtype=float)
+    labels, mean, error_y = _means_with_intervals(shown, "cost")
     fig = go.Figure()
     fig.add_trace(go.Scatter(
         x=labels, y=mean, mode="markers", name="router (mean, 95% CI)", marker={"size": 9, "color": "#1f77b4"},
-        error_y={"type": "data", "symmetric": False, "array": np.nan_to_num(high), "arrayminus": np.nan_to_num(low)},
+        error_y=error_y,
         customdata=shown["point_id"], hovertemplate="%{customdata}: %{y:.3f} bps<extra></extra>",
     ))
     for col in shown.columns:
@@ -44,14 +50,11 @@ def _ranking_figure(go: Any, ranking: pd.DataFrame) -> Any:
 def _delta_figure(go: Any, ranking: pd.DataFrame) -> Any:
     """Each point's cost minus the best point's on the same seeds: paired, so the markets' noise cancels."""
     shown = ranking.head(MAX_BARS)
-    labels = [f"#{r} {p}" for r, p in zip(shown["rank"], shown["point_id"])]
-    mean = shown["delta_vs_best_mean_bps"].to_numpy(dtype=float)
-    high = shown["delta_vs_best_ci95_high_bps"].to_numpy(dtype=float) - mean
-    low = mean - shown["delta_vs_best_ci95_low_bps"].to_numpy(dtype=float)
+    labels, mean, error_y = _means_with_intervals(shown, "delta_vs_best")
     fig = go.Figure(go.Scatter(
         x=labels, y=mean, mode="markers", name="cost - best point's, same seed (mean, 95% CI)",
         marker={"size": 9, "color": "#d62728"},
-        error_y={"type": "data", "symmetric": False, "array": np.nan_to_num(high), "arrayminus": np.nan_to_num(low)},
+        error_y=error_y,
     ))
     fig.add_hline(y=0.0, line={"color": "#888", "dash": "dot"})
     fig.update_layout(yaxis_title="difference to the best point, bps", xaxis_title="point, best first",
