@@ -591,6 +591,22 @@ impl PyRouter {
         })
     }
 
+    /// How much of a slice that is not a parent's last to route now, and over at most how many venues:
+    /// (units to route now, max_venues to use); 0 units means carry it all. The sub-lot carry rule of
+    /// the core (`route/rounding.rs`), shared by `SmartOrderRouter.lot_rounding` and `evaluate`.
+    #[pyo3(signature = (side, quantity, max_venues, limit_price=None))]
+    fn lot_rounding(
+        &self,
+        side: PySide,
+        quantity: &Bound<'_, PyAny>,
+        max_venues: &Bound<'_, PyAny>,
+        limit_price: Option<f64>,
+    ) -> PyResult<(u64, usize)> {
+        let quantity = units("quantity", int_arg("quantity", quantity)?)?;
+        let max_venues = count("max_venues", int_arg("max_venues", max_venues)?)?;
+        self.core.lot_rounding(side.0, quantity, max_venues, limit_price).py()
+    }
+
     /// The same split as `split`, as a list of (venue name, units) in venue order: no result or quote
     /// objects, for a caller that only sends the quantities (a hot loop).
     #[pyo3(signature = (side, total_qty, max_venues, limit_price=None))]
