@@ -215,6 +215,24 @@ fuzz_target!(|input: Input| {
         }
     }
 
+    // A venue that takes the whole order alone is a valid split: split must then succeed, no dearer.
+    if let Ok(sel) = router.select_venue(side, total, limit) {
+        if max_venues >= 1 {
+            match router.split(side, total, max_venues, limit) {
+                Ok(s) => {
+                    let tol = 1e-7 * sel.best.score_bps.abs().max(1.0);
+                    assert!(
+                        s.score_bps <= sel.best.score_bps + tol || !s.score_bps.is_finite() || !sel.best.score_bps.is_finite(),
+                        "split {} dearer than select_venue {}",
+                        s.score_bps,
+                        sel.best.score_bps
+                    );
+                }
+                Err(e) => panic!("select_venue fills {total} but split refuses: {e}"),
+            }
+        }
+    }
+
     match router.select_venue(side, total, limit) {
         Ok(sel) => {
             let spec = &router.venues()[sel.best.venue];

@@ -84,11 +84,11 @@ fn bench(c: &mut Criterion) {
     }
     let r = market(200, false);
     group.bench_function("split_max3/200", |b| {
-        b.iter(|| r.split(black_box(Side::Buy), black_box(3000), 3, None).unwrap())
+        b.iter(|| r.split(black_box(Side::Buy), black_box(1500), 3, None).unwrap())
     });
     let lots = market(200, true);
     group.bench_function("split_lots_mins_max3/200", |b| {
-        b.iter(|| lots.split(black_box(Side::Buy), black_box(3001), 3, None).unwrap())
+        b.iter(|| lots.split(black_box(Side::Buy), black_box(1501), 3, None).unwrap())
     });
     // Huge coprime lots without books (found by fuzzing: a one-lot-at-a-time search hung).
     let huge = {

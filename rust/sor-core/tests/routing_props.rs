@@ -20,7 +20,7 @@ fn venue_case() -> impl Strategy<Value = VenueCase> {
     (
         prop_oneof![Just(0.0), 0.0f64..0.01],
         0.0f64..500.0,
-        prop_oneof![Just(1u64), Just(2), Just(3), Just(5), Just(10), 1u64..50],
+        prop_oneof![Just(1u64), Just(2), Just(3), Just(5), Just(10), 1u64..50, Just(7), Just(11), Just(13)],
         0u64..60,
         prop::bool::weighted(0.85),
         prop::option::weighted(
@@ -112,6 +112,27 @@ proptest! {
                 prop_assert_eq!(shortfall, total - available);
             }
             Err(e) => prop_assert!(!e.field().is_empty(), "error without field: {e}"),
+        }
+    }
+
+    #[test]
+    fn split_succeeds_and_never_costs_more_than_the_best_single_venue(
+        cases in prop::collection::vec(venue_case(), 1..9),
+        buy in any::<bool>(),
+        total in 1u64..3000,
+        max_venues in 1usize..9,
+        limit in prop::option::of(900.0f64..1100.0),
+    ) {
+        // A venue that can take the whole order alone is a valid split for any max_venues: the split
+        // must find one at least as cheap (never "no eligible venue" when one exists).
+        let r = router(&cases);
+        let side = if buy { Side::Buy } else { Side::Sell };
+        if let Ok(sel) = r.select_venue(side, total, limit) {
+            let split = r.split(side, total, max_venues, limit);
+            prop_assert!(split.is_ok(), "select_venue fills {} on {} but split refuses: {:?}", total, sel.best.venue, split);
+            let split = split.unwrap();
+            let tol = 1e-7 * sel.best.score_bps.abs().max(1.0);
+            prop_assert!(split.score_bps <= sel.best.score_bps + tol, "split {} > select {}", split.score_bps, sel.best.score_bps);
         }
     }
 

@@ -98,6 +98,20 @@ struct Lanes {
 }
 
 impl Lanes {
+    /// Units of lane `l` priced below `lambda`, and at or below it (both capped at its depth).
+    fn units_around(&self, l: usize, lambda: f64) -> (u64, u64) {
+        let lane = &self.lanes[l];
+        let costs = &self.unit_cost[lane.start..lane.end];
+        let at = |k: usize| {
+            if k == costs.len() {
+                lane.depth
+            } else {
+                self.before_units[lane.start + k].min(lane.depth)
+            }
+        };
+        (at(costs.partition_point(|&u| u < lambda)), at(costs.partition_point(|&u| u <= lambda)))
+    }
+
     /// Cost of `q` units (0 <= q <= depth) on lane `l`.
     fn cost(&self, l: usize, q: u64) -> f64 {
         let lane = &self.lanes[l];
@@ -132,20 +146,31 @@ struct Merged {
     /// Units and cost at each breakpoint; `units[0] = 0`, `cost[0] = 0`.
     units: Vec<u64>,
     cost: Vec<f64>,
+    /// Unit cost of the segment ending at each breakpoint (`slope[0]` unused): a lane's level cost, exact.
+    slope: Vec<f64>,
 }
 
 impl Merged {
+    /// The segment holding the `x`-th unit (1-based: the segment that ends at or after `x`).
+    fn segment(&self, x: u64) -> usize {
+        self.units.partition_point(|&u| u < x).max(1)
+    }
+
     fn eval(&self, x: u64) -> f64 {
         let last = self.units.len() - 1;
         if x > self.units[last] {
             return f64::INFINITY;
         }
-        let k = self.units.partition_point(|&u| u <= x).saturating_sub(1).min(last);
-        if k == last {
-            return self.cost[last];
+        if x == 0 {
+            return 0.0;
         }
-        let slope = (self.cost[k + 1] - self.cost[k]) / (self.units[k + 1] - self.units[k]) as f64;
-        self.cost[k] + (x - self.units[k]) as f64 * slope
+        let k = self.segment(x);
+        self.cost[k - 1] + (x - self.units[k - 1]) as f64 * self.slope[k]
+    }
+
+    /// The marginal unit cost at `x` units (of the last unit taken), if `x` is within the function.
+    fn marginal(&self, x: u64) -> Option<f64> {
+        (x >= 1 && x <= self.units[self.units.len() - 1]).then(|| self.slope[self.segment(x)])
     }
 }
 
@@ -184,9 +209,10 @@ struct Search<'a> {
     max_venues: usize,
     /// gcd of the lots of `order[j..]` (0 past the end).
     suffix_gcd: Vec<u64>,
-    /// Merged relaxation of `order[j..]`, when kept.
+    /// Merged relaxation of `order[j..]`, built on first use (and only for few lanes).
     suffix_merged: Vec<Merged>,
-    /// Every breakpoint of every lane's `phi`, sorted: where the dual's maximum is searched.
+    /// Every breakpoint of every lane's `phi`, sorted: where the dual's maximum is searched. Built on
+    /// first use.
     lambdas: Vec<f64>,
     tol: f64,
     best_cost: f64,
@@ -203,32 +229,39 @@ impl<'a> Search<'a> {
         for j in (0..m).rev() {
             suffix_gcd[j] = gcd(lanes.lanes[order[j]].lot, suffix_gcd[j + 1]);
         }
-        let mut lambdas: Vec<f64> = Vec::new();
-        for &l in &order {
-            let lane = &lanes.lanes[l];
-            lambdas.extend_from_slice(&lanes.unit_cost[lane.start..lane.end]);
-            lambdas.push(lanes.cost(l, lane.first) / lane.first as f64);
-        }
-        lambdas.sort_by(f64::total_cmp);
-        lambdas.dedup();
-        let mut search = Search {
+        Search {
             lanes,
             order,
             max_venues,
             suffix_gcd,
             suffix_merged: Vec::new(),
-            lambdas,
+            lambdas: Vec::new(),
             tol,
             best_cost: f64::INFINITY,
             best: vec![0; lanes.lanes.len()],
             current: vec![0; lanes.lanes.len()],
             scratch: Vec::new(),
             depths: Vec::new(),
-        };
-        if m <= MAX_SUFFIX_MERGES {
-            search.build_suffix_merges();
         }
-        search
+    }
+
+    fn build_lambdas(&mut self) {
+        let lanes = self.lanes;
+        for &l in &self.order {
+            let lane = &lanes.lanes[l];
+            self.lambdas.extend_from_slice(&lanes.unit_cost[lane.start..lane.end]);
+            self.lambdas.push(lanes.cost(l, lane.first) / lane.first as f64);
+        }
+        self.lambdas.sort_unstable_by(f64::total_cmp);
+        self.lambdas.dedup();
+    }
+
+    /// Whether the merged relaxation of `order[j..]` is available (built now if it is the first use).
+    fn merged(&mut self) -> bool {
+        if self.suffix_merged.is_empty() && self.order.len() <= MAX_SUFFIX_MERGES {
+            self.build_suffix_merges();
+        }
+        !self.suffix_merged.is_empty()
     }
 
     fn build_suffix_merges(&mut self) {
@@ -237,51 +270,50 @@ impl<'a> Search<'a> {
         merged[m] = Merged {
             units: vec![0],
             cost: vec![0.0],
+            slope: vec![0.0],
         };
         for j in (0..m).rev() {
             let lane = &self.lanes.lanes[self.order[j]];
             let next = &merged[j + 1];
             // Segments of both, by unit cost: this lane's levels, and the suffix's pieces.
-            let mut units = Vec::with_capacity(next.units.len() + lane.end - lane.start);
-            let mut cost = Vec::with_capacity(units.capacity());
-            units.push(0u64);
-            cost.push(0.0);
+            let cap = next.units.len() + lane.end - lane.start;
+            let mut out = Merged {
+                units: Vec::with_capacity(cap),
+                cost: Vec::with_capacity(cap),
+                slope: Vec::with_capacity(cap),
+            };
+            out.units.push(0u64);
+            out.cost.push(0.0);
+            out.slope.push(0.0);
             let (mut a, mut b) = (lane.start, 1usize);
             loop {
                 let seg_a = (a < lane.end).then(|| (self.lanes.unit_cost[a], self.lanes.size[a]));
-                let seg_b = (b < next.units.len()).then(|| {
-                    let du = next.units[b] - next.units[b - 1];
-                    ((next.cost[b] - next.cost[b - 1]) / du as f64, du)
-                });
+                let seg_b = (b < next.units.len()).then(|| (next.slope[b], next.units[b] - next.units[b - 1]));
                 let (slope, du) = match (seg_a, seg_b) {
                     (None, None) => break,
-                    (Some(s), None) => {
+                    (Some(sa), Some(sb)) if sa.0 <= sb.0 => {
                         a += 1;
-                        s
+                        sa
                     }
-                    (None, Some(s)) => {
+                    (Some(sa), None) => {
+                        a += 1;
+                        sa
+                    }
+                    (_, Some(sb)) => {
                         b += 1;
-                        s
-                    }
-                    (Some(sa), Some(sb)) => {
-                        if sa.0 <= sb.0 {
-                            a += 1;
-                            sa
-                        } else {
-                            b += 1;
-                            sb
-                        }
+                        sb
                     }
                 };
                 if du == 0 {
                     continue;
                 }
-                let u = units[units.len() - 1];
-                let c = cost[cost.len() - 1];
-                units.push(u.saturating_add(du));
-                cost.push(c + du as f64 * slope);
+                let u = out.units[out.units.len() - 1];
+                let c = out.cost[out.cost.len() - 1];
+                out.units.push(u.saturating_add(du));
+                out.cost.push(c + du as f64 * slope);
+                out.slope.push(slope);
             }
-            merged[j] = Merged { units, cost };
+            merged[j] = out;
         }
         self.suffix_merged = merged;
     }
@@ -295,7 +327,7 @@ impl<'a> Search<'a> {
         if k == 0 || j == m {
             return f64::INFINITY;
         }
-        if k >= m - j && !self.suffix_merged.is_empty() {
+        if k >= m - j && self.merged() {
             return self.suffix_merged[j].eval(x);
         }
         self.dual(j, x, k).0
@@ -315,6 +347,9 @@ impl<'a> Search<'a> {
         let capacity = self.depths[..k].iter().fold(0u64, |a, &d| a.saturating_add(d));
         if capacity < x {
             return (f64::INFINITY, f64::INFINITY);
+        }
+        if self.lambdas.is_empty() {
+            self.build_lambdas();
         }
         let (mut lo, mut hi) = (0usize, self.lambdas.len() - 1);
         while lo < hi {
@@ -410,17 +445,42 @@ impl<'a> Search<'a> {
             let q = q_at(t);
             cost + s.lanes.cost(l, q) + s.bound(j + 1, x - q, k_rest_used)
         };
-        let (mut lo, mut hi) = (0u64, steps);
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            let f_mid = f(self, mid);
-            if f_mid.is_infinite() || f(self, mid + 1) < f_mid {
-                lo = mid + 1;
-            } else {
-                hi = mid;
+        let argmin = |s: &mut Self, mut lo: u64, mut hi: u64| {
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                let f_mid = f(s, mid);
+                if f_mid.is_infinite() || f(s, mid + 1) < f_mid {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            lo
+        };
+        // Where the relaxation of order[j..] takes x units, lane j's marginal cost meets the rest's: the
+        // minimum of f lies next to that quantity, so search only there (then check it is a minimum).
+        let mut narrow = None;
+        if k_rest_used + 1 >= m - j && self.merged() {
+            if let Some(lambda) = self.suffix_merged[j].marginal(x) {
+                let (q_lo, q_hi) = self.lanes.units_around(l, lambda);
+                let base = lane.first + t0 * lane.lot;
+                let index = |q: u64| if q <= base { 0 } else { ((q - base) / lane.lot / period).min(steps) };
+                narrow = Some((index(q_lo).saturating_sub(1), (index(q_hi) + 1).min(steps)));
             }
         }
-        let t_min = lo;
+        let t_min = match narrow {
+            Some((lo, hi)) => {
+                let t = argmin(self, lo, hi);
+                let here = f(self, t);
+                let is_min = (t == 0 || f(self, t - 1) >= here) && (t == steps || f(self, t + 1) >= here);
+                if is_min {
+                    t
+                } else {
+                    argmin(self, 0, steps)
+                }
+            }
+            None => argmin(self, 0, steps),
+        };
         // Visit candidates cheapest bound first: taking nothing here, and outward from t_min.
         let mut zero_pending = true;
         let mut left: Option<(u64, f64)> = None; // next candidate below, with its bound
