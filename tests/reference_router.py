@@ -1,14 +1,13 @@
-"""A small pure-Python model of the core's select_venue / split, for parity tests and benchmarks.
+"""A small pure-Python model of the core's select_venue / split, for parity tests.
 
-It follows the cost model documented in `rust/sor-core/src/route.rs` written the plain way: per-venue
-terms, a cheapest-next-chunk walk over the ladders, lots and minimums, exhaustive subset search for
-`max_venues`. It deliberately shares no code with the core. `brute_force_cost` is a second, independent
-reference: the optimal cost found unit by unit (valid for lot size 1 and no minimums).
+It follows the cost model documented in `rust/sor-core/src/route/mod.rs` written the plain way: per-venue
+terms and book walks. `split` is a brute force (dynamic programming over every valid allocation),
+written from the problem statement, not a port of the core's algorithm, so it cannot share its bugs.
+`brute_force_cost` is a second one: the optimal cost found unit by unit (lot size 1, no minimums).
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -98,139 +97,50 @@ def walk(levels: list[tuple[float, int]], start: tuple[int, int], qty: int, side
     return notional, (level, offset)
 
 
-class _Split:
-    def __init__(self, venues, side, limit, params, book_mode, ref):
-        self.venues, self.side, self.limit, self.params = venues, side, limit, params
-        self.book_mode, self.ref = book_mode, ref
-        self.levels = [_levels(v, side, book_mode, ref) or [] for v in venues]
-        self.extra = [_extra(v, params, ref) for v in venues]
-
-    def cost(self, i: int, qty: int, notional: float) -> float:
-        return (_sign(self.side) + self.venues[i].taker_fee) * notional + self.extra[i] * qty
-
-    def floor(self, i, state):
-        v = self.venues[i]
-        return v.first_chunk() if state[2] == 0 else v.lot_size
-
-    def next_chunk(self, i, state, remaining):
-        """(size, unit_cost, price or None, state after a full multi-price chunk) or None."""
-        v = self.venues[i]
-        level, offset, alloc, notional = state
-        floor = self.floor(i, state)
-        if floor > remaining or level >= len(self.levels[i]):
-            return None
-        price, size = self.levels[i][level]
-        left = size - offset
-        if left >= floor:
-            if not _within(self.side, price, self.limit):
-                return None
-            unit = (_sign(self.side) + v.taker_fee) * price + self.extra[i]
-            return left // v.lot_size * v.lot_size, unit, price, None
-        walked = walk(self.levels[i], (level, offset), floor, self.side, self.limit)
-        if walked is None:
-            return None
-        cost = self.cost(i, floor, walked[0])
-        return floor, cost / floor, None, (walked[1][0], walked[1][1], alloc + floor, notional + walked[0])
-
-    def take(self, i, chunk, state, remaining):
-        size, _, price, after = chunk
-        if price is None:
-            return size, after
-        lot = self.venues[i].lot_size
-        qty = min(size, remaining // lot * lot)
-        level, offset, alloc, notional = state
-        offset += qty
-        if offset == self.levels[i][level][1]:
-            level, offset = level + 1, 0
-        return qty, (level, offset, alloc + qty, notional + qty * price)
-
-    def greedy(self, subset, total):
-        states = {i: (0, 0, 0, 0.0) for i in subset}
-        remaining = total
-        while remaining > 0:
-            best = None
-            for i in subset:
-                chunk = self.next_chunk(i, states[i], remaining)
-                if chunk is not None and (best is None or chunk[1] < best[1][1]):
-                    best = (i, chunk)
-            if best is None:
-                return self.repair(subset, states, remaining)
-            i, chunk = best
-            qty, states[i] = self.take(i, chunk, states[i], remaining)
-            remaining -= qty
-        return states
-
-    def fresh(self, i, qty):
-        v = self.venues[i]
-        if qty == 0:
-            return (0, 0, 0, 0.0)
-        if qty % v.lot_size or qty < v.min_qty:
-            return None
-        walked = walk(self.levels[i], (0, 0), qty, self.side, self.limit)
-        if walked is None:
-            return None
-        return (walked[1][0], walked[1][1], qty, walked[0])
-
-    def repair(self, subset, states, remaining):
-        best = None
-        for a in subset:
-            for b in subset:
-                if a == b:
-                    continue
-                la, lb = self.venues[a].lot_size, self.venues[b].lot_size
-                alloc_a = states[a][2]
-                max_k = 0 if alloc_a == 0 else min(lb // math.gcd(la, lb), alloc_a // la)
-                for k in range(max_k + 1):
-                    extra = remaining + k * la
-                    if extra % lb:
-                        continue
-                    sa, sb = self.fresh(a, alloc_a - k * la), self.fresh(b, states[b][2] + extra)
-                    if sa is None or sb is None:
-                        continue
-                    trial = dict(states)
-                    trial[a], trial[b] = sa, sb
-                    c = self.total_cost(trial)
-                    if best is None or c < best[0]:
-                        best = (c, trial)
-        return None if best is None else best[1]
-
-    def total_cost(self, states):
-        return sum(self.cost(i, s[2], s[3]) for i, s in states.items() if s[2] > 0)
-
-
 def split(venues, side, total, max_venues, limit=None, params=None):
-    """Returns ({venue_index: qty}, total_cost) or None when it cannot be routed."""
+    """The cheapest valid allocation, by exhaustive dynamic programming over (venue, units left, venues
+    used): written from the problem statement, sharing nothing with the core's search. Valid: each venue
+    0 or a whole number of its lots at or above its minimum, within the depth its book shows within the
+    limit (in book mode; without any book, unlimited at the reference price), at most `max_venues`
+    venues, summing to `total`. Returns ({venue_index: qty}, total_cost) or None when none exists.
+    O(venues x total^2 x max_venues): for small totals."""
     params = params or RefParams()
     book_mode = any(v.enabled and v.asks is not None for v in venues)
     ref = reference_price(venues, side, limit)
     ref_px = 1.0 if ref is None else ref
-    eligible = [
-        i
-        for i, v in enumerate(venues)
-        if v.enabled and v.first_chunk() <= total and (not book_mode or v.asks is not None)
-    ]
-    if not eligible:
+    # Each venue's options: qty -> cost (0 always; the rest only if the venue can take exactly that).
+    options: list[dict[int, float]] = []
+    for v in venues:
+        opts = {0: 0.0}
+        levels = _levels(v, side, book_mode, ref_px) if v.enabled else None
+        if levels is not None:
+            extra = _extra(v, params, ref_px)
+            for q in range(v.lot_size, total + 1, v.lot_size):
+                if q < v.min_qty:
+                    continue
+                walked = walk(levels, (0, 0), q, side, limit)
+                if walked is None:
+                    break
+                opts[q] = (_sign(side) + v.taker_fee) * walked[0] + extra * q
+        options.append(opts)
+    # best[(left, used)] = (cost, allocation) over the venues seen so far.
+    best: dict[tuple[int, int], tuple[float, dict[int, int]]] = {(total, 0): (0.0, {})}
+    for i, opts in enumerate(options):
+        nxt: dict[tuple[int, int], tuple[float, dict[int, int]]] = {}
+        for (left, used), (cost, alloc) in best.items():
+            for q, c in opts.items():
+                if q > left or (q > 0 and used == max_venues):
+                    continue
+                key = (left - q, used + (q > 0))
+                cand = cost + c
+                if key not in nxt or cand < nxt[key][0]:
+                    nxt[key] = (cand, {**alloc, i: q} if q else alloc)
+        best = nxt
+    found = [v for (left, _), v in best.items() if left == 0]
+    if not found:
         return None
-    g = 0
-    for i in eligible:
-        g = math.gcd(g, venues[i].lot_size)
-    if total % g:
-        return None
-    ctx = _Split(venues, side, limit, params, book_mode, ref_px)
-    states = ctx.greedy(eligible, total)
-    if states is not None and sum(1 for s in states.values() if s[2] > 0) > max_venues:
-        best = None
-        for subset in itertools.combinations(eligible, max_venues):
-            st = ctx.greedy(list(subset), total)
-            if st is not None:
-                c = ctx.total_cost(st)
-                if best is None or c < best[0]:
-                    best = (c, st)
-        states = None if best is None else best[1]
-    if states is None:
-        return None
-    alloc = {i: s[2] for i, s in states.items() if s[2] > 0}
-    return alloc, ctx.total_cost(states)
+    cost, alloc = min(found, key=lambda t: t[0])
+    return alloc, cost
 
 
 def select_venue(venues, side, qty, limit=None, params=None):

@@ -141,6 +141,10 @@ class SplitResult:
     def reference_price(self) -> float | None: ...
     @property
     def score_bps(self) -> float: ...
+    @property
+    def optimality_gap_bps(self) -> float:
+        """0 when proven optimal; else at most how much cheaper (bps) an allocation could be."""
+        ...
     def __len__(self) -> int: ...
 
 @final
@@ -209,6 +213,11 @@ class Router:
     def split_units(
         self, side: _Side, total_qty: int, max_venues: int, limit_price: float | None = None
     ) -> list[tuple[str, int]]: ...
+    def lot_rounding(
+        self, side: _Side, quantity: int, max_venues: int, limit_price: float | None = None
+    ) -> tuple[int, int]:
+        """(units to route now, max_venues to use) for a slice that is not a parent's last; 0 units: carry it all."""
+        ...
     def route_batch(
         self,
         sides: npt.NDArray[np.int8],

@@ -589,7 +589,7 @@ class SmartOrderRouter:
         cost per unit (the core split's `score_bps`, on the current books) goes now. A rest no coarser lot
         can take (smaller than the coarsest lot) is carried when routing it now costs more per unit than a
         whole lot of the cheapest venue; a rest that is not is routed now as well (then the quantity goes
-        whole). The rule of the evaluation simulator's router scenario (`Execution._cheapest_rounding`).
+        whole). One rule, in the core (`Router.lot_rounding`), which `evaluate`'s simulator calls too.
 
         With one lot size among the routable venues nothing is rounded: (`quantity`, `max_venues`). A
         quantity no candidate can be priced for (no data, too little liquidity) is returned whole, for
@@ -607,53 +607,13 @@ class SmartOrderRouter:
             # A whole coarse lot is priced too: the ladders must be deep enough for it.
             for vi in plan.venues:
                 self._books.load(self.cache, vi.name, vi.instrument_id, vi.instrument, side_code, lots[-1])
-        venue_counts = range(1, min(max_venues, len(routable)) + 1)
-        scores: dict[tuple[int, int], float] = {}
-
-        def score(qty: int, venues: int) -> float:
-            key = (qty, venues)
-            if key not in scores:
-                try:
-                    scores[key] = self._core.split(side_code, qty, venues, limit).score_bps
-                except (RoutingError, ValidationError):
-                    scores[key] = INFINITY
-            return scores[key]
-
-        def cheapest(qty: int) -> tuple[int, float]:
-            """(candidate, score): the exact quantity first, then its roundings down, finer lots first;
-            a later candidate (or more venues) wins only by being strictly cheaper."""
-            best, best_score = qty, INFINITY
-            for candidate in dict.fromkeys([qty, *(qty - qty % lot for lot in lots)]):
-                if candidate <= 0:
-                    continue
-                s = min(score(candidate, m) for m in venue_counts)
-                if s < best_score - SCORE_TOLERANCE_BPS:
-                    best, best_score = candidate, s
-            return best, best_score
-
-        whole_lot = min(score(lot, 1) for lot in lots[1:])
-        now, rest = 0, units
-        while rest > 0:
-            candidate, candidate_score = cheapest(rest)
-            if candidate_score == INFINITY:
-                if now == 0:
-                    return quantity, max_venues  # nothing can be priced: route_order reports why
-                break  # cannot go now anyway: carried with the rest
-            if rest < lots[-1] and candidate_score > whole_lot + SCORE_TOLERANCE_BPS:
-                break  # cheaper once later slices add up to a whole coarse lot: carried
-            now += candidate
-            rest -= candidate
+        now, count = self._core.lot_rounding(side_code, units, max_venues, limit)
+        if now == units:
+            return quantity, count
         if now == 0:
-            return units_to_qty(0, quantity.precision), max_venues
-        if rest == 0:
-            now_qty = quantity
-        else:  # a venue's lot may be finer than the quantity's precision
-            now_qty = units_to_qty(now, precision_holding(now, quantity.precision))
-        best_count, best_score = max_venues, INFINITY
-        for m in venue_counts:  # fewer venues on a tie
-            if score(now, m) < best_score - SCORE_TOLERANCE_BPS:
-                best_count, best_score = m, score(now, m)
-        return now_qty, best_count
+            return units_to_qty(0, quantity.precision), count
+        # a venue's lot may be finer than the quantity's precision
+        return units_to_qty(now, precision_holding(now, quantity.precision)), count
 
     # -- the trade tape and passive (resting) selection ------------------------------------------
 

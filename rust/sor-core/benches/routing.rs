@@ -97,7 +97,10 @@ fn bench(c: &mut Criterion) {
         Router::new(vec![a, b], RouterParams::default()).unwrap()
     };
     group.bench_function("split_huge_lots", |b| {
-        b.iter(|| huge.split(black_box(Side::Buy), black_box(4_000_000_005), 2, None).unwrap())
+        b.iter(|| {
+            huge.split(black_box(Side::Buy), black_box(4_000_000_005), 2, None)
+                .unwrap()
+        })
     });
     group.finish();
 }

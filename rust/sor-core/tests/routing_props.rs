@@ -20,7 +20,17 @@ fn venue_case() -> impl Strategy<Value = VenueCase> {
     (
         prop_oneof![Just(0.0), 0.0f64..0.01],
         0.0f64..500.0,
-        prop_oneof![Just(1u64), Just(2), Just(3), Just(5), Just(10), 1u64..50, Just(7), Just(11), Just(13)],
+        prop_oneof![
+            Just(1u64),
+            Just(2),
+            Just(3),
+            Just(5),
+            Just(10),
+            1u64..50,
+            Just(7),
+            Just(11),
+            Just(13)
+        ],
         0u64..60,
         prop::bool::weighted(0.85),
         prop::option::weighted(

@@ -119,7 +119,11 @@ fn build(case: &Case) -> Router {
 fn walk_cost(case: &Case, v: usize, q: u64, reference: f64) -> Option<f64> {
     let venue = &case.venues[v];
     let sign = if case.side == Side::Buy { 1.0 } else { -1.0 };
-    let book = if case.side == Side::Buy { &venue.asks } else { &venue.bids };
+    let book = if case.side == Side::Buy {
+        &venue.asks
+    } else {
+        &venue.bids
+    };
     let mut left = q;
     let mut notional = 0.0;
     for l in book {
@@ -127,7 +131,11 @@ fn walk_cost(case: &Case, v: usize, q: u64, reference: f64) -> Option<f64> {
             break;
         }
         if let Some(limit) = case.limit {
-            let ok = if case.side == Side::Buy { l.price <= limit } else { l.price >= limit };
+            let ok = if case.side == Side::Buy {
+                l.price <= limit
+            } else {
+                l.price >= limit
+            };
             if !ok {
                 break;
             }
@@ -145,7 +153,11 @@ fn walk_cost(case: &Case, v: usize, q: u64, reference: f64) -> Option<f64> {
 
 fn reference(case: &Case) -> Option<f64> {
     let live = case.venues.iter().filter(|v| v.enabled && v.has_book);
-    let bid = live.clone().filter_map(|v| v.bids.first()).map(|l| l.price).reduce(f64::max);
+    let bid = live
+        .clone()
+        .filter_map(|v| v.bids.first())
+        .map(|l| l.price)
+        .reduce(f64::max);
     let ask = live.filter_map(|v| v.asks.first()).map(|l| l.price).reduce(f64::min);
     match (bid, ask, case.side) {
         (Some(b), Some(a), _) => Some((a + b) / 2.0),
@@ -179,6 +191,7 @@ fn brute_force(case: &Case) -> Option<(f64, Vec<u64>)> {
         .collect();
     let mut best: Option<(f64, Vec<u64>)> = None;
     let mut current = vec![0u64; case.venues.len()];
+    #[allow(clippy::too_many_arguments)] // a plain recursive enumeration: every argument is its state
     fn rec(
         v: usize,
         left: u64,
@@ -200,7 +213,16 @@ fn brute_force(case: &Case) -> Option<(f64, Vec<u64>)> {
                 continue;
             }
             current[v] = q;
-            rec(v + 1, left - q, used + (q > 0) as usize, cost + c, case, options, current, best);
+            rec(
+                v + 1,
+                left - q,
+                used + (q > 0) as usize,
+                cost + c,
+                case,
+                options,
+                current,
+                best,
+            );
         }
         current[v] = 0;
     }
@@ -282,7 +304,10 @@ fn run(seed: u64, cases: usize) -> (usize, usize) {
 fn split_matches_brute_force_on_thousands_of_small_books() {
     let (checked, fillable) = run(7, 5_000);
     // The generator must reach both outcomes in quantity.
-    assert!(checked > 4_000 && fillable > 900 && checked - fillable > 900, "{checked} {fillable}");
+    assert!(
+        checked > 4_000 && fillable > 900 && checked - fillable > 900,
+        "{checked} {fillable}"
+    );
 }
 
 #[test]
@@ -310,12 +335,20 @@ fn named_cases_from_the_issue() {
         r
     };
     // Lots 6, 10, 15: 25 = 10 + 15.
-    let r = router(vec![deep(6, 0, "A", 100.0), deep(10, 0, "B", 100.0), deep(15, 0, "C", 100.0)]);
+    let r = router(vec![
+        deep(6, 0, "A", 100.0),
+        deep(10, 0, "B", 100.0),
+        deep(15, 0, "C", 100.0),
+    ]);
     let s = r.split(Side::Buy, 25, 3, None).unwrap();
     let q: Vec<(usize, u64)> = s.allocations.iter().map(|a| (a.venue, a.qty)).collect();
     assert_eq!(q, vec![(1, 10), (2, 15)]);
     // Minimums 2 / 7 / 7, order 7: one venue takes it, for every max_venues.
-    let r = router(vec![deep(1, 2, "A", 100.0), deep(1, 7, "B", 100.0), deep(1, 7, "C", 100.0)]);
+    let r = router(vec![
+        deep(1, 2, "A", 100.0),
+        deep(1, 7, "B", 100.0),
+        deep(1, 7, "C", 100.0),
+    ]);
     for k in 1..=3 {
         let s = r.split(Side::Buy, 7, k, None).unwrap();
         assert_eq!(s.allocations.iter().map(|a| a.qty).sum::<u64>(), 7);
@@ -326,8 +359,11 @@ fn named_cases_from_the_issue() {
         VenueSpec::new("B", 0.0, 0.0, 1.0, 1, 0, true).unwrap(),
     ];
     let mut r = Router::new(specs, RouterParams::default()).unwrap();
-    r.set_book(0, Some(Ladder::new(vec![], vec![Level { price: 100.10, size: 5 }]).unwrap()))
-        .unwrap();
+    r.set_book(
+        0,
+        Some(Ladder::new(vec![], vec![Level { price: 100.10, size: 5 }]).unwrap()),
+    )
+    .unwrap();
     r.set_book(
         1,
         Some(
@@ -344,4 +380,69 @@ fn named_cases_from_the_issue() {
     assert_eq!((s.allocations[0].venue, s.allocations[0].qty), (0, 3));
     let sel = r.select_venue(Side::Buy, 3, None).unwrap();
     assert!(s.score_bps <= sel.best.score_bps + 1e-9);
+}
+
+/// `n` venues x 20 levels with coprime lots (7, 11, 13, 17, 19) and minimums on every other venue;
+/// near-identical books, the hardest shape for the exact search.
+fn coprime_market(n: usize) -> Router {
+    let specs = (0..n)
+        .map(|i| {
+            let lot = [7u64, 11, 13, 17, 19][i % 5];
+            let min = if i % 2 == 1 { 3 * lot + 1 } else { 0 };
+            VenueSpec::new(
+                &format!("V{i}"),
+                0.0,
+                0.0001 * (1 + i % 4) as f64,
+                1.0 + 20.0 * (i % 10) as f64,
+                lot,
+                min,
+                true,
+            )
+            .unwrap()
+        })
+        .collect();
+    let mut r = Router::new(specs, RouterParams::default()).unwrap();
+    for i in 0..n {
+        let skew = (i % 3) as f64 * 0.01 + (i / 10) as f64 * 0.001;
+        let asks = (0..20)
+            .map(|k| Level {
+                price: 100.01 + skew + 0.01 * k as f64,
+                size: 10 + ((i * 7 + (k + 1) * 13) % 40) as u64,
+            })
+            .collect();
+        r.set_book(i, Some(Ladder::new(vec![], asks).unwrap())).unwrap();
+    }
+    r
+}
+
+#[test]
+fn many_venues_with_coprime_lots_finish_exact_with_a_stated_gap() {
+    for (n, total, k) in [
+        (5usize, 751u64, 5usize),
+        (10, 1501, 10),
+        (10, 751, 3),
+        (50, 7501, 50),
+        (200, 1501, 3),
+    ] {
+        let r = coprime_market(n);
+        let s = r.split(Side::Buy, total, k, None).unwrap();
+        assert_eq!(s.allocations.iter().map(|a| a.qty).sum::<u64>(), total);
+        assert!(s.allocations.len() <= k);
+        for a in &s.allocations {
+            let v = &r.venues()[a.venue];
+            assert!(a.qty % v.lot_size == 0 && a.qty >= v.min_qty);
+        }
+        assert!(
+            s.optimality_gap_bps >= 0.0 && s.optimality_gap_bps.is_finite(),
+            "{n}: {}",
+            s.optimality_gap_bps
+        );
+        if n <= 10 {
+            assert_eq!(s.optimality_gap_bps, 0.0, "{n} venues: proven optimal");
+        }
+        println!(
+            "{n} venues, {total} units, max {k}: gap {:.6} bps",
+            s.optimality_gap_bps
+        );
+    }
 }

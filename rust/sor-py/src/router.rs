@@ -240,6 +240,12 @@ impl PySplitResult {
         self.inner.score_bps
     }
 
+    /// 0 when the split is proven optimal; else at most how much cheaper (bps) an allocation could be.
+    #[getter]
+    fn optimality_gap_bps(&self) -> f64 {
+        self.inner.optimality_gap_bps
+    }
+
     fn __len__(&self) -> usize {
         self.inner.allocations.len()
     }

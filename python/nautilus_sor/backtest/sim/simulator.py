@@ -425,38 +425,14 @@ class ParentRun:
     def _cheapest_rounding(self, units: int) -> int:
         """Before the last slice, the router may route a slice rounded down to one venue's lot and carry
         the sub-lot rest to later slices (as a single-venue execution does), rather than paying a
-        fine-lot venue's fee for it now: of the exact quantity and its roundings down to each venue's
-        lot, over at most 1..n venues, the one with the lowest expected cost per unit (the core's split
-        score) goes now."""
+        fine-lot venue's fee for it now: the core's `lot_rounding`, the rule the live algorithms use."""
         side = "BUY" if self.side == BUY else "SELL"
-        best, best_score = (units, len(self.ex)), float("inf")
-        lots = sorted(set(self.sim.lot_units.values()))
-        for lot in lots:
-            candidate = units - units % lot
-            if candidate <= 0:
-                continue
-            # Fewer venues too: lots of two venues rarely add up to a third's exactly, and the exact
-            # repair then hands the odd rest to the fine-lot venue.
-            for max_venues in range(1, len(self.ex) + 1):
-                try:
-                    score = self.router.split(side, candidate, max_venues).score_bps
-                except (RoutingError, ValidationError):
-                    continue
-                if score < best_score - 1e-9:
-                    best, best_score = (candidate, max_venues), score
-        # A rest too small for any coarser lot costs more per unit now (a fine-lot venue's fee) than once
-        # the carried rests add up to a whole lot of the cheapest venue: carry it (the last slice sends it).
-        whole_lot = float("inf")
-        for lot in lots[1:]:
-            try:
-                whole_lot = min(whole_lot, self.router.split(side, lot, 1).score_bps)
-            except (RoutingError, ValidationError):
-                continue
-        if best_score > whole_lot + 1e-9 and units < lots[-1]:
+        now, max_venues = self.router.lot_rounding(side, units, len(self.ex))
+        if now == 0:
             self.carried = True
             return 0
-        self.max_venues = best[1]
-        return best[0]
+        self.max_venues = max_venues
+        return now
 
     def _passive_venues(self, qty: float, ts: int) -> list[tuple[str, float]]:
         """Where a passive clip of `qty` rests at `ts` under the scenario."""

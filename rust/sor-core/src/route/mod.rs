@@ -102,6 +102,10 @@ pub struct SplitResult {
     pub reference_price: Option<f64>,
     /// All-in cost per unit of the whole split versus the reference price, in bps.
     pub score_bps: f64,
+    /// 0 when the split is proven optimal (always, but for a search that hit its work budget: many
+    /// venues with lots that do not divide each other); else, in bps of the order's notional, how much
+    /// cheaper an allocation could at most be (the split's cost minus the search's lower bound).
+    pub optimality_gap_bps: f64,
 }
 
 /// Per-call cost terms of one venue.

@@ -22,7 +22,13 @@ impl Router {
     /// With one lot size among the enabled venues nothing is rounded: (`units`, `max_venues`). A
     /// quantity nothing can be priced for (no data, too little liquidity) is returned whole, for the
     /// routing call to say why. `(0, max_venues)` means: carry all of it.
-    pub fn lot_rounding(&self, side: Side, units: u64, max_venues: usize, limit: Option<f64>) -> SorResult<(u64, usize)> {
+    pub fn lot_rounding(
+        &self,
+        side: Side,
+        units: u64,
+        max_venues: usize,
+        limit: Option<f64>,
+    ) -> SorResult<(u64, usize)> {
         if max_venues == 0 {
             return Err(SorError::invalid("max_venues", 0, "must be at least 1"));
         }
@@ -59,10 +65,7 @@ impl Router {
             }
             best
         };
-        let whole_lot = lots[1..]
-            .iter()
-            .map(|&lot| score(lot, 1))
-            .fold(f64::INFINITY, f64::min);
+        let whole_lot = lots[1..].iter().map(|&lot| score(lot, 1)).fold(f64::INFINITY, f64::min);
         let coarsest = lots[lots.len() - 1];
         let (mut now, mut rest) = (0u64, units);
         while rest > 0 {

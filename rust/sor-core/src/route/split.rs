@@ -40,6 +40,12 @@
 //!    and the incumbent is good at once. Ties (within a relative 1e-12 of the cost) keep the first
 //!    allocation found. Work is `O(nodes * bound)`; the measured figures are in docs/benchmarks.md.
 //!
+//! # Limits
+//! The search is exponential in the worst case (the problem is NP-hard). Once an allocation is in
+//! hand, at most `NODE_BUDGET` nodes are visited: a search that reaches it (many venues with coprime
+//! lots and near-identical books) returns its best allocation with `optimality_gap_bps` > 0, the most
+//! any allocation could save against it. Every other result is proven optimal (gap 0).
+//!
 //! The result is exact (whole lots, minimums, depth within the limit, at most `max_venues` venues,
 //! summing to the request) whenever any such allocation exists, and no allocation is cheaper under
 //! the cost model (up to the relative tolerance).
@@ -57,7 +63,13 @@ const REL_TOL: f64 = 1e-12;
 
 /// Above this many venues in the search, the relaxation is not kept per suffix (memory grows with
 /// the square of the venues); the Lagrangian bound is used throughout instead.
-const MAX_SUFFIX_MERGES: usize = 24;
+const MAX_SUFFIX_MERGES: usize = 64;
+
+/// Search nodes allowed once an allocation is in hand. Exact combination with lots is NP-hard in
+/// general (subset sum); past this budget the search stops with the best allocation found and reports
+/// its gap to the lower bound (`SplitResult::optimality_gap_bps`) instead of running unbounded with
+/// the GIL held. Reached only with many venues whose lots do not divide each other.
+const NODE_BUDGET: usize = 20_000;
 
 pub(crate) fn gcd(a: u64, b: u64) -> u64 {
     if b == 0 {
@@ -109,7 +121,10 @@ impl Lanes {
                 self.before_units[lane.start + k].min(lane.depth)
             }
         };
-        (at(costs.partition_point(|&u| u < lambda)), at(costs.partition_point(|&u| u <= lambda)))
+        (
+            at(costs.partition_point(|&u| u < lambda)),
+            at(costs.partition_point(|&u| u <= lambda)),
+        )
     }
 
     /// Cost of `q` units (0 <= q <= depth) on lane `l`.
@@ -220,6 +235,9 @@ struct Search<'a> {
     current: Vec<u64>,
     scratch: Vec<f64>,
     depths: Vec<u64>,
+    /// Nodes visited since the first allocation was found; the search stops at `NODE_BUDGET`.
+    nodes: usize,
+    exhausted: bool,
 }
 
 impl<'a> Search<'a> {
@@ -242,6 +260,8 @@ impl<'a> Search<'a> {
             current: vec![0; lanes.lanes.len()],
             scratch: Vec::new(),
             depths: Vec::new(),
+            nodes: 0,
+            exhausted: false,
         }
     }
 
@@ -383,6 +403,15 @@ impl<'a> Search<'a> {
 
     /// Depth-first search from lane `order[j]` with `x` units left, `used` venues used, `cost` so far.
     fn dfs(&mut self, j: usize, x: u64, used: usize, cost: f64) {
+        if self.best_cost.is_finite() {
+            self.nodes += 1;
+            if self.nodes > NODE_BUDGET {
+                self.exhausted = true;
+            }
+        }
+        if self.exhausted {
+            return;
+        }
         if x == 0 {
             if cost < self.best_cost - self.tol {
                 self.best_cost = cost;
@@ -464,7 +493,13 @@ impl<'a> Search<'a> {
             if let Some(lambda) = self.suffix_merged[j].marginal(x) {
                 let (q_lo, q_hi) = self.lanes.units_around(l, lambda);
                 let base = lane.first + t0 * lane.lot;
-                let index = |q: u64| if q <= base { 0 } else { ((q - base) / lane.lot / period).min(steps) };
+                let index = |q: u64| {
+                    if q <= base {
+                        0
+                    } else {
+                        ((q - base) / lane.lot / period).min(steps)
+                    }
+                };
                 narrow = Some((index(q_lo).saturating_sub(1), (index(q_hi) + 1).min(steps)));
             }
         }
@@ -492,6 +527,9 @@ impl<'a> Search<'a> {
                     left = Some((t, f(self, t)));
                     left_next = t.checked_sub(1);
                 }
+            }
+            if self.exhausted {
+                return;
             }
             let threshold = self.best_cost - self.tol;
             let candidates = [
@@ -569,7 +607,7 @@ impl Router {
             return Ok(result);
         }
         let lanes = self.lanes(side, total, limit, &ctx)?;
-        let alloc = self.search(&lanes, total, max_venues, limit, &ctx)?;
+        let (alloc, gap_cost) = self.search(&lanes, total, max_venues, limit, &ctx)?;
         let mut allocations = Vec::with_capacity(lanes.lanes.len().min(max_venues));
         let mut cost = 0.0;
         for (l, &q) in alloc.iter().enumerate() {
@@ -578,7 +616,9 @@ impl Router {
             }
             let lane = &lanes.lanes[l];
             cost += lanes.cost(l, q);
-            let levels = self.levels(lane.venue, side, &ctx).expect("an eligible venue has levels");
+            let levels = self
+                .levels(lane.venue, side, &ctx)
+                .expect("an eligible venue has levels");
             let notional = walk(levels, q, side, limit).expect("an allocation is within depth");
             allocations.push(self.quote(lane.venue, q, notional, side, ctx.reference));
         }
@@ -588,6 +628,7 @@ impl Router {
             total_qty: total,
             reference_price: ctx.reference,
             score_bps,
+            optimality_gap_bps: gap_cost / total as f64 / ctx.ref_price * 1e4,
         })
     }
 
@@ -673,6 +714,7 @@ impl Router {
             total_qty: total,
             reference_price: ctx.reference,
             score_bps,
+            optimality_gap_bps: 0.0,
         })
     }
 
@@ -765,7 +807,7 @@ impl Router {
         max_venues: usize,
         limit: Option<f64>,
         ctx: &TakerCtx,
-    ) -> SorResult<Vec<u64>> {
+    ) -> SorResult<(Vec<u64>, f64)> {
         let m = lanes.lanes.len();
         let k = max_venues.min(m);
         // Enough depth (whole lots) on some k venues at all?
@@ -786,14 +828,22 @@ impl Router {
         let mut search = Search::new(lanes, order, k, tol);
         search.dfs(0, total, 0, 0.0);
         if search.best_cost.is_finite() {
-            return Ok(search.best);
+            let gap = if search.exhausted {
+                (search.best_cost - search.bound(0, total, k)).max(0.0)
+            } else {
+                0.0
+            };
+            return Ok((search.best, gap));
         }
         let lots: Vec<String> = lanes
             .lanes
             .iter()
             .map(|l| {
                 let spec = &self.venues[l.venue];
-                format!("{} lot {} min {} depth {}", spec.name, spec.lot_size, spec.min_qty, l.depth)
+                format!(
+                    "{} lot {} min {} depth {}",
+                    spec.name, spec.lot_size, spec.min_qty, l.depth
+                )
             })
             .collect();
         Err(SorError::no_venue(
@@ -854,8 +904,7 @@ fn prune_by_reduced_cost(lanes: &Lanes, order: Vec<usize>, total: u64, k: usize,
             let phi = phi_of[l];
             // Forcing l in replaces the k-th smallest phi (if l is not among the k already).
             let forced = if phi <= kth { value } else { value - kth + phi };
-            forced < incumbent - tol
-                || sorted[..k].iter().any(|&(_, p)| p == l)
+            forced < incumbent - tol || sorted[..k].iter().any(|&(_, p)| p == l)
         })
         .collect()
 }
@@ -880,6 +929,9 @@ mod tests {
                 }
             }
         }
-        assert_eq!(lattice_solution(2, 1, 1_000_000_001), Some((500_000_001, 1_000_000_001)));
+        assert_eq!(
+            lattice_solution(2, 1, 1_000_000_001),
+            Some((500_000_001, 1_000_000_001))
+        );
     }
 }
