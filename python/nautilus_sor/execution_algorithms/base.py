@@ -10,12 +10,28 @@ quantity, then fires one slice at a time on the clock. Each slice becomes one ch
 routed across venues by the `SmartOrderRouter` when smart routing is on, otherwise on the primary's
 own instrument.
 
-Every child is its own order on its venue's instrument (never a Nautilus spawned order: those copy
-the primary's instrument and position id and would book a cross-venue fill to the wrong position).
-Its client order id is the primary's id plus a sequence; its tags carry the parent id. The primary
-itself is not sent until the last slice: its quantity is kept equal to what has not been sent yet
-(`modify_order_in_place`), and on the last slice it is sent as the child on its own instrument, or,
-when the router sends nothing there, closed locally as fully distributed.
+Every child is spawned from the primary as Nautilus counts spawns: `exec_spawn_id` is the primary's
+client order id and its own id is `<primary>-E<n>`, as `ExecAlgorithm.spawn_market` makes them, so the
+cache's `orders_for_exec_spawn(primary)` and `exec_spawn_total_quantity/filled_qty/leaves_qty` see
+the whole parent. Unlike `spawn_*`, a child is built on its own venue's instrument and is submitted
+with its own position id: Nautilus's `ExecAlgorithm.submit_order` indexes a spawned order under the
+primary's position, which books a fill on another venue into the wrong position (`_submit_spawned`
+is that method's spawned-order path with the position id ours). The primary itself is not sent until
+the last slice: its quantity is kept equal to what has not been sent yet (`modify_order_in_place`),
+and on the last slice it is sent as the child on its own instrument, or, when the router sends nothing
+there, closed locally as fully distributed (then, since a Nautilus order cannot hold zero, the exec
+spawn totals over all orders also count its last quantity, unfilled; `active_only=True` totals and
+`exec_spawn_total_filled_qty` are exact).
+
+Positions (`position_id_for`), the rule each fill is booked by:
+- the strategy named a position for the parent (`submit_order(primary, position_id=P)`): every child
+  books into P and the parent trades only the primary's instrument (P is one instrument's position),
+  so a parent reduces, closes or extends exactly the position it names;
+- with smart routing, on a NETTING venue: Nautilus's netting position `<instrument>-<strategy>`; on a
+  HEDGING venue: one position per parent and venue, `<primary>-<venue>` (OMS: the strategy's
+  `oms_type` if set, else the venue's `oms_type` in `venues`, as Nautilus's engine decides);
+- without smart routing (one instrument): Nautilus's own rule for spawned orders, the primary's
+  position, which the engine assigns at the first fill.
 
 Sub-lot rests (timed schedules with smart routing; the evaluation simulator's rule): when venues' lots
 do not divide one another, routing every slice exactly would hand each slice's odd rest to the fine-lot
@@ -44,7 +60,8 @@ from typing import Any
 from nautilus_trader.config import ExecAlgorithmConfig
 from nautilus_trader.core.uuid import UUID4
 from nautilus_trader.execution.algorithm import ExecAlgorithm
-from nautilus_trader.model.enums import OrderSide, OrderType, TimeInForce
+from nautilus_trader.execution.messages import SubmitOrder
+from nautilus_trader.model.enums import OmsType, OrderSide, OrderType, TimeInForce
 from nautilus_trader.model.events import (
     OrderCanceled,
     OrderDenied,
@@ -52,7 +69,7 @@ from nautilus_trader.model.events import (
     OrderFilled,
     OrderRejected,
 )
-from nautilus_trader.model.identifiers import ClientOrderId, InstrumentId
+from nautilus_trader.model.identifiers import ClientOrderId, InstrumentId, PositionId, StrategyId
 from nautilus_trader.model.objects import Price, Quantity
 from nautilus_trader.model.orders import LimitOrder, MarketOrder, Order
 
@@ -202,6 +219,7 @@ class ParentState:
     sequence: int = 0
     primary_sent: bool = False
     adopted: bool = False  # created on a restart for an orphan order: tracks it, never sends
+    named_position: PositionId | None = None  # the position its strategy named: the parent trades only it
     children: dict[ClientOrderId, ChildState] = field(default_factory=dict)
 
     def check(self) -> None:
@@ -380,6 +398,11 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
             pending=units,
         )
         self.parents[order.client_order_id] = parent
+        # A position the strategy named (submit_order(..., position_id=)) is read before ours is indexed.
+        parent.named_position = self.cache.position_id(order.client_order_id)
+        if parent.named_position is None and self.router is not None:
+            # The primary's own position, known now: the engine then never re-points it at another venue's.
+            self._index_position(order, self.position_id_for(parent, order.instrument_id))
         scale = 10**UNIT_DECIMALS
         self.planned[order.client_order_id.value] = [(ts, q / scale) for ts, q in parent.slices]
         self.log.info(f"{order.client_order_id}: {len(schedule)} slices over {(schedule[-1][0]) / NS_PER_SECOND:.1f}s")
@@ -457,14 +480,58 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
         if parent is not None:
             self._fire_due(parent)
 
+    def router_for(self, parent: ParentState) -> SmartOrderRouter | None:
+        """The router that places the parent's children: None without smart routing, or when the parent
+        names its position (it trades only that position's instrument)."""
+        return self.router if parent.named_position is None else None
+
+    # -- positions ---------------------------------------------------------------------------
+
+    def position_id_for(self, parent: ParentState, instrument_id: InstrumentId) -> PositionId | None:
+        """The position a child of `parent` on `instrument_id` books into (the rule in the module doc);
+        None: the engine assigns it at the first fill (Nautilus's rule for spawned orders)."""
+        if parent.named_position is not None or self.router is None:
+            return parent.named_position or self.cache.position_id(parent.primary_id)
+        strategy_id = self._strategy_id_of(parent)
+        if self._oms_type(strategy_id, instrument_id.venue.value) == OmsType.HEDGING:
+            return PositionId(f"{parent.primary_id.value}-{instrument_id.venue.value}")
+        return PositionId(f"{instrument_id.value}-{strategy_id.value}")  # the engine's netting id
+
+    def _strategy_id_of(self, parent: ParentState) -> StrategyId:
+        primary = self.cache.order(parent.primary_id)
+        if primary is None:  # pragma: no cover - a parent's primary stays in the cache
+            raise ValidationError(f"invalid primary: {parent.primary_id} is not in the cache", field="primary_id", value=parent.primary_id.value)
+        return primary.strategy_id
+
+    def _oms_type(self, strategy_id: StrategyId, venue: str) -> OmsType:
+        """The OMS type Nautilus's engine books a fill by: the strategy's override, else the venue's."""
+        for strategy in (self._strategy, _STRATEGY_FOR.get((str(self.trader_id), self.id.value))):
+            if strategy is not None and strategy.id == strategy_id and strategy.oms_type != OmsType.UNSPECIFIED:
+                return strategy.oms_type
+        assert self.router is not None
+        return OmsType.HEDGING if self.router.venue_config(venue).oms_type == "HEDGING" else OmsType.NETTING
+
+    def restored_named_position(self, parent: ParentState) -> PositionId | None:
+        """After a restart: the position the strategy named for the parent, told from the cache's index
+        of its primary (with smart routing, a position other than the one this rule gives was named)."""
+        indexed = self.cache.position_id(parent.primary_id)
+        if indexed is None or self.router is None:
+            return indexed
+        return None if indexed == self.position_id_for(parent, parent.instrument_id) else indexed
+
+    def _index_position(self, order: Order, position_id: PositionId | None) -> None:
+        if position_id is not None and self.cache.position_id(order.client_order_id) is None:
+            self.cache.add_position_id(position_id, order.instrument_id.venue, order.client_order_id, order.strategy_id)
+
     def _allocations(self, parent: ParentState, units: int, max_venues: int | None = None) -> list[tuple[InstrumentId, int, VenueAllocation | None]]:
         # A child partly filled on a venue of finer size precision returns units the primary's precision
         # cannot hold: the router is asked at the precision that holds them (each venue's lot still applies).
         quantity = units_to_qty(units, precision_holding(units, parent.precision))
-        if self.router is None:
+        router = self.router_for(parent)
+        if router is None:
             return [(parent.instrument_id, units, None)]
         venues = self._config.max_venues if max_venues is None else max_venues
-        allocations = self.router.route_order(parent.instrument_id, parent.side, quantity, venues, parent.limit)
+        allocations = router.route_order(parent.instrument_id, parent.side, quantity, venues, parent.limit)
         return [(a.instrument_id, qty_to_units(a.quantity), a) for a in allocations]
 
     def _check_stale(self, parent: ParentState) -> None:
@@ -475,11 +542,12 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
         """(units to route now, max_venues for them): before a timed parent's last slice, with smart routing,
         the router's `lot_rounding` may keep a sub-lot rest back rather than pay a fine-lot venue's fee for
         it; the rest joins the next slice (still pending, saved with that slice). (units, None) otherwise."""
-        if self.router is None or not self.timed_schedule or not parent.slices:
+        router = self.router_for(parent)
+        if router is None or not self.timed_schedule or not parent.slices:
             return units, None
         quantity = units_to_qty(units, precision_holding(units, parent.precision))
         try:
-            now, max_venues = self.router.lot_rounding(parent.instrument_id, parent.side, quantity, self._config.max_venues, parent.limit)
+            now, max_venues = router.lot_rounding(parent.instrument_id, parent.side, quantity, self._config.max_venues, parent.limit)
         except (RoutingError, ValidationError) as exc:
             self.log.debug(f"{parent.primary_id}: no lot rounding ({exc}); the slice is routed whole")
             return units, None
@@ -596,7 +664,7 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
         """A child order: market IOC, or IOC limit at the parent's limit; or, with `resting_price`,
         a GTC limit order resting at that price (passive algorithms)."""
         parent.sequence += 1
-        client_order_id = ClientOrderId(f"{parent.primary_id.value}-S{parent.sequence}")
+        client_order_id = ClientOrderId(f"{parent.primary_id.value}-E{parent.sequence}")
         instrument = self.cache.instrument(instrument_id)
         if instrument is None:
             raise ValidationError(f"invalid instrument_id: {instrument_id} is not in the cache", field="instrument_id", value=str(instrument_id))
@@ -611,7 +679,7 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
             init_id=UUID4(),
             ts_init=self.clock.timestamp_ns(),
             exec_algorithm_id=self.id,
-            exec_spawn_id=client_order_id,
+            exec_spawn_id=parent.primary_id,
             tags=[f"parent={parent.primary_id.value}"],
         )
         if resting_price is not None:
@@ -635,9 +703,18 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
         parent.children[order.client_order_id] = ChildState(order.client_order_id, instrument_id, units)
         self._child_parent[order.client_order_id] = parent.primary_id
         self._track(order, allocation, parent.side)
-        self.cache.add_order(order, None)
-        self.submit_order(order)
+        self._submit_spawned(order, self.position_id_for(parent, instrument_id))
         return order
+
+    def _submit_spawned(self, order: Order, position_id: PositionId | None) -> None:
+        """`ExecAlgorithm.submit_order`'s path for a spawned order (initialized event, cached, to the risk
+        engine), indexed under `position_id` rather than the primary's position (see the module doc)."""
+        client_id = self.cache.client_id(order.exec_spawn_id)
+        self.msgbus.publish(topic=f"events.order.{order.strategy_id.value}", msg=order.init_event)
+        self.cache.add_order(order, position_id, client_id)
+        command = SubmitOrder(trader_id=self.trader_id, strategy_id=order.strategy_id, order=order, command_id=UUID4(),
+                              ts_init=self.clock.timestamp_ns(), position_id=position_id, client_id=client_id)
+        self.msgbus.send(endpoint="RiskEngine.execute", msg=command)
 
     def _track(self, order: Order, allocation: VenueAllocation | None, side: OrderSide) -> None:
         """Tells the router what it expected of `order`: before submitting, since Nautilus emits

@@ -106,7 +106,7 @@ class IcebergExecAlgorithm(EventDrivenExecAlgorithm):
         instrument_id = parent.instrument_id
         allocation = None
         try:
-            if self.router is not None:
+            if self.router_for(parent) is not None:
                 allocation = self._route_chunk(parent, units)
                 instrument_id = allocation.instrument_id
             price = self._price(parent, instrument_id)

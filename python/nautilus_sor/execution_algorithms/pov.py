@@ -70,8 +70,9 @@ class POVExecAlgorithm(EventDrivenExecAlgorithm):
             parent.lot_units,
         )
         instruments = [order.instrument_id]
-        if self.router is not None:
-            instruments = [self.router.venue_instrument_id(order.instrument_id, v.name) for v in self.router.venues]
+        router = self.router_for(parent)
+        if router is not None:
+            instruments = [router.venue_instrument_id(order.instrument_id, v.name) for v in router.venues]
         for instrument_id in instruments:
             if instrument_id not in self._by_instrument:
                 self.subscribe_trade_ticks(instrument_id)
