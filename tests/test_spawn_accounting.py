@@ -165,3 +165,109 @@ def test_cross_venue_children_are_the_primarys_spawn_and_book_per_venue(oms):
     }[oms]
     assert open_by_venue(cache) == {v: [(expected[v], "LONG", q)] for v, q in by_venue.items()}
     assert cache.position_id(primary).value == expected["BINANCE"]  # the primary's own venue
+
+
+def test_hedging_parent_names_the_position_it_reduces():
+    """HEDGING, two venues: a buy parent opens one position per venue; a sell parent naming the buy's
+    BINANCE position trades only there and reduces it; an unnamed sell opens its own short per venue."""
+    buy_on = "O-20240808-000001-001-000-1"  # the first parent's client order id (the strategy's first order)
+    eng, strategy, algo = two_venue_run(OmsType.HEDGING, [
+        {"side": "BUY", "quantity": "2.000", "at": 1},
+        {"side": "SELL", "quantity": "1.000", "at": 20, "position_id": f"{buy_on}-BINANCE"},
+        {"side": "SELL", "quantity": "0.400", "at": 40},
+    ], binance_size="0.150")
+    buy, reduce, hedge = strategy.primaries
+    assert buy.value == buy_on
+    cache = eng.cache
+    # The named parent's children all went to the named position's venue, and into that position.
+    reduce_children = [o for o in cache.orders_for_exec_spawn(reduce) if o.filled_qty.raw]
+    assert {o.instrument_id.venue.value for o in reduce_children} == {"BINANCE"}
+    assert fills_of(reduce_children) == Decimal("1.000")
+    assert {cache.position_id(o.client_order_id).value for o in reduce_children} == {f"{buy_on}-BINANCE"}
+    # What a trader expects: the long on BINANCE reduced by 1.0, BYBIT's untouched, and the unnamed sell
+    # one short position per venue it traded (each venue's position holds that venue's fills).
+    hedge_fills = {v: fills_of(o for o in cache.orders_for_exec_spawn(hedge) if o.instrument_id.venue.value == v) for v in ("BINANCE", "BYBIT")}
+    expected = {
+        "BINANCE": [(f"{buy_on}-BINANCE", "LONG", Decimal("0.500"))],
+        "BYBIT": [(f"{buy_on}-BYBIT", "LONG", Decimal("0.500"))],
+    }
+    for venue, qty in hedge_fills.items():
+        if qty:
+            expected[venue] = sorted(expected[venue] + [(f"{hedge.value}-{venue}", "SHORT", qty)])
+    assert sum(hedge_fills.values()) == Decimal("0.400")
+    assert open_by_venue(cache) == expected
+    assert len(cache.positions()) == 2 + sum(1 for q in hedge_fills.values() if q)
+
+
+def test_netting_stays_one_position_per_instrument_and_venue():
+    eng, strategy, algo = two_venue_run(OmsType.NETTING, [
+        {"side": "BUY", "quantity": "2.000", "at": 1},
+        {"side": "SELL", "quantity": "0.400", "at": 20},
+    ])
+    cache = eng.cache
+    net = {v: Decimal(0) for v in ("BINANCE", "BYBIT")}
+    for primary, sign in zip(strategy.primaries, (1, -1)):
+        for o in cache.orders_for_exec_spawn(primary):
+            net[o.instrument_id.venue.value] += sign * fills_of([o])
+    assert len(cache.positions()) == 2
+    assert {p.instrument_id.venue.value: (p.id.value, p.signed_decimal_qty()) for p in cache.positions()} == {
+        v: (f"BTCUSDT.{v}-{strategy.id}", q) for v, q in net.items()}
+
+
+def test_a_named_position_on_another_instrument_is_denied_with_the_reason():
+    buy_on = "O-20240808-000001-001-000-1"
+    eng, strategy, algo = two_venue_run(OmsType.HEDGING, [
+        {"side": "BUY", "quantity": "2.000", "at": 1},
+        {"side": "SELL", "quantity": "0.300", "at": 20, "position_id": f"{buy_on}-BYBIT"},  # the order is on BINANCE
+    ])
+    order = eng.cache.order(strategy.primaries[1])
+    assert order.status.name == "DENIED"
+    denied = [e for e in order.events if type(e).__name__ == "OrderDenied"][0]
+    assert f"{buy_on}-BYBIT is a position on BTCUSDT.BYBIT" in denied.reason and "position_id" in denied.reason
+    assert eng.cache.position(PositionId(f"{buy_on}-BYBIT")).quantity.as_decimal() == Decimal("0.500")  # untouched
+
+
+def test_hedging_example_ends_with_the_positions_a_trader_expects(monkeypatch, tmp_path):
+    """examples/hedging.json: a 6.0 long named BTC-CORE, a 3.0 sell naming it, a 2.0 sell naming none.
+    Expected: BTC-CORE long 3.0, and the unnamed sell's own short on each venue it traded (its fills)."""
+    import pathlib
+
+    from nautilus_sor.backtest import runner
+    from nautilus_sor.backtest.main import run_and_report
+
+    open_positions: dict[str, list] = {}
+    collect = runner._collect
+
+    def collect_and_keep_positions(engine, strategy, router, algorithm, scenario):
+        open_positions[scenario] = sorted((p.id.value, p.instrument_id.venue.value, p.side.name, p.quantity.as_decimal())
+                                          for p in engine.cache.positions_open())
+        return collect(engine, strategy, router, algorithm, scenario)
+
+    monkeypatch.setattr(runner, "_collect", collect_and_keep_positions)
+    example = pathlib.Path(__file__).parents[1] / "examples" / "hedging.json"
+    results, _ = run_and_report(str(example), output_dir=str(tmp_path), report=False, quiet=True)
+    parents = results.parents[results.parents["scenario"] == "router"].sort_values("arrival_ts")["parent_id"].tolist()
+    assert len(parents) == 3
+    fills = results.fills[(results.fills["scenario"] == "router") & (results.fills["parent_id"] == parents[2])]
+    hedge = fills.groupby("venue")["quantity"].sum()
+    assert hedge.sum() == pytest.approx(2.0)
+    expected = sorted([("BTC-CORE", "CHEAP", "LONG", Decimal("3.0"))]
+                      + [(f"{parents[2]}-{venue}", venue, "SHORT", Decimal(str(round(q, 9)))) for venue, q in hedge.items()])
+    assert open_positions["router"] == expected
+    # The baseline honours the named position too.
+    assert ("BTC-CORE", "CHEAP", "LONG", Decimal("3.0")) in open_positions["equal_split"]
+
+
+@pytest.mark.parametrize("value", ["", "   ", "A\x00B"])
+def test_a_config_position_id_nautilus_refuses_is_a_config_error(value):
+    import json
+    import pathlib
+
+    from nautilus_sor.config import parse_config
+    from nautilus_sor.exceptions import ConfigError
+
+    raw = json.loads((pathlib.Path(__file__).parents[1] / "examples" / "hedging.json").read_text())
+    raw["orders"][1]["position_id"] = value
+    with pytest.raises(ConfigError) as err:
+        parse_config(raw)
+    assert err.value.field == "orders[1].position_id" and err.value.value == repr(value)

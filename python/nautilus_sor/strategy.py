@@ -22,7 +22,7 @@ from nautilus_trader.config import StrategyConfig
 from nautilus_trader.model.data import InstrumentStatus, QuoteTick, TradeTick
 from nautilus_trader.model.enums import MarketStatusAction, OrderSide, TimeInForce
 from nautilus_trader.model.events import OrderFilled
-from nautilus_trader.model.identifiers import ExecAlgorithmId, InstrumentId, Venue
+from nautilus_trader.model.identifiers import ExecAlgorithmId, InstrumentId, PositionId, Venue
 from nautilus_trader.model.objects import Price, Quantity
 from nautilus_trader.model.orders import MarketOrder
 from nautilus_trader.trading.strategy import Strategy
@@ -120,9 +120,14 @@ class MultiVenueStrategy(Strategy):
             side = OrderSide.BUY if self.config.trade_side == "BUY" else OrderSide.SELL
             self.execute_order(side, Quantity.from_str(self.config.trade_size))
 
-    def execute_order(self, side: OrderSide, quantity: Quantity, price: Price | None = None) -> list[Any]:
+    def execute_order(self, side: OrderSide, quantity: Quantity, price: Price | None = None,
+                      position_id: PositionId | None = None) -> list[Any]:
         """Sends `quantity`: through the execution algorithm if one is configured (it routes its
-        children), else split across venues by the router, else on the strategy's instrument."""
+        children), else split across venues by the router, else on the strategy's instrument.
+
+        `position_id` names the position the order reduces, closes or extends (HEDGING; Nautilus's
+        `submit_order(..., position_id=)`): it is one instrument's position, so the whole order then
+        trades the strategy's instrument, never split across venues."""
         if self.exec_algorithm_id is not None:
             if price is None:
                 order = self.order_factory.market(self.instrument_id, side, quantity, exec_algorithm_id=self.exec_algorithm_id,
@@ -130,11 +135,11 @@ class MultiVenueStrategy(Strategy):
             else:
                 order = self.order_factory.limit(self.instrument_id, side, quantity, price, exec_algorithm_id=self.exec_algorithm_id,
                                                  exec_algorithm_params=self.exec_algorithm_params)
-            self.submit_order(order)
+            self.submit_order(order, position_id=position_id)
             return [order]
-        if self.router is None:
+        if self.router is None or position_id is not None:
             order = self.order_factory.market(self.instrument_id, side, quantity)
-            self.submit_order(order)
+            self.submit_order(order, position_id=position_id)
             return [order]
         orders = []
         for allocation in self.router.route_order(self.instrument_id, side, quantity, self.config.max_venues, price):

@@ -376,6 +376,12 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
             if missing:
                 self._reject_primary(order, f"venue instrument(s) {', '.join(missing)} not in the cache")
                 return
+        named = self.cache.position_id(order.client_order_id)
+        position = self.cache.position(named) if named is not None else None
+        if position is not None and position.instrument_id != order.instrument_id:
+            self._reject_primary(order, f"invalid position_id: {named} is a position on {position.instrument_id}, the order is on "
+                                        f"{order.instrument_id} (a parent that names a position trades that position's instrument)")
+            return
         units = qty_to_units(order.quantity)
         lot_units = qty_to_units(instrument.size_increment, "size_increment")
         try:
@@ -399,7 +405,7 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
         )
         self.parents[order.client_order_id] = parent
         # A position the strategy named (submit_order(..., position_id=)) is read before ours is indexed.
-        parent.named_position = self.cache.position_id(order.client_order_id)
+        parent.named_position = named
         if parent.named_position is None and self.router is not None:
             # The primary's own position, known now: the engine then never re-points it at another venue's.
             self._index_position(order, self.position_id_for(parent, order.instrument_id))
