@@ -68,6 +68,7 @@ from nautilus_trader.model.events import (
     OrderExpired,
     OrderFilled,
     OrderRejected,
+    OrderUpdated,
 )
 from nautilus_trader.model.identifiers import ClientOrderId, InstrumentId, PositionId, StrategyId
 from nautilus_trader.model.objects import Price, Quantity
@@ -76,6 +77,7 @@ from nautilus_trader.model.orders import LimitOrder, MarketOrder, Order
 from nautilus_sor.exceptions import ConfigError, InsufficientLiquidityError, NautilusSorError, RoutingError, ValidationError
 from nautilus_sor.execution_algorithms.restart import MISSED_SLICE_POLICIES, ORPHAN_POLICIES, ReconciliationReport, RestartMixin
 from nautilus_sor.risk import RISK_TOPIC, KillSwitch, KillSwitchTriggered, check_limits
+from nautilus_sor.rounding import bound_price, round_price, round_quantity
 from nautilus_sor.smart_router import SmartOrderRouter, VenueAllocation, check_router_params, parse_venues
 from nautilus_sor.units import UNIT_DECIMALS, precision_holding, qty_to_units, units_to_qty
 
@@ -376,6 +378,11 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
             if missing:
                 self._reject_primary(order, f"venue instrument(s) {', '.join(missing)} not in the cache")
                 return
+        try:
+            self._onto_increments(order, instrument)
+        except ValidationError as exc:
+            self._reject_primary(order, str(exc))
+            return
         named = self.cache.position_id(order.client_order_id)
         position = self.cache.position(named) if named is not None else None
         if position is not None and position.instrument_id != order.instrument_id:
@@ -416,6 +423,26 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
         # strategy's order events only after `on_order` returns, and a child's synchronous denial
         # must not be missed.
         self._arm(parent)
+
+    def _onto_increments(self, order: Order, instrument: Any) -> None:
+        """Puts the primary's quantity and limit on its instrument's increments and precisions
+        (`nautilus_sor.rounding`; ValidationError when that would change it by more than half an
+        increment). Applied as Nautilus applies an in-place modify; also when only the precision differs
+        (`Quantity.from_str("1.0")` on a size-precision-6 instrument), which `modify_order_in_place` skips."""
+        quantity = round_quantity(instrument, order.quantity)
+        price = round_price(instrument, order.price) if order.order_type == OrderType.LIMIT else None
+        same_qty = quantity.raw == order.quantity.raw and quantity.precision == order.quantity.precision
+        if same_qty and (price is None or (price.raw == order.price.raw and price.precision == order.price.precision)):
+            return
+        ts = self.clock.timestamp_ns()
+        order.apply(OrderUpdated(
+            trader_id=order.trader_id, strategy_id=order.strategy_id, instrument_id=order.instrument_id,
+            client_order_id=order.client_order_id, venue_order_id=order.venue_order_id, account_id=order.account_id,
+            quantity=quantity, price=price, trigger_price=None, event_id=UUID4(), ts_event=ts, ts_init=ts,
+        ))
+        self.cache.update_order(order)
+        if not same_qty:
+            self.log.info(f"{order.client_order_id}: quantity {order.quantity} on {instrument.id}'s size increment {instrument.size_increment}")
 
     def _arm(self, parent: ParentState) -> None:
         """Sets the time alert for the parent's next slice."""
@@ -689,11 +716,12 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
             tags=[f"parent={parent.primary_id.value}"],
         )
         if resting_price is not None:
-            return LimitOrder(price=instrument.make_price(resting_price), time_in_force=TimeInForce.GTC, **common)
+            return LimitOrder(price=round_price(instrument, instrument.make_price(resting_price)), time_in_force=TimeInForce.GTC, **common)
         if parent.limit is None:
             return MarketOrder(time_in_force=TimeInForce.IOC, **common)
-        # Marketable limit, IOC: what does not fill at the limit comes back to the schedule.
-        price = instrument.make_price(parent.limit.as_double())
+        # Marketable limit, IOC: what does not fill at the limit comes back to the schedule. On another
+        # venue's tick the limit is rounded to the passive side, never through the trader's limit.
+        price = bound_price(instrument, parent.limit, parent.side, "limit")
         return LimitOrder(price=price, time_in_force=TimeInForce.IOC, **common)
 
     def _send_child(
