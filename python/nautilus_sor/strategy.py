@@ -29,6 +29,7 @@ from nautilus_trader.trading.strategy import Strategy
 
 from nautilus_sor._core import PositionBook
 from nautilus_sor.exceptions import ConfigError, ValidationError
+from nautilus_sor.execution_algorithms import order_params
 from nautilus_sor.smart_router import SmartOrderRouter, check_router_params, parse_venues
 from nautilus_sor.units import UNIT_DECIMALS, qty_to_units
 
@@ -73,9 +74,7 @@ class MultiVenueStrategy(Strategy):
         self.exec_algorithm_id = (
             ExecAlgorithmId(str(config.execution_algorithm["type"]).upper()) if config.execution_algorithm else None
         )
-        self.exec_algorithm_params = (
-            {k: v for k, v in config.execution_algorithm.items() if k != "type"} if config.execution_algorithm else None
-        )
+        self.exec_algorithm_params = order_params(config.execution_algorithm) if config.execution_algorithm else None
         self.venue_configs = parse_venues(config.venues) if config.venues else []
         self._oms_types = {v.name: v.oms_type for v in self.venue_configs}
         # The core's cross-venue position book, fed from our fills (rebuilt from the cache on start).

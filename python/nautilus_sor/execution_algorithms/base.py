@@ -57,6 +57,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 from nautilus_trader.config import ExecAlgorithmConfig
 from nautilus_trader.core.uuid import UUID4
 from nautilus_trader.execution.algorithm import ExecAlgorithm
@@ -235,15 +236,24 @@ class ParentState:
 
 
 class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
-    """Base class: subclasses provide `build_schedule` (and may override `on_slice`)."""
+    """Base class: subclasses provide `build_schedule` (and may override `on_slice`).
+
+    Per-order parameters: a primary's `exec_algorithm_params` may set the config fields in the
+    subclass's `ORDER_PARAMS` for that order alone (`order_config`); they are checked as the config's own
+    fields, and a bad one denies the primary with a reason naming `exec_algorithm_params.<name>` and the
+    value (the direct `execute(..., **params)` call raises that ConfigError instead)."""
 
     timed_schedule = True  # slices fire on the clock (False: driven by events, see EventDrivenExecAlgorithm)
+    ORDER_PARAMS: tuple[str, ...] = ()  # config fields an order's exec_algorithm_params may set
+    PARAM_ALIASES: dict[str, str] = {}  # other names for them (e.g. Nautilus's own TWAP's horizon_secs)
+    EXCLUSIVE_PARAMS: tuple[str, ...] = ()  # fields of which an order giving one replaces the others (VWAP's curve)
 
     def __init__(self, config: SmartExecAlgorithmConfig) -> None:
         super().__init__(config)
         self._config = config
         self.router: SmartOrderRouter | None = None
         self.parents: dict[ClientOrderId, ParentState] = {}
+        self._order_configs: dict[ClientOrderId, SmartExecAlgorithmConfig] = {}
         # The schedule each parent started with: primary id -> [(ts ns, quantity)], for reports.
         self.planned: dict[str, list[tuple[int, float]]] = {}
         self._child_parent: dict[ClientOrderId, ClientOrderId] = {}
@@ -311,6 +321,7 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
 
     def on_reset(self) -> None:
         self.parents.clear()
+        self._order_configs.clear()
         self._child_parent.clear()
         self._nautilus_listens.clear()
         self.reconciliation = None
@@ -344,6 +355,7 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
                 raise ValidationError(f"invalid {name}: {value!r} (must be a {kind.__name__})", field=name, value=repr(value))
         if side not in (OrderSide.BUY, OrderSide.SELL):
             raise ValidationError(f"invalid side: {side!r}", field="side", value=repr(side))
+        self.config_for(params)  # a bad parameter is the caller's error, raised here
         if price is None:
             order = strategy.order_factory.market(instrument_id, side, quantity, exec_algorithm_id=self.id,
                                                   exec_algorithm_params=params or None)
@@ -352,6 +364,45 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
                                                  exec_algorithm_params=params or None)
         strategy.submit_order(order)
         return order
+
+    # -- per-order parameters ---------------------------------------------------------------
+
+    def config_for(self, params: Any) -> Any:
+        """This algorithm's config with `params` (an order's `exec_algorithm_params`) applied, checked as
+        the config's own fields; ConfigError naming `exec_algorithm_params.<name>` and the value."""
+        if not params:
+            return self._config
+        if not isinstance(params, dict):
+            raise ConfigError(f"invalid exec_algorithm_params: {params!r} (a dict of parameters)", field="exec_algorithm_params", value=repr(params))
+        given: dict[str, Any] = {}
+        named: dict[str, str] = {}  # field -> the name the order used
+        for key, value in params.items():
+            name = self.PARAM_ALIASES.get(key, key)
+            if name not in self.ORDER_PARAMS:
+                allowed = ", ".join((*self.ORDER_PARAMS, *self.PARAM_ALIASES))
+                raise ConfigError(f"invalid exec_algorithm_params.{key}: {value!r} (not a per-order parameter of {self.id}; one of {allowed})",
+                                  field=f"exec_algorithm_params.{key}", value=repr(value))
+            if name in given:
+                raise ConfigError(f"invalid exec_algorithm_params.{key}: {value!r} ({named[name]} already gives {name})",
+                                  field=f"exec_algorithm_params.{key}", value=repr(value))
+            given[name], named[name] = value, key
+        if any(name in given for name in self.EXCLUSIVE_PARAMS):
+            given = {**{name: None for name in self.EXCLUSIVE_PARAMS}, **given}
+        try:
+            return msgspec.structs.replace(self._config, **given)
+        except ConfigError as exc:
+            field = exc.field or "exec_algorithm_params"
+            key = named.get(field.split("[")[0], field)
+            path = f"exec_algorithm_params.{key}{field[len(field.split('[')[0]):]}"
+            raise ConfigError(f"invalid {path}: {str(exc).split(': ', 1)[-1]}", field=path, value=exc.value) from None
+
+    def order_config(self, primary_id: ClientOrderId) -> Any:
+        """The config a parent runs with: this algorithm's, with its primary's `exec_algorithm_params`."""
+        config = self._order_configs.get(primary_id)
+        if config is None:
+            primary = self.cache.order(primary_id) if self.cache is not None else None  # None: not registered yet
+            config = self._order_configs[primary_id] = self.config_for(primary.exec_algorithm_params if primary is not None else None)
+        return config
 
     # -- subclasses --------------------------------------------------------------------------
 
@@ -392,6 +443,7 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
         units = qty_to_units(order.quantity)
         lot_units = qty_to_units(instrument.size_increment, "size_increment")
         try:
+            self.order_config(order.client_order_id)
             schedule = self.build_schedule(order, units, lot_units)
         except NautilusSorError as exc:
             self._reject_primary(order, str(exc))

@@ -37,6 +37,10 @@ class POVExecAlgorithmConfig(SmartExecAlgorithmConfig, kw_only=True, frozen=True
 
 
 class POVExecAlgorithm(EventDrivenExecAlgorithm):
+    """Per-order `exec_algorithm_params`: `participation_rate`, `min_child_quantity`, `max_child_quantity`."""
+
+    ORDER_PARAMS = ("participation_rate", "min_child_quantity", "max_child_quantity")
+
     def __init__(self, config: POVExecAlgorithmConfig | None = None) -> None:
         config = config or POVExecAlgorithmConfig()
         super().__init__(config)
@@ -61,7 +65,7 @@ class POVExecAlgorithm(EventDrivenExecAlgorithm):
 
     def _follow_tape(self, parent: ParentState, units: int) -> None:
         order = parent  # the primary's id and instrument, as on_parent had them
-        c = self.pov_config
+        c = self.order_config(parent.primary_id)
         self._trackers[order.primary_id] = PovTracker(
             units,
             c.participation_rate,
