@@ -34,7 +34,7 @@ from typing import Any, Literal, TypeVar
 import msgspec
 
 from nautilus_sor.exceptions import ConfigError
-from nautilus_sor.smart_router import VenueConfig, msgspec_error_path, parse_venues
+from nautilus_sor.smart_router import VenueConfig, check_venue_name, msgspec_error_path, parse_venues
 from nautilus_sor.units import UNITS_PER_QTY
 
 _S = TypeVar("_S", bound=msgspec.Struct)
@@ -252,12 +252,14 @@ def _validate_market_source(m: MarketBlock) -> None:
     if len(bounds) == 2 and bounds["start"] >= bounds["end"]:
         raise _fail("market.end", m.end, f"must be after market.start {m.start!r}")
     for venue, ms in (m.latency_ms or {}).items():
+        check_venue_name(venue, f"market.latency_ms.{venue}")
         if isinstance(ms, bool) or not isinstance(ms, (int, float)) or not (0 <= ms < 60_000):
             raise _fail(f"market.latency_ms.{venue}", ms, "milliseconds in [0, 60000)")
     if m.venues is not None:
         if not m.venues:
             raise _fail("market.venues", m.venues, "a non-empty list of venue names")
         for i, name in enumerate(m.venues):
+            check_venue_name(name, f"market.venues[{i}]")
             if name in m.venues[:i]:
                 raise _fail(f"market.venues[{i}]", name, "duplicate venue")
 

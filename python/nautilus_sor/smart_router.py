@@ -82,9 +82,16 @@ def parse_venues(venues: list[Any], field: str = "venues") -> list[VenueConfig]:
                 value=v.oms_type,
             )
         try:
+            # The core checks every term, the name as Nautilus's `Venue` does (`check_venue_name` in venue.rs).
             VenueSpec(v.name, v.maker_fee, v.taker_fee, v.latency_ms, enabled=v.enabled)
         except ValidationError as exc:
             raise ConfigError(f"invalid {field}[{i}].{exc.field}: {exc}", field=f"{field}[{i}].{exc.field}", value=exc.value) from None
+        if v.instrument_id is not None:
+            try:
+                InstrumentId.from_str(v.instrument_id)
+            except ValueError as exc:
+                raise ConfigError(f"invalid {field}[{i}].instrument_id: {v.instrument_id!r} (SYMBOL.VENUE as Nautilus parses it: {exc})",
+                                  field=f"{field}[{i}].instrument_id", value=repr(v.instrument_id)) from None
         for name in ("lot_size", "min_quantity"):
             value = getattr(v, name)
             if value is None:
@@ -99,6 +106,17 @@ def parse_venues(venues: list[Any], field: str = "venues") -> list[VenueConfig]:
             raise ConfigError(f"invalid {field}[{i}].name: {v.name!r} (duplicate venue)", field=f"{field}[{i}].name", value=v.name)
         parsed.append(v)
     return parsed
+
+
+def check_venue_name(name: Any, field: str) -> None:
+    """A venue name as Nautilus's `Venue` accepts it (the core's rule, `check_venue_name` in venue.rs): a
+    ConfigError naming `field` otherwise, rather than the abort inside Nautilus."""
+    if not isinstance(name, str):
+        raise ConfigError(f"invalid {field}: {name!r} (a venue name is a string)", field=field, value=repr(name))
+    try:
+        VenueSpec(name, 0.0, 0.0, 0.0)
+    except ValidationError as exc:
+        raise ConfigError(f"invalid {field}: {str(exc).split(': ', 1)[-1]}", field=field, value=exc.value) from None
 
 
 _ALLOCATION_FIELDS = ("venue", "instrument_id", "quantity", "expected_price", "fee", "latency_cost", "miss_cost", "score_bps", "fill_probability")
