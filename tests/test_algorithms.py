@@ -250,7 +250,7 @@ def test_iceberg_algorithm_shows_one_chunk_at_a_time_and_completes():
     eng.run()
     parent = algo.parents[strategy.parents[0].client_order_id]
     assert (parent.filled, parent.working, parent.pending, parent.abandoned) == (10**9, 0, 0, 0)
-    chunks = sorted((o for o in eng.cache.orders() if o.client_order_id.value.startswith(parent.primary_id.value + "-S")), key=lambda o: o.ts_init)
+    chunks = sorted((o for o in eng.cache.orders() if o.client_order_id.value.startswith(parent.primary_id.value + "-E")), key=lambda o: o.ts_init)
     assert [o.quantity for o in chunks] == [Quantity.from_str("0.250")] * 4
     assert all(o.order_type.name == "LIMIT" and o.status == OrderStatus.FILLED for o in chunks)
     # Never more than one chunk visible: each chunk was created after the previous one filled.

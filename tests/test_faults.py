@@ -539,7 +539,7 @@ def test_iceberg_chunk_working_when_the_algorithm_stops_is_accounted(stop_at_ms,
     # stopped at 3 s the cancel wins, stopped at 5 s the fill wins, and the fill after the stop counts.
     strategy = run(algo, eng, "1.000", actions=[(START + stop_at_ms * MS, lambda s: algo.stop())])
     parent = algo.parents[strategy.primaries[0].client_order_id]
-    chunk = eng.cache.order(ClientOrderId(f"{parent.primary_id.value}-S1"))
+    chunk = eng.cache.order(ClientOrderId(f"{parent.primary_id.value}-E1"))
     assert chunk.status == outcome
     assert_invariants(eng, algo, strategy)
     assert parent.working == 0 and parent.pending == 0

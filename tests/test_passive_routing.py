@@ -230,7 +230,7 @@ def iceberg_run(venues: list[dict], binance_sells: str, bybit_sells: str, second
     eng.add_strategy(strategy)
     eng.run()
     parent = algo.parents[strategy.parents[0].client_order_id]
-    chunks = [o for o in eng.cache.orders() if o.client_order_id.value.startswith(parent.primary_id.value + "-S")]
+    chunks = [o for o in eng.cache.orders() if o.client_order_id.value.startswith(parent.primary_id.value + "-E")]
     return algo, parent, chunks
 
 

@@ -75,7 +75,7 @@ def test_children_are_matched_and_orphans_follow_the_policy(policy, restart_ms):
     eng, algo, strategy = scenario(policy, restart_ms)
     primary = strategy.primaries[0].client_order_id
     report = algo.reconciliation
-    in_flight = f"{primary.value}-S5"
+    in_flight = f"{primary.value}-E5"
     assert eng.cache.order(ClientOrderId(in_flight)).instrument_id.venue.value == "BYBIT"
     if restart_ms == 5_020:  # the BYBIT child (50 ms away) reaches the venue at the next event, after 5.02 s
         assert report.matched == [in_flight] and report.closed_while_down == []

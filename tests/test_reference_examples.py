@@ -70,9 +70,9 @@ class Scripted(MultiVenueStrategy):
             self.fill_hook(self, event)
 
 
-def market(oms=OmsType.NETTING, size="5.000", seconds=4000):
+def market(oms=OmsType.NETTING, size="5.000", seconds=4000, mids=None):
     instrument = btcusdt("BINANCE")
-    mids = [100.0 + 0.01 * (i % 7) for i in range(seconds)]
+    mids = mids or [100.0 + 0.01 * (i % 7) for i in range(seconds)]
     eng = engine({"BINANCE": oms}, [instrument], quotes(instrument, mids, 0.05, size, START))
     return eng, instrument
 
@@ -202,17 +202,27 @@ def test_iceberg_buy_pattern_replenishes_until_done():
         return result
 
     def on_fill(strategy, event):
+        bid = strategy.cache.quote_tick(strategy.instrument_id).bid_price  # the touch the next chunk must join
         next_order = state["pattern"].on_fill(event)
         if next_order is not None:
+            assert next_order.price == bid
+            state.setdefault("bids", []).append(bid)
             strategy.submit_order(next_order)
 
-    eng, strategy, _ = run(script, on_fill=on_fill)
+    # A falling market (0.10 a second, spread 0.10): each chunk rests at the bid and the next quote's ask
+    # comes down to it.
+    eng, strategy, _ = run(script, on_fill=on_fill, mids=[100.0 - 0.1 * i for i in range(60)])
     result = strategy.result
     assert result["visible_quantity"] == Quantity.from_str("0.100")
+    assert result["remaining_quantity"] == Quantity.from_str("0.900")  # hidden: the total less the visible chunk
     assert result["total_quantity"] == Quantity.from_str("1.000")
-    assert state["pattern"].is_done
-    filled = [o for o in eng.cache.orders() if o.status == OrderStatus.FILLED]
-    assert len(filled) == 10 and all(o.quantity == Quantity.from_str("0.100") for o in filled)
+    assert state["pattern"].is_done and state["pattern"].remaining_quantity == Quantity.from_str("0.000")
+    chunks = sorted(eng.cache.orders(), key=lambda o: o.ts_init)
+    assert len(chunks) == 10 and all(o.status == OrderStatus.FILLED and o.quantity == Quantity.from_str("0.100") for o in chunks)
+    # Limit chunks at the touch read from the cache when each was made (the first: the bid at 1 s).
+    assert all(o.order_type == OrderType.LIMIT and o.time_in_force.name == "GTC" for o in chunks)
+    assert [o.price for o in chunks] == [Price.from_str("99.85"), *state["bids"]]
+    assert len(set(state["bids"])) >= 4  # the touch moved down with the market and the chunks followed it
 
 
 def test_strategy_config_and_multi_venue_strategy():

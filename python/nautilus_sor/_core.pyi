@@ -99,26 +99,44 @@ class VenueStats:
 
 @final
 class VenueQuote:
+    """The expected cost of sending `qty` units to one venue, term by term.
+
+    The router prices every venue against a reference: the consolidated mid of the books it holds, else
+    the `limit_price` of the call; with neither (no book anywhere, no price given) it prices against 1.0,
+    so that the amounts below are fractions of notional times `qty` and only `score_bps` and the ratios
+    between venues mean anything (`SmartOrderRouter` then reports `fee=None` and the fraction in
+    `fee_rate`)."""
+
     @property
     def venue(self) -> str: ...
     @property
     def venue_index(self) -> int: ...
     @property
-    def qty(self) -> int: ...
+    def qty(self) -> int:
+        """Units of the router's size increment (lots)."""
     @property
-    def expected_price(self) -> float | None: ...
+    def expected_price(self) -> float | None:
+        """The average price expected for `qty` on this venue: walked through its book (book mode), else the
+        call's limit price (no books: a limit is assumed to fill at the limit); None without either."""
     @property
-    def fee(self) -> float: ...
+    def fee(self) -> float:
+        """The taker fee for the whole `qty`: in quote currency when there is a price, else a fraction of
+        notional times `qty` (see the class doc)."""
     @property
-    def latency_cost(self) -> float: ...
+    def latency_cost(self) -> float:
+        """The latency-risk cost for the whole `qty` (same units as `fee`)."""
     @property
-    def miss_cost(self) -> float: ...
+    def miss_cost(self) -> float:
+        """The expected cost of not completing, for the whole `qty` (same units as `fee`)."""
     @property
-    def slippage_cost(self) -> float: ...
+    def slippage_cost(self) -> float:
+        """The learned slippage on arrival for the whole `qty` (same units as `fee`; negative: the venue tends to improve)."""
     @property
-    def score_bps(self) -> float: ...
+    def score_bps(self) -> float:
+        """All-in cost per unit against the reference price, in bps (lower is better)."""
     @property
-    def fill_probability(self) -> float: ...
+    def fill_probability(self) -> float:
+        """The learned probability an order here is accepted and fills."""
 
 @final
 class Selection:

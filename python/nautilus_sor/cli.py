@@ -14,13 +14,19 @@ def _demo(args: argparse.Namespace) -> int:
     """Routes one order across three venues with different books, fees and latency."""
     from nautilus_sor.demo import demo_router
 
+    from nautilus_sor.exceptions import NoEligibleVenueError
+
     router = demo_router()
     side = args.side.upper()
-    selection = router.select_venue(side, args.quantity, args.limit_price)
     split = router.split(side, args.quantity, args.max_venues, args.limit_price)
     print(f"nautilus-sor {__version__}: {side} {args.quantity} units, max {args.max_venues} venues")
     print(f"reference price (consolidated mid): {split.reference_price}")
-    print(f"select_venue -> {selection.venue}  score {selection.best.score_bps:+.3f} bps")
+    try:
+        selection = router.select_venue(side, args.quantity, args.limit_price)
+        print(f"select_venue -> {selection.venue}  score {selection.best.score_bps:+.3f} bps")
+    except NoEligibleVenueError as exc:
+        # The order is larger than any one venue shows: only the split fills it.
+        print(f"select_venue -> none: no single venue can fill {args.quantity} units ({str(exc).split(': ', 1)[-1]})")
     print()
     header = f"{'venue':<10}{'qty':>8}{'avg price':>14}{'fee':>12}{'latency':>10}{'miss':>10}{'score bps':>11}"
     print(header)

@@ -15,7 +15,8 @@ needs more.
       "market": {"type": "synthetic", "seed": 7, "duration_seconds": 600},   # optional, this is the default
                 # or {"type": "binance_btc"|"catalog"|"lean_ibm"|"lean_crypto_bars", "path": ..., "start": ..., "end": ...,
                 #     "latency_ms": {venue: ms}, "venues": [...]}: see `MarketBlock`
-      "orders": [{"side": "BUY", "quantity": "2.5", "at_seconds": 5}],       # the parents to execute
+      "orders": [{"side": "BUY", "quantity": "2.5", "at_seconds": 5}],       # the parents to execute; optional
+                # "limit_price", and "position_id": the position the parent reduces/closes/extends (HEDGING)
       "backtest": {"baselines": ["best_single_venue", "equal_split", "single_venue_twap"], "seed": 7}
     }
 
@@ -33,7 +34,7 @@ from typing import Any, Literal, TypeVar
 import msgspec
 
 from nautilus_sor.exceptions import ConfigError
-from nautilus_sor.smart_router import VenueConfig, msgspec_error_path, parse_venues
+from nautilus_sor.smart_router import VenueConfig, check_venue_name, msgspec_error_path, parse_venues
 from nautilus_sor.units import UNITS_PER_QTY
 
 _S = TypeVar("_S", bound=msgspec.Struct)
@@ -99,6 +100,8 @@ class ParentOrder(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     quantity: str | float
     at_seconds: float = 5.0
     limit_price: float | None = None
+    # The position the parent reduces, closes or extends (HEDGING): it then trades only the strategy's instrument.
+    position_id: str | None = None
 
 
 class BacktestBlock(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -186,9 +189,24 @@ def _validate(config: RunConfig) -> None:
             raise _fail(f"orders[{i}].at_seconds", order.at_seconds, f"must be within the market's {m.duration_seconds} s")
         if order.limit_price is not None and not (order.limit_price > 0 and order.limit_price < float("inf")):
             raise _fail(f"orders[{i}].limit_price", order.limit_price, "must be a finite price > 0")
+        if order.position_id is not None:
+            _check_identifier(f"orders[{i}].position_id", order.position_id, "PositionId")
     for i, name in enumerate(config.backtest.baselines):
         if name not in BASELINES:
             raise _fail(f"backtest.baselines[{i}]", name, f"one of {', '.join(BASELINES)}")
+
+
+def _check_identifier(path: str, value: str, kind: str) -> None:
+    """A string Nautilus accepts as a `kind` identifier (its own rule, through its Rust identifiers, which
+    raise rather than abort), without a NUL (a C string would cut it there)."""
+    from nautilus_trader.core import nautilus_pyo3
+
+    try:
+        getattr(nautilus_pyo3, kind)(value)
+    except ValueError as exc:
+        raise _fail(path, value, f"not a valid Nautilus {kind}: {exc}") from None
+    if "\x00" in value:
+        raise _fail(path, value, f"not a valid Nautilus {kind}: contains a NUL character")
 
 
 def _validate_router(router: RouterBlock) -> None:
@@ -234,12 +252,14 @@ def _validate_market_source(m: MarketBlock) -> None:
     if len(bounds) == 2 and bounds["start"] >= bounds["end"]:
         raise _fail("market.end", m.end, f"must be after market.start {m.start!r}")
     for venue, ms in (m.latency_ms or {}).items():
+        check_venue_name(venue, f"market.latency_ms.{venue}")
         if isinstance(ms, bool) or not isinstance(ms, (int, float)) or not (0 <= ms < 60_000):
             raise _fail(f"market.latency_ms.{venue}", ms, "milliseconds in [0, 60000)")
     if m.venues is not None:
         if not m.venues:
             raise _fail("market.venues", m.venues, "a non-empty list of venue names")
         for i, name in enumerate(m.venues):
+            check_venue_name(name, f"market.venues[{i}]")
             if name in m.venues[:i]:
                 raise _fail(f"market.venues[{i}]", name, "duplicate venue")
 

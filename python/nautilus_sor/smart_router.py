@@ -82,9 +82,16 @@ def parse_venues(venues: list[Any], field: str = "venues") -> list[VenueConfig]:
                 value=v.oms_type,
             )
         try:
+            # The core checks every term, the name as Nautilus's `Venue` does (`check_venue_name` in venue.rs).
             VenueSpec(v.name, v.maker_fee, v.taker_fee, v.latency_ms, enabled=v.enabled)
         except ValidationError as exc:
             raise ConfigError(f"invalid {field}[{i}].{exc.field}: {exc}", field=f"{field}[{i}].{exc.field}", value=exc.value) from None
+        if v.instrument_id is not None:
+            try:
+                InstrumentId.from_str(v.instrument_id)
+            except ValueError as exc:
+                raise ConfigError(f"invalid {field}[{i}].instrument_id: {v.instrument_id!r} (SYMBOL.VENUE as Nautilus parses it: {exc})",
+                                  field=f"{field}[{i}].instrument_id", value=repr(v.instrument_id)) from None
         for name in ("lot_size", "min_quantity"):
             value = getattr(v, name)
             if value is None:
@@ -101,40 +108,65 @@ def parse_venues(venues: list[Any], field: str = "venues") -> list[VenueConfig]:
     return parsed
 
 
-_ALLOCATION_FIELDS = ("venue", "instrument_id", "quantity", "expected_price", "fee", "latency_cost", "miss_cost", "score_bps", "fill_probability")
+def check_venue_name(name: Any, field: str) -> None:
+    """A venue name as Nautilus's `Venue` accepts it (the core's rule, `check_venue_name` in venue.rs): a
+    ConfigError naming `field` otherwise, rather than the abort inside Nautilus."""
+    if not isinstance(name, str):
+        raise ConfigError(f"invalid {field}: {name!r} (a venue name is a string)", field=field, value=repr(name))
+    try:
+        VenueSpec(name, 0.0, 0.0, 0.0)
+    except ValidationError as exc:
+        raise ConfigError(f"invalid {field}: {str(exc).split(': ', 1)[-1]}", field=field, value=exc.value) from None
+
+
+_ALLOCATION_FIELDS = ("venue", "instrument_id", "quantity", "expected_price", "fee", "latency_cost", "miss_cost", "score_bps",
+                      "fill_probability", "fee_rate")
 
 
 class VenueAllocation:
     """Where (part of) an order goes, what it is expected to cost, and why.
 
+    `expected_price`: the average price the router expects this quantity to fill at on this venue:
+    walked through the venue's book when the router has books, else its quote's touch, else the `price`
+    given to the call (a limit is assumed to fill at the limit); None when none of those exists (no book,
+    no quote, no price: the router then decides on fees, latency and learned fill rates alone).
+    `fee_rate`: the fee as a fraction of notional (taker fee for taker routing; for a passive choice the
+    expected mix of maker and taker), always known. `fee`, `latency_cost`, `miss_cost`: the expected
+    amounts in quote currency for the whole quantity at `expected_price`; None without a price (the
+    fractions are in `fee_rate` and, in bps, in `reason` and `score_bps`).
+
     Immutable, compared and hashed by value like a frozen dataclass. `reason` is given, or (from the
     router, `how=`) written the first time it is read: formatting it costs more than the routing on a
     hot path that never reads it."""
 
-    __slots__ = (*_ALLOCATION_FIELDS, "_reason", "_how")
+    __slots__ = (*_ALLOCATION_FIELDS, "_reason", "_how", "_relative")
 
     venue: Venue
     instrument_id: InstrumentId
     quantity: Quantity
     expected_price: float | None
-    fee: float
-    latency_cost: float
-    miss_cost: float
+    fee: float | None
+    latency_cost: float | None
+    miss_cost: float | None
     score_bps: float
     fill_probability: float
+    fee_rate: float | None
     _reason: str | None
     _how: str | None
+    _relative: tuple[float, float, float] | None  # (fee, latency, miss) in bps when there is no price
 
-    def __init__(self, venue: Venue, instrument_id: InstrumentId, quantity: Quantity, expected_price: float | None, fee: float,
-                 latency_cost: float, miss_cost: float, score_bps: float, fill_probability: float, reason: str | None = None,
-                 *, how: str | None = None) -> None:
+    def __init__(self, venue: Venue, instrument_id: InstrumentId, quantity: Quantity, expected_price: float | None, fee: float | None,
+                 latency_cost: float | None, miss_cost: float | None, score_bps: float, fill_probability: float, reason: str | None = None,
+                 *, how: str | None = None, fee_rate: float | None = None, relative_bps: tuple[float, float, float] | None = None) -> None:
         if reason is None and how is None:
             raise TypeError("VenueAllocation needs a reason")
         setter = object.__setattr__
-        for name, value in zip(_ALLOCATION_FIELDS, (venue, instrument_id, quantity, expected_price, fee, latency_cost, miss_cost, score_bps, fill_probability)):
+        for name, value in zip(_ALLOCATION_FIELDS, (venue, instrument_id, quantity, expected_price, fee, latency_cost, miss_cost, score_bps,
+                                                    fill_probability, fee_rate)):
             setter(self, name, value)
         setter(self, "_reason", reason)
         setter(self, "_how", how)
+        setter(self, "_relative", relative_bps)
 
     @property
     def reason(self) -> str:
@@ -146,9 +178,12 @@ class VenueAllocation:
 
     def _explain(self) -> str:
         price = f"{self.expected_price:.10g}" if self.expected_price is not None else "no price"
-        # fee, latency_cost and miss_cost are in quote currency for the whole quantity.
-        notional = (self.expected_price or 1.0) * self.quantity.as_double()
-        fee, latency, miss = (x / notional * 1e4 for x in (self.fee, self.latency_cost, self.miss_cost))
+        if self._relative is not None:
+            fee, latency, miss = self._relative
+        else:
+            # fee, latency_cost and miss_cost are in quote currency for the whole quantity.
+            notional = (self.expected_price or 1.0) * self.quantity.as_double()
+            fee, latency, miss = ((x or 0.0) / notional * 1e4 for x in (self.fee, self.latency_cost, self.miss_cost))
         return (
             f"{self._how}: avg {price}, fee {fee:.2f} bps, latency risk {latency:.2f} bps, "
             f"miss {miss:.2f} bps (p_fill {self.fill_probability:.2f}); {self.score_bps:+.3f} bps vs reference"
@@ -182,6 +217,7 @@ class VenueAllocation:
         for name, value in zip((*_ALLOCATION_FIELDS, "_reason"), state):
             object.__setattr__(self, name, value)
         object.__setattr__(self, "_how", None)
+        object.__setattr__(self, "_relative", None)
 
 
 INFINITY = float("inf")
@@ -501,9 +537,16 @@ class SmartOrderRouter:
         venue = self._venue_ids.get(name)
         if venue is None:
             venue = self._venue_ids[name] = Venue(name)
+        quantity = units_to_qty(q.qty, precisions[name])
+        if q.expected_price is None:
+            # No price: the core prices the venue against 1.0, so its amounts per unit are fractions of notional.
+            relative = (q.fee / q.qty * 1e4, q.latency_cost / q.qty * 1e4, q.miss_cost / q.qty * 1e4)
+            return VenueAllocation(venue, ids[name], quantity, None, None, None, None, q.score_bps, q.fill_probability, how=how,
+                                   fee_rate=self._by_name[name].taker_fee, relative_bps=relative)
         # The core's amounts are per unit (1e-9 of a quantity): scale them to quote currency.
-        return VenueAllocation(venue, ids[name], units_to_qty(q.qty, precisions[name]), q.expected_price, q.fee / UNITS_PER_QTY,
-                               q.latency_cost / UNITS_PER_QTY, q.miss_cost / UNITS_PER_QTY, q.score_bps, q.fill_probability, how=how)
+        return VenueAllocation(venue, ids[name], quantity, q.expected_price, q.fee / UNITS_PER_QTY, q.latency_cost / UNITS_PER_QTY,
+                               q.miss_cost / UNITS_PER_QTY, q.score_bps, q.fill_probability, how=how,
+                               fee_rate=self._by_name[name].taker_fee)  # the core's taker scoring charges exactly this
 
     @staticmethod
     def _limit(price: Price | None) -> float | None:
@@ -717,7 +760,8 @@ class SmartOrderRouter:
         latency = q.latency_bps * 1e-4 * q.mid * size
         miss = (1.0 - p) * 2.0 * q.half_spread_bps * 1e-4 * q.mid * size
         how = f"rest at the touch ({q.queue_ahead / UNITS_PER_QTY:g} ahead, {q.rate_against / UNITS_PER_QTY:.4g}/s traded against us), cross the rest"
-        return VenueAllocation(venue, ids[name], quantity, q.expected_price, fee, latency, miss, q.score_bps, p, how=how)
+        return VenueAllocation(venue, ids[name], quantity, q.expected_price, fee, latency, miss, q.score_bps, p, how=how,
+                               fee_rate=q.fee_bps * 1e-4)
 
     def _record(self, allocations: list[VenueAllocation]) -> None:
         ts = self.clock.timestamp_ns() if self.clock is not None else 0

@@ -22,13 +22,14 @@ from nautilus_trader.config import StrategyConfig
 from nautilus_trader.model.data import InstrumentStatus, QuoteTick, TradeTick
 from nautilus_trader.model.enums import MarketStatusAction, OrderSide, TimeInForce
 from nautilus_trader.model.events import OrderFilled
-from nautilus_trader.model.identifiers import ExecAlgorithmId, InstrumentId, Venue
+from nautilus_trader.model.identifiers import ExecAlgorithmId, InstrumentId, PositionId, Venue
 from nautilus_trader.model.objects import Price, Quantity
 from nautilus_trader.model.orders import MarketOrder
 from nautilus_trader.trading.strategy import Strategy
 
 from nautilus_sor._core import PositionBook
 from nautilus_sor.exceptions import ConfigError, ValidationError
+from nautilus_sor.execution_algorithms import order_params
 from nautilus_sor.smart_router import SmartOrderRouter, check_router_params, parse_venues
 from nautilus_sor.units import UNIT_DECIMALS, qty_to_units
 
@@ -73,9 +74,7 @@ class MultiVenueStrategy(Strategy):
         self.exec_algorithm_id = (
             ExecAlgorithmId(str(config.execution_algorithm["type"]).upper()) if config.execution_algorithm else None
         )
-        self.exec_algorithm_params = (
-            {k: v for k, v in config.execution_algorithm.items() if k != "type"} if config.execution_algorithm else None
-        )
+        self.exec_algorithm_params = order_params(config.execution_algorithm) if config.execution_algorithm else None
         self.venue_configs = parse_venues(config.venues) if config.venues else []
         self._oms_types = {v.name: v.oms_type for v in self.venue_configs}
         # The core's cross-venue position book, fed from our fills (rebuilt from the cache on start).
@@ -120,9 +119,14 @@ class MultiVenueStrategy(Strategy):
             side = OrderSide.BUY if self.config.trade_side == "BUY" else OrderSide.SELL
             self.execute_order(side, Quantity.from_str(self.config.trade_size))
 
-    def execute_order(self, side: OrderSide, quantity: Quantity, price: Price | None = None) -> list[Any]:
+    def execute_order(self, side: OrderSide, quantity: Quantity, price: Price | None = None,
+                      position_id: PositionId | None = None) -> list[Any]:
         """Sends `quantity`: through the execution algorithm if one is configured (it routes its
-        children), else split across venues by the router, else on the strategy's instrument."""
+        children), else split across venues by the router, else on the strategy's instrument.
+
+        `position_id` names the position the order reduces, closes or extends (HEDGING; Nautilus's
+        `submit_order(..., position_id=)`): it is one instrument's position, so the whole order then
+        trades the strategy's instrument, never split across venues."""
         if self.exec_algorithm_id is not None:
             if price is None:
                 order = self.order_factory.market(self.instrument_id, side, quantity, exec_algorithm_id=self.exec_algorithm_id,
@@ -130,11 +134,11 @@ class MultiVenueStrategy(Strategy):
             else:
                 order = self.order_factory.limit(self.instrument_id, side, quantity, price, exec_algorithm_id=self.exec_algorithm_id,
                                                  exec_algorithm_params=self.exec_algorithm_params)
-            self.submit_order(order)
+            self.submit_order(order, position_id=position_id)
             return [order]
-        if self.router is None:
+        if self.router is None or position_id is not None:
             order = self.order_factory.market(self.instrument_id, side, quantity)
-            self.submit_order(order)
+            self.submit_order(order, position_id=position_id)
             return [order]
         orders = []
         for allocation in self.router.route_order(self.instrument_id, side, quantity, self.config.max_venues, price):

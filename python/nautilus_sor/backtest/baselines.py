@@ -49,9 +49,9 @@ class EqualSplitRouter(SmartOrderRouter):
                     instrument_id=ids[spec.name],
                     quantity=units_to_qty(q, precisions[spec.name]),
                     expected_price=None,
-                    fee=0.0,
-                    latency_cost=0.0,
-                    miss_cost=0.0,
+                    fee=None,  # not priced: the baseline ignores prices and fees
+                    latency_cost=None,
+                    miss_cost=None,
                     score_bps=float("nan"),
                     fill_probability=1.0,
                     reason="equal split baseline",

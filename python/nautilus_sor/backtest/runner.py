@@ -14,7 +14,7 @@ from typing import Any
 from nautilus_trader.model.data import BarType
 from nautilus_trader.model.enums import OmsType, OrderSide, OrderStatus
 from nautilus_trader.model.events import OrderAccepted, OrderFilled, OrderRejected, OrderSubmitted
-from nautilus_trader.model.identifiers import ClientOrderId, InstrumentId
+from nautilus_trader.model.identifiers import ClientOrderId, InstrumentId, PositionId
 from nautilus_trader.model.objects import Price, Quantity
 
 from nautilus_sor.backtest import results as R
@@ -67,7 +67,8 @@ class ParentOrderStrategy(MultiVenueStrategy):
             instrument = self.cache.instrument(self.instrument_id)
             quantity = instrument.make_qty(Decimal(str(spec["quantity"])))
             price = instrument.make_price(spec["limit_price"]) if spec.get("limit_price") is not None else None
-            orders = self.execute_order(side, quantity, price)
+            position_id = PositionId(spec["position_id"]) if spec.get("position_id") else None
+            orders = self.execute_order(side, quantity, price, position_id)
             parent_id = orders[0].client_order_id.value if self.exec_algorithm_id is not None or len(orders) == 1 else f"P-{index + 1}"
             for order in orders:
                 self.parent_of[order.client_order_id] = parent_id
@@ -172,7 +173,8 @@ def run_scenario(config: RunConfig, market: Any, scenario: Scenario, venues: lis
             execution_algorithm=algo_spec,
             max_venues=config.strategy.max_venues,
             router=router_params,
-            orders=[{"side": o.side, "quantity": str(o.quantity), "at_seconds": o.at_seconds, "limit_price": o.limit_price} for o in config.orders],
+            orders=[{"side": o.side, "quantity": str(o.quantity), "at_seconds": o.at_seconds, "limit_price": o.limit_price,
+                     "position_id": o.position_id} for o in config.orders],
             oms_type=config.venue.oms_type,
             book_instrument_ids=sorted(feeds.book_instruments),
             bar_types=[str(b) for b in feeds.bar_types],

@@ -83,6 +83,19 @@ def exec_algorithm_fields(
     return algorithm, config_type, fields
 
 
+def order_params(spec: dict[str, Any]) -> dict[str, Any] | None:
+    """The `exec_algorithm_params` a strategy gives its orders for the reference's `{"type": ..., ...}`
+    dict: for one of ours, the fields it takes per order (the others configure the algorithm itself);
+    for another algorithm, every field but the type."""
+    kind = str(spec.get("type", "")).upper()
+    if kind not in ALGORITHMS:
+        params = {k: v for k, v in spec.items() if k != "type"}
+    else:
+        algorithm, _, fields = exec_algorithm_fields(spec)
+        params = {k: v for k, v in fields.items() if k in algorithm.ORDER_PARAMS or k in algorithm.PARAM_ALIASES}
+    return params or None
+
+
 def build_exec_algorithm(spec: dict[str, Any], **shared: Any) -> SmartExecAlgorithm:
     """An algorithm from the reference's `{"type": "TWAP", "duration_seconds": ..., ...}` dict.
 
@@ -129,6 +142,7 @@ __all__ = [
     "VWAPExecAlgorithmConfig",
     "build_exec_algorithm",
     "exec_algorithm_fields",
+    "order_params",
     "resolve_market_profile",
     "uses_market_profile",
 ]

@@ -10,12 +10,28 @@ quantity, then fires one slice at a time on the clock. Each slice becomes one ch
 routed across venues by the `SmartOrderRouter` when smart routing is on, otherwise on the primary's
 own instrument.
 
-Every child is its own order on its venue's instrument (never a Nautilus spawned order: those copy
-the primary's instrument and position id and would book a cross-venue fill to the wrong position).
-Its client order id is the primary's id plus a sequence; its tags carry the parent id. The primary
-itself is not sent until the last slice: its quantity is kept equal to what has not been sent yet
-(`modify_order_in_place`), and on the last slice it is sent as the child on its own instrument, or,
-when the router sends nothing there, closed locally as fully distributed.
+Every child is spawned from the primary as Nautilus counts spawns: `exec_spawn_id` is the primary's
+client order id and its own id is `<primary>-E<n>`, as `ExecAlgorithm.spawn_market` makes them, so the
+cache's `orders_for_exec_spawn(primary)` and `exec_spawn_total_quantity/filled_qty/leaves_qty` see
+the whole parent. Unlike `spawn_*`, a child is built on its own venue's instrument and is submitted
+with its own position id: Nautilus's `ExecAlgorithm.submit_order` indexes a spawned order under the
+primary's position, which books a fill on another venue into the wrong position (`_submit_spawned`
+is that method's spawned-order path with the position id ours). The primary itself is not sent until
+the last slice: its quantity is kept equal to what has not been sent yet (`modify_order_in_place`),
+and on the last slice it is sent as the child on its own instrument, or, when the router sends nothing
+there, closed locally as fully distributed (then, since a Nautilus order cannot hold zero, the exec
+spawn totals over all orders also count its last quantity, unfilled; `active_only=True` totals and
+`exec_spawn_total_filled_qty` are exact).
+
+Positions (`position_id_for`), the rule each fill is booked by:
+- the strategy named a position for the parent (`submit_order(primary, position_id=P)`): every child
+  books into P and the parent trades only the primary's instrument (P is one instrument's position),
+  so a parent reduces, closes or extends exactly the position it names;
+- with smart routing, on a NETTING venue: Nautilus's netting position `<instrument>-<strategy>`; on a
+  HEDGING venue: one position per parent and venue, `<primary>-<venue>` (OMS: the strategy's
+  `oms_type` if set, else the venue's `oms_type` in `venues`, as Nautilus's engine decides);
+- without smart routing (one instrument): Nautilus's own rule for spawned orders, the primary's
+  position, which the engine assigns at the first fill.
 
 Sub-lot rests (timed schedules with smart routing; the evaluation simulator's rule): when venues' lots
 do not divide one another, routing every slice exactly would hand each slice's odd rest to the fine-lot
@@ -41,24 +57,28 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 from nautilus_trader.config import ExecAlgorithmConfig
 from nautilus_trader.core.uuid import UUID4
 from nautilus_trader.execution.algorithm import ExecAlgorithm
-from nautilus_trader.model.enums import OrderSide, OrderType, TimeInForce
+from nautilus_trader.execution.messages import SubmitOrder
+from nautilus_trader.model.enums import OmsType, OrderSide, OrderType, TimeInForce
 from nautilus_trader.model.events import (
     OrderCanceled,
     OrderDenied,
     OrderExpired,
     OrderFilled,
     OrderRejected,
+    OrderUpdated,
 )
-from nautilus_trader.model.identifiers import ClientOrderId, InstrumentId
+from nautilus_trader.model.identifiers import ClientOrderId, InstrumentId, PositionId, StrategyId
 from nautilus_trader.model.objects import Price, Quantity
 from nautilus_trader.model.orders import LimitOrder, MarketOrder, Order
 
 from nautilus_sor.exceptions import ConfigError, InsufficientLiquidityError, NautilusSorError, RoutingError, ValidationError
 from nautilus_sor.execution_algorithms.restart import MISSED_SLICE_POLICIES, ORPHAN_POLICIES, ReconciliationReport, RestartMixin
 from nautilus_sor.risk import RISK_TOPIC, KillSwitch, KillSwitchTriggered, check_limits
+from nautilus_sor.rounding import bound_price, round_price, round_quantity
 from nautilus_sor.smart_router import SmartOrderRouter, VenueAllocation, check_router_params, parse_venues
 from nautilus_sor.units import UNIT_DECIMALS, precision_holding, qty_to_units, units_to_qty
 
@@ -202,6 +222,7 @@ class ParentState:
     sequence: int = 0
     primary_sent: bool = False
     adopted: bool = False  # created on a restart for an orphan order: tracks it, never sends
+    named_position: PositionId | None = None  # the position its strategy named: the parent trades only it
     children: dict[ClientOrderId, ChildState] = field(default_factory=dict)
 
     def check(self) -> None:
@@ -215,15 +236,24 @@ class ParentState:
 
 
 class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
-    """Base class: subclasses provide `build_schedule` (and may override `on_slice`)."""
+    """Base class: subclasses provide `build_schedule` (and may override `on_slice`).
+
+    Per-order parameters: a primary's `exec_algorithm_params` may set the config fields in the
+    subclass's `ORDER_PARAMS` for that order alone (`order_config`); they are checked as the config's own
+    fields, and a bad one denies the primary with a reason naming `exec_algorithm_params.<name>` and the
+    value (the direct `execute(..., **params)` call raises that ConfigError instead)."""
 
     timed_schedule = True  # slices fire on the clock (False: driven by events, see EventDrivenExecAlgorithm)
+    ORDER_PARAMS: tuple[str, ...] = ()  # config fields an order's exec_algorithm_params may set
+    PARAM_ALIASES: dict[str, str] = {}  # other names for them (e.g. Nautilus's own TWAP's horizon_secs)
+    EXCLUSIVE_PARAMS: tuple[str, ...] = ()  # fields of which an order giving one replaces the others (VWAP's curve)
 
     def __init__(self, config: SmartExecAlgorithmConfig) -> None:
         super().__init__(config)
         self._config = config
         self.router: SmartOrderRouter | None = None
         self.parents: dict[ClientOrderId, ParentState] = {}
+        self._order_configs: dict[ClientOrderId, SmartExecAlgorithmConfig] = {}
         # The schedule each parent started with: primary id -> [(ts ns, quantity)], for reports.
         self.planned: dict[str, list[tuple[int, float]]] = {}
         self._child_parent: dict[ClientOrderId, ClientOrderId] = {}
@@ -291,6 +321,7 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
 
     def on_reset(self) -> None:
         self.parents.clear()
+        self._order_configs.clear()
         self._child_parent.clear()
         self._nautilus_listens.clear()
         self.reconciliation = None
@@ -324,6 +355,7 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
                 raise ValidationError(f"invalid {name}: {value!r} (must be a {kind.__name__})", field=name, value=repr(value))
         if side not in (OrderSide.BUY, OrderSide.SELL):
             raise ValidationError(f"invalid side: {side!r}", field="side", value=repr(side))
+        self.config_for(params)  # a bad parameter is the caller's error, raised here
         if price is None:
             order = strategy.order_factory.market(instrument_id, side, quantity, exec_algorithm_id=self.id,
                                                   exec_algorithm_params=params or None)
@@ -332,6 +364,45 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
                                                  exec_algorithm_params=params or None)
         strategy.submit_order(order)
         return order
+
+    # -- per-order parameters ---------------------------------------------------------------
+
+    def config_for(self, params: Any) -> Any:
+        """This algorithm's config with `params` (an order's `exec_algorithm_params`) applied, checked as
+        the config's own fields; ConfigError naming `exec_algorithm_params.<name>` and the value."""
+        if not params:
+            return self._config
+        if not isinstance(params, dict):
+            raise ConfigError(f"invalid exec_algorithm_params: {params!r} (a dict of parameters)", field="exec_algorithm_params", value=repr(params))
+        given: dict[str, Any] = {}
+        named: dict[str, str] = {}  # field -> the name the order used
+        for key, value in params.items():
+            name = self.PARAM_ALIASES.get(key, key)
+            if name not in self.ORDER_PARAMS:
+                allowed = ", ".join((*self.ORDER_PARAMS, *self.PARAM_ALIASES))
+                raise ConfigError(f"invalid exec_algorithm_params.{key}: {value!r} (not a per-order parameter of {self.id}; one of {allowed})",
+                                  field=f"exec_algorithm_params.{key}", value=repr(value))
+            if name in given:
+                raise ConfigError(f"invalid exec_algorithm_params.{key}: {value!r} ({named[name]} already gives {name})",
+                                  field=f"exec_algorithm_params.{key}", value=repr(value))
+            given[name], named[name] = value, key
+        if any(name in given for name in self.EXCLUSIVE_PARAMS):
+            given = {**{name: None for name in self.EXCLUSIVE_PARAMS}, **given}
+        try:
+            return msgspec.structs.replace(self._config, **given)
+        except ConfigError as exc:
+            field = exc.field or "exec_algorithm_params"
+            key = named.get(field.split("[")[0], field)
+            path = f"exec_algorithm_params.{key}{field[len(field.split('[')[0]):]}"
+            raise ConfigError(f"invalid {path}: {str(exc).split(': ', 1)[-1]}", field=path, value=exc.value) from None
+
+    def order_config(self, primary_id: ClientOrderId) -> Any:
+        """The config a parent runs with: this algorithm's, with its primary's `exec_algorithm_params`."""
+        config = self._order_configs.get(primary_id)
+        if config is None:
+            primary = self.cache.order(primary_id) if self.cache is not None else None  # None: not registered yet
+            config = self._order_configs[primary_id] = self.config_for(primary.exec_algorithm_params if primary is not None else None)
+        return config
 
     # -- subclasses --------------------------------------------------------------------------
 
@@ -358,9 +429,21 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
             if missing:
                 self._reject_primary(order, f"venue instrument(s) {', '.join(missing)} not in the cache")
                 return
+        try:
+            self._onto_increments(order, instrument)
+        except ValidationError as exc:
+            self._reject_primary(order, str(exc))
+            return
+        named = self.cache.position_id(order.client_order_id)
+        position = self.cache.position(named) if named is not None else None
+        if position is not None and position.instrument_id != order.instrument_id:
+            self._reject_primary(order, f"invalid position_id: {named} is a position on {position.instrument_id}, the order is on "
+                                        f"{order.instrument_id} (a parent that names a position trades that position's instrument)")
+            return
         units = qty_to_units(order.quantity)
         lot_units = qty_to_units(instrument.size_increment, "size_increment")
         try:
+            self.order_config(order.client_order_id)
             schedule = self.build_schedule(order, units, lot_units)
         except NautilusSorError as exc:
             self._reject_primary(order, str(exc))
@@ -380,6 +463,11 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
             pending=units,
         )
         self.parents[order.client_order_id] = parent
+        # A position the strategy named (submit_order(..., position_id=)) is read before ours is indexed.
+        parent.named_position = named
+        if parent.named_position is None and self.router is not None:
+            # The primary's own position, known now: the engine then never re-points it at another venue's.
+            self._index_position(order, self.position_id_for(parent, order.instrument_id))
         scale = 10**UNIT_DECIMALS
         self.planned[order.client_order_id.value] = [(ts, q / scale) for ts, q in parent.slices]
         self.log.info(f"{order.client_order_id}: {len(schedule)} slices over {(schedule[-1][0]) / NS_PER_SECOND:.1f}s")
@@ -387,6 +475,26 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
         # strategy's order events only after `on_order` returns, and a child's synchronous denial
         # must not be missed.
         self._arm(parent)
+
+    def _onto_increments(self, order: Order, instrument: Any) -> None:
+        """Puts the primary's quantity and limit on its instrument's increments and precisions
+        (`nautilus_sor.rounding`; ValidationError when that would change it by more than half an
+        increment). Applied as Nautilus applies an in-place modify; also when only the precision differs
+        (`Quantity.from_str("1.0")` on a size-precision-6 instrument), which `modify_order_in_place` skips."""
+        quantity = round_quantity(instrument, order.quantity)
+        price = round_price(instrument, order.price) if order.order_type == OrderType.LIMIT else None
+        same_qty = quantity.raw == order.quantity.raw and quantity.precision == order.quantity.precision
+        if same_qty and (price is None or (price.raw == order.price.raw and price.precision == order.price.precision)):
+            return
+        ts = self.clock.timestamp_ns()
+        order.apply(OrderUpdated(
+            trader_id=order.trader_id, strategy_id=order.strategy_id, instrument_id=order.instrument_id,
+            client_order_id=order.client_order_id, venue_order_id=order.venue_order_id, account_id=order.account_id,
+            quantity=quantity, price=price, trigger_price=None, event_id=UUID4(), ts_event=ts, ts_init=ts,
+        ))
+        self.cache.update_order(order)
+        if not same_qty:
+            self.log.info(f"{order.client_order_id}: quantity {order.quantity} on {instrument.id}'s size increment {instrument.size_increment}")
 
     def _arm(self, parent: ParentState) -> None:
         """Sets the time alert for the parent's next slice."""
@@ -457,14 +565,58 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
         if parent is not None:
             self._fire_due(parent)
 
+    def router_for(self, parent: ParentState) -> SmartOrderRouter | None:
+        """The router that places the parent's children: None without smart routing, or when the parent
+        names its position (it trades only that position's instrument)."""
+        return self.router if parent.named_position is None else None
+
+    # -- positions ---------------------------------------------------------------------------
+
+    def position_id_for(self, parent: ParentState, instrument_id: InstrumentId) -> PositionId | None:
+        """The position a child of `parent` on `instrument_id` books into (the rule in the module doc);
+        None: the engine assigns it at the first fill (Nautilus's rule for spawned orders)."""
+        if parent.named_position is not None or self.router is None:
+            return parent.named_position or self.cache.position_id(parent.primary_id)
+        strategy_id = self._strategy_id_of(parent)
+        if self._oms_type(strategy_id, instrument_id.venue.value) == OmsType.HEDGING:
+            return PositionId(f"{parent.primary_id.value}-{instrument_id.venue.value}")
+        return PositionId(f"{instrument_id.value}-{strategy_id.value}")  # the engine's netting id
+
+    def _strategy_id_of(self, parent: ParentState) -> StrategyId:
+        primary = self.cache.order(parent.primary_id)
+        if primary is None:  # pragma: no cover - a parent's primary stays in the cache
+            raise ValidationError(f"invalid primary: {parent.primary_id} is not in the cache", field="primary_id", value=parent.primary_id.value)
+        return primary.strategy_id
+
+    def _oms_type(self, strategy_id: StrategyId, venue: str) -> OmsType:
+        """The OMS type Nautilus's engine books a fill by: the strategy's override, else the venue's."""
+        for strategy in (self._strategy, _STRATEGY_FOR.get((str(self.trader_id), self.id.value))):
+            if strategy is not None and strategy.id == strategy_id and strategy.oms_type != OmsType.UNSPECIFIED:
+                return strategy.oms_type
+        assert self.router is not None
+        return OmsType.HEDGING if self.router.venue_config(venue).oms_type == "HEDGING" else OmsType.NETTING
+
+    def restored_named_position(self, parent: ParentState) -> PositionId | None:
+        """After a restart: the position the strategy named for the parent, told from the cache's index
+        of its primary (with smart routing, a position other than the one this rule gives was named)."""
+        indexed = self.cache.position_id(parent.primary_id)
+        if indexed is None or self.router is None:
+            return indexed
+        return None if indexed == self.position_id_for(parent, parent.instrument_id) else indexed
+
+    def _index_position(self, order: Order, position_id: PositionId | None) -> None:
+        if position_id is not None and self.cache.position_id(order.client_order_id) is None:
+            self.cache.add_position_id(position_id, order.instrument_id.venue, order.client_order_id, order.strategy_id)
+
     def _allocations(self, parent: ParentState, units: int, max_venues: int | None = None) -> list[tuple[InstrumentId, int, VenueAllocation | None]]:
         # A child partly filled on a venue of finer size precision returns units the primary's precision
         # cannot hold: the router is asked at the precision that holds them (each venue's lot still applies).
         quantity = units_to_qty(units, precision_holding(units, parent.precision))
-        if self.router is None:
+        router = self.router_for(parent)
+        if router is None:
             return [(parent.instrument_id, units, None)]
         venues = self._config.max_venues if max_venues is None else max_venues
-        allocations = self.router.route_order(parent.instrument_id, parent.side, quantity, venues, parent.limit)
+        allocations = router.route_order(parent.instrument_id, parent.side, quantity, venues, parent.limit)
         return [(a.instrument_id, qty_to_units(a.quantity), a) for a in allocations]
 
     def _check_stale(self, parent: ParentState) -> None:
@@ -475,11 +627,12 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
         """(units to route now, max_venues for them): before a timed parent's last slice, with smart routing,
         the router's `lot_rounding` may keep a sub-lot rest back rather than pay a fine-lot venue's fee for
         it; the rest joins the next slice (still pending, saved with that slice). (units, None) otherwise."""
-        if self.router is None or not self.timed_schedule or not parent.slices:
+        router = self.router_for(parent)
+        if router is None or not self.timed_schedule or not parent.slices:
             return units, None
         quantity = units_to_qty(units, precision_holding(units, parent.precision))
         try:
-            now, max_venues = self.router.lot_rounding(parent.instrument_id, parent.side, quantity, self._config.max_venues, parent.limit)
+            now, max_venues = router.lot_rounding(parent.instrument_id, parent.side, quantity, self._config.max_venues, parent.limit)
         except (RoutingError, ValidationError) as exc:
             self.log.debug(f"{parent.primary_id}: no lot rounding ({exc}); the slice is routed whole")
             return units, None
@@ -596,7 +749,7 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
         """A child order: market IOC, or IOC limit at the parent's limit; or, with `resting_price`,
         a GTC limit order resting at that price (passive algorithms)."""
         parent.sequence += 1
-        client_order_id = ClientOrderId(f"{parent.primary_id.value}-S{parent.sequence}")
+        client_order_id = ClientOrderId(f"{parent.primary_id.value}-E{parent.sequence}")
         instrument = self.cache.instrument(instrument_id)
         if instrument is None:
             raise ValidationError(f"invalid instrument_id: {instrument_id} is not in the cache", field="instrument_id", value=str(instrument_id))
@@ -611,15 +764,16 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
             init_id=UUID4(),
             ts_init=self.clock.timestamp_ns(),
             exec_algorithm_id=self.id,
-            exec_spawn_id=client_order_id,
+            exec_spawn_id=parent.primary_id,
             tags=[f"parent={parent.primary_id.value}"],
         )
         if resting_price is not None:
-            return LimitOrder(price=instrument.make_price(resting_price), time_in_force=TimeInForce.GTC, **common)
+            return LimitOrder(price=round_price(instrument, instrument.make_price(resting_price)), time_in_force=TimeInForce.GTC, **common)
         if parent.limit is None:
             return MarketOrder(time_in_force=TimeInForce.IOC, **common)
-        # Marketable limit, IOC: what does not fill at the limit comes back to the schedule.
-        price = instrument.make_price(parent.limit.as_double())
+        # Marketable limit, IOC: what does not fill at the limit comes back to the schedule. On another
+        # venue's tick the limit is rounded to the passive side, never through the trader's limit.
+        price = bound_price(instrument, parent.limit, parent.side, "limit")
         return LimitOrder(price=price, time_in_force=TimeInForce.IOC, **common)
 
     def _send_child(
@@ -635,9 +789,18 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
         parent.children[order.client_order_id] = ChildState(order.client_order_id, instrument_id, units)
         self._child_parent[order.client_order_id] = parent.primary_id
         self._track(order, allocation, parent.side)
-        self.cache.add_order(order, None)
-        self.submit_order(order)
+        self._submit_spawned(order, self.position_id_for(parent, instrument_id))
         return order
+
+    def _submit_spawned(self, order: Order, position_id: PositionId | None) -> None:
+        """`ExecAlgorithm.submit_order`'s path for a spawned order (initialized event, cached, to the risk
+        engine), indexed under `position_id` rather than the primary's position (see the module doc)."""
+        client_id = self.cache.client_id(order.exec_spawn_id)
+        self.msgbus.publish(topic=f"events.order.{order.strategy_id.value}", msg=order.init_event)
+        self.cache.add_order(order, position_id, client_id)
+        command = SubmitOrder(trader_id=self.trader_id, strategy_id=order.strategy_id, order=order, command_id=UUID4(),
+                              ts_init=self.clock.timestamp_ns(), position_id=position_id, client_id=client_id)
+        self.msgbus.send(endpoint="RiskEngine.execute", msg=command)
 
     def _track(self, order: Order, allocation: VenueAllocation | None, side: OrderSide) -> None:
         """Tells the router what it expected of `order`: before submitting, since Nautilus emits

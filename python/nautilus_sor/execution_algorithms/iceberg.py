@@ -48,6 +48,10 @@ class IcebergExecAlgorithmConfig(SmartExecAlgorithmConfig, kw_only=True, frozen=
 
 
 class IcebergExecAlgorithm(EventDrivenExecAlgorithm):
+    """Per-order `exec_algorithm_params`: `visible_pct`, `display_jitter_pct`, `passive_horizon_seconds`."""
+
+    ORDER_PARAMS = ("visible_pct", "display_jitter_pct", "passive_horizon_seconds")
+
     def __init__(self, config: IcebergExecAlgorithmConfig | None = None) -> None:
         config = config or IcebergExecAlgorithmConfig()
         super().__init__(config)
@@ -84,7 +88,7 @@ class IcebergExecAlgorithm(EventDrivenExecAlgorithm):
     def on_parent(self, order: Order, parent: ParentState) -> None:
         if self.router is not None:
             self._subscribe_tape(self.router.watch_tape(parent.instrument_id))
-        c = self.iceberg_config
+        c = self.order_config(parent.primary_id)
         state = Iceberg(parent.requested // parent.lot_units, c.visible_pct, 1, c.display_jitter_pct, c.seed)
         self._icebergs[order.client_order_id] = state
         self._send_chunk(parent, state.next_chunk() * parent.lot_units)
@@ -106,7 +110,7 @@ class IcebergExecAlgorithm(EventDrivenExecAlgorithm):
         instrument_id = parent.instrument_id
         allocation = None
         try:
-            if self.router is not None:
+            if self.router_for(parent) is not None:
                 allocation = self._route_chunk(parent, units)
                 instrument_id = allocation.instrument_id
             price = self._price(parent, instrument_id)
@@ -135,7 +139,8 @@ class IcebergExecAlgorithm(EventDrivenExecAlgorithm):
         assert self.router is not None
         quantity = units_to_qty(units, parent.precision)
         try:
-            return self.router.select_passive_venue(parent.instrument_id, parent.side, quantity, self.iceberg_config.passive_horizon_seconds)
+            horizon = self.order_config(parent.primary_id).passive_horizon_seconds
+            return self.router.select_passive_venue(parent.instrument_id, parent.side, quantity, horizon)
         except NoEligibleVenueError as exc:
             self.log.debug(f"{parent.primary_id}: no venue to rest on by the tape ({exc}); taker scoring")
             return self.router.select_venue(parent.instrument_id, parent.side, quantity)
@@ -171,7 +176,7 @@ class IcebergExecAlgorithm(EventDrivenExecAlgorithm):
         """An iceberg over the hidden rest that shows what the parent's own iceberg showed: the display
         size comes from the whole parent (not from what is left), and the jitter draws continue after
         one per chunk already shown (each chunk is a child)."""
-        c = self.iceberg_config
+        c = self.order_config(parent.primary_id)
         hidden = parent.pending // parent.lot_units
         display = Iceberg(parent.requested // parent.lot_units, c.visible_pct, 1).display_qty
         state = Iceberg(hidden, min(1.0, display / hidden), 1, c.display_jitter_pct, c.seed)

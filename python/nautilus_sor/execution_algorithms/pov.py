@@ -37,6 +37,10 @@ class POVExecAlgorithmConfig(SmartExecAlgorithmConfig, kw_only=True, frozen=True
 
 
 class POVExecAlgorithm(EventDrivenExecAlgorithm):
+    """Per-order `exec_algorithm_params`: `participation_rate`, `min_child_quantity`, `max_child_quantity`."""
+
+    ORDER_PARAMS = ("participation_rate", "min_child_quantity", "max_child_quantity")
+
     def __init__(self, config: POVExecAlgorithmConfig | None = None) -> None:
         config = config or POVExecAlgorithmConfig()
         super().__init__(config)
@@ -61,7 +65,7 @@ class POVExecAlgorithm(EventDrivenExecAlgorithm):
 
     def _follow_tape(self, parent: ParentState, units: int) -> None:
         order = parent  # the primary's id and instrument, as on_parent had them
-        c = self.pov_config
+        c = self.order_config(parent.primary_id)
         self._trackers[order.primary_id] = PovTracker(
             units,
             c.participation_rate,
@@ -70,8 +74,9 @@ class POVExecAlgorithm(EventDrivenExecAlgorithm):
             parent.lot_units,
         )
         instruments = [order.instrument_id]
-        if self.router is not None:
-            instruments = [self.router.venue_instrument_id(order.instrument_id, v.name) for v in self.router.venues]
+        router = self.router_for(parent)
+        if router is not None:
+            instruments = [router.venue_instrument_id(order.instrument_id, v.name) for v in router.venues]
         for instrument_id in instruments:
             if instrument_id not in self._by_instrument:
                 self.subscribe_trade_ticks(instrument_id)

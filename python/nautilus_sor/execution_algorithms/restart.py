@@ -12,7 +12,7 @@ Start after a load:
 1. parents are restored; each child the state knew as working is looked up in the cache: its fills
    while down are booked, and if it closed while down its unfilled rest returns to the schedule;
 2. reconciliation: every order carrying our algorithm id in the cache is matched to its parent by its
-   `parent=` tag or `<primary>-S<n>` id. A child of a known, unfinished parent the state did not know
+   `parent=` tag, exec spawn id or `<primary>-E<n>` id. A child of a known, unfinished parent the state did not know
    (sent after the last save) is adopted into it (its quantity leaves the schedule). An open order no
    unfinished parent claims is an orphan, handled by `orphan_policy`: "cancel" cancels it, "adopt"
    creates a parent that tracks it to its end (it never sends new children). Every orphan is logged at
@@ -47,7 +47,9 @@ from nautilus_sor.execution_algorithms.state import (
 )
 from nautilus_sor.units import qty_to_units
 
-_CHILD_ID = re.compile(r"^(?P<parent>.+)-S(?P<seq>\d+)$")
+# `<primary>-E<n>` (Nautilus's own spawn id form, ours since children count as the primary's spawn);
+# `-S<n>` is the form of states saved before.
+_CHILD_ID = re.compile(r"^(?P<parent>.+)-[ES](?P<seq>\d+)$")
 ORPHAN_POLICIES = ("cancel", "adopt")
 MISSED_SLICE_POLICIES = ("merge", "spread")
 
@@ -90,10 +92,13 @@ def _leaves_units(order: Any) -> int:
 
 
 def parent_of(order: Any) -> str | None:
-    """The parent an order names: its `parent=` tag, else the `<primary>-S<n>` form of its id."""
+    """The parent an order names: its `parent=` tag, its exec spawn id (a spawned order's primary), else
+    the `<primary>-E<n>` form of its id."""
     for tag in order.tags or ():
         if tag.startswith("parent="):
             return tag[len("parent="):]
+    if order.exec_spawn_id is not None and order.exec_spawn_id != order.client_order_id:
+        return order.exec_spawn_id.value
     match = _CHILD_ID.match(order.client_order_id.value)
     return match.group("parent") if match else None
 
@@ -188,6 +193,7 @@ class RestartMixin:
         self.risk.restore(state.risk.children_total, state.risk.notional)
         self.parents.update(parents)
         for parent in parents.values():
+            parent.named_position = self.restored_named_position(parent)
             for cid in parent.children:
                 self._child_parent[cid] = parent.primary_id
         report = self.reconcile()

@@ -29,13 +29,18 @@ class ShortfallExecAlgorithmConfig(SmartExecAlgorithmConfig, kw_only=True, froze
 
 
 class ShortfallExecAlgorithm(SmartExecAlgorithm):
+    """Per-order `exec_algorithm_params`: `duration_seconds`, `interval_seconds`, `risk_aversion`,
+    `volatility`, `temporary_impact`, `permanent_impact`."""
+
+    ORDER_PARAMS = ("duration_seconds", "interval_seconds", "risk_aversion", "volatility", "temporary_impact", "permanent_impact")
+
     def __init__(self, config: ShortfallExecAlgorithmConfig | None = None) -> None:
         config = config or ShortfallExecAlgorithmConfig()
         super().__init__(config)
         self.is_config = config
 
     def build_schedule(self, order: Order, units: int, lot_units: int) -> list[tuple[int, int]]:
-        c = self.is_config
+        c = self.order_config(order.client_order_id)
         offsets, quantities = shortfall_schedule(
             units, c.duration_seconds, c.interval_seconds, risk_aversion=c.risk_aversion, volatility=c.volatility,
             temporary_impact=c.temporary_impact, permanent_impact=c.permanent_impact, lot_size=lot_units,

@@ -25,22 +25,23 @@ class TWAPExecAlgorithmConfig(SmartExecAlgorithmConfig, kw_only=True, frozen=Tru
 
 
 class TWAPExecAlgorithm(SmartExecAlgorithm):
-    """Time-weighted execution. Per-order overrides: `exec_algorithm_params` with
-    `duration_seconds` / `interval_seconds` (also Nautilus's `horizon_secs` / `interval_secs`)."""
+    """Time-weighted execution. Per-order `exec_algorithm_params`: `duration_seconds`, `interval_seconds`
+    (also as Nautilus's own TWAP names them, `horizon_secs` / `interval_secs`), `size_jitter_pct`,
+    `time_jitter_pct`."""
+
+    ORDER_PARAMS = ("duration_seconds", "interval_seconds", "size_jitter_pct", "time_jitter_pct")
+    PARAM_ALIASES = {"horizon_secs": "duration_seconds", "interval_secs": "interval_seconds"}
 
     def __init__(self, config: TWAPExecAlgorithmConfig | None = None) -> None:
         super().__init__(config or TWAPExecAlgorithmConfig())
         self.twap_config: TWAPExecAlgorithmConfig = config or TWAPExecAlgorithmConfig()
 
     def build_schedule(self, order: Order, units: int, lot_units: int) -> list[tuple[int, int]]:
-        c = self.twap_config
-        params = order.exec_algorithm_params or {}
-        duration = float(params.get("duration_seconds", params.get("horizon_secs", c.duration_seconds)))
-        interval = float(params.get("interval_seconds", params.get("interval_secs", c.interval_seconds)))
+        c = self.order_config(order.client_order_id)
         offsets, quantities = twap_schedule(
             units,
-            duration,
-            interval,
+            c.duration_seconds,
+            c.interval_seconds,
             lot_size=lot_units,
             size_jitter_pct=c.size_jitter_pct,
             time_jitter_pct=c.time_jitter_pct,

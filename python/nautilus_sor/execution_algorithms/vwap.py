@@ -61,17 +61,24 @@ class VWAPExecAlgorithmConfig(SmartExecAlgorithmConfig, kw_only=True, frozen=Tru
                 raise ConfigError(f"invalid volume_profile: {self.volume_profile!r} (an {{hour: fraction}} map, or {MARKET_PROFILE!r} for the "
                                   "recorded market's own curve)", field="volume_profile", value=repr(self.volume_profile))
         elif self.volume_profile is not None:
+            if not isinstance(self.volume_profile, dict):
+                raise ConfigError(f"invalid volume_profile: {self.volume_profile!r} (an {{hour: fraction}} map)", field="volume_profile",
+                                  value=repr(self.volume_profile))
             for hour, weight in self.volume_profile.items():
-                if not 0 <= int(hour) <= 23:
-                    raise ConfigError(f"invalid volume_profile[{hour}]: hour must be 0..23", field=f"volume_profile[{hour}]", value=repr(hour))
-                if not weight >= 0 or weight == float("inf"):
-                    raise ConfigError(f"invalid volume_profile[{hour}]: {weight!r} (must be a finite fraction >= 0)", field=f"volume_profile[{hour}]", value=repr(weight))
+                if isinstance(hour, bool) or not isinstance(hour, (int, str)) or not str(hour).strip().isdigit() or not 0 <= int(hour) <= 23:
+                    raise ConfigError(f"invalid volume_profile[{hour}]: {hour!r} (an hour 0..23)", field=f"volume_profile[{hour}]", value=repr(hour))
+                _check_number(f"volume_profile[{hour}]", weight, low=0.0)
             if not sum(self.volume_profile.values()) > 0:
                 raise ConfigError("invalid volume_profile: all fractions are zero", field="volume_profile", value=repr(self.volume_profile))
 
 
 class VWAPExecAlgorithm(SmartExecAlgorithm):
-    """Volume-weighted execution over `duration_seconds` from when the order arrives."""
+    """Volume-weighted execution over `duration_seconds` from when the order arrives. Per-order
+    `exec_algorithm_params`: `duration_seconds`, `interval_seconds`, and a curve (`volume_profile`, or
+    `bucket_weights` with `bucket_seconds`) that replaces the configured one."""
+
+    ORDER_PARAMS = ("duration_seconds", "interval_seconds", "volume_profile", "bucket_weights", "bucket_seconds")
+    EXCLUSIVE_PARAMS = ("volume_profile", "bucket_weights")
 
     def __init__(self, config: VWAPExecAlgorithmConfig | None = None) -> None:
         config = config or VWAPExecAlgorithmConfig(volume_profile={h: 1.0 for h in range(24)})
@@ -79,7 +86,7 @@ class VWAPExecAlgorithm(SmartExecAlgorithm):
         self.vwap_config = config
 
     def build_schedule(self, order: Order, units: int, lot_units: int) -> list[tuple[int, int]]:
-        c = self.vwap_config
+        c = self.order_config(order.client_order_id)
         now = self.clock.timestamp_ns()
         if c.volume_profile == MARKET_PROFILE:
             raise ConfigError("invalid volume_profile: 'market' was not resolved to the market's curve (the backtest runner does it "

@@ -25,4 +25,4 @@ pub use schedule::{
     VolumeProfile, VwapParams,
 };
 pub use tape::{DecayedVolume, Tape};
-pub use venue::{VenueSpec, VenueStats};
+pub use venue::{check_venue_name, VenueSpec, VenueStats};

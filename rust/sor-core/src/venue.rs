@@ -7,6 +7,26 @@ const MAX_FEE: f64 = 0.1;
 /// Largest maker rebate accepted (a negative maker fee), as a fraction.
 const MAX_REBATE: f64 = 0.01;
 
+/// Checks `name` as NautilusTrader checks a venue identifier: its `Venue` checks the string in Python
+/// (`Condition.valid_string`: not empty, not only whitespace as Python's `str.isspace` sees it, which
+/// counts U+001C..U+001F) and then in Rust (`check_valid_string_ascii`: ASCII only, where a failure
+/// aborts the process); and without a NUL, which its C-string path would cut the name at.
+pub fn check_venue_name(field: &str, name: &str) -> SorResult<()> {
+    let python_space = |c: char| c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c);
+    let reason = if name.is_empty() {
+        "a venue name must not be empty"
+    } else if name.chars().all(python_space) {
+        "a venue name must not be only whitespace"
+    } else if !name.is_ascii() {
+        "a Nautilus venue name must be ASCII"
+    } else if name.contains('\0') {
+        "a venue name must not contain a NUL character"
+    } else {
+        return Ok(());
+    };
+    Err(SorError::invalid(field, format!("{name:?}"), reason))
+}
+
 /// A venue's static terms. Quantities are integer units of the router's common size increment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VenueSpec {
@@ -35,13 +55,7 @@ impl VenueSpec {
         min_qty: u64,
         enabled: bool,
     ) -> SorResult<Self> {
-        if name.trim().is_empty() {
-            return Err(SorError::invalid(
-                "name",
-                format!("{name:?}"),
-                "venue name must not be empty",
-            ));
-        }
+        check_venue_name("name", name)?;
         if !maker_fee.is_finite() || !(-MAX_REBATE..=MAX_FEE).contains(&maker_fee) {
             return Err(SorError::invalid(
                 "maker_fee",
@@ -310,6 +324,18 @@ mod tests {
         ];
         for (result, field) in cases {
             assert_eq!(result.unwrap_err().field(), field);
+        }
+    }
+
+    #[test]
+    fn venue_names_follow_nautilus() {
+        for good in ["BINANCE", "BINANCE-FUTURES", "bin ance", "A.B", "X_1", "a\tb"] {
+            assert!(check_venue_name("name", good).is_ok(), "{good:?}");
+        }
+        for bad in ["", "   ", "\t", "\u{1f}", "B\u{d6}RSE", "\u{e9}", "A\0B"] {
+            let err = VenueSpec::new(bad, 0.0, 0.0, 1.0, 1, 0, true).unwrap_err();
+            assert_eq!(err.field(), "name");
+            assert!(err.to_string().contains(&format!("{bad:?}")), "{err}");
         }
     }
 

@@ -1,0 +1,75 @@
+"""Quantities and prices on an instrument's increments, as its venue accepts them.
+
+The rule (patterns and execution algorithms): a quantity goes to the nearest multiple of the
+instrument's `size_increment`, at its `size_precision` (ties to even); a price to the nearest multiple
+of its `price_increment`, at its `price_precision`. That changes the order by at most half an
+increment. What cannot be placed within half an increment is refused with a `ValidationError` naming
+the field and the value: a quantity that rounds to zero or falls outside the instrument's
+`min_quantity`..`max_quantity`, a price outside `min_price`..`max_price`.
+
+A limit derived for a child on another venue (the parent's limit on that venue's tick) is rounded
+towards the passive side instead (down to buy, up to sell): less than one tick, never through the
+trader's limit (`bound_price`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nautilus_trader.model.enums import OrderSide
+from nautilus_trader.model.objects import Price, Quantity
+
+from nautilus_sor.exceptions import ValidationError
+
+
+def _nearest(raw: int, step: int) -> int:
+    """`raw` rounded to the nearest multiple of `step` (ties to even)."""
+    n, rest = divmod(raw, step)
+    if 2 * rest > step or (2 * rest == step and n % 2):
+        n += 1
+    return n * step
+
+
+def round_quantity(instrument: Any, quantity: Quantity, field: str = "quantity") -> Quantity:
+    """`quantity` on `instrument`'s size increment and precision (the module's rule)."""
+    if not isinstance(quantity, Quantity):
+        raise ValidationError(f"invalid {field}: {quantity!r} (must be a nautilus_trader Quantity)", field=field, value=repr(quantity))
+    step = instrument.size_increment.raw
+    rounded = Quantity.from_raw(_nearest(quantity.raw, step), instrument.size_precision)
+    where = f"{instrument.id} (size increment {instrument.size_increment})"
+    if not rounded.raw:
+        raise ValidationError(f"invalid {field}: {quantity} rounds to zero on {where}", field=field, value=str(quantity))
+    low, high = instrument.min_quantity, instrument.max_quantity
+    if low is not None and rounded < low:
+        raise ValidationError(f"invalid {field}: {quantity} is below {instrument.id}'s min_quantity {low}", field=field, value=str(quantity))
+    if high is not None and rounded > high:
+        raise ValidationError(f"invalid {field}: {quantity} is above {instrument.id}'s max_quantity {high}", field=field, value=str(quantity))
+    return rounded
+
+
+def round_price(instrument: Any, price: Price, field: str = "price") -> Price:
+    """`price` on `instrument`'s tick and precision (the module's rule)."""
+    return _checked_price(instrument, _price_raw(price, field), price, field, _nearest)
+
+
+def bound_price(instrument: Any, price: Price, side: OrderSide, field: str = "price") -> Price:
+    """A limit `price` on `instrument`'s tick, rounded to the passive side: down to buy, up to sell."""
+    if side == OrderSide.BUY:
+        return _checked_price(instrument, _price_raw(price, field), price, field, lambda raw, step: raw // step * step)
+    return _checked_price(instrument, _price_raw(price, field), price, field, lambda raw, step: -(-raw // step) * step)
+
+
+def _price_raw(price: Any, field: str) -> int:
+    if not isinstance(price, Price):
+        raise ValidationError(f"invalid {field}: {price!r} (must be a nautilus_trader Price)", field=field, value=repr(price))
+    return price.raw
+
+
+def _checked_price(instrument: Any, raw: int, price: Price, field: str, rule: Any) -> Price:
+    rounded = Price.from_raw(rule(raw, instrument.price_increment.raw), instrument.price_precision)
+    low, high = instrument.min_price, instrument.max_price
+    if low is not None and rounded < low:
+        raise ValidationError(f"invalid {field}: {price} is below {instrument.id}'s min_price {low}", field=field, value=str(price))
+    if high is not None and rounded > high:
+        raise ValidationError(f"invalid {field}: {price} is above {instrument.id}'s max_price {high}", field=field, value=str(price))
+    return rounded
