@@ -56,9 +56,8 @@ pub const FIXED_PRECISION: u8 = 16;
 const FIXED_SCALAR: f64 = 1e16;
 /// Largest fill, in units: quantities up to 2^53 - 1 convert to floats exactly.
 pub const MAX_FILL_UNITS: u64 = (1 << 53) - 1;
-/// Largest price (and absolute commission) accepted; larger values are unit mistakes and would
-/// overflow the PnL arithmetic.
-pub const MAX_PRICE: f64 = 1e15;
+/// Largest price (and absolute commission) accepted: `limits::MAX_PRICE`.
+pub use crate::limits::MAX_PRICE;
 /// Most venues, instruments or underlyings one book registers.
 const MAX_REGISTERED: usize = 1 << 20;
 
