@@ -95,10 +95,10 @@ fn twap_schedule<'py>(
     let params = TwapParams {
         duration_seconds,
         interval_seconds,
-        lot_size: lot_size,
+        lot_size,
         size_jitter_pct,
         time_jitter_pct,
-        seed: seed,
+        seed,
     };
     let s = py.detach(|| twap(quantity, &params)).py()?;
     Ok(arrays(py, s))
@@ -134,7 +134,7 @@ fn vwap_schedule<'py>(
     };
     let profile = VolumeProfile::hourly(&hourly_entries(volume_profile)?).py()?;
     let params = VwapParams {
-        lot_size: lot_size,
+        lot_size,
         ..VwapParams::new(start, duration_seconds, interval_seconds)
     };
     let s = py.detach(|| vwap(quantity, &profile, &params)).py()?;
@@ -159,7 +159,7 @@ fn vwap_curve_schedule<'py>(
 ) -> PyResult<Arrays<'py>> {
     let weights = f64_vec("bucket_weights", bucket_weights)?;
     let params = VwapParams {
-        lot_size: lot_size,
+        lot_size,
         ..VwapParams::new(start_time_ns, duration_seconds, interval_seconds)
     };
     let s = py
@@ -204,7 +204,7 @@ fn shortfall_params(
         volatility,
         temporary_impact,
         permanent_impact,
-        lot_size: lot_size,
+        lot_size,
     })
 }
 
