@@ -25,7 +25,7 @@ from nautilus_trader.backtest.models import LatencyModel
 from nautilus_trader.config import LoggingConfig
 from nautilus_trader.model.currencies import BTC, USDT
 from nautilus_trader.model.data import QuoteTick
-from nautilus_trader.model.enums import AccountType, OmsType, OrderSide, OrderStatus
+from nautilus_trader.model.enums import AccountType, OmsType, OrderSide, OrderStatus, OrderType
 from nautilus_trader.model.identifiers import ClientOrderId, InstrumentId
 from nautilus_trader.model.instruments import CurrencyPair
 from nautilus_trader.model.objects import Money, Price, Quantity
@@ -575,3 +575,293 @@ def test_router_learns_venue_latency_from_algorithm_children():
     stats = {s.venue: s for s in algo.router.venue_stats()}
     assert stats["BYBIT"].orders == 5 and stats["BYBIT"].fills == 5
     assert stats["BYBIT"].acks > 0 and stats["BYBIT"].latency_mean_ms >= 50
+
+
+# ================================================================ round 2 (issue 19): poisoned learning, concurrency
+
+import math  # noqa: E402
+import random  # noqa: E402
+import threading  # noqa: E402
+
+import numpy as np  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from nautilus_sor import NautilusSorError, PositionBook, Router, VenueSpec  # noqa: E402
+from nautilus_sor.smart_router import SmartOrderRouter  # noqa: E402
+
+EDGE_PRICES = st.sampled_from([1e-12, 1e-6, 1.0, 5e4, 1e15])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    prices=st.lists(st.tuples(EDGE_PRICES, st.floats(1e-12, 1e15)), min_size=2, max_size=2),
+    sizes=st.lists(st.sampled_from([1, 7, 2**40, 2**64 - 1]), min_size=2, max_size=2),
+    volatility=st.sampled_from([0.0, 1e-4, 1.0]),
+    weight=st.sampled_from([0.0, 1.0, 1000.0]),
+    events=st.lists(st.tuples(st.sampled_from(["ack", "fill", "reject", "done"]), st.floats(allow_nan=True, allow_infinity=True),
+                              st.floats(allow_nan=True, allow_infinity=True)), max_size=30),
+)
+def test_any_accepted_inputs_give_finite_scores_and_a_restorable_state(prices, sizes, volatility, weight, events):
+    """Whatever the router accepts (edge prices and sizes, the largest weights, any learning events it
+    does not refuse), every score is finite, so a NaN can never win select_venue or split; and the
+    learned state restores into a fresh router."""
+    router = Router([VenueSpec("A", 0.0, 0.1, 3_600_000.0), VenueSpec("B", -0.01, 0.0, 0.0)], volatility=volatility,
+                    latency_risk_weight=weight, miss_cost_bps=10_000.0, slippage_weight=weight)
+    for venue, (a, b), size in zip("AB", prices, sizes):
+        bid, ask = sorted((a, b))
+        if bid < ask:
+            router.set_book(venue, [(bid, size)], [(ask, size)])
+    for kind, x, y in events:
+        try:
+            if kind == "ack":
+                router.record_ack("A", x)
+            elif kind == "fill":
+                router.record_fill("A", "BUY", x, y)
+            elif kind == "reject":
+                router.record_reject("B")
+            else:
+                router.record_order_done("A", 1, 2)
+        except NautilusSorError:
+            pass
+    for side in ("BUY", "SELL"):
+        try:
+            selection = router.select_venue(side, 1)
+            split = router.split(side, 2, 1)
+        except NautilusSorError:
+            continue  # no liquidity on that side: refused, not a NaN
+        assert math.isfinite(selection.best.score_bps)
+        assert all(math.isfinite(q.score_bps) for _, q, _ in selection.candidates if q is not None)
+        assert math.isfinite(split.score_bps) and all(math.isfinite(a.score_bps) for a in split.allocations)
+    fresh = Router([VenueSpec("A", 0.0, 0.1, 3_600_000.0), VenueSpec("B", -0.01, 0.0, 0.0)])
+    for venue in "AB":
+        s = router.venue_stats(venue)
+        fresh.restore_venue_stats(venue, **{f: getattr(s, f) for f in (
+            "fill_rate", "reject_rate", "latency_mean_ms", "latency_var_ms2", "slippage_bps", "orders", "fills", "rejects", "acks")})
+        assert repr(fresh.venue_stats(venue)) == repr(s)
+
+
+def test_a_poisoned_fill_is_refused_and_the_venue_keeps_routing():
+    """The issue's sequence: record_fill(1e-300 -> 1e300) used to make slippage inf, the next fill NaN,
+    and the NaN-scored venue then won everything."""
+    router = Router([VenueSpec("A", 0.0, 0.0004, 10.0), VenueSpec("B", 0.0, 0.0001, 10.0)])
+    router.set_book("A", [(99.0, 10)], [(100.0, 10)])
+    router.set_book("B", [(99.0, 10)], [(100.0, 10)])
+    with pytest.raises(NautilusSorError):
+        router.record_fill("A", "BUY", 1e-300, 1e300)
+    router.record_fill("A", "BUY", 100.0, 100.2)
+    assert math.isfinite(router.venue_stats("A").slippage_bps)
+    assert router.select_venue("BUY", 1).venue == "B"  # B is cheaper: A's poisoned fill did not win it the flow
+    assert [a.venue for a in router.split("BUY", 1, max_venues=1).allocations] == ["B"]
+
+
+def test_a_venue_event_the_statistics_refuse_is_counted_not_raised():
+    """A venue's fill at ten times the expected price is not learned from (and does not crash the strategy's
+    on_order_event): it is counted in unlearned_events."""
+    from nautilus_trader.model.enums import LiquiditySide
+    from nautilus_trader.model.events import OrderFilled
+    from nautilus_trader.model.identifiers import AccountId, StrategyId, TraderId, TradeId, VenueOrderId
+    from nautilus_trader.core.uuid import UUID4
+
+    router = SmartOrderRouter([{"name": "BINANCE", "maker_fee": 0.0, "taker_fee": 0.0004, "latency_ms": 5}])
+    instrument = InstrumentId.from_str("BTCUSDT.BINANCE")
+    allocation = router.select_venue(instrument, OrderSide.BUY, Quantity.from_str("1.000"), Price.from_str("100.0"))
+    order_id = ClientOrderId("O-1")
+    router.track(order_id, allocation, OrderSide.BUY)
+    before = repr(router.core.venue_stats("BINANCE"))
+    fill = OrderFilled(TraderId("T-001"), StrategyId("S-001"), instrument, order_id, VenueOrderId("V-1"), AccountId("SIM-001"),
+                       TradeId("1"), None, OrderSide.BUY, OrderType.MARKET, Quantity.from_str("1.000"), Price.from_str("1000.0"),
+                       USDT, Money(0, USDT), LiquiditySide.TAKER, UUID4(), 1, 1)
+    router.on_order_event(fill)
+    assert router.unlearned_events == 1
+    after = router.core.venue_stats("BINANCE")
+    assert after.slippage_bps == 0.0 and after.fills == 0 and repr(after) != before  # the order completed: fill_rate moved
+
+
+# ---------------------------------------------------------------- concurrency: 8 threads against sequential replay
+
+THREADS = 8
+
+
+def _writer_ops(seed: int, n: int) -> list[tuple]:
+    rng = random.Random(seed)
+    ops: list[tuple] = []
+    for _ in range(n):
+        k = rng.randrange(6)
+        if k == 0:
+            ops.append(("record_ack", rng.uniform(0.0, 500.0)))
+        elif k == 1:
+            ops.append(("record_fill", rng.choice(["BUY", "SELL"]), 100.0, 100.0 + rng.uniform(-1, 1)))
+        elif k == 2:
+            ops.append(("record_reject",))
+        elif k == 3:
+            ops.append(("record_order_done", rng.randrange(3), 2))
+        elif k == 4:
+            mid = rng.uniform(90, 110)
+            ops.append(("set_book", [(mid - 0.5, rng.randrange(1, 50))], [(mid + 0.5, rng.randrange(1, 50))]))
+        else:
+            ops.append(("update_level", rng.random() < 0.5, float("nan"), 1))  # refused: must change nothing
+    return ops
+
+
+def _apply(router: Router, venue: str, op: tuple) -> None:
+    name, *args = op
+    try:
+        getattr(router, name)(venue, *args)
+    except NautilusSorError:
+        pass
+
+
+def _hammer_router() -> Router:
+    # Readers route on LIVE1/LIVE2; each writer owns a disabled venue, which no routing result depends on.
+    venues = [VenueSpec("LIVE1", 0.0, 0.0004, 10.0), VenueSpec("LIVE2", 0.0, 0.0002, 30.0)]
+    venues += [VenueSpec(f"W{t}", 0.0, 0.0003, 20.0, enabled=False) for t in range(THREADS)]
+    router = Router(venues)
+    router.set_book("LIVE1", [(99.0, 500)], [(100.0, 300), (100.5, 900)])
+    router.set_book("LIVE2", [(99.2, 400)], [(100.1, 800)])
+    return router
+
+
+def _run_threads(work: Callable[[int], None]) -> list[BaseException]:
+    errors: list[BaseException] = []
+    start = threading.Barrier(THREADS)
+
+    def run(t: int) -> None:
+        try:
+            start.wait()
+            work(t)
+        except BaseException as exc:  # noqa: BLE001 - every failure is reported by the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(t,)) for t in range(THREADS)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout=120)
+    assert not any(th.is_alive() for th in threads), "a thread did not finish: deadlock"
+    return errors
+
+
+def test_router_hammered_from_8_threads_equals_the_sequential_replay():
+    """Half the threads route (split, select, route_batch and select_batch, which run without the GIL),
+    half learn and update books on their own venue: no call fails (it waits for the lock), every routing
+    answer is the one the same router gives single-threaded, and the final state equals the replay of
+    every thread's operations in sequence."""
+    router = _hammer_router()
+    n = 2000
+    sides = np.where(np.arange(n) % 2 == 0, 1, 2).astype(np.int8)
+    quantities = (np.arange(n) % 700 + 1).astype(np.uint64)
+    limits = np.full(n, np.nan)
+    expected_batch = router.route_batch(sides, quantities, limits, 2)
+    expected_select = router.select_batch(sides, quantities, limits)
+    expected_split = [(a.venue, a.qty) for a in router.split("BUY", 600, 2).allocations]
+    expected_venue = router.select_venue("SELL", 50).venue
+    writer_ops = {t: _writer_ops(t, 400) for t in range(THREADS // 2, THREADS)}
+
+    def work(t: int) -> None:
+        if t in writer_ops:
+            for op in writer_ops[t]:
+                _apply(router, f"W{t}", op)
+                router.venue_stats(f"W{t}")
+            return
+        for i in range(40):
+            allocations, status = router.route_batch(sides, quantities, limits, 2)
+            assert np.array_equal(allocations, expected_batch[0]) and np.array_equal(status, expected_batch[1])
+            venues, scores = router.select_batch(sides, quantities, limits)
+            assert np.array_equal(venues, expected_select[0]) and np.array_equal(scores, expected_select[1], equal_nan=True)
+            assert [(a.venue, a.qty) for a in router.split("BUY", 600, 2).allocations] == expected_split
+            assert router.select_venue("SELL", 50).venue == expected_venue
+
+    assert _run_threads(work) == []
+    replay = _hammer_router()
+    for t, ops in writer_ops.items():
+        for op in ops:
+            _apply(replay, f"W{t}", op)
+    for venue in replay.venue_names:
+        assert repr(router.venue_stats(venue)) == repr(replay.venue_stats(venue)), venue
+        assert router.book(venue) == replay.book(venue), venue
+
+
+def test_position_book_hammered_from_8_threads_equals_the_sequential_replay():
+    """Each thread books single fills and GIL-free batches on its own venue: no call fails, and every
+    venue's net, realised PnL and open positions equal the sequential replay."""
+    def fresh() -> PositionBook:
+        book = PositionBook()
+        for t in range(THREADS):
+            book.add_venue(f"V{t}", "HEDGING" if t % 2 else "NETTING")
+        book.add_instrument("BTC", "BTC", 3, currency_precision=2)
+        return book
+
+    def ops(t: int) -> list[tuple]:
+        rng = random.Random(100 + t)
+        out = []
+        for _ in range(150):
+            if rng.random() < 0.5:
+                out.append(("one", rng.choice(["BUY", "SELL"]), rng.randrange(1, 2000), round(rng.uniform(90, 110), 2)))
+            else:
+                k = 200
+                out.append(("batch", np.array([rng.choice([1, 2]) for _ in range(k)], dtype=np.int8),
+                            np.array([rng.randrange(1, 2000) for _ in range(k)], dtype=np.uint64),
+                            np.round(np.array([rng.uniform(90, 110) for _ in range(k)]), 2)))
+        return out
+
+    def run(book: PositionBook, t: int, seq: list[tuple]) -> None:
+        for op in seq:
+            if op[0] == "one":
+                book.apply_fill(f"V{t}", "BTC", op[1], op[2], op[3])
+            else:
+                k = len(op[1])
+                book.apply_fills(np.full(k, t, dtype=np.int64), np.zeros(k, dtype=np.int64), op[1], op[2], op[3])
+
+    plans = {t: ops(t) for t in range(THREADS)}
+    book = fresh()
+    assert _run_threads(lambda t: run(book, t, plans[t])) == []
+    replay = fresh()
+    for t in range(THREADS):
+        run(replay, t, plans[t])
+    for t in range(THREADS):
+        v = f"V{t}"
+        assert book.net_units(v, "BTC") == replay.net_units(v, "BTC")
+        assert book.realized_pnl(v, "BTC") == replay.realized_pnl(v, "BTC")
+        assert len(book.open_position_ids(v, "BTC")) == len(replay.open_position_ids(v, "BTC"))
+    assert book.exposure("BTC").net == replay.exposure("BTC").net
+
+
+def test_smart_order_router_hammered_from_8_threads_equals_the_sequential_replay():
+    """The Python router holds its lock per call: readers always get the single-threaded routing answer;
+    writers (venue switches and learning on their own disabled venue) end in the replayed state."""
+    venues = [{"name": "BINANCE", "maker_fee": 0.0002, "taker_fee": 0.0004, "latency_ms": 20},
+              {"name": "BYBIT", "maker_fee": 0.0001, "taker_fee": 0.0003, "latency_ms": 40}]
+    venues += [{"name": f"W{t}", "maker_fee": 0.0, "taker_fee": 0.0003, "latency_ms": 10, "enabled": False} for t in range(THREADS)]
+
+    def fresh() -> SmartOrderRouter:
+        return SmartOrderRouter([dict(v) for v in venues])
+
+    router = fresh()
+    instrument = InstrumentId.from_str("BTCUSDT.BINANCE")
+    qty = Quantity.from_str("3.000")
+    expected_route = router.route_quantities(instrument, OrderSide.BUY, qty, 2)
+    expected_select = router.select_venue(instrument, OrderSide.SELL, qty).venue
+    writer_ops = {t: _writer_ops(1000 + t, 300) for t in range(THREADS // 2, THREADS)}
+
+    def run_writer(r: SmartOrderRouter, t: int) -> None:
+        for i, op in enumerate(writer_ops[t]):
+            if op[0] in ("set_book", "update_level"):
+                r.set_venue_connected(f"W{t}", i % 2 == 0)  # switches of a venue that stays operator-disabled
+            else:
+                _apply(r.core, f"W{t}", op)
+
+    def work(t: int) -> None:
+        if t in writer_ops:
+            run_writer(router, t)
+            return
+        for _ in range(1000):
+            assert router.route_quantities(instrument, OrderSide.BUY, qty, 2) == expected_route
+            assert router.select_venue(instrument, OrderSide.SELL, qty).venue == expected_select
+
+    assert _run_threads(work) == []
+    replay = fresh()
+    for t in writer_ops:
+        run_writer(replay, t)
+    assert [repr(s) for s in router.venue_stats()] == [repr(s) for s in replay.venue_stats()]
+    assert router.disconnected_venues == replay.disconnected_venues
