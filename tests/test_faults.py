@@ -865,3 +865,223 @@ def test_smart_order_router_hammered_from_8_threads_equals_the_sequential_replay
         run_writer(replay, t)
     assert [repr(s) for s in router.venue_stats()] == [repr(s) for s in replay.venue_stats()]
     assert router.disconnected_venues == replay.disconnected_venues
+
+
+# ---------------------------------------------------------------- run directories: whole or not at all, verified on load
+
+import json as _json  # noqa: E402
+import os  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pandas as pd  # noqa: E402
+
+from nautilus_sor.backtest.results import RunResults, frame  # noqa: E402
+from nautilus_sor.backtest.run_dir import RunDirectory, write_atomic  # noqa: E402
+from nautilus_sor.exceptions import DamagedRunError, OutputError, RunLockedError  # noqa: E402
+
+
+def small_run(n_orders: int = 4, tag: str = "a") -> RunResults:
+    """A run with a few orders, each filled in two fills (what a backtest writes, made small)."""
+    parents = frame("parents", [{"scenario": "router", "parent_id": "P-1", "algorithm": "TWAP", "side": "BUY", "quantity": 2.0 * n_orders,
+                                 "arrival_ts": 0, "end_ts": 10}])
+    orders, fills = [], []
+    for i in range(n_orders):
+        oid = f"O-{tag}-{i}"
+        orders.append({"scenario": "router", "parent_id": "P-1", "client_order_id": oid, "venue": "A", "instrument_id": "BTCUSDT.A",
+                       "side": "BUY", "order_type": "MARKET", "quantity": 2.0, "filled_qty": 2.0, "status": "FILLED", "ts_init": i,
+                       "ts_submitted": i, "ts_accepted": i, "ts_last": i, "expected_price": 100.0})
+        for j in range(2):
+            fills.append({"scenario": "router", "parent_id": "P-1", "client_order_id": oid, "venue": "A", "instrument_id": "BTCUSDT.A",
+                          "side": "BUY", "ts": i, "quantity": 1.0, "price": 100.0 + 0.01 * (i + j), "commission": 0.04, "liquidity_side": "TAKER"})
+    return RunResults(parents=parents, orders=frame("orders", orders), fills=frame("fills", fills),
+                      summary={"scenarios": ["router"], "fills": len(fills), "orders": len(orders), "tag": tag})
+
+
+def assert_damaged(run: Path, file: str, check: str) -> None:
+    with pytest.raises(DamagedRunError) as info:
+        RunResults.load(run)
+    assert (info.value.file, info.value.check) == (file, check), str(info.value)
+    assert info.value.field == "run_dir" and file in str(info.value)
+
+
+def rewrite_table(run: Path, table: str, df: pd.DataFrame, *, update_manifest: bool) -> None:
+    df.to_parquet(run / f"{table}.parquet", index=False)
+    if update_manifest:  # a consistent but wrong run: only the invariants can catch it
+        from nautilus_sor.backtest.results import _sha256
+
+        doc = _json.loads((run / "run.json").read_text())
+        doc["manifest"]["tables"][table].update(sha256=_sha256(run / f"{table}.parquet"), rows=len(df))
+        (run / "run.json").write_text(_json.dumps(doc))
+
+
+def test_a_saved_run_loads_back_exactly(tmp_path):
+    run = small_run().save(tmp_path / "run")
+    loaded = RunResults.load(run)
+    pd.testing.assert_frame_equal(loaded.fills, small_run().fills)
+    assert loaded.summary == small_run().summary  # the manifest is not part of the summary
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".run.lock", "run"]  # no staging left behind
+
+
+def test_a_run_killed_while_writing_leaves_the_previous_run_whole(tmp_path):
+    """The issue's mix (new parents/orders/fills with the old run.json and report) cannot happen: the
+    new run is written beside the old one and only renamed into place once complete."""
+    run = small_run(4, "old").save(tmp_path / "run")
+    (run / "report.html").write_text("old report")
+    script = (f"import os, signal\nfrom nautilus_sor.backtest.run_dir import RunDirectory\nimport sys; sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+              f"from test_faults import small_run\n"
+              f"with RunDirectory({str(run)!r}) as out:\n"
+              f"    small_run(9, 'new').write(out.staging)\n"
+              f"    os.kill(os.getpid(), signal.SIGKILL)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=120)
+    assert done.returncode == -signal.SIGKILL, done.stderr.decode()
+    old = RunResults.load(run)
+    assert old.summary["tag"] == "old" and len(old.fills) == 8 and (run / "report.html").read_text() == "old report"
+    # The next writer is not blocked by the dead one's lock, and clears its staging directory.
+    small_run(5, "next").save(run)
+    assert RunResults.load(run).summary["tag"] == "next"
+    assert not list(tmp_path.glob(".run.tmp-*")) and not (run / "report.html").exists()
+
+
+def test_an_error_mid_run_keeps_the_previous_run_and_removes_the_staging(tmp_path):
+    run = small_run(4, "old").save(tmp_path / "run")
+    with pytest.raises(KeyError):
+        with RunDirectory(run) as out:
+            small_run(9, "new").write(out.staging)
+            raise KeyError("simulated failure mid-run")
+    assert RunResults.load(run).summary["tag"] == "old"
+    assert not list(tmp_path.glob(".run.tmp-*"))
+
+
+def test_a_second_writer_is_refused_naming_the_holder(tmp_path):
+    """Two backtests into one directory both printed 'run saved' (last writer won)."""
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom nautilus_sor.backtest.run_dir import RunDirectory\n"
+                               f"with RunDirectory({str(tmp_path / 'run')!r}):\n    print('locked', flush=True)\n    time.sleep(60)\n"],
+                              stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout.readline().strip() == b"locked"
+        with pytest.raises(RunLockedError) as info:
+            small_run().save(tmp_path / "run")
+        assert f'"pid": {holder.pid}' in info.value.holder and str(holder.pid) in str(info.value)
+    finally:
+        holder.kill()
+        holder.wait()
+    small_run().save(tmp_path / "run")  # the holder is gone: the lock went with it
+
+
+def test_an_unwritable_or_full_location_is_refused_before_the_simulation(tmp_path, monkeypatch):
+    """A read-only directory or a full disk gave a raw OSError after the whole simulation had run."""
+    import nautilus_sor.backtest.runner as runner
+    from nautilus_sor.backtest.main import run_and_report
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("the simulation started before the output location was checked")
+
+    monkeypatch.setattr(runner, "run_backtest", must_not_run)
+    example = Path(__file__).parents[1] / "examples" / "multi_venue_twap.json"
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    with pytest.raises(OutputError) as info:
+        run_and_report(str(example), output_dir=str(blocker / "run"), quiet=True)
+    assert info.value.field == "output" and "a_file" in str(info.value)
+    with pytest.raises(OutputError, match="free"):
+        with RunDirectory(tmp_path / "run", min_free_bytes=2**62):
+            pass
+    assert not (tmp_path / "run").exists() and not list(tmp_path.glob(".run.tmp-*"))
+
+
+def test_a_failed_report_write_leaves_the_old_report(tmp_path, monkeypatch):
+    """A kill while writing left a 0-byte report.html: the report goes through a temporary file."""
+    target = tmp_path / "report.html"
+    target.write_text("old report")
+
+    def disk_full(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(OutputError, match="No space left"):
+        write_atomic(target, "<html>" + "x" * 100_000)
+    assert target.read_text() == "old report" and sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]
+
+
+def test_a_byte_flip_in_a_table_is_refused_naming_the_file(tmp_path):
+    """A 5-byte flip in fills.parquet changed 27 prices and the ranking, and was accepted."""
+    run = small_run().save(tmp_path / "run")
+    data = bytearray((run / "fills.parquet").read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 5] = bytes(b ^ 0xFF for b in data[middle:middle + 5])
+    (run / "fills.parquet").write_bytes(bytes(data))
+    assert_damaged(run, "fills.parquet", "sha256")
+
+
+def test_a_table_from_another_run_is_refused(tmp_path):
+    run = small_run(4, "old").save(tmp_path / "run")
+    other = small_run(9, "new").save(tmp_path / "other")
+    (run / "fills.parquet").write_bytes((other / "fills.parquet").read_bytes())
+    assert_damaged(run, "fills.parquet", "sha256")
+
+
+@pytest.mark.parametrize("damage, file, check", [
+    ("duplicated_fills", "fills.parquet", "fill_rate <= 1"),
+    ("nan_price", "fills.parquet", "finite price > 0"),
+    ("negative_quantity", "fills.parquet", "quantity > 0"),
+    ("zero_order_quantity", "orders.parquet", "quantity > 0"),
+    ("fill_without_order", "fills.parquet", "fills <= orders"),
+    ("overfilled_order", "orders.parquet", "filled_qty <= quantity"),
+])
+def test_a_consistent_but_impossible_run_is_refused(tmp_path, damage, file, check):
+    """Hashes that match (the tables were rewritten with their manifest) cannot hide broken invariants:
+    duplicated fill rows gave fill_rate 2.0; NaN prices and negative quantities passed."""
+    run = small_run().save(tmp_path / "run")
+    fills, orders = RunResults.load(run).fills, RunResults.load(run).orders
+    if damage == "duplicated_fills":
+        rewrite_table(run, "fills", pd.concat([fills, fills]), update_manifest=True)
+    elif damage == "nan_price":
+        fills.loc[3, "price"] = float("nan")
+        rewrite_table(run, "fills", fills, update_manifest=True)
+    elif damage == "negative_quantity":
+        fills.loc[0, "quantity"] = -1.0
+        rewrite_table(run, "fills", fills, update_manifest=True)
+    elif damage == "zero_order_quantity":
+        orders.loc[1, "quantity"] = 0.0
+        rewrite_table(run, "orders", orders, update_manifest=True)
+    elif damage == "fill_without_order":
+        rewrite_table(run, "orders", orders.iloc[1:], update_manifest=True)
+    else:
+        orders.loc[0, "filled_qty"] = 5.0
+        rewrite_table(run, "orders", orders, update_manifest=True)
+    if damage in ("duplicated_fills",):
+        doc = _json.loads((run / "run.json").read_text())
+        doc.pop("fills")  # else the summary's count check would catch it first
+        (run / "run.json").write_text(_json.dumps(doc))
+    assert_damaged(run, file, check)
+
+
+def test_summary_counts_that_disagree_with_the_tables_are_refused(tmp_path):
+    """run.json said 1062 fills, fills.parquet had 1081: a run saved before manifests is still checked."""
+    run = small_run().save(tmp_path / "run")
+    doc = _json.loads((run / "run.json").read_text())
+    doc.pop("manifest")
+    doc["fills"] = 7
+    (run / "run.json").write_text(_json.dumps(doc))
+    assert_damaged(run, "fills.parquet", "rows")
+
+
+@pytest.mark.parametrize("text, check", [("[1, 2, 3]", "object"), ('{"manifest": {"tables": []}}', "manifest"), ('"run"', "object")])
+def test_a_run_json_of_the_wrong_shape_is_refused(tmp_path, text, check):
+    """A run.json that is a list gave a traceback."""
+    run = small_run().save(tmp_path / "run")
+    (run / "run.json").write_text(text)
+    assert_damaged(run, "run.json", check)
+
+
+def test_report_cli_refuses_a_damaged_run(tmp_path, capsys):
+    from nautilus_sor.cli import main
+
+    run = small_run().save(tmp_path / "run")
+    (run / "fills.parquet").write_bytes((run / "fills.parquet").read_bytes()[:-9] + b"123456789")
+    assert main(["report", str(run)]) == 2
+    err = capsys.readouterr().err
+    assert "fills.parquet" in err and "sha256" in err and not (run / "report.html").exists()
