@@ -71,6 +71,17 @@ class MarketDataError(RoutingError):
     """The market data a decision needs (a quote, a book, an instrument) is not there yet."""
 
 
+class DataFileError(MarketDataError, ValidationError):
+    """A recorded data file is damaged or inconsistent (a bad timestamp, price or size, a crossed book,
+    another symbol's stream): `file` and `line` (1-based; 0 for the whole file) say where. Also a
+    `ValidationError`, as a malformed data record."""
+
+    def __init__(self, message: str, *, field: str | None = None, value: object = None, file: str = "", line: int = 0) -> None:
+        super().__init__(message, field=field, value=value)
+        self.file = file
+        self.line = line
+
+
 class InsufficientLiquidityError(RoutingError):
     """Displayed liquidity within the limit price does not cover the request."""
 
@@ -95,6 +106,7 @@ class InsufficientLiquidityError(RoutingError):
 __all__ = [
     "ConfigError",
     "DamagedRunError",
+    "DataFileError",
     "InsufficientLiquidityError",
     "MarketDataError",
     "NautilusSorError",
