@@ -1085,3 +1085,207 @@ def test_report_cli_refuses_a_damaged_run(tmp_path, capsys):
     assert main(["report", str(run)]) == 2
     err = capsys.readouterr().err
     assert "fills.parquet" in err and "sha256" in err and not (run / "report.html").exists()
+
+
+# ---------------------------------------------------------------- damaged recorded data: refused, naming file and line
+
+import dataclasses  # noqa: E402
+import gzip  # noqa: E402
+import zipfile  # noqa: E402
+
+from nautilus_sor.backtest.data import binance  # noqa: E402
+from nautilus_sor.backtest.data.catalog import cached_market  # noqa: E402
+from nautilus_sor.backtest.data.lean_files import read_lean_csv  # noqa: E402
+from nautilus_sor.exceptions import DataFileError, MarketDataError  # noqa: E402
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+BINANCE_DIR = SHARED / "binance_btc_l2_20240808"
+SPOT_FILE = "spot_btcusdt_20240808.gz"
+needs_binance = pytest.mark.skipif(not (BINANCE_DIR / SPOT_FILE).is_file(), reason=f"Binance recorded data missing under {BINANCE_DIR}")
+SPOT = next(m for m in binance.MARKETS if m.venue == "BINANCE_SPOT")
+
+
+def spot_lines(n: int = 3000) -> list[bytes]:
+    """The first n lines of the recorded spot stream (its REST snapshot is line 8)."""
+    return gzip.decompress((BINANCE_DIR / SPOT_FILE).read_bytes()).split(b"\n")[:n]
+
+
+def write_spot(tmp_path: Path, lines: list[bytes]) -> Path:
+    """A spot data dir made of `lines` (the second day's file empty), for `load_binance_btc(..., venues=["BINANCE_SPOT"])`."""
+    (tmp_path / SPOT_FILE).write_bytes(gzip.compress(b"\n".join(lines) + b"\n"))
+    (tmp_path / SPOT.files[1]).write_bytes(gzip.compress(b""))
+    return tmp_path
+
+
+def first(lines: list[bytes], kind: bytes, after: int = 8) -> int:
+    """Index of the first line of stream `kind` (b"@depth", b"@bookTicker", b"@trade") after line index `after`."""
+    return next(i for i in range(after, len(lines)) if kind in lines[i][:80])
+
+
+def edit(line: bytes, change: Callable[[dict], None] | None = None, ts: bytes | None = None) -> bytes:
+    stamp, body = line.split(b" ", 1)
+    doc = _json.loads(body)
+    if change is not None:
+        change(doc)
+    return (ts if ts is not None else stamp) + b" " + _json.dumps(doc, separators=(",", ":")).encode()
+
+
+def read_spot(directory: Path, **kw: Any) -> Any:
+    spec = dataclasses.replace(SPOT, files=(SPOT_FILE,))
+    return binance.read_market(spec, directory, **kw)
+
+
+def assert_line_error(call: Callable[[], Any], line_index: int, match: str) -> None:
+    with pytest.raises(MarketDataError, match=match) as info:
+        call()
+    assert info.value.field == f"{SPOT_FILE} line {line_index + 1}", str(info.value)
+    assert f"{SPOT_FILE} line {line_index + 1}" in str(info.value)
+
+
+def _set_level(side: str, price: str, size: str) -> Callable[[dict], None]:
+    def change(doc: dict) -> None:
+        doc["data"][side] = [[price, size]]
+    return change
+
+
+def _set(key: str, value: Any) -> Callable[[dict], None]:
+    def change(doc: dict) -> None:
+        doc["data"][key] = value
+    return change
+
+
+# (name, which line, how it is damaged, the message)
+BINANCE_DAMAGE = [
+    ("timestamp_far_in_future", b"@depth", lambda ln: edit(ln, ts=str(int(ln.split(b" ")[0]) + 10 * 86_400 * 10**9).encode()), "s after"),
+    ("timestamp_back_30s", b"@depth", lambda ln: edit(ln, ts=str(int(ln.split(b" ")[0]) - 30 * 10**9).encode()), "behind"),
+    ("timestamp_not_numeric", b"@trade", lambda ln: b"17231612x4036059768 " + ln.split(b" ", 1)[1], "prefix"),
+    ("timestamp_negative", b"@trade", lambda ln: b"-1723161254036059768 " + ln.split(b" ", 1)[1], "prefix"),
+    ("diff_price_zero", b"@depth", lambda ln: edit(ln, _set_level("b", "0.00000000", "1.00000000")), "price"),
+    ("diff_price_negative", b"@depth", lambda ln: edit(ln, _set_level("a", "-61840.00000000", "1.00000000")), "price"),
+    ("diff_price_nan", b"@depth", lambda ln: edit(ln, _set_level("a", "NaN", "1.00000000")), "price"),
+    ("diff_size_negative", b"@depth", lambda ln: edit(ln, _set_level("b", "61000.00000000", "-1.00000000")), "size"),
+    ("diff_size_infinite", b"@depth", lambda ln: edit(ln, _set_level("b", "61000.00000000", "Infinity")), "size"),
+    ("diff_crosses_the_book", b"@depth", lambda ln: edit(ln, _set_level("b", "99999.00000000", "1.00000000")), "crosses"),
+    ("trade_quantity_zero", b"@trade", lambda ln: edit(ln, _set("q", "0.00000000")), "size"),
+    ("trade_price_negative", b"@trade", lambda ln: edit(ln, _set("p", "-61840.00000000")), "price"),
+    ("book_ticker_crossed", b"@bookTicker", lambda ln: edit(ln, _set("b", "99999.00000000")), "crossed bookTicker"),
+    ("book_ticker_price_not_a_number", b"@bookTicker", lambda ln: edit(ln, _set("a", "abc")), "unreadable|price"),
+    ("another_symbols_stream", b"@depth", lambda ln: edit(ln, lambda d: d.update(stream="ethusdt@depth@100ms")), "not BINANCE_SPOT"),
+    ("another_symbol_in_the_data", b"@trade", lambda ln: edit(ln, _set("s", "ETHUSDT")), "not BINANCE_SPOT"),
+]
+
+
+@needs_binance
+@pytest.mark.parametrize("name, kind, damage, match", BINANCE_DAMAGE, ids=[d[0] for d in BINANCE_DAMAGE])
+def test_damaged_binance_line_is_refused_naming_file_and_line(tmp_path, name, kind, damage, match):
+    """Each was accepted silently (or gave a raw traceback): a future timestamp dropped 56% of the spot rows,
+    a crossed book gave a router cost of -2,354 bps, another symbol's stream was read as this one's."""
+    lines = spot_lines()
+    i = first(lines, kind, after=200)
+    lines[i] = damage(lines[i])
+    write_spot(tmp_path, lines)
+    assert_line_error(lambda: read_spot(tmp_path), i, match)
+
+
+@needs_binance
+def test_a_crossed_rest_snapshot_is_refused_whatever_the_policy(tmp_path):
+    lines = spot_lines()
+    i = next(i for i, ln in enumerate(lines) if b'{"lastUpdateId"' in ln[:60])
+    stamp, body = lines[i].split(b" ", 1)
+    doc = _json.loads(body)
+    doc["bids"][0][0] = "99999.00000000"
+    lines[i] = stamp + b" " + _json.dumps(doc, separators=(",", ":")).encode()
+    write_spot(tmp_path, lines)
+    for policy in ("refuse", "drop"):
+        assert_line_error(lambda: read_spot(tmp_path, crossed_books=policy), i, "snapshot is crossed")
+
+
+@needs_binance
+def test_crossed_books_drop_removes_the_crossed_levels_and_counts_them(tmp_path):
+    """With crossed_books="drop", a diff that crosses the book removes the stale levels of the other side
+    (as deletes Nautilus's own book applies too) and a crossed bookTicker is skipped; the notes count both,
+    and no book row is crossed."""
+    lines = spot_lines()
+    d, q = first(lines, b"@depth", after=200), first(lines, b"@bookTicker", after=200)
+    lines[d] = edit(lines[d], _set_level("b", "61900.00000000", "1.00000000"))
+    lines[q] = edit(lines[q], _set("b", "99999.00000000"))
+    write_spot(tmp_path, lines)
+    market = binance.load_binance_btc(tmp_path, venues=["BINANCE_SPOT"], crossed_books="drop")
+    note = next(n for n in market.notes if n.startswith("crossed books"))
+    assert "BINANCE_SPOT" in note and "1 crossed bookTicker(s) skipped" in note and " 0 level(s)" not in note
+    book = market.venues[0].book
+    assert np.all(book.bid_px[:, 0] < book.ask_px[:, 0])
+    with pytest.raises(MarketDataError):
+        binance.load_binance_btc(tmp_path, venues=["BINANCE_SPOT"])  # the default refuses
+
+
+@needs_binance
+def test_the_catalog_cache_follows_the_sources_content(tmp_path):
+    """The cache was keyed on path and window: a source truncated in place was ignored and the old market
+    came back. Now its size, mtime and SHA-256 are part of the key."""
+    source = write_spot(tmp_path / "data", spot_lines(3000)) if (tmp_path / "data").mkdir() is None else None
+    builds = []
+
+    def build() -> Any:
+        builds.append(1)
+        return binance.load_binance_btc(source, venues=["BINANCE_SPOT"])
+
+    def load() -> Any:
+        return cached_market(tmp_path / "cache", "spot", {"type": "binance_btc"}, build, source_path=source)
+
+    full = load()
+    again = load()
+    assert len(builds) == 1 and again.end_ns == full.end_ns
+    write_spot(source, spot_lines(1500))  # truncated in place, same names
+    shorter = load()
+    assert len(builds) == 2 and shorter.end_ns < full.end_ns
+    shutil_rmtree(source)  # without the raw files the cached market is what there is
+    assert load().end_ns == shorter.end_ns and len(builds) == 2
+
+
+def shutil_rmtree(path: Path) -> None:
+    import shutil
+
+    shutil.rmtree(path)
+
+
+LEAN_BARS = SHARED / "lean_crypto_minute" / "crypto_bybit_btcusdt_20221213_trade.zip"
+LEAN_QUOTE_BARS = SHARED / "lean_crypto_minute" / "crypto_bybit_btcusdt_20221213_quote.zip"
+
+
+def damaged_lean(tmp_path: Path, source: Path, row: int, column: int, value: str) -> Path:
+    """A copy of a Lean zip with one cell replaced (row and column 0-based)."""
+    with zipfile.ZipFile(source) as archive:
+        member = archive.namelist()[0]
+        rows = archive.read(member).decode().splitlines()
+    cells = rows[row].split(",")
+    cells[column] = value
+    rows[row] = ",".join(cells)
+    out = tmp_path / source.name
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(member, "\n".join(rows) + "\n")
+    return out
+
+
+@pytest.mark.skipif(not LEAN_BARS.is_file(), reason=f"Lean crypto bars missing under {LEAN_BARS.parent}")
+@pytest.mark.parametrize("source, row, column, value, match", [
+    (LEAN_BARS, 10, 4, "-1", "close"),
+    (LEAN_BARS, 11, 1, "0", "open"),
+    (LEAN_BARS, 12, 5, "-3.5", "volume"),
+    (LEAN_BARS, 13, 2, "nan", "missing values|high"),
+    (LEAN_BARS, 14, 0, "1", "backwards"),
+    (LEAN_QUOTE_BARS, 15, 4, "99999999", "crossed"),
+    (LEAN_QUOTE_BARS, 16, 5, "-1", "bid_size"),
+], ids=["negative_close", "zero_open", "negative_volume", "nan_high", "time_back", "crossed_quote_bar", "negative_bid_size"])
+def test_damaged_lean_row_is_refused_naming_file_and_line(tmp_path, source, row, column, value, match):
+    from nautilus_sor.backtest.data import lean_bars
+
+    columns, types, values = ((lean_bars._TRADE_BAR_COLUMNS, lean_bars._TRADE_BAR_TYPES, lean_bars._TRADE_BAR_VALUES) if source == LEAN_BARS
+                              else (lean_bars._QUOTE_BAR_COLUMNS, lean_bars._QUOTE_BAR_TYPES, lean_bars._QUOTE_BAR_VALUES))
+    crossed = None if source == LEAN_BARS else ("bid_close", "ask_close")
+    file = damaged_lean(tmp_path, source, row, column, value)
+    with pytest.raises(MarketDataError, match=match) as info:
+        read_lean_csv(file, columns, types, values=values, crossed=crossed)
+    assert source.name in str(info.value)
+    if isinstance(info.value, DataFileError) and info.value.line:
+        assert info.value.line == row + 1 and info.value.file == str(file)

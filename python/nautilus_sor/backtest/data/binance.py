@@ -153,7 +153,7 @@ def _ts(line: bytes, name: str, n: int) -> int:
     prefix = line[:cut]
     if cut <= 0 or not prefix.isdigit():  # digits only: no sign, no spaces, no float
         raise MarketDataError(f"{name} line {n}: no '<ts_ns> <json>' prefix (a local timestamp in ns >= 0): {line[:60]!r}",
-                              field=f"{name}:{n}", value=line[:60])
+                              field=f"{name} line {n}", value=line[:60])
     return int(prefix)
 
 
@@ -167,10 +167,10 @@ def _check_clock(files: list[tuple[str, list[bytes], list[int]]], tolerance_ms: 
             if latest is not None:
                 if t < latest - back:
                     raise MarketDataError(f"{name} line {n}: local timestamp {t} is {(latest - t) / 1e9:.3f} s behind {latest_at} "
-                                          f"({latest}); the clock may go back at most {tolerance_ms:g} ms", field=f"{name}:{n}", value=t)
+                                          f"({latest}); the clock may go back at most {tolerance_ms:g} ms", field=f"{name} line {n}", value=t)
                 if t > latest + gap:
                     raise MarketDataError(f"{name} line {n}: local timestamp {t} is {(t - latest) / 1e9:,.0f} s after {latest_at} "
-                                          f"({latest}); more than {MAX_GAP_S:g} s: a corrupt timestamp", field=f"{name}:{n}", value=t)
+                                          f"({latest}); more than {MAX_GAP_S:g} s: a corrupt timestamp", field=f"{name} line {n}", value=t)
             if latest is None or t > latest:
                 latest, latest_at = t, f"{name} line {n}"
 

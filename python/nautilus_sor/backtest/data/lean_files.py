@@ -179,7 +179,9 @@ def read_lean_csv(path: Path, columns: Sequence[str], dtypes: Mapping[str, objec
         raise ValidationError(f"invalid Lean file {path}: {exc}", field="path", value=str(path)) from exc
     for name, kind in dtypes.items():
         if kind in (np.int64, np.float64, "int64", "float64") and frame[name].isna().any():
-            raise ValidationError(f"invalid Lean file {path}: missing values in column {name}", field=f"{path.name}:{name}", value="NaN")
+            line = int(np.argmax(frame[name].isna().to_numpy())) + 1
+            raise DataFileError(f"invalid Lean file {path} line {line}: missing values in column {name}", field=f"{path.name}:{name}", value="NaN",
+                                file=str(path), line=line)
     if not frame["ms"].is_monotonic_increasing:
         row = int(np.argmax(np.diff(frame["ms"].to_numpy()) < 0)) + 1
         raise DataFileError(f"invalid Lean file {path} line {row + 1}: times go backwards at row {row} ({frame['ms'].iloc[row]} ms after "
