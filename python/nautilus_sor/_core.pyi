@@ -181,6 +181,9 @@ class PassiveSelection:
 
 @final
 class Router:
+    """Smart order router over a fixed set of venues. Thread-safe: callers from several threads are served
+    one at a time (a batch call holds the router while it runs without the GIL); a call waits, never fails."""
+
     def __new__(
         cls,
         venues: list[VenueSpec],
@@ -329,6 +332,8 @@ class Exposure:
 
 @final
 class PositionBook:
+    """NETTING / HEDGING positions of many venues and instruments. Thread-safe as `Router` is."""
+
     def __new__(cls) -> PositionBook: ...
     def add_venue(self, name: str, oms_type: _OmsType) -> int: ...
     def add_instrument(
