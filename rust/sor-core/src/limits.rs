@@ -22,8 +22,9 @@ pub const MAX_LATENCY_MS: f64 = 3_600_000.0;
 pub const MAX_SLIPPAGE_BPS: f64 = 10_000.0;
 /// Largest volatility per sqrt(second) (100%): beyond it the latency term is meaningless.
 pub const MAX_VOLATILITY: f64 = 1.0;
-/// Largest multiplier of the latency-risk and learned-slippage terms.
-pub const MAX_WEIGHT: f64 = 1_000.0;
+/// Largest multiplier of the latency-risk and learned-slippage terms (a million: large enough to make one
+/// term decide alone, as a sweep may want, small enough that every score stays finite).
+pub const MAX_WEIGHT: f64 = 1e6;
 /// Largest cost of a missed order, in bps (100%).
 pub const MAX_MISS_COST_BPS: f64 = 10_000.0;
 
