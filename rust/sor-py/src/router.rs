@@ -663,14 +663,18 @@ impl PyRouter {
     #[pyo3(signature = (side, quantity, max_venues, limit_price=None))]
     fn lot_rounding(
         &self,
+        py: Python<'_>,
         side: PySide,
         quantity: &Bound<'_, PyAny>,
         max_venues: &Bound<'_, PyAny>,
-        limit_price: Option<f64>,
+        #[pyo3(from_py_with = opt_num::limit_price)] limit_price: Option<f64>,
     ) -> PyResult<(u64, usize)> {
         let quantity = units("quantity", int_arg("quantity", quantity)?)?;
         let max_venues = count("max_venues", int_arg("max_venues", max_venues)?)?;
-        self.core.lot_rounding(side.0, quantity, max_venues, limit_price).py()
+        check_limit("limit_price", limit_price).py()?;
+        self.lock(py)
+            .lot_rounding(side.0, quantity, max_venues, limit_price)
+            .py()
     }
 
     /// The same split as `split`, as a list of (venue name, units) in venue order: no result or quote
