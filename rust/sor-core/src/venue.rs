@@ -127,8 +127,8 @@ pub fn check_lot(lot_size: u64, min_qty: u64) -> SorResult<()> {
 ///
 /// Every statistic stays finite: an event outside `limits` (a latency above an hour, a fill more than
 /// 100% away from its expected price, a price outside [1e-12, 1e15]) is refused whole, never clamped,
-/// so the EWMAs are averages of bounded samples; rates are kept in [0, 1] against rounding; counters
-/// saturate. So anything the statistics hold, `restore` accepts.
+/// so the EWMAs are averages of bounded samples (each kept in its range against rounding, which the
+/// property test below found at -10000.000000000002 bps); counters saturate. So anything the statistics hold, `restore` accepts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VenueStats {
     pub alpha: f64,
@@ -187,8 +187,10 @@ impl VenueStats {
         // Exponentially weighted mean and variance (incremental form, Finch 2009).
         let diff = latency_ms - self.latency_mean_ms;
         let incr = self.alpha * diff;
-        self.latency_mean_ms += incr;
-        self.latency_var_ms2 = ((1.0 - self.alpha) * (self.latency_var_ms2 + diff * incr)).max(0.0);
+        // Mean and variance of samples in [0, MAX_LATENCY_MS] stay in range; the clamps absorb rounding.
+        self.latency_mean_ms = (self.latency_mean_ms + incr).clamp(0.0, MAX_LATENCY_MS);
+        self.latency_var_ms2 =
+            ((1.0 - self.alpha) * (self.latency_var_ms2 + diff * incr)).clamp(0.0, MAX_LATENCY_MS * MAX_LATENCY_MS);
         self.latency_tail_ms = self.latency_mean_ms + LATENCY_TAIL_Z * self.latency_var_ms2.sqrt();
         Ok(())
     }
@@ -223,7 +225,10 @@ impl VenueStats {
             ));
         }
         self.fills = self.fills.saturating_add(1);
-        self.slippage_bps = self.ewma(self.slippage_bps, slippage_bps);
+        // An average of samples within the bound is within it; the clamp only absorbs rounding.
+        self.slippage_bps = self
+            .ewma(self.slippage_bps, slippage_bps)
+            .clamp(-MAX_SLIPPAGE_BPS, MAX_SLIPPAGE_BPS);
         Ok(())
     }
 
