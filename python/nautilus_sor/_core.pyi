@@ -212,6 +212,11 @@ class Router:
     def split_units(
         self, side: _Side, total_qty: int, max_venues: int, limit_price: float | None = None
     ) -> list[tuple[str, int]]: ...
+    def lot_rounding(
+        self, side: _Side, quantity: int, max_venues: int, limit_price: float | None = None
+    ) -> tuple[int, int]:
+        """How much of a slice that is not a parent's last to route now, and over at most how many venues:
+        (units to route now, max_venues to use); 0 units means carry it all."""
     def route_batch(
         self,
         sides: npt.NDArray[np.int8],

@@ -550,3 +550,5 @@ case("r2_sor_venue_latency_huge", None, lambda _: _smart_router([{"name": "A", "
      "ConfigError", "venues[0].latency_ms")
 case("r2_sor_on_order_event_none", "smart_router", lambda r: r.on_order_event(None), "ValidationError", "event")
 case("r2_pb_realized_pnl_venue_true", "position_book", lambda b: b.realized_pnl(True, "BTC.N"), "ValidationError", "venue")
+case("r2_lot_rounding_max_venues_true", "router", lambda r: r.lot_rounding("BUY", 10, True), "ValidationError", "max_venues")
+case("r2_lot_rounding_limit_huge", "router", lambda r: r.lot_rounding("BUY", 10, 2, 1e300), "ValidationError", "limit_price")
