@@ -190,6 +190,12 @@ def make_router(disabled: bool = False) -> Router:
     return router
 
 
+def make_router_no_books() -> Router:
+    """Venues without books: a refused book update must not leave an (empty) book behind, which would
+    switch the router into book mode."""
+    return Router([VenueSpec("A", 0.0, 0.001, 10.0), VenueSpec("B", 0.0, 0.0, 10.0)])
+
+
 def router_state(router: Router) -> Any:
     return (
         router.venue_names,
@@ -268,7 +274,8 @@ def make_smart_router(disabled: bool = False) -> Any:
 
 
 def smart_router_state(router: Any) -> Any:
-    return (router_state(router.core), dict(router.expected_prices), len(router._tracked), list(router.history))
+    return (router_state(router.core), dict(router.expected_prices), len(router._tracked), list(router.history),
+            dict(router._operator_enabled), set(router._disconnected))
 
 
 def smart_router_state_but_lots(router: Any) -> Any:
@@ -276,13 +283,15 @@ def smart_router_state_but_lots(router: Any) -> Any:
     instrument before routing, so a call that fails for lack of venues (not bad arguments) may leave them."""
     names, specs, books, stats = router_state(router.core)
     specs = [spec[:4] + spec[6:] for spec in specs]
-    return ((names, specs, books, stats), dict(router.expected_prices), len(router._tracked), list(router.history))
+    return ((names, specs, books, stats), dict(router.expected_prices), len(router._tracked), list(router.history),
+            dict(router._operator_enabled), set(router._disconnected))
 
 
 TARGETS = {
     None: (lambda: None, lambda _: None),
     "router": (make_router, router_state),
     "router_disabled": (lambda: make_router(disabled=True), router_state),
+    "router_no_books": (make_router_no_books, router_state),
     "position_book": (make_position_book, position_book_state),
     "pov": (make_pov, pov_state),
     "iceberg": (make_iceberg, iceberg_state),
@@ -309,3 +318,36 @@ def test_bad_api_call(case):
 def test_corpus_size():
     total = len(CONFIGS["cases"]) + len(FILES["cases"]) + len(api_cases.CASES)
     assert total >= 200, total
+
+
+# Every public method of the stateful objects that takes an argument, and the reason any has no refused
+# call in the corpus (then it cannot be refused: it takes no argument that can be wrong).
+NOT_REFUSABLE = {
+    "venue_stats_frame": "no argument",
+}
+
+
+@pytest.mark.parametrize("cls, targets", [
+    (Router, {"router", "router_disabled", "router_no_books"}),
+    (PositionBook, {"position_book"}),
+    ("SmartOrderRouter", {"smart_router", "smart_router_disabled"}),
+])
+def test_every_public_call_has_a_refused_case_checked_for_state(cls, targets):
+    """The corpus snapshots its target around every refused call: each public method that takes an
+    argument has at least one such case, so 'a refused call changes nothing' covers the whole API."""
+    import inspect
+
+    if cls == "SmartOrderRouter":
+        from nautilus_sor.smart_router import SmartOrderRouter as cls
+    called = {name for c in api_cases.CASES if c.target in targets for name in c.call.__code__.co_names}
+    missing = []
+    for name, member in inspect.getmembers(cls):
+        if name.startswith("_") or not callable(member) or name in NOT_REFUSABLE:
+            continue
+        try:
+            params = [p for p in inspect.signature(member).parameters if p not in ("self",)]
+        except (TypeError, ValueError):
+            params = ["?"]
+        if params and name not in called:
+            missing.append(name)
+    assert not missing, f"{cls.__name__} methods with no refused-call case: {missing}"

@@ -203,6 +203,9 @@ class PassiveSelection:
 
 @final
 class Router:
+    """Smart order router over a fixed set of venues. Thread-safe: callers from several threads are served
+    one at a time (a batch call holds the router while it runs without the GIL); a call waits, never fails."""
+
     def __new__(
         cls,
         venues: list[VenueSpec],
@@ -234,7 +237,8 @@ class Router:
     def lot_rounding(
         self, side: _Side, quantity: int, max_venues: int, limit_price: float | None = None
     ) -> tuple[int, int]:
-        """(units to route now, max_venues to use) for a slice that is not a parent's last; 0 units: carry it all."""
+        """How much of a slice that is not a parent's last to route now, and over at most how many venues:
+        (units to route now, max_venues to use); 0 units means carry it all."""
         ...
     def route_batch(
         self,
@@ -356,6 +360,8 @@ class Exposure:
 
 @final
 class PositionBook:
+    """NETTING / HEDGING positions of many venues and instruments. Thread-safe as `Router` is."""
+
     def __new__(cls) -> PositionBook: ...
     def add_venue(self, name: str, oms_type: _OmsType) -> int: ...
     def add_instrument(

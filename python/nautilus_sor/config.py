@@ -93,6 +93,9 @@ class MarketBlock(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     end: str | int | None = None
     latency_ms: dict[str, Any] | None = None  # values checked in `_validate_market_source` (errors name the venue)
     venues: list[str] | None = None
+    # binance_btc: a crossed book after a diff, or a crossed bookTicker, is refused (MarketDataError), or
+    # "drop"ped with a count in the market's notes (`backtest/data/binance.py`).
+    crossed_books: Literal["refuse", "drop"] = "refuse"
 
 
 class ParentOrder(msgspec.Struct, forbid_unknown_fields=True, frozen=True):

@@ -35,6 +35,30 @@ class StateError(ValidationError):
     or numbers that break the bookkeeping); nothing of it has been applied."""
 
 
+class DamagedRunError(ValidationError):
+    """A saved run directory fails a check (a table's content hash or row count differs from run.json, or
+    an invariant is broken: fills beyond their order, NaN prices, non-positive quantities). `file` names
+    the file, `check` the check; `field` is "run_dir"."""
+
+    def __init__(self, message: str, *, field: str | None = None, value: object = None, file: str = "", check: str = "") -> None:
+        super().__init__(message, field=field, value=value)
+        self.file = file
+        self.check = check
+
+
+class OutputError(NautilusSorError):
+    """The output location cannot take a run: not creatable or writable, too little free space, or the
+    write failed (the previous run there is left as it was)."""
+
+
+class RunLockedError(OutputError):
+    """Another run is writing the same output directory; `holder` says who (pid, host, start, command)."""
+
+    def __init__(self, message: str, *, field: str | None = None, value: object = None, holder: str = "") -> None:
+        super().__init__(message, field=field, value=value)
+        self.holder = holder
+
+
 class RoutingError(NautilusSorError):
     """A well-formed request that cannot be routed."""
 
@@ -45,6 +69,17 @@ class NoEligibleVenueError(RoutingError):
 
 class MarketDataError(RoutingError):
     """The market data a decision needs (a quote, a book, an instrument) is not there yet."""
+
+
+class DataFileError(MarketDataError, ValidationError):
+    """A recorded data file is damaged or inconsistent (a bad timestamp, price or size, a crossed book,
+    another symbol's stream): `file` and `line` (1-based; 0 for the whole file) say where. Also a
+    `ValidationError`, as a malformed data record."""
+
+    def __init__(self, message: str, *, field: str | None = None, value: object = None, file: str = "", line: int = 0) -> None:
+        super().__init__(message, field=field, value=value)
+        self.file = file
+        self.line = line
 
 
 class InsufficientLiquidityError(RoutingError):
@@ -70,11 +105,15 @@ class InsufficientLiquidityError(RoutingError):
 
 __all__ = [
     "ConfigError",
+    "DamagedRunError",
+    "DataFileError",
     "InsufficientLiquidityError",
     "MarketDataError",
     "NautilusSorError",
     "NoEligibleVenueError",
+    "OutputError",
     "RoutingError",
+    "RunLockedError",
     "StateError",
     "UnknownVenueError",
     "ValidationError",

@@ -146,10 +146,9 @@ def build_report(
         f'<p class="sub">Scenarios: {html.escape(scenarios)}. Times are UTC.</p>\n<nav>{nav}</nav>\n{"".join(out)}',
         head="<script type=\"text/javascript\">window.PlotlyConfig = {MathJaxConfig: 'local'};</script>\n",
     )
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(document, encoding="utf-8")
-    return target
+    from nautilus_sor.backtest.run_dir import write_atomic
+
+    return write_atomic(path, document)  # a kill mid-write never leaves a partial report
 
 
 def _figure_html(fig: Any, n: int, height: int) -> str:

@@ -14,14 +14,19 @@ book data the router still decides, from fees, latency and the fill rate it has 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import logging
 import re
+import threading
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
+from nautilus_trader.model.data import TradeTick
 from nautilus_trader.model.enums import AggressorSide, OrderSide
 from nautilus_trader.model.events import (
     OrderAccepted,
+    OrderEvent,
     OrderCanceled,
     OrderDenied,
     OrderExpired,
@@ -36,6 +41,9 @@ from nautilus_sor._core import PassiveQuote, Router, VenueQuote, VenueSpec, Venu
 from nautilus_sor.book_sync import LadderSync
 from nautilus_sor.exceptions import ConfigError, RoutingError, ValidationError
 from nautilus_sor.units import UNIT_DECIMALS, UNITS_PER_QTY, decimal_to_units, precision_holding, qty_to_units, units_to_qty
+
+
+_log = logging.getLogger(__name__)
 
 
 class VenueConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -278,8 +286,9 @@ ROUTER_PARAMS = (*CORE_ROUTER_PARAMS, "passive_horizon_s", "book_depth")
 
 
 def _check_max_venues(max_venues: Any) -> None:
-    if isinstance(max_venues, bool) or not isinstance(max_venues, int) or max_venues < 1:
-        raise ValidationError(f"invalid max_venues: {max_venues!r} (must be an integer >= 1)", field="max_venues", value=repr(max_venues))
+    # Checked whole here, before the call sets the core's lots: the core's own check would come after.
+    if isinstance(max_venues, bool) or not isinstance(max_venues, int) or not 1 <= max_venues < 2**64:
+        raise ValidationError(f"invalid max_venues: {max_venues!r} (must be an integer in [1, 2**64))", field="max_venues", value=repr(max_venues))
 
 
 def check_router_params(params: Any, field: str = "router") -> None:
@@ -305,14 +314,46 @@ def check_router_params(params: Any, field: str = "router") -> None:
         raise ConfigError(f"invalid {field}.{exc.field}: {exc}", field=f"{field}.{exc.field}", value=exc.value) from None
 
 
+def _int_arg(value: Any, field: str) -> int:
+    """An integer argument (a bool is not one)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(f"invalid {field}: {value!r} (must be an integer)", field=field, value=repr(value))
+    return value
+
+
 def _side_code(side: Any) -> int:
-    if side in (OrderSide.BUY, OrderSide.SELL):
+    # True == 1 == OrderSide.BUY to Python: a bool is never a side.
+    if not isinstance(side, bool) and side in (OrderSide.BUY, OrderSide.SELL):
         return int(side)
     raise ValidationError(f"invalid side: {side!r} (must be OrderSide.BUY or OrderSide.SELL)", field="side", value=repr(side))
 
 
+def _serialised(method: Any) -> Any:
+    """Runs a public method under the router's lock: a call from a second thread waits for the first
+    (a routing decision sets the core's lots for the order's instrument and then splits; another
+    thread's decision in between would split with the wrong lots)."""
+
+    @functools.wraps(method)
+    def locked(self: SmartOrderRouter, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return locked
+
+
+def _flag(value: Any, field: str) -> bool:
+    """A True/False argument: a string such as "false" or a number is refused, not read as truthy."""
+    if isinstance(value, bool) or type(value).__name__ == "bool_":  # numpy's bool too
+        return bool(value)
+    raise ValidationError(f"invalid {field}: {value!r} (must be True or False)", field=field, value=repr(value))
+
+
 class SmartOrderRouter:
-    """Routes orders across venues at the lowest expected all-in cost, learning from order events."""
+    """Routes orders across venues at the lowest expected all-in cost, learning from order events.
+
+    Safe to share between threads: every public method holds the router's lock (reentrant) for its
+    duration, so concurrent callers are served one at a time, in full, never interleaved.
+    """
 
     def __init__(
         self,
@@ -329,6 +370,7 @@ class SmartOrderRouter:
         tape_tau_s: float = 30.0,
         passive_horizon_s: float = 5.0,
     ) -> None:
+        self._lock = threading.RLock()
         self._venues = parse_venues(venues)
         self._by_name = {v.name: v for v in self._venues}
         specs = []
@@ -374,6 +416,8 @@ class SmartOrderRouter:
         self.max_expected_prices: int | None = 100_000
         # One entry per routing decision when `record_history` is on: what the router thought then.
         self.record_history = False
+        # Venue events refused by the statistics' bounds (not learned from; see on_order_event).
+        self.unlearned_events = 0
         self.history: list[dict[str, Any]] = []
 
     # -- venues and instruments -------------------------------------------------------------
@@ -396,6 +440,7 @@ class SmartOrderRouter:
     def book_depth(self, depth: int) -> None:
         self._books = LadderSync(self._core, depth)
 
+    @_serialised
     def invalidate_books(self, venue: str | Venue | None = None) -> None:
         """Makes the next decision reload a venue's book and lot (or every venue's) from the cache: call
         after changing the core directly (`core.set_book`, `core.set_lot`) while the router has a cache."""
@@ -404,6 +449,8 @@ class SmartOrderRouter:
 
     def venue_config(self, venue: str | Venue) -> VenueConfig:
         name = venue.value if isinstance(venue, Venue) else venue
+        if not isinstance(name, str):
+            raise ValidationError(f"invalid venue: {venue!r} (must be a venue name or a Venue)", field="venue", value=repr(venue))
         try:
             return self._by_name[name]
         except KeyError:
@@ -419,20 +466,22 @@ class SmartOrderRouter:
             return InstrumentId.from_str(config.instrument_id)
         return InstrumentId(instrument_id.symbol, Venue(config.name))
 
+    @_serialised
     def set_venue_enabled(self, venue: str | Venue, enabled: bool) -> None:
         """The operator's switch: a disabled venue gets no new flow until enabled again."""
         name = self.venue_config(venue).name
-        self._operator_enabled[name] = bool(enabled)
+        self._operator_enabled[name] = _flag(enabled, "enabled")
         self._apply_enabled(name)
 
     # -- venue connectivity (live) -----------------------------------------------------------
 
+    @_serialised
     def set_venue_connected(self, venue: str | Venue, connected: bool) -> None:
         """Feed of the venue's connection: a disconnected venue gets no new flow (its open orders are
         at risk, see `SmartExecAlgorithm.parent_summary`); flow resumes when it reconnects. Call it from
         the adapter's disconnect/reconnect, or let `check_stale_venues` call it from data staleness."""
         name = self.venue_config(venue).name
-        if connected:
+        if _flag(connected, "connected"):
             self._disconnected.discard(name)
         else:
             self._disconnected.add(name)
@@ -448,10 +497,17 @@ class SmartOrderRouter:
     def _apply_enabled(self, name: str) -> None:
         self._core.set_enabled(name, self._operator_enabled.get(name, True) and name not in self._disconnected)
 
+    @_serialised
     def check_stale_venues(self, instrument_id: InstrumentId, now_ns: int, stale_ns: int) -> list[str]:
         """Marks a venue disconnected when its book/quote for `instrument_id`'s asset has not updated
         for `stale_ns` (a live feed that went quiet), and connected again once it updates. Only
         venues this check disconnected are reconnected by it. Returns the venues now stale."""
+        if not isinstance(instrument_id, InstrumentId):
+            raise ValidationError(f"invalid instrument_id: {instrument_id!r} (must be a nautilus_trader InstrumentId)",
+                                  field="instrument_id", value=repr(instrument_id))
+        _int_arg(now_ns, "now_ns")
+        if _int_arg(stale_ns, "stale_ns") <= 0:
+            raise ValidationError(f"invalid stale_ns: {stale_ns} (must be > 0)", field="stale_ns", value=repr(stale_ns))
         if self.cache is None:
             return []
         stale = []
@@ -559,6 +615,7 @@ class SmartOrderRouter:
             raise ValidationError(f"invalid price: {price} (a limit price must be greater than zero)", field="price", value=str(price))
         return value
 
+    @_serialised
     def select_venue(
         self,
         instrument_id: InstrumentId,
@@ -576,6 +633,7 @@ class SmartOrderRouter:
             self._record([allocation])
         return allocation
 
+    @_serialised
     def route_order(
         self,
         instrument_id: InstrumentId,
@@ -595,6 +653,7 @@ class SmartOrderRouter:
             self._record(allocations)
         return allocations
 
+    @_serialised
     def route_quantities(
         self,
         instrument_id: InstrumentId,
@@ -615,6 +674,7 @@ class SmartOrderRouter:
         units, ids, precisions = self._prepare(instrument_id, total_quantity, "total_quantity", side_code)
         return [(ids[name], units_to_qty(qty, precisions[name])) for name, qty in self._core.split_units(side_code, units, max_venues, limit)]
 
+    @_serialised
     def lot_rounding(
         self,
         instrument_id: InstrumentId,
@@ -660,6 +720,7 @@ class SmartOrderRouter:
 
     # -- the trade tape and passive (resting) selection ------------------------------------------
 
+    @_serialised
     def watch_tape(self, instrument_id: InstrumentId) -> list[InstrumentId]:
         """Makes the trades of `instrument_id`'s asset on every venue (its venue instruments) feed the
         tape behind `select_passive_venue`; returns those instruments, to subscribe to their trades.
@@ -679,6 +740,7 @@ class SmartOrderRouter:
         """The instruments whose trades `on_trade_tick` records (the others are ignored)."""
         return list(self._tape_venues)
 
+    @_serialised
     def on_trade_tick(self, trade: Any) -> None:
         """Records a `TradeTick` on its venue's tape, if its instrument is watched (else ignored).
 
@@ -686,6 +748,8 @@ class SmartOrderRouter:
         (or quote) in the cache: at or below the bid a seller, at or above the ask a buyer; inside the
         spread, or with no book or quote, it is not recorded (it cannot be attributed to a side).
         Stamped with `ts_init`, the clock decisions are made on."""
+        if not isinstance(trade, TradeTick):
+            raise ValidationError(f"invalid trade: {trade!r} (must be a nautilus_trader TradeTick)", field="trade", value=repr(trade))
         name = self._tape_venues.get(trade.instrument_id)
         if name is None:
             return
@@ -720,6 +784,7 @@ class SmartOrderRouter:
             return AggressorSide.BUYER
         return None
 
+    @_serialised
     def select_passive_venue(
         self,
         instrument_id: InstrumentId,
@@ -780,8 +845,16 @@ class SmartOrderRouter:
 
     # -- venue performance tracking ----------------------------------------------------------
 
+    @_serialised
     def track(self, client_order_id: ClientOrderId, allocation: VenueAllocation, side: OrderSide) -> None:
         """Remembers what we expected of an order sent on an allocation, to learn from its events."""
+        if not isinstance(client_order_id, ClientOrderId):
+            raise ValidationError(f"invalid client_order_id: {client_order_id!r} (must be a nautilus_trader ClientOrderId)",
+                                  field="client_order_id", value=repr(client_order_id))
+        if not isinstance(allocation, VenueAllocation):
+            raise ValidationError(f"invalid allocation: {allocation!r} (must be a VenueAllocation from this router)",
+                                  field="allocation", value=repr(allocation))
+        _side_code(side)
         expected = self.expected_prices
         expected[client_order_id] = allocation.expected_price
         if self.max_expected_prices is not None and len(expected) > self.max_expected_prices:
@@ -793,8 +866,15 @@ class SmartOrderRouter:
             ordered_units=qty_to_units(allocation.quantity),
         )
 
+    @_serialised
     def on_order_event(self, event: Any) -> None:
-        """Feeds an order event to the venue statistics (call from a strategy's `on_order_event`)."""
+        """Feeds an order event to the venue statistics (call from a strategy's `on_order_event`).
+
+        A venue's event the statistics cannot learn from (an ack after more than an hour, a fill more
+        than 100% from the price expected: `limits.rs`) is not learned, counted in `unlearned_events`
+        and logged at WARNING; the order's bookkeeping goes on."""
+        if not isinstance(event, OrderEvent):
+            raise ValidationError(f"invalid event: {event!r} (must be a nautilus_trader order event)", field="event", value=repr(event))
         tracked = self._tracked.get(event.client_order_id)
         venue = tracked.venue if tracked is not None else event.instrument_id.venue.value
         if venue not in self._by_name:
@@ -806,7 +886,7 @@ class SmartOrderRouter:
         if tracked is not None and tracked.ts_submitted is not None and not tracked.acked and isinstance(event, (OrderAccepted, OrderFilled, OrderRejected)):
             # The venue's first answer (an IOC market order may be filled without an accept) times the round trip.
             tracked.acked = True
-            self._core.record_ack(venue, max(event.ts_event - tracked.ts_submitted, 0) / 1e6)
+            self._learn(self._core.record_ack, venue, max(event.ts_event - tracked.ts_submitted, 0) / 1e6)
         if isinstance(event, (OrderRejected, OrderDenied)):
             self._core.record_reject(venue)
             self._tracked.pop(event.client_order_id, None)
@@ -814,7 +894,7 @@ class SmartOrderRouter:
             if tracked is None:
                 return
             if tracked.expected_price is not None:
-                self._core.record_fill(venue, int(tracked.side), tracked.expected_price, event.last_px.as_double())
+                self._learn(self._core.record_fill, venue, int(tracked.side), tracked.expected_price, event.last_px.as_double())
             tracked.filled_units += qty_to_units(event.last_qty, "last_qty")
             if tracked.filled_units >= tracked.ordered_units:
                 self._core.record_order_done(venue, tracked.ordered_units, tracked.ordered_units)
@@ -824,6 +904,14 @@ class SmartOrderRouter:
                 self._core.record_order_done(venue, min(tracked.filled_units, tracked.ordered_units), tracked.ordered_units)
                 del self._tracked[event.client_order_id]
 
+    def _learn(self, record: Any, venue: str, *args: Any) -> None:
+        try:
+            record(venue, *args)
+        except ValidationError as exc:
+            self.unlearned_events += 1
+            _log.warning("venue %s: event not learned from (%s)", venue, exc)
+
+    @_serialised
     def venue_stats(self) -> list[VenueStats]:
         """What the router has learned of each venue, one row per venue (see `venue_stats_frame`)."""
         return [self._core.venue_stats(v.name) for v in self._venues]
@@ -837,6 +925,7 @@ class SmartOrderRouter:
 
     # -- state (restart) ---------------------------------------------------------------------
 
+    @_serialised
     def save_state(self):  # -> execution_algorithms.state.RouterState
         """What the router has learned and still expects, for a restart: each venue's statistics
         (exactly, with the raw latency variance), the orders it is still learning from, and the
@@ -864,10 +953,14 @@ class SmartOrderRouter:
         ]
         return RouterState(venues=venues, tracked=tracked, disconnected=sorted(self._disconnected))
 
+    @_serialised
     def load_state(self, state) -> None:
         """Puts a `save_state()` back. Checked first (venue names, values), then applied whole."""
         from nautilus_sor.exceptions import StateError
+        from nautilus_sor.execution_algorithms.state import RouterState
 
+        if not isinstance(state, RouterState):
+            raise StateError(f"invalid router: {state!r} (must be a RouterState from save_state())", field="router", value=repr(state))
         names = [r.venue for r in state.venues]
         if sorted(names) != sorted(v.name for v in self._venues):
             raise StateError(

@@ -415,3 +415,140 @@ def _aggressive() -> Any:
     from nautilus_sor.execution_algorithms import AggressiveBuyPattern
 
     return AggressiveBuyPattern(None)
+
+
+# ================================================================ round 2 (issue 19): an adversarial pass
+# Poisoned learning: inputs that made a statistic inf/NaN are refused at the door (limits.rs).
+case("r2_fill_poisons_slippage", "router", lambda r: r.record_fill("A", "BUY", 1e-300, 1e300), "ValidationError", "expected_price")
+case("r2_fill_units_mixed_up", "router", lambda r: r.record_fill("A", "BUY", 100.0, 1e9), "ValidationError", "fill_price")
+case("r2_fill_sell_at_huge", "router", lambda r: r.record_fill("A", "SELL", 100.0, 1e300), "ValidationError", "fill_price")
+case("r2_ack_latency_huge", "router", lambda r: r.record_ack("A", 1e200), "ValidationError", "latency_ms")
+case("r2_ack_latency_over_an_hour", "router", lambda r: r.record_ack("A", 3_600_001.0), "ValidationError", "latency_ms")
+case("r2_book_prices_near_max", "router", lambda r: r.set_book("A", [(1.6e308, 1)], [(1.7e308, 1)]), "ValidationError", "bids[0].price")
+case("r2_book_price_subnormal", "router", lambda r: r.set_book("A", [(5e-324, 1)], [(1.0, 1)]), "ValidationError", "bids[0].price")
+case("r2_update_level_price_huge", "router", lambda r: r.update_level("A", False, 1e300, 1), "ValidationError", "price")
+case("r2_router_volatility_huge", None, lambda _: Router([VenueSpec("A", 0.0, 0.0)], volatility=1e308), "ValidationError", "volatility")
+case("r2_router_latency_weight_huge", None, lambda _: Router([VenueSpec("A", 0.0, 0.0)], latency_risk_weight=1e300), "ValidationError", "latency_risk_weight")
+case("r2_router_miss_cost_huge", None, lambda _: Router([VenueSpec("A", 0.0, 0.0)], miss_cost_bps=1e300), "ValidationError", "miss_cost_bps")
+case("r2_router_slippage_weight_huge", None, lambda _: Router([VenueSpec("A", 0.0, 0.0)], slippage_weight=1e300), "ValidationError", "slippage_weight")
+case("r2_venue_latency_huge", None, lambda _: VenueSpec("A", 0.0, 0.0, 1e300), "ValidationError", "latency_ms")
+case("r2_select_limit_huge", "router", lambda r: r.select_venue("BUY", 1, 1e300), "ValidationError", "limit_price")
+case("r2_split_limit_huge", "router", lambda r: r.split("BUY", 1, 1, 1e300), "ValidationError", "limit_price")
+case("r2_batch_limit_huge", "router", lambda r: r.route_batch(i8(1), u64(1), f64(1e300), 1), "ValidationError", "limit_prices[0]")
+case("r2_restore_slippage_beyond_learnable", "router", lambda r: r.restore_venue_stats(
+    "A", fill_rate=1.0, reject_rate=0.0, latency_mean_ms=1.0, latency_var_ms2=0.0, slippage_bps=1e6, orders=0, fills=0, rejects=0, acks=0),
+    "ValidationError", "slippage_bps")
+case("r2_restore_latency_beyond_learnable", "router", lambda r: r.restore_venue_stats(
+    "A", fill_rate=1.0, reject_rate=0.0, latency_mean_ms=1e300, latency_var_ms2=0.0, slippage_bps=0.0, orders=0, fills=0, rejects=0, acks=0),
+    "ValidationError", "latency_mean_ms")
+
+# A refused call on a venue without a book must not leave an (empty) book behind.
+case("r2_update_level_nan_no_book", "router_no_books", lambda r: r.update_level("A", True, NAN, 1), "ValidationError", "price")
+case("r2_update_level_zero_price_no_book", "router_no_books", lambda r: r.update_level("A", False, 0.0, 0), "ValidationError", "price")
+case("r2_update_level_negative_size_no_book", "router_no_books", lambda r: r.update_level("A", True, 100.0, -1), "ValidationError", "size")
+
+# Types: a bool is not a number, a side, an id or an OMS type; a string is not a flag.
+case("r2_side_true", "router", lambda r: r.select_venue(True, 1), "ValidationError", "side")
+case("r2_split_side_false", "router", lambda r: r.split(False, 1, 1), "ValidationError", "side")
+case("r2_fill_side_true", "router", lambda r: r.record_fill("A", True, 100.0, 100.0), "ValidationError", "side")
+case("r2_limit_true", "router", lambda r: r.select_venue("BUY", 1, True), "ValidationError", "limit_price")
+case("r2_limit_string", "router", lambda r: r.split_units("BUY", 1, 1, "100"), "ValidationError", "limit_price")
+case("r2_maker_fee_false", None, lambda _: VenueSpec("A", False, 0.0), "ValidationError", "maker_fee")
+case("r2_taker_fee_string", None, lambda _: VenueSpec("A", 0.0, "0.0004"), "ValidationError", "taker_fee")
+case("r2_maker_fee_huge_int", None, lambda _: VenueSpec("A", 10**400, 0.0), "ValidationError", "maker_fee")
+case("r2_lot_size_true", None, lambda _: VenueSpec("A", 0.0, 0.0, lot_size=True), "ValidationError", "lot_size")
+case("r2_min_qty_float", None, lambda _: VenueSpec("A", 0.0, 0.0, min_qty=1.5), "ValidationError", "min_qty")
+case("r2_enabled_string", None, lambda _: VenueSpec("A", 0.0, 0.0, enabled="false"), "ValidationError", "enabled")
+case("r2_name_zero_width_space", None, lambda _: VenueSpec("A\u200b", 0.0, 0.0), "ValidationError", "name")
+case("r2_name_nul", None, lambda _: VenueSpec("\x00", 0.0, 0.0), "ValidationError", "name")
+case("r2_name_lone_surrogate", None, lambda _: VenueSpec("\ud800", 0.0, 0.0), "ValidationError", "name")
+case("r2_name_trailing_space", None, lambda _: VenueSpec("A ", 0.0, 0.0), "ValidationError", "name")
+case("r2_router_volatility_true", None, lambda _: Router([VenueSpec("A", 0.0, 0.0)], volatility=True), "ValidationError", "volatility")
+case("r2_router_venues_string", None, lambda _: Router("AB"), "ValidationError", "venues")
+case("r2_set_enabled_string", "router", lambda r: r.set_enabled("A", "false"), "ValidationError", "enabled")
+case("r2_set_enabled_int", "router", lambda r: r.set_enabled("B", 0), "ValidationError", "enabled")
+case("r2_update_level_is_bid_int", "router", lambda r: r.update_level("A", 1, 98.0, 1), "ValidationError", "is_bid")
+case("r2_venue_int", "router", lambda r: r.record_ack(1, 1.0), "ValidationError", "venue")
+case("r2_venue_lone_surrogate", "router", lambda r: r.record_reject("\ud800"), "ValidationError", "venue")
+case("r2_venue_list", "router", lambda r: r.clear_book(["A"]), "ValidationError", "venue")
+case("r2_ack_latency_string", "router", lambda r: r.record_ack("A", "12"), "ValidationError", "latency_ms")
+case("r2_ack_latency_true", "router", lambda r: r.record_ack("A", True), "ValidationError", "latency_ms")
+case("r2_order_done_float", "router", lambda r: r.record_order_done("A", 1.0, 2), "ValidationError", "filled")
+case("r2_order_done_overflow", "router", lambda r: r.record_order_done("A", 1, 2**70), "ValidationError", "ordered")
+case("r2_set_lot_true", "router", lambda r: r.set_lot("A", True, 0), "ValidationError", "lot_size")
+case("r2_split_units_max_venues_overflow", "router", lambda r: r.split_units("BUY", 1, 2**64), "ValidationError", "max_venues")
+case("r2_record_trade_aggressor_true", "router", lambda r: r.record_trade("A", True, 1, 1), "ValidationError", "aggressor")
+case("r2_record_trade_size_negative", "router", lambda r: r.record_trade("A", "BUY", -1, 1), "ValidationError", "size")
+case("r2_record_trade_ts_float", "router", lambda r: r.record_trade("A", "BUY", 1, 1.5), "ValidationError", "ts_ns")
+case("r2_tape_rate_now_float", "router", lambda r: r.tape_rate("A", "BUY", 1.5), "ValidationError", "now_ns")
+case("r2_tape_rate_venue_unknown", "router", lambda r: r.tape_rate("Z", "BUY", 1), "UnknownVenueError", "venue")
+case("r2_select_passive_horizon_string", "router", lambda r: r.select_passive("BUY", 1, "5", 0), "ValidationError", "horizon_s")
+case("r2_select_passive_horizon_nan", "router", lambda r: r.select_passive("BUY", 1, NAN, 0), "ValidationError", "horizon_s")
+case("r2_select_passive_quantity_true", "router", lambda r: r.select_passive("BUY", True, 5.0, 0), "ValidationError", "quantity")
+case("r2_restore_fill_rate_true", "router", lambda r: r.restore_venue_stats(
+    "A", fill_rate=True, reject_rate=0.0, latency_mean_ms=1.0, latency_var_ms2=0.0, slippage_bps=0.0, orders=0, fills=0, rejects=0, acks=0),
+    "ValidationError", "fill_rate")
+case("r2_restore_acks_negative", "router", lambda r: r.restore_venue_stats(
+    "A", fill_rate=1.0, reject_rate=0.0, latency_mean_ms=1.0, latency_var_ms2=0.0, slippage_bps=0.0, orders=0, fills=0, rejects=0, acks=-1),
+    "ValidationError", "acks")
+case("r2_venue_stats_venue_none", "router", lambda r: r.venue_stats(None), "ValidationError", "venue")
+case("r2_venue_index_bytes", "router", lambda r: r.venue_index(b"A"), "ValidationError", "venue")
+case("r2_pb_venue_true", "position_book", lambda b: b.apply_fill(True, "BTC.N", "BUY", 1, 100.0), "ValidationError", "venue")
+case("r2_pb_instrument_false", "position_book", lambda b: b.apply_fill("N", False, "BUY", 1, 100.0), "ValidationError", "instrument")
+case("r2_pb_side_true", "position_book", lambda b: b.apply_fill("N", "BTC.N", True, 1, 100.0), "ValidationError", "side")
+case("r2_pb_oms_true", "position_book", lambda b: b.add_venue("X", True), "ValidationError", "oms_type")
+case("r2_pb_quantity_float", "position_book", lambda b: b.apply_fill("N", "BTC.N", "BUY", 1.0, 100.0), "ValidationError", "quantity")
+case("r2_pb_price_string", "position_book", lambda b: b.apply_fill("N", "BTC.N", "BUY", 1, "100"), "ValidationError", "price")
+case("r2_pb_commission_true", "position_book", lambda b: b.apply_fill("N", "BTC.N", "BUY", 1, 100.0, True), "ValidationError", "commission")
+case("r2_pb_position_id_true", "position_book", lambda b: b.apply_fill("H", "BTC.H", "BUY", 1, 100.0, 0.0, True), "ValidationError", "position_id")
+case("r2_pb_venue_name_int", "position_book", lambda b: b.add_venue(1, "NETTING"), "ValidationError", "name")
+case("r2_pb_size_precision_true", "position_book", lambda b: b.add_instrument("X", "U", True), "ValidationError", "size_precision")
+case("r2_pb_multiplier_string", "position_book", lambda b: b.add_instrument("X", "U", 0, "1"), "ValidationError", "multiplier")
+case("r2_pb_position_true", "position_book", lambda b: b.position(True), "ValidationError", "position_id")
+case("r2_pb_mark_price_string", "position_book", lambda b: b.unrealized_pnl("N", "BTC.N", "100"), "ValidationError", "mark_price")
+case("r2_pb_underlying_int", "position_book", lambda b: b.exposure(1), "ValidationError", "underlying")
+# Money beyond what the book holds exactly is refused, not saturated (it was ~3.4e22 silently).
+case("r2_pb_money_overflow", "position_book", lambda b: b.apply_fill("N", "BTC.N", "SELL", 2**53 - 1, 1e15), "ValidationError", "quantity")
+case("r2_pb_money_overflow_in_batch", "position_book", lambda b: b.apply_fills(
+    i64(0, 0), i64(0, 0), i8(1, 2), u64(1, 2**53 - 1), f64(100.0, 1e15)), "ValidationError", "quantities[1]")
+case("r2_twap_quantity_true", None, lambda _: twap_schedule(True, 10.0, 1.0), "ValidationError", "quantity")
+case("r2_twap_duration_string", None, lambda _: twap_schedule(10, "10", 1.0), "ValidationError", "duration_seconds")
+case("r2_twap_seed_float", None, lambda _: twap_schedule(10, 10.0, 1.0, seed=1.5), "ValidationError", "seed")
+case("r2_shortfall_volatility_true", None, lambda _: shortfall_kappa(10.0, 1.0, risk_aversion=1e-6, volatility=True, temporary_impact=1e-6),
+     "ValidationError", "volatility")
+case("r2_pov_rate_true", None, lambda _: PovTracker(10, True), "ValidationError", "participation_rate")
+case("r2_pov_volume_float", "pov", lambda p: p.on_market_volume(1.5), "ValidationError", "volume")
+case("r2_iceberg_fill_float", "iceberg", lambda i: i.on_fill(1.0), "ValidationError", "fill_qty")
+case("r2_iceberg_visible_string", None, lambda _: Iceberg(100, "0.1"), "ValidationError", "visible_pct")
+
+# SmartOrderRouter (Python layer).
+case("r2_sor_enabled_string", "smart_router", lambda r: r.set_venue_enabled("BINANCE", "false"), "ValidationError", "enabled")
+case("r2_sor_disabled_enabled_string", "smart_router_disabled", lambda r: r.set_venue_enabled("BINANCE", "true"), "ValidationError", "enabled")
+case("r2_sor_connected_int", "smart_router", lambda r: r.set_venue_connected("BINANCE", 0), "ValidationError", "connected")
+case("r2_sor_is_connected_list", "smart_router", lambda r: r.is_venue_connected(["BINANCE"]), "ValidationError", "venue")
+case("r2_sor_invalidate_unknown", "smart_router", lambda r: r.invalidate_books("NOPE"), "UnknownVenueError", "venue")
+case("r2_sor_route_side_true", "smart_router", lambda r: r.route_order(BTC, True, Q1), "ValidationError", "side")
+case("r2_sor_route_max_venues_true", "smart_router", lambda r: r.route_order(BTC, OrderSide.BUY, Q1, True), "ValidationError", "max_venues")
+case("r2_sor_route_max_venues_overflow", "smart_router", lambda r: r.route_order(BTC, OrderSide.BUY, Q1, 2**64), "ValidationError", "max_venues")
+case("r2_sor_route_quantities_side_true", "smart_router", lambda r: r.route_quantities(BTC, True, Q1), "ValidationError", "side")
+case("r2_sor_lot_rounding_quantity_int", "smart_router", lambda r: r.lot_rounding(BTC, OrderSide.BUY, 1), "ValidationError", "quantity")
+case("r2_sor_watch_tape_string", "smart_router", lambda r: r.watch_tape("BTCUSDT.BINANCE"), "ValidationError", "instrument_id")
+case("r2_sor_on_trade_tick_none", "smart_router", lambda r: r.on_trade_tick(None), "ValidationError", "trade")
+case("r2_sor_passive_horizon_string", "smart_router", lambda r: r.select_passive_venue(BTC, OrderSide.BUY, Q1, "5"), "ValidationError", "horizon_s")
+case("r2_sor_passive_horizon_true", "smart_router", lambda r: r.select_passive_venue(BTC, OrderSide.BUY, Q1, True), "ValidationError", "horizon_s")
+case("r2_sor_stale_now_string", "smart_router", lambda r: r.check_stale_venues(BTC, "1", 1), "ValidationError", "now_ns")
+case("r2_sor_stale_instrument_string", "smart_router", lambda r: r.check_stale_venues("BTC", 1, 1), "ValidationError", "instrument_id")
+case("r2_sor_track_order_id_string", "smart_router", lambda r: r.track("O-1", None, OrderSide.BUY), "ValidationError", "client_order_id")
+case("r2_sor_load_state_none", "smart_router", lambda r: r.load_state(None), "StateError", "router")
+case("r2_sor_volatility_huge", None, lambda _: _smart_router([{"name": "A", "maker_fee": 0, "taker_fee": 0}], volatility=1e308),
+     "ValidationError", "volatility")
+case("r2_sor_volatility_true", None, lambda _: _smart_router([{"name": "A", "maker_fee": 0, "taker_fee": 0}], volatility=True),
+     "ValidationError", "volatility")
+case("r2_sor_venue_name_zero_width", None, lambda _: _smart_router([{"name": "A\u200b", "maker_fee": 0, "taker_fee": 0}]),
+     "ConfigError", "venues[0].name")
+case("r2_sor_venue_latency_huge", None, lambda _: _smart_router([{"name": "A", "maker_fee": 0, "taker_fee": 0, "latency_ms": 1e300}]),
+     "ConfigError", "venues[0].latency_ms")
+case("r2_sor_on_order_event_none", "smart_router", lambda r: r.on_order_event(None), "ValidationError", "event")
+case("r2_pb_realized_pnl_venue_true", "position_book", lambda b: b.realized_pnl(True, "BTC.N"), "ValidationError", "venue")
+case("r2_lot_rounding_max_venues_true", "router", lambda r: r.lot_rounding("BUY", 10, True), "ValidationError", "max_venues")
+case("r2_lot_rounding_limit_huge", "router", lambda r: r.lot_rounding("BUY", 10, 2, 1e300), "ValidationError", "limit_price")

@@ -1,6 +1,8 @@
 """What a backtest run produces, as pandas DataFrames with fixed columns, saved as Parquet.
 
-A run directory holds one Parquet file per table plus `run.json` (the config and summary). The TCA
+A run directory holds one Parquet file per table plus `run.json` (the config and summary, and under
+`manifest` each table's SHA-256 and row count). It is written whole or not at all (`run_dir.py`), and
+`load` refuses a damaged one (`DamagedRunError` naming the file and the check). The TCA
 (`nautilus_sor.tca`) and the report (`nautilus_sor.report`) read only these tables, so a report can be
 rebuilt from a saved run (`nautilus-sor report run_dir/`).
 
@@ -11,7 +13,9 @@ configured strategy, or a baseline ("best_single_venue", "equal_split", "single_
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -138,25 +142,50 @@ class RunResults:
     summary: dict[str, Any] = field(default_factory=dict)
 
     def save(self, run_dir: str | Path) -> Path:
-        path = Path(run_dir)
-        path.mkdir(parents=True, exist_ok=True)
+        """Writes the run to `run_dir` whole (staged, locked, renamed into place: `run_dir.py`)."""
+        from nautilus_sor.backtest.run_dir import RunDirectory
+
+        with RunDirectory(run_dir) as out:
+            self.write(out.staging)
+        return Path(run_dir)
+
+    def write(self, directory: str | Path) -> Path:
+        """Writes the tables and run.json (with each table's hash and row count) into `directory` as it
+        is: for a staging directory (`RunDirectory.staging`); `save` is the safe call."""
+        path = Path(directory)
+        manifest = {}
         for table in TABLES:
-            getattr(self, table).to_parquet(path / f"{table}.parquet", index=False)
-        (path / "run.json").write_text(json.dumps(self.summary, indent=2, default=str))
+            file = path / f"{table}.parquet"
+            getattr(self, table).to_parquet(file, index=False)
+            manifest[table] = {"file": file.name, "sha256": _sha256(file), "rows": int(len(getattr(self, table)))}
+        document = {**self.summary, MANIFEST_KEY: {"format": 1, "tables": manifest}}
+        (path / "run.json").write_text(json.dumps(document, indent=2, default=str))
         return path
 
     @classmethod
     def load(cls, run_dir: str | Path) -> RunResults:
+        """A saved run, verified: run.json an object, every table present, readable, of its content hash
+        and row count, with its columns, and the run's invariants (`check_invariants`)."""
         from nautilus_sor.exceptions import ValidationError
 
         path = Path(run_dir)
         if not (path / "run.json").is_file():
             raise ValidationError(f"invalid run_dir: {path} (no run.json: not a saved run)", field="run_dir", value=str(path))
+        try:
+            summary = json.loads((path / "run.json").read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ValidationError(f"invalid run_dir: {path / 'run.json'} is not valid JSON ({exc})", field="run_dir", value=str(path)) from None
+        if not isinstance(summary, dict):
+            raise _damaged(path, "run.json", "object", f"is a JSON {type(summary).__name__}, not an object")
+        manifest = _manifest(path, summary.pop(MANIFEST_KEY, None))
         tables = {}
         for table, columns in TABLES.items():
             file = path / f"{table}.parquet"
             if not file.is_file():
                 raise ValidationError(f"invalid run_dir: {file} is missing", field="run_dir", value=str(path))
+            expected = manifest.get(table) if manifest is not None else None
+            if expected is not None and _sha256(file) != expected["sha256"]:
+                raise _damaged(path, file.name, "sha256", "content differs from the hash run.json recorded (damaged, or from another run)")
             try:
                 df = pd.read_parquet(file)
             except Exception as exc:  # pyarrow raises several types for a damaged file
@@ -168,11 +197,11 @@ class RunResults:
                 tables[table] = df.astype(columns)
             except (ValueError, TypeError) as exc:
                 raise ValidationError(f"invalid run_dir: {file} has a column of the wrong type ({exc})", field="run_dir", value=str(path)) from None
-        try:
-            summary = json.loads((path / "run.json").read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ValidationError(f"invalid run_dir: {path / 'run.json'} is not valid JSON ({exc})", field="run_dir", value=str(path)) from None
-        return cls(**tables, summary=summary)
+            if expected is not None and len(df) != expected["rows"]:
+                raise _damaged(path, file.name, "rows", f"has {len(df)} rows, run.json recorded {expected['rows']}")
+        results = cls(**tables, summary=summary)
+        check_invariants(results, path)
+        return results
 
     def for_scenario(self, scenario: str) -> RunResults:
         """The rows of one scenario (market and trades are shared)."""
@@ -181,3 +210,75 @@ class RunResults:
             if "scenario" in df.columns:
                 pick[t] = df[df["scenario"] == scenario].reset_index(drop=True)
         return RunResults(**pick, summary=self.summary)
+
+
+#: The key of run.json holding each table's file, SHA-256 and row count.
+MANIFEST_KEY = "manifest"
+
+
+def _sha256(file: Path) -> str:
+    digest = hashlib.sha256()
+    with open(file, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _damaged(path: Path, file: str, check: str, detail: str) -> Exception:
+    from nautilus_sor.exceptions import DamagedRunError
+
+    return DamagedRunError(f"invalid run_dir: {path / file} fails check {check!r}: {detail}", field="run_dir", value=str(path), file=file, check=check)
+
+
+def _manifest(path: Path, manifest: Any) -> dict[str, dict[str, Any]] | None:
+    """run.json's manifest, checked for shape (None: a run saved before manifests, which is not hashed)."""
+    if manifest is None:
+        return None
+    tables = manifest.get("tables") if isinstance(manifest, dict) else None
+    if not isinstance(tables, dict) or set(tables) != set(TABLES) or not all(
+        isinstance(e, dict) and isinstance(e.get("sha256"), str) and isinstance(e.get("rows"), int) and not isinstance(e.get("rows"), bool)
+        for e in tables.values()
+    ):
+        raise _damaged(path, "run.json", "manifest", f"its manifest must list {sorted(TABLES)}, each with sha256 and rows")
+    return tables
+
+
+def check_invariants(results: RunResults, path: Path) -> None:
+    """What any run satisfies: positive quantities, finite positive fill and trade prices, no order filled
+    beyond its quantity (by its own filled_qty or by the sum of its fills), so no fill rate above 1; the
+    summary's fill and order counts, when it has them, equal the tables'."""
+    tolerance = 1e-9
+
+    def fail(table: str, check: str, detail: str) -> None:
+        raise _damaged(path, f"{table}.parquet", check, detail)
+
+    for table in ("parents", "orders", "fills", "schedule"):
+        df = getattr(results, table)
+        bad = df[~(df["quantity"] > 0)]
+        if len(bad):
+            fail(table, "quantity > 0", f"{len(bad)} rows have quantity <= 0 or NaN (first: {bad['quantity'].iloc[0]})")
+    for table in ("fills", "trades"):
+        df = getattr(results, table)
+        bad = df[~(df["price"].map(math.isfinite) & (df["price"] > 0))] if len(df) else df
+        if len(bad):
+            fail(table, "finite price > 0", f"{len(bad)} rows have a NaN, infinite or non-positive price (first: {bad['price'].iloc[0]})")
+    orders, fills = results.orders, results.fills
+    over = orders[orders["filled_qty"] > orders["quantity"] * (1 + tolerance)]
+    if len(over):
+        fail("orders", "filled_qty <= quantity", f"{len(over)} orders filled beyond their quantity (first: {over['client_order_id'].iloc[0]})")
+    if len(fills):
+        keys = ["scenario", "client_order_id"]
+        filled = fills.groupby(keys, observed=True)["quantity"].sum().rename("fills_qty").reset_index()
+        merged = filled.merge(orders[keys + ["quantity"]], on=keys, how="left")
+        orphans = merged[merged["quantity"].isna()]
+        if len(orphans):
+            fail("fills", "fills <= orders", f"{len(orphans)} orders have fills but no row in orders.parquet (first: {orphans['client_order_id'].iloc[0]})")
+        beyond = merged[merged["fills_qty"] > merged["quantity"] * (1 + tolerance)]
+        if len(beyond):
+            first = beyond.iloc[0]
+            fail("fills", "fill_rate <= 1", f"{len(beyond)} orders' fills sum beyond their quantity (first: {first['client_order_id']}: "
+                 f"{first['fills_qty']} of {first['quantity']})")
+    for key, table in (("fills", fills), ("orders", orders)):
+        count = results.summary.get(key)
+        if isinstance(count, int) and not isinstance(count, bool) and count != len(table):
+            fail(key, "rows", f"has {len(table)} rows, run.json's summary says {key}={count}")

@@ -1,6 +1,7 @@
 //! L2 ladders per venue (prices f64, sizes in integer units) and the consolidated view across venues.
 
 use crate::error::{SorError, SorResult};
+use crate::limits::check_price;
 
 /// Which side of the market an order takes. Buys walk asks, sells walk bids.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -35,13 +36,7 @@ pub struct Ladder {
 
 fn check_side(field: &str, levels: &[Level], descending: bool) -> SorResult<()> {
     for (i, level) in levels.iter().enumerate() {
-        if !level.price.is_finite() || level.price <= 0.0 {
-            return Err(SorError::invalid(
-                &format!("{field}[{i}].price"),
-                level.price,
-                "must be a finite price greater than zero",
-            ));
-        }
+        check_price(&format!("{field}[{i}].price"), level.price)?;
         if level.size == 0 {
             return Err(SorError::invalid(
                 &format!("{field}[{i}].size"),
@@ -74,7 +69,8 @@ fn check_side(field: &str, levels: &[Level], descending: bool) -> SorResult<()> 
 }
 
 impl Ladder {
-    /// A validated ladder: positive finite prices, positive sizes, sorted best first, not crossed.
+    /// A validated ladder: prices in [1e-12, 1e15] (`limits`), positive sizes, sorted best first,
+    /// not crossed.
     pub fn new(bids: Vec<Level>, asks: Vec<Level>) -> SorResult<Self> {
         check_side("bids", &bids, true)?;
         check_side("asks", &asks, false)?;
@@ -121,13 +117,7 @@ impl Ladder {
     /// Sets one level's size (0 deletes it), keeping the side sorted; rejects a change that would
     /// cross the book and leaves the book unchanged then.
     pub fn update_level(&mut self, is_bid: bool, price: f64, size: u64) -> SorResult<()> {
-        if !price.is_finite() || price <= 0.0 {
-            return Err(SorError::invalid(
-                "price",
-                price,
-                "must be a finite price greater than zero",
-            ));
-        }
+        check_price("price", price)?;
         if size > 0 {
             let crosses = if is_bid {
                 self.best_ask().is_some_and(|a| price >= a)

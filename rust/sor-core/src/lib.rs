@@ -5,6 +5,7 @@
 
 pub mod book;
 pub mod error;
+pub mod limits;
 pub mod passive;
 pub mod position;
 pub mod route;

@@ -56,9 +56,12 @@ pub const FIXED_PRECISION: u8 = 16;
 const FIXED_SCALAR: f64 = 1e16;
 /// Largest fill, in units: quantities up to 2^53 - 1 convert to floats exactly.
 pub const MAX_FILL_UNITS: u64 = (1 << 53) - 1;
-/// Largest price (and absolute commission) accepted; larger values are unit mistakes and would
-/// overflow the PnL arithmetic.
-pub const MAX_PRICE: f64 = 1e15;
+/// Largest price (and absolute commission) accepted: `limits::MAX_PRICE`.
+pub use crate::limits::MAX_PRICE;
+/// Largest amount of money (PnL, commissions) the book holds: a `Money` is read back through
+/// Nautilus's fixed point (`value * 1e16` in an i128), which saturates near 1.7e22. A fill that could
+/// take a position's or a pair's money beyond it is refused, not saturated.
+pub const MAX_MONEY: f64 = 1e22;
 /// Most venues, instruments or underlyings one book registers.
 const MAX_REGISTERED: usize = 1 << 20;
 
@@ -943,6 +946,36 @@ impl PositionBook {
         }
     }
 
+    /// Refuses a fill that could take money beyond `MAX_MONEY`, before any change: the bound is the
+    /// largest the fill can move its position's and pair's PnL and commissions (its commission plus
+    /// its quantity times the multiplier times the open price and its own price), added to what they
+    /// hold now. Cheap and conservative: a few float operations, no trial booking.
+    fn check_money(&self, fill: &Fill, target: Option<PositionId>, index: Option<usize>) -> SorResult<()> {
+        let scales = &self.instruments[fill.instrument as usize].scales;
+        let pair = &self.pair(fill.venue, fill.instrument).stats;
+        let (held, avg_open) = match target.map(|id| &self.positions[id as usize]) {
+            Some(p) => (
+                (p.realized_pnl.abs() + p.prior_realized_pnl.abs()).max(p.commissions.abs()),
+                p.avg_px_open,
+            ),
+            None => (0.0, 0.0),
+        };
+        let qty = scales.qty(u128::from(fill.quantity)) * scales.multiplier;
+        let moved = fill.commission.abs() + qty * (fill.price + avg_open);
+        let worst = held.max(pair.realized_pnl.abs()) + moved;
+        if worst.is_finite() && worst <= MAX_MONEY {
+            return Ok(());
+        }
+        Err(SorError::invalid(
+            &field("quantity", "quantities", index),
+            fill.quantity,
+            &format!(
+                "the fill (price {}, commission {}) could take the position's PnL or commissions to {worst:e}, beyond the 1e22 the book holds exactly (money overflow)",
+                fill.price, fill.commission
+            ),
+        ))
+    }
+
     fn apply_valid(
         &mut self,
         fill: &Fill,
@@ -950,6 +983,7 @@ impl PositionBook {
         index: Option<usize>,
     ) -> SorResult<FillResult> {
         let target = self.target(fill, index)?;
+        self.check_money(fill, target, index)?;
         let (venue, instrument) = (fill.venue, fill.instrument);
         let oms = self.venues[venue as usize].oms_type;
         let scales = self.instruments[instrument as usize].scales;

@@ -1,6 +1,7 @@
 //! Venues: their static terms (`VenueSpec`) and what we learn about them from events (`VenueStats`).
 
 use crate::error::{check_non_negative, SorError, SorResult};
+use crate::limits::{check_latency, check_price, MAX_LATENCY_MS, MAX_SLIPPAGE_BPS};
 
 /// Fees above this fraction are almost surely a unit mistake (bps given as a fraction).
 const MAX_FEE: f64 = 0.1;
@@ -56,6 +57,7 @@ impl VenueSpec {
         enabled: bool,
     ) -> SorResult<Self> {
         check_venue_name("name", name)?;
+        check_name(name)?;
         if !maker_fee.is_finite() || !(-MAX_REBATE..=MAX_FEE).contains(&maker_fee) {
             return Err(SorError::invalid(
                 "maker_fee",
@@ -71,7 +73,7 @@ impl VenueSpec {
                 "must be a fraction of at most 0.1 (e.g. 0.0004 for 4 bps)",
             ));
         }
-        check_non_negative("latency_ms", latency_ms)?;
+        check_latency("latency_ms", latency_ms)?;
         check_lot(lot_size, min_qty)?;
         Ok(VenueSpec {
             name: name.to_string(),
@@ -94,6 +96,28 @@ impl VenueSpec {
     pub fn accepts(&self, qty: u64) -> bool {
         qty > 0 && qty % self.lot_size == 0 && qty >= self.min_qty
     }
+}
+
+/// Characters a venue name must not contain: control characters (NUL, newlines) and the invisible
+/// format characters (zero-width spaces and joiners, direction marks, the BOM, the soft hyphen) that
+/// make two names print the same and compare different.
+fn is_invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{00AD}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
+}
+
+/// A venue name: not empty, no leading or trailing whitespace, no control or invisible characters.
+pub fn check_name(name: &str) -> SorResult<()> {
+    let reason = if name.trim().is_empty() {
+        "venue name must not be empty"
+    } else if name.trim() != name {
+        "venue name must not start or end with whitespace"
+    } else if name.chars().any(is_invisible) {
+        "venue name must not contain control or invisible characters"
+    } else {
+        return Ok(());
+    };
+    Err(SorError::invalid("name", format!("{name:?}"), reason))
 }
 
 /// The tail estimate is mean + z * sd of the decayed latency distribution: z of a normal's 99th
@@ -121,6 +145,11 @@ pub fn check_lot(lot_size: u64, min_qty: u64) -> SorResult<()> {
 ///
 /// Every rate starts at a neutral prior (fills complete, nothing rejected, latency as specified) and
 /// each event moves it by `alpha`, so old history fades geometrically.
+///
+/// Every statistic stays finite: an event outside `limits` (a latency above an hour, a fill more than
+/// 100% away from its expected price, a price outside [1e-12, 1e15]) is refused whole, never clamped,
+/// so the EWMAs are averages of bounded samples (each kept in its range against rounding, which the
+/// property test below found at -10000.000000000002 bps); counters saturate. So anything the statistics hold, `restore` accepts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VenueStats {
     pub alpha: f64,
@@ -143,7 +172,7 @@ pub struct VenueStats {
 
 impl VenueStats {
     pub fn new(latency_ms: f64, alpha: f64) -> SorResult<Self> {
-        check_non_negative("latency_ms", latency_ms)?;
+        check_latency("latency_ms", latency_ms)?;
         if !alpha.is_finite() || alpha <= 0.0 || alpha > 1.0 {
             return Err(SorError::invalid("ewma_alpha", alpha, "must be in (0, 1]"));
         }
@@ -166,39 +195,61 @@ impl VenueStats {
         old + self.alpha * (sample - old)
     }
 
+    /// An EWMA of a rate, kept in [0, 1] whatever the rounding.
+    fn ewma_rate(&self, old: f64, sample: f64) -> f64 {
+        self.ewma(old, sample).clamp(0.0, 1.0)
+    }
+
     /// The venue acknowledged an order after `latency_ms`.
     pub fn record_ack(&mut self, latency_ms: f64) -> SorResult<()> {
-        check_non_negative("latency_ms", latency_ms)?;
-        self.acks += 1;
-        self.reject_rate = self.ewma(self.reject_rate, 0.0);
+        check_latency("latency_ms", latency_ms)?;
+        self.acks = self.acks.saturating_add(1);
+        self.reject_rate = self.ewma_rate(self.reject_rate, 0.0);
         // Exponentially weighted mean and variance (incremental form, Finch 2009).
         let diff = latency_ms - self.latency_mean_ms;
         let incr = self.alpha * diff;
-        self.latency_mean_ms += incr;
-        self.latency_var_ms2 = (1.0 - self.alpha) * (self.latency_var_ms2 + diff * incr);
+        // Mean and variance of samples in [0, MAX_LATENCY_MS] stay in range; the clamps absorb rounding.
+        self.latency_mean_ms = (self.latency_mean_ms + incr).clamp(0.0, MAX_LATENCY_MS);
+        self.latency_var_ms2 =
+            ((1.0 - self.alpha) * (self.latency_var_ms2 + diff * incr)).clamp(0.0, MAX_LATENCY_MS * MAX_LATENCY_MS);
         self.latency_tail_ms = self.latency_mean_ms + LATENCY_TAIL_Z * self.latency_var_ms2.sqrt();
         Ok(())
     }
 
     /// The venue rejected an order.
     pub fn record_reject(&mut self) {
-        self.rejects += 1;
-        self.orders += 1;
-        self.reject_rate = self.ewma(self.reject_rate, 1.0);
-        self.fill_rate = self.ewma(self.fill_rate, 0.0);
+        self.rejects = self.rejects.saturating_add(1);
+        self.orders = self.orders.saturating_add(1);
+        self.reject_rate = self.ewma_rate(self.reject_rate, 1.0);
+        self.fill_rate = self.ewma_rate(self.fill_rate, 0.0);
     }
 
     /// A fill at `fill_price` of an order we expected at `expected_price`; `is_buy` sets the sign.
+    /// Refused (nothing learned) if a price is outside [1e-12, 1e15] or the two are more than
+    /// `MAX_SLIPPAGE_BPS` apart: a fill at over twice the expected price is a unit mistake.
     pub fn record_fill(&mut self, expected_price: f64, fill_price: f64, is_buy: bool) -> SorResult<()> {
-        crate::error::check_positive("expected_price", expected_price)?;
-        crate::error::check_positive("fill_price", fill_price)?;
-        self.fills += 1;
+        check_price("expected_price", expected_price)?;
+        check_price("fill_price", fill_price)?;
         let signed = if is_buy {
             fill_price - expected_price
         } else {
             expected_price - fill_price
         };
-        self.slippage_bps = self.ewma(self.slippage_bps, signed / expected_price * 1e4);
+        let slippage_bps = signed / expected_price * 1e4;
+        if slippage_bps.abs() > MAX_SLIPPAGE_BPS {
+            return Err(SorError::invalid(
+                "fill_price",
+                fill_price,
+                &format!(
+                    "is {slippage_bps:.0} bps from expected_price {expected_price}; more than 10000 bps apart means the prices are in different units"
+                ),
+            ));
+        }
+        self.fills = self.fills.saturating_add(1);
+        // An average of samples within the bound is within it; the clamp only absorbs rounding.
+        self.slippage_bps = self
+            .ewma(self.slippage_bps, slippage_bps)
+            .clamp(-MAX_SLIPPAGE_BPS, MAX_SLIPPAGE_BPS);
         Ok(())
     }
 
@@ -214,14 +265,15 @@ impl VenueStats {
                 "cannot exceed the ordered quantity",
             ));
         }
-        self.orders += 1;
-        self.fill_rate = self.ewma(self.fill_rate, filled as f64 / ordered as f64);
+        self.orders = self.orders.saturating_add(1);
+        self.fill_rate = self.ewma_rate(self.fill_rate, filled as f64 / ordered as f64);
         Ok(())
     }
 
     /// Sets the learned state back to a saved one (an algorithm or router restarted in a live node).
-    /// Checked as a whole before anything changes: rates in [0, 1], latency mean and variance finite
-    /// and non-negative, slippage finite. The tail is derived, as after `record_ack`.
+    /// Checked as a whole before anything changes: rates in [0, 1], latency mean in [0, one hour] and
+    /// variance in [0, one hour squared], slippage within +-10000 bps: the ranges learning stays in,
+    /// so whatever was saved is accepted. The tail is derived, as after `record_ack`.
     #[allow(clippy::too_many_arguments)]
     pub fn restore(
         &mut self,
@@ -237,11 +289,9 @@ impl VenueStats {
                 return Err(SorError::invalid(field, rate, "must be in [0, 1]"));
             }
         }
-        check_non_negative("latency_mean_ms", latency_mean_ms)?;
-        check_non_negative("latency_var_ms2", latency_var_ms2)?;
-        if !slippage_bps.is_finite() {
-            return Err(SorError::invalid("slippage_bps", slippage_bps, "must be finite"));
-        }
+        check_latency("latency_mean_ms", latency_mean_ms)?;
+        crate::limits::check_range("latency_var_ms2", latency_var_ms2, 0.0, MAX_LATENCY_MS * MAX_LATENCY_MS)?;
+        crate::limits::check_range("slippage_bps", slippage_bps, -MAX_SLIPPAGE_BPS, MAX_SLIPPAGE_BPS)?;
         let [orders, fills, rejects, acks] = counts;
         self.fill_rate = fill_rate;
         self.reject_rate = reject_rate;
@@ -293,6 +343,101 @@ mod tests {
         assert!(fresh.restore(0.5, 0.0, 10.0, f64::NAN, 0.0, counts).is_err());
         assert!(fresh.restore(0.5, 0.0, 10.0, 1.0, f64::INFINITY, counts).is_err());
         assert_eq!(fresh, before);
+    }
+
+    #[derive(Debug, Clone)]
+    enum Event {
+        Ack(f64),
+        Reject,
+        Fill(f64, f64, bool),
+        Done(u64, u64),
+    }
+
+    /// Events at the edges of what is accepted (and beyond: those are refused and change nothing).
+    fn event() -> impl Strategy<Value = Event> {
+        let price = prop_oneof![
+            Just(crate::limits::MIN_PRICE),
+            Just(crate::limits::MAX_PRICE),
+            Just(1e-300),
+            Just(1e300),
+            Just(f64::NAN),
+            1e-12f64..1e15,
+        ];
+        let latency = prop_oneof![Just(0.0), Just(MAX_LATENCY_MS), Just(1e200), Just(-1.0), 0.0f64..1e7];
+        prop_oneof![
+            latency.prop_map(Event::Ack),
+            Just(Event::Reject),
+            (price.clone(), price, any::<bool>()).prop_map(|(e, f, b)| Event::Fill(e, f, b)),
+            (0u64..4, 0u64..4).prop_map(|(f, o)| Event::Done(f, o)),
+        ]
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever events arrive, every statistic stays finite and in range, a refused event changes
+        /// nothing, and the state restores exactly into a fresh venue.
+        #[test]
+        fn learning_stays_finite_and_restorable(
+            alpha in prop_oneof![Just(1.0), Just(1e-300), 1e-6f64..1.0],
+            events in proptest::collection::vec(event(), 0..60),
+        ) {
+            let mut s = VenueStats::new(MAX_LATENCY_MS, alpha).unwrap();
+            for e in events {
+                let before = s.clone();
+                let result = match e {
+                    Event::Ack(l) => s.record_ack(l),
+                    Event::Reject => {
+                        s.record_reject();
+                        Ok(())
+                    }
+                    Event::Fill(e, f, b) => s.record_fill(e, f, b),
+                    Event::Done(f, o) => s.record_order_done(f, o),
+                };
+                if result.is_err() {
+                    prop_assert_eq!(&s, &before);
+                }
+                for v in [s.fill_rate, s.reject_rate, s.latency_mean_ms, s.latency_tail_ms, s.latency_var_ms2, s.slippage_bps] {
+                    prop_assert!(v.is_finite(), "{:?}", s);
+                }
+            }
+            let mut fresh = VenueStats::new(1.0, alpha).unwrap();
+            fresh
+                .restore(s.fill_rate, s.reject_rate, s.latency_mean_ms, s.latency_var_ms2, s.slippage_bps, [s.orders, s.fills, s.rejects, s.acks])
+                .unwrap();
+            prop_assert_eq!(fresh, s);
+        }
+    }
+
+    #[test]
+    fn poisoning_inputs_are_refused_and_counters_saturate() {
+        let mut s = VenueStats::new(50.0, 0.05).unwrap();
+        assert_eq!(
+            s.record_fill(1e-300, 1e300, true).unwrap_err().field(),
+            "expected_price"
+        );
+        assert_eq!(s.record_fill(100.0, 1e9, true).unwrap_err().field(), "fill_price");
+        assert_eq!(s.record_ack(1e200).unwrap_err().field(), "latency_ms");
+        assert_eq!(s, VenueStats::new(50.0, 0.05).unwrap());
+        s.restore(1.0, 0.0, 50.0, 0.0, 0.0, [u64::MAX; 4]).unwrap();
+        s.record_ack(1.0).unwrap();
+        s.record_reject();
+        s.record_fill(1.0, 1.0, true).unwrap();
+        s.record_order_done(1, 1).unwrap();
+        assert_eq!([s.orders, s.fills, s.rejects, s.acks], [u64::MAX; 4]);
+    }
+
+    #[test]
+    fn venue_names_refuse_invisible_characters() {
+        for bad in ["A\u{200B}", "\u{0}", "A\nB", " A", "A ", "\u{FEFF}A"] {
+            assert_eq!(
+                VenueSpec::new(bad, 0.0, 0.0, 1.0, 1, 0, true).unwrap_err().field(),
+                "name",
+                "{bad:?}"
+            );
+        }
+        assert!(VenueSpec::new("BINANCE-FUTURES", 0.0, 0.0, 1.0, 1, 0, true).is_ok());
+        assert!(VenueSpec::new("A", 0.0, 0.0, 1e200, 1, 0, true).is_err());
     }
 
     #[test]

@@ -16,7 +16,9 @@ impl<'a, 'py> FromPyObject<'a, 'py> for PySide {
         // Check the type first: a failed extraction builds a Python exception, which costs more
         // than the whole routing decision.
         if let Ok(text) = ob.cast::<PyString>() {
-            let text = text.to_cow()?;
+            let text = text
+                .to_cow()
+                .map_err(|_| invalid("side", repr(&ob), "must be BUY or SELL"))?;
             return if text.eq_ignore_ascii_case("BUY") {
                 Ok(PySide(Side::Buy))
             } else if text.eq_ignore_ascii_case("SELL") {
@@ -25,7 +27,13 @@ impl<'a, 'py> FromPyObject<'a, 'py> for PySide {
                 Err(invalid("side", format!("{text:?}"), "must be BUY or SELL"))
             };
         }
-        match ob.extract::<i64>() {
+        // A bool is an int to Python, never a side.
+        let code = if ob.is_instance_of::<PyBool>() {
+            Ok(0)
+        } else {
+            ob.extract::<i64>()
+        };
+        match code {
             Ok(1) => Ok(PySide(Side::Buy)),
             Ok(2) => Ok(PySide(Side::Sell)),
             _ => Err(invalid(
@@ -82,12 +90,119 @@ pub fn int_arg(field: &str, ob: &Bound<'_, PyAny>) -> PyResult<i128> {
         .map_err(|_| invalid(field, repr(ob), "must be an integer"))
 }
 
-/// A string argument.
+/// A string argument (a string that cannot be encoded as UTF-8, e.g. a lone surrogate, is refused).
 pub fn str_arg(field: &str, ob: &Bound<'_, PyAny>) -> PyResult<String> {
-    match ob.cast::<PyString>() {
-        Ok(s) => Ok(s.to_cow()?.into_owned()),
+    match ob.cast::<PyString>().map(|s| s.to_cow()) {
+        Ok(Ok(s)) => Ok(s.into_owned()),
+        Ok(Err(_)) => Err(invalid(field, repr(ob), "must be valid Unicode (no lone surrogates)")),
         Err(_) => Err(invalid(field, repr(ob), "must be a string")),
     }
+}
+
+/// A number argument (int, float, numpy number), never a bool or a string.
+pub fn float_arg(field: &str, ob: &Bound<'_, PyAny>) -> PyResult<f64> {
+    if ob.is_instance_of::<PyFloat>() {
+        // The common case, without the generic conversion.
+        return ob
+            .extract::<f64>()
+            .map_err(|_| invalid(field, repr(ob), "must be a number"));
+    }
+    if ob.is_instance_of::<PyBool>() || ob.is_instance_of::<PyString>() {
+        return Err(invalid(field, repr(ob), "must be a number, not a bool or a string"));
+    }
+    ob.extract::<f64>().map_err(|_| {
+        invalid(
+            field,
+            repr(ob),
+            "must be a number (an int too large for a float is refused)",
+        )
+    })
+}
+
+/// An optional number argument (None: absent).
+pub fn opt_float_arg(field: &str, ob: &Bound<'_, PyAny>) -> PyResult<Option<f64>> {
+    if ob.is_none() {
+        Ok(None)
+    } else {
+        float_arg(field, ob).map(Some)
+    }
+}
+
+/// A whole number of units, as u64: an int (not a bool or float) in [0, 2**64).
+pub fn units_arg(field: &str, ob: &Bound<'_, PyAny>) -> PyResult<u64> {
+    units(field, int_arg(field, ob)?)
+}
+
+/// An optional whole number of units (None: absent).
+pub fn opt_units_arg(field: &str, ob: &Bound<'_, PyAny>) -> PyResult<Option<u64>> {
+    if ob.is_none() {
+        Ok(None)
+    } else {
+        units_arg(field, ob).map(Some)
+    }
+}
+
+/// A flag: True or False (or numpy's bool), never an int or a string such as "false".
+pub fn bool_arg(field: &str, ob: &Bound<'_, PyAny>) -> PyResult<bool> {
+    if let Ok(b) = ob.cast::<PyBool>() {
+        return Ok(b.is_true());
+    }
+    if ob.is_instance_of::<PyString>() || ob.is_instance_of::<pyo3::types::PyInt>() {
+        return Err(invalid(field, repr(ob), "must be True or False"));
+    }
+    ob.extract::<bool>()
+        .map_err(|_| invalid(field, repr(ob), "must be True or False"))
+}
+
+/// Converters for `#[pyo3(from_py_with = ...)]`, one per argument name: a wrong type or an overflow
+/// is then a `ValidationError` naming the argument (PyO3's own conversion raises an untyped
+/// TypeError/OverflowError and takes a bool for a number), and the signature keeps its defaults.
+macro_rules! named_args {
+    ($conv:ident -> $t:ty: $($name:ident),* $(,)?) => {
+        $(
+            pub fn $name(ob: &pyo3::Bound<'_, pyo3::PyAny>) -> pyo3::PyResult<$t> {
+                super::$conv(stringify!($name), ob)
+            }
+        )*
+    };
+}
+
+/// Number arguments.
+pub mod num {
+    named_args!(float_arg -> f64:
+        maker_fee, taker_fee, latency_ms, volatility, latency_risk_weight, miss_cost_bps, ewma_alpha,
+        slippage_weight, tape_tau_s, price, expected_price, fill_price, horizon_s, fill_rate, reject_rate,
+        latency_mean_ms, latency_var_ms2, slippage_bps, multiplier, commission, mark_price,
+        duration_seconds, interval_seconds, size_jitter_pct, time_jitter_pct, bucket_seconds,
+        risk_aversion, temporary_impact, permanent_impact, participation_rate, visible_pct,
+        display_jitter_pct);
+}
+
+/// Optional number arguments.
+pub mod opt_num {
+    named_args!(opt_float_arg -> Option<f64>: limit_price, start_hour);
+}
+
+/// Whole-unit arguments (u64).
+pub mod unit {
+    named_args!(units_arg -> u64:
+        lot_size, min_qty, size, filled, ordered, ts_ns, now_ns, orders, fills, rejects, acks, quantity,
+        seed, start_time_ns, min_child, volume, fill_qty);
+}
+
+/// Optional whole-unit arguments.
+pub mod opt_unit {
+    named_args!(opt_units_arg -> Option<u64>: max_child, start_time_ns, position_id);
+}
+
+/// Integer arguments (i128; the caller checks the range).
+pub mod int {
+    named_args!(int_arg -> i128: size_precision);
+}
+
+/// Flag arguments.
+pub mod flag {
+    named_args!(bool_arg -> bool: enabled, is_bid);
 }
 
 /// A 1-d numpy array of the element type the batch call needs, or a ValidationError naming it.

@@ -3,10 +3,12 @@
 
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyInt, PyString};
+use pyo3::sync::MutexExt;
+use pyo3::types::{PyBool, PyDict, PyInt, PyString};
 use sor_core::{Fill, InstrumentSpec, OmsType, Position, PositionBook, Side, SorError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use crate::convert::array_arg;
+use crate::convert::{array_arg, int, int_arg, num, opt_unit, str_arg, unit};
 use crate::errors::{invalid, IntoPyResult};
 
 fn repr(ob: &Bound<'_, PyAny>) -> String {
@@ -16,6 +18,9 @@ fn repr(ob: &Bound<'_, PyAny>) -> String {
 /// An order side: Nautilus `OrderSide` (an int: BUY = 1, SELL = 2), 1/2, or "BUY"/"SELL".
 /// Ints are tried first: it is the fast path of `apply_fill`.
 fn side_arg(ob: &Bound<'_, PyAny>) -> PyResult<Side> {
+    if ob.is_instance_of::<PyBool>() {
+        return Err(invalid("side", repr(ob), "must be OrderSide.BUY/SELL, not a bool"));
+    }
     if let Ok(i) = ob.cast::<PyInt>() {
         return match i.extract::<i64>() {
             Ok(1) => Ok(Side::Buy),
@@ -28,7 +33,7 @@ fn side_arg(ob: &Bound<'_, PyAny>) -> PyResult<Side> {
         };
     }
     if let Ok(s) = ob.cast::<PyString>() {
-        return match s.to_str()?.to_ascii_uppercase().as_str() {
+        return match s.to_str().map(str::to_ascii_uppercase).unwrap_or_default().as_str() {
             "BUY" => Ok(Side::Buy),
             "SELL" => Ok(Side::Sell),
             _ => Err(invalid("side", repr(ob), "must be BUY or SELL")),
@@ -43,6 +48,13 @@ fn side_arg(ob: &Bound<'_, PyAny>) -> PyResult<Side> {
 
 /// An OMS type: Nautilus `OmsType` (NETTING = 1, HEDGING = 2), or "NETTING"/"HEDGING".
 fn oms_arg(ob: &Bound<'_, PyAny>) -> PyResult<OmsType> {
+    if ob.is_instance_of::<PyBool>() {
+        return Err(invalid(
+            "oms_type",
+            repr(ob),
+            "must be OmsType.NETTING/HEDGING, not a bool",
+        ));
+    }
     if let Ok(i) = ob.cast::<PyInt>() {
         return match i.extract::<i64>() {
             Ok(1) => Ok(OmsType::Netting),
@@ -55,7 +67,7 @@ fn oms_arg(ob: &Bound<'_, PyAny>) -> PyResult<OmsType> {
         };
     }
     if let Ok(s) = ob.cast::<PyString>() {
-        return match s.to_str()?.to_ascii_uppercase().as_str() {
+        return match s.to_str().map(str::to_ascii_uppercase).unwrap_or_default().as_str() {
             "NETTING" => Ok(OmsType::Netting),
             "HEDGING" => Ok(OmsType::Hedging),
             _ => Err(invalid("oms_type", repr(ob), "must be NETTING or HEDGING")),
@@ -177,12 +189,12 @@ impl PyPosition {
     }
 
     /// Unrealised PnL at `price` (0 when flat), as Nautilus `Position.unrealized_pnl`.
-    fn unrealized_pnl(&self, price: f64) -> PyResult<f64> {
+    fn unrealized_pnl(&self, #[pyo3(from_py_with = num::price)] price: f64) -> PyResult<f64> {
         self.pos.unrealized_pnl(&self.spec, price).py()
     }
 
     /// Realised PnL of this cycle plus unrealised PnL at `price`, as Nautilus `total_pnl`.
-    fn total_pnl(&self, price: f64) -> PyResult<f64> {
+    fn total_pnl(&self, #[pyo3(from_py_with = num::price)] price: f64) -> PyResult<f64> {
         Ok(self.pos.realized_pnl + self.pos.unrealized_pnl(&self.spec, price).py()?)
     }
 
@@ -229,47 +241,74 @@ impl PyExposure {
 }
 
 /// NETTING / HEDGING positions of many venues and instruments, with cross-venue exposure.
-#[pyclass(name = "PositionBook", module = "nautilus_sor._core")]
-pub struct PyPositionBook(pub PositionBook);
+///
+/// Safe to share between threads: every call takes the book's lock (a batch holds it while it runs
+/// without the GIL), so a second caller waits instead of failing.
+#[pyclass(name = "PositionBook", module = "nautilus_sor._core", frozen)]
+pub struct PyPositionBook(Mutex<PositionBook>);
+
+/// A venue or instrument argument: an id (int, not a bool) or a name (str).
+fn id_or_name<'a>(field: &str, ob: &'a Bound<'_, PyAny>) -> PyResult<Result<Bound<'a, PyInt>, String>> {
+    if !ob.is_instance_of::<PyBool>() {
+        if let Ok(i) = ob.cast::<PyInt>() {
+            return Ok(Ok(i.clone()));
+        }
+        if let Ok(Ok(s)) = ob.cast::<PyString>().map(|s| s.to_str()) {
+            return Ok(Err(s.to_string()));
+        }
+    }
+    Err(invalid(
+        field,
+        repr(ob),
+        &format!("must be a {field} id (int) or name (str)"),
+    ))
+}
 
 impl PyPositionBook {
-    fn venue(&self, ob: &Bound<'_, PyAny>) -> PyResult<u32> {
-        if let Ok(i) = ob.cast::<PyInt>() {
+    /// The book, waiting (without the GIL) while another thread uses it; see `PyRouter::lock`.
+    fn lock(&self, py: Python<'_>) -> MutexGuard<'_, PositionBook> {
+        self.0.lock_py_attached(py).unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+trait BookArgs {
+    fn venue_arg(&self, ob: &Bound<'_, PyAny>) -> PyResult<u32>;
+    fn instrument_arg(&self, ob: &Bound<'_, PyAny>) -> PyResult<u32>;
+    fn snapshot(&self, pos: &Position) -> PyResult<PyPosition>;
+}
+
+impl BookArgs for PositionBook {
+    fn venue_arg(&self, ob: &Bound<'_, PyAny>) -> PyResult<u32> {
+        let i = match id_or_name("venue", ob)? {
+            Ok(i) => i,
+            Err(name) => return self.venue_id(&name).py(),
+        };
+        {
             let id = i
                 .extract::<u32>()
                 .map_err(|_| crate::errors::to_pyerr(SorError::unknown_venue("venue", repr(ob))))?;
-            self.0.venue_name(id).py()?;
-            return Ok(id);
+            self.venue_name(id).py()?;
+            Ok(id)
         }
-        if let Ok(s) = ob.cast::<PyString>() {
-            return self.0.venue_id(s.to_str()?).py();
-        }
-        Err(invalid("venue", repr(ob), "must be a venue id (int) or name (str)"))
     }
 
-    fn instrument(&self, ob: &Bound<'_, PyAny>) -> PyResult<u32> {
-        if let Ok(i) = ob.cast::<PyInt>() {
-            let id = i
-                .extract::<u32>()
-                .map_err(|_| invalid("instrument", repr(ob), "instrument is not registered"))?;
-            self.0.instrument(id).py()?;
-            return Ok(id);
-        }
-        if let Ok(s) = ob.cast::<PyString>() {
-            return self.0.instrument_id(s.to_str()?).py();
-        }
-        Err(invalid(
-            "instrument",
-            repr(ob),
-            "must be an instrument id (int) or name (str)",
-        ))
+    fn instrument_arg(&self, ob: &Bound<'_, PyAny>) -> PyResult<u32> {
+        let i = match id_or_name("instrument", ob)? {
+            Ok(i) => i,
+            Err(name) => return self.instrument_id(&name).py(),
+        };
+        let id = i
+            .extract::<u32>()
+            .map_err(|_| invalid("instrument", repr(ob), "instrument is not registered"))?;
+        PositionBook::instrument(self, id).py()?;
+        Ok(id)
     }
 
     fn snapshot(&self, pos: &Position) -> PyResult<PyPosition> {
         Ok(PyPosition {
             pos: *pos,
-            venue: self.0.venue_name(pos.venue).py()?.to_string(),
-            spec: self.0.instrument(pos.instrument).py()?.clone(),
+            venue: self.venue_name(pos.venue).py()?.to_string(),
+            spec: PositionBook::instrument(self, pos.instrument).py()?.clone(),
         })
     }
 }
@@ -330,25 +369,32 @@ fn batch_fill(
 impl PyPositionBook {
     #[new]
     fn new() -> Self {
-        PyPositionBook(PositionBook::new())
+        PyPositionBook(Mutex::new(PositionBook::new()))
     }
 
     /// Registers a venue with its OMS type; returns its id.
-    fn add_venue(&mut self, name: &str, oms_type: &Bound<'_, PyAny>) -> PyResult<u32> {
+    fn add_venue(&self, py: Python<'_>, name: &Bound<'_, PyAny>, oms_type: &Bound<'_, PyAny>) -> PyResult<u32> {
+        let name = str_arg("name", name)?;
         let oms = oms_arg(oms_type)?;
-        self.0.add_venue(name, oms).py()
+        self.lock(py).add_venue(&name, oms).py()
     }
 
     /// Registers an instrument (tradable on every venue) and its underlying; returns its id.
     #[pyo3(signature = (name, underlying, size_precision=0, multiplier=1.0, currency_precision=None))]
     fn add_instrument(
-        &mut self,
-        name: &str,
-        underlying: &str,
-        size_precision: i128,
-        multiplier: f64,
-        currency_precision: Option<i128>,
+        &self,
+        py: Python<'_>,
+        name: &Bound<'_, PyAny>,
+        underlying: &Bound<'_, PyAny>,
+        #[pyo3(from_py_with = int::size_precision)] size_precision: i128,
+        #[pyo3(from_py_with = num::multiplier)] multiplier: f64,
+        currency_precision: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<u32> {
+        let (name, underlying) = (str_arg("name", name)?, str_arg("underlying", underlying)?);
+        let currency_precision = currency_precision
+            .filter(|p| !p.is_none())
+            .map(|p| int_arg("currency_precision", p))
+            .transpose()?;
         let precision = |field: &str, value: i128| {
             u8::try_from(value).map_err(|_| invalid(field, value, "must be a whole number of decimals >= 0"))
         };
@@ -356,35 +402,39 @@ impl PyPositionBook {
         let currency_precision = currency_precision
             .map(|p| precision("currency_precision", p))
             .transpose()?;
-        let spec = InstrumentSpec::new(name, underlying, size_precision, multiplier, currency_precision).py()?;
-        self.0.add_instrument(spec).py()
+        let spec = InstrumentSpec::new(&name, &underlying, size_precision, multiplier, currency_precision).py()?;
+        self.lock(py).add_instrument(spec).py()
     }
 
-    fn venue_id(&self, name: &str) -> PyResult<u32> {
-        self.0.venue_id(name).py()
+    fn venue_id(&self, py: Python<'_>, name: &Bound<'_, PyAny>) -> PyResult<u32> {
+        let name = str_arg("name", name)?;
+        self.lock(py).venue_id(&name).py()
     }
 
-    fn instrument_id(&self, name: &str) -> PyResult<u32> {
-        self.0.instrument_id(name).py()
+    fn instrument_id(&self, py: Python<'_>, name: &Bound<'_, PyAny>) -> PyResult<u32> {
+        let name = str_arg("name", name)?;
+        self.lock(py).instrument_id(&name).py()
     }
 
     #[getter]
-    fn venue_names(&self) -> PyResult<Vec<String>> {
-        (0..self.0.venue_count() as u32)
-            .map(|v| self.0.venue_name(v).map(str::to_string).py())
+    fn venue_names(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        let book = self.lock(py);
+        (0..book.venue_count() as u32)
+            .map(|v| book.venue_name(v).map(str::to_string).py())
             .collect()
     }
 
     #[getter]
-    fn instrument_names(&self) -> PyResult<Vec<String>> {
-        (0..self.0.instrument_count() as u32)
-            .map(|i| self.0.instrument(i).map(|s| s.name.clone()).py())
+    fn instrument_names(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        let book = self.lock(py);
+        (0..book.instrument_count() as u32)
+            .map(|i| book.instrument(i).map(|s| s.name.clone()).py())
             .collect()
     }
 
     #[getter]
-    fn position_count(&self) -> usize {
-        self.0.position_count()
+    fn position_count(&self, py: Python<'_>) -> usize {
+        self.lock(py).position_count()
     }
 
     /// Books one fill; returns the id of the position now holding its quantity (for a flip, the
@@ -392,24 +442,20 @@ impl PyPositionBook {
     #[pyo3(signature = (venue, instrument, side, quantity, price, commission=0.0, position_id=None))]
     #[allow(clippy::too_many_arguments)]
     fn apply_fill(
-        &mut self,
+        &self,
+        py: Python<'_>,
         venue: &Bound<'_, PyAny>,
         instrument: &Bound<'_, PyAny>,
         side: &Bound<'_, PyAny>,
-        quantity: i128,
-        price: f64,
-        commission: f64,
-        position_id: Option<i128>,
+        #[pyo3(from_py_with = unit::quantity)] quantity: u64,
+        #[pyo3(from_py_with = num::price)] price: f64,
+        #[pyo3(from_py_with = num::commission)] commission: f64,
+        #[pyo3(from_py_with = opt_unit::position_id)] position_id: Option<u64>,
     ) -> PyResult<u64> {
-        let venue = self.venue(venue)?;
-        let instrument = self.instrument(instrument)?;
         let side = side_arg(side)?;
-        let quantity = u64::try_from(quantity)
-            .map_err(|_| invalid("quantity", quantity, "must be a whole number of units in (0, 2**64)"))?;
-        let position_id = match position_id {
-            None => None,
-            Some(id) => Some(u64::try_from(id).map_err(|_| invalid("position_id", id, "must be a position id >= 0"))?),
-        };
+        let mut book = self.lock(py);
+        let venue = book.venue_arg(venue)?;
+        let instrument = book.instrument_arg(instrument)?;
         let fill = Fill {
             venue,
             instrument,
@@ -419,7 +465,7 @@ impl PyPositionBook {
             commission,
             position_id,
         };
-        Ok(self.0.apply(&fill).py()?.resulting_id())
+        Ok(book.apply(&fill).py()?.resulting_id())
     }
 
     /// Books many fills without the GIL, all or none. Returns, per fill, the id of the position
@@ -427,7 +473,7 @@ impl PyPositionBook {
     #[pyo3(signature = (venue_ids, instrument_ids, sides, quantities, prices, commissions=None, position_ids=None))]
     #[allow(clippy::too_many_arguments)]
     fn apply_fills<'py>(
-        &mut self,
+        &self,
         py: Python<'py>,
         venue_ids: &Bound<'py, PyAny>,
         instrument_ids: &Bound<'py, PyAny>,
@@ -469,7 +515,8 @@ impl PyPositionBook {
                 return Err(invalid(name, len, &format!("length must equal len(venue_ids) = {n}")));
             }
         }
-        let book = &mut self.0;
+        let mut guard = self.lock(py);
+        let book: &mut PositionBook = &mut guard;
         let ids = py
             .detach(|| {
                 let mut fills = Vec::with_capacity(n);
@@ -493,58 +540,79 @@ impl PyPositionBook {
     }
 
     /// A snapshot of a position by id.
-    fn position(&self, position_id: i64) -> PyResult<PyPosition> {
-        let id = u64::try_from(position_id).map_err(|_| invalid("position_id", position_id, "no such position"))?;
-        let pos = self.0.position(id).py()?;
-        self.snapshot(pos)
+    fn position(&self, py: Python<'_>, position_id: &Bound<'_, PyAny>) -> PyResult<PyPosition> {
+        let raw = int_arg("position_id", position_id)?;
+        let id = u64::try_from(raw).map_err(|_| invalid("position_id", raw, "no such position"))?;
+        let book = self.lock(py);
+        let pos = book.position(id).py()?;
+        book.snapshot(pos)
     }
 
     /// Ids of the open positions of a (venue, instrument), in no particular order.
-    fn open_position_ids(&self, venue: &Bound<'_, PyAny>, instrument: &Bound<'_, PyAny>) -> PyResult<Vec<u64>> {
-        let (v, i) = (self.venue(venue)?, self.instrument(instrument)?);
-        Ok(self.0.open_positions(v, i).py()?.to_vec())
+    fn open_position_ids(
+        &self,
+        py: Python<'_>,
+        venue: &Bound<'_, PyAny>,
+        instrument: &Bound<'_, PyAny>,
+    ) -> PyResult<Vec<u64>> {
+        let book = self.lock(py);
+        let (v, i) = (book.venue_arg(venue)?, book.instrument_arg(instrument)?);
+        Ok(book.open_positions(v, i).py()?.to_vec())
     }
 
     /// The net position id of a NETTING (venue, instrument), or None before its first fill.
-    fn netting_position_id(&self, venue: &Bound<'_, PyAny>, instrument: &Bound<'_, PyAny>) -> PyResult<Option<u64>> {
-        let (v, i) = (self.venue(venue)?, self.instrument(instrument)?);
-        self.0.netting_position(v, i).py()
+    fn netting_position_id(
+        &self,
+        py: Python<'_>,
+        venue: &Bound<'_, PyAny>,
+        instrument: &Bound<'_, PyAny>,
+    ) -> PyResult<Option<u64>> {
+        let book = self.lock(py);
+        let (v, i) = (book.venue_arg(venue)?, book.instrument_arg(instrument)?);
+        book.netting_position(v, i).py()
     }
 
     /// Net signed units of a (venue, instrument) over all its positions.
-    fn net_units(&self, venue: &Bound<'_, PyAny>, instrument: &Bound<'_, PyAny>) -> PyResult<i128> {
-        let (v, i) = (self.venue(venue)?, self.instrument(instrument)?);
-        self.0.net_units(v, i).py()
+    fn net_units(&self, py: Python<'_>, venue: &Bound<'_, PyAny>, instrument: &Bound<'_, PyAny>) -> PyResult<i128> {
+        let book = self.lock(py);
+        let (v, i) = (book.venue_arg(venue)?, book.instrument_arg(instrument)?);
+        book.net_units(v, i).py()
     }
 
     /// Realised PnL of every position and cycle of a (venue, instrument).
-    fn realized_pnl(&self, venue: &Bound<'_, PyAny>, instrument: &Bound<'_, PyAny>) -> PyResult<f64> {
-        let (v, i) = (self.venue(venue)?, self.instrument(instrument)?);
-        self.0.realized_pnl(v, i).py()
+    fn realized_pnl(&self, py: Python<'_>, venue: &Bound<'_, PyAny>, instrument: &Bound<'_, PyAny>) -> PyResult<f64> {
+        let book = self.lock(py);
+        let (v, i) = (book.venue_arg(venue)?, book.instrument_arg(instrument)?);
+        book.realized_pnl(v, i).py()
     }
 
     /// Unrealised PnL of the open positions of a (venue, instrument) at `mark_price`.
     fn unrealized_pnl(
         &self,
+        py: Python<'_>,
         venue: &Bound<'_, PyAny>,
         instrument: &Bound<'_, PyAny>,
-        mark_price: f64,
+        #[pyo3(from_py_with = num::mark_price)] mark_price: f64,
     ) -> PyResult<f64> {
-        let (v, i) = (self.venue(venue)?, self.instrument(instrument)?);
-        self.0.pair_unrealized_pnl(v, i, mark_price).py()
+        let book = self.lock(py);
+        let (v, i) = (book.venue_arg(venue)?, book.instrument_arg(instrument)?);
+        book.pair_unrealized_pnl(v, i, mark_price).py()
     }
 
     /// Net quantity of an underlying across venues and OMS types (quantity x multiplier).
-    fn net_exposure(&self, underlying: &str) -> PyResult<f64> {
-        self.0.net_exposure(underlying).py()
+    fn net_exposure(&self, py: Python<'_>, underlying: &Bound<'_, PyAny>) -> PyResult<f64> {
+        let underlying = str_arg("underlying", underlying)?;
+        self.lock(py).net_exposure(&underlying).py()
     }
 
     /// The breakdown of an underlying's exposure (net, gross long/short, by OMS type and venue).
-    fn exposure(&self, py: Python<'_>, underlying: &str) -> PyResult<PyExposure> {
-        let e = self.0.exposure(underlying).py()?;
+    fn exposure(&self, py: Python<'_>, underlying: &Bound<'_, PyAny>) -> PyResult<PyExposure> {
+        let underlying = str_arg("underlying", underlying)?;
+        let book = self.lock(py);
+        let e = book.exposure(&underlying).py()?;
         let by_venue = PyDict::new(py);
         for (v, net) in e.by_venue.iter().enumerate() {
-            by_venue.set_item(self.0.venue_name(v as u32).py()?, net)?;
+            by_venue.set_item(book.venue_name(v as u32).py()?, net)?;
         }
         Ok(PyExposure {
             underlying: e.underlying,
@@ -559,12 +627,13 @@ impl PyPositionBook {
         })
     }
 
-    fn __repr__(&self) -> String {
+    fn __repr__(&self, py: Python<'_>) -> String {
+        let book = self.lock(py);
         format!(
             "PositionBook(venues={}, instruments={}, positions={})",
-            self.0.venue_count(),
-            self.0.instrument_count(),
-            self.0.position_count()
+            book.venue_count(),
+            book.instrument_count(),
+            book.position_count()
         )
     }
 }

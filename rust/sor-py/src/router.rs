@@ -2,13 +2,17 @@
 
 use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray1, PyArray2};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use pyo3::prelude::*;
+use pyo3::sync::MutexExt;
 use pyo3::types::{PyList, PyString};
 use sor_core::{Ladder, Level, Router, RouterParams, SorError, VenueSpec};
 
-use crate::convert::{array_arg, count, int_arg, levels_arg, limit_from_f64, side_from_code, str_arg, units, PySide};
+use crate::convert::{
+    array_arg, count, flag, int_arg, levels_arg, limit_from_f64, num, opt_num, side_from_code, str_arg, unit, units,
+    PySide,
+};
 use crate::errors::{invalid, IntoPyResult};
 
 /// A venue's static terms. Quantities are integer units of the router's size increment.
@@ -22,15 +26,14 @@ impl PyVenueSpec {
     #[pyo3(signature = (name, maker_fee, taker_fee, latency_ms=0.0, lot_size=1, min_qty=0, enabled=true))]
     fn new(
         name: &Bound<'_, PyAny>,
-        maker_fee: f64,
-        taker_fee: f64,
-        latency_ms: f64,
-        lot_size: i128,
-        min_qty: i128,
-        enabled: bool,
+        #[pyo3(from_py_with = num::maker_fee)] maker_fee: f64,
+        #[pyo3(from_py_with = num::taker_fee)] taker_fee: f64,
+        #[pyo3(from_py_with = num::latency_ms)] latency_ms: f64,
+        #[pyo3(from_py_with = unit::lot_size)] lot_size: u64,
+        #[pyo3(from_py_with = unit::min_qty)] min_qty: u64,
+        #[pyo3(from_py_with = flag::enabled)] enabled: bool,
     ) -> PyResult<Self> {
         let name = str_arg("name", name)?;
-        let (lot_size, min_qty) = (units("lot_size", lot_size)?, units("min_qty", min_qty)?);
         VenueSpec::new(&name, maker_fee, taker_fee, latency_ms, lot_size, min_qty, enabled)
             .py()
             .map(PyVenueSpec)
@@ -403,16 +406,35 @@ pub const ROUTE_INSUFFICIENT_LIQUIDITY: i8 = 1;
 pub const ROUTE_NO_ELIGIBLE_VENUE: i8 = 2;
 
 /// Smart order router over a fixed set of venues.
-#[pyclass(name = "Router", module = "nautilus_sor._core")]
+///
+/// Safe to share between threads: every call takes the router's lock for its duration (a batch call
+/// holds it while it runs without the GIL), so a second caller waits for the first instead of failing.
+/// The lock is uncontended in a single thread: a few nanoseconds a call (`docs/benchmarks.md`).
+#[pyclass(name = "Router", module = "nautilus_sor._core", frozen)]
 pub struct PyRouter {
-    core: Router,
+    core: Mutex<Router>,
     /// Venue names as Python strings, made once: results share them instead of copying.
     names: Names,
 }
 
 impl PyRouter {
-    fn index(&self, venue: &str) -> PyResult<usize> {
-        self.core.venue_index(venue).py()
+    /// The router, waiting (without the GIL) while another thread uses it. A panic while it was
+    /// held is a bug, not a state to refuse: the router was never left half-changed by one (every
+    /// mutation is checked before it starts), so the lock is taken over.
+    fn lock(&self, py: Python<'_>) -> MutexGuard<'_, Router> {
+        self.core.lock_py_attached(py).unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A venue argument: its name (str), looked up in `core`.
+fn venue_arg(core: &Router, venue: &Bound<'_, PyAny>) -> PyResult<usize> {
+    match venue.cast::<PyString>().map(|s| s.to_cow()) {
+        Ok(Ok(name)) => core.venue_index(&name).py(),
+        _ => Err(invalid(
+            "venue",
+            venue.repr().map(|r| r.to_string()).unwrap_or_default(),
+            "must be a venue name (str)",
+        )),
     }
 }
 
@@ -449,15 +471,7 @@ fn batch_requests(
             return Err(invalid(&format!("quantities[{i}]"), 0, "must be greater than zero"));
         }
         let limit = limit_from_f64(limits[i]);
-        if let Some(l) = limit {
-            if !l.is_finite() || l <= 0.0 {
-                return Err(invalid(
-                    &format!("limit_prices[{i}]"),
-                    l,
-                    "must be a finite price > 0, or NaN for no limit",
-                ));
-            }
-        }
+        sor_core::limits::check_limit(&format!("limit_prices[{i}]"), limit).py()?;
         out.push((side, quantities[i], limit));
     }
     Ok(out)
@@ -471,12 +485,12 @@ impl PyRouter {
     fn new(
         py: Python<'_>,
         venues: &Bound<'_, PyAny>,
-        volatility: f64,
-        latency_risk_weight: f64,
-        miss_cost_bps: f64,
-        ewma_alpha: f64,
-        slippage_weight: f64,
-        tape_tau_s: f64,
+        #[pyo3(from_py_with = num::volatility)] volatility: f64,
+        #[pyo3(from_py_with = num::latency_risk_weight)] latency_risk_weight: f64,
+        #[pyo3(from_py_with = num::miss_cost_bps)] miss_cost_bps: f64,
+        #[pyo3(from_py_with = num::ewma_alpha)] ewma_alpha: f64,
+        #[pyo3(from_py_with = num::slippage_weight)] slippage_weight: f64,
+        #[pyo3(from_py_with = num::tape_tau_s)] tape_tau_s: f64,
     ) -> PyResult<Self> {
         let params = RouterParams {
             volatility,
@@ -486,10 +500,14 @@ impl PyRouter {
             slippage_weight,
             tape_tau_s,
         };
-        let items = venues.try_iter().map_err(|_| {
-            let shown = venues.repr().map(|r| r.to_string()).unwrap_or_default();
-            invalid("venues", shown, "must be a list of VenueSpec")
-        })?;
+        // A bytes or str object iterates too: neither is a list of venues.
+        let items = (!venues.is_instance_of::<PyString>() && !venues.is_instance_of::<pyo3::types::PyBytes>())
+            .then(|| venues.try_iter().ok())
+            .flatten()
+            .ok_or_else(|| {
+                let shown = venues.repr().map(|r| r.to_string()).unwrap_or_default();
+                invalid("venues", shown, "must be a list of VenueSpec")
+            })?;
         let mut specs = Vec::new();
         for (i, item) in items.enumerate() {
             let item = item?;
@@ -499,6 +517,7 @@ impl PyRouter {
             })?;
             specs.push(spec.get().0.clone());
         }
+        params.validate().py()?;
         let core = Router::new(specs, params).py()?;
         let names = core
             .venues()
@@ -506,72 +525,106 @@ impl PyRouter {
             .map(|v| PyString::intern(py, &v.name).unbind())
             .collect::<Vec<_>>();
         let names = Arc::new(names);
-        Ok(PyRouter { core, names })
+        Ok(PyRouter {
+            core: Mutex::new(core),
+            names,
+        })
     }
 
     #[getter]
-    fn venue_names(&self) -> Vec<String> {
-        self.core.venues().iter().map(|v| v.name.clone()).collect()
+    fn venue_names(&self, py: Python<'_>) -> Vec<String> {
+        self.lock(py).venues().iter().map(|v| v.name.clone()).collect()
     }
 
     #[getter]
-    fn venues(&self) -> Vec<PyVenueSpec> {
-        self.core.venues().iter().cloned().map(PyVenueSpec).collect()
+    fn venues(&self, py: Python<'_>) -> Vec<PyVenueSpec> {
+        self.lock(py).venues().iter().cloned().map(PyVenueSpec).collect()
     }
 
-    fn venue_index(&self, venue: &str) -> PyResult<usize> {
-        self.index(venue)
+    fn venue_index(&self, py: Python<'_>, venue: &Bound<'_, PyAny>) -> PyResult<usize> {
+        venue_arg(&self.lock(py), venue)
     }
 
     /// Replaces a venue's book. Levels are (price, size in units), best first.
-    fn set_book(&mut self, venue: &str, bids: &Bound<'_, PyAny>, asks: &Bound<'_, PyAny>) -> PyResult<()> {
-        let i = self.index(venue)?;
+    fn set_book(
+        &self,
+        py: Python<'_>,
+        venue: &Bound<'_, PyAny>,
+        bids: &Bound<'_, PyAny>,
+        asks: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
         let (bids, asks) = (levels_arg("bids", bids)?, levels_arg("asks", asks)?);
         let ladder = Ladder::new(ladder_side("bids", bids)?, ladder_side("asks", asks)?).py()?;
-        self.core.set_book(i, Some(ladder)).py()
+        let mut core = self.lock(py);
+        let i = venue_arg(&core, venue)?;
+        core.set_book(i, Some(ladder)).py()
     }
 
     /// Forgets a venue's book (the venue then has no market data).
-    fn clear_book(&mut self, venue: &str) -> PyResult<()> {
-        let i = self.index(venue)?;
-        self.core.set_book(i, None).py()
+    fn clear_book(&self, py: Python<'_>, venue: &Bound<'_, PyAny>) -> PyResult<()> {
+        let mut core = self.lock(py);
+        let i = venue_arg(&core, venue)?;
+        core.set_book(i, None).py()
     }
 
     /// Sets one level (size 0 removes it); refused, leaving the book as it was, if it would cross.
-    fn update_level(&mut self, venue: &str, is_bid: bool, price: f64, size: i128) -> PyResult<()> {
-        let i = self.index(venue)?;
-        self.core.update_level(i, is_bid, price, units("size", size)?).py()
+    /// On a venue without a book, a bad level is refused without creating one, and a delete is a
+    /// no-op (it does not create an empty book, which would switch the router into book mode).
+    fn update_level(
+        &self,
+        py: Python<'_>,
+        venue: &Bound<'_, PyAny>,
+        #[pyo3(from_py_with = flag::is_bid)] is_bid: bool,
+        #[pyo3(from_py_with = num::price)] price: f64,
+        #[pyo3(from_py_with = unit::size)] size: u64,
+    ) -> PyResult<()> {
+        let mut core = self.lock(py);
+        let i = venue_arg(&core, venue)?;
+        core.update_level(i, is_bid, price, size).py()
     }
 
     /// The venue's book as (bids, asks) lists of (price, size), or None.
-    fn book(&self, venue: &str) -> PyResult<Option<(Pairs, Pairs)>> {
-        let i = self.index(venue)?;
+    fn book(&self, py: Python<'_>, venue: &Bound<'_, PyAny>) -> PyResult<Option<(Pairs, Pairs)>> {
+        let core = self.lock(py);
+        let i = venue_arg(&core, venue)?;
         let pairs = |levels: &[Level]| levels.iter().map(|l| (l.price, l.size)).collect::<Vec<_>>();
-        Ok(self.core.book(i).py()?.map(|b| (pairs(b.bids()), pairs(b.asks()))))
+        Ok(core.book(i).py()?.map(|b| (pairs(b.bids()), pairs(b.asks()))))
     }
 
     /// Sets a venue's lot size and minimum order, in units.
-    fn set_lot(&mut self, venue: &str, lot_size: i128, min_qty: i128) -> PyResult<()> {
-        let i = self.index(venue)?;
-        self.core
-            .set_lot(i, units("lot_size", lot_size)?, units("min_qty", min_qty)?)
-            .py()
+    fn set_lot(
+        &self,
+        py: Python<'_>,
+        venue: &Bound<'_, PyAny>,
+        #[pyo3(from_py_with = unit::lot_size)] lot_size: u64,
+        #[pyo3(from_py_with = unit::min_qty)] min_qty: u64,
+    ) -> PyResult<()> {
+        let mut core = self.lock(py);
+        let i = venue_arg(&core, venue)?;
+        core.set_lot(i, lot_size, min_qty).py()
     }
 
-    fn set_enabled(&mut self, venue: &str, enabled: bool) -> PyResult<()> {
-        let i = self.index(venue)?;
-        self.core.set_enabled(i, enabled).py()
+    fn set_enabled(
+        &self,
+        py: Python<'_>,
+        venue: &Bound<'_, PyAny>,
+        #[pyo3(from_py_with = flag::enabled)] enabled: bool,
+    ) -> PyResult<()> {
+        let mut core = self.lock(py);
+        let i = venue_arg(&core, venue)?;
+        core.set_enabled(i, enabled).py()
     }
 
     #[pyo3(signature = (side, quantity, limit_price=None))]
     fn select_venue(
         &self,
+        py: Python<'_>,
         side: PySide,
         quantity: &Bound<'_, PyAny>,
-        limit_price: Option<f64>,
+        #[pyo3(from_py_with = opt_num::limit_price)] limit_price: Option<f64>,
     ) -> PyResult<PySelection> {
         let quantity = units("quantity", int_arg("quantity", quantity)?)?;
-        let inner = self.core.select_venue(side.0, quantity, limit_price).py()?;
+        let inner = self.lock(py).select_venue(side.0, quantity, limit_price).py()?;
         Ok(PySelection {
             inner,
             names: Arc::clone(&self.names),
@@ -582,14 +635,15 @@ impl PyRouter {
     #[pyo3(signature = (side, total_qty, max_venues, limit_price=None))]
     fn split(
         &self,
+        py: Python<'_>,
         side: PySide,
         total_qty: &Bound<'_, PyAny>,
         max_venues: &Bound<'_, PyAny>,
-        limit_price: Option<f64>,
+        #[pyo3(from_py_with = opt_num::limit_price)] limit_price: Option<f64>,
     ) -> PyResult<PySplitResult> {
         let total_qty = units("total_qty", int_arg("total_qty", total_qty)?)?;
         let max_venues = count("max_venues", int_arg("max_venues", max_venues)?)?;
-        let inner = self.core.split(side.0, total_qty, max_venues, limit_price).py()?;
+        let inner = self.lock(py).split(side.0, total_qty, max_venues, limit_price).py()?;
         Ok(PySplitResult {
             inner,
             names: Arc::clone(&self.names),
@@ -603,14 +657,17 @@ impl PyRouter {
     #[pyo3(signature = (side, quantity, max_venues, limit_price=None))]
     fn lot_rounding(
         &self,
+        py: Python<'_>,
         side: PySide,
         quantity: &Bound<'_, PyAny>,
         max_venues: &Bound<'_, PyAny>,
-        limit_price: Option<f64>,
+        #[pyo3(from_py_with = opt_num::limit_price)] limit_price: Option<f64>,
     ) -> PyResult<(u64, usize)> {
         let quantity = units("quantity", int_arg("quantity", quantity)?)?;
         let max_venues = count("max_venues", int_arg("max_venues", max_venues)?)?;
-        self.core.lot_rounding(side.0, quantity, max_venues, limit_price).py()
+        self.lock(py)
+            .lot_rounding(side.0, quantity, max_venues, limit_price)
+            .py()
     }
 
     /// The same split as `split`, as a list of (venue name, units) in venue order: no result or quote
@@ -622,11 +679,11 @@ impl PyRouter {
         side: PySide,
         total_qty: &Bound<'_, PyAny>,
         max_venues: &Bound<'_, PyAny>,
-        limit_price: Option<f64>,
+        #[pyo3(from_py_with = opt_num::limit_price)] limit_price: Option<f64>,
     ) -> PyResult<Vec<(Py<PyString>, u64)>> {
         let total_qty = units("total_qty", int_arg("total_qty", total_qty)?)?;
         let max_venues = count("max_venues", int_arg("max_venues", max_venues)?)?;
-        let inner = self.core.split(side.0, total_qty, max_venues, limit_price).py()?;
+        let inner = self.lock(py).split(side.0, total_qty, max_venues, limit_price).py()?;
         Ok(inner
             .allocations
             .iter()
@@ -650,7 +707,8 @@ impl PyRouter {
             return Err(invalid("max_venues", 0, "must be at least 1"));
         }
         let requests = batch_requests(sides, quantities, limit_prices)?;
-        let router = &self.core;
+        let core = self.lock(py);
+        let router: &Router = &core;
         let n_venues = router.venues().len();
         let (allocations, status) = py.detach(|| {
             let mut allocations = Array2::<u64>::zeros((requests.len(), n_venues));
@@ -668,6 +726,7 @@ impl PyRouter {
             }
             (allocations, status)
         });
+        drop(core);
         Ok((allocations.into_pyarray(py), status.into_pyarray(py)))
     }
 
@@ -681,7 +740,8 @@ impl PyRouter {
         limit_prices: &Bound<'py, PyAny>,
     ) -> PyResult<BatchSelect<'py>> {
         let requests = batch_requests(sides, quantities, limit_prices)?;
-        let router = &self.core;
+        let core = self.lock(py);
+        let router: &Router = &core;
         let (venues, scores): (Vec<i64>, Vec<f64>) = py.detach(|| {
             requests
                 .iter()
@@ -691,82 +751,116 @@ impl PyRouter {
                 })
                 .unzip()
         });
+        drop(core);
         Ok((venues.into_pyarray(py), scores.into_pyarray(py)))
     }
 
-    fn record_ack(&mut self, venue: &str, latency_ms: f64) -> PyResult<()> {
-        let i = self.index(venue)?;
-        self.core.stats_mut(i).py()?.record_ack(latency_ms).py()
+    fn record_ack(
+        &self,
+        py: Python<'_>,
+        venue: &Bound<'_, PyAny>,
+        #[pyo3(from_py_with = num::latency_ms)] latency_ms: f64,
+    ) -> PyResult<()> {
+        let mut core = self.lock(py);
+        let i = venue_arg(&core, venue)?;
+        core.stats_mut(i).py()?.record_ack(latency_ms).py()
     }
 
-    fn record_reject(&mut self, venue: &str) -> PyResult<()> {
-        let i = self.index(venue)?;
-        self.core.stats_mut(i).py()?.record_reject();
+    fn record_reject(&self, py: Python<'_>, venue: &Bound<'_, PyAny>) -> PyResult<()> {
+        let mut core = self.lock(py);
+        let i = venue_arg(&core, venue)?;
+        core.stats_mut(i).py()?.record_reject();
         Ok(())
     }
 
-    fn record_fill(&mut self, venue: &str, side: PySide, expected_price: f64, fill_price: f64) -> PyResult<()> {
-        let i = self.index(venue)?;
+    fn record_fill(
+        &self,
+        py: Python<'_>,
+        venue: &Bound<'_, PyAny>,
+        side: PySide,
+        #[pyo3(from_py_with = num::expected_price)] expected_price: f64,
+        #[pyo3(from_py_with = num::fill_price)] fill_price: f64,
+    ) -> PyResult<()> {
         let is_buy = side.0 == sor_core::Side::Buy;
-        self.core
-            .stats_mut(i)
+        let mut core = self.lock(py);
+        let i = venue_arg(&core, venue)?;
+        core.stats_mut(i)
             .py()?
             .record_fill(expected_price, fill_price, is_buy)
             .py()
     }
 
-    fn record_order_done(&mut self, venue: &str, filled: i128, ordered: i128) -> PyResult<()> {
-        let i = self.index(venue)?;
-        let (filled, ordered) = (units("filled", filled)?, units("ordered", ordered)?);
-        self.core.stats_mut(i).py()?.record_order_done(filled, ordered).py()
+    fn record_order_done(
+        &self,
+        py: Python<'_>,
+        venue: &Bound<'_, PyAny>,
+        #[pyo3(from_py_with = unit::filled)] filled: u64,
+        #[pyo3(from_py_with = unit::ordered)] ordered: u64,
+    ) -> PyResult<()> {
+        let mut core = self.lock(py);
+        let i = venue_arg(&core, venue)?;
+        core.stats_mut(i).py()?.record_order_done(filled, ordered).py()
     }
 
     /// A trade on `venue`: `aggressor` BUY/SELL (or Nautilus `AggressorSide.BUYER` 1 / `SELLER` 2),
     /// `size` in units, `ts_ns` its time. Out-of-order trades are folded in exactly.
-    fn record_trade(&mut self, venue: &str, aggressor: &Bound<'_, PyAny>, size: i128, ts_ns: i128) -> PyResult<()> {
-        let i = self.index(venue)?;
+    fn record_trade(
+        &self,
+        py: Python<'_>,
+        venue: &Bound<'_, PyAny>,
+        aggressor: &Bound<'_, PyAny>,
+        #[pyo3(from_py_with = unit::size)] size: u64,
+        #[pyo3(from_py_with = unit::ts_ns)] ts_ns: u64,
+    ) -> PyResult<()> {
         let aggressor = aggressor_arg(aggressor)?;
-        let (size, ts_ns) = (units("size", size)?, units("ts_ns", ts_ns)?);
-        self.core.record_trade(i, aggressor, size, ts_ns).py()
+        let mut core = self.lock(py);
+        let i = venue_arg(&core, venue)?;
+        core.record_trade(i, aggressor, size, ts_ns).py()
     }
 
     /// Units per second traded by `aggressor`s on `venue`, decayed to `now_ns`.
-    fn tape_rate(&self, venue: &str, aggressor: &Bound<'_, PyAny>, now_ns: i128) -> PyResult<f64> {
-        let i = self.index(venue)?;
+    fn tape_rate(
+        &self,
+        py: Python<'_>,
+        venue: &Bound<'_, PyAny>,
+        aggressor: &Bound<'_, PyAny>,
+        #[pyo3(from_py_with = unit::now_ns)] now_ns: u64,
+    ) -> PyResult<f64> {
         let aggressor = aggressor_arg(aggressor)?;
-        self.core.tape_rate(i, aggressor, units("now_ns", now_ns)?).py()
+        let core = self.lock(py);
+        let i = venue_arg(&core, venue)?;
+        core.tape_rate(i, aggressor, now_ns).py()
     }
 
     /// Forgets every venue's trade tape.
-    fn clear_tapes(&mut self) {
-        self.core.clear_tapes();
+    fn clear_tapes(&self, py: Python<'_>) {
+        self.lock(py).clear_tapes();
     }
 
     /// The venue where resting `quantity` units at the touch for about `horizon_s`, then crossing the
     /// rest, is expected to cost least at `now_ns` (the decayed tape gives the fill probability).
     fn select_passive(
         &self,
+        py: Python<'_>,
         side: PySide,
         quantity: &Bound<'_, PyAny>,
-        horizon_s: f64,
-        now_ns: i128,
+        #[pyo3(from_py_with = num::horizon_s)] horizon_s: f64,
+        #[pyo3(from_py_with = unit::now_ns)] now_ns: u64,
     ) -> PyResult<PyPassiveSelection> {
         let quantity = units("quantity", int_arg("quantity", quantity)?)?;
-        let inner = self
-            .core
-            .select_passive(side.0, quantity, horizon_s, units("now_ns", now_ns)?)
-            .py()?;
+        let inner = self.lock(py).select_passive(side.0, quantity, horizon_s, now_ns).py()?;
         Ok(PyPassiveSelection {
             inner,
             names: Arc::clone(&self.names),
         })
     }
 
-    fn venue_stats(&self, venue: &str) -> PyResult<PyVenueStats> {
-        let i = self.index(venue)?;
-        let s = self.core.stats(i).py()?;
+    fn venue_stats(&self, py: Python<'_>, venue: &Bound<'_, PyAny>) -> PyResult<PyVenueStats> {
+        let core = self.lock(py);
+        let i = venue_arg(&core, venue)?;
+        let s = core.stats(i).py()?;
         Ok(PyVenueStats {
-            venue: venue.to_string(),
+            venue: core.venues()[i].name.clone(),
             fill_rate: s.fill_rate,
             reject_rate: s.reject_rate,
             latency_mean_ms: s.latency_mean_ms,
@@ -785,27 +879,23 @@ impl PyRouter {
     #[pyo3(signature = (venue, *, fill_rate, reject_rate, latency_mean_ms, latency_var_ms2, slippage_bps, orders, fills, rejects, acks))]
     #[allow(clippy::too_many_arguments)]
     fn restore_venue_stats(
-        &mut self,
-        venue: &str,
-        fill_rate: f64,
-        reject_rate: f64,
-        latency_mean_ms: f64,
-        latency_var_ms2: f64,
-        slippage_bps: f64,
-        orders: i128,
-        fills: i128,
-        rejects: i128,
-        acks: i128,
+        &self,
+        py: Python<'_>,
+        venue: &Bound<'_, PyAny>,
+        #[pyo3(from_py_with = num::fill_rate)] fill_rate: f64,
+        #[pyo3(from_py_with = num::reject_rate)] reject_rate: f64,
+        #[pyo3(from_py_with = num::latency_mean_ms)] latency_mean_ms: f64,
+        #[pyo3(from_py_with = num::latency_var_ms2)] latency_var_ms2: f64,
+        #[pyo3(from_py_with = num::slippage_bps)] slippage_bps: f64,
+        #[pyo3(from_py_with = unit::orders)] orders: u64,
+        #[pyo3(from_py_with = unit::fills)] fills: u64,
+        #[pyo3(from_py_with = unit::rejects)] rejects: u64,
+        #[pyo3(from_py_with = unit::acks)] acks: u64,
     ) -> PyResult<()> {
-        let i = self.index(venue)?;
-        let counts = [
-            units("orders", orders)?,
-            units("fills", fills)?,
-            units("rejects", rejects)?,
-            units("acks", acks)?,
-        ];
-        self.core
-            .stats_mut(i)
+        let counts = [orders, fills, rejects, acks];
+        let mut core = self.lock(py);
+        let i = venue_arg(&core, venue)?;
+        core.stats_mut(i)
             .py()?
             .restore(
                 fill_rate,
@@ -818,8 +908,8 @@ impl PyRouter {
             .py()
     }
 
-    fn __repr__(&self) -> String {
-        format!("Router(venues={:?})", self.venue_names())
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!("Router(venues={:?})", self.venue_names(py))
     }
 }
 

@@ -8,7 +8,7 @@ use sor_core::{
     shortfall, twap, vwap, Iceberg, PovTracker, Schedule, ShortfallParams, TwapParams, VolumeProfile, VwapParams,
 };
 
-use crate::convert::units;
+use crate::convert::{num, opt_num, opt_unit, unit, units};
 use crate::errors::{invalid, IntoPyResult};
 
 type Arrays<'py> = (Bound<'py, PyArray1<u64>>, Bound<'py, PyArray1<u64>>);
@@ -84,22 +84,21 @@ fn hourly_entries(profile: &Bound<'_, PyAny>) -> PyResult<Vec<(i64, f64)>> {
 #[allow(clippy::too_many_arguments)]
 fn twap_schedule<'py>(
     py: Python<'py>,
-    quantity: i128,
-    duration_seconds: f64,
-    interval_seconds: f64,
-    lot_size: i128,
-    size_jitter_pct: f64,
-    time_jitter_pct: f64,
-    seed: i128,
+    #[pyo3(from_py_with = unit::quantity)] quantity: u64,
+    #[pyo3(from_py_with = num::duration_seconds)] duration_seconds: f64,
+    #[pyo3(from_py_with = num::interval_seconds)] interval_seconds: f64,
+    #[pyo3(from_py_with = unit::lot_size)] lot_size: u64,
+    #[pyo3(from_py_with = num::size_jitter_pct)] size_jitter_pct: f64,
+    #[pyo3(from_py_with = num::time_jitter_pct)] time_jitter_pct: f64,
+    #[pyo3(from_py_with = unit::seed)] seed: u64,
 ) -> PyResult<Arrays<'py>> {
-    let quantity = units("quantity", quantity)?;
     let params = TwapParams {
         duration_seconds,
         interval_seconds,
-        lot_size: units("lot_size", lot_size)?,
+        lot_size,
         size_jitter_pct,
         time_jitter_pct,
-        seed: units("seed", seed)?,
+        seed,
     };
     let s = py.detach(|| twap(quantity, &params)).py()?;
     Ok(arrays(py, s))
@@ -113,17 +112,16 @@ fn twap_schedule<'py>(
 #[allow(clippy::too_many_arguments)]
 fn vwap_schedule<'py>(
     py: Python<'py>,
-    quantity: i128,
+    #[pyo3(from_py_with = unit::quantity)] quantity: u64,
     volume_profile: &Bound<'py, PyAny>,
-    duration_seconds: f64,
-    interval_seconds: f64,
-    start_time_ns: Option<i128>,
-    start_hour: Option<f64>,
-    lot_size: i128,
+    #[pyo3(from_py_with = num::duration_seconds)] duration_seconds: f64,
+    #[pyo3(from_py_with = num::interval_seconds)] interval_seconds: f64,
+    #[pyo3(from_py_with = opt_unit::start_time_ns)] start_time_ns: Option<u64>,
+    #[pyo3(from_py_with = opt_num::start_hour)] start_hour: Option<f64>,
+    #[pyo3(from_py_with = unit::lot_size)] lot_size: u64,
 ) -> PyResult<Arrays<'py>> {
-    let quantity = units("quantity", quantity)?;
     let start = match (start_time_ns, start_hour) {
-        (Some(ns), None) => units("start_time_ns", ns)?,
+        (Some(ns), None) => ns,
         (None, Some(h)) => start_of_hour(h).py()?,
         (Some(_), Some(h)) => return Err(invalid("start_hour", h, "give start_time_ns or start_hour, not both")),
         (None, None) => {
@@ -136,7 +134,7 @@ fn vwap_schedule<'py>(
     };
     let profile = VolumeProfile::hourly(&hourly_entries(volume_profile)?).py()?;
     let params = VwapParams {
-        lot_size: units("lot_size", lot_size)?,
+        lot_size,
         ..VwapParams::new(start, duration_seconds, interval_seconds)
     };
     let s = py.detach(|| vwap(quantity, &profile, &params)).py()?;
@@ -151,23 +149,18 @@ fn vwap_schedule<'py>(
 #[allow(clippy::too_many_arguments)]
 fn vwap_curve_schedule<'py>(
     py: Python<'py>,
-    quantity: i128,
+    #[pyo3(from_py_with = unit::quantity)] quantity: u64,
     bucket_weights: &Bound<'py, PyAny>,
-    bucket_seconds: f64,
-    duration_seconds: f64,
-    interval_seconds: f64,
-    start_time_ns: i128,
-    lot_size: i128,
+    #[pyo3(from_py_with = num::bucket_seconds)] bucket_seconds: f64,
+    #[pyo3(from_py_with = num::duration_seconds)] duration_seconds: f64,
+    #[pyo3(from_py_with = num::interval_seconds)] interval_seconds: f64,
+    #[pyo3(from_py_with = unit::start_time_ns)] start_time_ns: u64,
+    #[pyo3(from_py_with = unit::lot_size)] lot_size: u64,
 ) -> PyResult<Arrays<'py>> {
-    let quantity = units("quantity", quantity)?;
     let weights = f64_vec("bucket_weights", bucket_weights)?;
     let params = VwapParams {
-        lot_size: units("lot_size", lot_size)?,
-        ..VwapParams::new(
-            units("start_time_ns", start_time_ns)?,
-            duration_seconds,
-            interval_seconds,
-        )
+        lot_size,
+        ..VwapParams::new(start_time_ns, duration_seconds, interval_seconds)
     };
     let s = py
         .detach(|| {
@@ -187,7 +180,7 @@ fn volume_curve_from_bars<'py>(
     py: Python<'py>,
     timestamps_ns: &Bound<'py, PyAny>,
     volumes: &Bound<'py, PyAny>,
-    bucket_seconds: f64,
+    #[pyo3(from_py_with = num::bucket_seconds)] bucket_seconds: f64,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let ts = u64_vec("timestamps_ns", timestamps_ns)?;
     let vol = f64_vec("volumes", volumes)?;
@@ -202,7 +195,7 @@ fn shortfall_params(
     volatility: f64,
     temporary_impact: f64,
     permanent_impact: f64,
-    lot_size: i128,
+    lot_size: u64,
 ) -> PyResult<ShortfallParams> {
     Ok(ShortfallParams {
         duration_seconds,
@@ -211,7 +204,7 @@ fn shortfall_params(
         volatility,
         temporary_impact,
         permanent_impact,
-        lot_size: units("lot_size", lot_size)?,
+        lot_size,
     })
 }
 
@@ -223,16 +216,15 @@ fn shortfall_params(
 #[allow(clippy::too_many_arguments)]
 fn shortfall_schedule<'py>(
     py: Python<'py>,
-    quantity: i128,
-    duration_seconds: f64,
-    interval_seconds: f64,
-    risk_aversion: f64,
-    volatility: f64,
-    temporary_impact: f64,
-    permanent_impact: f64,
-    lot_size: i128,
+    #[pyo3(from_py_with = unit::quantity)] quantity: u64,
+    #[pyo3(from_py_with = num::duration_seconds)] duration_seconds: f64,
+    #[pyo3(from_py_with = num::interval_seconds)] interval_seconds: f64,
+    #[pyo3(from_py_with = num::risk_aversion)] risk_aversion: f64,
+    #[pyo3(from_py_with = num::volatility)] volatility: f64,
+    #[pyo3(from_py_with = num::temporary_impact)] temporary_impact: f64,
+    #[pyo3(from_py_with = num::permanent_impact)] permanent_impact: f64,
+    #[pyo3(from_py_with = unit::lot_size)] lot_size: u64,
 ) -> PyResult<Arrays<'py>> {
-    let quantity = units("quantity", quantity)?;
     let params = shortfall_params(
         duration_seconds,
         interval_seconds,
@@ -250,12 +242,12 @@ fn shortfall_schedule<'py>(
 #[pyfunction]
 #[pyo3(signature = (duration_seconds, interval_seconds, *, risk_aversion, volatility, temporary_impact, permanent_impact=0.0))]
 fn shortfall_kappa(
-    duration_seconds: f64,
-    interval_seconds: f64,
-    risk_aversion: f64,
-    volatility: f64,
-    temporary_impact: f64,
-    permanent_impact: f64,
+    #[pyo3(from_py_with = num::duration_seconds)] duration_seconds: f64,
+    #[pyo3(from_py_with = num::interval_seconds)] interval_seconds: f64,
+    #[pyo3(from_py_with = num::risk_aversion)] risk_aversion: f64,
+    #[pyo3(from_py_with = num::volatility)] volatility: f64,
+    #[pyo3(from_py_with = num::temporary_impact)] temporary_impact: f64,
+    #[pyo3(from_py_with = num::permanent_impact)] permanent_impact: f64,
 ) -> PyResult<f64> {
     shortfall_params(
         duration_seconds,
@@ -279,27 +271,19 @@ impl PyPovTracker {
     #[new]
     #[pyo3(signature = (quantity, participation_rate, min_child=0, max_child=None, lot_size=1))]
     fn new(
-        quantity: i128,
-        participation_rate: f64,
-        min_child: i128,
-        max_child: Option<i128>,
-        lot_size: i128,
+        #[pyo3(from_py_with = unit::quantity)] quantity: u64,
+        #[pyo3(from_py_with = num::participation_rate)] participation_rate: f64,
+        #[pyo3(from_py_with = unit::min_child)] min_child: u64,
+        #[pyo3(from_py_with = opt_unit::max_child)] max_child: Option<u64>,
+        #[pyo3(from_py_with = unit::lot_size)] lot_size: u64,
     ) -> PyResult<Self> {
-        let max_child = max_child.map(|m| units("max_child", m)).transpose()?;
-        PovTracker::new(
-            units("quantity", quantity)?,
-            participation_rate,
-            units("min_child", min_child)?,
-            max_child,
-            units("lot_size", lot_size)?,
-        )
-        .py()
-        .map(PyPovTracker)
+        PovTracker::new(quantity, participation_rate, min_child, max_child, lot_size)
+            .py()
+            .map(PyPovTracker)
     }
 
     /// Market volume traded since the last call (units); returns the child to send now (0 for none).
-    fn on_market_volume(&mut self, volume: i128) -> PyResult<u64> {
-        let volume = units("volume", volume)?;
+    fn on_market_volume(&mut self, #[pyo3(from_py_with = unit::volume)] volume: u64) -> PyResult<u64> {
         Ok(self.0.on_market_volume(volume))
     }
 
@@ -357,16 +341,16 @@ pub struct PyIceberg(Iceberg);
 impl PyIceberg {
     #[new]
     #[pyo3(signature = (quantity, visible_pct, lot_size=1, display_jitter_pct=0.0, seed=0))]
-    fn new(quantity: i128, visible_pct: f64, lot_size: i128, display_jitter_pct: f64, seed: i128) -> PyResult<Self> {
-        Iceberg::new(
-            units("quantity", quantity)?,
-            visible_pct,
-            units("lot_size", lot_size)?,
-            display_jitter_pct,
-            units("seed", seed)?,
-        )
-        .py()
-        .map(PyIceberg)
+    fn new(
+        #[pyo3(from_py_with = unit::quantity)] quantity: u64,
+        #[pyo3(from_py_with = num::visible_pct)] visible_pct: f64,
+        #[pyo3(from_py_with = unit::lot_size)] lot_size: u64,
+        #[pyo3(from_py_with = num::display_jitter_pct)] display_jitter_pct: f64,
+        #[pyo3(from_py_with = unit::seed)] seed: u64,
+    ) -> PyResult<Self> {
+        Iceberg::new(quantity, visible_pct, lot_size, display_jitter_pct, seed)
+            .py()
+            .map(PyIceberg)
     }
 
     /// Shows the next chunk if none is working; returns its size (0 if one is working or all shown).
@@ -375,8 +359,7 @@ impl PyIceberg {
     }
 
     /// Books a fill of the working chunk; returns the next chunk to show when this one completes.
-    fn on_fill(&mut self, fill_qty: i128) -> PyResult<u64> {
-        let fill_qty = units("fill_qty", fill_qty)?;
+    fn on_fill(&mut self, #[pyo3(from_py_with = unit::fill_qty)] fill_qty: u64) -> PyResult<u64> {
         self.0.on_fill(fill_qty).py()
     }
 

@@ -14,6 +14,15 @@ futures: the first has U <= lastUpdateId <= u, then pu == previous u). Diffs rec
 are buffered; those wholly inside it (u <= lastUpdateId) are dropped, as the protocol says. Any other break
 raises `MarketDataError` naming the file, the line and the ids.
 
+Every line is checked, and any failure is a `MarketDataError` naming the file and line: the local
+timestamp an integer >= 0, never more than `clock_tolerance_ms` behind an earlier line nor more than
+`MAX_GAP_S` after the previous one (a timestamp far in the future); prices finite and > 0 on the
+instrument's tick, sizes finite and >= 0 (a trade's > 0); the stream name and the `s` symbol those of the
+market read; the book never crossed after the snapshot (refused) or after a diff, and a bookTicker never
+crossed: `crossed_books="refuse"` (default) raises, `"drop"` removes the levels a diff crossed from the
+other side (as DELETE deltas, so Nautilus's book agrees) and skips a crossed bookTicker, with the counts
+in the market's notes.
+
 The Nautilus objects are built with `from_raw` at each instrument's precision (the recorded strings carry
 more decimals than the instruments, e.g. spot prices have 8), with the values `parse_to_*` gives
 (`tests/test_data_binance.py` compares them); the arrays are normalised as `RecordedMarket.notes` says.
@@ -22,6 +31,7 @@ more decimals than the instruments, e.g. spot prices have 8), with the values `p
 from __future__ import annotations
 
 import gzip
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -50,6 +60,11 @@ DEFAULT_LEVELS = 20
 DEFAULT_LATENCY_MS = 5.0
 DEFAULT_BASIS_WINDOW_S = 60.0
 COINM_CONTRACT_USD = 100.0
+#: How far a line's local timestamp may be behind an earlier line's (the capture's clock never went back).
+DEFAULT_CLOCK_TOLERANCE_MS = 100.0
+#: A local timestamp more than this after the previous line's is taken as corrupt (the capture's largest gap is < 1 s).
+MAX_GAP_S = 3600.0
+CROSSED_POLICIES = ("refuse", "drop")
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,34 +127,55 @@ def make_instrument(spec: BinanceMarketSpec) -> CurrencyPair | CryptoPerpetual:
 
 @dataclass(slots=True)
 class _Lines:
-    """A market's lines: per file, its name and the raw lines (without the trailing empty one)."""
+    """A market's lines: per file, its name, the raw lines (without the trailing empty one) and their
+    local timestamps (checked: `_check_clock`)."""
 
-    files: list[tuple[str, list[bytes]]]
+    files: list[tuple[str, list[bytes], list[int]]]
 
     def first_ts(self) -> int:
-        return next(_ts(lines[0], name, 1) for name, lines in self.files if lines)
+        return next(ts[0] for _, _, ts in self.files if ts)
 
     def last_ts(self) -> int:
-        return next(_ts(lines[-1], name, len(lines)) for name, lines in reversed(self.files) if lines)
+        return next(ts[-1] for _, _, ts in reversed(self.files) if ts)
 
     def snapshot_ts(self) -> int:
         """The receive time of the first REST snapshot: the book exists from then on."""
-        for name, lines in self.files:
-            for n, line in enumerate(lines, 1):
+        for name, lines, ts in self.files:
+            for n, line in enumerate(lines):
                 if b'{"lastUpdateId"' in line[:40]:
-                    return _ts(line, name, n)
-        raise MarketDataError(f"no REST depth snapshot in {[n for n, _ in self.files]}: the book cannot be rebuilt",
-                              field="snapshot", value=[n for n, _ in self.files])
+                    return ts[n]
+        raise MarketDataError(f"no REST depth snapshot in {[n for n, _, _ in self.files]}: the book cannot be rebuilt",
+                              field="snapshot", value=[n for n, _, _ in self.files])
 
 
 def _ts(line: bytes, name: str, n: int) -> int:
-    try:
-        return int(line[: line.index(b" ")])
-    except ValueError:
-        raise MarketDataError(f"{name} line {n}: no '<ts_ns> <json>' prefix: {line[:60]!r}", field=f"{name}:{n}", value=line[:60]) from None
+    cut = line.find(b" ")
+    prefix = line[:cut]
+    if cut <= 0 or not prefix.isdigit():  # digits only: no sign, no spaces, no float
+        raise MarketDataError(f"{name} line {n}: no '<ts_ns> <json>' prefix (a local timestamp in ns >= 0): {line[:60]!r}",
+                              field=f"{name} line {n}", value=line[:60])
+    return int(prefix)
 
 
-def _read_lines(data_dir: Path, spec: BinanceMarketSpec) -> _Lines:
+def _check_clock(files: list[tuple[str, list[bytes], list[int]]], tolerance_ms: float) -> None:
+    """Local timestamps never go back more than `tolerance_ms` behind the latest so far, and never jump
+    more than `MAX_GAP_S` ahead (one line far in the future made the reader stop there, without a word)."""
+    back, gap = int(tolerance_ms * NS_PER_MS), int(MAX_GAP_S * 1e9)
+    latest, latest_at = None, ""
+    for name, _, ts in files:
+        for n, t in enumerate(ts, 1):
+            if latest is not None:
+                if t < latest - back:
+                    raise MarketDataError(f"{name} line {n}: local timestamp {t} is {(latest - t) / 1e9:.3f} s behind {latest_at} "
+                                          f"({latest}); the clock may go back at most {tolerance_ms:g} ms", field=f"{name} line {n}", value=t)
+                if t > latest + gap:
+                    raise MarketDataError(f"{name} line {n}: local timestamp {t} is {(t - latest) / 1e9:,.0f} s after {latest_at} "
+                                          f"({latest}); more than {MAX_GAP_S:g} s: a corrupt timestamp", field=f"{name} line {n}", value=t)
+            if latest is None or t > latest:
+                latest, latest_at = t, f"{name} line {n}"
+
+
+def _read_lines(data_dir: Path, spec: BinanceMarketSpec, clock_tolerance_ms: float = DEFAULT_CLOCK_TOLERANCE_MS) -> _Lines:
     out = []
     for name in spec.files:
         path = data_dir / name
@@ -152,7 +188,8 @@ def _read_lines(data_dir: Path, spec: BinanceMarketSpec) -> _Lines:
         lines = raw.split(b"\n")
         if lines and not lines[-1]:
             lines.pop()
-        out.append((name, lines))
+        out.append((name, lines, [_ts(line, name, n) for n, line in enumerate(lines, 1)]))
+    _check_clock(out, clock_tolerance_ms)
     return _Lines(out)
 
 
@@ -184,6 +221,14 @@ class _Book:
         else:
             book.pop(key, None)
 
+    def crossed(self) -> tuple[int, int] | None:
+        """(best bid, best ask) ticks if the book is crossed or locked, else None."""
+        if self.bids and self.asks:
+            bid, ask = -self.bids.peekitem(0)[0], self.asks.peekitem(0)[0]
+            if bid >= ask:
+                return bid, ask
+        return None
+
     def top(self, levels: int) -> tuple[list[int], list[int], list[int], list[int]]:
         bids = list(islice(self.bids.items(), levels))
         asks = list(islice(self.asks.items(), levels))
@@ -193,8 +238,12 @@ class _Book:
 class _MarketReader:
     """Decodes and rebuilds one market over [start_ns, end_ns]."""
 
-    def __init__(self, spec: BinanceMarketSpec, instrument: Any, start_ns: int, end_ns: int, levels: int) -> None:
+    def __init__(self, spec: BinanceMarketSpec, instrument: Any, start_ns: int, end_ns: int, levels: int, crossed_books: str = "refuse") -> None:
         self.spec, self.iid, self.start, self.end, self.levels = spec, instrument.id, start_ns, end_ns, levels
+        self.crossed_books = crossed_books
+        self.dropped_levels = 0  # levels a crossing diff removed from the other side (crossed_books="drop")
+        self.dropped_quotes = 0  # crossed bookTickers skipped (crossed_books="drop")
+        self.stream_prefix = spec.raw_symbol.lower() + "@"
         self.pp, self.sp = spec.price_precision, spec.size_precision
         self.pscale, self.sscale = 10**self.pp, 10**self.sp
         self.praw, self.sraw = 10 ** (FIXED_PRECISION - self.pp), 10 ** (FIXED_PRECISION - self.sp)
@@ -215,13 +264,17 @@ class _MarketReader:
 
     def _tick(self, text: str, where: str) -> int:
         x = float(text) * self.pscale
+        if not (math.isfinite(x) and x > 0):
+            raise MarketDataError(f"{where}: price {text} must be finite and > 0", field=where, value=text)
         tick = round(x)
         if abs(x - tick) > 1e-3:  # float error stays far below a thousandth of a step
             raise MarketDataError(f"{where}: price {text} is not a multiple of {self.spec.price_increment}", field=where, value=text)
         return tick
 
-    def _steps(self, text: str, where: str) -> int:
+    def _steps(self, text: str, where: str, *, positive: bool = False) -> int:
         x = float(text) * self.sscale
+        if not (math.isfinite(x) and (x > 0 if positive else x >= 0)):
+            raise MarketDataError(f"{where}: size {text} must be finite and {'> 0' if positive else '>= 0'}", field=where, value=text)
         steps = round(x)
         if abs(x - steps) > 1e-3:
             if steps == 0 and x > 0:
@@ -233,10 +286,9 @@ class _MarketReader:
 
     def run(self, lines: _Lines) -> _VenueStream:
         prev_ts = 0
-        for name, file_lines in lines.files:
-            for n, line in enumerate(file_lines, 1):
+        for name, file_lines, stamps in lines.files:
+            for n, (line, ts) in enumerate(zip(file_lines, stamps), 1):
                 cut = line.find(b" ")
-                ts = _ts(line, name, n) if cut <= 0 else int(line[:cut])
                 if ts > self.end:
                     return self._finish(name, n)
                 if not self.started and ts >= self.start and self.last_u is not None and not self.need_bridge:
@@ -254,17 +306,29 @@ class _MarketReader:
             if head.startswith(b'{"lastUpdateId"'):
                 self._snapshot(self.snap_dec.decode(body), where)
             elif b"@depth" in head:
-                self._diff(ts, self.depth_dec.decode(body).data, where)
+                self._diff(ts, self._of_market(self.depth_dec.decode(body), "@depth", where), where)
             elif b"@bookTicker" in head:
                 if self.started:
-                    self._quote(ts, self.quote_dec.decode(body).data, where)
+                    self._quote(ts, self._of_market(self.quote_dec.decode(body), "@bookTicker", where), where)
             elif b"@trade" in head:
                 if self.started:
-                    self._trade(ts, self.trade_dec.decode(body).data, where)
+                    self._trade(ts, self._of_market(self.trade_dec.decode(body), "@trade", where), where)
             else:
                 raise MarketDataError(f"{where}: unknown message {head!r}", field=where, value=head)
         except msgspec.DecodeError as exc:
             raise MarketDataError(f"{where}: does not decode with Nautilus's Binance schema ({exc})", field=where, value=head) from None
+        except (ValueError, OverflowError, TypeError, AttributeError) as exc:
+            # Whatever else a damaged line trips (a number that does not parse, ...): the line, not a traceback.
+            raise MarketDataError(f"{where}: unreadable message ({type(exc).__name__}: {exc})", field=where, value=head) from None
+
+    def _of_market(self, msg: Any, kind: str, where: str) -> Any:
+        """The message's data, if its stream and symbol are this market's (another symbol's stream in the
+        file would otherwise be read as this one's)."""
+        stream, symbol = msg.stream, getattr(msg.data, "s", None)
+        if not (stream.startswith(self.stream_prefix) and kind in stream) or symbol != self.spec.raw_symbol:
+            raise MarketDataError(f"{where}: stream {stream!r} symbol {symbol!r} is not {self.spec.venue}'s "
+                                  f"({self.stream_prefix}{kind[1:]}..., {self.spec.raw_symbol})", field=where, value=stream)
+        return msg.data
 
     def _bridge_id(self) -> int:
         """The update id the first applied diff must span: lastUpdateId (futures) or lastUpdateId + 1 (spot)."""
@@ -278,6 +342,10 @@ class _MarketReader:
             self.book.set(True, self._tick(px, where), self._steps(sz, where))
         for px, sz in snap.asks:
             self.book.set(False, self._tick(px, where), self._steps(sz, where))
+        crossed = self.book.crossed()
+        if crossed is not None:  # a crossed REST snapshot is corrupt whatever the policy: no side is the newer
+            raise MarketDataError(f"{where}: the REST snapshot is crossed (best bid {crossed[0] / self.pscale} >= best ask "
+                                  f"{crossed[1] / self.pscale})", field=where, value=crossed)
         self.last_u, self.snapshot_where, self.need_bridge = snap.lastUpdateId, where, True
         buffered, self.pending = self.pending, []
         for d_where, data in buffered:
@@ -309,8 +377,33 @@ class _MarketReader:
         changes += [(False, self._tick(d.price, where), self._steps(d.size, where)) for d in data.a]
         for is_bid, tick, steps in changes:
             self.book.set(is_bid, tick, steps)
+        self._uncross(changes, where)
         self.last_u = data.u
         return changes
+
+    def _uncross(self, changes: list[tuple[bool, int, int]], where: str) -> None:
+        """After a diff the book must not be crossed: refused, or (drop) the other side's levels the diff's
+        own levels crossed are removed, appended to `changes` as deletes."""
+        crossed = self.book.crossed()
+        if crossed is None:
+            return
+        bid, ask = crossed
+        if self.crossed_books == "refuse":
+            raise MarketDataError(f"{where}: the diff crosses the book (best bid {bid / self.pscale} >= best ask {ask / self.pscale}); "
+                                  "crossed_books='drop' removes the crossed levels instead", field=where, value=crossed)
+        new_bids = [t for is_bid, t, s in changes if is_bid and s]
+        new_asks = [t for is_bid, t, s in changes if not is_bid and s]
+        stale = []
+        if new_bids:
+            stale += [(False, t) for t in list(self.book.asks.irange(maximum=max(new_bids)))]
+        if new_asks:
+            stale += [(True, -k) for k in list(self.book.bids.irange(maximum=-min(new_asks)))]
+        for is_bid, tick in stale:
+            self.book.set(is_bid, tick, 0)
+            changes.append((is_bid, tick, 0))
+        if self.book.crossed() is not None:
+            raise MarketDataError(f"{where}: the book stays crossed after dropping the levels the diff crossed", field=where, value=crossed)
+        self.dropped_levels += len(stale)
 
     def _diff(self, ts: int, data: Any, where: str) -> None:
         if self.last_u is None:
@@ -359,12 +452,19 @@ class _MarketReader:
 
     def _quote(self, ts: int, q: Any, where: str) -> None:
         ts_event = q.T * NS_PER_MS if q.T else ts
+        bid, ask = self._tick(q.b, where), self._tick(q.a, where)
+        if bid >= ask:
+            if self.crossed_books == "refuse":
+                raise MarketDataError(f"{where}: crossed bookTicker (bid {q.b} >= ask {q.a}); crossed_books='drop' skips it",
+                                      field=where, value=(q.b, q.a))
+            self.dropped_quotes += 1
+            return
         self.out.data.append(QuoteTick.from_raw(
-            self.iid, self._tick(q.b, where) * self.praw, self._tick(q.a, where) * self.praw, self.pp, self.pp,
+            self.iid, bid * self.praw, ask * self.praw, self.pp, self.pp,
             self._steps(q.B, where) * self.sraw, self._steps(q.A, where) * self.sraw, self.sp, self.sp, ts_event, ts))
 
     def _trade(self, ts: int, t: Any, where: str) -> None:
-        tick, steps = self._tick(t.p, where), self._steps(t.q, where)
+        tick, steps = self._tick(t.p, where), self._steps(t.q, where, positive=True)
         side = AggressorSide.SELLER if t.m else AggressorSide.BUYER
         self.out.data.append(TradeTick.from_raw(self.iid, tick * self.praw, self.pp, steps * self.sraw, self.sp, side,
                                                 TradeId(str(t.t)), t.T * NS_PER_MS, ts))
@@ -386,13 +486,14 @@ class _MarketReader:
 
 
 def read_market(spec: BinanceMarketSpec, data_dir: str | Path, *, start_ns: int | None = None, end_ns: int | None = None,
-                levels: int = DEFAULT_LEVELS) -> tuple[Any, _VenueStream]:
+                levels: int = DEFAULT_LEVELS, crossed_books: str = "refuse",
+                clock_tolerance_ms: float = DEFAULT_CLOCK_TOLERANCE_MS) -> tuple[Any, _VenueStream]:
     """One market's instrument and stream over [start_ns, end_ns] (default: from its snapshot to its end)."""
-    lines = _read_lines(Path(data_dir), spec)
+    lines = _read_lines(Path(data_dir), spec, clock_tolerance_ms)
     start = lines.snapshot_ts() if start_ns is None else start_ns
     end = lines.last_ts() if end_ns is None else end_ns
     instrument = make_instrument(spec)
-    return instrument, _MarketReader(spec, instrument, start, end, levels).run(lines)
+    return instrument, _MarketReader(spec, instrument, start, end, levels, crossed_books).run(lines)
 
 
 # -- the market -----------------------------------------------------------------------------------------
@@ -437,13 +538,15 @@ def load_binance_btc(
     levels: int = DEFAULT_LEVELS,
     reference: str = REFERENCE_VENUE,
     basis_window_s: float = DEFAULT_BASIS_WINDOW_S,
+    crossed_books: str = "refuse",
+    clock_tolerance_ms: float = DEFAULT_CLOCK_TOLERANCE_MS,
 ) -> RecordedMarket:
     """The three Binance markets as three venues of BTC (see the module docstring).
 
     Window: by default where every chosen venue has a book (from the last of their REST snapshots) up to
     the first of their last messages; `start`/`end` (ISO time or ns) must lie inside that. `venues`: a
     subset of `VENUES` (the reference venue for the basis must be one of them). `latency_ms`: one value
-    or {venue: ms} (default 5 ms each)."""
+    or {venue: ms} (default 5 ms each). `crossed_books` and `clock_tolerance_ms`: see the module docstring."""
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise MarketDataError(f"missing Binance data directory {data_dir}", field="path", value=str(data_dir))
@@ -457,10 +560,16 @@ def load_binance_btc(
         raise ConfigError(f"invalid reference: {reference!r} (must be one of the venues {chosen})", field="reference", value=repr(reference))
     if not (isinstance(levels, int) and 1 <= levels <= 1000):
         raise ConfigError(f"invalid levels: {levels!r} (an integer in [1, 1000])", field="levels", value=repr(levels))
+    if crossed_books not in CROSSED_POLICIES:
+        raise ConfigError(f"invalid crossed_books: {crossed_books!r} (one of {', '.join(CROSSED_POLICIES)})", field="crossed_books",
+                          value=repr(crossed_books))
+    if isinstance(clock_tolerance_ms, bool) or not isinstance(clock_tolerance_ms, (int, float)) or not 0 <= clock_tolerance_ms < 3_600_000:
+        raise ConfigError(f"invalid clock_tolerance_ms: {clock_tolerance_ms!r} (ms in [0, 3600000))", field="clock_tolerance_ms",
+                          value=repr(clock_tolerance_ms))
     latency = _latencies(latency_ms, chosen)
     specs = [m for m in MARKETS if m.venue in chosen]
 
-    lines = {s.venue: _read_lines(data_dir, s) for s in specs}
+    lines = {s.venue: _read_lines(data_dir, s, clock_tolerance_ms) for s in specs}
     lo = max(lines[s.venue].snapshot_ts() for s in specs)
     hi = min(lines[s.venue].last_ts() for s in specs)
     start_ns, end_ns = window_ns(start, "start"), window_ns(end, "end")
@@ -470,12 +579,13 @@ def load_binance_btc(
         raise ConfigError(f"invalid window: [{start_ns}, {end_ns}] (must satisfy {lo} <= start < end <= {hi}: where every venue has a book)",
                           field="start" if not lo <= start_ns else "end", value=repr((start, end)))
 
-    out_venues, streams, rounded = [], [], {}
+    out_venues, streams, rounded, dropped = [], [], {}, {}
     for spec in specs:
         instrument = make_instrument(spec)
-        reader = _MarketReader(spec, instrument, start_ns, end_ns, levels)
+        reader = _MarketReader(spec, instrument, start_ns, end_ns, levels, crossed_books)
         stream = reader.run(lines[spec.venue])
         rounded[spec.venue] = reader.off_grid_sizes
+        dropped[spec.venue] = (reader.dropped_levels, reader.dropped_quotes)
         book, tape = _arrays(spec, stream, levels)
         mid0 = float((book.bid_px[0, 0] + book.ask_px[0, 0]) / 2)
         lot = spec.contract_usd / mid0 if spec.contract_usd else float(spec.size_increment)
@@ -497,6 +607,10 @@ def load_binance_btc(
     for venue, count in rounded.items():
         if count:
             notes.append(f"sizes: {count} recorded {venue} size(s) finer than its size step were rounded to the step (at least one step)")
+    for venue, (levels_dropped, quotes_dropped) in dropped.items():
+        if levels_dropped or quotes_dropped:
+            notes.append(f"crossed books (crossed_books='drop'): {venue}: {levels_dropped} level(s) a diff crossed removed from the other "
+                         f"side, {quotes_dropped} crossed bookTicker(s) skipped")
     market = RecordedMarket(name=MARKET_NAME, asset="BTC", venues=tuple(normalised), data=_merge(streams),
                             start_ns=start_ns, end_ns=end_ns, notes=notes)
     return market

@@ -622,19 +622,42 @@ def _remove_basis(venues: list[RecordedVenue], reference: str, window_s: float, 
 
 
 def cached_market(cache_dir: str | Path | None, key: str, params: dict[str, Any], build: Callable[[], RecordedMarket], *,
-                  source: dict[str, Any] | None = None) -> RecordedMarket:
+                  source: dict[str, Any] | None = None, source_path: str | Path | None = None) -> RecordedMarket:
     """`build()`'s market, written to `<cache_dir>/<key>/` the first time and read from there after, as
-    long as `params` (JSON-able: what the market was built from) match. `cache_dir` None: no cache."""
+    long as `params` (JSON-able: what the market was built from) match and, when `source_path` (the raw
+    files) exists, so does its content (`source_fingerprint`: a source truncated or rewritten in place is
+    rebuilt). Without the raw files the cached market is used as it is. `cache_dir` None: no cache."""
     if cache_dir is None:
         return build()
+    fingerprint = source_fingerprint(Path(source_path)) if source_path is not None and Path(source_path).exists() else None
+    params = {**params, "sources": fingerprint}
     path = Path(cache_dir) / key
     meta = read_metadata(path) if path.is_dir() else None
     current = meta is not None and meta.get("format") == FORMAT_VERSION
-    if current and meta.get("params") == _jsonable(params) and meta.get("content_hash") == _content_hash(path):
-        return load_catalog(path)
+    if current and meta.get("content_hash") == _content_hash(path):
+        saved = dict(meta.get("params") or {})
+        if fingerprint is None:
+            saved["sources"] = None  # no raw files to compare with: the cache is what there is
+        if saved == _jsonable(params):
+            return load_catalog(path)
     market = build()
     write_catalog(market, path, source=source, params=_jsonable(params))
     return market
+
+
+def source_fingerprint(path: Path) -> list[list[Any]]:
+    """The raw files a market is built from (`path`, or every file under it): per file its relative name,
+    size, mtime (ns) and the SHA-256 of its bytes, sorted by name."""
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    out = []
+    for file in files:
+        stat = file.stat()
+        digest = hashlib.sha256()
+        with open(file, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        out.append([str(file.relative_to(path)) if file != path else file.name, stat.st_size, stat.st_mtime_ns, digest.hexdigest()])
+    return out
 
 
 def _jsonable(value: Any) -> Any:

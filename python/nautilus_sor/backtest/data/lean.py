@@ -100,6 +100,9 @@ DEFAULT_LATENCY_MS = 1.0  # the same for every venue unless configured: no venue
 _QUOTE_COLUMNS = ("ms", "bid", "bid_size", "ask", "ask_size", "exchange", "condition", "suspicious")
 _QUOTE_TYPES = {"ms": np.int64, "bid": np.int64, "bid_size": np.int64, "ask": np.int64, "ask_size": np.int64,
                 "exchange": str, "condition": np.int64, "suspicious": np.int64}
+# 0 is an absent quote side in Lean's files; a trade has a price and a size.
+_QUOTE_VALUES = {"bid": "non_negative", "bid_size": "non_negative", "ask": "non_negative", "ask_size": "non_negative"}
+_TRADE_VALUES = {"price": "positive", "size": "positive"}
 _TRADE_COLUMNS = ("ms", "price", "size", "exchange", "condition", "suspicious")
 _TRADE_TYPES = {"ms": np.int64, "price": np.int64, "size": np.int64, "exchange": str, "condition": np.int64,
                 "suspicious": np.int64}
@@ -156,8 +159,10 @@ def load_lean_equity_ticks(
         raise ValidationError(f"invalid end: the window [{start!r}, {end!r}) misses the session {hours} of {day}", field="end", value=repr(end))
     notes: list[str] = []
 
-    quotes = read_lean_csv(directory / f"{day_tag(day)}_quote.zip", _QUOTE_COLUMNS, _QUOTE_TYPES)
-    trades = read_lean_csv(directory / f"{day_tag(day)}_trade.zip", _TRADE_COLUMNS, _TRADE_TYPES)
+    # Each quote row carries one side (checked in `_quote_rows`): a venue crossing itself across rows is
+    # handled when the NBBO is built (see the notes).
+    quotes = read_lean_csv(directory / f"{day_tag(day)}_quote.zip", _QUOTE_COLUMNS, _QUOTE_TYPES, values=_QUOTE_VALUES)
+    trades = read_lean_csv(directory / f"{day_tag(day)}_trade.zip", _TRADE_COLUMNS, _TRADE_TYPES, values=_TRADE_VALUES)
     dropped_quotes, dropped_trades = int((quotes["suspicious"] != 0).sum()), int((trades["suspicious"] != 0).sum())
     quotes = quotes[quotes["suspicious"] == 0]
     trades = trades[trades["suspicious"] == 0]

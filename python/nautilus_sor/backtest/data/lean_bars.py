@@ -51,6 +51,10 @@ _TRADE_BAR_TYPES = {c: (np.int64 if c == "ms" else np.float64) for c in _TRADE_B
 _QUOTE_BAR_COLUMNS = ("ms", "bid_open", "bid_high", "bid_low", "bid_close", "bid_size",
                       "ask_open", "ask_high", "ask_low", "ask_close", "ask_size")
 _QUOTE_BAR_TYPES = {c: (np.int64 if c == "ms" else np.float64) for c in _QUOTE_BAR_COLUMNS}
+# Checked on read (`read_lean_csv`): trade bars' prices > 0, volumes >= 0; quote bars' prices and sizes >= 0
+# (0: an absent side), never crossed at the close.
+_TRADE_BAR_VALUES = {"open": "positive", "high": "positive", "low": "positive", "close": "positive", "volume": "non_negative"}
+_QUOTE_BAR_VALUES = {c: "non_negative" for c in _QUOTE_BAR_COLUMNS if c != "ms"}
 BAR_MS = 60_000
 
 
@@ -130,7 +134,7 @@ def volume_profile_from_minute_bars(
     start_ms, end_ms = (parse_clock(hours[0], "hours[0]"), parse_clock(hours[1], "hours[1]")) if hours else (0, MS_PER_DAY)
     stamps, volumes = [], []
     for day, file in files:
-        bars = read_lean_csv(file, _TRADE_BAR_COLUMNS, _TRADE_BAR_TYPES)
+        bars = read_lean_csv(file, _TRADE_BAR_COLUMNS, _TRADE_BAR_TYPES, values=_TRADE_BAR_VALUES)
         ms = bars["ms"].to_numpy()
         keep = (ms >= start_ms) & (ms < end_ms)
         # Each bar at its local time of day on the target day (or its own day): the target day's UTC clock.
@@ -246,7 +250,8 @@ def load_lean_crypto_bars(
     names = [v.venue for v in specs]
     latencies = _crypto_latencies(latency_ms, names)
     fee_table = _crypto_fees(fees, specs)
-    trade_bars = {spec.venue: read_lean_csv(directory / f"{spec.prefix}_{day_tag(day)}_trade.zip", _TRADE_BAR_COLUMNS, _TRADE_BAR_TYPES)
+    trade_bars = {spec.venue: read_lean_csv(directory / f"{spec.prefix}_{day_tag(day)}_trade.zip", _TRADE_BAR_COLUMNS, _TRADE_BAR_TYPES,
+                                               values=_TRADE_BAR_VALUES)
                   for spec in specs}
     empty = [name for name, bars in trade_bars.items() if bars.empty]
     if empty:
@@ -286,7 +291,8 @@ def load_lean_crypto_bars(
         tape = TradeTape(ts=close_ns[traded], price=close[traded], size=btc[traded], aggressor=np.zeros(int(traded.sum()), dtype=np.int8))
         quote_file = directory / f"{spec.prefix}_{day_tag(day)}_quote.zip"
         if quote_file.is_file():
-            quotes = _in_window(read_lean_csv(quote_file, _QUOTE_BAR_COLUMNS, _QUOTE_BAR_TYPES), first_ms, last_ms)
+            quotes = _in_window(read_lean_csv(quote_file, _QUOTE_BAR_COLUMNS, _QUOTE_BAR_TYPES, values=_QUOTE_BAR_VALUES,
+                                                  crossed=("bid_close", "ask_close")), first_ms, last_ms)
             q_close = utc_ms_to_ns(day, quotes["ms"].to_numpy() + BAR_MS)
             for side, price_type in (("bid", PriceType.BID), ("ask", PriceType.ASK)):
                 columns = (f"{side}_open", f"{side}_high", f"{side}_low", f"{side}_close", f"{side}_size")

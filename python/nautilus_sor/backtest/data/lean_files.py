@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from nautilus_sor.exceptions import ValidationError
+from nautilus_sor.exceptions import DataFileError, ValidationError
 
 NS_PER_MS = 1_000_000
 MS_PER_HOUR = 3_600_000
@@ -130,8 +130,26 @@ def utc_ms_to_ns(day: dt.date, ms: np.ndarray) -> np.ndarray:
     return (epoch_ms + np.asarray(ms, dtype=np.int64)) * NS_PER_MS
 
 
-def read_lean_csv(path: Path, columns: Sequence[str], dtypes: Mapping[str, object]) -> pd.DataFrame:
-    """The one CSV inside a Lean `.zip` (or a plain `.csv`) with the given column names and types."""
+#: Value rules of `read_lean_csv`'s `values`: "positive" (finite, > 0), "non_negative" (finite, >= 0; Lean
+#: writes 0 for an absent quote side).
+VALUE_RULES = {"positive": (lambda x: np.isfinite(x) & (x > 0), "finite and > 0"),
+               "non_negative": (lambda x: np.isfinite(x) & (x >= 0), "finite and >= 0")}
+CROSSED_POLICIES = ("refuse", "drop")
+
+
+def _row_error(path: Path, row: int, column: str, value: object, rule: str) -> DataFileError:
+    line = row + 1  # header-less CSV: row i is line i + 1
+    return DataFileError(f"invalid Lean file {path} line {line}: {column} {value!r} ({rule})", field=f"{path.name}:{line}", value=repr(value),
+                         file=str(path), line=line)
+
+
+def read_lean_csv(path: Path, columns: Sequence[str], dtypes: Mapping[str, object], *, values: Mapping[str, str] | None = None,
+                  crossed: tuple[str, str] | None = None, crossed_books: str = "refuse") -> pd.DataFrame:
+    """The one CSV inside a Lean `.zip` (or a plain `.csv`) with the given column names and types.
+
+    Checked, each failure a `DataFileError` naming the file and line: times never go back; each column of
+    `values` by its rule (`VALUE_RULES`); with `crossed=(bid, ask)`, no row with both sides quoted and
+    bid >= ask (`crossed_books="drop"` drops such rows instead, their count in `frame.attrs["crossed_dropped"]`)."""
     if not path.is_file():
         raise ValidationError(f"missing Lean data file: {path}", field="path", value=str(path))
     try:
@@ -161,10 +179,32 @@ def read_lean_csv(path: Path, columns: Sequence[str], dtypes: Mapping[str, objec
         raise ValidationError(f"invalid Lean file {path}: {exc}", field="path", value=str(path)) from exc
     for name, kind in dtypes.items():
         if kind in (np.int64, np.float64, "int64", "float64") and frame[name].isna().any():
-            raise ValidationError(f"invalid Lean file {path}: missing values in column {name}", field=f"{path.name}:{name}", value="NaN")
+            line = int(np.argmax(frame[name].isna().to_numpy())) + 1
+            raise DataFileError(f"invalid Lean file {path} line {line}: missing values in column {name}", field=f"{path.name}:{name}", value="NaN",
+                                file=str(path), line=line)
     if not frame["ms"].is_monotonic_increasing:
         row = int(np.argmax(np.diff(frame["ms"].to_numpy()) < 0)) + 1
-        raise ValidationError(f"invalid Lean file {path}: times go backwards at row {row}", field=f"{path.name}:ms", value=str(frame['ms'].iloc[row]))
+        raise DataFileError(f"invalid Lean file {path} line {row + 1}: times go backwards at row {row} ({frame['ms'].iloc[row]} ms after "
+                            f"{frame['ms'].iloc[row - 1]} ms)", field=f"{path.name}:ms", value=str(frame['ms'].iloc[row]), file=str(path), line=row + 1)
+    if len(frame) and frame["ms"].iloc[0] < 0:
+        raise _row_error(path, 0, "ms", int(frame["ms"].iloc[0]), "a time of day in ms >= 0")
+    for column, rule in (values or {}).items():
+        ok, text = VALUE_RULES[rule]
+        bad = ~ok(frame[column].to_numpy(dtype=np.float64))
+        if bad.any():
+            row = int(np.argmax(bad))
+            raise _row_error(path, row, column, frame[column].iloc[row], f"must be {text}")
+    frame.attrs["crossed_dropped"] = 0
+    if crossed is not None:
+        bid, ask = (frame[c].to_numpy(dtype=np.float64) for c in crossed)
+        bad = (bid > 0) & (ask > 0) & (bid >= ask)
+        if bad.any():
+            if crossed_books != "drop":
+                row = int(np.argmax(bad))
+                raise _row_error(path, row, f"{crossed[0]}/{crossed[1]}", (frame[crossed[0]].iloc[row], frame[crossed[1]].iloc[row]),
+                                 "crossed: bid >= ask; crossed_books='drop' drops such rows")
+            frame = frame[~bad].reset_index(drop=True)
+            frame.attrs["crossed_dropped"] = int(bad.sum())
     return frame
 
 

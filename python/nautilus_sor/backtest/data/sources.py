@@ -89,12 +89,14 @@ def _load(block: Any, *, cache_dir: str | Path | None = DEFAULT_CACHE_DIR, seed:
         from nautilus_sor.backtest.data.binance import MARKET_NAME, load_binance_btc
         from nautilus_sor.backtest.data.catalog import cached_market
 
-        params = {"type": block.type, "path": str(path.resolve()), **window, "venues": block.venues}
-        key = MARKET_NAME if not any(v is not None for v in (block.start, block.end, block.venues)) else f"{MARKET_NAME}-{_short_hash(params)}"
+        params = {"type": block.type, "path": str(path.resolve()), **window, "venues": block.venues, "crossed_books": block.crossed_books}
+        defaults = not any(v is not None for v in (block.start, block.end, block.venues)) and block.crossed_books == "refuse"
+        key = MARKET_NAME if defaults else f"{MARKET_NAME}-{_short_hash(params)}"
         # The basis is measured against spot; a subset without spot measures it against its first venue.
         reference = {} if not block.venues or "BINANCE_SPOT" in block.venues else {"reference": block.venues[0]}
-        market = cached_market(cache_dir, key, params, lambda: load_binance_btc(market_path(block), venues=block.venues, **window, **reference),
-                               source={"loader": "nautilus_sor.backtest.data.binance.load_binance_btc", "path": str(path)})
+        market = cached_market(cache_dir, key, params, lambda: load_binance_btc(market_path(block), venues=block.venues, **window, **reference,
+                                                                                 crossed_books=block.crossed_books),
+                               source={"loader": "nautilus_sor.backtest.data.binance.load_binance_btc", "path": str(path)}, source_path=path)
         return with_latency(market, block.latency_ms)
     if block.type in _LEAN:
         module, function = _LEAN[block.type]
@@ -114,7 +116,8 @@ def _load(block: Any, *, cache_dir: str | Path | None = DEFAULT_CACHE_DIR, seed:
         params = {"type": block.type, "path": str(path.resolve()), **window, "venues": block.venues}
         key = f"{block.type}-{_short_hash(params)}"
         kwargs = {k: v for k, v in {**window, "venues": block.venues}.items() if v is not None}
-        market = cached_market(cache_dir, key, params, lambda: loader(market_path(block), **kwargs), source={"loader": f"{module}.{function}", "path": str(path)})
+        market = cached_market(cache_dir, key, params, lambda: loader(market_path(block), **kwargs), source={"loader": f"{module}.{function}", "path": str(path)},
+                               source_path=path)
         return with_latency(market, block.latency_ms)
     raise ConfigError(f"invalid market.type: {block.type!r} (one of synthetic, {', '.join(RECORDED_TYPES)})", field="market.type", value=block.type)
 

@@ -52,6 +52,7 @@ impl Default for RouterParams {
 
 impl RouterParams {
     pub fn validate(&self) -> SorResult<()> {
+        crate::limits::check_params(self)?;
         check_non_negative("volatility", self.volatility)?;
         check_non_negative("latency_risk_weight", self.latency_risk_weight)?;
         check_non_negative("miss_cost_bps", self.miss_cost_bps)?;
@@ -240,9 +241,19 @@ impl Router {
     /// Sets one level of a venue's book (creating an empty book if it had none).
     pub fn update_level(&mut self, venue: usize, is_bid: bool, price: f64, size: u64) -> SorResult<()> {
         self.check_index(venue)?;
-        self.books[venue]
-            .get_or_insert_with(Ladder::default)
-            .update_level(is_bid, price, size)
+        match &mut self.books[venue] {
+            Some(book) => book.update_level(is_bid, price, size),
+            None => {
+                // A refused level (or the delete of a level a missing book cannot have) leaves no
+                // empty book behind: an empty book would switch the router into book mode.
+                let mut book = Ladder::default();
+                book.update_level(is_bid, price, size)?;
+                if size > 0 {
+                    self.books[venue] = Some(book);
+                }
+                Ok(())
+            }
+        }
     }
 
     /// Sets a venue's lot size and minimum (in units), e.g. for the instrument being routed now.
@@ -334,16 +345,7 @@ impl Router {
         if qty == 0 {
             return Err(SorError::invalid(qty_field, 0, "must be greater than zero"));
         }
-        if let Some(l) = limit {
-            if !l.is_finite() || l <= 0.0 {
-                return Err(SorError::invalid(
-                    "limit_price",
-                    l,
-                    "must be a finite price greater than zero",
-                ));
-            }
-        }
-        Ok(())
+        crate::limits::check_limit("limit_price", limit)
     }
 
     /// The request checked and what a taker call prices every venue against, built once per call.
@@ -400,6 +402,9 @@ impl Router {
         for (i, candidate) in candidates.iter().enumerate() {
             if let Ok(q) = candidate {
                 let (score, latency) = (score_bps(q), self.stats[i].latency_mean_ms);
+                if score.is_nan() {
+                    continue; // a score that is not a number never wins (bounded inputs keep it finite)
+                }
                 let better = match best {
                     None => true,
                     Some((_, s, l)) => score < s || (score == s && latency < l),
