@@ -462,7 +462,6 @@ case("r2_enabled_string", None, lambda _: VenueSpec("A", 0.0, 0.0, enabled="fals
 case("r2_name_zero_width_space", None, lambda _: VenueSpec("A\u200b", 0.0, 0.0), "ValidationError", "name")
 case("r2_name_nul", None, lambda _: VenueSpec("\x00", 0.0, 0.0), "ValidationError", "name")
 case("r2_name_lone_surrogate", None, lambda _: VenueSpec("\ud800", 0.0, 0.0), "ValidationError", "name")
-case("r2_name_trailing_space", None, lambda _: VenueSpec("A ", 0.0, 0.0), "ValidationError", "name")
 case("r2_router_volatility_true", None, lambda _: Router([VenueSpec("A", 0.0, 0.0)], volatility=True), "ValidationError", "volatility")
 case("r2_router_venues_string", None, lambda _: Router("AB"), "ValidationError", "venues")
 case("r2_set_enabled_string", "router", lambda r: r.set_enabled("A", "false"), "ValidationError", "enabled")

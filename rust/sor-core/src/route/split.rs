@@ -65,6 +65,9 @@ const REL_TOL: f64 = 1e-12;
 /// the square of the venues); the Lagrangian bound is used throughout instead.
 const MAX_SUFFIX_MERGES: usize = 64;
 
+/// Up to this many venues the merge scans the venues' next levels instead of keeping a heap.
+const LINEAR_MERGE_MAX: usize = 12;
+
 /// Search nodes allowed once an allocation is in hand. Exact combination with lots is NP-hard in
 /// general (subset sum); past this budget the search stops with the best allocation found and reports
 /// its gap to the lower bound (`SplitResult::optimality_gap_bps`) instead of running unbounded with
@@ -645,48 +648,70 @@ impl Router {
         ctx: &TakerCtx,
     ) -> Option<SplitResult> {
         let n = self.venues.len();
-        let mut heap: BinaryHeap<Head> = BinaryHeap::with_capacity(n);
-        // Per venue: (price factor, extra) of its unit cost.
-        let mut factors: Vec<(f64, f64)> = Vec::with_capacity(n);
+        // Per venue: its levels on this side (empty when it cannot take part), price factor and extra.
+        let mut books: Vec<(&[Level], f64, f64)> = Vec::with_capacity(n);
         for (v, spec) in self.venues.iter().enumerate() {
             let terms = self.terms(v, ctx.ref_price);
-            let factor = (side.sign() + terms.fee, terms.extra());
-            factors.push(factor);
-            if !spec.enabled || spec.first_chunk() > total {
-                continue;
-            }
-            let Some(level) = self.levels(v, side, ctx).and_then(|l| l.first()) else {
-                continue;
+            let levels = match self.levels(v, side, ctx) {
+                Some(levels) if spec.enabled && spec.first_chunk() <= total => levels,
+                _ => &[],
             };
-            if crate::book::within_limit(side, level.price, limit) {
-                heap.push(Head {
-                    unit_cost: factor.0 * level.price + factor.1,
-                    lane: v,
-                    level: 0,
-                });
-            }
+            books.push((levels, side.sign() + terms.fee, terms.extra()));
         }
+        // The next level each venue offers, as a heap entry (infinite cost: nothing left there).
+        let head = |v: usize, level: usize| -> Head {
+            let (levels, factor, extra) = books[v];
+            let unit_cost = match levels.get(level) {
+                Some(l) if crate::book::within_limit(side, l.price, limit) => factor * l.price + extra,
+                _ => f64::INFINITY,
+            };
+            Head {
+                unit_cost,
+                lane: v,
+                level,
+            }
+        };
         let mut alloc = vec![(0u64, 0.0f64); n]; // (units, notional) per venue
         let mut remaining = total;
-        while remaining > 0 {
-            let mut head = heap.peek_mut()?;
-            let v = head.lane;
-            let levels = self.levels(v, side, ctx).expect("a venue in the heap has levels");
-            let level = levels[head.level];
-            let take = level.size.min(remaining);
-            alloc[v].0 += take;
-            alloc[v].1 += take as f64 * level.price;
-            remaining -= take;
-            match levels.get(head.level + 1) {
-                Some(next) if crate::book::within_limit(side, next.price, limit) => {
-                    head.level += 1;
-                    head.unit_cost = factors[v].0 * next.price + factors[v].1;
+        if n <= LINEAR_MERGE_MAX {
+            // Few venues: a scan of their next levels beats a heap's sifting.
+            let mut heads: Vec<Head> = (0..n).map(|v| head(v, 0)).collect();
+            while remaining > 0 {
+                let mut best = 0;
+                for (i, h) in heads.iter().enumerate().skip(1) {
+                    if h.unit_cost < heads[best].unit_cost {
+                        best = i;
+                    }
                 }
-                _ => {
-                    std::collections::binary_heap::PeekMut::pop(head);
+                let h = heads[best];
+                if h.unit_cost == f64::INFINITY {
+                    return None;
+                }
+                let level = books[h.lane].0[h.level];
+                let qty = level.size.min(remaining);
+                alloc[h.lane].0 += qty;
+                alloc[h.lane].1 += qty as f64 * level.price;
+                remaining -= qty;
+                heads[best] = head(h.lane, h.level + 1);
+            }
+        } else {
+            let mut heap: BinaryHeap<Head> = (0..n).map(|v| head(v, 0)).filter(|h| h.unit_cost.is_finite()).collect();
+            while remaining > 0 {
+                let mut h = heap.peek_mut()?;
+                let level = books[h.lane].0[h.level];
+                let qty = level.size.min(remaining);
+                alloc[h.lane].0 += qty;
+                alloc[h.lane].1 += qty as f64 * level.price;
+                remaining -= qty;
+                let next = head(h.lane, h.level + 1);
+                if next.unit_cost.is_finite() {
+                    *h = next;
+                } else {
+                    std::collections::binary_heap::PeekMut::pop(h);
                 }
             }
         }
+        let factors: Vec<(f64, f64)> = books.iter().map(|&(_, f, e)| (f, e)).collect();
         let mut used = 0;
         for (v, &(q, _)) in alloc.iter().enumerate() {
             if q > 0 {
