@@ -157,3 +157,66 @@ def test_the_market_block_loads_another_symbol(tmp_path):
     with pytest.raises(ConfigError, match=r"market\.instruments\.BINANCE_USDM\.contract_size"):
         load_market(MarketBlock(type="binance", path=str(directory), symbol="ETH", instruments={"BINANCE_USDM": {"contract_size": 10}}),
                     cache_dir=tmp_path / "cache")
+
+
+LEAN_TICKS = SHARED / "lean_equity_ticks" / "ibm"
+LEAN_BARS = SHARED / "lean_equity_bars" / "minute"
+needs_lean = pytest.mark.skipif(not ((LEAN_TICKS / "20131008_quote.zip").is_file() and (LEAN_BARS / "bac").is_dir()),
+                                reason=f"Lean data missing under {SHARED}")
+
+
+def _lean_root(root: Path, ticker: str, days=("20131008",)) -> Path:
+    """A data root with `ticker`'s tick folder (IBM's tick files: the format is what matters) and its own minute bars."""
+    ticks = root / "lean_equity_ticks" / ticker.lower()
+    ticks.mkdir(parents=True)
+    for day in days:
+        for kind in ("quote", "trade"):
+            shutil.copy(LEAN_TICKS / f"{day}_{kind}.zip", ticks / f"{day}_{kind}.zip")
+    shutil.copytree(LEAN_BARS / ticker.lower(), root / "lean_equity_bars" / "minute" / ticker.lower())
+    return root
+
+
+@needs_lean
+def test_lean_any_ticker_and_day_with_a_curve_from_earlier_days_only(tmp_path):
+    from nautilus_sor.backtest.data.lean import load_lean_equity, volume_profile_from_minute_bars
+
+    root = _lean_root(tmp_path, "BAC")
+    market = load_lean_equity(root, "2013-10-08", symbol="bac", start="2013-10-08T14:00:00Z", end="2013-10-08T14:05:00Z")
+    assert market.name == "lean_bac_20131008" and market.asset == "BAC"
+    assert market.venues and all(str(v.instrument.id).startswith("BAC.") for v in market.venues)
+    # BAC's own bars, of the days strictly before the 8th (the folder has the 9th to the 11th too).
+    curve = market.volume_profile
+    assert curve.days == ("20131004", "20131007") and curve.for_date == "20131008"
+    bac_bars = root / "lean_equity_bars" / "minute" / "bac"
+    expected = volume_profile_from_minute_bars(bac_bars, days=["20131004", "20131007"], for_date="20131008")
+    np.testing.assert_array_equal(curve.weights, expected.weights)
+    ibm = volume_profile_from_minute_bars(LEAN_BARS / "ibm", days=["20131004", "20131007"], for_date="20131008")
+    assert not np.allclose(curve.weights, ibm.weights)  # not IBM's curve
+
+
+@needs_lean
+def test_lean_market_block_symbol_and_date(tmp_path):
+    from nautilus_sor.backtest.data.sources import load_market
+    from nautilus_sor.config import MarketBlock
+
+    root = _lean_root(tmp_path / "data", "AIG")
+    block = MarketBlock(type="lean_equity", path=str(root), symbol="AIG", date="20131008", start="2013-10-08T14:00:00Z", end="2013-10-08T14:02:00Z")
+    market = load_market(block, cache_dir=tmp_path / "cache")
+    assert market.name == "lean_aig_20131008" and all(v.instrument.id.symbol.value == "AIG" for v in market.venues)
+    with pytest.raises(ConfigError, match=r"invalid market\.date: .*20131009 has no quote and trade files.*have: 20131008") as info:
+        load_market(MarketBlock(type="lean_equity", path=str(root), symbol="AIG", date="20131009"), cache_dir=tmp_path / "cache")
+    assert info.value.field == "market.date"
+    with pytest.raises(ConfigError, match=r"invalid market\.symbol: .*'SPY' has no tick folder"):
+        load_market(MarketBlock(type="lean_equity", path=str(root), symbol="SPY"), cache_dir=tmp_path / "cache")
+
+
+@needs_lean
+def test_lean_first_day_has_no_curve_rather_than_a_later_days_one(tmp_path):
+    from nautilus_sor.backtest.data.lean import load_lean_equity
+
+    root = _lean_root(tmp_path, "BAC")
+    (root / "lean_equity_bars" / "minute" / "bac" / "20131004_trade.zip").unlink()
+    (root / "lean_equity_bars" / "minute" / "bac" / "20131007_trade.zip").unlink()
+    market = load_lean_equity(root, "20131008", symbol="BAC", start="2013-10-08T14:00:00Z", end="2013-10-08T14:02:00Z")
+    assert market.volume_profile is None
+    assert any("volume_profile: none (no minute trade bars before 20131008" in n for n in market.notes)

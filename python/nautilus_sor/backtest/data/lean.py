@@ -120,9 +120,14 @@ def load_lean_equity(data_dir: str | Path, date: object = None, *, symbol: str, 
     folder of `<YYYYMMDD>_quote.zip`/`_trade.zip`, or a data root holding `lean_equity_ticks/<symbol>`."""
     if not isinstance(symbol, str) or not symbol.strip() or not symbol.replace(".", "").isalnum():
         raise ValidationError(f"invalid symbol: {symbol!r} (a ticker such as 'IBM')", field="symbol", value=repr(symbol))
-    directory = _tick_dir(Path(data_dir), symbol.lower())
+    root = Path(data_dir)
+    directory = root / "lean_equity_ticks" / symbol.lower()
     if not directory.is_dir():
-        raise ValidationError(f"invalid symbol: {symbol!r} has no tick folder {directory}", field="symbol", value=repr(symbol))
+        # A tick folder given directly: Lean names it after the ticker (the files do not carry the symbol).
+        if root.name.lower() != symbol.lower():
+            raise ValidationError(f"invalid symbol: {symbol!r} has no tick folder {directory} (nor is {root} {symbol.lower()}'s folder)",
+                                  field="symbol", value=repr(symbol))
+        directory = root
     return load_lean_equity_ticks(directory, date, symbol=symbol.upper(), **options)
 
 
