@@ -220,3 +220,35 @@ def test_lean_first_day_has_no_curve_rather_than_a_later_days_one(tmp_path):
     market = load_lean_equity(root, "20131008", symbol="BAC", start="2013-10-08T14:00:00Z", end="2013-10-08T14:02:00Z")
     assert market.volume_profile is None
     assert any("volume_profile: none (no minute trade bars before 20131008" in n for n in market.notes)
+
+
+def test_evaluate_market_block_from_shortcuts(tmp_path):
+    """`nautilus-sor evaluate` loads what the backtest loads: the shortcuts become a checked market block."""
+    from nautilus_sor.backtest.sim.evaluate import market_block
+    from nautilus_sor.exceptions import ValidationError
+
+    block = market_block("binance", tmp_path, symbol="ETH", venues=["BINANCE_SPOT", "BINANCE_USDM"], levels=50)
+    assert (block.type, block.symbol, block.venues, block.levels) == ("binance", "ETH", ["BINANCE_SPOT", "BINANCE_USDM"], 50)
+    assert block.path == str(tmp_path / "binance_btc_l2_20240808")
+    block = market_block("lean_equity", tmp_path, symbol="BAC", date="20131008")
+    assert (block.type, block.path, block.symbol, block.date) == ("lean_equity", str(tmp_path), "BAC", "20131008")
+    with pytest.raises(ValidationError, match="a lean_equity market needs --symbol"):
+        market_block("lean_equity", tmp_path)
+    with pytest.raises(ConfigError, match=r"invalid market\.symbol: 'ETH' \(only for market\.type binance or lean_equity, not lean_ibm\)"):
+        market_block("lean_ibm", tmp_path, symbol="ETH")
+    with pytest.raises(ConfigError, match=r"invalid market\.levels: 0"):
+        market_block("binance", tmp_path, levels=0)
+    with pytest.raises(ValidationError, match="a catalog market needs --path"):
+        market_block("catalog", tmp_path)
+    config = tmp_path / "run.json"
+    config.write_text(json.dumps({"strategy": {"name": "MultiVenueStrategy", "venues": [{"name": "BINANCE_SPOT", "maker_fee": 0.001, "taker_fee": 0.001, "latency_ms": 5}]},
+                                  "market": {"type": "binance", "path": "x", "symbol": "ETH"}, "orders": [{"side": "BUY", "quantity": "1"}]}))
+    block = market_block(str(config), tmp_path, levels=10)
+    assert (block.type, block.path, block.symbol, block.levels) == ("binance", "x", "ETH", 10)
+
+
+def test_evaluate_cli_refuses_a_lean_equity_market_without_a_ticker(tmp_path, capsys):
+    from nautilus_sor.cli import main
+
+    code = main(["evaluate", "--market", "lean_equity", "--data", str(tmp_path), "--out", str(tmp_path / "out")])
+    assert code != 0 and "needs --symbol" in capsys.readouterr().err
