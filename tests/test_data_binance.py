@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import gzip
 import time
 from pathlib import Path
@@ -190,12 +189,12 @@ def _depth_indices(name: str, keep: int) -> tuple[int, list[int]]:
 
 @pytest.mark.parametrize("name, venue", [("spot_btcusdt_20240808.gz", "BINANCE_SPOT"), ("usdm_btcusdt_20240808.gz", "BINANCE_USDM")])
 def test_a_missing_diff_is_a_gap_error(tmp_path, name, venue):
-    from nautilus_sor.backtest.data.binance import MARKETS, read_market
+    from nautilus_sor.backtest.data.binance import market_specs, read_market
 
     snap, depth = _depth_indices(name, 3000)
     victim = [i for i in depth if i > snap][5]  # well after the bridge
     _doctor(tmp_path, name, 3000, lambda i, _: i == victim)
-    spec = dataclasses.replace(next(m for m in MARKETS if m.venue == venue), files=(name,))
+    spec = market_specs(tmp_path, "BTC", [venue], {venue: {"files": [name]}})[0]
     with pytest.raises(MarketDataError) as info:
         read_market(spec, tmp_path)
     text = str(info.value)
@@ -206,7 +205,7 @@ def test_a_missing_diff_is_a_gap_error(tmp_path, name, venue):
 
 
 def test_a_snapshot_no_diff_bridges_is_an_error(tmp_path):
-    from nautilus_sor.backtest.data.binance import MARKETS, read_market
+    from nautilus_sor.backtest.data.binance import market_specs, read_market
 
     name = "spot_btcusdt_20240808.gz"
     snap, depth = _depth_indices(name, 3000)
@@ -214,7 +213,7 @@ def test_a_snapshot_no_diff_bridges_is_an_error(tmp_path):
     before = [i for i in depth if i < snap][-3:]
     after = [i for i in depth if i > snap][:3]
     _doctor(tmp_path, name, 3000, lambda i, _: i in before or i in after)
-    spec = dataclasses.replace(MARKETS[0], files=(name,))
+    spec = market_specs(tmp_path, "BTC", ["BINANCE_SPOT"], {"BINANCE_SPOT": {"files": [name]}})[0]
     with pytest.raises(MarketDataError) as info:
         read_market(spec, tmp_path)
     assert "does not bridge" in str(info.value) and "lastUpdateId=" in str(info.value) and name in str(info.value)

@@ -375,14 +375,25 @@ def test_vwap_market_profile_validates_without_data_and_resolves_to_the_curve():
 
 @needs_ibm
 def test_ibm_market_curve_is_the_hourly_profile_the_example_spelled_out(tmp_path):
-    """examples/ibm_vwap.json used to give this curve by hand, hour by hour (rounded to 4 decimals)."""
+    """The market's curve is IBM's hourly volume share over the days strictly before the traded day (here
+    2013-10-04 only), counted from the raw minute bars: no look-ahead."""
+    import zipfile
+
     from nautilus_sor.backtest.data.sources import load_market
 
     block = MarketBlock(type="lean_ibm", path=str(IBM_TICKS), start="2013-10-07T14:00:00Z", end="2013-10-07T14:05:00Z")
     curve = load_market(block, cache_dir=tmp_path).volume_profile
-    by_hand = {13: 0.1291, 14: 0.1720, 15: 0.1278, 16: 0.0954, 17: 0.0942, 18: 0.1018, 19: 0.2796}
-    assert curve.hourly() == pytest.approx(by_hand, abs=5e-5)
-    assert "20131007" not in curve.days and curve.for_date == "20131007"  # no look-ahead
+    assert curve.days == ("20131004",) and curve.for_date == "20131007"
+    raw = IBM_TICKS.parent.parent / "lean_equity_bars" / "minute" / "ibm" / "20131004_trade.zip"
+    with zipfile.ZipFile(raw) as z:
+        rows = [line.split(",") for line in z.read(z.namelist()[0]).decode().splitlines()]
+    by_hour: dict[int, float] = {}
+    for row in rows:
+        ms, volume = int(row[0]), float(row[5])
+        if 9.5 * 3_600_000 <= ms < 16 * 3_600_000:  # the 09:30-16:00 session, New York time (UTC-4 in October)
+            by_hour[ms // 3_600_000 + 4] = by_hour.get(ms // 3_600_000 + 4, 0.0) + volume
+    total = sum(by_hour.values())
+    assert curve.hourly() == pytest.approx({h: v / total for h, v in by_hour.items()}, abs=1e-9)
 
 
 @needs_ibm

@@ -1102,7 +1102,7 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 BINANCE_DIR = SHARED / "binance_btc_l2_20240808"
 SPOT_FILE = "spot_btcusdt_20240808.gz"
 needs_binance = pytest.mark.skipif(not (BINANCE_DIR / SPOT_FILE).is_file(), reason=f"Binance recorded data missing under {BINANCE_DIR}")
-SPOT = next(m for m in binance.MARKETS if m.venue == "BINANCE_SPOT")
+SPOT = binance.market_specs(BINANCE_DIR, "BTC", ["BINANCE_SPOT"], {"BINANCE_SPOT": {"files": [SPOT_FILE, "spot_btcusdt_20240809.gz"]}})[0]
 
 
 def spot_lines(n: int = 3000) -> list[bytes]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from nautilus_sor import __version__
 from nautilus_sor.exceptions import NautilusSorError
@@ -100,9 +101,17 @@ def _sweep(args: argparse.Namespace) -> int:
 
 def _evaluate(args: argparse.Namespace) -> int:
     """The routing evaluation on recorded markets (execution simulator; see docs/evaluation.md)."""
-    from nautilus_sor.backtest.sim.evaluate import MARKETS, run_evaluation
+    from nautilus_sor.backtest.sim.evaluate import MARKETS, market_block, run_evaluation
 
-    markets = list(MARKETS) if args.market == "both" else [args.market]
+    shortcuts = {"path": args.path, "symbol": args.symbol, "date": args.date, "levels": args.levels, "start": args.start, "end": args.end,
+                 "venues": [v.strip() for v in args.venues.split(",")] if args.venues else None}
+    if args.market in ("both", *MARKETS) and not any(v is not None for v in shortcuts.values()):
+        markets: list[Any] = list(MARKETS) if args.market == "both" else [args.market]  # the shared captures, as published
+    else:
+        if args.market == "both":
+            print("--market both takes no --path/--symbol/--date/--venues/--levels/--start/--end: name one market", file=sys.stderr)
+            return 2
+        markets = [market_block(args.market, args.data, **shortcuts)]
     overrides = {"see_own_consumption": not args.published_books_only, "passive_scoring": args.passive_scoring,
                  "queue_model": args.queue_model}
     _, summary = run_evaluation(markets, data_root=args.data, out_dir=args.out, starts=args.starts, overrides=overrides)
@@ -141,7 +150,16 @@ def build_parser() -> argparse.ArgumentParser:
     report.set_defaults(run=_report)
 
     evaluate = sub.add_parser("evaluate", help="router vs baselines and the hindsight oracle on recorded markets (execution simulator)")
-    evaluate.add_argument("--market", default="both", choices=["binance_btc", "lean_ibm", "both"])
+    evaluate.add_argument("--market", default="both",
+                          help="binance_btc, lean_ibm or both (the shared captures; default both); binance, lean_equity, lean_crypto_bars, "
+                               "catalog (with --path); or a config .json whose market block is used")
+    evaluate.add_argument("--path", default=None, help="the market's data (default: its folder under --data; a catalog's directory)")
+    evaluate.add_argument("--symbol", default=None, help="binance: the base asset (ETH); lean_equity: the ticker (BAC)")
+    evaluate.add_argument("--date", default=None, help="lean_equity / lean_ibm: the trading day (YYYYMMDD)")
+    evaluate.add_argument("--venues", default=None, help="comma-separated venues to keep (default: the source's)")
+    evaluate.add_argument("--levels", type=int, default=None, help="book levels kept in the arrays (binance default 20)")
+    evaluate.add_argument("--start", default=None, help="window start (ISO time, UTC if naive)")
+    evaluate.add_argument("--end", default=None, help="window end (ISO time, UTC if naive)")
     evaluate.add_argument("--starts", type=int, default=30, help="start times per series (default 30)")
     evaluate.add_argument("--out", default="runs/evaluation", help="output directory (default runs/evaluation)")
     evaluate.add_argument("--data", default="../shared/data", help="the shared data root (default ../shared/data)")

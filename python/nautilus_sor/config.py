@@ -13,8 +13,9 @@ needs more.
       },
       "venue": {"oms_type": "NETTING"},               # the reference's OMS block; per venue: venues[i].oms_type
       "market": {"type": "synthetic", "seed": 7, "duration_seconds": 600},   # optional, this is the default
-                # or {"type": "binance_btc"|"catalog"|"lean_ibm"|"lean_crypto_bars", "path": ..., "start": ..., "end": ...,
-                #     "latency_ms": {venue: ms}, "venues": [...]}: see `MarketBlock`
+                # or {"type": "binance"|"binance_btc"|"catalog"|"lean_equity"|"lean_ibm"|"lean_crypto_bars", "path": ...,
+                #     "start": ..., "end": ..., "latency_ms": {venue: ms}, "venues": [...], "symbol": ..., "date": ...,
+                #     "levels": ...}: see `MarketBlock`
       "orders": [{"side": "BUY", "quantity": "2.5", "at_seconds": 5}],       # the parents to execute; optional
                 # "limit_price", and "position_id": the position the parent reduces/closes/extends (HEDGING)
       "backtest": {"baselines": ["best_single_venue", "equal_split", "single_venue_twap"], "seed": 7}
@@ -72,9 +73,12 @@ class VenueBlock(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     oms_type: Literal["NETTING", "HEDGING"] = "NETTING"
 
 
-MARKET_TYPES = ("synthetic", "binance_btc", "catalog", "lean_ibm", "lean_crypto_bars")
+MARKET_TYPES = ("synthetic", "binance", "binance_btc", "catalog", "lean_equity", "lean_ibm", "lean_crypto_bars")
 _SYNTHETIC_ONLY = {"seed": None, "duration_seconds": 600.0, "initial_price": 60_000.0, "annual_volatility": 0.6}
-_RECORDED_ONLY = ("path", "start", "end", "latency_ms", "venues")
+_RECORDED_ONLY = ("path", "start", "end", "latency_ms", "venues", "symbol", "date", "levels", "instruments")
+# Keys only some recorded types read (nothing is silently ignored).
+_TYPE_ONLY = {"symbol": ("binance", "lean_equity"), "date": ("lean_equity", "lean_ibm"), "levels": ("binance", "binance_btc", "lean_equity", "lean_ibm"),
+              "instruments": ("binance", "binance_btc")}
 
 
 class MarketBlock(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -83,7 +87,7 @@ class MarketBlock(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     default `../shared/data/...` from the working dir), `start`/`end` (ISO time or ns; default the
     source's whole window), `latency_ms` ({venue: ms}), `venues` (a subset of the source's venues)."""
 
-    type: Literal["synthetic", "binance_btc", "catalog", "lean_ibm", "lean_crypto_bars"] = "synthetic"
+    type: Literal["synthetic", "binance", "binance_btc", "catalog", "lean_equity", "lean_ibm", "lean_crypto_bars"] = "synthetic"
     seed: int | None = None
     duration_seconds: float = 600.0
     initial_price: float = 60_000.0
@@ -96,6 +100,15 @@ class MarketBlock(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     # binance_btc: a crossed book after a diff, or a crossed bookTicker, is refused (MarketDataError), or
     # "drop"ped with a count in the market's notes (`backtest/data/binance.py`).
     crossed_books: Literal["refuse", "drop"] = "refuse"
+    # binance: the base asset ("ETH"; default the one the file names carry); lean_equity: the ticker ("BAC").
+    symbol: str | None = None
+    # lean_equity: the trading day (YYYYMMDD or ISO date; default the day of `start`, else the first in the folder).
+    date: str | int | None = None
+    # binance, lean_equity: book levels kept in the arrays (binance default 20, lean 1: the data has the top only).
+    levels: int | None = None
+    # binance: per-venue terms and files {venue: {raw_symbol, files, price_increment, size_increment, contract_size,
+    # maker_fee, taker_fee}} (`backtest/data/binance.py`).
+    instruments: dict[str, dict[str, Any]] | None = None
 
 
 class ParentOrder(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -224,11 +237,18 @@ def _validate_market_source(m: MarketBlock) -> None:
     if m.type == "synthetic":
         for name in _RECORDED_ONLY:
             if getattr(m, name) is not None:
-                raise _fail(f"market.{name}", getattr(m, name), "only for recorded markets (market.type binance_btc, catalog, lean_*)")
+                raise _fail(f"market.{name}", getattr(m, name), "only for recorded markets (market.type binance*, catalog, lean_*)")
         return
     for name, default in _SYNTHETIC_ONLY.items():
         if getattr(m, name) != default:
             raise _fail(f"market.{name}", getattr(m, name), f"only for market.type synthetic, not {m.type}")
+    for name, types in _TYPE_ONLY.items():
+        if getattr(m, name) is not None and m.type not in types:
+            raise _fail(f"market.{name}", getattr(m, name), f"only for market.type {' or '.join(types)}, not {m.type}")
+    if m.levels is not None and (isinstance(m.levels, bool) or not 1 <= m.levels <= 1000):
+        raise _fail("market.levels", m.levels, "an integer in [1, 1000]")
+    if m.symbol is not None and not (m.symbol.strip() and m.symbol.replace(".", "").isalnum()):
+        raise _fail("market.symbol", m.symbol, "a symbol such as 'ETH' (binance) or 'BAC' (lean_equity)")
     if m.path is not None and not m.path.strip():
         raise _fail("market.path", m.path, "must be a path")
     if m.type == "catalog" and m.path is None:

@@ -1,9 +1,20 @@
-"""Binance BTC recorded on three markets at once (`../shared/data/binance_btc_l2_20240808`), as one
-`RecordedMarket` of three venues for one asset:
+"""Binance L2 captures of one asset on up to three markets recorded together, as one `RecordedMarket`
+whose venues are the markets (the shared `../shared/data/binance_btc_l2_20240808` is BTC):
 
-    BINANCE_SPOT   spot BTCUSDT            CurrencyPair     BTCUSDT.BINANCE_SPOT        sizes in BTC
-    BINANCE_USDM   USD-M perp BTCUSDT      CryptoPerpetual  BTCUSDT-PERP.BINANCE_USDM   sizes in BTC
-    BINANCE_COINM  COIN-M perp BTCUSD_PERP CryptoPerpetual  BTCUSD-PERP.BINANCE_COINM   inverse, contracts of 100 USD
+    BINANCE_SPOT   spot <BASE>USDT           CurrencyPair     <BASE>USDT.BINANCE_SPOT        sizes in <BASE>
+    BINANCE_USDM   USD-M perp <BASE>USDT     CryptoPerpetual  <BASE>USDT-PERP.BINANCE_USDM   sizes in <BASE>
+    BINANCE_COINM  COIN-M perp <BASE>USD_PERP CryptoPerpetual <BASE>USD-PERP.BINANCE_COINM   inverse, contracts of N USD
+
+`market_specs(data_dir, symbol, ...)` names each market's files, symbol and terms: files
+`<spot|usdm|cm>_<raw symbol lowercased>_<YYYYMMDD>.gz` found by pattern (read in name order, one stream), or
+listed; tick, size step and COIN-M contract size from the config, else the defaults per market type in
+`MARKET_TYPES` (tick/step: Binance's exchangeInfo for BTC; COIN-M contract: 100 USD for BTC, 10 USD for every
+other pair, Binance's rule). Without a symbol, the one the files name is taken (several: an error listing
+them). Each is checked against the data: every price on the tick grid, every stream and `s` symbol the
+market's, a COIN-M stream's pair (`ps` / the snapshot's `pair`) one whose contract size is the one used, and
+the venues one asset (each venue's mid within `MAX_BASIS` of the reference's; a file of another asset under
+this one's name is refused): a `MarketDataError` naming the file and line. The market's name
+(`binance_<base>_<YYYYMMDD of the window start>`), asset and instruments come from what was loaded.
 
 Every line (`<local receive ts ns> <raw JSON>`) is decoded with NautilusTrader's own Binance msgspec
 schemas (`BinanceDepth` for the REST snapshot, `BinanceOrderBookMsg` for diffs, `BinanceQuoteMsg` for
@@ -44,22 +55,28 @@ import numpy as np
 from nautilus_trader.adapters.binance.common.schemas.market import BinanceDepth, BinanceOrderBookMsg, BinanceQuoteMsg
 from nautilus_trader.adapters.binance.futures.schemas.market import BinanceFuturesTradeMsg
 from nautilus_trader.adapters.binance.spot.schemas.market import BinanceSpotTradeMsg
-from nautilus_trader.model.currencies import BTC, USD, USDT
 from nautilus_trader.model.data import OrderBookDelta, OrderBookDeltas, QuoteTick, TradeTick
 from nautilus_trader.model.enums import AggressorSide, BookAction, OrderSide, RecordFlag
 from nautilus_trader.model.identifiers import InstrumentId, Symbol, TradeId, Venue
 from nautilus_trader.model.instruments import CryptoPerpetual, CurrencyPair
-from nautilus_trader.model.objects import FIXED_PRECISION, Price, Quantity
+from nautilus_trader.model.objects import FIXED_PRECISION, Currency, Price, Quantity
 from sortedcontainers import SortedDict
 
 from nautilus_sor.backtest.data.recorded import BookSeries, RecordedMarket, RecordedVenue, TradeTape, rolling_basis, shift_prices, window_ns
 from nautilus_sor.exceptions import ConfigError, MarketDataError
 
 NS_PER_MS = 1_000_000
+#: Book depth kept in the arrays: the top 20 levels after each diff (deeper levels change the snapshot
+#: optimum of large parents; `levels` sets it, up to the snapshot's 1000).
 DEFAULT_LEVELS = 20
+MAX_LEVELS = 1000
 DEFAULT_LATENCY_MS = 5.0
 DEFAULT_BASIS_WINDOW_S = 60.0
-COINM_CONTRACT_USD = 100.0
+#: Binance COIN-M contract values: BTC 100 USD, every other pair 10 USD.
+COINM_CONTRACT_USD = {"BTC": 100.0}
+COINM_CONTRACT_USD_OTHER = 10.0
+#: Venues further apart than this (|rolling basis| / mid) are not one asset: a file of another asset.
+MAX_BASIS = 0.05
 #: How far a line's local timestamp may be behind an earlier line's (the capture's clock never went back).
 DEFAULT_CLOCK_TOLERANCE_MS = 100.0
 #: A local timestamp more than this after the previous line's is taken as corrupt (the capture's largest gap is < 1 s).
@@ -69,7 +86,7 @@ CROSSED_POLICIES = ("refuse", "drop")
 
 @dataclass(frozen=True, slots=True)
 class BinanceMarketSpec:
-    """One of the three recorded markets: its files (one stream, in order), instrument terms and fees."""
+    """One recorded market: its files (one stream, in order), instrument terms and fees."""
 
     venue: str
     files: tuple[str, ...]
@@ -82,23 +99,149 @@ class BinanceMarketSpec:
     size_increment: str
     maker_fee: float
     taker_fee: float
+    base: str  # the asset ("BTC"), the unit of the arrays' sizes
+    quote: str
     contract_usd: float | None = None  # inverse contract value in USD (COIN-M)
 
 
-# Binance's public default (VIP 0, no BNB discount) fees; tick and step sizes from Binance's exchangeInfo. A handful
-# of spot book sizes (3 of ~380k in this capture) are finer than the 0.00001 step: they are rounded to it and counted
-# in the notes (a size precision of 8 would break Nautilus's own TWAP, which rounds slices to the increment).
-MARKETS: tuple[BinanceMarketSpec, ...] = (
-    BinanceMarketSpec("BINANCE_SPOT", ("spot_btcusdt_20240808.gz", "spot_btcusdt_20240809.gz"), "BTCUSDT", "BTCUSDT",
-                      False, 2, "0.01", 5, "0.00001", maker_fee=0.001, taker_fee=0.001),
-    BinanceMarketSpec("BINANCE_USDM", ("usdm_btcusdt_20240808.gz",), "BTCUSDT", "BTCUSDT-PERP",
-                      True, 2, "0.10", 3, "0.001", maker_fee=0.0002, taker_fee=0.0005),
-    BinanceMarketSpec("BINANCE_COINM", ("cm_btcusd_perp_20240808.gz", "cm_btcusd_perp_20240809.gz"), "BTCUSD_PERP", "BTCUSD-PERP",
-                      True, 1, "0.1", 0, "1", maker_fee=0.0002, taker_fee=0.0005, contract_usd=COINM_CONTRACT_USD),
-)
-VENUES = tuple(m.venue for m in MARKETS)
+@dataclass(frozen=True, slots=True)
+class MarketType:
+    """A Binance market type: its venue, file prefix, symbol pattern and default terms."""
+
+    venue: str
+    prefix: str  # file name prefix
+    quote: str
+    raw_suffix: str  # raw symbol = base + quote + suffix
+    futures: bool
+    price_increment: str
+    size_increment: str
+    maker_fee: float
+    taker_fee: float
+    inverse: bool = False
+
+
+# Defaults: Binance's public default (VIP 0, no BNB discount) fees; tick and step sizes from Binance's exchangeInfo
+# for BTC (`KNOWN_TICKS` for the BTC perps, whose tick is coarser). Another symbol's terms are set in the config
+# (`instruments`); a default tick finer than the true one loads the same prices (the check cannot see a finer grid).
+# A handful of spot book sizes (3 of ~380k in the BTC capture) are finer than the 0.00001 step: they are rounded to
+# it and counted in the notes (a size precision of 8 would break Nautilus's own TWAP, which rounds slices to the step).
+MARKET_TYPES: dict[str, MarketType] = {
+    "spot": MarketType("BINANCE_SPOT", "spot", "USDT", "", False, "0.01", "0.00001", 0.001, 0.001),
+    "usdm": MarketType("BINANCE_USDM", "usdm", "USDT", "", True, "0.01", "0.001", 0.0002, 0.0005),
+    "coinm": MarketType("BINANCE_COINM", "cm", "USD", "_PERP", True, "0.01", "1", 0.0002, 0.0005, inverse=True),
+}
+KNOWN_TICKS = {("usdm", "BTCUSDT"): "0.10", ("coinm", "BTCUSD_PERP"): "0.1"}
+VENUES = tuple(t.venue for t in MARKET_TYPES.values())
+_TYPE_OF_VENUE = {t.venue: k for k, t in MARKET_TYPES.items()}
 REFERENCE_VENUE = "BINANCE_SPOT"
-MARKET_NAME = "binance_btc_20240808"
+#: Per-venue config keys (`instruments: {venue: {...}}`).
+INSTRUMENT_KEYS = ("raw_symbol", "files", "price_increment", "size_increment", "contract_size", "maker_fee", "taker_fee")
+
+
+def coinm_contract_usd(base: str) -> float:
+    """Binance's COIN-M contract value for a base asset (BTC 100 USD, others 10 USD)."""
+    return COINM_CONTRACT_USD.get(base.upper(), COINM_CONTRACT_USD_OTHER)
+
+
+def _precision(increment: str, field: str) -> int:
+    try:
+        d = Decimal(increment)
+    except (ArithmeticError, ValueError, TypeError):
+        d = Decimal("NaN")
+    if not (d.is_finite() and d > 0):
+        raise ConfigError(f"invalid {field}: {increment!r} (a decimal string > 0, e.g. '0.01')", field=field, value=repr(increment))
+    return max(0, -int(d.as_tuple().exponent))  # as written: "0.10" has precision 2, as Nautilus reads it
+
+
+def _files_of(data_dir: Path, kind: MarketType, raw_symbol: str) -> tuple[str, ...]:
+    return tuple(sorted(p.name for p in data_dir.glob(f"{kind.prefix}_{raw_symbol.lower()}_*.gz") if p.is_file()))
+
+
+def symbols_in(data_dir: str | Path) -> dict[str, list[str]]:
+    """The base assets the file names in `data_dir` carry, per venue ({"BINANCE_SPOT": ["BTC"], ...})."""
+    out: dict[str, list[str]] = {}
+    for kind in MARKET_TYPES.values():
+        tail = (kind.quote + kind.raw_suffix).lower()
+        bases = set()
+        for p in Path(data_dir).glob(f"{kind.prefix}_*_*.gz"):
+            raw = p.name[len(kind.prefix) + 1 :].rsplit("_", 1)[0]
+            if raw.endswith(tail) and len(raw) > len(tail):
+                bases.add(raw[: -len(tail)].upper())
+        if bases:
+            out[kind.venue] = sorted(bases)
+    return out
+
+
+def market_specs(data_dir: str | Path, symbol: str | None = None, venues: Sequence[str] | None = None,
+                 instruments: dict[str, dict[str, Any]] | None = None) -> tuple[BinanceMarketSpec, ...]:
+    """The markets of `symbol` (a base asset, e.g. "ETH"; default: the one the file names carry) in
+    `data_dir`, for `venues` (default: every market with files). `instruments`: per venue overrides of
+    `INSTRUMENT_KEYS` (a listed `files` is read as given, in order)."""
+    data_dir = Path(data_dir)
+    instruments = dict(instruments or {})
+    for venue, terms in instruments.items():
+        if venue not in VENUES:
+            raise ConfigError(f"invalid instruments.{venue}: unknown venue (one of {', '.join(VENUES)})", field=f"instruments.{venue}", value=repr(venue))
+        if not isinstance(terms, dict):
+            raise ConfigError(f"invalid instruments.{venue}: {terms!r} (a mapping of {', '.join(INSTRUMENT_KEYS)})",
+                              field=f"instruments.{venue}", value=repr(terms))
+        for key in terms:
+            if key not in INSTRUMENT_KEYS:
+                raise ConfigError(f"invalid instruments.{venue}.{key}: unknown key (one of {', '.join(INSTRUMENT_KEYS)})",
+                                  field=f"instruments.{venue}.{key}", value=repr(key))
+    if symbol is None:
+        found = symbols_in(data_dir)
+        bases = sorted({b for v, bs in found.items() if venues is None or v in venues for b in bs})
+        if len(bases) != 1:
+            raise ConfigError(f"invalid symbol: missing, and the files in {data_dir} name {bases or 'no symbol'} "
+                              "(set market.symbol to the base asset, e.g. 'BTC')", field="symbol", value=None)
+        symbol = bases[0]
+    if not (isinstance(symbol, str) and symbol.isalnum() and symbol.upper() == symbol.upper().strip()):
+        raise ConfigError(f"invalid symbol: {symbol!r} (a base asset such as 'BTC' or 'ETH')", field="symbol", value=repr(symbol))
+    base = symbol.upper()
+    chosen = list(venues) if venues is not None else None
+    specs = []
+    for key, kind in MARKET_TYPES.items():
+        if chosen is not None and kind.venue not in chosen:
+            continue
+        terms = instruments.get(kind.venue, {})
+        raw = str(terms.get("raw_symbol", base + kind.quote + kind.raw_suffix)).upper()
+        files = tuple(terms["files"]) if "files" in terms else _files_of(data_dir, kind, raw)
+        if not files:
+            if chosen is None:
+                continue  # a market without files is not part of the capture
+            raise MarketDataError(f"missing data files for {kind.venue}: no {kind.prefix}_{raw.lower()}_<YYYYMMDD>.gz in {data_dir} "
+                                  f"(or list them in instruments.{kind.venue}.files)", field="path", value=str(data_dir))
+        f = f"instruments.{kind.venue}"
+        tick = str(terms.get("price_increment", KNOWN_TICKS.get((key, raw), kind.price_increment)))
+        step = str(terms.get("size_increment", kind.size_increment))
+        contract = None
+        if kind.inverse:
+            contract = terms.get("contract_size", coinm_contract_usd(base))
+            if isinstance(contract, bool) or not isinstance(contract, (int, float)) or not (0 < contract < 1e9) or contract != int(contract):
+                raise ConfigError(f"invalid {f}.contract_size: {contract!r} (a whole number of USD > 0)", field=f"{f}.contract_size", value=repr(contract))
+            contract = float(contract)
+        elif "contract_size" in terms:
+            raise ConfigError(f"invalid {f}.contract_size: only for BINANCE_COINM (inverse contracts)", field=f"{f}.contract_size",
+                              value=repr(terms["contract_size"]))
+        fees = []
+        for name, default in (("maker_fee", kind.maker_fee), ("taker_fee", kind.taker_fee)):
+            fee = terms.get(name, default)
+            if isinstance(fee, bool) or not isinstance(fee, (int, float)) or not -0.01 <= fee <= 0.01:
+                raise ConfigError(f"invalid {f}.{name}: {fee!r} (a fraction in [-0.01, 0.01])", field=f"{f}.{name}", value=repr(fee))
+            fees.append(float(fee))
+        symbol_name = base + kind.quote + ("-PERP" if kind.futures else "")
+        specs.append(BinanceMarketSpec(
+            kind.venue, files, raw, symbol_name, kind.futures, _precision(tick, f"{f}.price_increment"), tick,
+            _precision(step, f"{f}.size_increment"), step, fees[0], fees[1], contract_usd=contract, base=base, quote=kind.quote))
+    if not specs:
+        raise MarketDataError(f"no Binance {base} files in {data_dir} (<spot|usdm|cm>_<symbol>_<YYYYMMDD>.gz; have: {symbols_in(data_dir) or 'none'})",
+                              field="path", value=str(data_dir))
+    return tuple(specs)
+
+
+def _currency(code: str) -> Currency:
+    return Currency.from_str(code, strict=False)
 
 
 def make_instrument(spec: BinanceMarketSpec) -> CurrencyPair | CryptoPerpetual:
@@ -114,12 +257,13 @@ def make_instrument(spec: BinanceMarketSpec) -> CurrencyPair | CryptoPerpetual:
         margin_init=Decimal(0), margin_maint=Decimal(0),
         maker_fee=Decimal(repr(spec.maker_fee)), taker_fee=Decimal(repr(spec.taker_fee)), ts_event=0, ts_init=0,
     )
+    base, quote = _currency(spec.base), _currency(spec.quote)
     if not spec.futures:
-        return CurrencyPair(base_currency=BTC, quote_currency=USDT, lot_size=None, **common)
+        return CurrencyPair(base_currency=base, quote_currency=quote, lot_size=None, **common)
     if spec.contract_usd:
-        return CryptoPerpetual(base_currency=BTC, quote_currency=USD, settlement_currency=BTC, is_inverse=True,
+        return CryptoPerpetual(base_currency=base, quote_currency=quote, settlement_currency=base, is_inverse=True,
                                multiplier=Quantity.from_int(int(spec.contract_usd)), **common)
-    return CryptoPerpetual(base_currency=BTC, quote_currency=USDT, settlement_currency=USDT, is_inverse=False, **common)
+    return CryptoPerpetual(base_currency=base, quote_currency=quote, settlement_currency=quote, is_inverse=False, **common)
 
 
 # -- reading one market's stream ---------------------------------------------------------------------------
@@ -246,6 +390,8 @@ class _MarketReader:
         self.stream_prefix = spec.raw_symbol.lower() + "@"
         self.pp, self.sp = spec.price_precision, spec.size_precision
         self.pscale, self.sscale = 10**self.pp, 10**self.sp
+        self.tick_units = round(float(spec.price_increment) * self.pscale)  # the tick in units of 10^-precision
+        self.pair_checked = not spec.contract_usd
         self.praw, self.sraw = 10 ** (FIXED_PRECISION - self.pp), 10 ** (FIXED_PRECISION - self.sp)
         self.depth_dec = msgspec.json.Decoder(BinanceOrderBookMsg)
         self.snap_dec = msgspec.json.Decoder(BinanceDepth)
@@ -267,8 +413,11 @@ class _MarketReader:
         if not (math.isfinite(x) and x > 0):
             raise MarketDataError(f"{where}: price {text} must be finite and > 0", field=where, value=text)
         tick = round(x)
-        if abs(x - tick) > 1e-3:  # float error stays far below a thousandth of a step
-            raise MarketDataError(f"{where}: price {text} is not a multiple of {self.spec.price_increment}", field=where, value=text)
+        # The grid is the increment, not only its precision (0.10 has 2 decimals: 2682.17 is off it); float
+        # error stays far below a thousandth of a step.
+        if abs(x - tick) > 1e-3 or tick % self.tick_units:
+            raise MarketDataError(f"{where}: price {text} is not a multiple of {self.spec.venue}'s tick {self.spec.price_increment} "
+                                  "(set instruments.<venue>.price_increment)", field=where, value=text)
         return tick
 
     def _steps(self, text: str, where: str, *, positive: bool = False) -> int:
@@ -327,8 +476,23 @@ class _MarketReader:
         stream, symbol = msg.stream, getattr(msg.data, "s", None)
         if not (stream.startswith(self.stream_prefix) and kind in stream) or symbol != self.spec.raw_symbol:
             raise MarketDataError(f"{where}: stream {stream!r} symbol {symbol!r} is not {self.spec.venue}'s "
-                                  f"({self.stream_prefix}{kind[1:]}..., {self.spec.raw_symbol})", field=where, value=stream)
+                                  f"({self.stream_prefix}{kind[1:]}..., {self.spec.raw_symbol}): a file of another symbol?", field=where, value=stream)
+        if not self.pair_checked:
+            self._check_pair(getattr(msg.data, "ps", None), where)
         return msg.data
+
+    def _check_pair(self, pair: str | None, where: str) -> None:
+        """COIN-M: the pair the data names (`ps`, the snapshot's `pair`) must have the contract size used
+        (Binance's rule: BTCUSD 100 USD, other pairs 10 USD): the stream does not carry the size itself."""
+        if not pair:
+            return
+        self.pair_checked = True
+        base = pair[: -len("USD")] if pair.endswith("USD") else pair
+        expected = coinm_contract_usd(base)
+        if base != self.spec.base or expected != self.spec.contract_usd:
+            raise MarketDataError(f"{where}: pair {pair!r} has contracts of {expected:g} USD on Binance, but {self.spec.venue} is read as "
+                                  f"{self.spec.base} with contracts of {self.spec.contract_usd:g} USD (instruments.{self.spec.venue}.contract_size)",
+                                  field=where, value=pair)
 
     def _bridge_id(self) -> int:
         """The update id the first applied diff must span: lastUpdateId (futures) or lastUpdateId + 1 (spot)."""
@@ -338,6 +502,11 @@ class _MarketReader:
     def _snapshot(self, snap: BinanceDepth, where: str) -> None:
         if self.last_u is not None:
             return  # the stream is checked continuous from the first snapshot on; a later one adds nothing
+        if snap.symbol is not None and snap.symbol != self.spec.raw_symbol:  # futures snapshots name their symbol
+            raise MarketDataError(f"{where}: the REST snapshot is of {snap.symbol!r}, not {self.spec.venue}'s {self.spec.raw_symbol}: "
+                                  "a file of another symbol?", field=where, value=snap.symbol)
+        if not self.pair_checked:
+            self._check_pair(snap.pair, where)
         for px, sz in snap.bids:
             self.book.set(True, self._tick(px, where), self._steps(sz, where))
         for px, sz in snap.asks:
@@ -500,7 +669,7 @@ def read_market(spec: BinanceMarketSpec, data_dir: str | Path, *, start_ns: int 
 
 
 def _arrays(spec: BinanceMarketSpec, s: _VenueStream, levels: int) -> tuple[BookSeries, TradeTape]:
-    """Recorded prices; sizes in BTC (COIN-M contracts * 100 USD / the level's or trade's price)."""
+    """Recorded prices; sizes in the base asset (COIN-M contracts * contract USD / the level's or trade's price)."""
     n = len(s.book_rows)
     shape = (n, levels)
     bid_px, ask_px = np.full(shape, np.nan), np.full(shape, np.nan)
@@ -528,46 +697,59 @@ def _merge(streams: list[list[Any]]) -> list[Any]:
     return [flat[k] for k in order.tolist()]
 
 
-def load_binance_btc(
+def load_binance_btc(data_dir: str | Path, **options: Any) -> RecordedMarket:
+    """`load_binance` for BTC (the shared capture)."""
+    return load_binance(data_dir, symbol="BTC", **options)
+
+
+def load_binance(
     data_dir: str | Path,
     *,
+    symbol: str | None = None,
     start: Any = None,
     end: Any = None,
     venues: Sequence[str] | None = None,
+    instruments: dict[str, dict[str, Any]] | None = None,
     latency_ms: dict[str, float] | float | None = None,
     levels: int = DEFAULT_LEVELS,
-    reference: str = REFERENCE_VENUE,
+    reference: str | None = None,
     basis_window_s: float = DEFAULT_BASIS_WINDOW_S,
     crossed_books: str = "refuse",
     clock_tolerance_ms: float = DEFAULT_CLOCK_TOLERANCE_MS,
 ) -> RecordedMarket:
-    """The three Binance markets as three venues of BTC (see the module docstring).
+    """The Binance markets of one asset in `data_dir` as venues of one market (see the module docstring).
 
+    `symbol`: the base asset ("BTC", "ETH"; default: the one the file names carry). `venues`: a subset of
+    `VENUES` (default: every market with files). `instruments`: per-venue terms and files (`market_specs`).
     Window: by default where every chosen venue has a book (from the last of their REST snapshots) up to
-    the first of their last messages; `start`/`end` (ISO time or ns) must lie inside that. `venues`: a
-    subset of `VENUES` (the reference venue for the basis must be one of them). `latency_ms`: one value
-    or {venue: ms} (default 5 ms each). `crossed_books` and `clock_tolerance_ms`: see the module docstring."""
+    the first of their last messages; `start`/`end` (ISO time or ns) must lie inside that. `reference`: the
+    venue the others' basis is measured against (default BINANCE_SPOT if loaded, else the first venue).
+    `latency_ms`: one value or {venue: ms} (default 5 ms each). `levels`: book levels kept in the arrays.
+    `crossed_books` and `clock_tolerance_ms`: see the module docstring."""
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise MarketDataError(f"missing Binance data directory {data_dir}", field="path", value=str(data_dir))
-    chosen = list(venues) if venues is not None else list(VENUES)
-    for i, v in enumerate(chosen):
-        if v not in VENUES:
-            raise ConfigError(f"invalid venues[{i}]: {v!r} (one of {', '.join(VENUES)})", field=f"venues[{i}]", value=repr(v))
-    if not chosen or len(set(chosen)) != len(chosen):
-        raise ConfigError(f"invalid venues: {chosen!r} (a non-empty list without duplicates)", field="venues", value=repr(chosen))
-    if reference not in chosen:
-        raise ConfigError(f"invalid reference: {reference!r} (must be one of the venues {chosen})", field="reference", value=repr(reference))
-    if not (isinstance(levels, int) and 1 <= levels <= 1000):
-        raise ConfigError(f"invalid levels: {levels!r} (an integer in [1, 1000])", field="levels", value=repr(levels))
+    if venues is not None:
+        for i, v in enumerate(venues):
+            if v not in VENUES:
+                raise ConfigError(f"invalid venues[{i}]: {v!r} (one of {', '.join(VENUES)})", field=f"venues[{i}]", value=repr(v))
+        if not venues or len(set(venues)) != len(venues):
+            raise ConfigError(f"invalid venues: {list(venues)!r} (a non-empty list without duplicates)", field="venues", value=repr(list(venues)))
+    if isinstance(levels, bool) or not (isinstance(levels, int) and 1 <= levels <= MAX_LEVELS):
+        raise ConfigError(f"invalid levels: {levels!r} (an integer in [1, {MAX_LEVELS}])", field="levels", value=repr(levels))
     if crossed_books not in CROSSED_POLICIES:
         raise ConfigError(f"invalid crossed_books: {crossed_books!r} (one of {', '.join(CROSSED_POLICIES)})", field="crossed_books",
                           value=repr(crossed_books))
     if isinstance(clock_tolerance_ms, bool) or not isinstance(clock_tolerance_ms, (int, float)) or not 0 <= clock_tolerance_ms < 3_600_000:
         raise ConfigError(f"invalid clock_tolerance_ms: {clock_tolerance_ms!r} (ms in [0, 3600000))", field="clock_tolerance_ms",
                           value=repr(clock_tolerance_ms))
+    specs = list(market_specs(data_dir, symbol, venues, instruments))
+    chosen = [s.venue for s in specs]
+    if reference is None:
+        reference = REFERENCE_VENUE if REFERENCE_VENUE in chosen else chosen[0]
+    if reference not in chosen:
+        raise ConfigError(f"invalid reference: {reference!r} (must be one of the venues {chosen})", field="reference", value=repr(reference))
     latency = _latencies(latency_ms, chosen)
-    specs = [m for m in MARKETS if m.venue in chosen]
 
     lines = {s.venue: _read_lines(data_dir, s, clock_tolerance_ms) for s in specs}
     lo = max(lines[s.venue].snapshot_ts() for s in specs)
@@ -602,6 +784,7 @@ def load_binance_btc(
             normalised.append(v)
             continue
         grid, offset = rolling_basis(ref.book, v.book, start_ns, end_ns, window_s=basis_window_s)
+        _check_same_asset(v, ref, offset, next(s for s in specs if s.venue == v.name), next(s for s in specs if s.venue == reference))
         normalised.append(shift_prices(v, grid, offset))
     notes = _notes(specs, normalised, reference, basis_window_s, start_ns, end_ns, levels)
     for venue, count in rounded.items():
@@ -611,9 +794,23 @@ def load_binance_btc(
         if levels_dropped or quotes_dropped:
             notes.append(f"crossed books (crossed_books='drop'): {venue}: {levels_dropped} level(s) a diff crossed removed from the other "
                          f"side, {quotes_dropped} crossed bookTicker(s) skipped")
-    market = RecordedMarket(name=MARKET_NAME, asset="BTC", venues=tuple(normalised), data=_merge(streams),
+    import pandas as pd
+
+    name = f"binance_{specs[0].base.lower()}_{pd.Timestamp(start_ns, tz='UTC').strftime('%Y%m%d')}"
+    market = RecordedMarket(name=name, asset=specs[0].base, venues=tuple(normalised), data=_merge(streams),
                             start_ns=start_ns, end_ns=end_ns, notes=notes)
     return market
+
+
+def _check_same_asset(venue: RecordedVenue, ref: RecordedVenue, offset: np.ndarray, spec: BinanceMarketSpec, ref_spec: BinanceMarketSpec) -> None:
+    """Perp and spot mids of one asset differ by a basis of well under `MAX_BASIS`; a file of another asset under
+    this one's name (its prices on every grid) is seen here."""
+    mid = float(np.nanmedian((ref.book.bid_px[:, 0] + ref.book.ask_px[:, 0]) / 2))
+    worst = float(np.nanmax(np.abs(offset))) if offset.size else 0.0
+    if not worst <= MAX_BASIS * mid:
+        raise MarketDataError(f"{spec.files[0]} line 1: {venue.name} ({spec.raw_symbol}) trades {worst:,.2f} away from {ref.name} "
+                              f"({ref_spec.raw_symbol}, {ref_spec.files[0]}, mid {mid:,.2f}): more than {MAX_BASIS:.0%}, not one asset",
+                              field=f"{spec.files[0]} line 1", value=worst)
 
 
 def _latencies(latency_ms: dict[str, float] | float | None, venues: list[str]) -> dict[str, float]:
@@ -639,6 +836,8 @@ def _notes(specs: list[BinanceMarketSpec], venues: list[RecordedVenue], referenc
     notes = [
         f"window {pd.Timestamp(start, tz='UTC')} -> {pd.Timestamp(end, tz='UTC')} ({(end - start) / 1e9:.0f} s): where every venue "
         "has a rebuilt book; times are the local receive clock (about 1.27 s behind the exchange's)",
+        "instruments: " + ", ".join(f"{s.venue} {s.raw_symbol} tick {s.price_increment} step {s.size_increment}"
+                                    + (f" contract {s.contract_usd:g} USD" if s.contract_usd else "") + f" ({', '.join(s.files)})" for s in specs),
         "books rebuilt from one REST snapshot + every diff with Binance's update-id checks (no gap); arrays keep the top "
         f"{levels} levels after each diff message",
         "fees: Binance public default tiers: " + ", ".join(f"{s.venue} maker {s.maker_fee:.2%} taker {s.taker_fee:.2%}" for s in specs),
@@ -651,10 +850,11 @@ def _notes(specs: list[BinanceMarketSpec], venues: list[RecordedVenue], referenc
                          f"mid - {reference} mid, sampled every 1 s; offset {off.min():+.2f} .. {off.max():+.2f} USD, mean {off.mean():+.2f})")
     for s in specs:
         if s.contract_usd:
-            notes.append(f"contracts: {s.venue} sizes converted from contracts of {s.contract_usd:g} USD to BTC "
+            notes.append(f"contracts: {s.venue} sizes converted from contracts of {s.contract_usd:g} USD to {s.base} "
                          f"(contracts * {s.contract_usd:g} / price, per level and per trade, at the recorded price)")
     notes.append("the Nautilus data keeps each market's own instrument, prices (with basis) and sizes (COIN-M in contracts)")
     return notes
 
 
-__all__ = ["MARKETS", "VENUES", "BinanceMarketSpec", "load_binance_btc", "make_instrument", "read_market"]
+__all__ = ["MARKET_TYPES", "VENUES", "BinanceMarketSpec", "coinm_contract_usd", "load_binance", "load_binance_btc", "make_instrument",
+           "market_specs", "read_market", "symbols_in"]

@@ -115,6 +115,22 @@ def load_lean_ibm(data_dir: str | Path, date: object = None, **options: Any) -> 
     return load_lean_equity_ticks(_tick_dir(Path(data_dir), "ibm"), date, symbol="IBM", **options)
 
 
+def load_lean_equity(data_dir: str | Path, date: object = None, *, symbol: str, **options: Any) -> RecordedMarket:
+    """`symbol`'s ticks of one day: `load_lean_equity_ticks`, whose `options` it takes. `data_dir`: the
+    folder of `<YYYYMMDD>_quote.zip`/`_trade.zip`, or a data root holding `lean_equity_ticks/<symbol>`."""
+    if not isinstance(symbol, str) or not symbol.strip() or not symbol.replace(".", "").isalnum():
+        raise ValidationError(f"invalid symbol: {symbol!r} (a ticker such as 'IBM')", field="symbol", value=repr(symbol))
+    root = Path(data_dir)
+    directory = root / "lean_equity_ticks" / symbol.lower()
+    if not directory.is_dir():
+        # A tick folder given directly: Lean names it after the ticker (the files do not carry the symbol).
+        if root.name.lower() != symbol.lower():
+            raise ValidationError(f"invalid symbol: {symbol!r} has no tick folder {directory} (nor is {root} {symbol.lower()}'s folder)",
+                                  field="symbol", value=repr(symbol))
+        directory = root
+    return load_lean_equity_ticks(directory, date, symbol=symbol.upper(), **options)
+
+
 def load_lean_equity_ticks(
     data_dir: str | Path,
     date: object = None,
@@ -522,8 +538,13 @@ def _volume_profile(directory: Path, bars_dir: str | Path | None, symbol: str, d
             return None
     else:
         path = Path(bars_dir)
-    profile = volume_profile_from_minute_bars(path, for_date=day, hours=hours if hours else None, tz=NEW_YORK)
-    notes.append(f"volume_profile: minute trade bars of {', '.join(profile.days)} (not {day_tag(day)}), {profile.bucket_seconds:.0f} s buckets")
+    # History strictly before the traded day: a curve built from later days would be look-ahead.
+    if not any(d < day for d in days_in_dir(path, "_trade.zip")):
+        notes.append(f"volume_profile: none (no minute trade bars before {day_tag(day)} in {path})")
+        return None
+    profile = volume_profile_from_minute_bars(path, for_date=day, before_only=True, hours=hours if hours else None, tz=NEW_YORK)
+    notes.append(f"volume_profile: {symbol} minute trade bars of {', '.join(profile.days)} (the days before {day_tag(day)}), "
+                 f"{profile.bucket_seconds:.0f} s buckets")
     return profile
 
 
@@ -533,6 +554,7 @@ __all__ = [
     "VENUE_NAMES",
     "VolumeCurve",
     "load_lean_crypto_bars",
+    "load_lean_equity",
     "load_lean_equity_ticks",
     "load_lean_ibm",
     "volume_profile_from_minute_bars",

@@ -1,10 +1,12 @@
 """`load_market(block)`: the market a config's `market` block names, whatever its source.
 
     synthetic         the seeded synthetic market (`backtest/synthetic.py`), built in memory
-    binance_btc       Binance BTC on three markets (`binance.py`), cached as a Nautilus catalog
+    binance           Binance L2 of one asset (`symbol`) on spot / USD-M / COIN-M (`binance.py`), cached as a
+                      Nautilus catalog; `binance_btc` is the same with symbol BTC
     catalog           any Nautilus `ParquetDataCatalog` (`catalog.py`), read each time; the arrays it
                       rebuilds are cached next to it (`derived_cache.py`), until its files change
-    lean_ibm          IBM ticks by venue (`lean.py`, cached as a catalog)
+    lean_equity       one ticker's ticks by venue on one day (`symbol`, `date`; `lean.py`, cached as a catalog);
+                      `lean_ibm` is the same with symbol IBM
     lean_crypto_bars  Binance vs Bybit minute bars (`lean.py`, cached as a catalog)
 
 Paths are resolved against the current working directory; the default data paths are those of
@@ -22,12 +24,14 @@ from nautilus_sor.exceptions import ConfigError, ValidationError
 DEFAULT_PATHS = {
     "binance_btc": "../shared/data/binance_btc_l2_20240808",
     "lean_ibm": "../shared/data/lean_equity_ticks/ibm",
+    "lean_equity": "../shared/data",
     "lean_crypto_bars": "../shared/data/lean_crypto_minute",
 }
 DEFAULT_CACHE_DIR = Path(".cache") / "nautilus_sor"
-RECORDED_TYPES = ("binance_btc", "catalog", "lean_ibm", "lean_crypto_bars")
+RECORDED_TYPES = ("binance", "binance_btc", "catalog", "lean_equity", "lean_ibm", "lean_crypto_bars")
 # The loaders another module provides: (module, function).
 _LEAN = {"lean_ibm": ("nautilus_sor.backtest.data.lean", "load_lean_ibm"),
+         "lean_equity": ("nautilus_sor.backtest.data.lean", "load_lean_equity"),
          "lean_crypto_bars": ("nautilus_sor.backtest.data.lean", "load_lean_crypto_bars")}
 
 
@@ -61,7 +65,9 @@ def load_market(block: Any, **kwargs: Any) -> Any:
             raise ConfigError(str(exc), field=exc.field, value=exc.value) from None
         head, _, rest = exc.field.partition(".")
         head, index, tail = head.partition("[")
-        field = f"market.{_LOADER_FIELDS.get(head, head)}{index}{tail}{'.' + rest if rest else ''}"
+        # A loader's `date` comes from market.date when set, else from market.start.
+        mapped = head if head == "date" and getattr(block, "date", None) is not None else _LOADER_FIELDS.get(head, head)
+        field = f"market.{mapped}{index}{tail}{'.' + rest if rest else ''}"
         raise ConfigError(f"invalid {field}: {exc}", field=field, value=exc.value) from None
 
 
@@ -85,18 +91,17 @@ def _load(block: Any, *, cache_dir: str | Path | None = DEFAULT_CACHE_DIR, seed:
 
         from_ns = {k: window_ns(v, f"market.{k}") for k, v in window.items()}
         return load_catalog(path, venues=block.venues, latency_ms=block.latency_ms, **from_ns)
-    if block.type == "binance_btc":
-        from nautilus_sor.backtest.data.binance import MARKET_NAME, load_binance_btc
+    if block.type in ("binance", "binance_btc"):
+        from nautilus_sor.backtest.data.binance import load_binance
         from nautilus_sor.backtest.data.catalog import cached_market
 
-        params = {"type": block.type, "path": str(path.resolve()), **window, "venues": block.venues, "crossed_books": block.crossed_books}
-        defaults = not any(v is not None for v in (block.start, block.end, block.venues)) and block.crossed_books == "refuse"
-        key = MARKET_NAME if defaults else f"{MARKET_NAME}-{_short_hash(params)}"
-        # The basis is measured against spot; a subset without spot measures it against its first venue.
-        reference = {} if not block.venues or "BINANCE_SPOT" in block.venues else {"reference": block.venues[0]}
-        market = cached_market(cache_dir, key, params, lambda: load_binance_btc(market_path(block), venues=block.venues, **window, **reference,
-                                                                                 crossed_books=block.crossed_books),
-                               source={"loader": "nautilus_sor.backtest.data.binance.load_binance_btc", "path": str(path)}, source_path=path)
+        symbol = "BTC" if block.type == "binance_btc" else block.symbol
+        options = {"venues": block.venues, "symbol": symbol, "instruments": block.instruments, "crossed_books": block.crossed_books,
+                   **({"levels": block.levels} if block.levels is not None else {})}
+        params = {"type": "binance", "path": str(path.resolve()), **window, **options}
+        key = f"binance_{(symbol or 'auto').lower()}-{_short_hash(params)}"
+        market = cached_market(cache_dir, key, params, lambda: load_binance(market_path(block), **window, **options),
+                               source={"loader": "nautilus_sor.backtest.data.binance.load_binance", "path": str(path)}, source_path=path)
         return with_latency(market, block.latency_ms)
     if block.type in _LEAN:
         module, function = _LEAN[block.type]
@@ -113,9 +118,10 @@ def _load(block: Any, *, cache_dir: str | Path | None = DEFAULT_CACHE_DIR, seed:
                               field="market.type", value=block.type)
         from nautilus_sor.backtest.data.catalog import cached_market
 
-        params = {"type": block.type, "path": str(path.resolve()), **window, "venues": block.venues}
+        keys = {"venues": block.venues, "symbol": block.symbol, "date": block.date, "levels": block.levels}
+        params = {"type": block.type, "path": str(path.resolve()), **window, **keys}
         key = f"{block.type}-{_short_hash(params)}"
-        kwargs = {k: v for k, v in {**window, "venues": block.venues}.items() if v is not None}
+        kwargs = {k: v for k, v in {**window, **keys}.items() if v is not None}
         market = cached_market(cache_dir, key, params, lambda: loader(market_path(block), **kwargs), source={"loader": f"{module}.{function}", "path": str(path)},
                                source_path=path)
         return with_latency(market, block.latency_ms)

@@ -235,7 +235,49 @@ MARKETS = ("binance_btc", "lean_ibm")
 MARKET_PARAMS = {"binance_btc": {"horizon_s": 60.0, "interval_s": 5.0}, "lean_ibm": {"horizon_s": 1800.0, "interval_s": 60.0}}
 
 
-def load_named_market(name: str, data_root: str | Path) -> Any:
+# The same per market family, for any market the backtest can load (`market_block`): L2 crypto books move in
+# seconds, equity tops and minute bars in minutes.
+FAMILY_PARAMS = {"binance": MARKET_PARAMS["binance_btc"], "binance_btc": MARKET_PARAMS["binance_btc"], "lean_equity": MARKET_PARAMS["lean_ibm"],
+                 "lean_ibm": MARKET_PARAMS["lean_ibm"], "lean_crypto_bars": MARKET_PARAMS["lean_ibm"], "catalog": MARKET_PARAMS["binance_btc"]}
+
+
+def market_block(source: str, data_root: str | Path, *, path: str | None = None, symbol: str | None = None, date: str | None = None,
+                 venues: list[str] | None = None, levels: int | None = None, start: str | None = None, end: str | None = None) -> Any:
+    """The `market` block to evaluate: a JSON config's (`source` ending in .json), else one of type `source`
+    (`binance`, `lean_equity`, `lean_crypto_bars`, `catalog`, or the named `binance_btc` / `lean_ibm`) on
+    `path` (default: its folder under `data_root`); the other arguments override the block's keys and are
+    checked as the backtest checks them (`config.MarketBlock`)."""
+    import msgspec
+
+    from nautilus_sor.config import MarketBlock, _validate_market_source, load_config
+
+    root = Path(data_root)
+    if source.endswith(".json"):
+        block = load_config(source).market
+        if block.type == "synthetic":
+            raise ValidationError(f"invalid market: {source} has a synthetic market (the evaluation needs a recorded one)", field="market", value=source)
+    else:
+        defaults = {"binance": root / "binance_btc_l2_20240808", "binance_btc": root / "binance_btc_l2_20240808",
+                    "lean_equity": root, "lean_ibm": root / "lean_equity_ticks" / "ibm", "lean_crypto_bars": root / "lean_crypto_minute"}
+        if source not in FAMILY_PARAMS:
+            raise ValidationError(f"invalid market: {source!r} (a config .json, or one of {', '.join(FAMILY_PARAMS)})", field="market", value=source)
+        if path is None and source not in defaults:
+            raise ValidationError(f"invalid path: missing (a {source} market needs --path)", field="path", value=None)
+        block = MarketBlock(type=source, path=str(path if path is not None else defaults[source]))
+    changes = {k: v for k, v in {"path": path, "symbol": symbol, "date": date, "venues": venues, "levels": levels, "start": start, "end": end}.items()
+               if v is not None}
+    try:
+        block = msgspec.convert({**msgspec.to_builtins(block), **changes}, MarketBlock)
+    except msgspec.ValidationError as exc:
+        raise ValidationError(f"invalid market option: {exc}", field="market", value=repr(changes)) from None
+    _validate_market_source(block)
+    if block.type == "lean_equity" and block.symbol is None:
+        raise ValidationError("invalid symbol: missing (a lean_equity market needs --symbol, the ticker)", field="symbol", value=None)
+    return block
+
+
+def load_named_market(name: Any, data_root: str | Path) -> Any:
+    """`name`: "binance_btc" / "lean_ibm" (the shared captures, read directly), or a `market_block`."""
     root = Path(data_root)
     if name == "binance_btc":
         from nautilus_sor.backtest.data.binance import load_binance_btc
@@ -245,10 +287,18 @@ def load_named_market(name: str, data_root: str | Path) -> Any:
         from nautilus_sor.backtest.data.lean import load_lean_ibm
 
         return load_lean_ibm(root)
+    if not isinstance(name, str):
+        from nautilus_sor.backtest.data.sources import load_market
+
+        return load_market(name)
     raise ValidationError(f"invalid market: {name!r} (one of {', '.join(MARKETS)})", field="market", value=name)
 
 
-def run_evaluation(markets: list[str], *, data_root: str | Path, out_dir: str | Path, starts: int = 30,
+def _family_params(name: Any) -> dict[str, float]:
+    return MARKET_PARAMS[name] if isinstance(name, str) else FAMILY_PARAMS[name.type]
+
+
+def run_evaluation(markets: list[Any], *, data_root: str | Path, out_dir: str | Path, starts: int = 30,
                    params: dict[str, ExecParams] | None = None, algorithms: tuple[str, ...] = ALGORITHMS,
                    overrides: dict[str, Any] | None = None, log: Any = print) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Loads each market, runs the grid, writes `runs.parquet`, `summary.parquet` and `summary.md` in `out_dir`."""
@@ -259,7 +309,7 @@ def run_evaluation(markets: list[str], *, data_root: str | Path, out_dir: str | 
         t0 = time.perf_counter()
         market = load_named_market(name, data_root)
         load_s = time.perf_counter() - t0
-        p = (params or {}).get(name) or ExecParams(**{**MARKET_PARAMS[name], **(overrides or {})})
+        p = (params or {}).get(name if isinstance(name, str) else market.name) or ExecParams(**{**_family_params(name), **(overrides or {})})
         sim = SimMarket(market, p)
         cfg = EvalConfig(starts=starts, params=p, algorithms=algorithms)
         t1 = time.perf_counter()
@@ -287,7 +337,7 @@ def run_evaluation(markets: list[str], *, data_root: str | Path, out_dir: str | 
     return runs_so_far, summary
 
 
-__all__ = ["COMPARED", "EvalConfig", "MARKETS", "SIZES", "derive_baselines", "evaluate_market", "markdown_summary", "run_evaluation",
+__all__ = ["COMPARED", "EvalConfig", "MARKETS", "SIZES", "derive_baselines", "evaluate_market", "market_block", "markdown_summary", "run_evaluation",
            "start_times", "summarize"]
 
 
