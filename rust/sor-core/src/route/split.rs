@@ -72,7 +72,7 @@ const LINEAR_MERGE_MAX: usize = 12;
 /// general (subset sum); past this budget the search stops with the best allocation found and reports
 /// its gap to the lower bound (`SplitResult::optimality_gap_bps`) instead of running unbounded with
 /// the GIL held. Reached only with many venues whose lots do not divide each other.
-const NODE_BUDGET: usize = 20_000;
+const NODE_BUDGET: usize = 5_000;
 
 pub(crate) fn gcd(a: u64, b: u64) -> u64 {
     if b == 0 {
@@ -850,6 +850,12 @@ impl Router {
         if k < m {
             order = prune_by_reduced_cost(lanes, order, total, k, tol);
         }
+        if order.len() <= k && all_unit(lanes, &order) {
+            // max_venues no longer binds and every survivor takes any unit: the merge is exact.
+            if let Some((alloc, _)) = merge_lanes(lanes, &order, total) {
+                return Ok((alloc, 0.0));
+            }
+        }
         let mut search = Search::new(lanes, order, k, tol);
         search.dfs(0, total, 0, 0.0);
         if search.best_cost.is_finite() {
@@ -894,6 +900,39 @@ fn limit_text(limit: Option<f64>) -> String {
     limit.map_or_else(String::new, |p| format!(" within limit price {p}"))
 }
 
+/// Whether every lane in `subset` takes any whole unit (lot 1, no minimum): then the merged relaxation
+/// of the subset is its exact optimum.
+fn all_unit(lanes: &Lanes, subset: &[usize]) -> bool {
+    subset
+        .iter()
+        .all(|&l| lanes.lanes[l].lot == 1 && lanes.lanes[l].first == 1)
+}
+
+/// The merged relaxation of `subset` (cheapest level next): (allocation per lane, cost), or None when
+/// the subset's depth cannot hold `total`.
+fn merge_lanes(lanes: &Lanes, subset: &[usize], total: u64) -> Option<(Vec<u64>, f64)> {
+    let mut next: Vec<usize> = subset.iter().map(|&l| lanes.lanes[l].start).collect();
+    let mut alloc = vec![0u64; lanes.lanes.len()];
+    let (mut remaining, mut cost) = (total, 0.0);
+    while remaining > 0 {
+        let mut best: Option<usize> = None;
+        for (i, &l) in subset.iter().enumerate() {
+            if next[i] < lanes.lanes[l].end && best.is_none_or(|b| lanes.unit_cost[next[i]] < lanes.unit_cost[next[b]])
+            {
+                best = Some(i);
+            }
+        }
+        let i = best?;
+        let k = next[i];
+        let qty = lanes.size[k].min(remaining);
+        alloc[subset[i]] += qty;
+        cost += qty as f64 * lanes.unit_cost[k];
+        remaining -= qty;
+        next[i] += 1;
+    }
+    Some((alloc, cost))
+}
+
 /// With `max_venues` binding: finds a good allocation on the k venues the dual picks, then keeps only
 /// the venues whose reduced-cost bound (the dual at its optimum with that venue forced in) is below
 /// it. Any allocation using a dropped venue costs at least its bound, so none beats the incumbent.
@@ -917,9 +956,13 @@ fn prune_by_reduced_cost(lanes: &Lanes, order: Vec<usize>, total: u64, k: usize,
         p.sort_by_key(|l| order.iter().position(|o| o == l));
         p
     };
-    let mut small = Search::new(lanes, picked, k, tol);
-    small.dfs(0, total, 0, 0.0);
-    let incumbent = small.best_cost;
+    let incumbent = if all_unit(lanes, &picked) {
+        merge_lanes(lanes, &picked, total).map_or(f64::INFINITY, |(_, c)| c)
+    } else {
+        let mut small = Search::new(lanes, picked, k, tol);
+        small.dfs(0, total, 0, 0.0);
+        small.best_cost
+    };
     if !incumbent.is_finite() {
         return order;
     }
