@@ -74,6 +74,11 @@ const LINEAR_MERGE_MAX: usize = 12;
 /// the GIL held. Reached only with many venues whose lots do not divide each other.
 const NODE_BUDGET: usize = 5_000;
 
+/// Search nodes allowed in all. Reached only by pathological requests (quantities near 2^64 units
+/// with large coprime lots and minimums, found by fuzzing) where no allocation turns up: the split
+/// then fails with an error saying so rather than holding the GIL indefinitely.
+const NODE_LIMIT: usize = 200_000;
+
 pub(crate) fn gcd(a: u64, b: u64) -> u64 {
     if b == 0 {
         a
@@ -227,6 +232,10 @@ struct Search<'a> {
     max_venues: usize,
     /// gcd of the lots of `order[j..]` (0 past the end).
     suffix_gcd: Vec<u64>,
+    /// Smallest non-zero quantity any lane of `order[j..]` takes (u64::MAX past the end).
+    suffix_min_first: Vec<u64>,
+    /// Most `order[j..]` can take together (saturating).
+    suffix_depth: Vec<u64>,
     /// Merged relaxation of `order[j..]`, built on first use (and only for few lanes).
     suffix_merged: Vec<Merged>,
     /// Every breakpoint of every lane's `phi`, sorted: where the dual's maximum is searched. Built on
@@ -240,6 +249,8 @@ struct Search<'a> {
     depths: Vec<u64>,
     /// Nodes visited since the first allocation was found; the search stops at `NODE_BUDGET`.
     nodes: usize,
+    /// Nodes visited in all; the search stops at `NODE_LIMIT`.
+    visited: usize,
     exhausted: bool,
 }
 
@@ -247,14 +258,21 @@ impl<'a> Search<'a> {
     fn new(lanes: &'a Lanes, order: Vec<usize>, max_venues: usize, tol: f64) -> Self {
         let m = order.len();
         let mut suffix_gcd = vec![0u64; m + 1];
+        let mut suffix_min_first = vec![u64::MAX; m + 1];
+        let mut suffix_depth = vec![0u64; m + 1];
         for j in (0..m).rev() {
-            suffix_gcd[j] = gcd(lanes.lanes[order[j]].lot, suffix_gcd[j + 1]);
+            let lane = &lanes.lanes[order[j]];
+            suffix_gcd[j] = gcd(lane.lot, suffix_gcd[j + 1]);
+            suffix_min_first[j] = lane.first.min(suffix_min_first[j + 1]);
+            suffix_depth[j] = lane.depth.saturating_add(suffix_depth[j + 1]);
         }
         Search {
             lanes,
             order,
             max_venues,
             suffix_gcd,
+            suffix_min_first,
+            suffix_depth,
             suffix_merged: Vec::new(),
             lambdas: Vec::new(),
             tol,
@@ -264,6 +282,7 @@ impl<'a> Search<'a> {
             scratch: Vec::new(),
             depths: Vec::new(),
             nodes: 0,
+            visited: 0,
             exhausted: false,
         }
     }
@@ -406,11 +425,12 @@ impl<'a> Search<'a> {
 
     /// Depth-first search from lane `order[j]` with `x` units left, `used` venues used, `cost` so far.
     fn dfs(&mut self, j: usize, x: u64, used: usize, cost: f64) {
+        self.visited += 1;
         if self.best_cost.is_finite() {
             self.nodes += 1;
-            if self.nodes > NODE_BUDGET {
-                self.exhausted = true;
-            }
+        }
+        if self.nodes > NODE_BUDGET || self.visited > NODE_LIMIT {
+            self.exhausted = true;
         }
         if self.exhausted {
             return;
@@ -472,6 +492,41 @@ impl<'a> Search<'a> {
         }
         let steps = (steps - t0) / period;
         let q_at = |t: u64| lane.first + (t0 + t * period) * lane.lot;
+        // Taking everything that is left here is a leaf of its own (the rest then takes nothing).
+        if x <= top && x >= lane.first && (x - lane.first) % lane.lot == 0 {
+            let c = cost + self.lanes.cost(l, x);
+            if c < threshold {
+                self.current[l] = x;
+                self.dfs(j + 1, 0, used + 1, c);
+                self.current[l] = 0;
+            }
+        }
+        // Otherwise the rest is at least the rest's smallest order and at most what it can hold: only
+        // the t in between can complete (without this clamp a large minimum further on would have the
+        // scan step through every lot before reaching a quantity the rest can take).
+        let base = lane.first + t0 * lane.lot;
+        let stride = lane.lot as u128 * period as u128;
+        let min_rest = self.suffix_min_first[j + 1];
+        let (t_lo, t_hi) = {
+            let q_min = x.saturating_sub(self.suffix_depth[j + 1]);
+            let t_lo = if q_min <= base {
+                0
+            } else {
+                ((q_min - base) as u128).div_ceil(stride) as u64
+            };
+            let t_hi = match x.checked_sub(min_rest) {
+                Some(q_max) if q_max >= base => ((q_max - base) as u128 / stride).min(steps as u128) as u64,
+                _ => 0,
+            };
+            let empty = x < min_rest || x - min_rest < base;
+            if empty || t_lo > t_hi {
+                if f_zero < self.best_cost - self.tol {
+                    self.dfs(j + 1, x, used, cost);
+                }
+                return;
+            }
+            (t_lo, t_hi)
+        };
         // f(t): the bound of taking q_at(t) here; convex in t, infinite for a prefix of t.
         let f = |s: &mut Self, t: u64| {
             let q = q_at(t);
@@ -500,35 +555,36 @@ impl<'a> Search<'a> {
                     if q <= base {
                         0
                     } else {
-                        ((q - base) / lane.lot / period).min(steps)
+                        ((q - base) / lane.lot / period).clamp(t_lo, t_hi)
                     }
                 };
-                narrow = Some((index(q_lo).saturating_sub(1), (index(q_hi) + 1).min(steps)));
+                narrow = Some((index(q_lo).saturating_sub(1).max(t_lo), (index(q_hi) + 1).min(t_hi)));
             }
         }
         let t_min = match narrow {
             Some((lo, hi)) => {
                 let t = argmin(self, lo, hi);
                 let here = f(self, t);
-                let is_min = (t == 0 || f(self, t - 1) >= here) && (t == steps || f(self, t + 1) >= here);
+                let is_min = (t == t_lo || f(self, t - 1) >= here) && (t == t_hi || f(self, t + 1) >= here);
                 if is_min {
                     t
                 } else {
-                    argmin(self, 0, steps)
+                    argmin(self, t_lo, t_hi)
                 }
             }
-            None => argmin(self, 0, steps),
+            None => argmin(self, t_lo, t_hi),
         };
         // Visit candidates cheapest bound first: taking nothing here, and outward from t_min.
         let mut zero_pending = true;
         let mut left: Option<(u64, f64)> = None; // next candidate below, with its bound
         let mut right: Option<(u64, f64)> = Some((t_min, f(self, t_min)));
-        let mut left_next = t_min.checked_sub(1);
+        let below = |t: u64| (t > t_lo).then(|| t - 1);
+        let mut left_next = below(t_min);
         loop {
             if left.is_none() {
                 if let Some(t) = left_next {
                     left = Some((t, f(self, t)));
-                    left_next = t.checked_sub(1);
+                    left_next = below(t);
                 }
             }
             if self.exhausted {
@@ -555,7 +611,7 @@ impl<'a> Search<'a> {
                 }
                 Some((t, is_right)) => {
                     if is_right {
-                        right = (t < steps).then(|| (t + 1, f(self, t + 1)));
+                        right = (t < t_hi).then(|| (t + 1, f(self, t + 1)));
                     } else {
                         left = None;
                     }
@@ -857,6 +913,18 @@ impl Router {
             }
         }
         let mut search = Search::new(lanes, order, k, tol);
+        // Any venue that can take the whole order alone is a first incumbent: the search then never
+        // returns worse than the best single venue, whatever its limits.
+        for (l, lane) in lanes.lanes.iter().enumerate() {
+            if total % lane.lot == 0 && total >= lane.first && total <= lane.depth {
+                let c = lanes.cost(l, total);
+                if c < search.best_cost {
+                    search.best_cost = c;
+                    search.best.fill(0);
+                    search.best[l] = total;
+                }
+            }
+        }
         search.dfs(0, total, 0, 0.0);
         if search.best_cost.is_finite() {
             let gap = if search.exhausted {
@@ -865,6 +933,17 @@ impl Router {
                 0.0
             };
             return Ok((search.best, gap));
+        }
+        if search.exhausted {
+            return Err(SorError::no_venue(
+                "total_qty",
+                total,
+                format!(
+                    "no allocation found within the search limit of {NODE_LIMIT} nodes ({} venues with lots that \
+                     do not divide each other); a smaller quantity or fewer lot sizes route",
+                    lanes.lanes.len()
+                ),
+            ));
         }
         let lots: Vec<String> = lanes
             .lanes
