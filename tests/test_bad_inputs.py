@@ -102,8 +102,15 @@ def mutated(case: dict[str, Any]) -> Any:
     return doc
 
 
+def checked(config: Any) -> Any:
+    """The one validation path of `validate` and `backtest`: the config against its market."""
+    from nautilus_sor.backtest.runner import prepare_run
+
+    return prepare_run(config)
+
+
 def test_config_corpus_base_is_valid():
-    parse_config(copy.deepcopy(CONFIGS["base"]))
+    checked(parse_config(copy.deepcopy(CONFIGS["base"])))
 
 
 @pytest.mark.parametrize("case", params(CONFIGS["cases"], lambda c: c["name"], lambda c: c.get("xfail_reason")))
@@ -112,9 +119,9 @@ def test_bad_config(case, tmp_path):
     if case.get("via") == "file":
         file = tmp_path / "config.json"
         file.write_text(json.dumps(doc))  # NaN / Infinity literals, as Python writes them
-        raises(lambda: load_config(file), case["error"], case["field"])
+        raises(lambda: checked(load_config(file)), case["error"], case["field"])
     else:
-        raises(lambda: parse_config(doc), case["error"], case["field"])
+        raises(lambda: checked(parse_config(doc)), case["error"], case["field"])
 
 
 # ---------------------------------------------------------------- data files

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from sim_fixtures import MS, market, random_market, venue
 
-from nautilus_sor.backtest.sim.evaluate import EvalConfig, evaluate_market, markdown_summary, summarize, t_quantile_975
+from nautilus_sor.backtest.sim.evaluate import EvalConfig, evaluate_market, headline_lines, markdown_summary, summarize
+from nautilus_sor.stats import t975 as t_quantile_975
 from nautilus_sor.backtest.sim.exchange import BUY, SELL
 from nautilus_sor.backtest.sim.oracle import merged_take, oracle_fills
 from nautilus_sor.backtest.sim.simulator import ExecParams, Parent, SimMarket, cost_bps, run_parent
@@ -119,7 +120,9 @@ def test_t_quantile_matches_the_table():
 def test_small_evaluation_grid_compares_every_scenario_in_one_run():
     sim = SimMarket(random_market(seconds=200), ExecParams(horizon_s=20, interval_s=4))
     cfg = EvalConfig(starts=3, sizes={"small": 0.002, "5%": 0.05}, params=sim.params)
-    runs = evaluate_market(sim, cfg)
+    calls = []
+    runs = evaluate_market(sim, cfg, progress=lambda: calls.append(1))
+    assert len(calls) == 4 * 2 * 2 * 3  # once per parent (all of its scenarios)
     scenarios = set(runs["scenario"])
     assert {"router", "equal_split", "exante_best", "hindsight_best", "single_venue_twap", "oracle"} <= scenarios
     per_parent = runs.groupby(["algorithm", "size", "side", "start_ns"])
@@ -133,6 +136,15 @@ def test_small_evaluation_grid_compares_every_scenario_in_one_run():
     assert len(summary) == 8 and np.isfinite(summary["router_bps"]).all()
     text = markdown_summary(summary, {sim.market.name: ["a note"]}, {"starts": 3})
     assert "a note" in text and "| aggressive | small |" in text
+    # The console's headline per series: the router's paired saving against each baseline, as summarized.
+    lines = headline_lines(summary)
+    assert len(lines) == 8 * 4
+    for k, (_, row) in enumerate(summary.iterrows()):
+        assert lines[4 * k].startswith(f"{row['market']} {row['algorithm']} {row['size']} (all-in, paired over 3 start times)")
+        for j, base in enumerate(("equal_split", "exante_best", "hindsight_best")):
+            mean, half = row[f"saving_vs_{base}_bps"], row[f"saving_vs_{base}_ci"]
+            verb = "saved" if mean >= 0 else "LOST"
+            assert lines[4 * k + 1 + j].strip().startswith(f"routing {verb} {abs(mean):.2f} ± {half:.2f} bps vs")
 
 
 def test_short_evaluation_on_the_real_binance_data():

@@ -231,7 +231,7 @@ def test_report_is_one_self_contained_html_file(run, tmp_path):
     assert external_resources(text) == []
     for heading in ("Execution path vs market", "Fills by venue", "Cost breakdown", "Schedule vs actual"):
         assert f"<h2>{heading}</h2>" in text
-    assert "Venue score evolution" in text and "No venue scores in scenario best_single_venue" in text
+    assert "Venue score evolution" in text and "No venue scores in scenario(s) best_single_venue" in text
     assert "Computed from the fills (no TCA given)" in text
     assert "No TCA tables were given" in text
 
@@ -274,7 +274,7 @@ def test_many_parents_switch_the_schedule_view_to_totals_and_shares(run, tmp_pat
 def test_tca_tables_drive_the_cost_breakdown_and_are_shown(run, tmp_path):
     text = build_report(run, tmp_path / "r.html", tca_tables=tca_tables()).read_text(encoding="utf-8")
     assert "split by the TCA (scenario_summary)" in text
-    assert "<h3>scenario_summary</h3>" in text and "per_venue (2 rows)" in text
+    assert "<h3>scenario_summary (2 rows)</h3>" in text and "per_venue (2 rows)" in text
     assert "spread_bps" in text and "2.5000" in text
 
     unknown = {"scenario_summary": pd.DataFrame({"scenario": ["router"], "mystery": [1.0]})}
@@ -282,7 +282,7 @@ def test_tca_tables_drive_the_cost_breakdown_and_are_shown(run, tmp_path):
     assert "no recognised cost columns" in text and "Computed from the fills" in text
 
 
-def test_computed_costs_split_shortfall_into_spread_impact_and_fees():
+def test_computed_costs_split_shortfall_into_spread_drift_and_fees():
     # Arrival mid 100, mid 100.5 when the buy fills at 101, commission 0.1 on 1 unit: 50 + 50 + 10 bps.
     market = frame(
         "market",
@@ -305,7 +305,7 @@ def test_computed_costs_split_shortfall_into_spread_impact_and_fees():
     ctx = _Context(RunResults(parents=parents, fills=fills, market=market), None)
     costs = _computed_costs(ctx)
     row = costs.loc["router"]
-    assert math.isclose(row["spread"], 50.0) and math.isclose(row["impact"], 50.0)
+    assert math.isclose(row["spread"], 50.0) and math.isclose(row["drift"], 50.0)
     assert math.isclose(row["fees"], 10.0) and math.isclose(row["total"], 110.0)
 
 
@@ -424,7 +424,9 @@ def test_report_renders_in_a_headless_browser_without_javascript_errors(run, tmp
         )
         selected = [s for s in state[0] if s is not None]
         assert selected and sum(len(s) for s in selected) == 2 + 1  # P2: two fills (one per venue) + its arrival
-        assert state[2] is False and state[1][0].startswith("2024-08-08 00:00:24")
+        start = state[1][0]  # the x axis is a date axis over ms since the epoch
+        start = str(pd.Timestamp(start, unit="ms")) if isinstance(start, (int, float)) else start
+        assert state[2] is False and start.startswith("2024-08-08 00:00:24")
 
         driver.execute_script("window.scrollTo(0, 0)")
         height = driver.execute_script("return document.documentElement.scrollHeight")
@@ -441,5 +443,48 @@ def test_report_renders_in_a_headless_browser_without_javascript_errors(run, tmp
         driver.get(bad.as_uri())
         logged = driver.get_log("browser")
         assert any(e.get("level") == "SEVERE" and "boom" in e.get("message", "") for e in logged), logged
+    finally:
+        driver.quit()
+
+
+def test_the_main_examples_report_is_small_complete_and_renders(tmp_path, capsys):
+    """The README's main example, end to end: a report of plotly.js once plus under 1.5 MB of figures and
+    tables; every section has content (the venue-score history is recorded by default); the headline is at
+    the top; in headless chromium nothing logs an error and every figure draws."""
+    from plotly.offline import get_plotlyjs
+
+    from nautilus_sor.backtest.main import run_and_report
+
+    root = Path(__file__).resolve().parents[1]
+    _, run_dir = run_and_report(str(root / "examples" / "multi_venue_twap.json"), output_dir=str(tmp_path / "run"), quiet=True, repeats=2)
+    path = run_dir / "report.html"
+    text = path.read_text(encoding="utf-8")
+    assert text.count(get_plotlyjs()[:200]) == 1
+    assert len(text.encode()) - len(get_plotlyjs().encode()) < 1_500_000
+    assert text.index('id="headline"') < text.index('id="summary"')
+    assert "routing saved" in text or "routing LOST" in text
+    assert "No venue scores in this run" not in text and "Venue scores: router" in text
+    assert re.search(r"<td>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}</td>", text)  # human timestamps, not ns
+    driver = _driver()
+    try:
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        driver.set_page_load_timeout(120)
+        driver.get(path.as_uri())
+        expected = figures(text)
+        WebDriverWait(driver, 90).until(lambda d: d.execute_script(
+            "return Array.from(document.querySelectorAll('.js-plotly-plot')).filter(p => p.querySelector('svg.main-svg')).length"
+        ) == expected)
+        sections = driver.execute_script(
+            "return Array.from(document.querySelectorAll('section')).map(s => [s.id, s.innerText.trim().length, "
+            "s.querySelectorAll('.js-plotly-plot, table').length])")
+        assert [s[0] for s in sections] == ["headline", "summary", "execution", "fills", "costs", "schedule", "venue-scores", "tca"]
+        assert all(chars > 100 and shown > 0 for _, chars, shown in sections), sections
+        # Tables fit the page: a table wider than its box scrolls inside it, the page itself does not.
+        assert driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1")
+        shot = tmp_path / "report.png"
+        assert driver.save_screenshot(str(shot)) and shot.stat().st_size > 50_000
+        severe = [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
+        assert severe == [], severe
     finally:
         driver.quit()

@@ -15,7 +15,8 @@ import pytest
 from nautilus_sor.config import load_config, parse_config
 from nautilus_sor.exceptions import ConfigError, NautilusSorError
 from nautilus_sor.sweep.points import grid_params, random_params, resolve_points
-from nautilus_sor.sweep.ranking import mean_ci95, rank, t975
+from nautilus_sor.stats import mean_ci95, t975
+from nautilus_sor.sweep.ranking import rank
 from nautilus_sor.sweep.spec import RandomBlock, RandomRange, parse_path, parse_sweep, set_path
 
 ROOT = Path(__file__).resolve().parents[1]

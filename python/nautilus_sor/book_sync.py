@@ -106,6 +106,19 @@ class LadderSync:
             return  # still no data, already cleared
         self._load_quote(venue, instrument_id, quote)
 
+    def empty_taking_sides(self, venues: list[str], side: int) -> list[str]:
+        """Of `venues` (as last loaded), those whose book or quote shows no level on the side a `side` order
+        takes, when another one shows some (book mode); [] otherwise. A venue without any (no data) is not
+        among them: nothing says its side is empty."""
+        showing: dict[str, bool] = {}
+        for venue in venues:
+            state = self._loaded.get(venue)
+            if state is not None:
+                showing[venue] = bool(state.asks if side == BUY else state.bids)
+        if not any(showing.values()):
+            return []
+        return [venue for venue, shows in showing.items() if not shows]
+
     def _load_book(self, venue: str, instrument_id: InstrumentId, instrument: Any, book: Any, version: int, side: int, units: int,
                    current: _Loaded | None, reuse: _Loaded | None = None) -> None:
         """Reads the side `side` takes as deep as `units` need (side 0: both sides whole); the other side

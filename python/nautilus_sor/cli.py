@@ -44,21 +44,19 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from nautilus_sor.config import load_config
+    """The checks `backtest` makes before it runs (the same function), and what it would run."""
+    from nautilus_sor.backtest.main import check_config
 
-    config = load_config(args.config)
-    print(
-        f"{args.config}: valid ({len(config.orders)} parent order(s), "
-        f"{len(config.strategy.venues) or 'default'} venue(s), "
-        f"algorithm {config.strategy.execution_algorithm['type'] if config.strategy.execution_algorithm else 'none'})"
-    )
+    checked = check_config(args.config, args.repeats)
+    print(f"{args.config}: valid\n{checked.describe()}")
     return 0
 
 
 def _backtest(args: argparse.Namespace) -> int:
     from nautilus_sor.backtest.main import run_and_report
 
-    run_and_report(args.config, output_dir=args.output, report=not args.no_report, quiet=args.quiet)
+    run_and_report(args.config, output_dir=args.output, report=not args.no_report, quiet=args.quiet, repeats=args.repeats,
+                   workers=args.workers)
     return 0
 
 
@@ -81,10 +79,14 @@ def _sweep(args: argparse.Namespace) -> int:
     from nautilus_sor.sweep import load_sweep
     from nautilus_sor.sweep.driver import import_ray, run_sweep
 
+    from nautilus_sor.progress import counting_progress
+
     import_ray()  # before anything else: without the extra, say how to install it
     spec, base = load_sweep(args.sweep)
     output = args.output or spec.output_dir or str(Path("runs") / f"sweep-{Path(args.sweep).stem}")
-    outcome = run_sweep(spec, base, output, address=args.address, num_cpus=args.num_cpus, title=f"nautilus-sor sweep: {Path(args.sweep).name}")
+    with counting_progress(args.quiet, unit="backtests (point x repeat)") as progress:
+        outcome = run_sweep(spec, base, output, address=args.address, num_cpus=args.num_cpus, title=f"nautilus-sor sweep: {Path(args.sweep).name}",
+                            progress=progress, log=progress.log if progress is not None else print)
     if not outcome.ranking.empty:
         from nautilus_sor.tca import format_table
 
@@ -102,6 +104,7 @@ def _sweep(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     """The routing evaluation on recorded markets (execution simulator; see docs/evaluation.md)."""
     from nautilus_sor.backtest.sim.evaluate import MARKETS, market_block, run_evaluation
+    from nautilus_sor.progress import counting_progress
 
     shortcuts = {"path": args.path, "symbol": args.symbol, "date": args.date, "levels": args.levels, "start": args.start, "end": args.end,
                  "venues": [v.strip() for v in args.venues.split(",")] if args.venues else None}
@@ -114,7 +117,9 @@ def _evaluate(args: argparse.Namespace) -> int:
         markets = [market_block(args.market, args.data, **shortcuts)]
     overrides = {"see_own_consumption": not args.published_books_only, "passive_scoring": args.passive_scoring,
                  "queue_model": args.queue_model}
-    _, summary = run_evaluation(markets, data_root=args.data, out_dir=args.out, starts=args.starts, overrides=overrides)
+    with counting_progress(args.quiet, unit="parents") as progress:
+        _, summary = run_evaluation(markets, data_root=args.data, out_dir=args.out, starts=args.starts, overrides=overrides,
+                                    progress=progress, log=progress.log if progress is not None else print)
     print(f"evaluation: {len(summary)} series; results in {args.out}/ (runs.parquet, summary.parquet, summary.md)")
     return 0
 
@@ -138,10 +143,14 @@ def build_parser() -> argparse.ArgumentParser:
     backtest.add_argument("--output", default=None, help="run directory (default: runs/<config name>)")
     backtest.add_argument("--no-report", action="store_true", help="skip the HTML report")
     backtest.add_argument("--quiet", action="store_true", help="no progress bar")
+    backtest.add_argument("--repeats", type=int, default=None,
+                          help="repeats for the headline's interval (default: the config's backtest.repeats, else 10)")
+    backtest.add_argument("--workers", type=int, default=None, help="processes the repeats run in (default: one per CPU)")
     backtest.set_defaults(run=_backtest)
 
-    validate = sub.add_parser("validate", help="check a JSON config and say what is wrong, with its path")
+    validate = sub.add_parser("validate", help="run every check backtest makes before it runs (market included) and say what it would run")
     validate.add_argument("config")
+    validate.add_argument("--repeats", type=int, default=None, help="as backtest --repeats")
     validate.set_defaults(run=_validate)
 
     report = sub.add_parser("report", help="rebuild the HTML report of a saved run directory")
@@ -164,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--out", default="runs/evaluation", help="output directory (default runs/evaluation)")
     evaluate.add_argument("--data", default="../shared/data", help="the shared data root (default ../shared/data)")
     evaluate.add_argument("--queue-model", default="prob_linear", choices=["prob_linear", "risk_averse"])
+    evaluate.add_argument("--quiet", action="store_true", help="no progress bar")
     evaluate.add_argument("--published-books-only", action="store_true",
                           help="decisions see the books as published, not minus what we already took (default: minus)")
     evaluate.add_argument("--passive-scoring", default="tape", choices=["router", "tape"],
@@ -175,6 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--output", default=None, help="sweep directory (default: the spec's output_dir, else runs/sweep-<name>)")
     sweep.add_argument("--address", default=None, help="an existing Ray cluster (default: the spec's, else a local Ray)")
     sweep.add_argument("--num-cpus", type=int, default=None, help="CPUs of the local Ray (default: the spec's, else all)")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
     sweep.set_defaults(run=_sweep)
     return parser
 

@@ -12,17 +12,20 @@ needs more.
         "router": {"latency_risk_weight": 1.0, "miss_cost_bps": 5.0}   # optional: the router's cost model
       },
       "venue": {"oms_type": "NETTING"},               # the reference's OMS block; per venue: venues[i].oms_type
-      "market": {"type": "synthetic", "seed": 7, "duration_seconds": 600},   # optional, this is the default
+      "market": {"type": "synthetic", "seed": 7},     # optional, this is the default (its length fits the parents)
                 # or {"type": "binance"|"binance_btc"|"catalog"|"lean_equity"|"lean_ibm"|"lean_crypto_bars", "path": ...,
                 #     "start": ..., "end": ..., "latency_ms": {venue: ms}, "venues": [...], "symbol": ..., "date": ...,
                 #     "levels": ...}: see `MarketBlock`
-      "orders": [{"side": "BUY", "quantity": "2.5", "at_seconds": 5}],       # the parents to execute; optional
-                # "limit_price", and "position_id": the position the parent reduces/closes/extends (HEDGING)
-      "backtest": {"baselines": ["best_single_venue", "equal_split", "single_venue_twap"], "seed": 7}
+      "orders": [{"side": "BUY", "quantity": "2.5", "at_seconds": 5}],       # optional: the parents (DEFAULT_ORDERS);
+                # optional "limit_price", and "position_id": the position the parent reduces/closes/extends (HEDGING)
+      "backtest": {"baselines": ["single_venues", "equal_split", "nautilus_twap"], "seed": 7, "repeats": 10}
     }
 
+Read as JSON with `//` line and `/* */` block comments allowed (the reference writes its OMS blocks so).
 Validated with msgspec: every error is one `ConfigError` naming the path (`strategy.venues[1].taker_fee`)
-and the value; unknown keys are errors.
+and the value; unknown keys are errors. What can only be checked against the market (the synthetic
+market's limits, a parent's schedule past the market's end) is checked by `runner.prepare_run`, which
+`nautilus-sor validate` and `nautilus-sor backtest` both call: they accept exactly the same configs.
 """
 
 from __future__ import annotations
@@ -34,13 +37,23 @@ from typing import Any, Literal, TypeVar
 
 import msgspec
 
+from nautilus_sor.backtest.scenarios import BASELINE_ALIASES, BASELINES, baseline_key
 from nautilus_sor.exceptions import ConfigError
 from nautilus_sor.smart_router import VenueConfig, check_venue_name, msgspec_error_path, parse_venues
 from nautilus_sor.units import UNITS_PER_QTY
 
 _S = TypeVar("_S", bound=msgspec.Struct)
 
-BASELINES = ("best_single_venue", "equal_split", "single_venue_twap")
+# The strategy names a config may give: the reference's MultiVenueStrategy (any algorithm or none) and
+# "<TYPE>Strategy" (the reference's "TWAPStrategy"), which says the execution algorithm is of that type.
+STRATEGY_NAME = "MultiVenueStrategy"
+# Repeats when the config does not say (`backtest.repeats`): enough for a 95% t interval (t(0.975, 9) =
+# 2.26), few enough that the README's main example runs in well under a minute.
+DEFAULT_REPEATS = 10
+MAX_REPEATS = 1000
+# The parents when the config has no `orders` (the reference's examples have none): one buy of 1 unit of
+# the instrument (1 BTC on the synthetic market) 5 s into the market.
+DEFAULT_ORDERS = ({"side": "BUY", "quantity": "1", "at_seconds": 5.0},)
 
 
 class RouterBlock(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -74,7 +87,10 @@ class VenueBlock(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 
 
 MARKET_TYPES = ("synthetic", "binance", "binance_btc", "catalog", "lean_equity", "lean_ibm", "lean_crypto_bars")
-_SYNTHETIC_ONLY = {"seed": None, "duration_seconds": 600.0, "initial_price": 60_000.0, "annual_volatility": 0.6}
+_SYNTHETIC_ONLY = {"seed": None, "duration_seconds": None, "initial_price": 60_000.0, "annual_volatility": 0.6}
+# The synthetic market's length when the config does not give one: at least this, longer when a parent's
+# schedule needs it (`runner.market_config_for`).
+DEFAULT_SYNTHETIC_SECONDS = 600.0
 _RECORDED_ONLY = ("path", "start", "end", "latency_ms", "venues", "symbol", "date", "levels", "instruments")
 # Keys only some recorded types read (nothing is silently ignored).
 _TYPE_ONLY = {"symbol": ("binance", "lean_equity"), "date": ("lean_equity", "lean_ibm"), "levels": ("binance", "binance_btc", "lean_equity", "lean_ibm"),
@@ -82,14 +98,14 @@ _TYPE_ONLY = {"symbol": ("binance", "lean_equity"), "date": ("lean_equity", "lea
 
 
 class MarketBlock(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    """The market to run on (`backtest/data/sources.py`). synthetic: `seed`, `duration_seconds`,
-    `initial_price`, `annual_volatility`. Recorded types: `path` (data dir, or the catalog for "catalog";
+    """The market to run on (`backtest/data/sources.py`). synthetic: `seed`, `duration_seconds` (default:
+    600 s, or as long as the parents' schedules need plus a minute), `initial_price`, `annual_volatility`. Recorded types: `path` (data dir, or the catalog for "catalog";
     default `../shared/data/...` from the working dir), `start`/`end` (ISO time or ns; default the
     source's whole window), `latency_ms` ({venue: ms}), `venues` (a subset of the source's venues)."""
 
     type: Literal["synthetic", "binance", "binance_btc", "catalog", "lean_equity", "lean_ibm", "lean_crypto_bars"] = "synthetic"
     seed: int | None = None
-    duration_seconds: float = 600.0
+    duration_seconds: float | None = None
     initial_price: float = 60_000.0
     annual_volatility: float = 0.6
     path: str | None = None
@@ -121,8 +137,14 @@ class ParentOrder(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 
 
 class BacktestBlock(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """`baselines`: see `backtest/scenarios.py`. `repeats`: how many times the whole run is repeated for the
+    headline's interval: a synthetic market with seeds `seed`, `seed + 1`, ...; a recorded market with the
+    parents shifted to evenly spaced start windows (`backtest/repeats.py`); None: `DEFAULT_REPEATS`, fewer
+    when a recorded market has no room for them."""
+
     baselines: list[str] = msgspec.field(default_factory=lambda: list(BASELINES))
     seed: int = 7
+    repeats: int | None = None
     output_dir: str | None = None
     report: bool = True
 
@@ -131,7 +153,7 @@ class RunConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     strategy: StrategyBlock
     venue: VenueBlock = VenueBlock()
     market: MarketBlock = MarketBlock()
-    orders: list[ParentOrder] = []
+    orders: list[ParentOrder] = msgspec.field(default_factory=lambda: [ParentOrder(**o) for o in DEFAULT_ORDERS])  # type: ignore[arg-type]
     backtest: BacktestBlock = BacktestBlock()
 
 
@@ -141,10 +163,9 @@ def _fail(path: str, value: Any, reason: str) -> ConfigError:
 
 def _validate(config: RunConfig) -> None:
     s = config.strategy
-    try:
-        parse_venues(list(s.venues), field="strategy.venues") if s.venues else None
-    except ConfigError as exc:
-        raise exc
+    if s.venues:
+        parse_venues(list(s.venues), field="strategy.venues")
+    _validate_strategy_name(s)
     if s.instrument_id is not None:
         from nautilus_trader.model.identifiers import InstrumentId
 
@@ -178,7 +199,7 @@ def _validate(config: RunConfig) -> None:
     _validate_market_source(m)
     if m.seed is not None and m.seed < 0:
         raise _fail("market.seed", m.seed, "must be >= 0")
-    if not (m.duration_seconds > 0 and m.duration_seconds < float("inf")):
+    if m.duration_seconds is not None and not (m.duration_seconds > 0 and m.duration_seconds < float("inf")):
         raise _fail("market.duration_seconds", m.duration_seconds, "must be a finite number of seconds > 0")
     if not (m.initial_price > 0 and m.initial_price < float("inf")):
         raise _fail("market.initial_price", m.initial_price, "must be a finite price > 0")
@@ -198,18 +219,37 @@ def _validate(config: RunConfig) -> None:
             raise _fail(f"orders[{i}].quantity", order.quantity, "finer than 1e-9: more decimals than any instrument has")
         if units >= 2**64:
             raise _fail(f"orders[{i}].quantity", order.quantity, "too large to route")
-        if m.type != "synthetic":  # a recorded market's length is known once loaded: the runner checks the upper bound
-            if not (0 <= order.at_seconds < float("inf")):
-                raise _fail(f"orders[{i}].at_seconds", order.at_seconds, "must be a finite number of seconds >= 0")
-        elif not (0 <= order.at_seconds < m.duration_seconds):
-            raise _fail(f"orders[{i}].at_seconds", order.at_seconds, f"must be within the market's {m.duration_seconds} s")
+        # The market's end (a recorded market's is known once loaded; a synthetic one without a length
+        # fits the parents) is checked with the parents' schedules by `runner.check_parents_fit`.
+        if not (0 <= order.at_seconds < float("inf")):
+            raise _fail(f"orders[{i}].at_seconds", order.at_seconds, "must be a finite number of seconds >= 0")
         if order.limit_price is not None and not (order.limit_price > 0 and order.limit_price < float("inf")):
             raise _fail(f"orders[{i}].limit_price", order.limit_price, "must be a finite price > 0")
         if order.position_id is not None:
             _check_identifier(f"orders[{i}].position_id", order.position_id, "PositionId")
     for i, name in enumerate(config.backtest.baselines):
-        if name not in BASELINES:
-            raise _fail(f"backtest.baselines[{i}]", name, f"one of {', '.join(BASELINES)}")
+        if baseline_key(name) not in BASELINES:
+            raise _fail(f"backtest.baselines[{i}]", name, f"one of {', '.join(BASELINES)} (or the earlier names {', '.join(BASELINE_ALIASES)})")
+    repeats = config.backtest.repeats
+    if repeats is not None and not (1 <= repeats <= MAX_REPEATS):
+        raise _fail("backtest.repeats", repeats, f"an integer in [1, {MAX_REPEATS}]")
+
+
+def _validate_strategy_name(s: StrategyBlock) -> None:
+    """MultiVenueStrategy, or "<TYPE>Strategy" with an execution algorithm of that type (see STRATEGY_NAME)."""
+    from nautilus_sor.execution_algorithms import ALGORITHMS
+
+    if s.name == STRATEGY_NAME:
+        return
+    kinds = {f"{kind}Strategy": kind for kind in ALGORITHMS}
+    names = ", ".join([STRATEGY_NAME, *kinds])
+    if s.name not in kinds:
+        raise _fail("strategy.name", s.name, f"one of {names}")
+    algo = s.execution_algorithm
+    kind = str(algo.get("type", "")).upper() if isinstance(algo, dict) else None
+    if kind != kinds[s.name]:
+        raise _fail("strategy.name", s.name, f"names a {kinds[s.name]} strategy, but strategy.execution_algorithm is "
+                    f"{'missing' if algo is None else repr(algo.get('type'))}; use {STRATEGY_NAME} or set the algorithm's type")
 
 
 def _check_identifier(path: str, value: str, kind: str) -> None:
@@ -325,9 +365,51 @@ def load_config(path: str | Path) -> RunConfig:
     if not file.is_file():
         raise ConfigError(f"invalid config path: {file} does not exist", field="path", value=str(file))
     try:
-        raw = json.loads(file.read_text(encoding="utf-8"))
+        text = file.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"invalid config: {file} is not UTF-8 text ({exc.reason} at byte {exc.start})", field="$", value=str(file)) from None
+    try:
+        raw = json.loads(strip_json_comments(text, str(file)))
     except json.JSONDecodeError as exc:
         raise ConfigError(f"invalid JSON in {file}: {exc.msg} at line {exc.lineno} column {exc.colno}", field="$", value=str(file)) from None
     return parse_config(raw)
+
+
+def strip_json_comments(text: str, name: str = "config") -> str:
+    """`text` with `//` line comments and `/* */` block comments outside strings replaced by spaces
+    (newlines kept, so JSON errors still point at the right line and column); a "//" inside a string (a
+    URL) is left alone. An unterminated block comment is a ConfigError."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    in_string = False
+    while i < n:
+        c = text[i]
+        if in_string:
+            out.append(c)
+            if c == "\\" and i + 1 < n:
+                out.append(text[i + 1])
+                i += 2
+                continue
+            if c == '"':
+                in_string = False
+            i += 1
+        elif c == '"':
+            in_string = True
+            out.append(c)
+            i += 1
+        elif text.startswith("//", i):
+            end = text.find("\n", i)
+            end = n if end < 0 else end
+            out.append(" " * (end - i))
+            i = end
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            if end < 0:
+                line = text.count("\n", 0, i) + 1
+                raise ConfigError(f"invalid JSON in {name}: a /* comment opened at line {line} is never closed", field="$", value=name)
+            out.append("".join(ch if ch == "\n" else " " for ch in text[i:end + 2]))
+            i = end + 2
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from nautilus_sor.backtest.results import TABLES, RunResults
+from nautilus_sor.backtest.scenarios import ALL_ON
 from nautilus_sor.exceptions import ValidationError
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ DEFAULT_TITLE = "nautilus-sor backtest report"
 
 # Market and venue-score series are thinned to at most this many points per venue and figure (the last
 # value in each time bucket is kept), so a long run still gives a report a browser opens quickly.
-MAX_POINTS_PER_SERIES = 4000
+MAX_POINTS_PER_SERIES = 600  # a step per two pixels of a full-width plot: more points draw nothing the eye sees
 # Up to this many parents per scenario get their own colour in "schedule vs actual".
 MAX_PARENT_TRACES = 12
 # Rows shown per TCA table (the rest is summarised in a note).
@@ -65,13 +66,15 @@ _PALETTE = [
 
 # How cost components are recognised in a TCA scenario summary: label -> accepted column names.
 TCA_COMPONENT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "drift": ("drift_bps", "timing_drift_bps"),
     "spread": ("spread_bps", "spread_cost_bps", "half_spread_bps"),
-    "impact": ("impact_bps", "market_impact_bps", "impact_cost_bps", "drift_bps"),
+    "impact": ("impact_bps", "market_impact_bps", "impact_cost_bps"),
     "fees": ("fees_bps", "fee_bps", "commission_bps", "commissions_bps"),
     "delay": ("delay_bps", "timing_bps", "delay_cost_bps"),
 }
 TCA_TOTAL_COLUMNS: tuple[str, ...] = ("is_bps", "implementation_shortfall_bps", "shortfall_bps", "total_bps")
 _COMPONENT_COLOURS = {
+    "drift": "#9d9d9d",
     "spread": "#4c78a8",
     "impact": "#f58518",
     "fees": "#e45756",
@@ -93,11 +96,17 @@ nav a { margin-right: 14px; color: #1f5fa8; text-decoration: none; }
         color: #5b4a00; font-size: 0.92em; }
 .explain { color: #555; font-size: 0.9em; margin: 4px 0 8px; }
 .figure { background: #fff; border: 1px solid #e4e4e4; margin: 8px 0 16px; }
-table.data { border-collapse: collapse; font-size: 0.86em; background: #fff; margin: 6px 0 14px; }
-table.data th, table.data td { border: 1px solid #ddd; padding: 3px 8px; text-align: right; }
+div.scroll { max-width: 100%; overflow-x: auto; margin: 6px 0 14px; }
+table.data { border-collapse: collapse; font-size: 0.86em; background: #fff; margin: 0; }
+table.data th, table.data td { border: 1px solid #ddd; padding: 2px 6px; text-align: right; }
 table.data th { background: #f0f2f5; }
 table.data td:first-child, table.data th:first-child { text-align: left; }
 details { margin: 6px 0; }
+p.headline { font-weight: 600; margin: 6px 0 4px; }
+ul.headline { margin: 4px 0 10px; padding-left: 22px; font-size: 1.02em; }
+ul.headline li { margin: 3px 0; }
+ul.headline li.lost { color: #a11; }
+ul.headline li.warn { color: #7a5200; }
 summary { cursor: pointer; color: #1f5fa8; }
 """
 
@@ -119,6 +128,7 @@ def build_report(
 
     ctx = _Context(results, go)
     sections: list[tuple[str, str, str]] = [
+        ("headline", "Did routing help?", _headline_section(ctx)),
         ("summary", "Summary", _summary_section(ctx)),
         ("execution", "Execution path vs market", _execution_section(ctx)),
         ("fills", "Fills by venue", _fills_section(ctx)),
@@ -254,11 +264,19 @@ class _Context:
         self.fills = results.fills.sort_values(["ts"], kind="stable").reset_index(drop=True)
         self.consolidated = _consolidated(self.market)
         self.scenarios = _scenario_order(results)
+        # The scenarios drawn one figure each (execution, schedule, venue scores): all but the all_on:<venue>
+        # runs, which the ex-ante and hindsight scenarios show where they were chosen (and the fills, costs
+        # and tables show in full).
+        self.featured = [s for s in self.scenarios if not s.startswith(ALL_ON)] or self.scenarios
+        self.omitted = [s for s in self.scenarios if s not in self.featured]
         venues: set[str] = set()
         for df in (results.market, results.fills, results.venue_scores, results.orders, results.trades):
             venues.update(str(v) for v in df["venue"].dropna().unique())
         self.venues = sorted(venues)
         self.venue_colour = {v: _PALETTE[i % len(_PALETTE)] for i, v in enumerate(self.venues)}
+        # Units for column headings: " (BTC)", " (USDT)" when the run says them.
+        self.unit = f" ({results.summary['quantity_unit']})" if results.summary.get("quantity_unit") else ""
+        self.ccy = f" ({results.summary['quote_currency']})" if results.summary.get("quote_currency") else ""
 
     def figure(self, fig: Any, height: int = 460) -> str:
         fig.update_layout(
@@ -285,7 +303,9 @@ def _scenario_order(results: RunResults) -> list[str]:
     names: set[str] = set()
     for table in ("parents", "orders", "fills", "schedule", "venue_scores"):
         names.update(str(s) for s in getattr(results, table)["scenario"].dropna().unique())
-    return sorted(names, key=lambda s: (s != "router", s))
+    from nautilus_sor.backtest.scenarios import sort_key
+
+    return sorted(names, key=lambda s: (sort_key(s), s))
 
 
 def _consolidated(market: pd.DataFrame) -> pd.DataFrame:
@@ -316,8 +336,10 @@ def _consolidated(market: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _times(ts: Any) -> pd.DatetimeIndex:
-    return pd.to_datetime(np.asarray(ts, dtype=np.int64), unit="ns")
+def _times(ts: Any) -> np.ndarray:
+    """Timestamps (ns) as ms since the epoch: what a plotly date axis reads, in a third of the bytes of ISO
+    text (the figures set `xaxis type="date"`)."""
+    return np.asarray(ts, dtype=np.int64) // 1_000_000
 
 
 def _window(df: pd.DataFrame, lo: int, hi: int) -> pd.DataFrame:
@@ -349,7 +371,9 @@ def _explain(text: str) -> str:
 
 
 def _table(df: pd.DataFrame, digits: int = 4) -> str:
-    shown = df.head(MAX_TABLE_ROWS)
+    """`df` as an HTML table in a box that scrolls sideways rather than overflow the page; timestamps (ns
+    columns named `ts` or `*_ts`) as UTC date and time."""
+    shown = _human_times(df.head(MAX_TABLE_ROWS))
 
     def fmt(x: float) -> str:
         if isinstance(x, float) and math.isnan(x):
@@ -357,9 +381,23 @@ def _table(df: pd.DataFrame, digits: int = 4) -> str:
         return f"{x:,.{digits}f}"
 
     out = shown.to_html(index=False, border=0, classes="data", float_format=fmt, na_rep="–", escape=True)
+    out = f'<div class="scroll">{out}</div>'
     if len(df) > len(shown):
         out += _note(f"{len(df) - len(shown)} more rows not shown ({len(df)} in all).")
     return str(out)
+
+
+def _human_times(df: pd.DataFrame) -> pd.DataFrame:
+    """Integer ns timestamp columns (`ts`, `*_ts`) as "2024-08-08 00:00:10.039" UTC ("–" for -1: none)."""
+    cols = [c for c in df.columns if (str(c) == "ts" or str(c).endswith("_ts")) and pd.api.types.is_integer_dtype(df[c])]
+    if not cols:
+        return df
+    out = df.copy()
+    for c in cols:
+        ns = out[c].to_numpy(dtype=np.int64)
+        text = pd.to_datetime(np.where(ns > 0, ns, 0), unit="ns").strftime("%Y-%m-%d %H:%M:%S.%f").str[:-3]
+        out[c] = np.where(ns > 0, text, "–")
+    return out
 
 
 def _sign(side: pd.Series) -> np.ndarray:
@@ -367,6 +405,34 @@ def _sign(side: pd.Series) -> np.ndarray:
 
 
 # --- sections ----------------------------------------------------------------------------------------------
+
+
+def _headline_section(ctx: _Context) -> str:
+    """The console's headline (the router's all-in saving against each baseline over the repeats), then
+    each repeat's all-in cost per scenario."""
+    from nautilus_sor.backtest.repeats import headline_lines, scenario_costs
+
+    r = ctx.r
+    lines = r.summary.get("headline")
+    if not isinstance(lines, list) or not lines:
+        if r.repeats.empty:
+            return _note("This run has no repeats table (it was not made by `nautilus-sor backtest`): no headline.")
+        lines = headline_lines(r, str(r.summary.get("quantity_unit", "units")))
+    head, *rest = [str(x) for x in lines]
+    items = "".join(
+        f'<li class="{"warn" if x.strip().startswith("warning") else "lost" if " LOST " in x else ""}">{html.escape(x.strip())}</li>' for x in rest)
+    out = [f'<p class="headline">{html.escape(head)}</p><ul class="headline">{items}</ul>']
+    costs = scenario_costs(r.repeats)
+    if not costs.empty:
+        from nautilus_sor.backtest.scenarios import sort_key
+
+        costs = costs[sorted(costs.columns, key=lambda c: sort_key(str(c)))]
+        out.append(_explain("All-in cost per repeat (bps of the parents' quantity, fees in, unfilled rest priced at the "
+                            "schedule's end; positive = cost). Repeat 0 is the run the sections below detail."))
+        table = costs.reset_index()
+        table.columns = [str(c) for c in table.columns]
+        out.append(_table(table, digits=2))
+    return "".join(out)
 
 
 def _summary_section(ctx: _Context) -> str:
@@ -386,15 +452,15 @@ def _summary_section(ctx: _Context) -> str:
             {
                 "scenario": s,
                 "parents": len(parents),
-                "parent qty": qty,
-                "filled qty": filled,
+                f"parent qty{ctx.unit}": qty,
+                f"filled qty{ctx.unit}": filled,
                 "filled %": 100.0 * filled / qty if qty > 0 else float("nan"),
                 "orders": len(orders),
                 "rejected/denied": rejected,
                 "fills": len(fills),
                 "venues used": int(fills["venue"].nunique()),
-                "avg fill price": notional / filled if filled > 0 else float("nan"),
-                "commission": float(fills["commission"].sum()),
+                f"avg fill price{ctx.ccy}": notional / filled if filled > 0 else float("nan"),
+                f"commission{ctx.ccy}": float(fills["commission"].sum()),
             }
         )
     out = [_table(pd.DataFrame(rows))]
@@ -428,7 +494,9 @@ def _execution_section(ctx: _Context) -> str:
     ]
     if ctx.market.empty:
         out.append(_note("No market data in this run: the execution path is shown without the market."))
-    for s in ctx.scenarios:
+    if ctx.omitted:
+        out.append(_note(f"Drawn for {', '.join(ctx.featured)}; {', '.join(ctx.omitted)} are in the fills, cost and table sections."))
+    for s in ctx.featured:
         parents = r.parents[r.parents["scenario"] == s].sort_values("arrival_ts", kind="stable")
         fills = ctx.fills[ctx.fills["scenario"] == s]
         out.append(f"<h3>{html.escape(s)}</h3>")
@@ -584,7 +652,7 @@ def _execution_section(ctx: _Context) -> str:
             ymin, ymax = min(finite), max(finite)
             yspan = max(ymax - ymin, abs(ymax) * 1e-5, 1e-9)
             ppad = max((p_hi - p_lo) // 10, 500_000_000)
-            x_range = [str(t) for t in _times([p_lo - ppad, p_hi + ppad])]
+            x_range = _times([p_lo - ppad, p_hi + ppad]).tolist()
             buttons.append(
                 {
                     "label": pid,
@@ -599,6 +667,7 @@ def _execution_section(ctx: _Context) -> str:
         fig.update_layout(
             title={"text": f"Execution path vs market: {s}", "x": 0.01},
             xaxis_title="time (UTC)",
+            xaxis_type="date",
             yaxis_title="price",
             yaxis_tickformat=",.8~g",
             updatemenus=[
@@ -675,7 +744,9 @@ def _fills_section(ctx: _Context) -> str:
         100.0 * q / float(totals[s]) if float(totals[s]) > 0 else float("nan")
         for s, q in zip(table["scenario"], table["quantity"], strict=True)
     ]
-    out.append(_table(table))
+    rank = {s: i for i, s in enumerate(ctx.scenarios)}
+    table = table.sort_values("scenario", key=lambda col: col.map(lambda s: rank.get(str(s), len(rank))), kind="stable")
+    out.append(_table(table.rename(columns={"quantity": f"quantity{ctx.unit}", "notional": f"notional{ctx.ccy}"})))
     return "".join(out)
 
 
@@ -698,11 +769,22 @@ def _tca_costs(tca_tables: Mapping[str, pd.DataFrame] | None) -> tuple[pd.DataFr
         (c for c in TCA_TOTAL_COLUMNS if c in summary.columns and pd.api.types.is_numeric_dtype(summary[c])), None
     )
     cols = {label: summary[name].astype(float) for label, name in picked.items()}
+    labels = list(picked)
+    if {"opportunity_bps", "fill_rate"} <= set(summary.columns):
+        # In bps of the parents' whole quantity: what filled (its components times the fill share) plus the
+        # unfilled rest's clean-up, stacking to the all-in cost.
+        share = summary["fill_rate"].astype(float).fillna(0.0)
+        cols = {label: (col * share).where(share > 0, 0.0) for label, col in cols.items()}
+        cols["opportunity"] = summary["opportunity_bps"].astype(float)
+        labels.append("opportunity")
+        total = "all_in_bps" if "all_in_bps" in summary.columns else None
+        if total is None:
+            cols["total"] = sum(cols.values())
     if total is not None:
         cols["total"] = summary[total].astype(float)
     frame = pd.DataFrame({"scenario": summary["scenario"].astype(str), **cols})
     frame = frame.groupby("scenario", sort=False).mean()
-    return frame, list(picked)
+    return frame, labels
 
 
 def _computed_costs(ctx: _Context) -> pd.DataFrame:
@@ -710,7 +792,7 @@ def _computed_costs(ctx: _Context) -> pd.DataFrame:
     fills = ctx.r.fills
     parents = ctx.r.parents
     if fills.empty or ctx.consolidated.empty:
-        return pd.DataFrame(columns=["spread", "impact", "fees", "total", "filled qty"])
+        return pd.DataFrame(columns=["drift", "spread", "fees", "total", "filled qty"])
     f = fills[["scenario", "parent_id", "side", "ts", "quantity", "price", "commission"]].copy()
     arrival = parents.drop_duplicates(["scenario", "parent_id"]).set_index(["scenario", "parent_id"])["arrival_ts"]
     first_fill = f.groupby(["scenario", "parent_id"], observed=True)["ts"].transform("min")
@@ -728,12 +810,12 @@ def _computed_costs(ctx: _Context) -> pd.DataFrame:
     f["ref"] = qty * arr_mid
     f = f[np.isfinite(f["ref"]) & np.isfinite(f["spread"])]
     if f.empty:
-        return pd.DataFrame(columns=["spread", "impact", "fees", "total", "filled qty"])
+        return pd.DataFrame(columns=["drift", "spread", "fees", "total", "filled qty"])
     g = f.groupby("scenario", observed=True)[["spread", "impact", "fees", "ref", "quantity"]].sum()
     out = pd.DataFrame(
         {
             "spread": 1e4 * g["spread"] / g["ref"],
-            "impact": 1e4 * g["impact"] / g["ref"],
+            "drift": 1e4 * g["impact"] / g["ref"],
             "fees": 1e4 * g["fees"] / g["ref"],
         },
         index=g.index.astype(str),
@@ -751,7 +833,14 @@ def _cost_section(ctx: _Context, tca_tables: Mapping[str, pd.DataFrame] | None) 
     from_tca = _tca_costs(tca_tables)
     if from_tca is not None:
         costs, labels = from_tca
-        out.append(_explain("Implementation shortfall per scenario in bps, split by the TCA (scenario_summary)."))
+        if "opportunity" in labels:
+            out.append(_explain(
+                "All-in cost per scenario, in bps of the parents' whole quantity at the arrival mid (positive = cost), split by "
+                "the TCA: drift = the market's move from arrival to the fills (not ours: a replay does not move the market); "
+                "spread = the fills against the mid, up to the touch; impact = beyond the touch (walking the book); fees; "
+                "opportunity = what taking the unfilled rest at the schedule's end would have cost. The diamond is the total."))
+        else:
+            out.append(_explain("Implementation shortfall per scenario in bps, split by the TCA (scenario_summary)."))
     else:
         if tca_tables and "scenario_summary" in tca_tables:
             out.append(
@@ -761,13 +850,13 @@ def _cost_section(ctx: _Context, tca_tables: Mapping[str, pd.DataFrame] | None) 
                     "the breakdown below is computed from the fills."
                 )
             )
-        costs, labels = _computed_costs(ctx), ["spread", "impact", "fees"]
+        costs, labels = _computed_costs(ctx), ["drift", "spread", "fees"]
         out.append(
             _explain(
                 "Computed from the fills (no TCA given): bps of the filled quantity's value at the arrival "
-                "consolidated mid. spread = fill price vs the mid at the fill; impact = mid at the fill vs the "
-                "arrival mid (impact and drift); fees = commission. Positive = cost. Unfilled quantity is not "
-                "counted (no opportunity cost)."
+                "consolidated mid. spread = fill price vs the mid at the fill; drift = mid at the fill vs the "
+                "arrival mid; fees = commission. Positive = cost. Unfilled quantity is not counted here (no "
+                "opportunity cost: the TCA's all-in cost has it)."
             )
         )
     if costs.empty:
@@ -792,17 +881,18 @@ def _cost_section(ctx: _Context, tca_tables: Mapping[str, pd.DataFrame] | None) 
             go.Scatter(
                 x=shown,
                 y=totals,
-                name="total IS",
+                name="all-in total" if "opportunity" in labels else "total IS",
                 mode="markers+text",
                 marker={"symbol": "diamond", "size": 12, "color": "#111"},
                 text=[f"{t:.2f}" if math.isfinite(t) else "" for t in totals],
                 textposition="top center",
-                hovertemplate="total IS<br>%{x}: %{y:.3f} bps<extra></extra>",
+                hovertemplate="total<br>%{x}: %{y:.3f} bps<extra></extra>",
             )
         )
     fig.update_layout(
         barmode="relative",
-        title={"text": "Implementation shortfall by component (bps)", "x": 0.01},
+        title={"text": "All-in cost by component (bps)" if "opportunity" in labels else "Implementation shortfall by component (bps)",
+               "x": 0.01},
         yaxis_title="bps (positive = cost)",
     )
     fig.add_hline(y=0, line={"color": "#999", "width": 1})
@@ -826,7 +916,9 @@ def _schedule_section(ctx: _Context) -> str:
     ]
     if not ctx.scenarios:
         return _note("No scenarios in this run.")
-    for s in ctx.scenarios:
+    if ctx.omitted:
+        out.append(_note(f"Drawn for {', '.join(ctx.featured)}; {', '.join(ctx.omitted)} follow the same schedule."))
+    for s in ctx.featured:
         out.append(f"<h3>{html.escape(s)}</h3>")
         parents = r.parents[r.parents["scenario"] == s].sort_values("arrival_ts", kind="stable")
         sched = r.schedule[r.schedule["scenario"] == s].sort_values("ts", kind="stable")
@@ -836,7 +928,8 @@ def _schedule_section(ctx: _Context) -> str:
             continue
         notes = []
         if sched.empty:
-            notes.append(f"No schedule in scenario {s} (one-shot orders): only the filled quantity is shown.")
+            notes.append(f"No planned schedule recorded in scenario {s} (one-shot orders, or Nautilus's own algorithm): only the "
+                         "filled quantity is shown.")
         if fills.empty:
             notes.append(f"No fills in scenario {s}: only the plan is shown.")
         parent_ids = list(
@@ -944,7 +1037,7 @@ def _schedule_section(ctx: _Context) -> str:
                     row=1,
                     col=2,
                 )
-            fig.update_xaxes(title_text="time (UTC)", row=1, col=1)
+            fig.update_xaxes(title_text="time (UTC)", type="date", row=1, col=1)
             fig.update_xaxes(title_text="seconds since arrival", row=1, col=2)
             fig.update_yaxes(title_text="cumulative quantity", row=1, col=1)
             fig.update_yaxes(title_text="% of parent quantity", row=1, col=2)
@@ -958,7 +1051,8 @@ def _schedule_section(ctx: _Context) -> str:
         fig.update_layout(
             title={"text": f"Schedule vs actual: {s}", "x": 0.01},
             xaxis_title="time (UTC)",
-            xaxis_range=[str(t) for t in _times([t_lo - t_pad, t_hi + t_pad])],
+            xaxis_range=_times([t_lo - t_pad, t_hi + t_pad]).tolist(),
+            xaxis_type="date",
             yaxis_title="cumulative quantity",
         )
         out.extend(_note(n) for n in notes)
@@ -982,12 +1076,12 @@ def _venue_score_section(ctx: _Context) -> str:
     if scores.empty:
         out.append(_note("No venue scores in this run (no routing decisions were recorded)."))
         return "".join(out)
-    for s in ctx.scenarios:
+    without = [s for s in ctx.scenarios if not scores.loc[scores["scenario"] == s, "score_bps"].notna().any()]
+    if without:
+        out.append(_note(f"No venue scores in scenario(s) {', '.join(without)}: no router scored venues there (one venue, "
+                         "an equal split, or Nautilus's own algorithm)."))
+    for s in [s for s in ctx.scenarios if s not in without]:
         sc = scores[scores["scenario"] == s].sort_values("ts", kind="stable")
-        if sc.empty:
-            out.append(f"<h3>{html.escape(s)}</h3>")
-            out.append(_note(f"No venue scores in scenario {s} (no routing decisions recorded)."))
-            continue
         out.append(f"<h3>{html.escape(s)}</h3>")
         fig = make_subplots(
             rows=2,
@@ -1033,23 +1127,39 @@ def _venue_score_section(ctx: _Context) -> str:
         fig.update_yaxes(title_text="bps", row=1, col=1)
         fig.update_yaxes(title_text="p(fill)", range=[0, 1.05], row=2, col=1)
         fig.update_xaxes(title_text="time (UTC)", row=2, col=1)
+        fig.update_xaxes(type="date")
         fig.update_layout(title={"text": f"Venue scores: {s}", "x": 0.01})
         out.append(ctx.figure(fig, height=520))
     return "".join(out)
 
 
+# The columns each TCA table shows first (the rest are one click away), in this order.
+TCA_MAIN_COLUMNS: dict[str, tuple[str, ...]] = {
+    "scenario_summary": ("scenario", "fill_rate", "all_in_bps", "is_bps", "drift_bps", "spread_bps", "impact_bps", "fees_bps",
+                         "opportunity_bps", "child_orders", "rejects"),
+    "parents": ("scenario", "parent_index", "side", "arrival_ts", "quantity", "fill_rate", "avg_price", "all_in_bps", "is_bps",
+                "opportunity_bps", "rejects", "baseline_venue"),
+    "venues": ("scenario", "parent_id", "venue", "ordered_qty", "filled_qty", "fill_rate", "avg_price", "is_bps", "fees",
+               "rejects", "reject_reasons"),
+}
+
+
 def _tca_tables_section(tca_tables: Mapping[str, pd.DataFrame] | None) -> str:
     if not tca_tables:
         return _note("No TCA tables were given to the report.")
-    out = []
+    out = [_explain("Quantities in the instrument's unit, prices and fees in its quote currency, costs in bps (positive = cost), "
+                    "times UTC. Each table shows its main columns; every column is one click below it.")]
     names = sorted(tca_tables, key=lambda n: (n != "scenario_summary", str(n)))
     for name in names:
         df = tca_tables[name]
-        if name == "scenario_summary":
-            out.append(f"<h3>{html.escape(str(name))}</h3>")
-            out.append(_table(df) if not df.empty else _note("scenario_summary is empty."))
+        out.append(f"<h3>{html.escape(str(name))} ({len(df)} rows)</h3>")
+        if df.empty:
+            out.append(_note(f"{name} is empty."))
+            continue
+        main = [c for c in TCA_MAIN_COLUMNS.get(str(name), ()) if c in df.columns]
+        if main:
+            out.append(_table(df[main], digits=3))
+            out.append(f"<details><summary>all {len(df.columns)} columns</summary>{_table(df)}</details>")
         else:
-            out.append(f"<details><summary>{html.escape(str(name))} ({len(df)} rows)</summary>")
-            out.append(_table(df) if not df.empty else _note(f"{name} is empty."))
-            out.append("</details>")
+            out.append(_table(df))
     return "".join(out)

@@ -410,15 +410,23 @@ class SmartOrderRouter:
         self._operator_enabled: dict[str, bool] = {v.name: v.enabled for v in self._venues}
         self._disconnected: set[str] = set()
         self._stale: set[str] = set()  # disconnected by check_stale_venues (reconnected by it too)
+        # Venues left out of the current taker decision: their book or quote shows nothing on the side it
+        # takes while another venue's does (a market child there would be rejected "no market").
+        self._empty_side: set[str] = set()
         # What each routed order was expected to cost (kept for analysis after the order is done).
         self.expected_prices: dict[ClientOrderId, float | None] = {}
         # The most recent orders' expected prices kept (None: all, e.g. for a backtest's analysis).
         self.max_expected_prices: int | None = 100_000
-        # One entry per routing decision when `record_history` is on: what the router thought then.
+        # One entry per venue per routing decision when `record_history` is on: what the router thought then.
+        # `history_max_rows`: a bound; past it every other recorded decision is dropped and only every
+        # second one is recorded from then on (evenly thinned, whatever the run's length). None: no bound.
         self.record_history = False
         # Venue events refused by the statistics' bounds (not learned from; see on_order_event).
         self.unlearned_events = 0
         self.history: list[dict[str, Any]] = []
+        self.history_max_rows: int | None = None
+        self._decisions = 0
+        self._history_stride = 1
 
     # -- venues and instruments -------------------------------------------------------------
 
@@ -495,7 +503,24 @@ class SmartOrderRouter:
         return [v.name for v in self._venues if v.name in self._disconnected]
 
     def _apply_enabled(self, name: str) -> None:
-        self._core.set_enabled(name, self._operator_enabled.get(name, True) and name not in self._disconnected)
+        self._core.set_enabled(name, self._routable(name) and name not in self._empty_side)
+
+    def _routable(self, name: str) -> bool:
+        """The operator's and the feed's switches allow it (`_empty_side` aside)."""
+        return self._operator_enabled.get(name, True) and name not in self._disconnected
+
+    def _skip_empty_sides(self, plan: _RoutePlan, side: int) -> None:
+        """Book mode respects the book: when some venue's book or quote shows levels on the side a taker
+        decision takes, a venue whose book or quote shows none there gets nothing (it would reject the
+        child: "no market"). A venue without any book or quote (a bar venue) is priced as before; so are all
+        venues when none shows the side (no-book mode). `side` 0 (a passive decision) leaves none out."""
+        empty = set(self._books.empty_taking_sides([vi.name for vi in plan.venues], side)) if side else set()
+        if empty == self._empty_side:
+            return
+        changed = empty ^ self._empty_side
+        self._empty_side = empty
+        for name in changed:
+            self._apply_enabled(name)
 
     @_serialised
     def check_stale_venues(self, instrument_id: InstrumentId, now_ns: int, stale_ns: int) -> list[str]:
@@ -535,8 +560,11 @@ class SmartOrderRouter:
 
     # -- routing -----------------------------------------------------------------------------
 
-    def _prepare(self, instrument_id: InstrumentId, quantity: Quantity, field: str, side: int = 0) -> tuple[int, dict[str, InstrumentId], dict[str, int]]:
-        """Checks arguments, sets each venue's lot and book for this instrument (only what changed).
+    def _prepare(self, instrument_id: InstrumentId, quantity: Quantity, field: str, side: int = 0,
+                 taking: int | None = None) -> tuple[int, dict[str, InstrumentId], dict[str, int]]:
+        """Checks arguments, sets each venue's lot and book for this instrument (only what changed), and
+        leaves out of the decision the venues with nothing on the side it takes (`_skip_empty_sides`;
+        `taking`: that side, default `side`; 0 for a passive decision).
 
         Returns (units, venue -> venue instrument id, venue -> size precision); the dicts are shared: read only."""
         if not isinstance(instrument_id, InstrumentId):
@@ -546,6 +574,7 @@ class SmartOrderRouter:
                 value=repr(instrument_id),
             )
         units = qty_to_units(quantity, field)
+        taking = side if taking is None else taking
         plan = self._plans.get(instrument_id)
         if plan is None:
             if len(self._plans) >= _MAX_ROUTED_INSTRUMENTS:
@@ -570,6 +599,7 @@ class SmartOrderRouter:
                 plan.precisions[vi.name] = vi.precision
                 self._core.set_lot(vi.name, vi.lot, vi.minimum)
             self._lots_for = plan
+        self._skip_empty_sides(plan, taking)
         return units, plan.ids, plan.precisions
 
     @staticmethod
@@ -702,7 +732,7 @@ class SmartOrderRouter:
         _check_max_venues(max_venues)
         units, _, _ = self._prepare(instrument_id, quantity, "quantity", side_code)
         plan = self._plans[instrument_id]
-        routable = [vi for vi in plan.venues if self._operator_enabled.get(vi.name, True) and vi.name not in self._disconnected]
+        routable = [vi for vi in plan.venues if self._routable(vi.name) and vi.name not in self._empty_side]
         lots = sorted({vi.lot for vi in routable})
         if len(lots) < 2 or units <= 0:
             return quantity, max_venues
@@ -806,7 +836,7 @@ class SmartOrderRouter:
         horizon = self.passive_horizon_s if horizon_s is None else _check_horizon(horizon_s, "horizon_s")
         if now_ns is None:
             now_ns = self.clock.timestamp_ns() if self.clock is not None else self._last_trade_ns
-        units, ids, precisions = self._prepare(instrument_id, quantity, "quantity", side_code)
+        units, ids, precisions = self._prepare(instrument_id, quantity, "quantity", side_code, taking=0)
         selection = self._core.select_passive(side_code, units, horizon, now_ns)
         allocation = self._passive_allocation(selection.best, ids, precisions)
         if self.record_history:
@@ -829,11 +859,16 @@ class SmartOrderRouter:
                                fee_rate=q.fee_bps * 1e-4)
 
     def _record(self, allocations: list[VenueAllocation]) -> None:
+        decision = self._decisions
+        self._decisions += 1
+        if decision % self._history_stride:
+            return
         ts = self.clock.timestamp_ns() if self.clock is not None else 0
         scores = {a.venue.value: a.score_bps for a in allocations}
         for stats in self.venue_stats():
             self.history.append(
                 {
+                    "decision": decision,
                     "ts": ts,
                     "venue": stats.venue,
                     "score_bps": scores.get(stats.venue, float("nan")),
@@ -842,6 +877,9 @@ class SmartOrderRouter:
                     "slippage_bps": stats.slippage_bps,
                 }
             )
+        if self.history_max_rows is not None and len(self.history) > self.history_max_rows:
+            self._history_stride *= 2
+            self.history = [row for row in self.history if row["decision"] % self._history_stride == 0]
 
     # -- venue performance tracking ----------------------------------------------------------
 

@@ -34,13 +34,21 @@ Metrics (per parent; per (parent, venue) the same over that venue's fills and or
   `orders.quantity` of the parent's orders at that venue, rejected and denied ones included).
 * `is_ex_fees_bps` = s * (avg_price - A) / A * 1e4; `fees_bps` = fees / filled_notional * 1e4;
   `is_bps` = is_ex_fees_bps + fees_bps. Positive = cost. Only the filled part is charged: the unfilled part
-  shows in `fill_rate` and, per parent, in `opportunity_bps` = s * (cmid(end_ts) - A) / A * 1e4 *
-  unfilled / quantity (the move of the market against the quantity left undone, in bps of the whole
-  parent; 0 when fully filled). Perold's total shortfall of a parent is
-  `is_bps * filled / quantity + opportunity_bps`.
-* `impact_bps` = s * (M - A) / A * 1e4 and `spread_bps` = s * (avg_price - M) / A * 1e4, with M the
-  quantity-weighted consolidated mid at the fills' times: impact + spread = is_ex_fees_bps (the cost breakdown
-  of the report: spread + impact + fees = is_bps).
+  shows in `fill_rate` and, per parent, in `opportunity_bps`: what finishing the unfilled quantity would
+  have cost at the end of the parent's schedule, in bps of the whole parent (0 when fully filled). The
+  parents table's clean-up (`cleanup_qty`, `cleanup_notional`, `cleanup_fees`: the rest taken across every
+  venue's book at max(end_ts, horizon_end_ts) at taker fees, `backtest/cleanup.py`, as the evaluation
+  prices it) gives (s * (cleanup_notional - A * cleanup_qty) + cleanup_fees) / (A * quantity) * 1e4;
+  without one (NaN), the rest is marked to the consolidated mid then: s * (cmid(t) - A) / A * 1e4 *
+  unfilled / quantity (a note says so). `all_in_bps` = is_bps * filled / quantity + opportunity_bps: the
+  cost of the whole parent, fees in and the unfilled rest priced (what baselines are compared on).
+* `drift_bps` = s * (M - A) / A * 1e4, with M the quantity-weighted consolidated mid at the fills' times:
+  the market's move between arrival and the fills (in a replay our orders do not move the market).
+  `impact_bps` = the quantity-weighted s * (price - venue touch) / A * 1e4 where positive (the touch: the
+  venue's ask for a buy, bid for a sell, at or before the fill; 0 without one): what walking the book
+  beyond the touch cost. `spread_bps` = s * (avg_price - M) / A * 1e4 - impact_bps: crossing (or earning)
+  the spread. drift + spread + impact = is_ex_fees_bps (the report's breakdown: drift + spread + impact +
+  fees = is_bps).
 * `vwap_slippage_bps` = s * (avg_price - market_vwap) / market_vwap * 1e4, without fees; `market_vwap` =
   sum(price * size) / sum(size) of the `trades` tape of all venues with ts in the execution window.
   Positive = worse than the market VWAP. The tape is taken as the market's prints as given.
@@ -59,7 +67,7 @@ Metrics (per parent; per (parent, venue) the same over that venue's fills and or
   of (ts_accepted - ts_submitted) / 1e6 over the orders with both timestamps set (not -1); NaN if none.
 
 The scenario summary weights each parent's `is_*`, `fees_bps` and `vwap_slippage_bps` by its filled
-quantity and `opportunity_bps` by its quantity; pools the fills for `spread_capture*` and markouts (=
+quantity and `opportunity_bps` and `all_in_bps` by its quantity; pools the fills for `spread_capture*` and markouts (=
 weighting the parents by their filled quantity with a defined value) and the orders for latency;
 `fill_rate` = total filled / total quantity and `participation` = total filled / sum of the parents'
 window volumes (the window-volume-weighted mean of the parents' participations).
@@ -74,7 +82,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from nautilus_sor.backtest.results import TABLES, RunResults
+from nautilus_sor.backtest.results import TABLES, RunResults, with_optional_defaults
+from nautilus_sor.backtest.scenarios import sort_key
 from nautilus_sor.exceptions import ValidationError
 
 MARKOUT_HORIZONS_S: tuple[float, ...] = (1, 10, 60)
@@ -100,12 +109,14 @@ _COMMON = {
     "filled_notional": "sum(quantity * price) over fills",
     "child_orders": "number of orders (rows of the orders table)",
     "rejects": "orders with status REJECTED or DENIED",
+    "reject_reasons": "why they were rejected or denied: 'reason xN; ...', most frequent first",
     "fees": "sum of commissions in quote currency (negative = net rebate)",
     "fees_bps": "fees / filled_notional * 1e4",
     "is_ex_fees_bps": "s * (avg_price - arrival_price) / arrival_price * 1e4 (positive = cost)",
     "is_bps": "is_ex_fees_bps + fees_bps: implementation shortfall of the filled part, fees included",
-    "impact_bps": "s * (qw consolidated mid at the fills - arrival_price) / arrival_price * 1e4: the market's move",
-    "spread_bps": "s * (avg_price - qw consolidated mid at the fills) / arrival_price * 1e4: paid over the mid",
+    "drift_bps": "s * (qw consolidated mid at the fills - arrival_price) / arrival_price * 1e4: the market's move",
+    "impact_bps": "qw s * (price - venue touch) / arrival_price * 1e4 where positive: walking the book",
+    "spread_bps": "s * (avg_price - qw consolidated mid at the fills) / arrival_price * 1e4 - impact_bps: the spread",
     "market_vwap": "VWAP of the trade tape of all venues over [arrival_ts, end_ts]",
     "market_volume": "tape size of all venues over [arrival_ts, end_ts]",
     "vwap_slippage_bps": "s * (avg_price - market_vwap) / market_vwap * 1e4, fees excluded (positive = worse)",
@@ -123,6 +134,8 @@ _COMMON = {
 PARENT_COLUMNS: dict[str, str] = {
     "scenario": "scenario name",
     "parent_id": "parent order id",
+    "parent_index": "its position in the config's orders (-1: not given)",
+    "baseline_venue": "the venue a single-venue baseline traded it on ('' otherwise)",
     "algorithm": "the parent's algorithm",
     "side": "BUY / SELL",
     "quantity": "parent quantity",
@@ -136,13 +149,16 @@ PARENT_COLUMNS: dict[str, str] = {
     "filled_notional": _COMMON["filled_notional"],
     "child_orders": _COMMON["child_orders"],
     "rejects": _COMMON["rejects"],
+    "reject_reasons": _COMMON["reject_reasons"],
     "fees": _COMMON["fees"],
     "fees_bps": _COMMON["fees_bps"],
     "is_ex_fees_bps": _COMMON["is_ex_fees_bps"],
     "is_bps": _COMMON["is_bps"],
+    "drift_bps": _COMMON["drift_bps"],
     "impact_bps": _COMMON["impact_bps"],
     "spread_bps": _COMMON["spread_bps"],
-    "opportunity_bps": "s * (cmid(end_ts) - arrival_price) / arrival_price * 1e4 * unfilled_qty / quantity",
+    "opportunity_bps": "cost of taking the unfilled quantity at the schedule's end vs arrival, fees in, bps of quantity",
+    "all_in_bps": "is_bps * fill_rate + opportunity_bps: the whole parent's cost, fees in, the rest priced",
     "market_vwap": _COMMON["market_vwap"],
     "market_volume": _COMMON["market_volume"],
     "vwap_slippage_bps": _COMMON["vwap_slippage_bps"],
@@ -167,10 +183,12 @@ VENUE_COLUMNS: dict[str, str] = {
     "filled_notional": _COMMON["filled_notional"],
     "child_orders": _COMMON["child_orders"],
     "rejects": _COMMON["rejects"],
+    "reject_reasons": _COMMON["reject_reasons"],
     "fees": _COMMON["fees"],
     "fees_bps": _COMMON["fees_bps"],
     "is_ex_fees_bps": _COMMON["is_ex_fees_bps"],
     "is_bps": _COMMON["is_bps"],
+    "drift_bps": _COMMON["drift_bps"],
     "impact_bps": _COMMON["impact_bps"],
     "spread_bps": _COMMON["spread_bps"],
     "market_vwap": _COMMON["market_vwap"] + " (the parent's benchmark)",
@@ -216,9 +234,11 @@ SUMMARY_COLUMNS: dict[str, str] = {
     "fees_bps": "parents' fees_bps weighted by filled quantity",
     "is_ex_fees_bps": "parents' is_ex_fees_bps weighted by filled quantity",
     "is_bps": "parents' is_bps weighted by filled quantity",
+    "drift_bps": "parents' drift_bps weighted by filled quantity",
     "impact_bps": "parents' impact_bps weighted by filled quantity",
     "spread_bps": "parents' spread_bps weighted by filled quantity",
     "opportunity_bps": "parents' opportunity_bps weighted by quantity",
+    "all_in_bps": "parents' all_in_bps weighted by quantity",
     "vwap_slippage_bps": "parents' vwap_slippage_bps weighted by filled quantity",
     "participation": "filled_qty / sum of the parents' window market volumes",
     "spread_capture": "quantity-weighted over all fills of the scenario",
@@ -228,9 +248,9 @@ SUMMARY_COLUMNS: dict[str, str] = {
     "latency_p95_ms": "95th percentile over all orders of the scenario",
 }
 
-_INT_COLUMNS = {"parents", "child_orders", "rejects", "arrival_ts", "end_ts", "ts"}
+_INT_COLUMNS = {"parents", "child_orders", "rejects", "arrival_ts", "end_ts", "ts", "parent_index"}
 _PRICE_COLUMNS = {"arrival_price", "avg_price", "market_vwap", "price", "venue_bid", "venue_ask"}
-_STR_COLUMNS = {"scenario", "parent_id", "algorithm", "side", "venue", "client_order_id"}
+_STR_COLUMNS = {"scenario", "parent_id", "algorithm", "side", "venue", "client_order_id", "baseline_venue", "reject_reasons"}
 
 
 @dataclass
@@ -325,7 +345,7 @@ def _table(results: RunResults, table: str, notes: list[str]) -> pd.DataFrame:
     if missing:
         raise ValidationError(f"invalid {table}: missing column(s) {missing}", field=f"{table}.{missing[0]}",
                               value=f"columns: {list(df.columns)}")
-    out = df.reset_index(drop=True).copy()
+    out = with_optional_defaults(table, df.reset_index(drop=True).copy())
     dtypes = TABLES[table]
     for col in out.columns:
         dtype = dtypes.get(col)
@@ -446,7 +466,16 @@ def _order_aggregates(orders: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     out = g[["child_orders", "rejects", "ordered_qty", "orders_filled_qty"]].sum()
     out["latency_mean_ms"] = g["latency_ms"].mean()
     out["latency_p95_ms"] = g["latency_ms"].quantile(0.95)
+    reasons = orders["reason"].astype(object).fillna("") if "reason" in orders else pd.Series("", index=orders.index, dtype=object)
+    tmp["_reason"] = np.where(tmp["rejects"].to_numpy() == 1, reasons.where(reasons != "", "no reason given").to_numpy(), "")
+    out["reject_reasons"] = g["_reason"].agg(_count_reasons)
     return out.reset_index()
+
+
+def _count_reasons(reasons: pd.Series) -> str:
+    """'reason x3; other x1', most frequent first ('' when none)."""
+    counts = reasons[reasons != ""].value_counts()
+    return "; ".join(f"{reason} x{n}" for reason, n in counts.items())
 
 
 def _empty_frame(columns: dict[str, str]) -> pd.DataFrame:
@@ -494,7 +523,7 @@ def analyze(results: RunResults, *, markout_horizons_s: Sequence[float] = MARKOU
     market = _table(results, "market", notes)
     trades = _table(results, "trades", notes)
     mcols = [_markout_col(h) for h in horizons]
-    fill_metrics = ["spread_capture", "spread_capture_bps", *mcols, "mid_at_fill"]
+    fill_metrics = ["spread_capture", "spread_capture_bps", *mcols, "mid_at_fill", "beyond_touch"]
 
     # ---- parents ---------------------------------------------------------------------------------------------
     if "algorithm" not in parents.columns:
@@ -509,7 +538,7 @@ def analyze(results: RunResults, *, markout_horizons_s: Sequence[float] = MARKOU
     if bad_side.any():
         notes.append(f"parents: {int(bad_side.sum())} parent(s) with a side other than BUY/SELL: price metrics NaN")
     scen_order = list(dict.fromkeys(parents["scenario"].astype(object).tolist()))
-    scen_order.sort(key=lambda s: 0 if s == "router" else 1)
+    scen_order.sort(key=lambda s: sort_key(str(s)))
     parents["_scen_rank"] = parents["scenario"].astype(object).map({s: i for i, s in enumerate(scen_order)})
     parents = parents.sort_values(["_scen_rank", "arrival_ts", "parent_id"], kind="stable").reset_index(drop=True)
 
@@ -522,7 +551,10 @@ def analyze(results: RunResults, *, markout_horizons_s: Sequence[float] = MARKOU
         notes.append("market: where no venue quotes both sides (a bar market), the consolidated mid is the mean of the "
                      "venues' last prices (the market table's `mid`, e.g. bar closes)")
     parents["arrival_price"] = _asof(parents["arrival_ts"].to_numpy(), cons, ["cmid"])["cmid"].to_numpy()
-    parents["_end_mid"] = _asof(parents["end_ts"].to_numpy(), cons, ["cmid"])["cmid"].to_numpy()
+    # The unfilled rest is priced at the end of the schedule (or the last child, if later).
+    horizon_end = parents["horizon_end_ts"].to_numpy(dtype="int64") if "horizon_end_ts" in parents else np.full(len(parents), -1)
+    parents["_cleanup_ts"] = np.maximum(parents["end_ts"].to_numpy(dtype="int64"), horizon_end)
+    parents["_end_mid"] = _asof(parents["_cleanup_ts"].to_numpy(), cons, ["cmid"])["cmid"].to_numpy()
     no_arrival = parents["arrival_price"].isna() & ~market.empty
     if no_arrival.any():
         notes.append(f"parents: {int(no_arrival.sum())} parent(s) without a two-sided consolidated quote at or "
@@ -602,6 +634,10 @@ def analyze(results: RunResults, *, markout_horizons_s: Sequence[float] = MARKOU
     # Consolidated mid when each fill happened: splits the shortfall into impact (arrival -> mid at the
     # fill) and spread (mid at the fill -> fill price).
     f["mid_at_fill"] = _asof(f_ts, cons, ["cmid"])["cmid"].to_numpy(dtype=float) if len(f) else np.zeros(0)
+    # How far past its venue's touch a fill went (price units, >= 0; 0 without a touch): the book walked.
+    touch = np.where(sign > 0, vask, vbid)
+    with np.errstate(invalid="ignore"):
+        f["beyond_touch"] = np.where(np.isfinite(touch) & (touch > 0), np.maximum(sign * (price - touch), 0.0), 0.0)
     beyond: dict[str, int] = {}
     for h, col in zip(horizons, mcols):
         at = f_ts + int(round(h * 1e9))
@@ -640,6 +676,7 @@ def analyze(results: RunResults, *, markout_horizons_s: Sequence[float] = MARKOU
         P[c] = P[c].fillna(0.0)
     for c in ("child_orders", "rejects"):
         P[c] = P[c].fillna(0).astype("int64")
+    P["reject_reasons"] = P["reject_reasons"].fillna("")
     mismatch = ~np.isclose(P["orders_filled_qty"].to_numpy(), P["filled_qty"].to_numpy(), rtol=1e-9, atol=1e-12) \
         & (P["child_orders"].to_numpy() > 0)
     if mismatch.any():
@@ -658,9 +695,21 @@ def analyze(results: RunResults, *, markout_horizons_s: Sequence[float] = MARKOU
     sgn = P["side_sign"].to_numpy(dtype=float)
     A = P["arrival_price"].to_numpy(dtype=float)
     unfilled = P["unfilled_qty"].to_numpy(dtype=float)
+    cleanup = {c: (P[c].to_numpy(dtype=float) if c in P else np.full(len(P), np.nan))
+               for c in ("cleanup_qty", "cleanup_notional", "cleanup_fees")}
+    priced = np.isfinite(cleanup["cleanup_notional"]) & np.isfinite(cleanup["cleanup_fees"]) & np.isfinite(cleanup["cleanup_qty"])
     with np.errstate(divide="ignore", invalid="ignore"):
-        opp = sgn * (P["_end_mid"].to_numpy(dtype=float) - A) / A * 1e4 * unfilled / qty
+        walked = (sgn * (cleanup["cleanup_notional"] - A * cleanup["cleanup_qty"]) + cleanup["cleanup_fees"]) / (A * qty) * 1e4
+        marked = sgn * (P["_end_mid"].to_numpy(dtype=float) - A) / A * 1e4 * unfilled / qty
+    opp = np.where(priced, walked, marked)
+    unpriced = (unfilled > 0) & ~priced
+    if unpriced.any():
+        notes.append(f"parents: {int(unpriced.sum())} parent(s) left quantity unfilled without a clean-up price in the parents "
+                     "table: the rest is marked to the consolidated mid at the schedule's end (no spread, no fee)")
     P["opportunity_bps"] = np.where(unfilled > 0, opp, np.where(qty > 0, 0.0, np.nan))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        filled_part = np.where(filled > 0, P["is_bps"].to_numpy(dtype=float) * filled / qty, 0.0)
+    P["all_in_bps"] = filled_part + P["opportunity_bps"].to_numpy(dtype=float)
     P["participation"] = _safe_div(filled, P["market_volume"].where(P["market_volume"] > 0))
     parent_cols = _columns_for(PARENT_COLUMNS, horizons)
     P_out = P[parent_cols].copy() if len(P) else _empty_frame({c: "" for c in parent_cols})
@@ -676,6 +725,7 @@ def analyze(results: RunResults, *, markout_horizons_s: Sequence[float] = MARKOU
         V[c] = V[c].fillna(0.0)
     for c in ("child_orders", "rejects"):
         V[c] = V[c].fillna(0).astype("int64")
+    V["reject_reasons"] = V["reject_reasons"].fillna("")
     no_orders = (V["ordered_qty"].to_numpy() <= 0) & (V["filled_qty"].to_numpy() > 0)
     if no_orders.any():
         notes.append(f"orders: {int(no_orders.sum())} (parent, venue) pair(s) with fills but no ordered quantity: "
@@ -719,8 +769,9 @@ def _price_metrics(df: pd.DataFrame) -> None:
         df["is_bps"] = df["is_ex_fees_bps"] + df["fees_bps"]
         if "mid_at_fill" in df.columns:
             mid = df["mid_at_fill"].to_numpy(dtype=float)
-            df["impact_bps"] = sgn * (mid - A) / A * 1e4
-            df["spread_bps"] = sgn * (avg - mid) / A * 1e4
+            df["drift_bps"] = sgn * (mid - A) / A * 1e4
+            df["impact_bps"] = df["beyond_touch"].to_numpy(dtype=float) / A * 1e4
+            df["spread_bps"] = sgn * (avg - mid) / A * 1e4 - df["impact_bps"]
         df["vwap_slippage_bps"] = sgn * (avg - vwap) / vwap * 1e4
 
 
@@ -753,9 +804,10 @@ def _scenario_summary(P: pd.DataFrame, f: pd.DataFrame, o: pd.DataFrame, scen_or
               filled_notional=("filled_notional", "sum"), child_orders=("child_orders", "sum"),
               rejects=("rejects", "sum"), fees=("fees", "sum"), _volume=("market_volume", "sum"))
     P = P.assign(_filled_w=P["filled_qty"], _qty_w=P["quantity"])
-    for m in ("fees_bps", "is_ex_fees_bps", "is_bps", "impact_bps", "spread_bps", "vwap_slippage_bps"):
+    for m in ("fees_bps", "is_ex_fees_bps", "is_bps", "drift_bps", "impact_bps", "spread_bps", "vwap_slippage_bps"):
         S[m] = _wavg(P, k, m, "_filled_w")
     S["opportunity_bps"] = _wavg(P, k, "opportunity_bps", "_qty_w")
+    S["all_in_bps"] = _wavg(P, k, "all_in_bps", "_qty_w")
     S["fill_rate"] = _safe_div(S["filled_qty"], S["quantity"].where(S["quantity"] > 0))
     S["participation"] = _safe_div(S["filled_qty"], S["_volume"].where(S["_volume"] > 0))
     if len(f):

@@ -9,13 +9,15 @@ from nautilus_trader.model.identifiers import InstrumentId, Venue
 from nautilus_trader.model.objects import Price, Quantity
 
 from nautilus_sor.exceptions import ValidationError
-from nautilus_sor.smart_router import SmartOrderRouter, VenueAllocation
+from nautilus_sor.smart_router import SmartOrderRouter, VenueAllocation, _side_code
 from nautilus_sor.units import units_to_qty
 
 
 class EqualSplitRouter(SmartOrderRouter):
     """Baseline: every order split into equal whole-lot parts across the enabled venues, ignoring
-    prices, fees, latency and what was learned (what a naive multi-venue desk does)."""
+    prices, fees, latency and what was learned (what a naive multi-venue desk does). Like the router, it
+    sends nothing to a venue whose book shows nothing on the side the order takes while another's does
+    (such a child is only rejected "no market")."""
 
     def route_order(
         self,
@@ -25,7 +27,7 @@ class EqualSplitRouter(SmartOrderRouter):
         max_venues: int = 3,
         price: Price | None = None,
     ) -> list[VenueAllocation]:
-        units, ids, precisions = self._prepare(instrument_id, total_quantity, "total_quantity")
+        units, ids, precisions = self._prepare(instrument_id, total_quantity, "total_quantity", _side_code(side))
         specs = [v for v in self.core.venues if v.enabled][:max_venues]
         if not specs:
             raise ValidationError("invalid venues: none enabled", field="venues", value="[]")

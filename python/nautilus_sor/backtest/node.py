@@ -98,6 +98,7 @@ def run_config_for(config: RunConfig, market: Any, catalog_path: str | Path, *, 
             "orders": [{"side": o.side, "quantity": str(o.quantity), "at_seconds": o.at_seconds, "limit_price": o.limit_price,
                        "position_id": o.position_id} for o in config.orders],
             "oms_type": config.venue.oms_type,
+            "routed": s.use_smart_routing,  # as the runner: the algorithm's router reads every venue's book
         },
     )
     algorithms = []

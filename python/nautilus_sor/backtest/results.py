@@ -8,7 +8,11 @@ rebuilt from a saved run (`nautilus-sor report run_dir/`).
 
 All timestamps are int64 ns since the epoch (UTC). Quantities are float64 in instrument units
 (e.g. BTC); prices in quote currency. `scenario` names the run the row belongs to: "router" for the
-configured strategy, or a baseline ("best_single_venue", "equal_split", "single_venue_twap").
+configured strategy, or a baseline (`nautilus_sor.backtest.scenarios`): "equal_split",
+"all_on:<VENUE>", "exante_best_venue", "hindsight_best_venue", "nautilus_twap".
+
+Columns marked optional get their default when a table is built without them (`frame`) or loaded from a
+run saved before they existed (`RunResults.load`).
 """
 
 from __future__ import annotations
@@ -31,6 +35,18 @@ PARENTS_COLUMNS = {
     "quantity": "float64",
     "arrival_ts": "int64",  # when the strategy sent it
     "end_ts": "int64",  # last fill or cancel of any of its children (arrival_ts if none)
+    # optional: its position in the config's `orders` (pairs a parent across scenarios and repeats)
+    "parent_index": "int64",
+    # optional: when its schedule ends (arrival + the algorithm's duration; the market's end for an algorithm
+    # without one); -1: unknown (the TCA then uses end_ts)
+    "horizon_end_ts": "int64",
+    # optional: the clean-up of what was left unfilled, taken at max(end_ts, horizon_end_ts) across every
+    # venue's book at taker fees (`backtest/cleanup.py`); NaN: not priced (the TCA marks it to the mid)
+    "cleanup_qty": "float64",
+    "cleanup_notional": "float64",
+    "cleanup_fees": "float64",
+    # optional: the venue a single-venue baseline traded this parent on ("" for the others)
+    "baseline_venue": "string",
 }
 
 # One row per child order (and per primary that was itself sent).
@@ -51,6 +67,7 @@ ORDERS_COLUMNS = {
     # (ack latency = ts_accepted - ts_submitted)
     "ts_last": "int64",
     "expected_price": "float64",  # what the router expected (NaN without routing)
+    "reason": "string",  # optional: why it was rejected, denied or canceled ("" otherwise)
 }
 
 # One row per fill.
@@ -106,6 +123,25 @@ SCHEDULE_COLUMNS = {
     "quantity": "float64",
 }
 
+# One row per (repeat, scenario, parent) of a run with repeats (`backtest/repeats.py`): the all-in costs the
+# headline pairs. Repeat 0 is the run every other table details.
+REPEATS_COLUMNS = {
+    "repeat": "int64",
+    "market_seed": "int64",  # the synthetic market's seed (-1 on a recorded market)
+    "offset_s": "float64",  # how far the parents were shifted into a recorded market's window (0 on a synthetic one)
+    "scenario": "string",
+    "parent_index": "int64",
+    "parent_id": "string",
+    "side": "string",
+    "quantity": "float64",
+    "filled_qty": "float64",
+    "fill_rate": "float64",
+    "is_bps": "float64",
+    "opportunity_bps": "float64",
+    "all_in_bps": "float64",
+    "baseline_venue": "string",
+}
+
 TABLES: dict[str, dict[str, str]] = {
     "parents": PARENTS_COLUMNS,
     "orders": ORDERS_COLUMNS,
@@ -114,6 +150,14 @@ TABLES: dict[str, dict[str, str]] = {
     "trades": TRADES_COLUMNS,
     "venue_scores": VENUE_SCORES_COLUMNS,
     "schedule": SCHEDULE_COLUMNS,
+    "repeats": REPEATS_COLUMNS,
+}
+
+# Defaults of the optional columns (see the module docstring).
+OPTIONAL_DEFAULTS: dict[str, dict[str, Any]] = {
+    "parents": {"parent_index": -1, "horizon_end_ts": -1, "cleanup_qty": float("nan"), "cleanup_notional": float("nan"),
+                "cleanup_fees": float("nan"), "baseline_venue": ""},
+    "orders": {"reason": ""},
 }
 
 
@@ -122,10 +166,21 @@ def empty(table: str) -> pd.DataFrame:
 
 
 def frame(table: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """A DataFrame with exactly the table's columns and dtypes (missing keys are an error)."""
+    """A DataFrame with exactly the table's columns and dtypes (a missing key is an error unless its column
+    is optional: then it takes the default)."""
     columns = TABLES[table]
     df = pd.DataFrame(rows, columns=list(columns))
-    return df.astype(columns)
+    return with_optional_defaults(table, df).astype(columns)
+
+
+def with_optional_defaults(table: str, df: pd.DataFrame) -> pd.DataFrame:
+    """`df` with its table's optional columns set to their defaults where absent or missing."""
+    for column, default in OPTIONAL_DEFAULTS.get(table, {}).items():
+        if column not in df.columns:
+            df[column] = default
+        elif isinstance(default, str) or not (isinstance(default, float) and default != default):
+            df[column] = df[column].where(df[column].notna(), default) if len(df) else df[column]
+    return df
 
 
 @dataclass
@@ -139,6 +194,7 @@ class RunResults:
     trades: pd.DataFrame = field(default_factory=lambda: empty("trades"))
     venue_scores: pd.DataFrame = field(default_factory=lambda: empty("venue_scores"))
     schedule: pd.DataFrame = field(default_factory=lambda: empty("schedule"))
+    repeats: pd.DataFrame = field(default_factory=lambda: empty("repeats"))
     summary: dict[str, Any] = field(default_factory=dict)
 
     def save(self, run_dir: str | Path) -> Path:
@@ -181,6 +237,9 @@ class RunResults:
         tables = {}
         for table, columns in TABLES.items():
             file = path / f"{table}.parquet"
+            if table == "repeats" and not file.is_file() and manifest is None:  # a run saved before repeats existed
+                tables[table] = empty(table)
+                continue
             if not file.is_file():
                 raise ValidationError(f"invalid run_dir: {file} is missing", field="run_dir", value=str(path))
             expected = manifest.get(table) if manifest is not None else None
@@ -190,11 +249,11 @@ class RunResults:
                 df = pd.read_parquet(file)
             except Exception as exc:  # pyarrow raises several types for a damaged file
                 raise ValidationError(f"invalid run_dir: {file} is not a readable Parquet file ({exc})", field="run_dir", value=str(path)) from None
-            missing = set(columns) - set(df.columns)
+            missing = set(columns) - set(df.columns) - set(OPTIONAL_DEFAULTS.get(table, {}))
             if missing:
                 raise ValidationError(f"invalid run_dir: {file} lacks columns {sorted(missing)}", field="run_dir", value=str(path))
             try:
-                tables[table] = df.astype(columns)
+                tables[table] = with_optional_defaults(table, df).astype(columns)
             except (ValueError, TypeError) as exc:
                 raise ValidationError(f"invalid run_dir: {file} has a column of the wrong type ({exc})", field="run_dir", value=str(path)) from None
             if expected is not None and len(df) != expected["rows"]:

@@ -1,5 +1,9 @@
-"""Runs a config on a market: the configured strategy ("router") and the baselines, each in its own
-Nautilus BacktestEngine on the same data, collected into `RunResults`."""
+"""Runs a config on a market: the configured strategy ("router") and the baselines (`scenarios.py`), each
+in its own Nautilus BacktestEngine on the same data, collected into `RunResults`.
+
+`prepare_run` is the one validation path: the config, the market it names (built or loaded), the
+parents' schedules against the market's end. `nautilus-sor validate` runs it and stops; `run_backtest`
+runs it and then the scenarios."""
 
 from __future__ import annotations
 
@@ -11,20 +15,23 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import pandas as pd
 from nautilus_trader.model.data import BarType
-from nautilus_trader.model.enums import OmsType, OrderSide, OrderStatus
-from nautilus_trader.model.events import OrderAccepted, OrderFilled, OrderRejected, OrderSubmitted
+from nautilus_trader.model.enums import OmsType, OrderSide, OrderStatus, TimeInForce
+from nautilus_trader.model.events import OrderAccepted, OrderCanceled, OrderDenied, OrderExpired, OrderFilled, OrderRejected, OrderSubmitted
 from nautilus_trader.model.identifiers import ClientOrderId, InstrumentId, PositionId
-from nautilus_trader.model.objects import Price, Quantity
 
 from nautilus_sor.backtest import results as R
+from nautilus_sor.backtest import scenarios as S
 from nautilus_sor.backtest.baselines import EqualSplitRouter, nautilus_twap
-from nautilus_sor.config import RunConfig
+from nautilus_sor.config import DEFAULT_SYNTHETIC_SECONDS, RunConfig
 from nautilus_sor.exceptions import ConfigError, MarketDataError
 from nautilus_sor.execution_algorithms import build_exec_algorithm, resolve_market_profile, uses_market_profile
 from nautilus_sor.strategy import MultiVenueStrategy, SmartRoutingStrategyConfig
 
 NS = 1_000_000_000
+# Rows of venue-score history a scenario's router keeps (one per venue per decision), evenly thinned past it.
+HISTORY_MAX_ROWS = 20_000
 
 
 class ParentOrderStrategyConfig(SmartRoutingStrategyConfig, frozen=True):
@@ -33,26 +40,33 @@ class ParentOrderStrategyConfig(SmartRoutingStrategyConfig, frozen=True):
     Market data it subscribes, besides the quotes and trades every MultiVenueStrategy does: the order
     book deltas of its venues' instruments (when `subscribe_books`; only those in `book_instrument_ids`
     when given: a venue without book data keeps no book in the cache, so that the router reads its
-    quotes, or prices it in its no-book mode) and the `bar_types` (a bar market's bars)."""
+    quotes, or prices it in its no-book mode) and the `bar_types` (a bar market's bars). A parent may
+    name its own `instrument_id` (a single-venue baseline that picks the venue per parent)."""
 
     orders: list[dict[str, Any]] = []
     subscribe_books: bool = True
+    routed: bool = False  # an execution algorithm routes the children: keep every venue's book in the cache
     book_instrument_ids: list[str] | None = None  # None: every venue instrument
     bar_types: list[str] = []
 
 
 class ParentOrderStrategy(MultiVenueStrategy):
-    def __init__(self, config: ParentOrderStrategyConfig) -> None:
+    def __init__(self, config: ParentOrderStrategyConfig, on_child: Callable[[int], None] | None = None) -> None:
         super().__init__(config)
         self.parent_rows: list[dict[str, Any]] = []
         self.parent_of: dict[ClientOrderId, str] = {}
         self._start_ns = 0
+        self._on_child = on_child  # called with the clock's time whenever one of our orders is submitted
 
     def on_start(self) -> None:
         super().on_start()
         if self.config.subscribe_books:
+            # Every venue's book, not only the strategy's own router's: an execution algorithm's router reads
+            # them from the cache too, and a venue whose book is not kept there is priced on its last
+            # two-sided quote, which says nothing of a side that has emptied since.
             with_books = self.config.book_instrument_ids
-            for instrument_id in self.venue_instrument_ids():
+            others = self._config_venue_instruments() if self.config.routed else []
+            for instrument_id in dict.fromkeys([*self.venue_instrument_ids(), *others]):
                 if self.cache.instrument(instrument_id) is not None and (with_books is None or instrument_id.value in with_books):
                     self.subscribe_order_book_deltas(instrument_id)
         for bar_type in self.config.bar_types:
@@ -61,20 +75,35 @@ class ParentOrderStrategy(MultiVenueStrategy):
         for i, order in enumerate(self.config.orders):
             self.clock.set_time_alert_ns(f"parent-{i}", now + int(order["at_seconds"] * NS), self._make_sender(i, order))
 
+    def _config_venue_instruments(self) -> list[InstrumentId]:
+        return [InstrumentId.from_str(v["instrument_id"]) for v in self.config.venues if v.get("instrument_id")]
+
+    def on_order_submitted(self, event: Any) -> None:
+        if self._on_child is not None:
+            self._on_child(event.ts_event)
+
     def _make_sender(self, index: int, spec: dict[str, Any]) -> Callable[[Any], None]:
         def send(_event: Any) -> None:
+            for router in self._routers():  # the report's venue-score history: recorded, bounded, evenly thinned
+                router.record_history = True
+                router.history_max_rows = HISTORY_MAX_ROWS
             side = OrderSide.BUY if spec["side"] == "BUY" else OrderSide.SELL
-            instrument = self.cache.instrument(self.instrument_id)
+            own = spec.get("instrument_id")
+            instrument = self.cache.instrument(InstrumentId.from_str(own) if own else self.instrument_id)
             quantity = instrument.make_qty(Decimal(str(spec["quantity"])))
             price = instrument.make_price(spec["limit_price"]) if spec.get("limit_price") is not None else None
             position_id = PositionId(spec["position_id"]) if spec.get("position_id") else None
-            orders = self.execute_order(side, quantity, price, position_id)
+            if own:
+                orders = [self._send_on(instrument.id, side, quantity, price, position_id)]
+            else:
+                orders = self.execute_order(side, quantity, price, position_id)
             parent_id = orders[0].client_order_id.value if self.exec_algorithm_id is not None or len(orders) == 1 else f"P-{index + 1}"
             for order in orders:
                 self.parent_of[order.client_order_id] = parent_id
             self.parent_rows.append(
                 {
                     "parent_id": parent_id,
+                    "parent_index": index,
                     "algorithm": self.exec_algorithm_id.value if self.exec_algorithm_id else ("ROUTER" if self.router else "MARKET"),
                     "side": spec["side"],
                     "quantity": float(quantity.as_double()),
@@ -83,6 +112,16 @@ class ParentOrderStrategy(MultiVenueStrategy):
             )
 
         return send
+
+    def _send_on(self, instrument_id: InstrumentId, side: OrderSide, quantity: Any, price: Any, position_id: Any = None) -> Any:
+        """The parent as one order on `instrument_id`, through the execution algorithm if there is one."""
+        algo = {"exec_algorithm_id": self.exec_algorithm_id, "exec_algorithm_params": self.exec_algorithm_params} if self.exec_algorithm_id else {}
+        if price is None:
+            order = self.order_factory.market(instrument_id, side, quantity, **algo)
+        else:
+            order = self.order_factory.limit(instrument_id, side, quantity, price, **algo)
+        self.submit_order(order, position_id=position_id)
+        return order
 
 
 @dataclass
@@ -95,6 +134,7 @@ class Scenario:
     execution_algorithm: dict[str, Any] | None
     router_factory: type | None = None  # e.g. EqualSplitRouter
     nautilus_twap: tuple[float, float] | None = None  # (duration, interval) for Nautilus's own TWAP
+    parent_instruments: list[str] | None = None  # per parent, the instrument it trades (None: the strategy's)
 
 
 SYMBOL = "BTCUSDT"
@@ -140,9 +180,11 @@ def is_recorded(market: Any) -> bool:
     return isinstance(market, RecordedMarket)
 
 
-def run_scenario(config: RunConfig, market: Any, scenario: Scenario, venues: list[dict[str, Any]], *, feeds: Any = None) -> dict[str, Any]:
+def run_scenario(config: RunConfig, market: Any, scenario: Scenario, venues: list[dict[str, Any]], *, feeds: Any = None,
+                 on_child: Callable[[int], None] | None = None) -> dict[str, Any]:
     """Runs one scenario in a fresh engine; returns its rows for every results table. `feeds`: the
-    market's `engine.market_feeds` when the caller has them (one pass over the data for all scenarios)."""
+    market's `engine.market_feeds` when the caller has them (one pass over the data for all scenarios).
+    `on_child(ts)`: called at each child order the scenario submits (progress)."""
     from nautilus_sor.backtest.engine import engine_for_market, market_feeds
 
     oms = {market_venue(v["name"]): OmsType[v["oms_type"]] for v in venues}
@@ -174,11 +216,15 @@ def run_scenario(config: RunConfig, market: Any, scenario: Scenario, venues: lis
             max_venues=config.strategy.max_venues,
             router=router_params,
             orders=[{"side": o.side, "quantity": str(o.quantity), "at_seconds": o.at_seconds, "limit_price": o.limit_price,
-                     "position_id": o.position_id} for o in config.orders],
+                     "position_id": o.position_id,
+                     **({"instrument_id": scenario.parent_instruments[i]} if scenario.parent_instruments else {})}
+                    for i, o in enumerate(config.orders)],
             oms_type=config.venue.oms_type,
             book_instrument_ids=sorted(feeds.book_instruments),
+            routed=scenario.use_smart_routing,
             bar_types=[str(b) for b in feeds.bar_types],
-        )
+        ),
+        on_child=on_child,
     )
     engine.add_strategy(strategy)
     # Replace or prepare the router now that components are registered (cache and clock exist).
@@ -201,6 +247,7 @@ def run_scenario(config: RunConfig, market: Any, scenario: Scenario, venues: lis
     router = (getattr(algorithm, "router", None) if algorithm is not None else None) or strategy.router
     rows = _collect(engine, strategy, router, algorithm, scenario.name)
     rows["elapsed_s"] = elapsed
+    rows["warnings"] = algorithm_warnings(algorithm, strategy, scenario.name)
     engine.dispose()
     return rows
 
@@ -237,6 +284,35 @@ def _parent_id(order: Any, strategy: ParentOrderStrategy) -> str:
     return order.client_order_id.value
 
 
+def algorithm_warnings(algorithm: Any, strategy: ParentOrderStrategy, scenario: str) -> list[str]:
+    """What the execution algorithm gave up on, per parent, naming the scenario and the parent and in the
+    instrument's quantities (Nautilus's own log lines cannot say which scenario's engine they came from)."""
+    parents = getattr(algorithm, "parents", None) or {}
+    rows = {row["parent_id"]: row for row in strategy.parent_rows}
+    out = []
+    for primary_id, state in parents.items():
+        if getattr(state, "abandoned", 0) > 0:
+            row = rows.get(primary_id.value, {})
+            label = f"parent #{row['parent_index'] + 1} ({row['side']} {row['quantity']:g})" if row else f"parent {primary_id}"
+            out.append(f"{scenario}, {label}: {state.quantity_text(state.abandoned)} abandoned after {state.retries} retries")
+    return out
+
+
+def order_reason(order: Any) -> str:
+    """Why an order ended without filling in full: the venue's or the risk engine's reason for a reject or
+    a denial, or what closed it ("" for an order that filled or is still open)."""
+    for event in reversed(order.events):
+        if isinstance(event, (OrderRejected, OrderDenied)):
+            return f"{'rejected' if isinstance(event, OrderRejected) else 'denied'}: {event.reason}"
+        if isinstance(event, OrderExpired):
+            return "expired"
+        if isinstance(event, OrderCanceled):
+            if order.time_in_force in (TimeInForce.IOC, TimeInForce.FOK):
+                return f"canceled: {order.time_in_force.name} remainder found no liquidity within reach"
+            return "canceled"
+    return ""
+
+
 def _collect(engine: Any, strategy: ParentOrderStrategy, router: Any, algorithm: Any, scenario: str) -> dict[str, Any]:
     expected = getattr(router, "expected_prices", {}) if router is not None else {}
     orders, fills = [], []
@@ -268,6 +344,7 @@ def _collect(engine: Any, strategy: ParentOrderStrategy, router: Any, algorithm:
                 "ts_accepted": ts_accepted,
                 "ts_last": order.ts_last,
                 "expected_price": expected.get(order.client_order_id) or float("nan"),
+                "reason": order_reason(order),
             }
         )
         end_ts[parent_id] = max(end_ts.get(parent_id, 0), order.ts_last)
@@ -300,29 +377,51 @@ def _collect(engine: Any, strategy: ParentOrderStrategy, router: Any, algorithm:
     return {"parents": parents, "orders": orders, "fills": fills, "schedule": schedule, "venue_scores": scores}
 
 
-def scenarios_for(config: RunConfig, venues: list[dict[str, Any]]) -> list[Scenario]:
-    """The configured strategy plus the requested baselines."""
+def algorithm_horizon_s(algo: dict[str, Any] | None) -> float | None:
+    """How long the configured algorithm's schedule runs from a parent's arrival: its `duration_seconds`
+    (TWAP, VWAP, IS); None for POV and ICEBERG (they run until done, or the market ends) and for a one-shot
+    order without an algorithm."""
+    if algo is None:
+        return None
+    duration = getattr(build_exec_algorithm(algo).config, "duration_seconds", None)
+    return float(duration) if duration is not None else None
+
+
+def scenarios_for(config: RunConfig, venues: list[dict[str, Any]], exante: list[str] | None = None) -> tuple[list[Scenario], list[str]]:
+    """The configured strategy and the requested baselines (`scenarios.py`) that run an engine of their own
+    (the ex-ante and hindsight best venues are taken from the all_on:* runs afterwards); and notes on what
+    was not run and why. `exante`: each parent's ex-ante best venue (for Nautilus's TWAP)."""
     primary = config.strategy.instrument_id or venues[0]["instrument_id"]
     algo = config.strategy.execution_algorithm
     routed = config.strategy.use_smart_routing
-    out = [Scenario("router", primary, routed, algo)]
-    for name in config.backtest.baselines:
-        if name == "best_single_venue":
-            for v in venues:
-                out.append(Scenario(f"single:{v['name']}", v["instrument_id"], False, algo))
-        elif name == "equal_split":
-            out.append(Scenario("equal_split", primary, True, algo, router_factory=EqualSplitRouter))
-        elif name == "single_venue_twap":
-            duration = float((algo or {}).get("duration_seconds", 60.0))
-            interval = float((algo or {}).get("interval_seconds", 10.0))
-            out.append(Scenario("single_venue_twap", primary, False, None, nautilus_twap=(duration, interval)))
-    return out
+    wanted = {S.baseline_key(b) for b in config.backtest.baselines}
+    out = [Scenario(S.ROUTER, primary, routed, algo)]
+    notes: list[str] = []
+    if "equal_split" in wanted:
+        out.append(Scenario(S.EQUAL_SPLIT, primary, True, algo, router_factory=EqualSplitRouter))
+    if "nautilus_twap" in wanted:
+        kind = str(algo.get("type", "")).upper() if algo else None
+        if kind == "TWAP" and exante is not None:
+            instrument_of = {v["name"]: v["instrument_id"] for v in venues}
+            duration = algorithm_horizon_s(algo)
+            interval = float(getattr(build_exec_algorithm(algo).config, "interval_seconds"))
+            out.append(Scenario(S.NAUTILUS_TWAP, primary, False, None, nautilus_twap=(duration or 0.0, interval),
+                                parent_instruments=[instrument_of[v] for v in exante]))
+        else:
+            notes.append(f"{S.NAUTILUS_TWAP}: not run: the configured algorithm is {kind or 'none (one-shot orders)'}, and Nautilus's "
+                         "TWAP is a like-for-like baseline only for a TWAP")
+    if "single_venues" in wanted:
+        for v in venues:
+            out.append(Scenario(S.all_on(v["name"]), v["instrument_id"], False, algo))
+    return out, notes
 
 
 def market_config_for(config: RunConfig) -> Any:
     """The synthetic market a config runs on: its venues are the strategy's venues (same names, fees
     and latency), each with a market profile: the default venue of that name (CHEAP, DEEP, SLOW), or
-    the default profiles in turn for other names. Without strategy venues: the three defaults."""
+    the default profiles in turn for other names. Without strategy venues: the three defaults. Its length:
+    `market.duration_seconds`, else 600 s or, when longer, as long as the parents' schedules need plus a
+    minute (for the markouts). The market's own checks (`synthetic.py`) name the config's fields."""
     import dataclasses
 
     from nautilus_sor.backtest.synthetic import DEFAULT_VENUES, SyntheticMarketConfig
@@ -335,49 +434,288 @@ def market_config_for(config: RunConfig) -> Any:
             dataclasses.replace(profile, name=market_venue(v.name), maker_fee=v.maker_fee, taker_fee=v.taker_fee, latency_ms=v.latency_ms)
         )
     m = config.market
-    return SyntheticMarketConfig(
-        seed=m.seed if m.seed is not None else config.backtest.seed,
-        duration_seconds=m.duration_seconds,
-        initial_price=m.initial_price,
-        annual_volatility=m.annual_volatility,
-        venues=tuple(venues) or DEFAULT_VENUES,
-    )
+    duration = m.duration_seconds
+    if duration is None:
+        duration = max(DEFAULT_SYNTHETIC_SECONDS, max((end for end, _ in parent_spans(config)), default=0.0) + 60.0)
+    try:
+        return SyntheticMarketConfig(
+            seed=m.seed if m.seed is not None else config.backtest.seed,
+            duration_seconds=duration,
+            initial_price=m.initial_price,
+            annual_volatility=m.annual_volatility,
+            venues=tuple(venues) or DEFAULT_VENUES,
+        )
+    except ConfigError as exc:
+        raise _synthetic_error(exc, config, duration) from None
 
 
-def run_backtest(config: RunConfig, progress: Callable[[str, int, int], None] | None = None, *, market: Any = None) -> R.RunResults:
-    """Builds the market (or takes `market`, one already built or loaded: a sweep shares it between
-    runs), runs every scenario on it and returns all tables (not yet analysed)."""
+def _synthetic_error(exc: ConfigError, config: RunConfig, duration: float) -> ConfigError:
+    """A synthetic market's own error (`venues[1].taker_fee`, `initial_price`) as the config field it came from."""
+    field = exc.field or ""
+    found = re.fullmatch(r"venues\[(\d+)\]\.(name|maker_fee|taker_fee|latency_ms)", field)
+    if found and config.strategy.venues:
+        path = f"strategy.venues[{found.group(1)}].{found.group(2)}"
+    elif field in ("duration_seconds", "initial_price", "annual_volatility"):
+        path = f"market.{field}"
+    elif field == "step_ms":  # a market shorter than one step of its model
+        return ConfigError(f"invalid market.duration_seconds: {duration!r} (shorter than the synthetic market's 0.1 s step)",
+                           field="market.duration_seconds", value=repr(duration))
+    elif field == "seed":
+        path = "market.seed" if config.market.seed is not None else "backtest.seed"
+    else:
+        path = f"market.{field}" if field else "market"
+    reason = str(exc).split(" (", 1)[1].rstrip(")") if " (" in str(exc) else str(exc)
+    return ConfigError(f"invalid {path}: {exc.value} (the synthetic market: {reason})", field=path, value=exc.value)
+
+
+def parent_spans(config: RunConfig) -> list[tuple[float, str]]:
+    """Per parent, when its schedule ends in seconds from the market's start (its arrival for an algorithm
+    without a duration) and how that was worked out, for messages."""
+    horizon = algorithm_horizon_s(config.strategy.execution_algorithm)
+    kind = str(config.strategy.execution_algorithm["type"]).upper() if config.strategy.execution_algorithm else ""
+    out = []
+    for o in config.orders:
+        if horizon is None:
+            out.append((o.at_seconds, f"at_seconds {o.at_seconds:g}"))
+        else:
+            out.append((o.at_seconds + horizon, f"at_seconds {o.at_seconds:g} + the {kind}'s duration_seconds {horizon:g}"))
+    return out
+
+
+def market_seconds(market: Any) -> float:
+    """The market's length in seconds."""
+    if hasattr(market, "end_ns"):
+        return (market.end_ns - market.start_ns) / NS
+    return float(market.config.duration_seconds)  # a stored synthetic market (sweep)
+
+
+def market_start_ns(market: Any) -> int:
+    return int(market.start_ns) if hasattr(market, "start_ns") else int(market.config.start_ns)
+
+
+def check_parents_fit(config: RunConfig, market: Any) -> None:
+    """Every parent's schedule ends within the market: a ConfigError naming the parent, when its schedule
+    ends and when the market ends otherwise (nothing is cut short silently)."""
+    length = market_seconds(market)
+    what = f"the market {market.name}" if getattr(market, "name", None) else "the synthetic market (market.duration_seconds)"
+    for i, (end, how) in enumerate(parent_spans(config)):
+        at = config.orders[i].at_seconds
+        if at >= length or end > length:
+            raise ConfigError(
+                f"invalid orders[{i}].at_seconds: {at!r} (the parent's schedule ends at {end:g} s ({how}), after the end of "
+                f"{what} at {length:g} s: start it earlier, shorten the algorithm's duration_seconds or lengthen the market)",
+                field=f"orders[{i}].at_seconds", value=repr(at))
+
+
+@dataclass
+class PreparedRun:
+    """A config checked against its market, ready to run (`prepare_run`)."""
+
+    config: RunConfig  # with a VWAP's "market" volume profile resolved
+    market: Any
+    venues: list[dict[str, Any]]  # the strategy's venues in the reference format, with OMS type and instrument
+
+
+def prepare_run(config: RunConfig, *, market: Any = None, cache_dir: Any = None) -> PreparedRun:
+    """The one validation path of `validate` and `backtest`: builds (or takes) the market, checks the
+    parents' schedules against its end, resolves what needs the market (a VWAP's volume curve, each
+    venue's instrument). Raises the same typed errors `run_backtest` would, before anything runs."""
+    if market is None:
+        market = build_market_for(config, cache_dir=cache_dir)
+    check_parents_fit(config, market)
+    config = with_market_volume_profile(config, market)
+    return PreparedRun(config=config, market=market, venues=_venue_dicts(config, market))
+
+
+def run_backtest(config: RunConfig, progress: Callable[[str, int, int, float], None] | None = None, *, market: Any = None,
+                 prepared: PreparedRun | None = None) -> R.RunResults:
+    """Builds the market (or takes `market`, one already built or loaded: a sweep shares it between runs;
+    or `prepared`, a `prepare_run` result), runs every scenario on it and returns all tables (not yet
+    analysed), with each parent's clean-up priced and the ex-ante and hindsight best venues taken.
+    `progress(scenario, index, count, fraction)`: called as each scenario starts, at each of its child
+    orders (fraction of the market's time it has reached) and at the end (index == count)."""
+    return run_with_costs(prepared or prepare_run(config, market=market), progress)[0]
+
+
+def run_with_costs(prepared: PreparedRun, progress: Callable[[str, int, int, float], None] | None = None) -> tuple[R.RunResults, Any]:
+    """`run_backtest`, plus the TCA's per-parent table of every scenario (the derived ones included)."""
     from nautilus_sor.backtest.engine import market_feeds
 
-    if market is None:
-        market = build_market_for(config)
-    config = with_market_volume_profile(config, market)
+    config, market, venues = prepared.config, prepared.market, prepared.venues
     feeds = market_feeds(market.data)
-    venues = _venue_dicts(config, market)
-    scenarios = scenarios_for(config, venues)
+    market_table = market.market_table(recorded_prices=True) if is_recorded(market) else market.market_table()
+    exante = exante_choices(config, market, venues, market_table)
+    scenarios, notes = scenarios_for(config, venues, [venue for venue, _ in exante])
     tables: dict[str, list[dict[str, Any]]] = {t: [] for t in ("parents", "orders", "fills", "schedule", "venue_scores")}
     timings = {}
+    warnings: list[str] = []
+    start_ns, length_ns = market_start_ns(market), max(int(market_seconds(market) * NS), 1)
     for i, scenario in enumerate(scenarios):
+        on_child = None
         if progress is not None:
-            progress(scenario.name, i, len(scenarios))
-        rows = run_scenario(config, market, scenario, venues, feeds=feeds)
+            progress(scenario.name, i, len(scenarios), 0.0)
+
+            def on_child(ts: int, name: str = scenario.name, index: int = i) -> None:
+                progress(name, index, len(scenarios), min(max((ts - start_ns) / length_ns, 0.0), 1.0))
+
+        rows = run_scenario(config, market, scenario, venues, feeds=feeds, on_child=on_child)
         timings[scenario.name] = rows.pop("elapsed_s")
+        warnings += rows.pop("warnings")
         for table, table_rows in rows.items():
             tables[table].extend(table_rows)
     if progress is not None:
-        progress("done", len(scenarios), len(scenarios))
+        progress("done", len(scenarios), len(scenarios), 1.0)
+    horizon = algorithm_horizon_s(config.strategy.execution_algorithm)
+    market_end_ns = start_ns + length_ns
+    for row in tables["parents"]:
+        row["horizon_end_ts"] = row["arrival_ts"] + int(horizon * NS) if horizon is not None else (
+            market_end_ns if config.strategy.execution_algorithm is not None else row["arrival_ts"])
     results = R.RunResults(
         parents=R.frame("parents", tables["parents"]),
         orders=R.frame("orders", tables["orders"]),
         fills=R.frame("fills", tables["fills"]),
-        market=market.market_table(recorded_prices=True) if is_recorded(market) else market.market_table(),
+        market=market_table,
         trades=market.trades_table(recorded_prices=True) if is_recorded(market) else market.trades_table(),
         venue_scores=R.frame("venue_scores", tables["venue_scores"]),
         schedule=R.frame("schedule", tables["schedule"]),
         summary={"scenarios": [s.name for s in scenarios], "engine_seconds": timings, "venues": venues, **market_summary(market),
-                 **execution_summary(market, feeds)},
+                 "use_smart_routing": config.strategy.use_smart_routing, **units_summary(market, venues, config),
+                 **execution_summary(market, feeds), "baseline_notes": notes,
+                 "exante_best_venue": [{"parent_index": i, "venue": v, "why": why} for i, (v, why) in enumerate(exante)],
+                 "warnings": warnings},
     )
-    return _pick_best_single_venue(results)
+    results.parents["baseline_venue"] = [
+        str(s)[len(S.ALL_ON):] if str(s).startswith(S.ALL_ON) else exante[int(i)][0] if s == S.NAUTILUS_TWAP else ""
+        for s, i in zip(results.parents["scenario"], results.parents["parent_index"])]
+    results.parents["baseline_venue"] = results.parents["baseline_venue"].astype("string")
+    price_cleanups(results, market, venues)
+    return take_best_venues(results, [venue for venue, _ in exante])
+
+
+def units_summary(market: Any, venues: list[dict[str, Any]], config: RunConfig) -> dict[str, str]:
+    """The unit of the parents' quantities (the instrument's base currency, or its symbol for an equity)
+    and the quote currency of prices and notionals."""
+    primary = config.strategy.instrument_id or venues[0]["instrument_id"]
+    instrument = next((i for i in market.instruments if i.id.value == primary), market.instruments[0])
+    base = getattr(instrument, "base_currency", None)
+    return {"quantity_unit": base.code if base is not None else instrument.id.symbol.value,
+            "quote_currency": instrument.quote_currency.code}
+
+
+def exante_choices(config: RunConfig, market: Any, venues: list[dict[str, Any]], market_table: Any) -> list[tuple[str, str]]:
+    """Per parent, the ex-ante best venue and why (`exante.py`), from the market's quotes before it arrives."""
+    from nautilus_sor.backtest.exante import exante_best_venue
+
+    quotes = {}
+    for venue, q in market_table.groupby("venue", sort=False, observed=True):
+        quotes[str(venue)] = (q["ts"].to_numpy(dtype="int64"), q["bid"].to_numpy(dtype=float), q["ask"].to_numpy(dtype=float))
+    fees = {market_venue(v["name"]): v["taker_fee"] for v in venues}
+    config_name = {market_venue(v["name"]): v["name"] for v in venues}
+    start = market_start_ns(market)
+    out = []
+    for order in config.orders:
+        venue, why = exante_best_venue(quotes, fees, start + int(order.at_seconds * NS))
+        out.append((config_name[venue], why))
+    return out
+
+
+def price_cleanups(results: R.RunResults, market: Any, venues: list[dict[str, Any]]) -> None:
+    """Sets each parent's clean-up (`cleanup.py`): what it left unfilled, taken across every venue's book at
+    max(end_ts, horizon_end_ts), at taker fees. Books: the market's own L2 where it has them, else each
+    venue's top of book in the market table; no book at all leaves it unpriced (NaN: the TCA marks it to
+    the mid and says so)."""
+    from nautilus_sor.backtest.cleanup import price_cleanup
+
+    parents = results.parents
+    if parents.empty:
+        return
+    filled = results.fills.groupby(["scenario", "parent_id"], observed=True)["quantity"].sum()
+    fees = {market_venue(v["name"]): float(v["taker_fee"]) for v in venues}
+    qty, notional, paid = [], [], []
+    for row in parents.itertuples(index=False):
+        left = max(float(row.quantity) - float(filled.get((row.scenario, row.parent_id), 0.0)), 0.0)
+        if left <= 1e-12:
+            qty.append(0.0), notional.append(0.0), paid.append(0.0)
+            continue
+        side = 1 if row.side == "BUY" else -1
+        ts = max(int(row.end_ts), int(row.horizon_end_ts))
+        c = price_cleanup(_books_at(market, results.market, fees, side, ts), side, left)
+        qty.append(left), notional.append(c.notional), paid.append(c.fees)
+    results.parents = parents.assign(cleanup_qty=qty, cleanup_notional=notional, cleanup_fees=paid)
+
+
+def _books_at(market: Any, market_table: Any, fees: dict[str, float], side: int, ts: int) -> dict[str, tuple[Any, Any, float]]:
+    """Every venue's levels on the side a `side` order takes, at `ts`, in recorded prices and instrument sizes."""
+    import numpy as np
+
+    empty = (np.empty(0), np.empty(0))
+    books: dict[str, tuple[Any, Any, float]] = {}
+    for name, fee in fees.items():
+        levels = None
+        if hasattr(market, "book_at"):  # the synthetic market
+            bids, asks = market.book_at(name, ts)
+            side_levels = asks if side == 1 else bids
+            levels = (np.array([p for p, _ in side_levels], dtype=float), np.array([q for _, q in side_levels], dtype=float))
+        elif is_recorded(market) and market.venue(name).book is not None:
+            v = market.venue(name)
+            row = v.book.index_at(ts)
+            if row >= 0:
+                px = (v.book.ask_px if side == 1 else v.book.bid_px)[row] + v.offset_at(np.array([ts]))[0]
+                sz = (v.book.ask_sz if side == 1 else v.book.bid_sz)[row] * v.size_to_instrument
+                levels = (px.astype(float), sz.astype(float))
+        if levels is None:  # top of book from the market table
+            q = market_table[(market_table["venue"] == name) & (market_table["ts"] <= ts)].tail(1)
+            if len(q):
+                px, sz = (q["ask"].iloc[0], q["ask_size"].iloc[0]) if side == 1 else (q["bid"].iloc[0], q["bid_size"].iloc[0])
+                levels = (np.array([px], dtype=float), np.array([sz], dtype=float))
+        books[name] = (*(levels or empty), fee)
+    return books
+
+
+def take_best_venues(results: R.RunResults, exante: list[str]) -> tuple[R.RunResults, Any]:
+    """Adds the `exante_best_venue` and `hindsight_best_venue` scenarios: per parent, the rows of the
+    all_on:<venue> run of the venue chosen before it started (`exante`, by parent index) and of the one
+    whose all-in cost turned out lowest (fees in, the unfilled rest priced by its clean-up). Returns the
+    results and the TCA's per-parent table with the derived scenarios' rows added."""
+    from nautilus_sor.tca import analyze
+
+    all_costs = analyze(results).parents
+    singles = [s for s in results.summary["scenarios"] if s.startswith(S.ALL_ON)]
+    if not singles:
+        return results, all_costs
+    costs = all_costs[all_costs["scenario"].isin(singles)]
+    picks: dict[str, dict[int, str]] = {S.EXANTE_BEST: {}, S.HINDSIGHT_BEST: {}}
+    hindsight_costs: dict[int, dict[str, float]] = {}
+    for index, group in costs.groupby("parent_index", sort=True):
+        by_venue = {str(s)[len(S.ALL_ON):]: float(c) for s, c in zip(group["scenario"], group["all_in_bps"])}
+        hindsight_costs[int(index)] = by_venue
+        ranked = sorted(by_venue, key=lambda v: (by_venue[v] != by_venue[v], by_venue[v]))  # NaN last
+        picks[S.HINDSIGHT_BEST][int(index)] = ranked[0]
+        if int(index) < len(exante):
+            picks[S.EXANTE_BEST][int(index)] = exante[int(index)]
+    parents = results.parents
+    derived_costs = []
+    for derived, chosen in picks.items():
+        keys = {(S.all_on(venue), index) for index, venue in chosen.items()}
+        picked = all_costs[[(s, i) in keys for s, i in zip(all_costs["scenario"], all_costs["parent_index"])]]
+        derived_costs.append(picked.assign(scenario=derived))
+        mine = parents[[(s, i) in keys for s, i in zip(parents["scenario"], parents["parent_index"])]]
+        ids = set(zip(mine["scenario"], mine["parent_id"]))
+        venue_of = {(s, p): str(s)[len(S.ALL_ON):] for s, p in ids}
+        for table in ("parents", "orders", "fills", "schedule"):
+            df = getattr(results, table)
+            rows = df[[(s, p) in ids for s, p in zip(df["scenario"], df["parent_id"])]].copy()
+            if table == "parents":
+                rows["baseline_venue"] = [venue_of[(s, p)] for s, p in zip(rows["scenario"], rows["parent_id"])]
+            rows["scenario"] = derived
+            setattr(results, table, R.with_optional_defaults(table, pd.concat([df, rows], ignore_index=True)).astype(R.TABLES[table]))
+    results.summary["hindsight_all_in_bps"] = {str(i): c for i, c in hindsight_costs.items()}
+    names = results.summary["scenarios"]
+    at = max(names.index(S.EQUAL_SPLIT) + 1 if S.EQUAL_SPLIT in names else 1, 1)
+    results.summary["scenarios"] = names[:at] + [S.EXANTE_BEST, S.HINDSIGHT_BEST] + names[at:]
+    all_costs = pd.concat([all_costs, *derived_costs], ignore_index=True)
+    all_costs["scenario"] = all_costs["scenario"].astype("string")
+    return results, all_costs
 
 
 def with_market_volume_profile(config: RunConfig, market: Any) -> RunConfig:
@@ -395,19 +733,13 @@ def with_market_volume_profile(config: RunConfig, market: Any) -> RunConfig:
 
 def build_market_for(config: RunConfig, *, cache_dir: Any = None) -> Any:
     """The config's market: synthetic (`market_config_for`) or recorded (`backtest/data/sources.py`,
-    cached as a Nautilus catalog under `cache_dir`, default `.cache/nautilus_sor`). For a recorded
-    market the parents' `at_seconds` must fall inside its window."""
+    cached as a Nautilus catalog under `cache_dir`, default `.cache/nautilus_sor`). Whether the parents
+    fit in it is `check_parents_fit`'s (`prepare_run` calls both)."""
     from nautilus_sor.backtest.data.sources import DEFAULT_CACHE_DIR, load_market
 
     if config.market.type == "synthetic":
         return load_market(config.market, synthetic_config=market_config_for(config))
-    market = load_market(config.market, cache_dir=cache_dir if cache_dir is not None else DEFAULT_CACHE_DIR)
-    duration = (market.end_ns - market.start_ns) / NS
-    for i, order in enumerate(config.orders):
-        if order.at_seconds >= duration:
-            raise ConfigError(f"invalid orders[{i}].at_seconds: {order.at_seconds!r} (must be within the market's {duration:.1f} s)",
-                              field=f"orders[{i}].at_seconds", value=repr(order.at_seconds))
-    return market
+    return load_market(config.market, cache_dir=cache_dir if cache_dir is not None else DEFAULT_CACHE_DIR)
 
 
 def market_summary(market: Any) -> dict[str, Any]:
@@ -450,26 +782,3 @@ def execution_summary(market: Any, feeds: Any) -> dict[str, Any]:
             "fill rates) without a reference price, so it expects no price and learns no slippage there."
         )
     return out
-
-
-def _pick_best_single_venue(results: R.RunResults) -> R.RunResults:
-    """Renames the cheapest `single:<venue>` scenario (in hindsight, by implementation shortfall) to
-    `best_single_venue`, keeping the others' figures in the summary."""
-    singles = [s for s in results.summary["scenarios"] if s.startswith("single:")]
-    if not singles:
-        return results
-    from nautilus_sor.tca import analyze
-
-    summary = analyze(results).scenario_summary.set_index("scenario")
-    costs = {s: float(summary.loc[s, "is_bps"]) if s in summary.index else float("inf") for s in singles}
-    best = min(costs, key=lambda s: (costs[s] != costs[s], costs[s]))  # NaN last
-    for table in ("parents", "orders", "fills", "schedule", "venue_scores"):
-        df = getattr(results, table)
-        df = df[~df["scenario"].isin([s for s in singles if s != best])].copy()
-        df.loc[df["scenario"] == best, "scenario"] = "best_single_venue"
-        setattr(results, table, df.reset_index(drop=True))
-    results.summary["best_single_venue"] = best.split(":", 1)[1]
-    results.summary["single_venue_is_bps"] = {s.split(":", 1)[1]: c for s, c in costs.items()}
-    results.summary["scenarios"] = [s for s in results.summary["scenarios"] if not s.startswith("single:")]
-    results.summary["scenarios"].insert(1, "best_single_venue")
-    return results

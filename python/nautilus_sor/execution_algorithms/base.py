@@ -225,6 +225,10 @@ class ParentState:
     named_position: PositionId | None = None  # the position its strategy named: the parent trades only it
     children: dict[ClientOrderId, ChildState] = field(default_factory=dict)
 
+    def quantity_text(self, units: int) -> str:
+        """`units` as the instrument's quantity, for messages: "1.215 BTCUSDT.CHEAP"."""
+        return f"{units_to_qty(units, precision_holding(units, self.precision))} {self.instrument_id}"
+
     def check(self) -> None:
         total = self.filled + self.working + self.pending + self.abandoned
         if total != self.requested:  # pragma: no cover - an invariant, asserted by the tests
@@ -288,7 +292,7 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
         for parent in self.parents.values():
             # Nothing more will be sent: what was still pending is given up, and says so.
             if parent.pending:
-                self.log.warning(f"{parent.primary_id}: stopped with {parent.pending} units unsent (abandoned)")
+                self.log.warning(f"{parent.primary_id}: stopped with {parent.quantity_text(parent.pending)} unsent (abandoned)")
                 parent.abandoned += parent.pending
                 parent.pending = 0
                 parent.returned = 0
@@ -657,20 +661,20 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
             # Take what the books show now (whole lots); the rest waits for the next slice.
             available = exc.available - exc.available % parent.lot_units
             if available <= 0 or available >= units:
-                self.log.warning(f"{parent.primary_id}: slice of {units} units not routed ({exc}); retried next slice")
+                self.log.warning(f"{parent.primary_id}: slice of {parent.quantity_text(units)} not routed ({exc}); retried next slice")
                 self._return_units(parent, units)
                 return
             self._return_units(parent, units - available)
             try:
                 pieces = self._allocations(parent, available)
             except (RoutingError, ValidationError) as again:
-                self.log.warning(f"{parent.primary_id}: {available} units not routed ({again}); retried next slice")
+                self.log.warning(f"{parent.primary_id}: {parent.quantity_text(available)} not routed ({again}); retried next slice")
                 self._return_units(parent, available)
                 return
             units = available
         except (RoutingError, ValidationError) as exc:
             # Cannot be routed now (no data, no eligible venue): keep it for the next slice.
-            self.log.warning(f"{parent.primary_id}: slice of {units} units not routed ({exc}); retried next slice")
+            self.log.warning(f"{parent.primary_id}: slice of {parent.quantity_text(units)} not routed ({exc}); retried next slice")
             self._return_units(parent, units)
             return
         primary = self.cache.order(parent.primary_id)
@@ -835,10 +839,10 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
             parent.returned += units
             return
         if parent.retries >= self._config.max_retries:
-            self.log.error(f"{parent.primary_id}: {units} units abandoned after {parent.retries} retries")
+            self.log.error(f"{parent.primary_id}: {parent.quantity_text(units)} abandoned after {parent.retries} retries")
             parent.pending -= units
             parent.abandoned += units
-            self._close_unsent_primary(parent, f"{units} units abandoned after {parent.retries} retries")
+            self._close_unsent_primary(parent, f"{parent.quantity_text(units)} abandoned after {parent.retries} retries")
             return
         parent.retries += 1
         parent.slices.append((self.clock.timestamp_ns() + self.retry_delay_ns(), 0))
@@ -878,7 +882,7 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
                 parent.abandoned += unfilled
             else:
                 parent.pending += unfilled
-                self.log.warning(f"{event.client_order_id}: {type(event).__name__}, {unfilled} units back to the schedule")
+                self.log.warning(f"{event.client_order_id}: {type(event).__name__}, {parent.quantity_text(unfilled)} back to the schedule")
                 self._return_units(parent, unfilled)
         else:
             return

@@ -87,6 +87,7 @@ def run_sweep(
     address: str | None = None,
     num_cpus: int | None = None,
     log: Callable[[str], None] = print,
+    progress: Callable[[str, int, int], None] | None = None,
     title: str = "nautilus-sor sweep",
 ) -> SweepOutcome:
     """Runs the sweep (see the module docstring); `address`/`num_cpus` override the spec's `ray` block."""
@@ -107,7 +108,7 @@ def run_sweep(
     log(f"sweep: {len(points)} points x {n_repeats} repeats; {len(outcome.skipped)} already done, {len(todo)} to run")
     if todo:
         market_paths = _store_markets(todo, out / "markets", log)
-        _run_tasks(ray, todo, market_paths, out, outcome, address, num_cpus, log)
+        _run_tasks(ray, todo, market_paths, out, outcome, address, num_cpus, log, progress)
     _finish(outcome, title, log)
     outcome.wall_seconds = time.perf_counter() - started
     return outcome
@@ -182,7 +183,8 @@ def _start_ray(ray: Any, address: str | None, num_cpus: int | None) -> bool:
 
 
 def _run_tasks(ray: Any, todo: list[tuple[SweepPoint, list[Any]]], market_paths: dict[tuple[str, int], str | None], out: Path,
-               outcome: SweepOutcome, address: str | None, num_cpus: int | None, log: Callable[[str], None]) -> None:
+               outcome: SweepOutcome, address: str | None, num_cpus: int | None, log: Callable[[str], None],
+               progress: Callable[[str, int, int], None] | None = None) -> None:
     started_here = _start_ray(ray, address, num_cpus)
     try:
         remote = ray.remote(max_retries=1, retry_exceptions=False)(run_point_repeat)
@@ -221,6 +223,8 @@ def _run_tasks(ray: Any, todo: list[tuple[SweepPoint, list[Any]]], market_paths:
                     submit(point, repeat, attempt + 1)
                 continue
             finished += 1
+            if progress is not None:
+                progress("sweep", finished, total)
             row["repeat_values"] = json.dumps(point.repeats[repeat], sort_keys=True)
             rows[point.key].append(row)
             if len(rows[point.key]) == len(point.repeats) and point.key not in failed:

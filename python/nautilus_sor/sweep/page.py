@@ -16,7 +16,7 @@ from nautilus_sor.report import _figure_html, _html_page, _note, _table  # one l
 from nautilus_sor.sweep.ranking import COST
 
 MAX_BARS = 60  # points drawn in the ranking chart (the table has them all)
-_BASELINE_COLOURS = {"best_single_venue": "#2ca02c", "equal_split": "#ff7f0e", "single_venue_twap": "#9467bd"}
+_BASELINE_COLOURS = {"equal_split": "#ff7f0e", "exante_best_venue": "#8c564b", "hindsight_best_venue": "#2ca02c", "nautilus_twap": "#9467bd"}
 
 
 def _means_with_intervals(shown: pd.DataFrame, prefix: str) -> tuple[list[str], np.ndarray, dict[str, Any]]:

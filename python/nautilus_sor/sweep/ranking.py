@@ -4,33 +4,17 @@ cost with a 95% confidence interval over the repeats, and the best point's confi
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from nautilus_sor.stats import mean_ci95
 from nautilus_sor.sweep.points import SweepPoint
 
 POINTS_DIR = "points"
 COST = "router_cost_bps"  # the ranking criterion: the router's total shortfall (fills + opportunity), bps
-
-# Student's t 97.5% quantile for 1..30 degrees of freedom (two-sided 95% interval).
-_T975 = (12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281, 2.2010, 2.1788,
-         2.1604, 2.1448, 2.1314, 2.1199, 2.1098, 2.1009, 2.0930, 2.0860, 2.0796, 2.0739, 2.0687, 2.0639,
-         2.0595, 2.0555, 2.0518, 2.0484, 2.0452, 2.0423)
-
-
-def t975(df: int) -> float:
-    """Student's t 0.975 quantile: tabulated up to 30 degrees of freedom, Cornish-Fisher beyond (error < 1e-4)."""
-    if df < 1:
-        return math.nan
-    if df <= len(_T975):
-        return _T975[df - 1]
-    z = 1.959964
-    return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
-
 
 def point_file(output_dir: Path, point: SweepPoint) -> Path:
     return output_dir / POINTS_DIR / f"{point.key}.parquet"
@@ -61,22 +45,6 @@ def gather(output_dir: Path, points: list[SweepPoint]) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame()
     return pd.concat(frames, ignore_index=True).sort_values(["point_index", "repeat"], kind="stable").reset_index(drop=True)
-
-
-def mean_ci95(values: Any) -> tuple[int, float, float, float, float]:
-    """(n, mean, sd, low, high) over the finite values: a two-sided 95% Student-t interval of the mean,
-    half-width t(0.975, n-1) * sd / sqrt(n); sd and the interval are NaN below two values."""
-    x = np.asarray(values, dtype=float)
-    x = x[np.isfinite(x)]
-    n = int(x.size)
-    if n == 0:
-        return 0, math.nan, math.nan, math.nan, math.nan
-    mean = float(x.mean())
-    if n == 1:
-        return 1, mean, math.nan, math.nan, math.nan
-    sd = float(x.std(ddof=1))
-    half = t975(n - 1) * sd / math.sqrt(n)
-    return n, mean, sd, mean - half, mean + half
 
 
 def rank(table: pd.DataFrame) -> pd.DataFrame:

@@ -54,6 +54,9 @@ def scenario_costs(summary: Any) -> dict[str, float]:
     return row
 
 
+HINDSIGHT_BEST = "hindsight_best_venue"  # backtest.scenarios.HINDSIGHT_BEST (imported lazily: this module stays light)
+
+
 def run_point_repeat(config_raw: dict[str, Any], market_path: str | None, *, point_id: str, key: str, repeat: int,
                      params: dict[str, Any], cache_dir: str | None = None, fault: str | None = None) -> dict[str, Any]:
     """Runs one repeat of a point; returns its row (point, params, repeat, seed, each scenario's costs,
@@ -82,7 +85,7 @@ def run_point_repeat(config_raw: dict[str, Any], market_path: str | None, *, poi
         "seed": seed,
         "params": json.dumps(params, sort_keys=True),
         **scenario_costs(analyze(results).scenario_summary),
-        "best_single_venue_name": str(results.summary.get("best_single_venue", "")),
+        "best_single_venue_name": ",".join(sorted(set(results.parents.loc[results.parents["scenario"] == HINDSIGHT_BEST, "baseline_venue"]))),
         "elapsed_s": time.perf_counter() - started,
         "host": f"{socket.gethostname()}:{os.getpid()}",
     }

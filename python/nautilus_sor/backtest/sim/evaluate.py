@@ -26,9 +26,11 @@ import numpy as np
 import pandas as pd
 
 from nautilus_sor.backtest.sim.exchange import BUY, SELL, Fill
-from nautilus_sor.backtest.sim.oracle import merged_take, oracle_fills, worst_visible_price
+from nautilus_sor.backtest.cleanup import price_cleanup
+from nautilus_sor.backtest.sim.oracle import oracle_fills
 from nautilus_sor.backtest.sim.simulator import ALGORITHMS, NS, ExecParams, LearningFeed, Parent, ParentRun, SimMarket, cost_bps
 from nautilus_sor.exceptions import ValidationError
+from nautilus_sor.stats import mean_half_width
 
 SIZES = {"small": 0.001, "1%": 0.01, "5%": 0.05}
 COMPARED = ("router", "equal_split", "exante_best", "hindsight_best", "single_venue_twap", "oracle")
@@ -70,12 +72,10 @@ def start_times(sim: SimMarket, cfg: EvalConfig) -> np.ndarray:
 def _row(sim, parent, size_label, scenario, fills, unfilled, end_ns, exchanges, arrival_mid, decisions=0, venue="") -> dict[str, Any]:
     horizon_end = parent.start_ns + int(sim.params.horizon_s * NS)
     cleanup: list[Fill] = []
-    if unfilled > 1e-9:
-        cleanup, beyond = merged_take(exchanges, parent.side, unfilled, max(end_ns, horizon_end))
-        if beyond > 1e-12:  # more than every visible book: charged at the worst visible price + taker fee
-            px = worst_visible_price(exchanges, parent.side, max(end_ns, horizon_end))
-            fee = max(v.taker_fee for v in sim.venues)
-            cleanup.append(Fill(max(end_ns, horizon_end), "CLEANUP", px, beyond, beyond * px * fee, "TAKER"))
+    if unfilled > 1e-9:  # taken across the merged books at the horizon end (`backtest/cleanup.py`)
+        ts = max(end_ns, horizon_end)
+        c = price_cleanup({name: (*ex.offered(parent.side, ts), ex.venue.taker_fee) for name, ex in exchanges.items()}, parent.side, unfilled)
+        cleanup.append(Fill(ts, "CLEANUP", c.avg_price, unfilled, c.fees, "TAKER"))
     filled = sum(f.size for f in fills)
     return {
         "market": sim.market.name, "algorithm": parent.algorithm, "size": size_label, "side": "BUY" if parent.side == BUY else "SELL",
@@ -148,32 +148,6 @@ def derive_baselines(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([runs, exante, hindsight], ignore_index=True)
 
 
-_T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
-         2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
-
-
-def t_quantile_975(df: int) -> float:
-    """The 97.5% quantile of Student's t with `df` degrees of freedom: the table up to 30, beyond it the
-    Cornish-Fisher expansion around the normal quantile (within 1e-4 there)."""
-    if df <= len(_T975):
-        return _T975[df - 1]
-    z = 1.959963984540054
-    return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2) + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * df**3)
-
-
-def _t_interval(values: np.ndarray) -> tuple[float, float, float]:
-    """Mean and the 95% Student-t confidence interval half-width."""
-    values = values[np.isfinite(values)]
-    n = len(values)
-    if n == 0:
-        return float("nan"), float("nan"), 0
-    mean = float(values.mean())
-    if n < 2:
-        return mean, float("nan"), n
-    half = float(t_quantile_975(n - 1) * values.std(ddof=1) / math.sqrt(n))
-    return mean, half, n
-
-
 def summarize(runs: pd.DataFrame) -> pd.DataFrame:
     """Per (market, algorithm, size) and scenario: mean all-in cost over start times with a 95% t interval
     (buy and sell of one start averaged into one sample), fill ratio; and, paired by start, the router's
@@ -185,17 +159,38 @@ def summarize(runs: pd.DataFrame) -> pd.DataFrame:
         row: dict[str, Any] = {"market": market, "algorithm": algorithm, "size": size, "starts": len(per_start)}
         for scenario in COMPARED:
             if scenario in per_start:
-                mean, half, _ = _t_interval(per_start[scenario].to_numpy())
+                mean, half, _ = mean_half_width(per_start[scenario].to_numpy())
                 row[f"{scenario}_bps"], row[f"{scenario}_ci"] = mean, half
                 row[f"{scenario}_fill"] = float(fill.get(scenario, float("nan")))
-        for base in ("equal_split", "exante_best"):
+        for base in ("equal_split", "exante_best", "hindsight_best"):
             diff = (per_start[base] - per_start["router"]).to_numpy()
-            mean, half, _ = _t_interval(diff)
+            mean, half, _ = mean_half_width(diff)
             row[f"saving_vs_{base}_bps"], row[f"saving_vs_{base}_ci"] = mean, half
+            row[f"saving_vs_{base}_wins"] = int((diff > 0).sum())
+            if base == "hindsight_best":
+                continue
             gap = row[f"{base}_bps"] - row["oracle_bps"]
             row[f"capture_vs_{base}"] = (row[f"{base}_bps"] - row["router_bps"]) / gap if abs(gap) > 1e-9 else float("nan")
         out.append(row)
     return pd.DataFrame(out)
+
+
+HEADLINE_BASELINES = (("equal_split", "equal split"), ("exante_best", "ex-ante best venue"), ("hindsight_best", "hindsight best venue"))
+
+
+def headline_lines(summary: pd.DataFrame) -> list[str]:
+    """The backtest's headline, per series (market, algorithm, size): the router's all-in saving against
+    equal split and the ex-ante and hindsight best venues, paired by start time, mean ± 95% t interval."""
+    from nautilus_sor.backtest.repeats import Saving
+
+    lines = []
+    for _, r in summary.iterrows():
+        lines.append(f"{r['market']} {r['algorithm']} {r['size']} (all-in, paired over {int(r['starts'])} start times):")
+        for base, label in HEADLINE_BASELINES:
+            saving = Saving(base, label, float(r[f"saving_vs_{base}_bps"]), float(r[f"saving_vs_{base}_ci"]), int(r["starts"]),
+                            int(r[f"saving_vs_{base}_wins"]))
+            lines.append(f"  {saving.sentence()}")
+    return lines
 
 
 def markdown_summary(summary: pd.DataFrame, notes: dict[str, list[str]], meta: dict[str, Any]) -> str:
@@ -208,7 +203,8 @@ def markdown_summary(summary: pd.DataFrame, notes: dict[str, list[str]], meta: d
         for note in notes.get(market, []):
             lines.append(f"- {note}")
         lines += ["", "All-in cost, bps vs arrival mid (fees and clean-up of any unfilled rest in), mean ± 95% t half-width over start times.", ""]
-        header = "| algorithm | size | " + " | ".join(COMPARED) + " | router saving vs equal | vs ex-ante | capture vs ex-ante | capture vs equal |"
+        header = ("| algorithm | size | " + " | ".join(COMPARED)
+                  + " | router saving vs equal | vs ex-ante | vs hindsight | capture vs ex-ante | capture vs equal |")
         lines += [header, "|" + "---|" * (header.count("|") - 1)]
         for _, r in group.iterrows():
             cells = [f"{r.get(f'{s}_bps', float('nan')):+.2f} ± {r.get(f'{s}_ci', float('nan')):.2f}" for s in COMPARED]
@@ -216,6 +212,7 @@ def markdown_summary(summary: pd.DataFrame, notes: dict[str, list[str]], meta: d
                 f"| {r['algorithm']} | {r['size']} | " + " | ".join(cells)
                 + f" | {r['saving_vs_equal_split_bps']:+.2f} ± {r['saving_vs_equal_split_ci']:.2f}"
                 + f" | {r['saving_vs_exante_best_bps']:+.2f} ± {r['saving_vs_exante_best_ci']:.2f}"
+                + f" | {r['saving_vs_hindsight_best_bps']:+.2f} ± {r['saving_vs_hindsight_best_ci']:.2f}"
                 + f" | {_pct(r['capture_vs_exante_best'])} | {_pct(r['capture_vs_equal_split'])} |")
         lines += ["", "Fill ratio before clean-up (router / equal split / ex-ante / oracle):", ""]
         for _, r in group.iterrows():
@@ -300,8 +297,11 @@ def _family_params(name: Any) -> dict[str, float]:
 
 def run_evaluation(markets: list[Any], *, data_root: str | Path, out_dir: str | Path, starts: int = 30,
                    params: dict[str, ExecParams] | None = None, algorithms: tuple[str, ...] = ALGORITHMS,
-                   overrides: dict[str, Any] | None = None, log: Any = print) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Loads each market, runs the grid, writes `runs.parquet`, `summary.parquet` and `summary.md` in `out_dir`."""
+                   overrides: dict[str, Any] | None = None, log: Any = print,
+                   progress: Any = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Loads each market, runs the grid, writes `runs.parquet`, `summary.parquet` and `summary.md` in `out_dir`,
+    and logs each market's headline (`headline_lines`). `progress(market, done, total)`: called after each
+    parent (all of its scenarios)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     all_runs, notes, timings = [], {}, {}
@@ -313,7 +313,14 @@ def run_evaluation(markets: list[Any], *, data_root: str | Path, out_dir: str | 
         sim = SimMarket(market, p)
         cfg = EvalConfig(starts=starts, params=p, algorithms=algorithms)
         t1 = time.perf_counter()
-        runs = evaluate_market(sim, cfg)
+        total = len(cfg.algorithms) * len(cfg.sizes) * len(cfg.sides) * cfg.starts
+        done = [0]
+
+        def step(name: str = market.name) -> None:
+            done[0] += 1
+            progress(name, done[0], total)
+
+        runs = evaluate_market(sim, cfg, step if progress is not None else None)
         run_s = time.perf_counter() - t1
         parents = runs[runs["scenario"] == "router"].shape[0]
         timings[market.name] = f"load {load_s:.1f} s, {parents} parents x {len(sim.names) + 4} simulated scenarios in {run_s:.1f} s"
@@ -334,6 +341,8 @@ def run_evaluation(markets: list[Any], *, data_root: str | Path, out_dir: str | 
         summary.to_parquet(out / "summary.parquet")
         meta = {"starts per series": starts, "confidence intervals": "95% Student t over start times (buy and sell of a start averaged)"}
         (out / "summary.md").write_text(markdown_summary(summary, notes, meta))
+        for line in headline_lines(summary[summary["market"] == market.name]):
+            log(line)
     return runs_so_far, summary
 
 

@@ -31,6 +31,7 @@ import numpy as np
 
 from nautilus_sor import _core
 from nautilus_sor.backtest.data.recorded import RecordedMarket
+from nautilus_sor.backtest.exante import exante_best_venue
 from nautilus_sor.backtest.sim.exchange import BUY, SELL, Fill, VenueExchange, infer_tick, venue_exchanges
 from nautilus_sor.backtest.sim.queue import check_queue_model
 from nautilus_sor.exceptions import InsufficientLiquidityError, MarketDataError, RoutingError, ValidationError
@@ -269,23 +270,10 @@ class SimMarket:
         return px[ok], sz[ok]
 
     def exante_best_venue(self, ts: int, lookback_s: float = 60.0) -> str:
-        """The venue with the lowest average (half spread + taker fee), in bps, over the `lookback_s` before
-        `ts`, sampled every 100 ms from the published books (no data after `ts`)."""
-        grid = np.arange(ts - int(lookback_s * NS), ts, NS // 10, dtype=np.int64)
-        best, best_cost = self.names[0], math.inf
-        for v in self.venues:
-            rows = np.searchsorted(v.book.ts, grid, side="right") - 1
-            rows = rows[rows >= 0]
-            if not len(rows):
-                continue
-            bid, ask = v.book.bid_px[rows, 0], v.book.ask_px[rows, 0]
-            half = (ask - bid) / (ask + bid) * 1e4
-            if not np.isfinite(half).any():  # no two-sided quote in the lookback
-                continue
-            cost = float(np.nanmean(half)) + v.taker_fee * 1e4
-            if cost < best_cost:
-                best, best_cost = v.name, cost
-        return best
+        """The venue with the lowest average (half spread + taker fee) over the `lookback_s` before `ts`
+        (`backtest/exante.py`, the rule the backtest's ex-ante baseline uses too)."""
+        quotes = {v.name: (v.book.ts, v.book.bid_px[:, 0], v.book.ask_px[:, 0]) for v in self.venues}
+        return exante_best_venue(quotes, {v.name: v.taker_fee for v in self.venues}, ts, lookback_s)[0]
 
     def home_venue(self, ts: int, lookback_s: float = 60.0) -> str:
         """The venue that traded the most over the `lookback_s` before `ts` (where a one-venue desk trades)."""
