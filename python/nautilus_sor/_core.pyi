@@ -24,6 +24,7 @@ __all__ = [
     "VenueStats",
     "Iceberg",
     "PovTracker",
+    "QueuedOrder",
     "shortfall_kappa",
     "shortfall_schedule",
     "twap_schedule",
@@ -500,6 +501,39 @@ class PovTracker:
     def children(self) -> int: ...
     @property
     def is_done(self) -> bool: ...
+
+@final
+class QueuedOrder:
+    """One resting limit order and the size estimated ahead of it at its price (hftbacktest's queue
+    models: `queue_model` is "risk_averse", "prob_linear", "prob_power" (f(x) = x**queue_power,
+    0 < queue_power <= 10) or "prob_log"). Prices are in ticks of the venue, sizes in market units."""
+
+    def __new__(
+        cls,
+        side: _Side,
+        price_tick: int,
+        qty: float,
+        displayed: float,
+        lot_size: float,
+        queue_model: str = "prob_linear",
+        queue_power: float = 3.0,
+    ) -> QueuedOrder: ...
+    def on_trade(self, aggressor: _Side, price_tick: int, trade_qty: float, available: float | None = None) -> float:
+        """A tape trade; returns the units that fill us: whole lots of the volume beyond the queue
+        ahead (at our price) or of the whole trade (through it), at most `leaves` and `available`."""
+    def on_depth(self, prev_qty: float, new_qty: float) -> None:
+        """The displayed size at our price changed from `prev_qty` to `new_qty`."""
+    @property
+    def leaves(self) -> float:
+        """Units still resting."""
+    @property
+    def ahead(self) -> float:
+        """Estimated units ahead of us at our price."""
+    @property
+    def price_tick(self) -> int: ...
+    @property
+    def side(self) -> str:
+        """"BUY" or "SELL"."""
 
 @final
 class Iceberg:

@@ -9,6 +9,7 @@ from typing import Any
 
 from nautilus_sor import __version__
 from nautilus_sor.exceptions import NautilusSorError
+from nautilus_sor.queue_model import DEFAULT_QUEUE_MODEL, DEFAULT_QUEUE_POWER, QUEUE_MODELS
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -116,7 +117,7 @@ def _evaluate(args: argparse.Namespace) -> int:
             return 2
         markets = [market_block(args.market, args.data, **shortcuts)]
     overrides = {"see_own_consumption": not args.published_books_only, "passive_scoring": args.passive_scoring,
-                 "queue_model": args.queue_model}
+                 "queue_model": args.queue_model, "queue_power": args.queue_power}
     with counting_progress(args.quiet, unit="parents") as progress:
         _, summary = run_evaluation(markets, data_root=args.data, out_dir=args.out, starts=args.starts, overrides=overrides,
                                     progress=progress, log=progress.log if progress is not None else print)
@@ -172,7 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--starts", type=int, default=30, help="start times per series (default 30)")
     evaluate.add_argument("--out", default="runs/evaluation", help="output directory (default runs/evaluation)")
     evaluate.add_argument("--data", default="../shared/data", help="the shared data root (default ../shared/data)")
-    evaluate.add_argument("--queue-model", default="prob_linear", choices=["prob_linear", "risk_averse"])
+    evaluate.add_argument("--queue-model", default=DEFAULT_QUEUE_MODEL, choices=QUEUE_MODELS,
+                          help="queue position of resting orders (hftbacktest's models; default prob_linear)")
+    evaluate.add_argument("--queue-power", type=float, default=DEFAULT_QUEUE_POWER, help="n of f(x) = x**n for --queue-model prob_power (default 3)")
     evaluate.add_argument("--quiet", action="store_true", help="no progress bar")
     evaluate.add_argument("--published-books-only", action="store_true",
                           help="decisions see the books as published, not minus what we already took (default: minus)")

@@ -8,6 +8,7 @@ pub mod error;
 pub mod limits;
 pub mod passive;
 pub mod position;
+pub mod queue;
 pub mod route;
 pub mod schedule;
 pub mod tape;
@@ -20,6 +21,7 @@ pub use position::{
     Exposure, Fill, FillResult, InstrumentId, InstrumentSpec, OmsType, Position, PositionBook, PositionId,
     PositionSide, VenueId,
 };
+pub use queue::{ProbFunc, QueueModel, QueuePosition, QueuedOrder};
 pub use route::{Router, RouterParams, Selection, SplitResult, VenueQuote};
 pub use schedule::{
     largest_remainder, shortfall, twap, vwap, Iceberg, PovTracker, Schedule, ShortfallParams, SplitMix64, TwapParams,

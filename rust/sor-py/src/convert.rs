@@ -175,12 +175,16 @@ pub mod num {
         latency_mean_ms, latency_var_ms2, slippage_bps, multiplier, commission, mark_price,
         duration_seconds, interval_seconds, size_jitter_pct, time_jitter_pct, bucket_seconds,
         risk_aversion, temporary_impact, permanent_impact, participation_rate, visible_pct,
-        display_jitter_pct);
+        display_jitter_pct, qty, displayed, queue_power, trade_qty, prev_qty, new_qty);
+    /// A float lot size (the queue model's sizes are market units, not whole units).
+    pub fn lot_size_f64(ob: &pyo3::Bound<'_, pyo3::PyAny>) -> pyo3::PyResult<f64> {
+        super::float_arg("lot_size", ob)
+    }
 }
 
 /// Optional number arguments.
 pub mod opt_num {
-    named_args!(opt_float_arg -> Option<f64>: limit_price, start_hour);
+    named_args!(opt_float_arg -> Option<f64>: limit_price, start_hour, available);
 }
 
 /// Whole-unit arguments (u64).
@@ -197,7 +201,7 @@ pub mod opt_unit {
 
 /// Integer arguments (i128; the caller checks the range).
 pub mod int {
-    named_args!(int_arg -> i128: size_precision);
+    named_args!(int_arg -> i128: size_precision, price_tick);
 }
 
 /// Flag arguments.

@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 mod convert;
 mod errors;
 mod position;
+mod queue;
 mod router;
 mod schedule;
 
@@ -20,5 +21,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     router::register(m)?;
     schedule::register(m)?;
     position::register(m)?;
+    queue::register(m)?;
     Ok(())
 }

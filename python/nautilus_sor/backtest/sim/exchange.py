@@ -7,9 +7,10 @@ Rules (each is a stated assumption of the evaluation, see docs/evaluation.md):
 - Aggressive orders (market, or a limit that crosses on arrival) walk the book in force at arrival, within
   the limit, and consume it (`ConsumedLiquidity`): size we took at a level is not offered to our later
   orders until the recorded level shows new size above what we left.
-- Passive orders queue behind the displayed size at their price (`queue.QueuePosition`); they fill from
-  tape trades at their price beyond the queue ahead, and fully (up to the trade's size) from trades
-  through their price. A trade's volume used to fill one of our orders is not used again.
+- Passive orders queue behind the displayed size at their price (the core's `QueuedOrder`, the same state
+  machine as the Nautilus fill model); they fill from tape trades at their price beyond the queue ahead,
+  and fully (up to the trade's size) from trades through their price. A trade's volume used to fill one of
+  our orders is not used again.
 - Fees: taker fee on aggressive fills, maker fee on passive fills, as fractions of notional.
 """
 
@@ -20,8 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from nautilus_sor.backtest.data.recorded import BookSeries, RecordedVenue
-from nautilus_sor.backtest.sim.queue import QueuePosition, check_queue_model
+from nautilus_sor._core import QueuedOrder
 from nautilus_sor.exceptions import MarketDataError, ValidationError
+from nautilus_sor.queue_model import DEFAULT_QUEUE_MODEL, DEFAULT_QUEUE_POWER, check_queue_model
 
 BUY = 1
 SELL = -1
@@ -103,7 +105,8 @@ class VenueExchange:
         venue: RecordedVenue,
         *,
         latency_ms: float | None = None,
-        queue_model: str = "prob_linear",
+        queue_model: str = DEFAULT_QUEUE_MODEL,
+        queue_power: float = DEFAULT_QUEUE_POWER,
         tick: float | None = None,
     ) -> None:
         if venue.book is None:
@@ -116,7 +119,8 @@ class VenueExchange:
         self.book = venue.book
         self.tape = venue.trades
         self.latency_ns = int(round(latency * 1e6))
-        self.queue_model = check_queue_model(queue_model)
+        self.queue_model = check_queue_model(queue_model, queue_power)
+        self.queue_power = queue_power
         self.tick = float(tick) if tick is not None else infer_tick(venue.book)
         self.tolerance = self.tick / 2  # prices within half a tick are the same level (basis-adjusted floats)
         self.consumed = ConsumedLiquidity()
@@ -214,10 +218,6 @@ class VenueExchange:
 
     # ----- passive -----
 
-    def _whole_lots(self, size: float) -> float:
-        lot = self.venue.lot_size
-        return size if lot <= 0 else float(np.floor(size / lot + 1e-9) * lot)
-
     def rest(
         self,
         side: int,
@@ -262,7 +262,10 @@ class VenueExchange:
         full = np.isfinite(px[:, -1])
         beyond = full & ((price < worst - tol) if is_bid else (price > worst + tol))
         level = np.where(beyond, np.nan, at_price)
-        queue = QueuePosition.join(self.queue_model, 0.0 if np.isnan(level[0]) else level[0])
+        queue = QueuedOrder(side=1 if is_bid else 2, price_tick=self._key(price), qty=remaining,
+                            displayed=0.0 if np.isnan(level[0]) else float(level[0]), lot_size=self.venue.lot_size,
+                            queue_model=self.queue_model, queue_power=self.queue_power)
+        aggressor = 2 if is_bid else 1  # sellers hit our bid, buyers lift our ask
         # Events after arrival up to the end: depth changes at our price, and trades (trades first on ties).
         changed = np.flatnonzero(np.isfinite(level[1:]) & (level[1:] != level[:-1])) + 1
         depth_ts = self.book.ts[row + changed] if len(changed) else np.empty(0, dtype=np.int64)
@@ -283,16 +286,13 @@ class VenueExchange:
                 queue.on_depth(prev_level, new_level)
                 prev_level = new_level
                 continue
-            trade_px = float(self.tape.price[idx])
             size = float(self.tape.size[idx])
-            free = size - self.tape_used[idx]
-            through = (trade_px < price - tol) if is_bid else (trade_px > price + tol)
-            beyond_queue = free if through else min(queue.on_trade(size), free)
-            take = self._whole_lots(min(beyond_queue, remaining))
+            free = max(0.0, size - self.tape_used[idx])
+            take = queue.on_trade(aggressor, self._key(float(self.tape.price[idx])), size, free)
             if take <= _EPS:
                 continue
             self.tape_used[idx] += take
-            remaining -= take
+            remaining = queue.leaves
             fills.append(Fill(ts, self.name, float(price), take, take * float(price) * fee_rate, "MAKER"))
             if remaining <= _EPS:
                 done, reason = ts, "filled"
@@ -300,12 +300,13 @@ class VenueExchange:
         return RestResult(fills, arrival, done, reason)
 
 
-def venue_exchanges(venues, *, queue_model: str = "prob_linear", latency_ms: dict[str, float] | None = None,
-                    ticks: dict[str, float] | None = None) -> dict[str, VenueExchange]:
+def venue_exchanges(venues, *, queue_model: str = DEFAULT_QUEUE_MODEL, queue_power: float = DEFAULT_QUEUE_POWER,
+                    latency_ms: dict[str, float] | None = None, ticks: dict[str, float] | None = None) -> dict[str, VenueExchange]:
     """Fresh exchanges (no consumed liquidity, unused tape) for every venue with a book."""
     latency_ms = latency_ms or {}
     ticks = ticks or {}
-    return {v.name: VenueExchange(v, latency_ms=latency_ms.get(v.name), queue_model=queue_model, tick=ticks.get(v.name))
+    return {v.name: VenueExchange(v, latency_ms=latency_ms.get(v.name), queue_model=queue_model, queue_power=queue_power,
+                                  tick=ticks.get(v.name))
             for v in venues if v.book is not None}
 
 

@@ -33,8 +33,8 @@ from nautilus_sor import _core
 from nautilus_sor.backtest.data.recorded import RecordedMarket
 from nautilus_sor.backtest.exante import exante_best_venue
 from nautilus_sor.backtest.sim.exchange import BUY, SELL, Fill, VenueExchange, infer_tick, venue_exchanges
-from nautilus_sor.backtest.sim.queue import check_queue_model
 from nautilus_sor.exceptions import InsufficientLiquidityError, MarketDataError, RoutingError, ValidationError
+from nautilus_sor.queue_model import DEFAULT_QUEUE_MODEL, DEFAULT_QUEUE_POWER, check_queue_model
 
 ALGORITHMS = ("aggressive", "twap", "vwap", "iceberg")
 NS = 1_000_000_000
@@ -49,7 +49,8 @@ class ExecParams:
     iceberg_visible_pct: float = 0.1
     passive_first_s: float | None = None  # TWAP/VWAP: rest at the touch this long before crossing
     max_retries: int = 50
-    queue_model: str = "prob_linear"
+    queue_model: str = DEFAULT_QUEUE_MODEL  # see nautilus_sor.queue_model
+    queue_power: float = DEFAULT_QUEUE_POWER  # f(x) = x**queue_power, read by "prob_power" only
     # Router cost-model weights (`_core.Router`).
     volatility: float = 1e-4
     latency_risk_weight: float = 1.0
@@ -82,7 +83,7 @@ class ExecParams:
             raise ValidationError(f"invalid tape_tau_s: {self.tape_tau_s!r} (must be > 0 seconds)", field="tape_tau_s", value=self.tape_tau_s)
         if self.passive_scoring not in ("router", "tape"):
             raise ValidationError(f"invalid passive_scoring: {self.passive_scoring!r} (router or tape)", field="passive_scoring", value=self.passive_scoring)
-        check_queue_model(self.queue_model)
+        check_queue_model(self.queue_model, self.queue_power)
         return self
 
 
@@ -209,7 +210,7 @@ class SimMarket:
     # ----- plumbing -----
 
     def exchanges(self) -> dict[str, VenueExchange]:
-        return venue_exchanges(self.venues, queue_model=self.params.queue_model, latency_ms=self.latency_ms, ticks=self.ticks)
+        return venue_exchanges(self.venues, queue_model=self.params.queue_model, queue_power=self.params.queue_power, latency_ms=self.latency_ms, ticks=self.ticks)
 
     def router(self) -> Any:
         p = self.params
