@@ -67,10 +67,14 @@ def require_release() -> dict[str, str]:
 
 
 def pin_one_core() -> int | None:
-    """Pins this process to the last core it may run on (Linux); the core, or None where the OS cannot."""
+    """Pins this process to one core it may run on (Linux): `SOR_BENCH_CORE` when set (two benchmarks run
+    at once on different cores), else the last. The core, or None where the OS cannot pin."""
     if not hasattr(os, "sched_setaffinity"):
         return None
-    core = max(os.sched_getaffinity(0))
+    allowed = os.sched_getaffinity(0)
+    core = int(os.environ.get("SOR_BENCH_CORE", max(allowed)))
+    if core not in allowed:
+        raise SystemExit(f"invalid SOR_BENCH_CORE: {core} (this process may run on {sorted(allowed)})")
     os.sched_setaffinity(0, {core})
     return core
 
