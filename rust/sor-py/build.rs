@@ -23,11 +23,23 @@ fn main() {
 /// `lto = ...` of `[profile.<profile>]` in the workspace manifest (quotes stripped), if set there.
 fn manifest_lto(manifest: &Path, profile: &str) -> Option<String> {
     let text = fs::read_to_string(manifest).ok()?;
-    let header = if profile == "debug" { "[profile.dev]".to_string() } else { format!("[profile.{profile}]") };
+    let header = if profile == "debug" {
+        "[profile.dev]".to_string()
+    } else {
+        format!("[profile.{profile}]")
+    };
     let section = text.split(header.as_str()).nth(1)?;
     let section = section.split("\n[").next()?;
     section.lines().find_map(|line| {
         let (key, value) = line.split_once('=')?;
-        (key.trim() == "lto").then(|| value.split('#').next().unwrap_or("").trim().trim_matches('"').to_string())
+        (key.trim() == "lto").then(|| {
+            value
+                .split('#')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .trim_matches('"')
+                .to_string()
+        })
     })
 }
