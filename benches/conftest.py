@@ -28,10 +28,13 @@ def measuring(config) -> bool:
 
 
 def pytest_configure(config):
-    harness.installed_package()  # SystemExit when a source tree shadows the installed package
-    if measuring(config):
-        harness.require_release()
-        config._sor_pinned_core = harness.pin_one_core()
+    try:
+        harness.installed_package()  # refused when a source tree shadows the installed package
+        if measuring(config):
+            harness.require_release()
+            config._sor_pinned_core = harness.pin_one_core()
+    except SystemExit as refused:
+        pytest.exit(str(refused), returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 def pytest_report_header(config):
