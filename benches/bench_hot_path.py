@@ -20,7 +20,7 @@ TICKS = 2_000
 def test_engine_ticks(benchmark, mode, record_ratio):
     """TICKS book updates through an engine; the strategy routes on each (or not). Work is per change:
     one venue's book is read per tick (the one that updated), never the others'."""
-    result = benchmark.pedantic(run_latency, (TICKS, (mode,), 600.0), rounds=1, iterations=1)
+    result = benchmark.pedantic(run_latency, (TICKS, (mode,), 600.0), rounds=3, iterations=1)
     stats = result[mode]
     if mode != "off":
         assert stats["book_reloads"] <= TICKS + N_VENUES

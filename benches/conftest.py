@@ -7,8 +7,12 @@ import sys
 
 import pytest
 
+# For the benchmarks' own helpers (market, hot_path, harness) and the tests' references; neither folder
+# holds `nautilus_sor`, which must be the installed package (checked below).
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 sys.path.insert(0, str(pathlib.Path(__file__).parents[1] / "tests"))
+
+import harness  # noqa: E402
 
 # (benchmark, reference) pairs whose median ratio is reported at the end of the run.
 RATIOS: list[tuple[str, str]] = []
@@ -18,12 +22,26 @@ def ratio(name: str, reference: str) -> None:
     RATIOS.append((name, reference))
 
 
-def pytest_report_header(config):
-    from nautilus_sor import _core
+def measuring(config) -> bool:
+    """Whether this session times anything (`--benchmark-disable` runs each benchmark once, as a test)."""
+    return not (config.getoption("benchmark_disable", False) or config.getoption("benchmark_skip", False))
 
-    profile = getattr(_core, "__build_profile__", "unknown")
-    warning = "" if profile == "release" else "  <-- NOT a release build: figures are not publishable"
-    return f"nautilus_sor._core build profile: {profile}{warning}"
+
+def pytest_configure(config):
+    try:
+        harness.installed_package()  # refused when a source tree shadows the installed package
+        if measuring(config):
+            harness.require_release()
+            config._sor_pinned_core = harness.pin_one_core()
+    except SystemExit as refused:
+        pytest.exit(str(refused), returncode=pytest.ExitCode.USAGE_ERROR)
+
+
+def pytest_report_header(config):
+    if not measuring(config):
+        b = harness.build()
+        return f"nautilus_sor: {harness.installed_package()}; _core build {b['profile']} (benchmarks disabled: not measuring)"
+    return harness.header(getattr(config, "_sor_pinned_core", None))
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

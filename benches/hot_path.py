@@ -31,23 +31,21 @@ import resource
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
+from nautilus_trader.config import StrategyConfig
+from nautilus_trader.model.data import OrderBookDeltas
+from nautilus_trader.model.enums import OrderSide
+from nautilus_trader.model.identifiers import InstrumentId
+from nautilus_trader.model.objects import Quantity
+from nautilus_trader.trading.strategy import Strategy
 
-from nautilus_trader.config import StrategyConfig  # noqa: E402
-from nautilus_trader.model.data import OrderBookDeltas  # noqa: E402
-from nautilus_trader.model.enums import OrderSide  # noqa: E402
-from nautilus_trader.model.identifiers import InstrumentId  # noqa: E402
-from nautilus_trader.model.objects import Quantity  # noqa: E402
-from nautilus_trader.trading.strategy import Strategy  # noqa: E402
-
-from nautilus_sor.backtest.synthetic import SyntheticMarketConfig, SyntheticVenue, build_market, engine_for  # noqa: E402
-from nautilus_sor.smart_router import SmartOrderRouter  # noqa: E402
+import harness
+from nautilus_sor.backtest.synthetic import SyntheticMarketConfig, SyntheticVenue, build_market, engine_for
+from nautilus_sor.smart_router import SmartOrderRouter
 
 N_VENUES = 5
 LEVELS = 20
@@ -294,12 +292,31 @@ def main(argv: list[str] | None = None) -> None:
     lat.add_argument("--max-venues", type=int, default=3)
     mem = sub.add_parser("memory")
     mem.add_argument("--fills", type=int, default=100_000)
+    lat.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
+    print(harness.prepare(), file=sys.stderr)
     if args.what == "latency":
-        result = run_latency(args.ticks, tuple(args.modes.split(",")), args.chunk_seconds, args.alternate_sides, args.quantity, args.max_venues, progress=True)
+        rounds = [run_latency(args.ticks, tuple(args.modes.split(",")), args.chunk_seconds, args.alternate_sides, args.quantity, args.max_venues,
+                              progress=True) for _ in range(args.rounds)]
+        result = {"rounds": rounds, "summary": latency_summary(rounds), "build": harness.build(), "cpu": harness.cpu_model(),
+                  "load_after": harness.load()}
     else:
         result = run_fills(args.fills)
     print(json.dumps(result, indent=2))
+
+
+def latency_summary(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per mode, min and median over rounds of each percentile (wall and added over "off" in the same round)."""
+    out: dict[str, Any] = {}
+    for mode in rounds[0]:
+        if not isinstance(rounds[0][mode], dict) or "p50" not in rounds[0][mode]:
+            continue
+        out[mode] = {}
+        for key in ("p50", "p99", "p99.9"):
+            out[mode][key] = harness.min_median([r[mode][key] for r in rounds])
+            if "added" in rounds[0][mode]:
+                out[mode][f"added_{key}"] = harness.min_median([r[mode]["added"][key] for r in rounds])
+    return out
 
 
 if __name__ == "__main__":

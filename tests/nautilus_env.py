@@ -78,7 +78,8 @@ def trades(instrument: CurrencyPair, prices: list[float], size: str, start_ns: i
     ]
 
 
-def engine(venues: dict[str, OmsType], instruments: list[CurrencyPair], data: list, balance: int = 1_000_000) -> BacktestEngine:
+def engine(venues: dict[str, OmsType], instruments: list[CurrencyPair], data: list, balance: int = 1_000_000,
+           support_contingent_orders: bool = True) -> BacktestEngine:
     eng = BacktestEngine(BacktestEngineConfig(logging=LoggingConfig(log_level="ERROR"), trader_id="TESTER-001"))
     for name, oms in venues.items():
         eng.add_venue(
@@ -87,6 +88,7 @@ def engine(venues: dict[str, OmsType], instruments: list[CurrencyPair], data: li
             account_type=AccountType.MARGIN,
             base_currency=None,
             starting_balances=[Money(balance, USDT), Money(10, BTC)],
+            support_contingent_orders=support_contingent_orders,
         )
     for instrument in instruments:
         eng.add_instrument(instrument)

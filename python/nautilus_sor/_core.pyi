@@ -6,6 +6,8 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "__build_lto__",
+    "__build_opt_level__",
     "__build_profile__",
     "__version__",
     "ROUTE_INSUFFICIENT_LIQUIDITY",
@@ -35,6 +37,8 @@ __all__ = [
 
 __version__: Final[str]
 __build_profile__: Final[str]
+__build_opt_level__: Final[str]
+__build_lto__: Final[str]
 ROUTE_OK: Final[int]
 ROUTE_INSUFFICIENT_LIQUIDITY: Final[int]
 ROUTE_NO_ELIGIBLE_VENUE: Final[int]

@@ -86,12 +86,15 @@ def market_feeds(data: list[Any]) -> MarketFeeds:
 
 def engine_for_market(market: Any, oms_type: Any = "NETTING", *, latency: bool = True, log_level: str = "ERROR",
                       trader_id: str = "BACKTESTER-001", run_analysis: bool = False, feeds: MarketFeeds | None = None,
-                      quote_balance: float = QUOTE_BALANCE, base_balance: float = BASE_BALANCE) -> Any:
+                      quote_balance: float = QUOTE_BALANCE, base_balance: float = BASE_BALANCE, contingent_orders: bool = True) -> Any:
     """A BacktestEngine with the market's venues (MARGIN accounts with `starting_balances` of
     `quote_balance`/`base_balance`, each venue's `book_type` from its data: see the module docstring; the
     venue's `latency_ms` as order latency when `latency`), instruments and data. `oms_type`: one for all
     venues or a {venue: type} mapping, each an `OmsType` or its name. `feeds`: the market's `market_feeds`
-    when the caller has them already (they also decide each venue's book type and the data's order)."""
+    when the caller has them already (they also decide each venue's book type and the data's order).
+    `contingent_orders=False` when no strategy in the run submits contingent (OTO/OCO/OUO) or reduce-only
+    orders: each fill then skips the matching engine's scan of every order of the position, which makes a
+    long schedule's total time quadratic in its fills."""
     from nautilus_trader.backtest.engine import BacktestEngine, BacktestEngineConfig
     from nautilus_trader.backtest.models import LatencyModel
     from nautilus_trader.config import LoggingConfig
@@ -118,7 +121,8 @@ def engine_for_market(market: Any, oms_type: Any = "NETTING", *, latency: bool =
         engine.add_venue(venue=Venue(v.name), oms_type=oms_of(v.name), account_type=AccountType.MARGIN, base_currency=None,
                          starting_balances=starting_balances(instruments, quote_balance=quote_balance, base_balance=base_balance),
                          book_type=feeds.book_type(instruments),
-                         latency_model=latency_model, bar_execution=True, bar_adaptive_high_low_ordering=True)
+                         latency_model=latency_model, bar_execution=True, bar_adaptive_high_low_ordering=True,
+                         support_contingent_orders=contingent_orders)
     for instrument in market.instruments:
         engine.add_instrument(instrument)
     add_streams(engine, feeds.streams)

@@ -72,6 +72,7 @@ def run_config_for(config: RunConfig, market: Any, catalog_path: str | Path, *, 
                 starting_balances=["1000000 USDT", "100 BTC"],
                 book_type="L2_MBP",
                 latency_model=latency,
+                support_contingent_orders=False,  # as the runner's engines: see runner.CONTINGENT_ORDERS_NOTE
             )
         )
     data = [

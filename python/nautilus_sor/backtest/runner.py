@@ -189,7 +189,7 @@ def run_scenario(config: RunConfig, market: Any, scenario: Scenario, venues: lis
 
     oms = {market_venue(v["name"]): OmsType[v["oms_type"]] for v in venues}
     feeds = feeds if feeds is not None else market_feeds(market.data)
-    engine = engine_for_market(market, oms, feeds=feeds)
+    engine = engine_for_market(market, oms, feeds=feeds, contingent_orders=False)  # see CONTINGENT_ORDERS_NOTE
     algorithm = None
     algo_spec = scenario.execution_algorithm
     router_params = config.strategy.router.params() if config.strategy.router is not None else None
@@ -759,6 +759,13 @@ def market_summary(market: Any) -> dict[str, Any]:
     }
 
 
+# Said in every run summary: why the venues run without contingent-order support, and what it changes.
+CONTINGENT_ORDERS_NOTE = (
+    "off on every venue (support_contingent_orders=False): no strategy in the run submits contingent (OTO/OCO/OUO) or "
+    "reduce-only orders, so each fill skips Nautilus's scan of all the position's orders"
+)
+
+
 def execution_summary(market: Any, feeds: Any) -> dict[str, Any]:
     """Each venue's simulated book type and what its matching engine fills against, for the run summary."""
     by_venue: dict[str, list[Any]] = {}
@@ -769,7 +776,7 @@ def execution_summary(market: Any, feeds: Any) -> dict[str, Any]:
         book_types[name] = feeds.book_type(instruments).name
         if book_types[name] == "L1_MBP" and any(feeds.bar_types_of(i.id) for i in instruments):
             bar_venues.append(name)
-    out: dict[str, Any] = {"venue_book_types": book_types}
+    out: dict[str, Any] = {"venue_book_types": book_types, "contingent_orders": CONTINGENT_ORDERS_NOTE}
     if bar_venues:
         out["bar_execution"] = (
             f"{', '.join(bar_venues)}: no order book data, so L1_MBP venues filling against their bars (LAST bars: the trade "

@@ -18,6 +18,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
         "__build_profile__",
         if cfg!(debug_assertions) { "debug" } else { "release" },
     )?;
+    // Set by build.rs: what `__build_profile__` alone does not say (a release build without LTO).
+    m.add("__build_opt_level__", env!("SOR_BUILD_OPT_LEVEL"))?;
+    m.add("__build_lto__", env!("SOR_BUILD_LTO"))?;
     router::register(m)?;
     schedule::register(m)?;
     position::register(m)?;
