@@ -555,7 +555,7 @@ def analyze(results: RunResults, *, markout_horizons_s: Sequence[float] = MARKOU
     horizon_end = parents["horizon_end_ts"].to_numpy(dtype="int64") if "horizon_end_ts" in parents else np.full(len(parents), -1)
     parents["_cleanup_ts"] = np.maximum(parents["end_ts"].to_numpy(dtype="int64"), horizon_end)
     parents["_end_mid"] = _asof(parents["_cleanup_ts"].to_numpy(), cons, ["cmid"])["cmid"].to_numpy()
-    no_arrival = parents["arrival_price"].isna() & ~market.empty
+    no_arrival = parents["arrival_price"].isna() & (not market.empty)  # not `~`: on a bool that is -1 or -2 (deprecated since 3.12)
     if no_arrival.any():
         notes.append(f"parents: {int(no_arrival.sum())} parent(s) without a two-sided consolidated quote at or "
                      "before arrival_ts: arrival price and shortfall NaN")
