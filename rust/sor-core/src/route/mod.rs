@@ -143,6 +143,11 @@ pub(crate) fn walk(levels: &[Level], qty: u64, side: Side, limit: Option<f64>) -
     (left == 0).then_some(notional)
 }
 
+/// All-in cost of `qty` units per unit against `ref_price`, in bps (lower is better on both sides).
+pub(crate) fn score_bps(cost: f64, qty: u64, side: Side, ref_price: f64) -> f64 {
+    (cost / qty as f64 - side.sign() * ref_price) / ref_price * 1e4
+}
+
 /// Units displayed in `levels` within `limit` (saturating).
 pub(crate) fn depth_within(levels: &[Level], side: Side, limit: Option<f64>) -> u64 {
     levels
@@ -336,7 +341,7 @@ impl Router {
             latency_cost: terms.latency_per_unit * q,
             miss_cost: terms.miss_per_unit * q,
             slippage_cost: terms.slippage_per_unit * q,
-            score_bps: (cost / q - side.sign() * ref_price) / ref_price * 1e4,
+            score_bps: score_bps(cost, qty, side, ref_price),
             fill_probability: terms.fill_probability,
         }
     }

@@ -53,7 +53,7 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-use super::{depth_within, walk, Router, SplitResult, TakerCtx};
+use super::{depth_within, score_bps, walk, Router, SplitResult, TakerCtx};
 use crate::book::{Level, Side};
 use crate::error::{SorError, SorResult};
 
@@ -681,12 +681,11 @@ impl Router {
             let notional = walk(levels, q, side, limit).expect("an allocation is within depth");
             allocations.push(self.quote(lane.venue, q, notional, side, ctx.reference));
         }
-        let score_bps = (cost / total as f64 - side.sign() * ctx.ref_price) / ctx.ref_price * 1e4;
         Ok(SplitResult {
             allocations,
             total_qty: total,
             reference_price: ctx.reference,
-            score_bps,
+            score_bps: score_bps(cost, total, side, ctx.ref_price),
             optimality_gap_bps: gap_cost / total as f64 / ctx.ref_price * 1e4,
         })
     }
@@ -767,7 +766,6 @@ impl Router {
                 }
             }
         }
-        let factors: Vec<(f64, f64)> = books.iter().map(|&(_, f, e)| (f, e)).collect();
         let mut used = 0;
         for (v, &(q, _)) in alloc.iter().enumerate() {
             if q > 0 {
@@ -785,16 +783,16 @@ impl Router {
         let mut cost = 0.0;
         for (v, &(q, notional)) in alloc.iter().enumerate() {
             if q > 0 {
-                cost += factors[v].0 * notional + factors[v].1 * q as f64;
+                let (_, factor, extra) = books[v];
+                cost += factor * notional + extra * q as f64;
                 allocations.push(self.quote(v, q, notional, side, ctx.reference));
             }
         }
-        let score_bps = (cost / total as f64 - side.sign() * ctx.ref_price) / ctx.ref_price * 1e4;
         Some(SplitResult {
             allocations,
             total_qty: total,
             reference_price: ctx.reference,
-            score_bps,
+            score_bps: score_bps(cost, total, side, ctx.ref_price),
             optimality_gap_bps: 0.0,
         })
     }
