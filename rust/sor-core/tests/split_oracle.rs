@@ -6,21 +6,14 @@
 //! the consolidated mid (fresh statistics: no miss or slippage term). The split must succeed exactly
 //! when the brute force finds an allocation, and cost no more than the cheapest one.
 
-use sor_core::{Ladder, Level, Router, RouterParams, Side, SorError, VenueSpec};
+use sor_core::{Ladder, Level, Router, RouterParams, Side, SorError, SplitMix64, VenueSpec};
 
-/// Small deterministic generator (SplitMix64), so the cases are the same on every run.
-struct Rng(u64);
+/// The crate's seeded generator, so the cases are the same on every run.
+struct Rng(SplitMix64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
     fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
+        self.0.next_u64() % n
     }
     fn chance(&mut self, pct: u64) -> bool {
         self.below(100) < pct
@@ -285,7 +278,7 @@ fn s_sign(case: &Case) -> f64 {
 }
 
 fn run(seed: u64, cases: usize) -> (usize, usize) {
-    let mut rng = Rng(seed);
+    let mut rng = Rng(SplitMix64::new(seed));
     let (mut fillable, mut checked) = (0, 0);
     for _ in 0..cases {
         let case = gen_case(&mut rng);
