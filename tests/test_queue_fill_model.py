@@ -113,3 +113,28 @@ def test_bad_config_is_refused_naming_the_field(config, field):
     with pytest.raises(ValidationError) as err:
         QueuePositionModule(QueuePositionModuleConfig(**config))
     assert err.value.field == field
+
+
+@pytest.mark.parametrize(("backtest", "field"), [({"queue_model": "fifo"}, "backtest.queue_model"),
+                                                 ({"queue_model": "prob_power", "queue_power": -1.0}, "backtest.queue_power")])
+def test_a_bad_queue_model_in_a_run_config_is_refused_naming_the_field(backtest, field):
+    from nautilus_sor.config import parse_config
+    from nautilus_sor.exceptions import ConfigError
+
+    with pytest.raises(ConfigError) as info:
+        parse_config({"strategy": {"use_smart_routing": True, "venues": [{"name": "A", "maker_fee": 0.0, "taker_fee": 0.0}]},
+                      "backtest": backtest})
+    assert info.value.field == field
+
+
+def test_book_venues_get_the_module_and_the_summary_says_so():
+    from nautilus_trader.model.enums import BookType
+
+    from nautilus_sor.backtest.engine import fill_modules
+    from nautilus_sor.backtest.runner import resting_fills_note
+
+    assert [type(m) for m in fill_modules(BookType.L2_MBP, "prob_log")] == [QueuePositionModule]
+    assert fill_modules(BookType.L1_MBP, "prob_log") == []  # quotes or bars: no queue to stand in
+    assert fill_modules(BookType.L2_MBP, "off") == []
+    assert "queue model prob_log" in resting_fills_note({"A": "L2_MBP", "B": "L1_MBP"}, "prob_log", 3.0)
+    assert resting_fills_note({"A": "L2_MBP"}, "off", 3.0).startswith("A: Nautilus's own L2 matching")

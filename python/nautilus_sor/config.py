@@ -38,7 +38,8 @@ from typing import Any, Literal, TypeVar
 import msgspec
 
 from nautilus_sor.backtest.scenarios import BASELINE_ALIASES, BASELINES, baseline_key
-from nautilus_sor.exceptions import ConfigError
+from nautilus_sor.exceptions import ConfigError, ValidationError
+from nautilus_sor.queue_model import DEFAULT_QUEUE_MODEL, DEFAULT_QUEUE_POWER, QUEUE_OFF, check_queue_model
 from nautilus_sor.smart_router import VenueConfig, check_venue_name, msgspec_error_path, parse_venues
 from nautilus_sor.units import UNITS_PER_QTY
 
@@ -147,6 +148,10 @@ class BacktestBlock(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     repeats: int | None = None
     output_dir: str | None = None
     report: bool = True
+    # How resting limit orders fill on venues with order-book data (see nautilus_sor.fill_model): one of
+    # queue_model.QUEUE_MODELS, or "off" for Nautilus's own L2 matching (no queue position).
+    queue_model: str = DEFAULT_QUEUE_MODEL
+    queue_power: float = DEFAULT_QUEUE_POWER
 
 
 class RunConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -230,6 +235,12 @@ def _validate(config: RunConfig) -> None:
     for i, name in enumerate(config.backtest.baselines):
         if baseline_key(name) not in BASELINES:
             raise _fail(f"backtest.baselines[{i}]", name, f"one of {', '.join(BASELINES)} (or the earlier names {', '.join(BASELINE_ALIASES)})")
+    if config.backtest.queue_model != QUEUE_OFF:
+        try:
+            check_queue_model(config.backtest.queue_model, config.backtest.queue_power)
+        except ValidationError as exc:
+            path = f"backtest.{exc.field}" if exc.field else "backtest.queue_model"
+            raise ConfigError(f"invalid {path}: {exc}", field=path, value=exc.value) from None
     repeats = config.backtest.repeats
     if repeats is not None and not (1 <= repeats <= MAX_REPEATS):
         raise _fail("backtest.repeats", repeats, f"an integer in [1, {MAX_REPEATS}]")

@@ -26,7 +26,7 @@ from nautilus_trader.backtest.config import SimulationModuleConfig
 from nautilus_trader.backtest.modules import SimulationModule
 from nautilus_trader.model.data import TradeTick
 from nautilus_trader.model.enums import AggressorSide, LiquiditySide, OrderSide, OrderType
-from nautilus_trader.model.objects import Quantity
+from nautilus_trader.model.objects import FIXED_PRECISION, Price, Quantity
 
 from nautilus_sor._core import QueuedOrder
 from nautilus_sor.queue_model import DEFAULT_QUEUE_MODEL, DEFAULT_QUEUE_POWER, check_queue_model
@@ -40,16 +40,16 @@ class QueuePositionModuleConfig(SimulationModuleConfig, frozen=True):
     queue_power: float = DEFAULT_QUEUE_POWER
 
 
-def _displayed(book: Any, side: OrderSide, price_raw: int) -> float:
-    """Others' size at `price_raw` on our side of the book (the recorded book never holds our order)."""
-    levels = book.bids() if side == OrderSide.BUY else book.asks()
-    for level in levels:
-        raw = level.price.raw
-        if raw == price_raw:
-            return float(level.size())
-        if (raw < price_raw) if side == OrderSide.BUY else (raw > price_raw):
-            break
-    return 0.0
+def _displayed(book: Any, side: OrderSide, price_raw: int, tick_raw: int, size_precision: int) -> float:
+    """Others' size at `price_raw` on our side of the book (the recorded book never holds our order): what a
+    taker would find at our price or better, less what it would find one tick better - two lookups in
+    Nautilus's Rust book instead of copying the side's levels into Python."""
+    taker, better = (OrderSide.SELL, tick_raw) if side == OrderSide.BUY else (OrderSide.BUY, -tick_raw)
+    at_or_better = book.get_quantity_for_price(Price.from_raw(price_raw, FIXED_PRECISION), taker)
+    if at_or_better <= 0.0:
+        return 0.0
+    beyond = book.get_quantity_for_price(Price.from_raw(price_raw + better, FIXED_PRECISION), taker)
+    return round(at_or_better - beyond, size_precision)
 
 
 class QueuePositionModule(SimulationModule):
@@ -79,7 +79,7 @@ class QueuePositionModule(SimulationModule):
                 continue
             key = order.client_order_id
             seen.add(key)
-            shown = _displayed(book, order.side, order.price.raw)
+            shown = _displayed(book, order.side, order.price.raw, tick_raw, engine.instrument.size_precision)
             entry = self._queues.get(key)
             if entry is None:
                 queue = QueuedOrder(1 if order.side == OrderSide.BUY else 2, order.price.raw // tick_raw,

@@ -12,6 +12,7 @@ from nautilus_sor._core import QueuedOrder
 QUEUE_MODELS = ("prob_linear", "risk_averse", "prob_power", "prob_log")
 DEFAULT_QUEUE_MODEL = "prob_linear"
 DEFAULT_QUEUE_POWER = 3.0
+QUEUE_OFF = "off"  # a backtest without the queue-position fill model (Nautilus's own L2 matching)
 
 
 def check_queue_model(model: str, power: float = DEFAULT_QUEUE_POWER) -> str:
@@ -21,4 +22,4 @@ def check_queue_model(model: str, power: float = DEFAULT_QUEUE_POWER) -> str:
     return model
 
 
-__all__ = ["DEFAULT_QUEUE_MODEL", "DEFAULT_QUEUE_POWER", "QUEUE_MODELS", "check_queue_model"]
+__all__ = ["DEFAULT_QUEUE_MODEL", "DEFAULT_QUEUE_POWER", "QUEUE_MODELS", "QUEUE_OFF", "check_queue_model"]

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nautilus_sor.exceptions import ConfigError
+from nautilus_sor.queue_model import DEFAULT_QUEUE_POWER, QUEUE_OFF
 
 # Starting balance per currency kind; Nautilus's margin accounting breaks above 1e7.
 QUOTE_BALANCE = 1_000_000.0
@@ -86,7 +87,8 @@ def market_feeds(data: list[Any]) -> MarketFeeds:
 
 def engine_for_market(market: Any, oms_type: Any = "NETTING", *, latency: bool = True, log_level: str = "ERROR",
                       trader_id: str = "BACKTESTER-001", run_analysis: bool = False, feeds: MarketFeeds | None = None,
-                      quote_balance: float = QUOTE_BALANCE, base_balance: float = BASE_BALANCE, contingent_orders: bool = True) -> Any:
+                      quote_balance: float = QUOTE_BALANCE, base_balance: float = BASE_BALANCE, contingent_orders: bool = True,
+                      queue_model: str = QUEUE_OFF, queue_power: float = DEFAULT_QUEUE_POWER) -> Any:
     """A BacktestEngine with the market's venues (MARGIN accounts with `starting_balances` of
     `quote_balance`/`base_balance`, each venue's `book_type` from its data: see the module docstring; the
     venue's `latency_ms` as order latency when `latency`), instruments and data. `oms_type`: one for all
@@ -94,7 +96,8 @@ def engine_for_market(market: Any, oms_type: Any = "NETTING", *, latency: bool =
     when the caller has them already (they also decide each venue's book type and the data's order).
     `contingent_orders=False` when no strategy in the run submits contingent (OTO/OCO/OUO) or reduce-only
     orders: each fill then skips the matching engine's scan of every order of the position, which makes a
-    long schedule's total time quadratic in its fills."""
+    long schedule's total time quadratic in its fills. `queue_model` (one of `queue_model.QUEUE_MODELS`, or
+    "off"): the queue-position fill model (`nautilus_sor.fill_model`) on every venue with order-book data."""
     from nautilus_trader.backtest.engine import BacktestEngine, BacktestEngineConfig
     from nautilus_trader.backtest.models import LatencyModel
     from nautilus_trader.config import LoggingConfig
@@ -118,15 +121,29 @@ def engine_for_market(market: Any, oms_type: Any = "NETTING", *, latency: bool =
     for v in market.venues:
         latency_model = LatencyModel(base_latency_nanos=int(round(v.latency_ms * _MS))) if latency and v.latency_ms > 0 else None
         instruments = by_venue.get(v.name, [])
+        book_type = feeds.book_type(instruments)
+        modules = fill_modules(book_type, queue_model, queue_power)
         engine.add_venue(venue=Venue(v.name), oms_type=oms_of(v.name), account_type=AccountType.MARGIN, base_currency=None,
                          starting_balances=starting_balances(instruments, quote_balance=quote_balance, base_balance=base_balance),
-                         book_type=feeds.book_type(instruments),
+                         book_type=book_type, modules=modules,
                          latency_model=latency_model, bar_execution=True, bar_adaptive_high_low_ordering=True,
                          support_contingent_orders=contingent_orders)
     for instrument in market.instruments:
         engine.add_instrument(instrument)
     add_streams(engine, feeds.streams)
     return engine
+
+
+def fill_modules(book_type: Any, queue_model: str, queue_power: float = DEFAULT_QUEUE_POWER) -> list[Any]:
+    """The venue's simulation modules: the queue-position fill model where the venue has order-book data
+    (an L1 venue fills from quotes or bars: no queue to stand in) and `queue_model` is not "off"."""
+    from nautilus_trader.model.enums import BookType
+
+    if queue_model == QUEUE_OFF or book_type == BookType.L1_MBP:
+        return []
+    from nautilus_sor.fill_model import QueuePositionModule, QueuePositionModuleConfig
+
+    return [QueuePositionModule(QueuePositionModuleConfig(queue_model=queue_model, queue_power=queue_power))]
 
 
 def add_data(engine: Any, data: list[Any]) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 from nautilus_sor.backtest.runner import ParentOrderStrategy, ParentOrderStrategyConfig, _venue_dicts, market_venue, with_market_volume_profile
 from nautilus_sor.config import RunConfig
 from nautilus_sor.execution_algorithms import exec_algorithm_fields
+from nautilus_sor.queue_model import QUEUE_OFF
 
 NS_PER_MS = 1_000_000
 
@@ -46,12 +47,18 @@ def run_config_for(config: RunConfig, market: Any, catalog_path: str | Path, *, 
         BacktestVenueConfig,
         ImportableLatencyModelConfig,
     )
-    from nautilus_trader.config import DataEngineConfig, ImportableExecAlgorithmConfig, ImportableStrategyConfig, LoggingConfig
+    from nautilus_trader.config import DataEngineConfig, ImportableActorConfig, ImportableExecAlgorithmConfig, ImportableStrategyConfig, LoggingConfig
+
+    from nautilus_sor.fill_model import QueuePositionModule, QueuePositionModuleConfig
 
     config = with_market_volume_profile(config, market)  # a VWAP's "market" curve, resolved as the runner does
     venues = _venue_dicts(config, market)
     by_name = {v.name: v for v in market.venues}
     venue_configs = []
+    # The queue-position fill model, as any Nautilus user would add it to a BacktestVenueConfig.
+    queue_modules = [] if config.backtest.queue_model == QUEUE_OFF else [
+        ImportableActorConfig(actor_path=_path(QueuePositionModule), config_path=_path(QueuePositionModuleConfig),
+                              config={"queue_model": config.backtest.queue_model, "queue_power": config.backtest.queue_power})]
     for v in venues:
         name = market_venue(v["name"])
         latency_ms = by_name[name].latency_ms
@@ -73,6 +80,7 @@ def run_config_for(config: RunConfig, market: Any, catalog_path: str | Path, *, 
                 book_type="L2_MBP",
                 latency_model=latency,
                 support_contingent_orders=False,  # as the runner's engines: see runner.CONTINGENT_ORDERS_NOTE
+                modules=queue_modules,
             )
         )
     data = [

@@ -27,6 +27,7 @@ from nautilus_sor.backtest.baselines import EqualSplitRouter, nautilus_twap
 from nautilus_sor.config import DEFAULT_SYNTHETIC_SECONDS, RunConfig
 from nautilus_sor.exceptions import ConfigError, MarketDataError
 from nautilus_sor.execution_algorithms import build_exec_algorithm, resolve_market_profile, uses_market_profile
+from nautilus_sor.queue_model import DEFAULT_QUEUE_POWER, QUEUE_OFF
 from nautilus_sor.strategy import MultiVenueStrategy, SmartRoutingStrategyConfig
 
 NS = 1_000_000_000
@@ -189,7 +190,8 @@ def run_scenario(config: RunConfig, market: Any, scenario: Scenario, venues: lis
 
     oms = {market_venue(v["name"]): OmsType[v["oms_type"]] for v in venues}
     feeds = feeds if feeds is not None else market_feeds(market.data)
-    engine = engine_for_market(market, oms, feeds=feeds, contingent_orders=False)  # see CONTINGENT_ORDERS_NOTE
+    engine = engine_for_market(market, oms, feeds=feeds, contingent_orders=False,  # see CONTINGENT_ORDERS_NOTE
+                               queue_model=config.backtest.queue_model, queue_power=config.backtest.queue_power)
     algorithm = None
     algo_spec = scenario.execution_algorithm
     router_params = config.strategy.router.params() if config.strategy.router is not None else None
@@ -580,7 +582,7 @@ def run_with_costs(prepared: PreparedRun, progress: Callable[[str, int, int, flo
         schedule=R.frame("schedule", tables["schedule"]),
         summary={"scenarios": [s.name for s in scenarios], "engine_seconds": timings, "venues": venues, **market_summary(market),
                  "use_smart_routing": config.strategy.use_smart_routing, **units_summary(market, venues, config),
-                 **execution_summary(market, feeds), "baseline_notes": notes,
+                 **execution_summary(market, feeds, config.backtest.queue_model, config.backtest.queue_power), "baseline_notes": notes,
                  "exante_best_venue": [{"parent_index": i, "venue": v, "why": why} for i, (v, why) in enumerate(exante)],
                  "warnings": warnings},
     )
@@ -766,7 +768,21 @@ CONTINGENT_ORDERS_NOTE = (
 )
 
 
-def execution_summary(market: Any, feeds: Any) -> dict[str, Any]:
+def resting_fills_note(book_types: dict[str, str], queue_model: str, queue_power: float) -> str:
+    """How resting limit orders fill on each book venue, for the run summary."""
+    books = sorted(name for name, kind in book_types.items() if kind != "L1_MBP")
+    if not books:
+        return "no venue has order-book data: resting orders fill when the quote or bar reaches them (Nautilus's L1 matching)"
+    if queue_model == QUEUE_OFF:
+        return (f"{', '.join(books)}: Nautilus's own L2 matching (backtest.queue_model 'off'): a resting order fills only when the "
+                "opposite side reaches its price, with no queue position and trades not consumed")
+    model = f"{queue_model} (power {queue_power:g})" if queue_model == "prob_power" else queue_model
+    return (f"{', '.join(books)}: queue-position fill model nautilus_sor.fill_model, queue model {model}: a resting limit order joins "
+            "behind the size displayed at its price, moves up as that size trades or is cancelled (per the model), and fills from "
+            "trade volume beyond the queue ahead or from a trade through its price; the opposite side reaching its price still fills it")
+
+
+def execution_summary(market: Any, feeds: Any, queue_model: str = QUEUE_OFF, queue_power: float = DEFAULT_QUEUE_POWER) -> dict[str, Any]:
     """Each venue's simulated book type and what its matching engine fills against, for the run summary."""
     by_venue: dict[str, list[Any]] = {}
     for instrument in market.instruments:
@@ -776,7 +792,8 @@ def execution_summary(market: Any, feeds: Any) -> dict[str, Any]:
         book_types[name] = feeds.book_type(instruments).name
         if book_types[name] == "L1_MBP" and any(feeds.bar_types_of(i.id) for i in instruments):
             bar_venues.append(name)
-    out: dict[str, Any] = {"venue_book_types": book_types, "contingent_orders": CONTINGENT_ORDERS_NOTE}
+    out: dict[str, Any] = {"venue_book_types": book_types, "contingent_orders": CONTINGENT_ORDERS_NOTE,
+                           "resting_fills": resting_fills_note(book_types, queue_model, queue_power)}
     if bar_venues:
         out["bar_execution"] = (
             f"{', '.join(bar_venues)}: no order book data, so L1_MBP venues filling against their bars (LAST bars: the trade "
