@@ -11,7 +11,7 @@ import pytest
 
 from nautilus_sor import cli
 from nautilus_sor.backtest.main import run_and_report
-from nautilus_sor.backtest.results import RunResults
+from nautilus_sor.analysis.results import RunResults
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 # Every run config; sweep.json is a sweep spec over one of them (tests/test_sweep.py checks it).
@@ -113,7 +113,7 @@ def test_broken_json_is_one_clear_message(tmp_path, capsys):
 
 
 def test_cost_breakdown_adds_up(tmp_path, capsys):
-    from nautilus_sor.tca import analyze
+    from nautilus_sor.analysis.tca import analyze
 
     results, _ = run_and_report(str(EXAMPLES / "vwap.json"), output_dir=str(tmp_path), report=False, quiet=True, repeats=1)
     tca = analyze(results)

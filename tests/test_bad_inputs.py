@@ -20,7 +20,8 @@ import pytest
 
 import nautilus_sor.exceptions as exceptions
 from nautilus_sor import Iceberg, PositionBook, PovTracker, Router, VenueSpec
-from nautilus_sor.backtest.results import RunResults
+from nautilus_sor.analysis.results import RunResults
+from nautilus_sor.backtest.run_dir import RunDirectory
 from nautilus_sor.config import load_config, parse_config
 
 HERE = Path(__file__).parent / "bad_inputs"
@@ -129,7 +130,8 @@ def test_bad_config(case, tmp_path):
 
 def saved_run(tmp_path: Path) -> Path:
     run = tmp_path / "run"
-    RunResults(summary={"scenarios": ["router"]}).save(run)
+    with RunDirectory(run) as out:
+        RunResults(summary={"scenarios": ["router"]}).write(out.staging)
     return run
 
 

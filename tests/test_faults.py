@@ -878,8 +878,9 @@ from pathlib import Path  # noqa: E402
 
 import pandas as pd  # noqa: E402
 
-from nautilus_sor.backtest.results import RunResults, frame  # noqa: E402
-from nautilus_sor.backtest.run_dir import RunDirectory, write_atomic  # noqa: E402
+from nautilus_sor.analysis.results import RunResults, frame  # noqa: E402
+from nautilus_sor.atomic_write import write_atomic  # noqa: E402
+from nautilus_sor.backtest.run_dir import RunDirectory  # noqa: E402
 from nautilus_sor.exceptions import DamagedRunError, OutputError, RunLockedError  # noqa: E402
 
 
@@ -910,7 +911,7 @@ def assert_damaged(run: Path, file: str, check: str) -> None:
 def rewrite_table(run: Path, table: str, df: pd.DataFrame, *, update_manifest: bool) -> None:
     df.to_parquet(run / f"{table}.parquet", index=False)
     if update_manifest:  # a consistent but wrong run: only the invariants can catch it
-        from nautilus_sor.backtest.results import _sha256
+        from nautilus_sor.analysis.results import _sha256
 
         doc = _json.loads((run / "run.json").read_text())
         doc["manifest"]["tables"][table].update(sha256=_sha256(run / f"{table}.parquet"), rows=len(df))

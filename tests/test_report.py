@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 from nautilus_sor import ValidationError
-from nautilus_sor.backtest.results import RunResults, frame
-from nautilus_sor.report import _computed_costs, _Context, build_report, main_report
+from nautilus_sor.analysis.results import RunResults, frame
+from nautilus_sor.analysis.report import _computed_costs, _Context, build_report, main_report
 
 T0 = 1_723_075_200_000_000_000  # 2024-08-08 00:00:00 UTC, ns
 S = 1_000_000_000
@@ -213,7 +213,7 @@ def run() -> RunResults:
 
 def test_importing_the_package_or_the_report_does_not_load_plotly():
     code = (
-        "import sys, nautilus_sor, nautilus_sor.backtest.results, nautilus_sor.report; "
+        "import sys, nautilus_sor, nautilus_sor.analysis.results, nautilus_sor.analysis.report; "
         "assert 'plotly' not in sys.modules, sorted(m for m in sys.modules if m.startswith('plotly'))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

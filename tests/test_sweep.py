@@ -15,7 +15,7 @@ import pytest
 from nautilus_sor.config import load_config, parse_config
 from nautilus_sor.exceptions import ConfigError, NautilusSorError
 from nautilus_sor.sweep.points import grid_params, random_params, resolve_points
-from nautilus_sor.stats import mean_ci95, t975
+from nautilus_sor.analysis.stats import mean_ci95, t975
 from nautilus_sor.sweep.ranking import rank
 from nautilus_sor.sweep.spec import RandomBlock, RandomRange, parse_path, parse_sweep, set_path
 
@@ -299,7 +299,7 @@ def test_small_sweep_ranks_points_and_writes_a_runnable_best_config(local_ray: o
     from nautilus_sor.cli import main
     from nautilus_sor.sweep.driver import run_sweep
     from nautilus_sor.sweep.task import scenario_costs
-    from nautilus_sor.tca import analyze
+    from nautilus_sor.analysis.tca import analyze
 
     spec = parse_sweep(_spec(grid={"strategy.router.latency_risk_weight": [0.0, 1e6]}, seeds=[1, 2]))
     out = tmp_path / "sweep"

@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nautilus_sor.backtest.results import RunResults, frame
+from nautilus_sor.analysis.results import RunResults, frame
 from nautilus_sor.exceptions import ValidationError
-from nautilus_sor.tca import (
+from nautilus_sor.analysis.tca import (
     FILL_COLUMNS,
     PARENT_COLUMNS,
     SUMMARY_COLUMNS,

@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from nautilus_sor.backtest.results import MARKET_COLUMNS, TRADES_COLUMNS
+from nautilus_sor.analysis.results import MARKET_COLUMNS, TRADES_COLUMNS
 from nautilus_sor.exceptions import MarketDataError
 
 MARKET_FILE = "market.json"  # written last: a directory without it is an interrupted write

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from nautilus_sor.report import _figure_html, _html_page, _note, _table  # one look for every page of the package
+from nautilus_sor.analysis.report import _figure_html, _html_page, _note, _table  # one look for every page of the package
 from nautilus_sor.sweep.ranking import COST
 
 MAX_BARS = 60  # points drawn in the ranking chart (the table has them all)

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from nautilus_sor.stats import mean_ci95
+from nautilus_sor.analysis.stats import mean_ci95
 from nautilus_sor.sweep.points import SweepPoint
 
 POINTS_DIR = "points"

@@ -1,7 +1,7 @@
 """A self-contained HTML report of a backtest run (plotly, with plotly.js inlined: opens offline).
 
 `build_report(results, path, tca_tables=None)` reads only the fixed tables of `RunResults`
-(`nautilus_sor.backtest.results`) and, optionally, tables already computed by the TCA. Sections:
+(`nautilus_sor.analysis.results`) and, optionally, tables already computed by the TCA. Sections:
 
 - Summary: per scenario parents, quantities, fill rate, orders, rejects, fees; the run's scalars (`run.json`).
 - Execution path vs market: per scenario, the consolidated mid (best bid across venues + best ask across
@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from nautilus_sor.backtest.results import TABLES, RunResults
+from nautilus_sor.analysis.results import TABLES, RunResults
 from nautilus_sor.backtest.scenarios import ALL_ON
 from nautilus_sor.exceptions import ValidationError
 
@@ -323,7 +323,7 @@ def _consolidated(market: pd.DataFrame) -> pd.DataFrame:
     best_ask = ask.replace(np.inf, np.nan).min(axis=1)
     mid = (best_bid + best_ask) / 2.0
     if "mid" in market.columns:  # a bar market: venue prices without quotes give the mid, as in the TCA
-        from nautilus_sor.tca import consolidated
+        from nautilus_sor.analysis.tca import consolidated
 
         mid = mid.fillna(consolidated(market).set_index("ts")["cmid"].reindex(bid.index))
     return pd.DataFrame(
