@@ -62,13 +62,9 @@ def _backtest(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from nautilus_sor.analysis.results import RunResults
     from nautilus_sor.analysis.report import main_report
-    from nautilus_sor.analysis.tca import analyze
 
-    tca = analyze(RunResults.load(args.run_dir))
-    tables = {"parents": tca.parents, "venues": tca.venues, "scenario_summary": tca.scenario_summary}
-    path = main_report(args.run_dir, args.output, tca_tables=tables)
+    path = main_report(args.run_dir, args.output)
     print(f"report: {path}")
     return 0
 

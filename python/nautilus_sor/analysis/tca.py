@@ -107,6 +107,10 @@ class TcaReport:
     notes: list[str] = field(default_factory=list)
     markout_horizons_s: tuple[float, ...] = MARKOUT_HORIZONS_S
 
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The tables the report shows and a run directory keeps, by name."""
+        return {"parents": self.parents, "venues": self.venues, "scenario_summary": self.scenario_summary}
+
     def to_text(self, *, parents: bool = False, venues: bool = False, max_rows: int = 50) -> str:
         """Plain text, fixed-width: the scenario summary (metrics as rows, scenarios as columns), optionally
         the per-parent and per-venue tables (at most `max_rows` rows each), then the notes (`tca_text`)."""

@@ -103,7 +103,7 @@ def _run_into(checked: CheckedConfig, config_path: str, run_dir: Path, *, final_
     if report:
         from nautilus_sor.analysis.report import build_report
 
-        build_report(results, run_dir / "report.html", tca_tables=_tca_tables(tca), title=f"nautilus-sor: {Path(config_path).name}")
+        build_report(results, run_dir / "report.html", tca_tables=tca.tables(), title=f"nautilus-sor: {Path(config_path).name}")
         print(f"report: {final_dir / 'report.html'}")
     return results
 
@@ -142,7 +142,3 @@ class _progress:
         finished = sum(1 for d in self.done.values() if d >= 1.0)
         label = f"{finished}/{repeats} repeats; #{repeat + 1} {scenario} ({self.children[repeat]} children)"
         self.bar.update(self.task, completed=sum(self.done.values()) / repeats, description=label[:40])
-
-
-def _tca_tables(tca: Any) -> dict[str, Any]:
-    return {"parents": tca.parents, "venues": tca.venues, "scenario_summary": tca.scenario_summary}
