@@ -12,8 +12,9 @@
   venue's stale quote against another's fresh one) and locked books included: that is the mid the router
   prices its decisions against (`reference_price` in the core), so costs are measured on the same scale.
 * Where a side is missing everywhere, the mean of the venues' `mid` (the market table's optional column:
-  a bar market's venue price without a quote, e.g. its last bar close; only positive values count), else
-  NaN. Before a venue's first row it has no quote: no mid is ever taken from the future.
+  a bar market's venue price without a quote, e.g. its last bar close; like a side, a venue's row without
+  a positive mid clears its earlier one), else NaN. Before a venue's first row it has no quote: no mid is
+  ever taken from the future.
 
 **The as-of join** (`asof`): the row of a ts-sorted table in force at each time (the last with ts <= t:
 a row at exactly t is in force at t), NaN before the first row.
