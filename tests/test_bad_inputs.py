@@ -21,7 +21,6 @@ import pytest
 import nautilus_sor.exceptions as exceptions
 from nautilus_sor import Iceberg, PositionBook, PovTracker, Router, VenueSpec
 from nautilus_sor.analysis.results import RunResults
-from nautilus_sor.backtest.run_dir import RunDirectory
 from nautilus_sor.config import load_config, parse_config
 
 HERE = Path(__file__).parent / "bad_inputs"
@@ -130,8 +129,7 @@ def test_bad_config(case, tmp_path):
 
 def saved_run(tmp_path: Path) -> Path:
     run = tmp_path / "run"
-    with RunDirectory(run) as out:
-        RunResults(summary={"scenarios": ["router"]}).write(out.staging)
+    RunResults(summary={"scenarios": ["router"]}).save(run)
     return run
 
 

@@ -20,7 +20,6 @@ from nautilus_sor.analysis.report import build_report, main_report
 from nautilus_sor.analysis.report.context import Context
 from nautilus_sor.analysis.report.costs import cost_frame
 from nautilus_sor.analysis.tca import analyze
-from nautilus_sor.backtest.run_dir import RunDirectory
 
 T0 = 1_723_075_200_000_000_000  # 2024-08-08 00:00:00 UTC, ns
 S = 1_000_000_000
@@ -339,9 +338,7 @@ def test_consolidated_mid_keeps_each_venues_last_quote():
 
 
 def test_main_report_writes_into_the_run_directory(run, tmp_path):
-    run_dir = tmp_path / "run"
-    with RunDirectory(run_dir) as out:
-        run.write(out.staging)
+    run_dir = run.save(tmp_path / "run")
     path = main_report(str(run_dir), None)
     assert path == run_dir / "report.html" and path.is_file()
     assert "nautilus-sor backtest report: synthetic" in path.read_text(encoding="utf-8")

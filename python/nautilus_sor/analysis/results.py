@@ -3,7 +3,7 @@ analysis reads.
 
 A run directory holds one Parquet file per table plus `run.json` (the config and summary, and under
 `manifest` each table's SHA-256 and row count). The backtest harness writes it whole or not at all
-(`RunResults.write` into the staging directory of `nautilus_sor.backtest.run_dir.RunDirectory`), and
+(`RunResults.write` into the staging directory of `nautilus_sor.run_dir.RunDirectory`), and
 `load` refuses a damaged one (`DamagedRunError` naming the file and the check). The TCA
 (`nautilus_sor.analysis.tca`) and the report (`nautilus_sor.analysis.report`) read only these tables, so a
 report can be rebuilt from a saved run (`nautilus-sor report run_dir/`).
@@ -199,9 +199,17 @@ class RunResults:
     repeats: pd.DataFrame = field(default_factory=lambda: empty("repeats"))
     summary: dict[str, Any] = field(default_factory=dict)
 
+    def save(self, run_dir: str | Path) -> Path:
+        """Writes the run to `run_dir` whole (staged, locked, renamed into place: `nautilus_sor.run_dir`)."""
+        from nautilus_sor.run_dir import RunDirectory
+
+        with RunDirectory(run_dir) as out:
+            self.write(out.staging)
+        return Path(run_dir)
+
     def write(self, directory: str | Path) -> Path:
         """Writes the tables and run.json (with each table's hash and row count) into `directory` as it
-        is: the harness calls it on a staging directory (`RunDirectory.staging`), renamed into place whole."""
+        is: for a staging directory (`RunDirectory.staging`); `save` is the safe call."""
         path = Path(directory)
         manifest: dict[str, dict[str, Any]] = {}
         for table in TABLES:

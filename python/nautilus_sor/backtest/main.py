@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from nautilus_sor.analysis.results import RunResults
-from nautilus_sor.backtest.run_dir import RunDirectory
+from nautilus_sor.run_dir import RunDirectory
 from nautilus_sor.config import RunConfig, load_config
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd  # type: ignore[import-untyped]
 
 from nautilus_sor.analysis.report.toolkit import figure_html, html_page, html_table, note  # one look for every page of the package
-from nautilus_sor.atomic_write import write_atomic
+from nautilus_sor.run_dir import write_atomic
 from nautilus_sor.sweep.ranking import COST
 
 MAX_BARS = 60  # points drawn in the ranking chart (the table has them all)

@@ -86,7 +86,7 @@ def build_report(
         f'<p class="sub">Scenarios: {html.escape(scenarios)}. Times are UTC.</p>\n<nav>{nav}</nav>\n{"".join(out)}',
         head="<script type=\"text/javascript\">window.PlotlyConfig = {MathJaxConfig: 'local'};</script>\n",
     )
-    from nautilus_sor.atomic_write import write_atomic
+    from nautilus_sor.run_dir import write_atomic
 
     return write_atomic(path, document)  # a kill mid-write never leaves a partial report
 

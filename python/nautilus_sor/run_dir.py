@@ -1,4 +1,4 @@
-"""Writing a run directory whole or not at all.
+"""Writing a run directory (or one file: `write_atomic`) whole or not at all.
 
 A run is written into a temporary sibling (`.<name>.tmp-<pid>-<token>`) and renamed into place when
 complete, so a kill, a full disk or an error mid-way leaves either the previous run or the new one,
@@ -9,7 +9,7 @@ Before anything is simulated the location is checked: creatable, writable (a pro
 and with at least `min_free_bytes` free.
 
     with RunDirectory("runs/twap") as out:      # checks, lock, staging directory
-        results.write(out.staging)              # everything goes to out.staging
+        results.write(out.staging)              # everything goes to out.staging (`RunResults.save` does this)
     # here runs/twap is the new run, complete
 """
 
@@ -154,3 +154,21 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def write_atomic(path: str | Path, text: str, encoding: str = "utf-8") -> Path:
+    """Writes `text` to `path` through a temporary sibling and a rename: a reader (or a kill) never sees a
+    partial file. An OSError is an OutputError naming the path, and the old file stays."""
+    target = Path(path)
+    temp = target.parent / f".{target.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(temp, "w", encoding=encoding) as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temp, target)
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        raise OutputError(f"invalid output: cannot write {target} ({exc.strerror or exc})", field="output", value=str(target)) from None
+    return target
