@@ -15,7 +15,7 @@ import pytest
 
 from nautilus_sor.backtest.runner import prepare_run, run_backtest, run_with_costs
 from nautilus_sor.config import parse_config
-from nautilus_sor.tca import analyze
+from nautilus_sor.analysis.tca import analyze
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -290,7 +290,7 @@ def test_the_reference_examples_run_verbatim_with_the_default_parents(text, tmp_
     assert cli.main(["backtest", str(file), "--output", str(tmp_path / "run"), "--no-report", "--quiet", "--repeats", "1"]) == 0
     out = capsys.readouterr().out
     assert "All-in cost" in out
-    from nautilus_sor.backtest.results import RunResults
+    from nautilus_sor.analysis.results import RunResults
 
     run = RunResults.load(tmp_path / "run")
     router = run.parents[run.parents["scenario"] == "router"]

@@ -11,7 +11,7 @@ import pytest
 
 from nautilus_sor import cli
 from nautilus_sor.backtest.main import run_and_report
-from nautilus_sor.backtest.results import RunResults
+from nautilus_sor.analysis.results import RunResults
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 # Every run config; sweep.json is a sweep spec over one of them (tests/test_sweep.py checks it).
@@ -112,14 +112,13 @@ def test_broken_json_is_one_clear_message(tmp_path, capsys):
     assert "invalid JSON" in capsys.readouterr().err
 
 
-def test_cost_breakdown_adds_up(tmp_path, capsys):
-    from nautilus_sor.tca import analyze
+def test_no_negative_impact_on_a_real_run(tmp_path, capsys):
+    # Each component of the split is checked by hand in test_tca.py (their sum is is_bps by definition).
+    from nautilus_sor.analysis.tca import analyze
 
     results, _ = run_and_report(str(EXAMPLES / "vwap.json"), output_dir=str(tmp_path), report=False, quiet=True, repeats=1)
     tca = analyze(results)
     for table in (tca.parents, tca.scenario_summary):
-        parts = table["drift_bps"] + table["spread_bps"] + table["impact_bps"] + table["fees_bps"]
-        assert (parts - table["is_bps"]).abs().max() < 1e-9
         assert (table["impact_bps"] >= 0).all()
 
 

@@ -20,7 +20,7 @@ import pytest
 
 import nautilus_sor.exceptions as exceptions
 from nautilus_sor import Iceberg, PositionBook, PovTracker, Router, VenueSpec
-from nautilus_sor.backtest.results import RunResults
+from nautilus_sor.analysis.results import RunResults
 from nautilus_sor.config import load_config, parse_config
 
 HERE = Path(__file__).parent / "bad_inputs"

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from nautilus_sor.backtest.engine import MarketFeeds, engine_for_market, market_feeds
-from nautilus_sor.backtest.results import RunResults
+from nautilus_sor.analysis.results import RunResults
 from nautilus_sor.config import parse_config
 from nautilus_sor.exceptions import MarketDataError
 
@@ -153,7 +153,7 @@ def test_market_table_of_bar_venues(spot):
 
 
 def _results(market_rows, fills_rows, parents_rows):
-    from nautilus_sor.backtest import results as R
+    from nautilus_sor.analysis import results as R
 
     market = pd.DataFrame(market_rows, columns=["ts", "venue", "bid", "ask", "mid"])
     market["bid_size"] = market["ask_size"] = 1.0
@@ -163,7 +163,8 @@ def _results(market_rows, fills_rows, parents_rows):
 
 
 def test_tca_uses_venue_prices_where_no_venue_quotes():
-    from nautilus_sor.tca import analyze, consolidated
+    from nautilus_sor.analysis.market import consolidated
+    from nautilus_sor.analysis.tca import analyze
 
     nan = float("nan")
     market = [
@@ -172,11 +173,7 @@ def test_tca_uses_venue_prices_where_no_venue_quotes():
         (30, "B", nan, nan, 104.0),  # quote gone: the mean of A's 100 and B's 104, 102
     ]
     table = pd.DataFrame(market, columns=["ts", "venue", "bid", "ask", "mid"])
-    assert consolidated(table)["cmid"].tolist() == [101.0, 102.0, 102.0]
-    # The report's execution chart draws the same mid.
-    from nautilus_sor.report import _consolidated as report_consolidated
-
-    assert report_consolidated(table)["mid"].tolist() == [101.0, 102.0, 102.0]
+    assert consolidated(table)["cmid"].tolist() == [101.0, 102.0, 102.0]  # the mid the TCA and the report's chart use
     parents = [{"scenario": "router", "parent_id": "P", "algorithm": "TWAP", "side": "BUY", "quantity": 2.0, "arrival_ts": 15, "end_ts": 35}]
     fills = [{"scenario": "router", "parent_id": "P", "client_order_id": "C1", "venue": "A", "instrument_id": "X.A", "side": "BUY",
               "ts": 25, "quantity": 2.0, "price": 101.5, "commission": 0.0, "liquidity_side": "TAKER"}]
@@ -193,7 +190,7 @@ def test_tca_uses_venue_prices_where_no_venue_quotes():
 @needs_crypto
 def test_crypto_bars_example_runs_with_its_report(tmp_path, capsys):
     from nautilus_sor.backtest.main import run_and_report
-    from nautilus_sor.tca import analyze
+    from nautilus_sor.analysis.tca import analyze
 
     results, run_dir = run_and_report(str(ROOT / "examples" / "crypto_bars_twap.json"), output_dir=str(tmp_path / "run"), quiet=True,
                                       repeats=1)
@@ -219,7 +216,7 @@ def test_quotes_only_catalog_loads_and_backtests(tmp_path):
     from nautilus_sor.backtest.data.catalog import load_catalog
     from nautilus_sor.backtest.data.lean import load_lean_ibm
     from nautilus_sor.backtest.runner import run_backtest
-    from nautilus_sor.tca import analyze
+    from nautilus_sor.analysis.tca import analyze
 
     ibm = load_lean_ibm(IBM_TICKS, start="2013-10-07T14:00:00", end="2013-10-07T14:10:00", venues=["NYSE", "ARCA", "EDGX"], bars_dir=None)
     catalog = ParquetDataCatalog(str(tmp_path / "catalog"))

@@ -8,7 +8,7 @@ import pytest
 from sim_fixtures import MS, market, random_market, venue
 
 from nautilus_sor.backtest.sim.evaluate import EvalConfig, evaluate_market, headline_lines, markdown_summary, summarize
-from nautilus_sor.stats import t975 as t_quantile_975
+from nautilus_sor.analysis.stats import t975 as t_quantile_975
 from nautilus_sor.backtest.sim.exchange import BUY, SELL
 from nautilus_sor.backtest.sim.oracle import merged_take, oracle_fills
 from nautilus_sor.backtest.sim.simulator import ExecParams, Parent, SimMarket, cost_bps, run_parent

@@ -878,9 +878,9 @@ from pathlib import Path  # noqa: E402
 
 import pandas as pd  # noqa: E402
 
-from nautilus_sor.backtest.results import RunResults, frame  # noqa: E402
-from nautilus_sor.backtest.run_dir import RunDirectory, write_atomic  # noqa: E402
+from nautilus_sor.analysis.results import RunResults, frame  # noqa: E402
 from nautilus_sor.exceptions import DamagedRunError, OutputError, RunLockedError  # noqa: E402
+from nautilus_sor.run_dir import RunDirectory, write_atomic  # noqa: E402
 
 
 def small_run(n_orders: int = 4, tag: str = "a") -> RunResults:
@@ -910,7 +910,7 @@ def assert_damaged(run: Path, file: str, check: str) -> None:
 def rewrite_table(run: Path, table: str, df: pd.DataFrame, *, update_manifest: bool) -> None:
     df.to_parquet(run / f"{table}.parquet", index=False)
     if update_manifest:  # a consistent but wrong run: only the invariants can catch it
-        from nautilus_sor.backtest.results import _sha256
+        from nautilus_sor.analysis.results import _sha256
 
         doc = _json.loads((run / "run.json").read_text())
         doc["manifest"]["tables"][table].update(sha256=_sha256(run / f"{table}.parquet"), rows=len(df))
@@ -930,7 +930,7 @@ def test_a_run_killed_while_writing_leaves_the_previous_run_whole(tmp_path):
     new run is written beside the old one and only renamed into place once complete."""
     run = small_run(4, "old").save(tmp_path / "run")
     (run / "report.html").write_text("old report")
-    script = (f"import os, signal\nfrom nautilus_sor.backtest.run_dir import RunDirectory\nimport sys; sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+    script = (f"import os, signal\nfrom nautilus_sor.run_dir import RunDirectory\nimport sys; sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
               f"from test_faults import small_run\n"
               f"with RunDirectory({str(run)!r}) as out:\n"
               f"    small_run(9, 'new').write(out.staging)\n"
@@ -957,7 +957,7 @@ def test_an_error_mid_run_keeps_the_previous_run_and_removes_the_staging(tmp_pat
 
 def test_a_second_writer_is_refused_naming_the_holder(tmp_path):
     """Two backtests into one directory both printed 'run saved' (last writer won)."""
-    holder = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom nautilus_sor.backtest.run_dir import RunDirectory\n"
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom nautilus_sor.run_dir import RunDirectory\n"
                                f"with RunDirectory({str(tmp_path / 'run')!r}):\n    print('locked', flush=True)\n    time.sleep(60)\n"],
                               stdout=subprocess.PIPE)
     try:

@@ -15,8 +15,11 @@ import pandas as pd
 import pytest
 
 from nautilus_sor import ValidationError
-from nautilus_sor.backtest.results import RunResults, frame
-from nautilus_sor.report import _computed_costs, _Context, build_report, main_report
+from nautilus_sor.analysis.results import RunResults, frame
+from nautilus_sor.analysis.report import build_report, main_report
+from nautilus_sor.analysis.report.context import Context
+from nautilus_sor.analysis.report.costs import cost_frame
+from nautilus_sor.analysis.tca import analyze
 
 T0 = 1_723_075_200_000_000_000  # 2024-08-08 00:00:00 UTC, ns
 S = 1_000_000_000
@@ -213,7 +216,7 @@ def run() -> RunResults:
 
 def test_importing_the_package_or_the_report_does_not_load_plotly():
     code = (
-        "import sys, nautilus_sor, nautilus_sor.backtest.results, nautilus_sor.report; "
+        "import sys, nautilus_sor, nautilus_sor.analysis.results, nautilus_sor.analysis.report; "
         "assert 'plotly' not in sys.modules, sorted(m for m in sys.modules if m.startswith('plotly'))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -232,15 +235,18 @@ def test_report_is_one_self_contained_html_file(run, tmp_path):
     for heading in ("Execution path vs market", "Fills by venue", "Cost breakdown", "Schedule vs actual"):
         assert f"<h2>{heading}</h2>" in text
     assert "Venue score evolution" in text and "No venue scores in scenario(s) best_single_venue" in text
-    assert "Computed from the fills (no TCA given)" in text
-    assert "No TCA tables were given" in text
+    # No TCA given: the report computes it (one cost split, the TCA's) and shows its tables.
+    assert "split by the TCA" in text and "<h3>scenario_summary (2 rows)</h3>" in text
 
 
 def test_unfilled_scenario_and_empty_run_give_notes_not_errors(run, tmp_path):
     text = build_report(with_unfilled_scenario(run), tmp_path / "r.html").read_text(encoding="utf-8")
     assert "No fills in scenario equal_split" in text
-    assert "No cost for scenario(s) without fills: equal_split" in text
-    assert "equal_split" in text
+    # Nothing filled: its all-in cost is all opportunity (the rest marked at the schedule's end).
+    costs = cost_frame(analyze(with_unfilled_scenario(run)).scenario_summary)
+    unfilled = costs.loc["equal_split"]
+    assert (unfilled[["drift", "spread", "impact", "fees"]] == 0).all()
+    assert unfilled["opportunity"] == unfilled["total"] and math.isfinite(unfilled["total"])
 
     empty = build_report(RunResults(), tmp_path / "empty.html").read_text(encoding="utf-8")
     assert "nothing to report" in empty and figures(empty) == 0
@@ -271,19 +277,22 @@ def test_many_parents_switch_the_schedule_view_to_totals_and_shares(run, tmp_pat
     assert "seconds since arrival" in text and "P3-4" in text
 
 
-def test_tca_tables_drive_the_cost_breakdown_and_are_shown(run, tmp_path):
-    text = build_report(run, tmp_path / "r.html", tca_tables=tca_tables()).read_text(encoding="utf-8")
-    assert "split by the TCA (scenario_summary)" in text
+def test_given_tca_tables_are_shown_and_incomplete_ones_are_recomputed(run, tmp_path):
+    tables = analyze(run).tables()
+    text = build_report(run, tmp_path / "r.html", tca_tables={**tables, "per_venue": tca_tables()["per_venue"]}).read_text(encoding="utf-8")
+    assert "split by the TCA" in text and "The given TCA tables lack" not in text
     assert "<h3>scenario_summary (2 rows)</h3>" in text and "per_venue (2 rows)" in text
-    assert "spread_bps" in text and "2.5000" in text
 
-    unknown = {"scenario_summary": pd.DataFrame({"scenario": ["router"], "mystery": [1.0]})}
-    text = build_report(run, tmp_path / "u.html", tca_tables=unknown).read_text(encoding="utf-8")
-    assert "no recognised cost columns" in text and "Computed from the fills" in text
+    # A summary without the TCA's columns is shown as given, and the costs come from the TCA of the run.
+    text = build_report(run, tmp_path / "u.html", tca_tables=tca_tables()).read_text(encoding="utf-8")
+    assert "The given TCA tables lack all_in_bps, drift_bps, fill_rate, opportunity_bps" in text
+    assert "<h3>scenario_summary (2 rows)</h3>" in text and "best_single_venue" in text
 
 
-def test_computed_costs_split_shortfall_into_spread_drift_and_fees():
-    # Arrival mid 100, mid 100.5 when the buy fills at 101, commission 0.1 on 1 unit: 50 + 50 + 10 bps.
+def test_cost_breakdown_stacks_the_tcas_components_to_the_all_in_cost():
+    # BUY 2, arrival mid 100 (best 99.5/100.5); 1 filled at 101 at ts 20 (A's ask, mid 100.5 = best 100/101),
+    # commission 0.1; the unfilled 1 is marked to the mid at the end, 100.5. In bps of the whole parent at
+    # arrival: drift 50 x 1/2, spread 50 x 1/2, impact 0, fees 0.1/101 x 1e4 x 1/2, opportunity 50 x 1/2.
     market = frame(
         "market",
         [
@@ -294,7 +303,7 @@ def test_computed_costs_split_shortfall_into_spread_drift_and_fees():
     )
     parents = frame(
         "parents",
-        [{"scenario": "router", "parent_id": "P", "algorithm": "MARKET", "side": "BUY", "quantity": 1.0,
+        [{"scenario": "router", "parent_id": "P", "algorithm": "MARKET", "side": "BUY", "quantity": 2.0,
           "arrival_ts": 5, "end_ts": 20}],
     )  # fmt: skip
     fills = frame(
@@ -302,11 +311,12 @@ def test_computed_costs_split_shortfall_into_spread_drift_and_fees():
         [{"scenario": "router", "parent_id": "P", "client_order_id": "c", "venue": "A", "instrument_id": "X.A",
           "side": "BUY", "ts": 20, "quantity": 1.0, "price": 101.0, "commission": 0.1, "liquidity_side": "TAKER"}],
     )  # fmt: skip
-    ctx = _Context(RunResults(parents=parents, fills=fills, market=market), None)
-    costs = _computed_costs(ctx)
+    costs = cost_frame(analyze(RunResults(parents=parents, fills=fills, market=market)).scenario_summary)
     row = costs.loc["router"]
-    assert math.isclose(row["spread"], 50.0) and math.isclose(row["drift"], 50.0)
-    assert math.isclose(row["fees"], 10.0) and math.isclose(row["total"], 110.0)
+    expected = {"drift": 25.0, "spread": 25.0, "impact": 0.0, "fees": 0.1 / 101 * 1e4 / 2, "opportunity": 25.0}
+    for label, value in expected.items():
+        assert math.isclose(row[label], value, abs_tol=1e-9), label
+    assert math.isclose(row["total"], sum(expected.values()), rel_tol=1e-12)
 
 
 def test_consolidated_mid_keeps_each_venues_last_quote():
@@ -318,10 +328,13 @@ def test_consolidated_mid_keeps_each_venues_last_quote():
             {"ts": 2, "venue": "A", "bid": float("nan"), "ask": 100.8, "bid_size": 0.0, "ask_size": 1.0},
         ],
     )
-    cons = _Context(RunResults(market=market), None).consolidated
+    ctx = Context(RunResults(market=market), None)
+    cons = ctx.consolidated
     assert cons["best_bid"].tolist() == [99.0, 99.5, 99.5]  # A's bid went away at ts 2: B's remains
     assert cons["best_ask"].tolist() == [101.0, 101.0, 100.8]
-    assert cons["mid"].tolist() == [100.0, 100.25, 100.15]
+    assert cons["cmid"].tolist() == [100.0, 100.25, 100.15]
+    # The arrival markers: nothing before the first quote (no mid from the future), then the mid in force.
+    assert np.isnan(ctx.mid_at(np.array([-1]))[0]) and ctx.mid_at(np.array([1, 5])).tolist() == [100.25, 100.15]
 
 
 def test_main_report_writes_into_the_run_directory(run, tmp_path):

@@ -79,7 +79,7 @@ def test_ibm_vwap_router_no_longer_routes_into_empty_sides_and_rejects_say_why(m
     """The regression of the issue: on ibm_vwap 49 of the router's 82 children were rejected "no market"."""
     from nautilus_sor.backtest.runner import run_backtest
     from nautilus_sor.config import parse_config
-    from nautilus_sor.tca import analyze
+    from nautilus_sor.analysis.tca import analyze
 
     monkeypatch.chdir(ROOT)
     raw = json.loads((ROOT / "examples" / "ibm_vwap.json").read_text())

@@ -15,7 +15,7 @@ import pytest
 from nautilus_sor.config import load_config, parse_config
 from nautilus_sor.exceptions import ConfigError, NautilusSorError
 from nautilus_sor.sweep.points import grid_params, random_params, resolve_points
-from nautilus_sor.stats import mean_ci95, t975
+from nautilus_sor.analysis.stats import mean_ci95
 from nautilus_sor.sweep.ranking import rank
 from nautilus_sor.sweep.spec import RandomBlock, RandomRange, parse_path, parse_sweep, set_path
 
@@ -222,13 +222,11 @@ def test_a_stored_market_replays_exactly_as_the_built_one(tmp_path: Path) -> Non
 # -- ranking ---------------------------------------------------------------------------------------
 
 
-def test_t_quantiles_and_intervals_match_hand_checked_values() -> None:
-    assert t975(2) == 4.3027 and math.isnan(t975(0))
-    for df, expected in ((40, 2.0211), (60, 2.0003), (120, 1.9799)):
-        assert t975(df) == pytest.approx(expected, abs=2e-4)
+def test_intervals_match_hand_checked_values() -> None:
+    # The t quantile itself is checked against closed forms and the table in test_analysis_stats.py.
     n, mean, sd, low, high = mean_ci95([1.0, 2.0, 3.0, float("nan")])
     assert (n, mean, sd) == (3, 2.0, 1.0)
-    assert (low, high) == pytest.approx((2 - 4.3027 / math.sqrt(3), 2 + 4.3027 / math.sqrt(3)))
+    assert (low, high) == pytest.approx((2 - 4.3027 / math.sqrt(3), 2 + 4.3027 / math.sqrt(3)), abs=1e-4)
     assert mean_ci95([5.0])[1] == 5.0 and math.isnan(mean_ci95([5.0])[3])
 
 
@@ -246,7 +244,7 @@ def test_rank_orders_by_mean_cost_with_paired_deltas() -> None:
     assert first["cost_mean_bps"] == 4.0 and first["equal_split_cost_mean_bps"] == 4.0 and first["param:x"] == 0
     # p000 - p001 on the same seeds: 2 and 3 -> mean 2.5, half-width t(1) * sd / sqrt(2) = 12.7062 * 0.5.
     assert first["delta_vs_best_mean_bps"] == 2.5
-    assert first["delta_vs_best_ci95_low_bps"] == pytest.approx(2.5 - 12.7062 * math.sqrt(0.5) / math.sqrt(2))
+    assert first["delta_vs_best_ci95_low_bps"] == pytest.approx(2.5 - 12.7062 * math.sqrt(0.5) / math.sqrt(2), abs=1e-4)
 
 
 # -- without Ray -----------------------------------------------------------------------------------
@@ -299,7 +297,7 @@ def test_small_sweep_ranks_points_and_writes_a_runnable_best_config(local_ray: o
     from nautilus_sor.cli import main
     from nautilus_sor.sweep.driver import run_sweep
     from nautilus_sor.sweep.task import scenario_costs
-    from nautilus_sor.tca import analyze
+    from nautilus_sor.analysis.tca import analyze
 
     spec = parse_sweep(_spec(grid={"strategy.router.latency_risk_weight": [0.0, 1e6]}, seeds=[1, 2]))
     out = tmp_path / "sweep"

@@ -19,7 +19,7 @@ from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.objects import Quantity
 from nautilus_trader.trading.strategy import Strategy
 
-from nautilus_sor.backtest.results import MARKET_COLUMNS, TRADES_COLUMNS
+from nautilus_sor.analysis.results import MARKET_COLUMNS, TRADES_COLUMNS
 from nautilus_sor.backtest.synthetic import (
     DEFAULT_VENUES,
     SECONDS_PER_YEAR,

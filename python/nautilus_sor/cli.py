@@ -62,13 +62,9 @@ def _backtest(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from nautilus_sor.backtest.results import RunResults
-    from nautilus_sor.report import main_report
-    from nautilus_sor.tca import analyze
+    from nautilus_sor.analysis.report import main_report
 
-    tca = analyze(RunResults.load(args.run_dir))
-    tables = {"parents": tca.parents, "venues": tca.venues, "scenario_summary": tca.scenario_summary}
-    path = main_report(args.run_dir, args.output, tca_tables=tables)
+    path = main_report(args.run_dir, args.output)
     print(f"report: {path}")
     return 0
 
@@ -89,7 +85,7 @@ def _sweep(args: argparse.Namespace) -> int:
         outcome = run_sweep(spec, base, output, address=args.address, num_cpus=args.num_cpus, title=f"nautilus-sor sweep: {Path(args.sweep).name}",
                             progress=progress, log=progress.log if progress is not None else print)
     if not outcome.ranking.empty:
-        from nautilus_sor.tca import format_table
+        from nautilus_sor.analysis.tca_text import format_table
 
         cols = [c for c in ("rank", "point_id", "cost_mean_bps", "cost_ci95_low_bps", "cost_ci95_high_bps", "router_fill_rate_mean") if c in outcome.ranking]
         cols += [c for c in outcome.ranking.columns if c.startswith("param:")]

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nautilus_sor.backtest.results import RunResults
-from nautilus_sor.backtest.run_dir import RunDirectory
+from nautilus_sor.analysis.results import RunResults
+from nautilus_sor.run_dir import RunDirectory
 from nautilus_sor.config import RunConfig, load_config
 
 
@@ -76,9 +76,10 @@ def run_and_report(config_path: str, output_dir: str | None = None, report: bool
 
 def _run_into(checked: CheckedConfig, config_path: str, run_dir: Path, *, final_dir: Path, report: bool, quiet: bool,
               workers: int | None, started: float) -> RunResults:
-    from nautilus_sor.backtest.repeats import headline_lines, run_repeats
+    from nautilus_sor.analysis.headline import headline_lines
+    from nautilus_sor.backtest.repeats import run_repeats
     from nautilus_sor.console import render, wrap
-    from nautilus_sor.tca import analyze
+    from nautilus_sor.analysis.tca import analyze
 
     with _progress(quiet) as hook:
         results = run_repeats(checked.prepared, checked.plan, hook, workers)
@@ -100,9 +101,9 @@ def _run_into(checked: CheckedConfig, config_path: str, run_dir: Path, *, final_
     print()
     print(render(tca, results))
     if report:
-        from nautilus_sor.report import build_report
+        from nautilus_sor.analysis.report import build_report
 
-        build_report(results, run_dir / "report.html", tca_tables=_tca_tables(tca), title=f"nautilus-sor: {Path(config_path).name}")
+        build_report(results, run_dir / "report.html", tca_tables=tca.tables(), title=f"nautilus-sor: {Path(config_path).name}")
         print(f"report: {final_dir / 'report.html'}")
     return results
 
@@ -141,7 +142,3 @@ class _progress:
         finished = sum(1 for d in self.done.values() if d >= 1.0)
         label = f"{finished}/{repeats} repeats; #{repeat + 1} {scenario} ({self.children[repeat]} children)"
         self.bar.update(self.task, completed=sum(self.done.values()) / repeats, description=label[:40])
-
-
-def _tca_tables(tca: Any) -> dict[str, Any]:
-    return {"parents": tca.parents, "venues": tca.venues, "scenario_summary": tca.scenario_summary}

@@ -21,7 +21,7 @@ from nautilus_trader.model.enums import OmsType, OrderSide, OrderStatus, TimeInF
 from nautilus_trader.model.events import OrderAccepted, OrderCanceled, OrderDenied, OrderExpired, OrderFilled, OrderRejected, OrderSubmitted
 from nautilus_trader.model.identifiers import ClientOrderId, InstrumentId, PositionId
 
-from nautilus_sor.backtest import results as R
+from nautilus_sor.analysis import results as R
 from nautilus_sor.backtest import scenarios as S
 from nautilus_sor.backtest.baselines import EqualSplitRouter, nautilus_twap
 from nautilus_sor.config import DEFAULT_SYNTHETIC_SECONDS, RunConfig
@@ -679,7 +679,7 @@ def take_best_venues(results: R.RunResults, exante: list[str]) -> tuple[R.RunRes
     all_on:<venue> run of the venue chosen before it started (`exante`, by parent index) and of the one
     whose all-in cost turned out lowest (fees in, the unfilled rest priced by its clean-up). Returns the
     results and the TCA's per-parent table with the derived scenarios' rows added."""
-    from nautilus_sor.tca import analyze
+    from nautilus_sor.analysis.tca import analyze
 
     all_costs = analyze(results).parents
     singles = [s for s in results.summary["scenarios"] if s.startswith(S.ALL_ON)]

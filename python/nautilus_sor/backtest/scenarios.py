@@ -19,35 +19,27 @@ still read: "best_single_venue" = "single_venues", "single_venue_twap" = "nautil
 
 from __future__ import annotations
 
-ROUTER = "router"
-EQUAL_SPLIT = "equal_split"
-ALL_ON = "all_on:"
-EXANTE_BEST = "exante_best_venue"
-HINDSIGHT_BEST = "hindsight_best_venue"
-NAUTILUS_TWAP = "nautilus_twap"
+# The names themselves belong to the results' `scenario` column: the analysis reads them too.
+from nautilus_sor.analysis.scenarios import (
+    ALL_ON,
+    EQUAL_SPLIT,
+    EXANTE_BEST,
+    HEADLINE,
+    HINDSIGHT_BEST,
+    NAUTILUS_TWAP,
+    ORDER,
+    ROUTER,
+    all_on,
+    sort_key,
+)
 
 BASELINES = ("single_venues", "equal_split", "nautilus_twap")
 BASELINE_ALIASES = {"best_single_venue": "single_venues", "single_venue_twap": "nautilus_twap"}
-# What the headline compares the router with, in this order.
-HEADLINE = ((EQUAL_SPLIT, "equal split"), (EXANTE_BEST, "ex-ante best venue"), (HINDSIGHT_BEST, "hindsight best venue"),
-            (NAUTILUS_TWAP, "Nautilus's TWAP on the ex-ante best venue"))
-# Scenarios in the order tables and the report show them.
-ORDER = (ROUTER, EQUAL_SPLIT, EXANTE_BEST, HINDSIGHT_BEST, NAUTILUS_TWAP)
-
-
-def all_on(venue: str) -> str:
-    return f"{ALL_ON}{venue}"
 
 
 def baseline_key(name: str) -> str:
     """A `backtest.baselines` entry as its current name (an unknown name is returned as it is)."""
     return BASELINE_ALIASES.get(name, name)
-
-
-def sort_key(scenario: str) -> tuple[int, str]:
-    """Orders scenarios (a stable sort): router, equal split, ex-ante, hindsight, Nautilus TWAP, then the
-    others (all_on:* in the venues' order) as they come."""
-    return (ORDER.index(scenario), "") if scenario in ORDER else (len(ORDER), "")
 
 
 __all__ = ["ALL_ON", "BASELINES", "BASELINE_ALIASES", "EQUAL_SPLIT", "EXANTE_BEST", "HEADLINE", "HINDSIGHT_BEST", "NAUTILUS_TWAP",

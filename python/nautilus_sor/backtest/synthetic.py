@@ -50,7 +50,7 @@ from nautilus_trader.model.identifiers import InstrumentId, Symbol, TradeId, Ven
 from nautilus_trader.model.instruments import CurrencyPair
 from nautilus_trader.model.objects import FIXED_PRECISION, Price, Quantity
 
-from nautilus_sor.backtest.results import MARKET_COLUMNS, TRADES_COLUMNS
+from nautilus_sor.analysis.results import MARKET_COLUMNS, TRADES_COLUMNS
 from nautilus_sor.exceptions import ConfigError
 
 SYMBOL = "BTCUSDT"

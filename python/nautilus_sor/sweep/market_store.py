@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
+import pandas as pd  # type: ignore[import-untyped]
 
-from nautilus_sor.backtest.results import MARKET_COLUMNS, TRADES_COLUMNS
+from nautilus_sor.analysis.results import MARKET_COLUMNS, TRADES_COLUMNS
 from nautilus_sor.exceptions import MarketDataError
 
 MARKET_FILE = "market.json"  # written last: a directory without it is an interrupted write
@@ -70,7 +70,7 @@ class StoredMarket:
 
     @property
     def venues(self) -> tuple[Any, ...]:
-        return self.config.venues
+        return tuple(self.config.venues)
 
     def venue_configs(self) -> list[dict[str, Any]]:
         return [v.terms() for v in self.config.venues]

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
+import pandas as pd  # type: ignore[import-untyped]
 
-from nautilus_sor.report import _figure_html, _html_page, _note, _table  # one look for every page of the package
+from nautilus_sor.analysis.report.toolkit import figure_html, html_page, html_table, note  # one look for every page of the package
+from nautilus_sor.run_dir import write_atomic
 from nautilus_sor.sweep.ranking import COST
 
 MAX_BARS = 60  # points drawn in the ranking chart (the table has them all)
@@ -78,10 +79,10 @@ def _parameter_figures(go: Any, table: pd.DataFrame) -> list[tuple[str, Any]]:
 
 
 def write_page(path: Path, outcome: Any, title: str = "nautilus-sor sweep") -> Path:
-    import plotly.graph_objects as go  # lazy, like the report
+    import plotly.graph_objects as go  # type: ignore[import-untyped]  # lazy, like the report
 
     def render(fig: Any, n: int, height: int = 420) -> str:
-        return '<div class="figure">' + _figure_html(fig, n, height) + "</div>"
+        return '<div class="figure">' + figure_html(fig, n, height) + "</div>"
 
     ranking, table = outcome.ranking, outcome.table
     repeats = int(table.groupby("point_id")["repeat"].count().max()) if len(table) else 0
@@ -100,17 +101,15 @@ def write_page(path: Path, outcome: Any, title: str = "nautilus-sor sweep") -> P
         for n, (name, fig) in enumerate(figures, start=2):
             parts.append(f"<h3>{html.escape(name)}</h3>{render(fig, n, 340)}")
         parts.append("</section>")
-    parts.append("<section id='table'><h2>All points</h2>" + _table(ranking.drop(columns=["key"]), digits=3) + "</section>")
+    parts.append("<section id='table'><h2>All points</h2>" + html_table(ranking.drop(columns=["key"]), digits=3) + "</section>")
     if outcome.failures:
         failures = pd.DataFrame([f.__dict__ for f in outcome.failures])
-        parts.append("<section id='failures'><h2>Failures</h2>" + _note(
+        parts.append("<section id='failures'><h2>Failures</h2>" + note(
             "Each task that raised is listed; one that failed twice leaves its point unfinished (run the sweep "
             "again to retry it).") + failures.to_html(index=False, border=0, classes="data", escape=True) + "</section>")
     if outcome.best_config is not None:
         best = json.loads(Path(outcome.best_config).read_text())
         parts.append(f"<section id='best'><h2>Best config</h2><p class='explain'>{html.escape(str(outcome.best_config))}"
                      f"</p><pre>{html.escape(json.dumps(best, indent=2))}</pre></section>")
-    document = _html_page(title, "".join(parts))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(document, encoding="utf-8")
-    return path
+    document = html_page(title, "".join(parts))
+    return write_atomic(path, document)  # a kill mid-write never leaves a partial page

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
+import pandas as pd  # type: ignore[import-untyped]
 
-from nautilus_sor.stats import mean_ci95
+from nautilus_sor.analysis.stats import mean_ci95, paired_difference
 from nautilus_sor.sweep.points import SweepPoint
 
 POINTS_DIR = "points"
@@ -81,9 +81,9 @@ def rank(table: pd.DataFrame) -> pd.DataFrame:
     best = table[table["key"] == ranking["key"].iloc[0]].set_index("repeat")[COST]
     deltas = []
     for key in ranking["key"]:
-        mine = table[table["key"] == key].set_index("repeat")[COST]
-        _, mean, _, low, high = mean_ci95((mine - best).dropna())
-        deltas.append((mean, low, high))
+        mine, same_repeats = table[table["key"] == key].set_index("repeat")[COST].align(best, join="inner")
+        paired = paired_difference(mine, same_repeats)
+        deltas.append((paired.mean, paired.low, paired.high))
     ranking[["delta_vs_best_mean_bps", "delta_vs_best_ci95_low_bps", "delta_vs_best_ci95_high_bps"]] = deltas
     return ranking
 

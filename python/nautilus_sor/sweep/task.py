@@ -65,7 +65,7 @@ def run_point_repeat(config_raw: dict[str, Any], market_path: str | None, *, poi
     from nautilus_sor.backtest.runner import build_market_for, market_config_for, run_backtest
     from nautilus_sor.config import parse_config
     from nautilus_sor.sweep.market_store import load_stored_market
-    from nautilus_sor.tca import analyze
+    from nautilus_sor.analysis.tca import analyze
 
     started = time.perf_counter()
     inject_fault(fault, key, repeat)

@@ -149,7 +149,7 @@ class RecordedMarket:
         no venue quotes."""
         import pandas as pd
 
-        from nautilus_sor.backtest.results import MARKET_COLUMNS
+        from nautilus_sor.analysis.results import MARKET_COLUMNS
 
         parts = []
         bar_venues = [v for v in self.venues if v.book is None]
@@ -185,7 +185,7 @@ class RecordedMarket:
         """The tape of every venue (the `trades` table of `results.py`), sorted by time, from the arrays."""
         import pandas as pd
 
-        from nautilus_sor.backtest.results import TRADES_COLUMNS
+        from nautilus_sor.analysis.results import TRADES_COLUMNS
 
         parts = [
             pd.DataFrame({"ts": v.trades.ts, "venue": v.name,

@@ -30,7 +30,7 @@ from nautilus_sor.backtest.cleanup import price_cleanup
 from nautilus_sor.backtest.sim.oracle import oracle_fills
 from nautilus_sor.backtest.sim.simulator import ALGORITHMS, NS, ExecParams, LearningFeed, Parent, ParentRun, SimMarket, cost_bps
 from nautilus_sor.exceptions import ValidationError
-from nautilus_sor.stats import mean_half_width
+from nautilus_sor.analysis.stats import mean_half_width
 
 SIZES = {"small": 0.001, "1%": 0.01, "5%": 0.05}
 COMPARED = ("router", "equal_split", "exante_best", "hindsight_best", "single_venue_twap", "oracle")
@@ -181,7 +181,7 @@ HEADLINE_BASELINES = (("equal_split", "equal split"), ("exante_best", "ex-ante b
 def headline_lines(summary: pd.DataFrame) -> list[str]:
     """The backtest's headline, per series (market, algorithm, size): the router's all-in saving against
     equal split and the ex-ante and hindsight best venues, paired by start time, mean ± 95% t interval."""
-    from nautilus_sor.backtest.repeats import Saving
+    from nautilus_sor.analysis.headline import Saving
 
     lines = []
     for _, r in summary.iterrows():

@@ -1,26 +1,22 @@
 """Transaction-cost analysis (TCA) of a backtest run.
 
-`analyze(results)` reads only the tables of `nautilus_sor.backtest.results.RunResults` (parents, orders,
+`analyze(results)` reads only the tables of `nautilus_sor.analysis.results.RunResults` (parents, orders,
 fills, market, trades) and returns a `TcaReport` with four DataFrames:
 
-* `parents`: one row per parent order (per scenario), columns `PARENT_COLUMNS`;
+* `parents`: one row per parent order (per scenario), columns `PARENT_COLUMNS` (`tca_columns.py`);
 * `venues`: one row per (parent, venue) the parent sent orders to or was filled at, columns `VENUE_COLUMNS`;
 * `fills`: the fills with their per-fill metrics, columns `FILL_COLUMNS`;
 * `scenario_summary`: one row per scenario ("router" first, then the baselines), columns `SUMMARY_COLUMNS`;
 
-plus `notes` (what was excluded or undefined, and why) and `to_text()`, a plain fixed-width rendering.
+plus `notes` (what was excluded or undefined, and why) and `to_text()`, a plain fixed-width rendering
+(`tca_text.py`).
 
 Conventions (all prices in quote currency, all timestamps int64 ns, "bps" = 1e-4):
 
 * side sign `s` = +1 for a BUY parent, -1 for a SELL parent (the parent's side is used for all of its fills).
-* Quote "at or before t": the last `market` row of a venue with `ts <= t` (rows at the same ts: the last in
-  table order). A venue's quote stays in force until its next row, however old it is. A non-positive or
-  non-finite bid (ask) in a row means that venue has no bid (ask) from then on.
-* Consolidated mid at t, `cmid(t)`: (best bid + best ask) / 2, where best bid = max over venues and
-  best ask = min over venues of each venue's quote at or before t. A crossed consolidated book (best bid >
-  best ask) still gives a mid. Where no venue has a bid or none has an ask at t, the mean of the venues'
-  `mid` at or before t (the market table's optional `mid` column: a bar market's venue price without a
-  quote, e.g. its last bar close; a row with a quote or without a positive mid has none), else NaN.
+* Quote "at or before t" (a venue's) and the consolidated mid `cmid(t)`: `market.py` (the one rule of the
+  analysis: a missing side replaces the venue's earlier one; crossed and locked consolidated books give a
+  mid; a bar market's venue prices fill in where no side is quoted; NaN before any quote).
 * Arrival price `A` = cmid(parent.arrival_ts).
 * Execution window of a parent: [arrival_ts, end_ts], both ends included.
 * Every "quantity-weighted" average is over the fills (or parents) where the metric is defined; the
@@ -80,178 +76,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd
+import pandas as pd  # type: ignore[import-untyped]
 
-from nautilus_sor.backtest.results import TABLES, RunResults, with_optional_defaults
-from nautilus_sor.backtest.scenarios import sort_key
+from nautilus_sor.analysis.market import consolidated, mid_at, venue_quote_at
+from nautilus_sor.analysis.results import TABLES, RunResults, with_optional_defaults
+from nautilus_sor.analysis.scenarios import sort_key
+from nautilus_sor.analysis.tca_columns import (
+    FILL_COLUMNS,
+    MARKOUT_HORIZONS_S,
+    PARENT_COLUMNS,
+    REJECT_STATUSES,
+    REQUIRED_COLUMNS,
+    STR_COLUMNS,
+    SUMMARY_COLUMNS,
+    VENUE_COLUMNS,
+    columns_for,
+    empty_frame,
+    markout_col,
+)
 from nautilus_sor.exceptions import ValidationError
-
-MARKOUT_HORIZONS_S: tuple[float, ...] = (1, 10, 60)
-REJECT_STATUSES = frozenset({"REJECTED", "DENIED"})
-
-# The columns `analyze` reads from each table (others are ignored; `parents.algorithm` is passed through).
-REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
-    "parents": ("scenario", "parent_id", "side", "quantity", "arrival_ts", "end_ts"),
-    "orders": ("scenario", "parent_id", "venue", "quantity", "filled_qty", "status", "ts_submitted", "ts_accepted"),
-    "fills": ("scenario", "parent_id", "venue", "ts", "quantity", "price", "commission"),
-    "market": ("ts", "venue", "bid", "ask"),
-    "trades": ("ts", "venue", "price", "size"),
-}
-
-
-def _markout_col(h: float) -> str:
-    return f"markout_{h:g}s_bps"
-
-
-_COMMON = {
-    "filled_qty": "filled quantity (sum of fill quantities)",
-    "avg_price": "quantity-weighted average fill price (NaN if nothing filled)",
-    "filled_notional": "sum(quantity * price) over fills",
-    "child_orders": "number of orders (rows of the orders table)",
-    "rejects": "orders with status REJECTED or DENIED",
-    "reject_reasons": "why they were rejected or denied: 'reason xN; ...', most frequent first",
-    "fees": "sum of commissions in quote currency (negative = net rebate)",
-    "fees_bps": "fees / filled_notional * 1e4",
-    "is_ex_fees_bps": "s * (avg_price - arrival_price) / arrival_price * 1e4 (positive = cost)",
-    "is_bps": "is_ex_fees_bps + fees_bps: implementation shortfall of the filled part, fees included",
-    "drift_bps": "s * (qw consolidated mid at the fills - arrival_price) / arrival_price * 1e4: the market's move",
-    "impact_bps": "qw s * (price - venue touch) / arrival_price * 1e4 where positive: walking the book",
-    "spread_bps": "s * (avg_price - qw consolidated mid at the fills) / arrival_price * 1e4 - impact_bps: the spread",
-    "market_vwap": "VWAP of the trade tape of all venues over [arrival_ts, end_ts]",
-    "market_volume": "tape size of all venues over [arrival_ts, end_ts]",
-    "vwap_slippage_bps": "s * (avg_price - market_vwap) / market_vwap * 1e4, fees excluded (positive = worse)",
-    "participation": "filled_qty / market_volume",
-    "spread_capture": "quantity-weighted s * (venue mid - price) / venue half-spread: 1 bid, 0 mid, -1 ask (buy)",
-    "spread_capture_bps": "quantity-weighted s * (venue mid - price) / venue mid * 1e4",
-    **{
-        _markout_col(h): f"quantity-weighted s * (cmid(ts + {h:g} s) - price) / price * 1e4"
-        for h in MARKOUT_HORIZONS_S
-    },
-    "latency_mean_ms": "mean of (ts_accepted - ts_submitted) in ms over orders with both set",
-    "latency_p95_ms": "95th percentile (linear) of the same",
-}
-
-PARENT_COLUMNS: dict[str, str] = {
-    "scenario": "scenario name",
-    "parent_id": "parent order id",
-    "parent_index": "its position in the config's orders (-1: not given)",
-    "baseline_venue": "the venue a single-venue baseline traded it on ('' otherwise)",
-    "algorithm": "the parent's algorithm",
-    "side": "BUY / SELL",
-    "quantity": "parent quantity",
-    "arrival_ts": "parent arrival ts (ns)",
-    "end_ts": "parent end ts (ns)",
-    "arrival_price": "consolidated mid at arrival_ts",
-    "filled_qty": _COMMON["filled_qty"],
-    "unfilled_qty": "max(quantity - filled_qty, 0)",
-    "fill_rate": "filled_qty / quantity",
-    "avg_price": _COMMON["avg_price"],
-    "filled_notional": _COMMON["filled_notional"],
-    "child_orders": _COMMON["child_orders"],
-    "rejects": _COMMON["rejects"],
-    "reject_reasons": _COMMON["reject_reasons"],
-    "fees": _COMMON["fees"],
-    "fees_bps": _COMMON["fees_bps"],
-    "is_ex_fees_bps": _COMMON["is_ex_fees_bps"],
-    "is_bps": _COMMON["is_bps"],
-    "drift_bps": _COMMON["drift_bps"],
-    "impact_bps": _COMMON["impact_bps"],
-    "spread_bps": _COMMON["spread_bps"],
-    "opportunity_bps": "cost of taking the unfilled quantity at the schedule's end vs arrival, fees in, bps of quantity",
-    "all_in_bps": "is_bps * fill_rate + opportunity_bps: the whole parent's cost, fees in, the rest priced",
-    "market_vwap": _COMMON["market_vwap"],
-    "market_volume": _COMMON["market_volume"],
-    "vwap_slippage_bps": _COMMON["vwap_slippage_bps"],
-    "participation": _COMMON["participation"],
-    "spread_capture": _COMMON["spread_capture"],
-    "spread_capture_bps": _COMMON["spread_capture_bps"],
-    **{_markout_col(h): _COMMON[_markout_col(h)] for h in MARKOUT_HORIZONS_S},
-    "latency_mean_ms": _COMMON["latency_mean_ms"],
-    "latency_p95_ms": _COMMON["latency_p95_ms"],
-}
-
-VENUE_COLUMNS: dict[str, str] = {
-    "scenario": "scenario name",
-    "parent_id": "parent order id",
-    "venue": "venue",
-    "side": "the parent's side",
-    "arrival_price": "the parent's arrival price (consolidated mid at arrival_ts)",
-    "ordered_qty": "sum of orders.quantity of the parent's orders at this venue (rejected/denied included)",
-    "filled_qty": "filled quantity at this venue",
-    "fill_rate": "filled_qty / ordered_qty",
-    "avg_price": _COMMON["avg_price"],
-    "filled_notional": _COMMON["filled_notional"],
-    "child_orders": _COMMON["child_orders"],
-    "rejects": _COMMON["rejects"],
-    "reject_reasons": _COMMON["reject_reasons"],
-    "fees": _COMMON["fees"],
-    "fees_bps": _COMMON["fees_bps"],
-    "is_ex_fees_bps": _COMMON["is_ex_fees_bps"],
-    "is_bps": _COMMON["is_bps"],
-    "drift_bps": _COMMON["drift_bps"],
-    "impact_bps": _COMMON["impact_bps"],
-    "spread_bps": _COMMON["spread_bps"],
-    "market_vwap": _COMMON["market_vwap"] + " (the parent's benchmark)",
-    "market_volume": _COMMON["market_volume"],
-    "vwap_slippage_bps": _COMMON["vwap_slippage_bps"],
-    "participation": "filled_qty / market_volume (all venues)",
-    "venue_volume": "this venue's tape size over [arrival_ts, end_ts]",
-    "venue_participation": "filled_qty / venue_volume",
-    "spread_capture": _COMMON["spread_capture"],
-    "spread_capture_bps": _COMMON["spread_capture_bps"],
-    **{_markout_col(h): _COMMON[_markout_col(h)] for h in MARKOUT_HORIZONS_S},
-    "latency_mean_ms": _COMMON["latency_mean_ms"],
-    "latency_p95_ms": _COMMON["latency_p95_ms"],
-}
-
-FILL_COLUMNS: dict[str, str] = {
-    "scenario": "scenario name",
-    "parent_id": "parent order id",
-    "client_order_id": "child order id (if the fills table has it)",
-    "venue": "venue",
-    "ts": "fill ts (ns)",
-    "quantity": "fill quantity",
-    "price": "fill price",
-    "commission": "commission (negative = rebate)",
-    "side_sign": "s: +1 for a BUY parent, -1 for a SELL parent",
-    "venue_bid": "the venue's bid at or before ts",
-    "venue_ask": "the venue's ask at or before ts",
-    "spread_capture": "s * (venue mid - price) / venue half-spread",
-    "spread_capture_bps": "s * (venue mid - price) / venue mid * 1e4",
-    **{_markout_col(h): f"s * (cmid(ts + {h:g} s) - price) / price * 1e4" for h in MARKOUT_HORIZONS_S},
-}
-
-SUMMARY_COLUMNS: dict[str, str] = {
-    "scenario": "scenario name",
-    "parents": "number of parents",
-    "quantity": "sum of parent quantities",
-    "filled_qty": "sum of filled quantities",
-    "fill_rate": "filled_qty / quantity",
-    "filled_notional": "sum of filled notionals",
-    "child_orders": "number of orders",
-    "rejects": "orders REJECTED or DENIED",
-    "fees": "total commissions in quote currency (negative = net rebate)",
-    "fees_bps": "parents' fees_bps weighted by filled quantity",
-    "is_ex_fees_bps": "parents' is_ex_fees_bps weighted by filled quantity",
-    "is_bps": "parents' is_bps weighted by filled quantity",
-    "drift_bps": "parents' drift_bps weighted by filled quantity",
-    "impact_bps": "parents' impact_bps weighted by filled quantity",
-    "spread_bps": "parents' spread_bps weighted by filled quantity",
-    "opportunity_bps": "parents' opportunity_bps weighted by quantity",
-    "all_in_bps": "parents' all_in_bps weighted by quantity",
-    "vwap_slippage_bps": "parents' vwap_slippage_bps weighted by filled quantity",
-    "participation": "filled_qty / sum of the parents' window market volumes",
-    "spread_capture": "quantity-weighted over all fills of the scenario",
-    "spread_capture_bps": "quantity-weighted over all fills of the scenario",
-    **{_markout_col(h): "quantity-weighted over all fills of the scenario" for h in MARKOUT_HORIZONS_S},
-    "latency_mean_ms": "mean over all orders of the scenario",
-    "latency_p95_ms": "95th percentile over all orders of the scenario",
-}
-
-_INT_COLUMNS = {"parents", "child_orders", "rejects", "arrival_ts", "end_ts", "ts", "parent_index"}
-_PRICE_COLUMNS = {"arrival_price", "avg_price", "market_vwap", "price", "venue_bid", "venue_ask"}
-_STR_COLUMNS = {"scenario", "parent_id", "algorithm", "side", "venue", "client_order_id", "baseline_venue", "reject_reasons"}
-
 
 @dataclass
 class TcaReport:
@@ -264,72 +107,16 @@ class TcaReport:
     notes: list[str] = field(default_factory=list)
     markout_horizons_s: tuple[float, ...] = MARKOUT_HORIZONS_S
 
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The tables the report shows and a run directory keeps, by name."""
+        return {"parents": self.parents, "venues": self.venues, "scenario_summary": self.scenario_summary}
+
     def to_text(self, *, parents: bool = False, venues: bool = False, max_rows: int = 50) -> str:
         """Plain text, fixed-width: the scenario summary (metrics as rows, scenarios as columns), optionally
-        the per-parent and per-venue tables (at most `max_rows` rows each), then the notes."""
-        out = ["Transaction-cost analysis (bps: positive = cost, except spread capture and markouts)"]
-        out.append(_summary_text(self.scenario_summary, self.markout_horizons_s))
-        if parents:
-            cols = ["scenario", "parent_id", "side", "quantity", "fill_rate", "avg_price", "is_bps", "fees_bps",
-                    "vwap_slippage_bps", "spread_capture", "participation", _markout_col(self.markout_horizons_s[0])]
-            out += ["", "Per parent", format_table(self.parents, [c for c in cols if c in self.parents], max_rows)]
-        if venues:
-            cols = ["scenario", "parent_id", "venue", "ordered_qty", "filled_qty", "fill_rate", "avg_price",
-                    "is_bps", "fees", "spread_capture", "rejects", "latency_mean_ms"]
-            table = format_table(self.venues, [c for c in cols if c in self.venues], max_rows)
-            out += ["", "Per parent and venue", table]
-        if self.notes:
-            out += ["", "Notes"] + [f"- {n}" for n in self.notes]
-        return "\n".join(out)
+        the per-parent and per-venue tables (at most `max_rows` rows each), then the notes (`tca_text`)."""
+        from nautilus_sor.analysis.tca_text import report_text
 
-
-def _fmt(col: str, value: Any) -> str:
-    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-        return "-"
-    if col in _STR_COLUMNS or isinstance(value, str):
-        return str(value)
-    if col in _INT_COLUMNS:
-        return f"{int(value):d}"
-    if col.endswith("_bps"):
-        return f"{value:+.3f}"
-    if col.endswith("_ms"):
-        return f"{value:.3f}"
-    if col in ("fill_rate", "participation", "venue_participation", "spread_capture"):
-        return f"{value:.4f}"
-    if col in _PRICE_COLUMNS:
-        return f"{value:.10g}"
-    return f"{value:.8g}" if abs(value) < 1e8 else f"{value:,.2f}"
-
-
-def format_table(df: pd.DataFrame, columns: Sequence[str] | None = None, max_rows: int | None = None) -> str:
-    """`df` as a plain fixed-width table (text left-aligned, numbers right-aligned, NaN as "-")."""
-    columns = list(df.columns if columns is None else columns)
-    rows = df if max_rows is None else df.head(max_rows)
-    cells = [[_fmt(c, v) for c, v in zip(columns, rec)] for rec in rows[columns].itertuples(index=False)]
-    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
-    left = [c in _STR_COLUMNS for c in columns]
-
-    def line(values: Sequence[str]) -> str:
-        return "  ".join(v.ljust(w) if lf else v.rjust(w) for v, w, lf in zip(values, widths, left)).rstrip()
-
-    text = [line(columns), "  ".join("-" * w for w in widths)] + [line(r) for r in cells]
-    if max_rows is not None and len(df) > max_rows:
-        text.append(f"... {len(df) - max_rows} more rows")
-    return "\n".join(text)
-
-
-def _summary_text(summary: pd.DataFrame, horizons: Sequence[float]) -> str:
-    if summary.empty:
-        return "(no parents)"
-    metrics = [c for c in summary.columns if c != "scenario"]
-    names = [str(s) for s in summary["scenario"]]
-    cells = [[_fmt(m, v) for v in summary[m]] for m in metrics]
-    w0 = max(len("metric"), *(len(m) for m in metrics))
-    widths = [max(len(n), *(len(r[i]) for r in cells)) for i, n in enumerate(names)]
-    head = "metric".ljust(w0) + "".join("  " + n.rjust(w) for n, w in zip(names, widths))
-    text = [head, "-" * len(head)]
-    text += [m.ljust(w0) + "".join("  " + v.rjust(w) for v, w in zip(r, widths)) for m, r in zip(metrics, cells)]
-    return "\n".join(text)
+        return report_text(self, parents=parents, venues=venues, max_rows=max_rows)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -361,61 +148,6 @@ def _table(results: RunResults, table: str, notes: list[str]) -> pd.DataFrame:
             notes.append(f"{table}: {int(out[col].isna().sum())} row(s) without a {col}, grouped as '<NA>'")
             out[col] = out[col].fillna("<NA>")
     return out
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Market helpers (vectorised)
-
-
-def _consolidated(market: pd.DataFrame) -> pd.DataFrame:
-    """One row per distinct market ts: best bid, best ask over the venues' quotes at or before ts, and the
-    consolidated mid (the venues' mean `mid` where no venue quotes a side: see the module docstring)."""
-    if market.empty:
-        return pd.DataFrame({"ts": np.empty(0, dtype="int64"), "best_bid": np.empty(0), "best_ask": np.empty(0),
-                             "cmid": np.empty(0)})
-    m = market.sort_values("ts", kind="stable")
-    bid = m["bid"].to_numpy(dtype=float)
-    ask = m["ask"].to_numpy(dtype=float)
-    # A missing side is -inf / +inf so that it overrides the venue's previous quote (ffill fills only venues
-    # without a row at that ts) and never wins the max / min. A missing mid is 0 for the same reason.
-    bid = np.where(np.isfinite(bid) & (bid > 0), bid, -np.inf)
-    ask = np.where(np.isfinite(ask) & (ask > 0), ask, np.inf)
-    mid = m["mid"].to_numpy(dtype=float) if "mid" in m.columns else np.zeros(len(m))
-    mid = np.where(np.isfinite(mid) & (mid > 0), mid, 0.0)
-    m = pd.DataFrame({"ts": m["ts"].to_numpy(), "venue": m["venue"].astype(object).fillna("<NA>").to_numpy(),
-                      "bid": bid, "ask": ask, "mid": mid})
-    last = m.groupby(["ts", "venue"], sort=True).last()
-    wide_bid = last["bid"].unstack("venue").ffill()
-    wide_ask = last["ask"].unstack("venue").ffill()
-    best_bid = wide_bid.max(axis=1).to_numpy(dtype=float)
-    best_ask = wide_ask.min(axis=1).to_numpy(dtype=float)
-    best_bid[~np.isfinite(best_bid)] = np.nan
-    best_ask[~np.isfinite(best_ask)] = np.nan
-    cmid = (best_bid + best_ask) / 2.0
-    if (mid > 0).any():
-        wide_mid = last["mid"].unstack("venue").ffill().to_numpy(dtype=float)
-        priced = np.isfinite(wide_mid) & (wide_mid > 0)
-        counts = priced.sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean_mid = np.where(counts > 0, np.where(priced, wide_mid, 0.0).sum(axis=1) / counts, np.nan)
-        cmid = np.where(np.isfinite(cmid), cmid, mean_mid)
-    return pd.DataFrame({"ts": wide_bid.index.to_numpy(dtype="int64"), "best_bid": best_bid, "best_ask": best_ask,
-                         "cmid": cmid})
-
-
-def consolidated(market: pd.DataFrame) -> pd.DataFrame:
-    """The consolidated quote of a `market` table at each of its distinct times: ts, best_bid, best_ask and
-    cmid, as every TCA metric uses it (see the module docstring)."""
-    return _consolidated(market)
-
-
-def _asof(times: np.ndarray, right: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
-    """`right`'s row at or before each of `times` (right sorted by unique `ts`), in the order of `times`."""
-    left = pd.DataFrame({"_t": np.asarray(times, dtype="int64"), "_i": np.arange(len(times))})
-    left = left.sort_values("_t", kind="stable")
-    merged = pd.merge_asof(left, right[["ts", *columns]], left_on="_t", right_on="ts", direction="backward")
-    merged = merged.sort_values("_i")
-    return merged[list(columns)].reset_index(drop=True)
 
 
 def _window_sums(ts: np.ndarray, values: list[np.ndarray], lo: np.ndarray, hi: np.ndarray) -> list[np.ndarray]:
@@ -478,24 +210,6 @@ def _count_reasons(reasons: pd.Series) -> str:
     return "; ".join(f"{reason} x{n}" for reason, n in counts.items())
 
 
-def _empty_frame(columns: dict[str, str]) -> pd.DataFrame:
-    data: dict[str, Any] = {}
-    for c in columns:
-        if c in _STR_COLUMNS:
-            data[c] = pd.Series([], dtype="string")
-        elif c in _INT_COLUMNS:
-            data[c] = pd.Series([], dtype="int64")
-        else:
-            data[c] = pd.Series([], dtype="float64")
-    return pd.DataFrame(data)
-
-
-def _columns_for(base: dict[str, str], horizons: Sequence[float]) -> list[str]:
-    cols = [c for c in base if not c.startswith("markout_")]
-    at = cols.index("spread_capture_bps") + 1
-    return cols[:at] + [_markout_col(h) for h in horizons] + cols[at:]
-
-
 def _safe_div(num: pd.Series | np.ndarray, den: pd.Series | np.ndarray) -> np.ndarray:
     n = np.asarray(num, dtype=float)
     d = np.asarray(den, dtype=float)
@@ -522,7 +236,7 @@ def analyze(results: RunResults, *, markout_horizons_s: Sequence[float] = MARKOU
     fills = _table(results, "fills", notes)
     market = _table(results, "market", notes)
     trades = _table(results, "trades", notes)
-    mcols = [_markout_col(h) for h in horizons]
+    mcols = [markout_col(h) for h in horizons]
     fill_metrics = ["spread_capture", "spread_capture_bps", *mcols, "mid_at_fill", "beyond_touch"]
 
     # ---- parents ---------------------------------------------------------------------------------------------
@@ -543,18 +257,18 @@ def analyze(results: RunResults, *, markout_horizons_s: Sequence[float] = MARKOU
     parents = parents.sort_values(["_scen_rank", "arrival_ts", "parent_id"], kind="stable").reset_index(drop=True)
 
     # ---- market: consolidated quotes, arrival and end mids ---------------------------------------------------
-    cons = _consolidated(market)
+    cons = consolidated(market)
     last_market_ts = int(cons["ts"].iloc[-1]) if len(cons) else None
     if market.empty:
         notes.append("market: no market data: arrival prices, spread capture and markouts are NaN")
     elif "mid" in market.columns and market["mid"].gt(0).any():
         notes.append("market: where no venue quotes both sides (a bar market), the consolidated mid is the mean of the "
                      "venues' last prices (the market table's `mid`, e.g. bar closes)")
-    parents["arrival_price"] = _asof(parents["arrival_ts"].to_numpy(), cons, ["cmid"])["cmid"].to_numpy()
+    parents["arrival_price"] = mid_at(cons, parents["arrival_ts"].to_numpy())
     # The unfilled rest is priced at the end of the schedule (or the last child, if later).
     horizon_end = parents["horizon_end_ts"].to_numpy(dtype="int64") if "horizon_end_ts" in parents else np.full(len(parents), -1)
     parents["_cleanup_ts"] = np.maximum(parents["end_ts"].to_numpy(dtype="int64"), horizon_end)
-    parents["_end_mid"] = _asof(parents["_cleanup_ts"].to_numpy(), cons, ["cmid"])["cmid"].to_numpy()
+    parents["_end_mid"] = mid_at(cons, parents["_cleanup_ts"].to_numpy())
     no_arrival = parents["arrival_price"].isna() & (not market.empty)  # not `~`: on a bool that is -1 or -2 (deprecated since 3.12)
     if no_arrival.any():
         notes.append(f"parents: {int(no_arrival.sum())} parent(s) without a two-sided consolidated quote at or "
@@ -601,16 +315,7 @@ def analyze(results: RunResults, *, markout_horizons_s: Sequence[float] = MARKOU
         notes.append(f"fills: {int(orphan.sum())} fill(s) of parents not in the parents table ignored")
     f = f[~orphan].drop(columns="_merge").reset_index(drop=True)
     f["_vkey"] = f["venue"].astype(object).fillna("<NA>")
-    f["_i"] = np.arange(len(f))
-    quotes = market.sort_values("ts", kind="stable")
-    quotes = pd.DataFrame({"ts": quotes["ts"].to_numpy(dtype="int64"),
-                           "_vkey": quotes["venue"].astype(object).fillna("<NA>").to_numpy(),
-                           "venue_bid": quotes["bid"].to_numpy(dtype=float),
-                           "venue_ask": quotes["ask"].to_numpy(dtype=float)})
-    left = f[["ts", "_vkey", "_i"]].sort_values("ts", kind="stable")
-    vq = pd.merge_asof(left, quotes, on="ts", by="_vkey", direction="backward").sort_values("_i")
-    f["venue_bid"] = vq["venue_bid"].to_numpy()
-    f["venue_ask"] = vq["venue_ask"].to_numpy()
+    f["venue_bid"], f["venue_ask"] = venue_quote_at(market, f["ts"].to_numpy(dtype="int64"), f["_vkey"].to_numpy())
     sign = f["side_sign"].to_numpy(dtype=float)
     price = f["price"].to_numpy(dtype=float)
     vbid = f["venue_bid"].to_numpy(dtype=float)
@@ -633,7 +338,7 @@ def analyze(results: RunResults, *, markout_horizons_s: Sequence[float] = MARKOU
     f_ts = f["ts"].to_numpy(dtype="int64")
     # Consolidated mid when each fill happened: splits the shortfall into impact (arrival -> mid at the
     # fill) and spread (mid at the fill -> fill price).
-    f["mid_at_fill"] = _asof(f_ts, cons, ["cmid"])["cmid"].to_numpy(dtype=float) if len(f) else np.zeros(0)
+    f["mid_at_fill"] = mid_at(cons, f_ts)
     # How far past its venue's touch a fill went (price units, >= 0; 0 without a touch): the book walked.
     touch = np.where(sign > 0, vask, vbid)
     with np.errstate(invalid="ignore"):
@@ -641,7 +346,7 @@ def analyze(results: RunResults, *, markout_horizons_s: Sequence[float] = MARKOU
     beyond: dict[str, int] = {}
     for h, col in zip(horizons, mcols):
         at = f_ts + int(round(h * 1e9))
-        mid_h = _asof(at, cons, ["cmid"])["cmid"].to_numpy(dtype=float)
+        mid_h = mid_at(cons, at)
         in_data = (at <= last_market_ts) if last_market_ts is not None else np.zeros(len(at), dtype=bool)
         if (~in_data).any():
             beyond[f"{h:g}s"] = int((~in_data).sum())
@@ -711,8 +416,8 @@ def analyze(results: RunResults, *, markout_horizons_s: Sequence[float] = MARKOU
         filled_part = np.where(filled > 0, P["is_bps"].to_numpy(dtype=float) * filled / qty, 0.0)
     P["all_in_bps"] = filled_part + P["opportunity_bps"].to_numpy(dtype=float)
     P["participation"] = _safe_div(filled, P["market_volume"].where(P["market_volume"] > 0))
-    parent_cols = _columns_for(PARENT_COLUMNS, horizons)
-    P_out = P[parent_cols].copy() if len(P) else _empty_frame({c: "" for c in parent_cols})
+    parent_cols = columns_for(PARENT_COLUMNS, horizons)
+    P_out = P[parent_cols].copy() if len(P) else empty_frame({c: "" for c in parent_cols})
 
     # ---- per (parent, venue) -----------------------------------------------------------------------------------
     vkeys = ["scenario", "parent_id", "venue"]
@@ -736,11 +441,11 @@ def analyze(results: RunResults, *, markout_horizons_s: Sequence[float] = MARKOU
     V["venue_volume"] = _venue_volumes(V, t)
     V["venue_participation"] = _safe_div(V["filled_qty"], V["venue_volume"].where(V["venue_volume"] > 0))
     V = V.sort_values(["_scen_rank", "arrival_ts", "parent_id", "venue"], kind="stable").reset_index(drop=True)
-    venue_cols = _columns_for(VENUE_COLUMNS, horizons)
-    V_out = V[venue_cols].copy() if len(V) else _empty_frame({c: "" for c in venue_cols})
+    venue_cols = columns_for(VENUE_COLUMNS, horizons)
+    V_out = V[venue_cols].copy() if len(V) else empty_frame({c: "" for c in venue_cols})
 
     # ---- per fill ----------------------------------------------------------------------------------------------
-    fill_cols = [c for c in _columns_for(FILL_COLUMNS, horizons) if c in f.columns]
+    fill_cols = [c for c in columns_for(FILL_COLUMNS, horizons) if c in f.columns]
     F_out = f[fill_cols].reset_index(drop=True)
 
     # ---- per scenario ------------------------------------------------------------------------------------------
@@ -748,7 +453,7 @@ def analyze(results: RunResults, *, markout_horizons_s: Sequence[float] = MARKOU
 
     for df in (P_out, V_out, F_out, S):
         for c in df.columns:
-            if c in _STR_COLUMNS:
+            if c in STR_COLUMNS:
                 df[c] = df[c].astype("string")
     return TcaReport(parents=P_out, venues=V_out, fills=F_out, scenario_summary=S,
                      notes=list(dict.fromkeys(notes)), markout_horizons_s=horizons)
@@ -795,9 +500,9 @@ def _venue_volumes(V: pd.DataFrame, trades: pd.DataFrame) -> np.ndarray:
 
 def _scenario_summary(P: pd.DataFrame, f: pd.DataFrame, o: pd.DataFrame, scen_order: list[Any],
                       fill_metrics: list[str], horizons: Sequence[float]) -> pd.DataFrame:
-    cols = _columns_for(SUMMARY_COLUMNS, horizons)
+    cols = columns_for(SUMMARY_COLUMNS, horizons)
     if not len(P):
-        return _empty_frame({c: "" for c in cols})
+        return empty_frame({c: "" for c in cols})
     k = ["scenario"]
     g = P.groupby(k, sort=False)
     S = g.agg(parents=("parent_id", "size"), quantity=("quantity", "sum"), filled_qty=("filled_qty", "sum"),
@@ -831,15 +536,4 @@ def _scenario_summary(P: pd.DataFrame, f: pd.DataFrame, o: pd.DataFrame, scen_or
     return S[cols]
 
 
-__all__ = [
-    "FILL_COLUMNS",
-    "MARKOUT_HORIZONS_S",
-    "PARENT_COLUMNS",
-    "REQUIRED_COLUMNS",
-    "SUMMARY_COLUMNS",
-    "TcaReport",
-    "VENUE_COLUMNS",
-    "analyze",
-    "consolidated",
-    "format_table",
-]
+__all__ = ["TcaReport", "analyze"]

@@ -1,4 +1,4 @@
-"""Writing a run directory whole or not at all.
+"""Writing a run directory (or one file: `write_atomic`) whole or not at all.
 
 A run is written into a temporary sibling (`.<name>.tmp-<pid>-<token>`) and renamed into place when
 complete, so a kill, a full disk or an error mid-way leaves either the previous run or the new one,
@@ -9,7 +9,7 @@ Before anything is simulated the location is checked: creatable, writable (a pro
 and with at least `min_free_bytes` free.
 
     with RunDirectory("runs/twap") as out:      # checks, lock, staging directory
-        results.save(out.staging)               # everything goes to out.staging
+        results.write(out.staging)              # everything goes to out.staging (`RunResults.save` does this)
     # here runs/twap is the new run, complete
 """
 
@@ -172,4 +172,3 @@ def write_atomic(path: str | Path, text: str, encoding: str = "utf-8") -> Path:
         temp.unlink(missing_ok=True)
         raise OutputError(f"invalid output: cannot write {target} ({exc.strerror or exc})", field="output", value=str(target)) from None
     return target
-

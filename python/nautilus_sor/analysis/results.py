@@ -1,14 +1,16 @@
-"""What a backtest run produces, as pandas DataFrames with fixed columns, saved as Parquet.
+"""What a backtest run produces, as pandas DataFrames with fixed columns, saved as Parquet: the schema the
+analysis reads.
 
 A run directory holds one Parquet file per table plus `run.json` (the config and summary, and under
-`manifest` each table's SHA-256 and row count). It is written whole or not at all (`run_dir.py`), and
+`manifest` each table's SHA-256 and row count). The backtest harness writes it whole or not at all
+(`RunResults.write` into the staging directory of `nautilus_sor.run_dir.RunDirectory`), and
 `load` refuses a damaged one (`DamagedRunError` naming the file and the check). The TCA
-(`nautilus_sor.tca`) and the report (`nautilus_sor.report`) read only these tables, so a report can be
-rebuilt from a saved run (`nautilus-sor report run_dir/`).
+(`nautilus_sor.analysis.tca`) and the report (`nautilus_sor.analysis.report`) read only these tables, so a
+report can be rebuilt from a saved run (`nautilus-sor report run_dir/`).
 
 All timestamps are int64 ns since the epoch (UTC). Quantities are float64 in instrument units
 (e.g. BTC); prices in quote currency. `scenario` names the run the row belongs to: "router" for the
-configured strategy, or a baseline (`nautilus_sor.backtest.scenarios`): "equal_split",
+configured strategy, or a baseline (`nautilus_sor.analysis.scenarios`): "equal_split",
 "all_on:<VENUE>", "exante_best_venue", "hindsight_best_venue", "nautilus_twap".
 
 Columns marked optional get their default when a table is built without them (`frame`) or loaded from a
@@ -24,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
+import pandas as pd  # type: ignore[import-untyped]
 
 # One row per parent order the strategy sent.
 PARENTS_COLUMNS = {
@@ -198,8 +200,8 @@ class RunResults:
     summary: dict[str, Any] = field(default_factory=dict)
 
     def save(self, run_dir: str | Path) -> Path:
-        """Writes the run to `run_dir` whole (staged, locked, renamed into place: `run_dir.py`)."""
-        from nautilus_sor.backtest.run_dir import RunDirectory
+        """Writes the run to `run_dir` whole (staged, locked, renamed into place: `nautilus_sor.run_dir`)."""
+        from nautilus_sor.run_dir import RunDirectory
 
         with RunDirectory(run_dir) as out:
             self.write(out.staging)
@@ -209,7 +211,7 @@ class RunResults:
         """Writes the tables and run.json (with each table's hash and row count) into `directory` as it
         is: for a staging directory (`RunDirectory.staging`); `save` is the safe call."""
         path = Path(directory)
-        manifest = {}
+        manifest: dict[str, dict[str, Any]] = {}
         for table in TABLES:
             file = path / f"{table}.parquet"
             getattr(self, table).to_parquet(file, index=False)
@@ -234,7 +236,7 @@ class RunResults:
         if not isinstance(summary, dict):
             raise _damaged(path, "run.json", "object", f"is a JSON {type(summary).__name__}, not an object")
         manifest = _manifest(path, summary.pop(MANIFEST_KEY, None))
-        tables = {}
+        tables: dict[str, pd.DataFrame] = {}
         for table, columns in TABLES.items():
             file = path / f"{table}.parquet"
             if table == "repeats" and not file.is_file() and manifest is None:  # a run saved before repeats existed
@@ -261,14 +263,6 @@ class RunResults:
         results = cls(**tables, summary=summary)
         check_invariants(results, path)
         return results
-
-    def for_scenario(self, scenario: str) -> RunResults:
-        """The rows of one scenario (market and trades are shared)."""
-        pick = {t: getattr(self, t) for t in TABLES}
-        for t, df in pick.items():
-            if "scenario" in df.columns:
-                pick[t] = df[df["scenario"] == scenario].reset_index(drop=True)
-        return RunResults(**pick, summary=self.summary)
 
 
 #: The key of run.json holding each table's file, SHA-256 and row count.
