@@ -35,6 +35,7 @@ from nautilus_sor.execution_algorithms.registry import register_strategy_for, re
 from nautilus_sor.execution_algorithms.state import STATE_KEY
 from nautilus_sor.sides import parse_side
 from nautilus_sor.smart_router import SmartOrderRouter, check_router_params, parse_venues
+from nautilus_sor.smart_router.settings import router_keywords
 from nautilus_sor.smart_router.state import RouterState
 from nautilus_sor.units import UNIT_DECIMALS, qty_to_units
 
@@ -77,7 +78,7 @@ class MultiVenueStrategy(Strategy):
         self.instrument_id = InstrumentId.from_str(config.instrument_id)
         self.router: SmartOrderRouter | None = None
         if config.use_smart_routing:
-            self.router = SmartOrderRouter(config.venues, **(config.router or {}))
+            self.router = SmartOrderRouter(config.venues, **router_keywords(config.router))
         self.exec_algorithm_id = (
             ExecAlgorithmId(str(config.execution_algorithm["type"]).upper()) if config.execution_algorithm else None
         )
@@ -278,7 +279,7 @@ class MultiVenueStrategy(Strategy):
         if self.router is not None:
             state[ROUTER_STATE_KEY] = msgspec.json.encode(self.router.save_state())
         algorithm = registered_algorithm(self.msgbus, self.exec_algorithm_id) if self.exec_algorithm_id is not None else None
-        if algorithm is not None:
+        if algorithm is not None and self.exec_algorithm_id is not None:
             state[f"{ALGORITHM_STATE_PREFIX}{self.exec_algorithm_id.value}"] = next(iter(algorithm.save().values()))
         return state
 

@@ -83,6 +83,7 @@ from nautilus_sor.risk import RISK_TOPIC, KillSwitch, KillSwitchTriggered, check
 from nautilus_sor.rounding import bound_price, round_price, round_quantity
 from nautilus_sor.sides import parse_side
 from nautilus_sor.smart_router import SmartOrderRouter, VenueAllocation, check_router_params, parse_venues
+from nautilus_sor.smart_router.settings import router_keywords
 from nautilus_sor.units import UNIT_DECIMALS, precision_holding, qty_to_units, units_to_qty
 
 NS_PER_SECOND = 1_000_000_000
@@ -225,7 +226,7 @@ class SmartExecAlgorithm(ExecAlgorithm):
 
     def on_start(self) -> None:
         if self._config.use_smart_routing and self.router is None:
-            self.router = SmartOrderRouter(self._config.venues or [], cache=self.cache, clock=self.clock, **(self._config.router or {}))
+            self.router = SmartOrderRouter(self._config.venues or [], cache=self.cache, clock=self.clock, **router_keywords(self._config.router))
         self.restart.resume()
         self.restart.stop_snapshot = None
 
@@ -675,13 +676,13 @@ class SmartExecAlgorithm(ExecAlgorithm):
         """The price a child's notional is counted at when the router gave none: the parent's limit,
         else the venue's mid (book, then quote)."""
         if parent.limit is not None:
-            return parent.limit.as_double()
+            return float(parent.limit.as_double())
         book = self.cache.order_book(instrument_id)
         if book is not None and book.best_bid_price() is not None and book.best_ask_price() is not None:
-            return (book.best_bid_price().as_double() + book.best_ask_price().as_double()) / 2
+            return float(book.best_bid_price().as_double() + book.best_ask_price().as_double()) / 2
         quote = self.cache.quote_tick(instrument_id)
         if quote is not None:
-            return (quote.bid_price.as_double() + quote.ask_price.as_double()) / 2
+            return float(quote.bid_price.as_double() + quote.ask_price.as_double()) / 2
         return None
 
     def _child_order(
@@ -694,6 +695,8 @@ class SmartExecAlgorithm(ExecAlgorithm):
     ) -> Order:
         """A child order: market IOC, or IOC limit at the parent's limit; or, with `resting_price`,
         a GTC limit order resting at that price (passive algorithms)."""
+        if primary is None:  # pragma: no cover - a parent's primary stays in the cache
+            raise ValidationError(f"invalid primary: {parent.primary_id} is not in the cache", field="primary_id", value=parent.primary_id.value)
         parent.sequence += 1
         client_order_id = ClientOrderId(f"{parent.primary_id.value}-E{parent.sequence}")
         instrument = self.cache.instrument(instrument_id)
@@ -845,11 +848,11 @@ class SmartExecAlgorithm(ExecAlgorithm):
         down = set(self.router.disconnected_venues)
         if not down:
             return 0
-        return sum(c.units - c.filled_units for c in parent.children.values() if not c.done and c.instrument_id.venue.value in down)
+        return sum(c.units - c.filled_units for c in parent.children.values() if not c.done and str(c.instrument_id.venue.value) in down)
 
 
 def units_per_quantity() -> int:
-    return 10**UNIT_DECIMALS
+    return int(10**UNIT_DECIMALS)
 
 
 class EventDrivenExecAlgorithm(SmartExecAlgorithm):

@@ -96,14 +96,14 @@ class IcebergExecAlgorithm(EventDrivenExecAlgorithm):
 
     def _price(self, parent: ParentState, instrument_id: InstrumentId) -> float:
         if parent.limit is not None:
-            return parent.limit.as_double()
+            return float(parent.limit.as_double())
         quote = self.cache.quote_tick(instrument_id)
         book = self.cache.order_book(instrument_id)
         buy = parent.side == OrderSide.BUY
         if book is not None and (book.best_bid_price() if buy else book.best_ask_price()) is not None:
-            return (book.best_bid_price() if buy else book.best_ask_price()).as_double()
+            return float((book.best_bid_price() if buy else book.best_ask_price()).as_double())
         if quote is not None:
-            return (quote.bid_price if buy else quote.ask_price).as_double()
+            return float((quote.bid_price if buy else quote.ask_price).as_double())
         raise MarketDataError(f"invalid instrument_id: no quote for {instrument_id} yet: an iceberg chunk joins the touch", field="instrument_id", value=str(instrument_id))
 
     def _send_chunk(self, parent: ParentState, units: int) -> None:

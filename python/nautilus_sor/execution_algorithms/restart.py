@@ -101,9 +101,9 @@ def parent_of(order: Any) -> str | None:
     the `<primary>-E<n>` form of its id."""
     for tag in order.tags or ():
         if tag.startswith("parent="):
-            return tag[len("parent="):]
+            return str(tag[len("parent="):])
     if order.exec_spawn_id is not None and order.exec_spawn_id != order.client_order_id:
-        return order.exec_spawn_id.value
+        return str(order.exec_spawn_id.value)
     match = _CHILD_ID.match(order.client_order_id.value)
     return match.group("parent") if match else None
 
@@ -255,13 +255,13 @@ class Restart:
             if self.algorithm.ledger.is_child(cid) or cid in self.algorithm.ledger:
                 continue
             claimed = parent_of(order)
-            parent = self.algorithm.parents.get(ClientOrderId(claimed)) if claimed is not None else None
-            if parent is not None and not parent.is_done and not parent.adopted and self._adopt_unsaved(parent, order):
+            claimant = self.algorithm.parents.get(ClientOrderId(claimed)) if claimed is not None else None
+            if claimant is not None and not claimant.is_done and not claimant.adopted and self._adopt_unsaved(claimant, order):
                 report.adopted_unsaved.append(cid.value)
                 continue
             if order.is_closed:
                 continue  # history: an order of a parent we no longer track
-            reason = "parent finished" if parent is not None else "unknown parent"
+            reason = "parent finished" if claimant is not None else "unknown parent"
             action = self.algorithm._config.orphan_policy
             report.orphans.append(OrphanOrder(cid.value, order.instrument_id.value, claimed, _leaves_units(order), reason, action))
             self.algorithm.log.warning(f"orphan order {cid} ({reason}: {claimed}), {_leaves_units(order)} units open: {action}")

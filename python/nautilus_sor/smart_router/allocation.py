@@ -91,7 +91,8 @@ class VenueAllocation:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self._values() == other._values()  # type: ignore[attr-defined]
+        assert isinstance(other, VenueAllocation)
+        return self._values() == other._values()
 
     def __hash__(self) -> int:
         return hash(self._values())

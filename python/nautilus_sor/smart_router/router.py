@@ -305,6 +305,7 @@ class SmartOrderRouter:
         return stale
 
     def _last_update_ns(self, instrument_id: InstrumentId) -> int | None:
+        assert self.cache is not None  # check_stale_venues returns first without one
         book = self.cache.order_book(instrument_id)
         times = [book.ts_last] if book is not None and book.update_count > 0 else []
         quote = self.cache.quote_tick(instrument_id)
@@ -397,7 +398,7 @@ class SmartOrderRouter:
         value = price.as_double()
         if not value > 0:
             raise ValidationError(f"invalid price: {price} (a limit price must be greater than zero)", field="price", value=str(price))
-        return value
+        return float(value)
 
     @_serialised
     def select_venue(
@@ -708,7 +709,7 @@ class SmartOrderRouter:
         """What the router has learned of each venue, one row per venue (see `venue_stats_frame`)."""
         return [self._core.venue_stats(v.name) for v in self._venues]
 
-    def venue_stats_frame(self):  # -> pandas.DataFrame
+    def venue_stats_frame(self) -> Any:  # a pandas.DataFrame (pandas is imported only here)
         import pandas as pd
 
         fields = ["fill_rate", "reject_rate", "fill_probability", "latency_mean_ms", "latency_tail_ms", "slippage_bps", "orders", "fills", "rejects", "acks"]

@@ -63,3 +63,8 @@ def check_flag(value: Any, field: str) -> bool:
     if isinstance(value, bool) or type(value).__name__ == "bool_":  # numpy's bool too
         return bool(value)
     raise ValidationError(f"invalid {field}: {value!r} (must be True or False)", field=field, value=repr(value))
+
+
+def router_keywords(params: dict[str, float] | None) -> dict[str, Any]:
+    """A checked `router` settings block as `SmartOrderRouter` keywords (None: its defaults)."""
+    return dict(params or {})
