@@ -1,4 +1,8 @@
-"""Shared machinery of the execution algorithms: parent/child bookkeeping, child creation on the
+"""(Over 600 lines: one class, `SmartExecAlgorithm`, the Nautilus glue every algorithm shares, and this
+module doc on how a parent is executed. The pure parts live beside it: `ledger.py`, `parents.py`,
+`checks.py`, `registry.py`, `restart.py`. Splitting the class further is planned with the execution-style work.)
+
+Shared machinery of the execution algorithms: parent/child bookkeeping, child creation on the
 right venue's instrument, smart routing of each child, and returning unfilled quantity to the
 schedule.
 

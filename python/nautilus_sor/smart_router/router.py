@@ -1,4 +1,7 @@
-"""SmartOrderRouter: the reference API (`select_venue`, `route_order`, venue performance tracking)
+"""(Over 600 lines: one class, the reference's router API, every public method a decision or a feed of it;
+its allocation, venue config, settings and state are the package's other modules.)
+
+SmartOrderRouter: the reference API (`select_venue`, `route_order`, venue performance tracking)
 over Nautilus types, with the Rust core doing the scoring and splitting.
 
     router = SmartOrderRouter(venues)                     # the reference's venue dicts
