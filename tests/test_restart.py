@@ -197,14 +197,14 @@ def test_state_round_trip_gives_identical_bytes():
     # Decode/encode, and through the algorithm's own objects (load -> parents -> save).
     assert encode_state(decode_state(data)) == data
     fresh = twap()
-    fresh._restored = decode_state(data)
-    records = [fresh._parent_record(fresh._restore_parent(r)) for r in fresh._restored.parents]
-    assert encode_state(msgspec.structs.replace(fresh._restored, parents=records)) == data
+    fresh.restart.restored = decode_state(data)
+    records = [fresh.restart._parent_record(fresh.restart._restore_parent(r)) for r in fresh.restart.restored.parents]
+    assert encode_state(msgspec.structs.replace(fresh.restart.restored, parents=records)) == data
     # A finished algorithm's save, loaded and saved again, is the same too.
     again = twap()
-    again._restored = decode_state(algo2.state_bytes())
-    records = [again._parent_record(again._restore_parent(r)) for r in again._restored.parents]
-    assert encode_state(msgspec.structs.replace(again._restored, parents=records)) == algo2.state_bytes()
+    again.restart.restored = decode_state(algo2.state_bytes())
+    records = [again.restart._parent_record(again.restart._restore_parent(r)) for r in again.restart.restored.parents]
+    assert encode_state(msgspec.structs.replace(again.restart.restored, parents=records)) == algo2.state_bytes()
 
 
 @st.composite
@@ -237,7 +237,7 @@ def test_any_valid_state_round_trips_byte_for_byte(parents):
     data = encode_state(state)
     assert encode_state(decode_state(data)) == data
     algo = twap()
-    restored = [algo._parent_record(algo._restore_parent(r)) for r in decode_state(data).parents]
+    restored = [algo.restart._parent_record(algo.restart._restore_parent(r)) for r in decode_state(data).parents]
     assert encode_state(msgspec.structs.replace(state, parents=restored)) == data
 
 
@@ -281,7 +281,7 @@ def test_corrupt_or_unknown_state_is_a_typed_error_and_nothing_is_applied(name, 
     else:
         with pytest.raises(StateError) as info:
             algo.load(bad)
-        assert algo._restored is None and algo.parents == {}
+        assert algo.restart.restored is None and algo.parents == {}
     assert info.value.field == field, (name, info.value.field, str(info.value))
 
 

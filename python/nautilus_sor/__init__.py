@@ -40,6 +40,26 @@ from nautilus_sor.exceptions import (
     ValidationError,
 )
 
+# The Python layer over Nautilus, imported on first use so `import nautilus_sor` stays light
+# (`from nautilus_sor import SmartOrderRouter` works as the reference's `from backend import ...`).
+_LAZY = {
+    "SmartOrderRouter": "nautilus_sor.smart_router",
+    "VenueAllocation": "nautilus_sor.smart_router",
+    "VenueConfig": "nautilus_sor.smart_router",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'nautilus_sor' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
 __all__ = [
     "ROUTE_INSUFFICIENT_LIQUIDITY",
     "ROUTE_NO_ELIGIBLE_VENUE",
@@ -57,9 +77,12 @@ __all__ = [
     "Router",
     "RoutingError",
     "Selection",
+    "SmartOrderRouter",
     "SplitResult",
     "UnknownVenueError",
     "ValidationError",
+    "VenueAllocation",
+    "VenueConfig",
     "VenueQuote",
     "VenueSpec",
     "VenueStats",

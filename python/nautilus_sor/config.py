@@ -39,8 +39,10 @@ import msgspec
 
 from nautilus_sor.backtest.scenarios import BASELINE_ALIASES, BASELINES, baseline_key
 from nautilus_sor.exceptions import ConfigError, ValidationError
+from nautilus_sor.msgspec_errors import msgspec_error_path
 from nautilus_sor.queue_model import DEFAULT_QUEUE_MODEL, DEFAULT_QUEUE_POWER, QUEUE_OFF, check_queue_model
-from nautilus_sor.smart_router import VenueConfig, check_venue_name, msgspec_error_path, parse_venues
+from nautilus_sor.smart_router.settings import check_router_params
+from nautilus_sor.smart_router.venues import VenueConfig, check_venue_name, parse_venues
 from nautilus_sor.units import UNITS_PER_QTY
 
 _S = TypeVar("_S", bound=msgspec.Struct)
@@ -278,8 +280,6 @@ def _check_identifier(path: str, value: str, kind: str) -> None:
 
 def _validate_router(router: RouterBlock) -> None:
     """The core checks the parameters (one source of truth); its error names the field."""
-    from nautilus_sor.smart_router import check_router_params
-
     check_router_params(router.params(), "strategy.router")
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from nautilus_trader.config import StrategyConfig
 from nautilus_trader.model.data import InstrumentStatus, QuoteTick, TradeTick
 from nautilus_trader.model.enums import MarketStatusAction, OrderSide, TimeInForce
@@ -28,9 +29,14 @@ from nautilus_trader.model.orders import MarketOrder
 from nautilus_trader.trading.strategy import Strategy
 
 from nautilus_sor._core import PositionBook
-from nautilus_sor.exceptions import ConfigError, ValidationError
+from nautilus_sor.exceptions import ConfigError, StateError, ValidationError
 from nautilus_sor.execution_algorithms import order_params
+from nautilus_sor.execution_algorithms.registry import register_strategy_for, registered_algorithm
+from nautilus_sor.execution_algorithms.state import STATE_KEY
+from nautilus_sor.sides import parse_side
 from nautilus_sor.smart_router import SmartOrderRouter, check_router_params, parse_venues
+from nautilus_sor.smart_router.settings import router_keywords
+from nautilus_sor.smart_router.state import RouterState
 from nautilus_sor.units import UNIT_DECIMALS, qty_to_units
 
 
@@ -59,8 +65,10 @@ class SmartRoutingStrategyConfig(StrategyConfig, frozen=True):
             parse_venues(self.venues)
         if self.execution_algorithm is not None and "type" not in self.execution_algorithm:
             raise ConfigError("invalid execution_algorithm: needs a 'type'", field="execution_algorithm.type", value=repr(self.execution_algorithm))
-        if self.trade_side not in ("BUY", "SELL"):
-            raise ConfigError(f"invalid trade_side: {self.trade_side!r} (BUY or SELL)", field="trade_side", value=repr(self.trade_side))
+        try:
+            parse_side(self.trade_side, "trade_side", names=True)
+        except ValidationError as exc:
+            raise ConfigError(str(exc), field=exc.field, value=exc.value) from None
         check_router_params(self.router)
 
 
@@ -70,7 +78,7 @@ class MultiVenueStrategy(Strategy):
         self.instrument_id = InstrumentId.from_str(config.instrument_id)
         self.router: SmartOrderRouter | None = None
         if config.use_smart_routing:
-            self.router = SmartOrderRouter(config.venues, **(config.router or {}))
+            self.router = SmartOrderRouter(config.venues, **router_keywords(config.router))
         self.exec_algorithm_id = (
             ExecAlgorithmId(str(config.execution_algorithm["type"]).upper()) if config.execution_algorithm else None
         )
@@ -104,9 +112,7 @@ class MultiVenueStrategy(Strategy):
             if self.config.follow_instrument_status and (self.router is not None or self.exec_algorithm_id is not None):
                 self.subscribe_instrument_status(instrument_id)
         if self.exec_algorithm_id is not None:
-            from nautilus_sor.execution_algorithms.base import register_strategy_for
-
-            register_strategy_for(self.trader_id, self.exec_algorithm_id, self)
+            register_strategy_for(self.msgbus, self.exec_algorithm_id, self)
 
     # -- the signal hook ---------------------------------------------------------------------
 
@@ -116,7 +122,7 @@ class MultiVenueStrategy(Strategy):
 
     def on_trade_tick(self, tick: TradeTick) -> None:
         if self.config.trade_size is not None and self.should_trade(tick):
-            side = OrderSide.BUY if self.config.trade_side == "BUY" else OrderSide.SELL
+            side = parse_side(self.config.trade_side, "trade_side", names=True)
             self.execute_order(side, Quantity.from_str(self.config.trade_size))
 
     def execute_order(self, side: OrderSide, quantity: Quantity, price: Price | None = None,
@@ -247,10 +253,8 @@ class MultiVenueStrategy(Strategy):
 
     def _routers(self) -> list[SmartOrderRouter]:
         """This strategy's router and its execution algorithm's (each decides for its own orders)."""
-        from nautilus_sor.execution_algorithms.base import registered_algorithm
-
         routers = [self.router] if self.router is not None else []
-        algorithm = registered_algorithm(self.trader_id, self.exec_algorithm_id) if self.exec_algorithm_id is not None else None
+        algorithm = registered_algorithm(self.msgbus, self.exec_algorithm_id) if self.exec_algorithm_id is not None else None
         if algorithm is not None and algorithm.router is not None and algorithm.router not in routers:
             routers.append(algorithm.router)
         return routers
@@ -271,24 +275,15 @@ class MultiVenueStrategy(Strategy):
     # actors but not execution algorithms: the strategy carries its algorithm's state with its own.
 
     def on_save(self) -> dict[str, bytes]:
-        import msgspec
-
-        from nautilus_sor.execution_algorithms.base import registered_algorithm
-
         state: dict[str, bytes] = {}
         if self.router is not None:
             state[ROUTER_STATE_KEY] = msgspec.json.encode(self.router.save_state())
-        algorithm = registered_algorithm(self.trader_id, self.exec_algorithm_id) if self.exec_algorithm_id is not None else None
-        if algorithm is not None:
+        algorithm = registered_algorithm(self.msgbus, self.exec_algorithm_id) if self.exec_algorithm_id is not None else None
+        if algorithm is not None and self.exec_algorithm_id is not None:
             state[f"{ALGORITHM_STATE_PREFIX}{self.exec_algorithm_id.value}"] = next(iter(algorithm.save().values()))
         return state
 
     def on_load(self, state: dict[str, bytes]) -> None:
-        import msgspec
-
-        from nautilus_sor.exceptions import StateError
-        from nautilus_sor.execution_algorithms.base import registered_algorithm
-        from nautilus_sor.execution_algorithms.state import STATE_KEY, RouterState
 
         if ROUTER_STATE_KEY in state and self.router is not None:
             try:
@@ -298,7 +293,7 @@ class MultiVenueStrategy(Strategy):
             self.router.load_state(router_state)
         for key, data in state.items():
             if key.startswith(ALGORITHM_STATE_PREFIX):
-                algorithm = registered_algorithm(self.trader_id, key[len(ALGORITHM_STATE_PREFIX):])
+                algorithm = registered_algorithm(self.msgbus, key[len(ALGORITHM_STATE_PREFIX):])
                 if algorithm is None:
                     raise StateError(f"invalid state: no execution algorithm {key[len(ALGORITHM_STATE_PREFIX):]!r} in this trader", field=key, value=key)
                 algorithm.load({STATE_KEY: data})

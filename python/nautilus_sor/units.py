@@ -75,7 +75,3 @@ def units_to_qty(units: int, precision: int, field: str = "quantity") -> Quantit
         )
     return Quantity.from_raw(units * _RAW_PER_UNIT, precision)
 
-
-def float_size_to_units(size: float, precision: int) -> int:
-    """Units of a book level size (a float of a fixed-point value at `precision`)."""
-    return int(round(size * 10**precision)) * 10 ** (UNIT_DECIMALS - precision)

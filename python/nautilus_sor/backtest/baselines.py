@@ -9,7 +9,8 @@ from nautilus_trader.model.identifiers import InstrumentId, Venue
 from nautilus_trader.model.objects import Price, Quantity
 
 from nautilus_sor.exceptions import ValidationError
-from nautilus_sor.smart_router import SmartOrderRouter, VenueAllocation, _side_code
+from nautilus_sor.sides import core_side
+from nautilus_sor.smart_router import SmartOrderRouter, VenueAllocation
 from nautilus_sor.units import units_to_qty
 
 
@@ -27,7 +28,7 @@ class EqualSplitRouter(SmartOrderRouter):
         max_venues: int = 3,
         price: Price | None = None,
     ) -> list[VenueAllocation]:
-        units, ids, precisions = self._prepare(instrument_id, total_quantity, "total_quantity", _side_code(side))
+        units, ids, precisions = self._prepare(instrument_id, total_quantity, "total_quantity", core_side(side))
         specs = [v for v in self.core.venues if v.enabled][:max_venues]
         if not specs:
             raise ValidationError("invalid venues: none enabled", field="venues", value="[]")

@@ -120,6 +120,7 @@ def run_config_for(config: RunConfig, market: Any, catalog_path: str | Path, *, 
             max_venues=s.max_venues,
             seed=config.backtest.seed,
             router=router,
+            max_finished_parents=None,  # the results read every parent's planned schedule
         )
         algorithms.append(ImportableExecAlgorithmConfig(exec_algorithm_path=_path(algorithm), config_path=_path(algorithm_config), config=fields))
     engine = BacktestEngineConfig(

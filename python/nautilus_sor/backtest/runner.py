@@ -28,6 +28,7 @@ from nautilus_sor.config import DEFAULT_SYNTHETIC_SECONDS, RunConfig
 from nautilus_sor.exceptions import ConfigError, MarketDataError
 from nautilus_sor.execution_algorithms import build_exec_algorithm, resolve_market_profile, uses_market_profile
 from nautilus_sor.queue_model import DEFAULT_QUEUE_POWER, QUEUE_OFF
+from nautilus_sor.sides import parse_side
 from nautilus_sor.strategy import MultiVenueStrategy, SmartRoutingStrategyConfig
 
 NS = 1_000_000_000
@@ -88,7 +89,7 @@ class ParentOrderStrategy(MultiVenueStrategy):
             for router in self._routers():  # the report's venue-score history: recorded, bounded, evenly thinned
                 router.record_history = True
                 router.history_max_rows = HISTORY_MAX_ROWS
-            side = OrderSide.BUY if spec["side"] == "BUY" else OrderSide.SELL
+            side = parse_side(spec["side"], "orders.side", names=True)
             own = spec.get("instrument_id")
             instrument = self.cache.instrument(InstrumentId.from_str(own) if own else self.instrument_id)
             quantity = instrument.make_qty(Decimal(str(spec["quantity"])))
@@ -206,6 +207,7 @@ def run_scenario(config: RunConfig, market: Any, scenario: Scenario, venues: lis
             max_venues=config.strategy.max_venues,
             seed=config.backtest.seed,
             router=router_params,
+            max_finished_parents=None,  # the results read every parent's planned schedule
         )
     if algorithm is not None:
         engine.add_exec_algorithm(algorithm)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from nautilus_sor.exceptions import ConfigError
-from nautilus_sor.smart_router import msgspec_error_path
+from nautilus_sor.msgspec_errors import msgspec_error_path
 from nautilus_sor.execution_algorithms.base import SmartExecAlgorithm, SmartExecAlgorithmConfig
 from nautilus_sor.execution_algorithms.iceberg import IcebergExecAlgorithm, IcebergExecAlgorithmConfig
 from nautilus_sor.execution_algorithms.patterns import (

@@ -1,4 +1,8 @@
-"""Shared machinery of the execution algorithms: parent/child bookkeeping, child creation on the
+"""(Over 600 lines: one class, `SmartExecAlgorithm`, the Nautilus glue every algorithm shares, and this
+module doc on how a parent is executed. The pure parts live beside it: `ledger.py`, `parents.py`,
+`checks.py`, `registry.py`, `restart.py`. Splitting the class further is planned with the execution-style work.)
+
+Shared machinery of the execution algorithms: parent/child bookkeeping, child creation on the
 right venue's instrument, smart routing of each child, and returning unfilled quantity to the
 schedule.
 
@@ -52,9 +56,7 @@ slice (or a catch-up slice after the last one).
 
 from __future__ import annotations
 
-import weakref
 from collections import deque
-from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
@@ -76,29 +78,19 @@ from nautilus_trader.model.objects import Price, Quantity
 from nautilus_trader.model.orders import LimitOrder, MarketOrder, Order
 
 from nautilus_sor.exceptions import ConfigError, InsufficientLiquidityError, NautilusSorError, RoutingError, ValidationError
-from nautilus_sor.execution_algorithms.restart import MISSED_SLICE_POLICIES, ORPHAN_POLICIES, ReconciliationReport, RestartMixin
+from nautilus_sor.execution_algorithms.checks import check_max_finished_parents, check_positive_seconds
+from nautilus_sor.execution_algorithms.ledger import DEFAULT_MAX_FINISHED, Ledger
+from nautilus_sor.execution_algorithms.parents import ChildState, ParentState
+from nautilus_sor.execution_algorithms.registry import register_algorithm, strategy_for
+from nautilus_sor.execution_algorithms.restart import MISSED_SLICE_POLICIES, ORPHAN_POLICIES, ReconciliationReport, Restart
 from nautilus_sor.risk import RISK_TOPIC, KillSwitch, KillSwitchTriggered, check_limits
 from nautilus_sor.rounding import bound_price, round_price, round_quantity
+from nautilus_sor.sides import parse_side
 from nautilus_sor.smart_router import SmartOrderRouter, VenueAllocation, check_router_params, parse_venues
+from nautilus_sor.smart_router.settings import router_keywords
 from nautilus_sor.units import UNIT_DECIMALS, precision_holding, qty_to_units, units_to_qty
 
 NS_PER_SECOND = 1_000_000_000
-
-# The strategy that uses each algorithm, by (trader id, algorithm id): the owner of the primary
-# orders the reference's direct `algorithm.execute(instrument_id=...)` call creates.
-_STRATEGY_FOR: weakref.WeakValueDictionary[tuple[str, str], Any] = weakref.WeakValueDictionary()
-# Each registered algorithm, by (trader id, algorithm id): a strategy saves/loads its state with its
-# own (Nautilus 1.221's Trader.save()/load() cover actors and strategies, not execution algorithms).
-_ALGORITHMS: weakref.WeakValueDictionary[tuple[str, str], Any] = weakref.WeakValueDictionary()
-
-
-def registered_algorithm(trader_id: Any, algorithm_id: Any) -> Any | None:
-    return _ALGORITHMS.get((str(trader_id), str(algorithm_id)))
-
-
-def register_strategy_for(trader_id: Any, algorithm_id: Any, strategy: Any) -> None:
-    _STRATEGY_FOR[(str(trader_id), str(algorithm_id))] = strategy
-
 
 class SmartExecAlgorithmConfig(ExecAlgorithmConfig, kw_only=True, frozen=True, forbid_unknown_fields=True):
     """Settings every algorithm of this package shares.
@@ -129,6 +121,9 @@ class SmartExecAlgorithmConfig(ExecAlgorithmConfig, kw_only=True, frozen=True, f
     max_children_total: int | None = None
     stale_data_seconds: float | None = None
     router: dict[str, float] | None = None  # SmartOrderRouter cost-model keywords; None: its defaults
+    # Finished parents kept (for reconciliation, reports and saves) past which the oldest are dropped:
+    # a live algorithm's memory and saved state stay bounded. None keeps all (a backtest's analysis).
+    max_finished_parents: int | None = DEFAULT_MAX_FINISHED
 
     def __post_init__(self) -> None:
         if self.use_smart_routing:
@@ -151,95 +146,12 @@ class SmartExecAlgorithmConfig(ExecAlgorithmConfig, kw_only=True, frozen=True, f
             )
         check_limits(self.max_notional_per_venue_per_minute, self.max_children_per_parent, self.max_children_total)
         if self.stale_data_seconds is not None:
-            _check_positive_seconds("stale_data_seconds", self.stale_data_seconds)
+            check_positive_seconds("stale_data_seconds", self.stale_data_seconds)
         check_router_params(self.router)
+        check_max_finished_parents(self.max_finished_parents)
 
 
-MAX_SLICES = 10_000_000  # the core's cap on a schedule's slices
-
-
-def _check_number(name: str, value: Any, *, low: float | None = None, high: float | None = None,
-                  low_open: bool = False, high_open: bool = False) -> float:
-    """A finite number within the bounds, else a ConfigError naming `name`."""
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value == value and abs(value) != float("inf")
-    if ok and low is not None:
-        ok = value > low if low_open else value >= low
-    if ok and high is not None:
-        ok = value < high if high_open else value <= high
-    if not ok:
-        lo = "" if low is None else f"{'>' if low_open else '>='} {low}"
-        hi = "" if high is None else f"{'<' if high_open else '<='} {high}"
-        raise ConfigError(f"invalid {name}: {value!r} (must be a finite number {' and '.join(x for x in (lo, hi) if x)})", field=name, value=repr(value))
-    return float(value)
-
-
-def _check_slicing(duration: float, interval: float) -> None:
-    """Both positive, interval <= duration, and a number of slices the core can build."""
-    _check_positive_seconds("duration_seconds", duration)
-    _check_positive_seconds("interval_seconds", interval)
-    if interval > duration:
-        raise ConfigError(f"invalid interval_seconds: {interval} (greater than duration_seconds {duration})", field="interval_seconds", value=repr(interval))
-    if duration / interval > MAX_SLICES:
-        raise ConfigError(
-            f"invalid interval_seconds: {interval} ({duration / interval:.3g} slices over {duration} s; at most {MAX_SLICES:,})",
-            field="interval_seconds",
-            value=repr(interval),
-        )
-
-
-def _check_positive_seconds(name: str, value: float) -> None:
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0 or value != value or value == float("inf"):
-        raise ConfigError(f"invalid {name}: {value!r} (must be a finite number of seconds > 0)", field=name, value=repr(value))
-
-
-@dataclass
-class ChildState:
-    client_order_id: ClientOrderId
-    instrument_id: InstrumentId
-    units: int
-    filled_units: int = 0
-    done: bool = False
-
-
-@dataclass
-class ParentState:
-    """The bookkeeping of one primary order (all quantities in units)."""
-
-    primary_id: ClientOrderId
-    instrument_id: InstrumentId
-    side: OrderSide
-    requested: int
-    limit: Price | None
-    precision: int
-    lot_units: int
-    slices: deque[tuple[int, int]] = field(default_factory=deque)  # (absolute ts ns, units)
-    pending: int = 0
-    working: int = 0
-    filled: int = 0
-    abandoned: int = 0
-    returned: int = 0  # units returned by failed children, sent with the next slice
-    retries: int = 0
-    sequence: int = 0
-    primary_sent: bool = False
-    adopted: bool = False  # created on a restart for an orphan order: tracks it, never sends
-    named_position: PositionId | None = None  # the position its strategy named: the parent trades only it
-    children: dict[ClientOrderId, ChildState] = field(default_factory=dict)
-
-    def quantity_text(self, units: int) -> str:
-        """`units` as the instrument's quantity, for messages: "1.215 BTCUSDT.CHEAP"."""
-        return f"{units_to_qty(units, precision_holding(units, self.precision))} {self.instrument_id}"
-
-    def check(self) -> None:
-        total = self.filled + self.working + self.pending + self.abandoned
-        if total != self.requested:  # pragma: no cover - an invariant, asserted by the tests
-            raise AssertionError(f"parent {self.primary_id}: {total} != {self.requested} requested ({self})")
-
-    @property
-    def is_done(self) -> bool:
-        return self.working == 0 and self.pending == 0
-
-
-class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
+class SmartExecAlgorithm(ExecAlgorithm):
     """Base class: subclasses provide `build_schedule` (and may override `on_slice`).
 
     Per-order parameters: a primary's `exec_algorithm_params` may set the config fields in the
@@ -256,40 +168,79 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
         super().__init__(config)
         self._config = config
         self.router: SmartOrderRouter | None = None
-        self.parents: dict[ClientOrderId, ParentState] = {}
+        # Parents, their children's links and planned schedules; finished parents past the bound are dropped.
+        self.ledger: Ledger[ClientOrderId, ParentState] = Ledger(config.max_finished_parents)
         self._order_configs: dict[ClientOrderId, SmartExecAlgorithmConfig] = {}
-        # The schedule each parent started with: primary id -> [(ts ns, quantity)], for reports.
-        self.planned: dict[str, list[tuple[int, float]]] = {}
-        self._child_parent: dict[ClientOrderId, ClientOrderId] = {}
-        self._strategy: Any | None = None
-        # Restart (restart.py): a loaded state waiting for the start, the state at the last stop,
-        # what the last reconciliation found, and which restored strategies Nautilus already serves.
-        self._restored: Any | None = None
-        self._stop_snapshot: bytes | None = None
-        self.reconciliation: ReconciliationReport | None = None
-        self._nautilus_listens: dict[str, bool] = {}
+        self.restart = Restart(self)
         # Kill-switch (risk.py): its refusals, also published on the `nautilus_sor.risk` topic.
         self.risk = KillSwitch(config.max_notional_per_venue_per_minute, config.max_children_per_parent, config.max_children_total)
         self.risk_events: list[KillSwitchTriggered] = []
 
     def register(self, trader_id: Any, portfolio: Any, msgbus: Any, cache: Any, clock: Any) -> None:
         super().register(trader_id, portfolio, msgbus, cache, clock)
-        _ALGORITHMS[(str(trader_id), self.id.value)] = self
+        register_algorithm(msgbus, self.id, self)
+
+    # -- the ledger --------------------------------------------------------------------------
+
+    @property
+    def parents(self) -> dict[ClientOrderId, ParentState]:
+        """The parents held, by primary id: every open one and the most recent finished ones
+        (`max_finished_parents`)."""
+        return self.ledger.parents
+
+    @property
+    def planned(self) -> dict[str, list[tuple[int, float]]]:
+        """The schedule each held parent started with: primary id -> [(ts ns, quantity)], for reports."""
+        return {primary_id.value: slices for primary_id, slices in self.ledger.planned.items()}
+
+    def add_parent(self, parent: ParentState) -> None:
+        """Holds a new parent; finished parents past the bound are dropped, with their per-order state."""
+        for primary_id in self.ledger.add(parent.primary_id, parent):
+            self._order_configs.pop(primary_id, None)
+            self.on_parent_dropped(primary_id)
+
+    def on_parent_dropped(self, primary_id: ClientOrderId) -> None:
+        """Subclasses with their own per-parent state drop it here (the parent finished long ago)."""
+
+    # -- save / load (the restart component) -------------------------------------------------
+
+    def on_save(self) -> dict[str, bytes]:
+        return self.restart.save()
+
+    def on_load(self, state: dict[str, bytes]) -> None:
+        self.restart.load(state)
+
+    def state_bytes(self) -> bytes:
+        """The algorithm's state now, encoded (what `on_save` stores while running)."""
+        return self.restart.state_bytes()
+
+    def reconcile(self) -> ReconciliationReport:
+        """Matches the orders in the cache with the parents (`restart.py`)."""
+        return self.restart.reconcile()
+
+    @property
+    def reconciliation(self) -> ReconciliationReport | None:
+        """What the last start after a restore found in the cache."""
+        return self.restart.reconciliation
+
+    def on_restored(self, parent: ParentState) -> None:
+        """Subclasses with their own per-parent state rebuild it here (after reconciliation)."""
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     def on_start(self) -> None:
         if self._config.use_smart_routing and self.router is None:
-            self.router = SmartOrderRouter(self._config.venues or [], cache=self.cache, clock=self.clock, **(self._config.router or {}))
-        if self._restored is not None:
-            self._resume()
-        self._stop_snapshot = None
+            self.router = SmartOrderRouter(self._config.venues or [], cache=self.cache, clock=self.clock, **router_keywords(self._config.router))
+        self.restart.resume()
+        self.restart.stop_snapshot = None
 
     def on_stop(self) -> None:
         # What a restart resumes from: the state before the stop gives up the unsent quantity.
-        self._stop_snapshot = self.state_bytes()
+        self.restart.stop_snapshot = self.state_bytes()
         self.clock.cancel_timers()
-        for parent in self.parents.values():
+        self.ledger.sweep()
+        strategies = set()
+        for parent in list(self.ledger.open_parents()):
             # Nothing more will be sent: what was still pending is given up, and says so.
             if parent.pending:
                 self.log.warning(f"{parent.primary_id}: stopped with {parent.quantity_text(parent.pending)} unsent (abandoned)")
@@ -304,13 +255,16 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
                 order = self.cache.order(child.client_order_id)
                 if not child.done and order is not None and not order.is_closed:
                     self.cancel_order(order)
-        for strategy_id in {self.cache.order(p).strategy_id for p in self.parents if self.cache.order(p) is not None}:
+            primary = self.cache.order(parent.primary_id)
+            if primary is not None:
+                strategies.add(primary.strategy_id)
+        for strategy_id in strategies:
             topic = f"events.order.{strategy_id.value}"
             if not self.msgbus.is_subscribed(topic, self._on_event_after_stop):
                 self.msgbus.subscribe(topic=topic, handler=self._on_event_after_stop)
 
     def _on_event_after_stop(self, event: Any) -> None:
-        if self.is_running or event.client_order_id not in self._child_parent:
+        if self.is_running or not self.ledger.is_child(event.client_order_id):
             return
         self.on_order_event(event)
 
@@ -324,15 +278,9 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
             parent.primary_sent = True
 
     def on_reset(self) -> None:
-        self.parents.clear()
+        self.ledger.clear()
         self._order_configs.clear()
-        self._child_parent.clear()
-        self._nautilus_listens.clear()
-        self.reconciliation = None
-
-    def bind_strategy(self, strategy: Any) -> None:
-        """The strategy `execute(instrument_id=..., ...)` creates primary orders for."""
-        self._strategy = strategy
+        self.restart.clear()
 
     # -- the reference's direct call --------------------------------------------------------
 
@@ -343,10 +291,10 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
         through the strategy."""
         if command is not None:
             result = super().execute(command)
-            if self._nautilus_listens:
-                self._note_strategy_subscribed(command.strategy_id)
+            if self.restart.nautilus_listens:
+                self.restart.note_strategy_subscribed(command.strategy_id)
             return result
-        strategy = strategy or self._strategy or _STRATEGY_FOR.get((str(self.trader_id), str(self.id)))
+        strategy = strategy or strategy_for(self.msgbus, self.id)
         if strategy is None:
             raise ValidationError(
                 "invalid strategy: execute(instrument_id=...) needs a strategy to own the order "
@@ -357,8 +305,7 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
         for name, value, kind in (("instrument_id", instrument_id, InstrumentId), ("quantity", quantity, Quantity)):
             if not isinstance(value, kind):
                 raise ValidationError(f"invalid {name}: {value!r} (must be a {kind.__name__})", field=name, value=repr(value))
-        if side not in (OrderSide.BUY, OrderSide.SELL):
-            raise ValidationError(f"invalid side: {side!r}", field="side", value=repr(side))
+        side = parse_side(side)
         self.config_for(params)  # a bad parameter is the caller's error, raised here
         if price is None:
             order = strategy.order_factory.market(instrument_id, side, quantity, exec_algorithm_id=self.id,
@@ -466,14 +413,14 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
             slices=deque((now + offset, q) for offset, q in schedule),
             pending=units,
         )
-        self.parents[order.client_order_id] = parent
+        self.add_parent(parent)
         # A position the strategy named (submit_order(..., position_id=)) is read before ours is indexed.
         parent.named_position = named
         if parent.named_position is None and self.router is not None:
             # The primary's own position, known now: the engine then never re-points it at another venue's.
             self._index_position(order, self.position_id_for(parent, order.instrument_id))
         scale = 10**UNIT_DECIMALS
-        self.planned[order.client_order_id.value] = [(ts, q / scale) for ts, q in parent.slices]
+        self.ledger.plan(order.client_order_id, [(ts, q / scale) for ts, q in parent.slices])
         self.log.info(f"{order.client_order_id}: {len(schedule)} slices over {(schedule[-1][0]) / NS_PER_SECOND:.1f}s")
         # Even a slice due now goes through the clock: Nautilus subscribes an algorithm to the
         # strategy's order events only after `on_order` returns, and a child's synchronous denial
@@ -594,9 +541,9 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
 
     def _oms_type(self, strategy_id: StrategyId, venue: str) -> OmsType:
         """The OMS type Nautilus's engine books a fill by: the strategy's override, else the venue's."""
-        for strategy in (self._strategy, _STRATEGY_FOR.get((str(self.trader_id), self.id.value))):
-            if strategy is not None and strategy.id == strategy_id and strategy.oms_type != OmsType.UNSPECIFIED:
-                return strategy.oms_type
+        strategy = strategy_for(self.msgbus, self.id)
+        if strategy is not None and strategy.id == strategy_id and strategy.oms_type != OmsType.UNSPECIFIED:
+            return strategy.oms_type
         assert self.router is not None
         return OmsType.HEDGING if self.router.venue_config(venue).oms_type == "HEDGING" else OmsType.NETTING
 
@@ -733,13 +680,13 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
         """The price a child's notional is counted at when the router gave none: the parent's limit,
         else the venue's mid (book, then quote)."""
         if parent.limit is not None:
-            return parent.limit.as_double()
+            return float(parent.limit.as_double())
         book = self.cache.order_book(instrument_id)
         if book is not None and book.best_bid_price() is not None and book.best_ask_price() is not None:
-            return (book.best_bid_price().as_double() + book.best_ask_price().as_double()) / 2
+            return float(book.best_bid_price().as_double() + book.best_ask_price().as_double()) / 2
         quote = self.cache.quote_tick(instrument_id)
         if quote is not None:
-            return (quote.bid_price.as_double() + quote.ask_price.as_double()) / 2
+            return float(quote.bid_price.as_double() + quote.ask_price.as_double()) / 2
         return None
 
     def _child_order(
@@ -752,6 +699,8 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
     ) -> Order:
         """A child order: market IOC, or IOC limit at the parent's limit; or, with `resting_price`,
         a GTC limit order resting at that price (passive algorithms)."""
+        if primary is None:  # pragma: no cover - a parent's primary stays in the cache
+            raise ValidationError(f"invalid primary: {parent.primary_id} is not in the cache", field="primary_id", value=parent.primary_id.value)
         parent.sequence += 1
         client_order_id = ClientOrderId(f"{parent.primary_id.value}-E{parent.sequence}")
         instrument = self.cache.instrument(instrument_id)
@@ -791,7 +740,7 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
     ) -> Order:
         order = self._child_order(parent, primary, instrument_id, units, resting_price)
         parent.children[order.client_order_id] = ChildState(order.client_order_id, instrument_id, units)
-        self._child_parent[order.client_order_id] = parent.primary_id
+        self.ledger.link(order.client_order_id, parent.primary_id)
         self._track(order, allocation, parent.side)
         self._submit_spawned(order, self.position_id_for(parent, instrument_id))
         return order
@@ -819,7 +768,7 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
             self.modify_order_in_place(primary, quantity=target)
         parent.primary_sent = True
         parent.children[primary.client_order_id] = ChildState(primary.client_order_id, primary.instrument_id, units)
-        self._child_parent[primary.client_order_id] = primary.client_order_id
+        self.ledger.link(primary.client_order_id, primary.client_order_id)
         self._track(primary, allocation, parent.side)
         self.submit_order(primary)
         return primary
@@ -857,7 +806,7 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
     def on_order_event(self, event: Any) -> None:
         if self.router is not None:
             self.router.on_order_event(event)
-        primary_id = self._child_parent.get(event.client_order_id)
+        primary_id = self.ledger.parent_of(event.client_order_id)
         if primary_id is None:
             return
         parent = self.parents[primary_id]
@@ -903,11 +852,11 @@ class SmartExecAlgorithm(RestartMixin, ExecAlgorithm):
         down = set(self.router.disconnected_venues)
         if not down:
             return 0
-        return sum(c.units - c.filled_units for c in parent.children.values() if not c.done and c.instrument_id.venue.value in down)
+        return sum(c.units - c.filled_units for c in parent.children.values() if not c.done and str(c.instrument_id.venue.value) in down)
 
 
 def units_per_quantity() -> int:
-    return 10**UNIT_DECIMALS
+    return int(10**UNIT_DECIMALS)
 
 
 class EventDrivenExecAlgorithm(SmartExecAlgorithm):
@@ -926,7 +875,7 @@ class EventDrivenExecAlgorithm(SmartExecAlgorithm):
             return  # denied
         self.clock.cancel_timer(self._timer_name(parent))
         parent.slices.clear()
-        self.planned[order.client_order_id.value] = []  # nothing timed to plan
+        self.ledger.plan(order.client_order_id, [])  # nothing timed to plan
         self.on_parent(order, parent)
 
     def on_parent(self, order: Order, parent: ParentState) -> None:

@@ -23,7 +23,10 @@ from nautilus_trader.model.orders import Order
 
 from nautilus_sor._core import Iceberg
 from nautilus_sor.exceptions import ConfigError, MarketDataError, NoEligibleVenueError, RoutingError
-from nautilus_sor.execution_algorithms.base import EventDrivenExecAlgorithm, ParentState, SmartExecAlgorithmConfig, _check_positive_seconds
+from nautilus_sor.execution_algorithms.base import EventDrivenExecAlgorithm, SmartExecAlgorithmConfig
+from nautilus_sor.execution_algorithms.checks import check_positive_seconds
+from nautilus_sor.execution_algorithms.parents import ParentState
+from nautilus_sor.execution_algorithms.registry import strategy_for
 from nautilus_sor.smart_router import VenueAllocation
 from nautilus_sor.units import qty_to_units, units_to_qty
 
@@ -38,7 +41,7 @@ class IcebergExecAlgorithmConfig(SmartExecAlgorithmConfig, kw_only=True, frozen=
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _check_positive_seconds("passive_horizon_seconds", self.passive_horizon_seconds)
+        check_positive_seconds("passive_horizon_seconds", self.passive_horizon_seconds)
         v = self.visible_pct
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= 1:
             raise ConfigError(f"invalid visible_pct: {v!r} (must be in (0, 1])", field="visible_pct", value=repr(v))
@@ -67,10 +70,8 @@ class IcebergExecAlgorithm(EventDrivenExecAlgorithm):
             return
         # The tape must be known before the first chunk: watch the assets known now (explicit venue
         # instruments, the bound strategy's instrument); a parent on another asset adds its own.
-        from nautilus_sor.execution_algorithms.base import _STRATEGY_FOR
-
         self._subscribe_tape(self.router.tape_instruments)
-        strategy = self._strategy or _STRATEGY_FOR.get((str(self.trader_id), self.id.value))
+        strategy = strategy_for(self.msgbus, self.id)
         asset = getattr(strategy, "instrument_id", None)
         if isinstance(asset, InstrumentId):
             self._subscribe_tape(self.router.watch_tape(asset))
@@ -95,14 +96,14 @@ class IcebergExecAlgorithm(EventDrivenExecAlgorithm):
 
     def _price(self, parent: ParentState, instrument_id: InstrumentId) -> float:
         if parent.limit is not None:
-            return parent.limit.as_double()
+            return float(parent.limit.as_double())
         quote = self.cache.quote_tick(instrument_id)
         book = self.cache.order_book(instrument_id)
         buy = parent.side == OrderSide.BUY
         if book is not None and (book.best_bid_price() if buy else book.best_ask_price()) is not None:
-            return (book.best_bid_price() if buy else book.best_ask_price()).as_double()
+            return float((book.best_bid_price() if buy else book.best_ask_price()).as_double())
         if quote is not None:
-            return (quote.bid_price if buy else quote.ask_price).as_double()
+            return float((quote.bid_price if buy else quote.ask_price).as_double())
         raise MarketDataError(f"invalid instrument_id: no quote for {instrument_id} yet: an iceberg chunk joins the touch", field="instrument_id", value=str(instrument_id))
 
     def _send_chunk(self, parent: ParentState, units: int) -> None:
@@ -154,6 +155,10 @@ class IcebergExecAlgorithm(EventDrivenExecAlgorithm):
         if lots:
             self._send_chunk(parent, lots * parent.lot_units)
 
+    def on_parent_dropped(self, primary_id: ClientOrderId) -> None:
+        self._icebergs.pop(primary_id, None)
+        self._deferred.discard(primary_id)
+
     def on_restored(self, parent: ParentState) -> None:
         """After a restart: a new iceberg over the hidden rest, showing the same display size as the
         original and continuing its display-jitter draws; with a chunk still open, only once that
@@ -189,7 +194,7 @@ class IcebergExecAlgorithm(EventDrivenExecAlgorithm):
         return state
 
     def on_order_event(self, event: Any) -> None:
-        primary_id = self._child_parent.get(event.client_order_id)
+        primary_id = self.ledger.parent_of(event.client_order_id)
         if primary_id in self._deferred:
             super().on_order_event(event)
             parent = self.parents[primary_id]

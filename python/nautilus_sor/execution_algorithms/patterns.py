@@ -212,7 +212,8 @@ class _IcebergPattern:
         try:
             return self._order(lots)
         except MarketDataError:
-            self._state.on_cancel()  # back into hiding: `show_next()` shows it once there is a quote
+            if self._state is not None:
+                self._state.on_cancel()  # back into hiding: `show_next()` shows it once there is a quote
             raise
 
 

@@ -9,7 +9,9 @@ from nautilus_trader.model.orders import Order
 
 from nautilus_sor._core import PovTracker
 from nautilus_sor.exceptions import ConfigError
-from nautilus_sor.execution_algorithms.base import EventDrivenExecAlgorithm, ParentState, SmartExecAlgorithmConfig, _check_number
+from nautilus_sor.execution_algorithms.base import EventDrivenExecAlgorithm, SmartExecAlgorithmConfig
+from nautilus_sor.execution_algorithms.checks import check_number
+from nautilus_sor.execution_algorithms.parents import ParentState
 from nautilus_sor.units import decimal_to_units, qty_to_units
 
 
@@ -25,9 +27,9 @@ class POVExecAlgorithmConfig(SmartExecAlgorithmConfig, kw_only=True, frozen=True
         rate = self.participation_rate
         if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 < rate <= 1:
             raise ConfigError(f"invalid participation_rate: {rate!r} (must be in (0, 1])", field="participation_rate", value=repr(rate))
-        _check_number("min_child_quantity", self.min_child_quantity, low=0.0)
+        check_number("min_child_quantity", self.min_child_quantity, low=0.0)
         if self.max_child_quantity is not None:
-            _check_number("max_child_quantity", self.max_child_quantity, low=0.0, low_open=True)
+            check_number("max_child_quantity", self.max_child_quantity, low=0.0, low_open=True)
         if self.max_child_quantity is not None and self.max_child_quantity < self.min_child_quantity:
             raise ConfigError(
                 f"invalid max_child_quantity: {self.max_child_quantity!r} (below min_child_quantity {self.min_child_quantity})",
@@ -50,6 +52,12 @@ class POVExecAlgorithm(EventDrivenExecAlgorithm):
 
     def on_parent(self, order: Order, parent: ParentState) -> None:
         self._follow_tape(parent, parent.requested)
+
+    def on_parent_dropped(self, primary_id: ClientOrderId) -> None:
+        self._trackers.pop(primary_id, None)
+        for followers in self._by_instrument.values():
+            if primary_id in followers:
+                followers.remove(primary_id)
 
     def on_restored(self, parent: ParentState) -> None:
         """After a restart, participation restarts from the restart: a tracker for what is left (the

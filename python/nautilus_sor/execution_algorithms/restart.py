@@ -1,4 +1,5 @@
-"""Restart safety of the execution algorithms: save/load of their state, and reconciliation on start.
+"""Restart safety of the execution algorithms: save/load of their state, and reconciliation on start, as
+`Restart`, a component each algorithm holds (`algorithm.restart`).
 
 Save (`on_save`, Nautilus's `Actor.save`): every parent (schedule left with absolute times, children
 and their quantities, retries, abandoned units), the router's venue statistics and the kill-switch's
@@ -28,13 +29,13 @@ from __future__ import annotations
 import re
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from nautilus_trader.model.enums import OrderSide
 from nautilus_trader.model.identifiers import ClientOrderId, InstrumentId
 from nautilus_trader.model.objects import Price
 
 from nautilus_sor.exceptions import StateError
+from nautilus_sor.execution_algorithms.parents import ChildState, ParentState
 from nautilus_sor.execution_algorithms.state import (
     STATE_KEY,
     STATE_VERSION,
@@ -45,7 +46,11 @@ from nautilus_sor.execution_algorithms.state import (
     decode_state,
     encode_state,
 )
+from nautilus_sor.sides import parse_side
 from nautilus_sor.units import qty_to_units
+
+if TYPE_CHECKING:
+    from nautilus_sor.execution_algorithms.base import SmartExecAlgorithm
 
 # `<primary>-E<n>` (Nautilus's own spawn id form, ours since children count as the primary's spawn);
 # `-S<n>` is the form of states saved before.
@@ -96,40 +101,53 @@ def parent_of(order: Any) -> str | None:
     the `<primary>-E<n>` form of its id."""
     for tag in order.tags or ():
         if tag.startswith("parent="):
-            return tag[len("parent="):]
+            return str(tag[len("parent="):])
     if order.exec_spawn_id is not None and order.exec_spawn_id != order.client_order_id:
-        return order.exec_spawn_id.value
+        return str(order.exec_spawn_id.value)
     match = _CHILD_ID.match(order.client_order_id.value)
     return match.group("parent") if match else None
 
 
-class RestartMixin:
-    """Save/load/reconcile for `SmartExecAlgorithm` (which provides parents, router, clock, cache...)."""
+class Restart:
+    """Save/load/reconcile of one algorithm, held by it (`algorithm.restart`): the loaded state waiting for
+    the start, the state at the last stop, what the last reconciliation found, and which restored
+    strategies Nautilus already serves."""
+
+    def __init__(self, algorithm: SmartExecAlgorithm) -> None:
+        self.algorithm = algorithm
+        self.restored: AlgorithmState | None = None
+        self.stop_snapshot: bytes | None = None
+        self.reconciliation: ReconciliationReport | None = None
+        self.nautilus_listens: dict[str, bool] = {}
+
+    def clear(self) -> None:
+        self.nautilus_listens.clear()
+        self.reconciliation = None
 
     # -- save --------------------------------------------------------------------------------
 
-    def on_save(self) -> dict[str, bytes]:
-        if not self.is_running and self._stop_snapshot is not None:
-            return {STATE_KEY: self._stop_snapshot}
+    def save(self) -> dict[str, bytes]:
+        if not self.algorithm.is_running and self.stop_snapshot is not None:
+            return {STATE_KEY: self.stop_snapshot}
         return {STATE_KEY: self.state_bytes()}
 
     def state_bytes(self) -> bytes:
         """The algorithm's state now, encoded (what `on_save` stores while running)."""
-        parents = [self._parent_record(p) for p in self.parents.values()]
-        router = self.router.save_state() if self.router is not None else None
-        total, notional = self.risk.state()
+        parents = [self._parent_record(p) for p in self.algorithm.parents.values()]
+        router = self.algorithm.router.save_state() if self.algorithm.router is not None else None
+        total, notional = self.algorithm.risk.state()
         state = AlgorithmState(
             version=STATE_VERSION,
-            algorithm_id=self.id.value,
+            algorithm_id=self.algorithm.id.value,
             parents=parents,
             router=router,
             risk=RiskState(children_total=total, notional=notional),
         )
         return encode_state(state)
 
-    def _parent_record(self, p: Any) -> ParentRecord:
+    def _parent_record(self, p: ParentState) -> ParentRecord:
         # Timed schedules hold every pending unit in slices (or returned); event-driven ones hold the rest.
-        held = 0 if self.timed_schedule else p.pending - sum(q for _, q in p.slices) - p.returned
+        held = 0 if self.algorithm.timed_schedule else p.pending - sum(q for _, q in p.slices) - p.returned
         return ParentRecord(
             primary_id=p.primary_id.value, instrument_id=p.instrument_id.value, side=p.side.name, requested=p.requested,
             limit=None if p.limit is None else str(p.limit), precision=p.precision, lot_units=p.lot_units,
@@ -146,32 +164,30 @@ class RestartMixin:
 
     # -- load --------------------------------------------------------------------------------
 
-    def on_load(self, state: dict[str, bytes]) -> None:
+    def load(self, state: dict[str, bytes]) -> None:
         if STATE_KEY not in state:
             raise StateError(f"invalid state: no {STATE_KEY!r} key (keys: {sorted(state)})", field="state", value=repr(sorted(state)))
-        if self.is_running:
-            raise StateError("invalid state: load it before the algorithm starts (it is running)", field="state", value=self.id.value)
+        if self.algorithm.is_running:
+            raise StateError("invalid state: load it before the algorithm starts (it is running)", field="state", value=self.algorithm.id.value)
         decoded = decode_state(state[STATE_KEY])
-        if decoded.algorithm_id != self.id.value:
+        if decoded.algorithm_id != self.algorithm.id.value:
             raise StateError(
-                f"invalid algorithm_id: {decoded.algorithm_id!r} (this algorithm is {self.id.value!r})",
+                f"invalid algorithm_id: {decoded.algorithm_id!r} (this algorithm is {self.algorithm.id.value!r})",
                 field="algorithm_id",
                 value=decoded.algorithm_id,
             )
-        if (decoded.router is not None) != bool(self._config.use_smart_routing):
+        if (decoded.router is not None) != bool(self.algorithm._config.use_smart_routing):
             raise StateError(
                 "invalid router: the state was saved " + ("without" if decoded.router is None else "with") + " smart routing",
                 field="router",
                 value=repr(decoded.router is not None),
             )
-        self._restored = decoded
+        self.restored = decoded
 
-    def _restore_parent(self, r: ParentRecord) -> Any:
-        from nautilus_sor.execution_algorithms.base import ChildState, ParentState
-
+    def _restore_parent(self, r: ParentRecord) -> ParentState:
         parent = ParentState(
             primary_id=ClientOrderId(r.primary_id), instrument_id=InstrumentId.from_str(r.instrument_id),
-            side=OrderSide.BUY if r.side == "BUY" else OrderSide.SELL, requested=r.requested,
+            side=parse_side(r.side, "state.parents.side", names=True), requested=r.requested,
             limit=None if r.limit is None else Price.from_str(r.limit), precision=r.precision, lot_units=r.lot_units,
             slices=deque((ts, q) for ts, q in r.slices), pending=r.pending, working=r.working, filled=r.filled,
             abandoned=r.abandoned, returned=r.returned, retries=r.retries, sequence=r.sequence,
@@ -184,32 +200,35 @@ class RestartMixin:
 
     # -- start after a load ------------------------------------------------------------------
 
-    def _resume(self) -> None:
+    def resume(self) -> None:
         """Applies a loaded state (called from `on_start`, after the router exists)."""
-        state, self._restored = self._restored, None
+        state, self.restored = self.restored, None
+        if state is None:
+            return
+        algorithm = self.algorithm
         parents = {p.primary_id: p for p in (self._restore_parent(r) for r in state.parents)}
-        if state.router is not None and self.router is not None:
-            self.router.load_state(state.router)  # checked whole before it changes anything
-        self.risk.restore(state.risk.children_total, state.risk.notional)
-        self.parents.update(parents)
+        if state.router is not None and self.algorithm.router is not None:
+            self.algorithm.router.load_state(state.router)  # checked whole before it changes anything
+        self.algorithm.risk.restore(state.risk.children_total, state.risk.notional)
         for parent in parents.values():
-            parent.named_position = self.restored_named_position(parent)
+            algorithm.add_parent(parent)
+            parent.named_position = algorithm.restored_named_position(parent)
             for cid in parent.children:
-                self._child_parent[cid] = parent.primary_id
+                algorithm.ledger.link(cid, parent.primary_id)
         report = self.reconcile()
-        now = self.clock.timestamp_ns()
+        now = self.algorithm.clock.timestamp_ns()
         for parent in parents.values():
             self._apply_missed_policy(parent, now, report)
-            primary = self.cache.order(parent.primary_id)
+            primary = self.algorithm.cache.order(parent.primary_id)
             if not parent.primary_sent and (primary is None or primary.is_closed):
                 # The primary was closed (at the stop) or is gone: what is left goes out as children.
                 parent.primary_sent = True
-            if parent.pending and not parent.slices and not parent.adopted and self.timed_schedule:
+            if parent.pending and not parent.slices and not parent.adopted and self.algorithm.timed_schedule:
                 parent.slices.append((now, 0))  # a catch-up slice carries what was returned
             parent.check()
-            self._close_unsent_primary(parent, "nothing left to send after the restart")
-            self.on_restored(parent)
-            self._arm(parent)
+            self.algorithm._close_unsent_primary(parent, "nothing left to send after the restart")
+            self.algorithm.on_restored(parent)
+            self.algorithm._arm(parent)
         self._listen_to_strategies()
 
     def reconcile(self) -> ReconciliationReport:
@@ -217,43 +236,43 @@ class RestartMixin:
         also kept as `self.reconciliation`."""
         report = ReconciliationReport()
         # 1. Children the state knew as working.
-        for parent in list(self.parents.values()):
+        for parent in list(self.algorithm.parents.values()):
             for child in list(parent.children.values()):
                 if child.done:
                     continue
-                order = self.cache.order(child.client_order_id)
+                order = self.algorithm.cache.order(child.client_order_id)
                 if order is None:
-                    self.log.warning(f"{child.client_order_id}: working in the saved state, unknown to the cache; kept as working (at risk)")
+                    self.algorithm.log.warning(f"{child.client_order_id}: working in the saved state, unknown to the cache; kept as working (at risk)")
                     report.missing.append(child.client_order_id.value)
                     continue
                 self._sync_child(parent, child, order)
                 (report.closed_while_down if child.done else report.matched).append(child.client_order_id.value)
         # 2. Orders of ours the state did not know.
-        for order in self.cache.orders():
-            if order.exec_algorithm_id != self.id:
+        for order in self.algorithm.cache.orders():
+            if order.exec_algorithm_id != self.algorithm.id:
                 continue
             cid = order.client_order_id
-            if cid in self._child_parent or cid in self.parents:
+            if self.algorithm.ledger.is_child(cid) or cid in self.algorithm.ledger:
                 continue
             claimed = parent_of(order)
-            parent = self.parents.get(ClientOrderId(claimed)) if claimed is not None else None
-            if parent is not None and not parent.is_done and not parent.adopted and self._adopt_unsaved(parent, order):
+            claimant = self.algorithm.parents.get(ClientOrderId(claimed)) if claimed is not None else None
+            if claimant is not None and not claimant.is_done and not claimant.adopted and self._adopt_unsaved(claimant, order):
                 report.adopted_unsaved.append(cid.value)
                 continue
             if order.is_closed:
                 continue  # history: an order of a parent we no longer track
-            reason = "parent finished" if parent is not None else "unknown parent"
-            action = self._config.orphan_policy
+            reason = "parent finished" if claimant is not None else "unknown parent"
+            action = self.algorithm._config.orphan_policy
             report.orphans.append(OrphanOrder(cid.value, order.instrument_id.value, claimed, _leaves_units(order), reason, action))
-            self.log.warning(f"orphan order {cid} ({reason}: {claimed}), {_leaves_units(order)} units open: {action}")
+            self.algorithm.log.warning(f"orphan order {cid} ({reason}: {claimed}), {_leaves_units(order)} units open: {action}")
             if action == "cancel":
-                self.cancel_order(order)
+                self.algorithm.cancel_order(order)
             else:
                 self._adopt_orphan(order, claimed)
         self.reconciliation = report
         return report
 
-    def _sync_child(self, parent: Any, child: Any, order: Any) -> None:
+    def _sync_child(self, parent: ParentState, child: ChildState, order: Any) -> None:
         """Books what happened to a working child while we were down."""
         filled = _filled_units(order)
         delta = filled - child.filled_units
@@ -270,7 +289,7 @@ class RestartMixin:
         elif child.filled_units >= child.units:
             child.done = True
 
-    def _adopt_unsaved(self, parent: Any, order: Any) -> bool:
+    def _adopt_unsaved(self, parent: ParentState, order: Any) -> bool:
         """A child sent after the last save: its quantity leaves the schedule (it was sent from the
         earliest slices); False when the parent has no such pending quantity (then it is an orphan)."""
         units = qty_to_units(order.quantity)
@@ -288,12 +307,10 @@ class RestartMixin:
             else:
                 parent.slices[0] = (ts, q - take)
                 take = 0
-        from nautilus_sor.execution_algorithms.base import ChildState
-
         filled = _filled_units(order)
         child = ChildState(order.client_order_id, order.instrument_id, units, filled, done=order.is_closed)
         parent.children[order.client_order_id] = child
-        self._child_parent[order.client_order_id] = parent.primary_id
+        self.algorithm.ledger.link(order.client_order_id, parent.primary_id)
         parent.pending -= units
         parent.filled += filled
         if order.is_closed:
@@ -311,12 +328,10 @@ class RestartMixin:
 
     def _adopt_orphan(self, order: Any, claimed: str | None) -> None:
         """A parent that tracks an orphan to its end: requested = its quantity, nothing scheduled."""
-        from nautilus_sor.execution_algorithms.base import ChildState, ParentState
-
         key = ClientOrderId(f"ADOPTED-{claimed or order.client_order_id.value}")
-        instrument = self.cache.instrument(order.instrument_id)
+        instrument = self.algorithm.cache.instrument(order.instrument_id)
         units, filled = qty_to_units(order.quantity), _filled_units(order)
-        parent = self.parents.get(key)
+        parent = self.algorithm.parents.get(key)
         if parent is None:
             parent = ParentState(
                 primary_id=key, instrument_id=order.instrument_id, side=order.side, requested=0, limit=None,
@@ -324,14 +339,14 @@ class RestartMixin:
                 lot_units=qty_to_units(instrument.size_increment) if instrument is not None else 1,
                 primary_sent=True, adopted=True,
             )
-            self.parents[key] = parent
+            self.algorithm.add_parent(parent)
         parent.requested += units
         parent.filled += filled
         parent.working += units - filled
         parent.children[order.client_order_id] = ChildState(order.client_order_id, order.instrument_id, units, filled)
-        self._child_parent[order.client_order_id] = key
+        self.algorithm.ledger.link(order.client_order_id, key)
 
-    def _apply_missed_policy(self, parent: Any, now: int, report: ReconciliationReport) -> None:
+    def _apply_missed_policy(self, parent: ParentState, now: int, report: ReconciliationReport) -> None:
         """Slices whose time passed while the node was down: merged into one now, or spread."""
         due = []
         while parent.slices and parent.slices[0][0] < now:
@@ -341,7 +356,7 @@ class RestartMixin:
         missed = sum(q for _, q in due)
         report.missed_slices += len(due)
         report.missed_units += missed
-        if self._config.missed_slice_policy == "spread" and parent.slices:
+        if self.algorithm._config.missed_slice_policy == "spread" and parent.slices:
             lots, rest = divmod(missed, parent.lot_units)
             n = len(parent.slices)
             for i in range(n):
@@ -352,12 +367,9 @@ class RestartMixin:
                 parent.slices[0] = (ts, q + rest)
         else:
             parent.slices.appendleft((now, missed))
-        self.log.warning(
-            f"{parent.primary_id}: {len(due)} slice(s), {missed} units, were due while down: {self._config.missed_slice_policy}"
+        self.algorithm.log.warning(
+            f"{parent.primary_id}: {len(due)} slice(s), {missed} units, were due while down: {self.algorithm._config.missed_slice_policy}"
         )
-
-    def on_restored(self, parent: Any) -> None:
-        """Subclasses with their own per-parent state rebuild it here (after reconciliation)."""
 
     # -- order events after a restore --------------------------------------------------------
 
@@ -365,31 +377,31 @@ class RestartMixin:
         """Nautilus subscribes an algorithm to a strategy's order events when the strategy sends it an
         order: after a restart, listen to the restored parents' strategies ourselves until it does."""
         strategies = set()
-        for parent in self.parents.values():
+        for parent in self.algorithm.parents.values():
             for cid in [parent.primary_id, *parent.children]:
-                order = self.cache.order(cid)
+                order = self.algorithm.cache.order(cid)
                 if order is not None:
                     strategies.add(order.strategy_id.value)
         for strategy_id in sorted(strategies):
             topic = f"events.order.{strategy_id}"
-            if not self.msgbus.is_subscribed(topic, self._on_restored_event):
-                self.msgbus.subscribe(topic=topic, handler=self._on_restored_event)
-            self._nautilus_listens[topic] = self._nautilus_subscribed(topic)
+            if not self.algorithm.msgbus.is_subscribed(topic, self._on_restored_event):
+                self.algorithm.msgbus.subscribe(topic=topic, handler=self._on_restored_event)
+            self.nautilus_listens[topic] = self._nautilus_subscribed(topic)
 
     def _nautilus_subscribed(self, topic: str) -> bool:
-        ours = (self._on_restored_event, self._on_event_after_stop)
+        ours = (self._on_restored_event, self.algorithm._on_event_after_stop)
         return any(
-            getattr(s.handler, "__self__", None) is self and s.handler not in ours for s in self.msgbus.subscriptions(topic)
+            getattr(s.handler, "__self__", None) is self and s.handler not in ours for s in self.algorithm.msgbus.subscriptions(topic)
         )
 
     def _on_restored_event(self, event: Any) -> None:
         topic = f"events.order.{event.strategy_id.value}"
-        if not self.is_running or self._nautilus_listens.get(topic, True):
+        if not self.algorithm.is_running or self.nautilus_listens.get(topic, True):
             return  # Nautilus delivers it (or we are stopped)
-        if event.client_order_id in self._child_parent:
-            self.on_order_event(event)
+        if self.algorithm.ledger.is_child(event.client_order_id):
+            self.algorithm.on_order_event(event)
 
-    def _note_strategy_subscribed(self, strategy_id: Any) -> None:
+    def note_strategy_subscribed(self, strategy_id: Any) -> None:
         topic = f"events.order.{strategy_id.value}"
-        if topic in self._nautilus_listens:
-            self._nautilus_listens[topic] = self._nautilus_subscribed(topic)
+        if topic in self.nautilus_listens:
+            self.nautilus_listens[topic] = self._nautilus_subscribed(topic)

@@ -7,7 +7,8 @@ from nautilus_trader.model.identifiers import ExecAlgorithmId
 from nautilus_trader.model.orders import Order
 
 from nautilus_sor._core import shortfall_schedule
-from nautilus_sor.execution_algorithms.base import SmartExecAlgorithm, SmartExecAlgorithmConfig, _check_number, _check_slicing
+from nautilus_sor.execution_algorithms.base import SmartExecAlgorithm, SmartExecAlgorithmConfig
+from nautilus_sor.execution_algorithms.checks import check_number, check_slicing
 
 
 class ShortfallExecAlgorithmConfig(SmartExecAlgorithmConfig, kw_only=True, frozen=True):
@@ -21,11 +22,11 @@ class ShortfallExecAlgorithmConfig(SmartExecAlgorithmConfig, kw_only=True, froze
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _check_slicing(self.duration_seconds, self.interval_seconds)
-        _check_number("risk_aversion", self.risk_aversion, low=0.0)
-        _check_number("volatility", self.volatility, low=0.0)
-        _check_number("temporary_impact", self.temporary_impact, low=0.0, low_open=True)
-        _check_number("permanent_impact", self.permanent_impact, low=0.0)
+        check_slicing(self.duration_seconds, self.interval_seconds)
+        check_number("risk_aversion", self.risk_aversion, low=0.0)
+        check_number("volatility", self.volatility, low=0.0)
+        check_number("temporary_impact", self.temporary_impact, low=0.0, low_open=True)
+        check_number("permanent_impact", self.permanent_impact, low=0.0)
 
 
 class ShortfallExecAlgorithm(SmartExecAlgorithm):

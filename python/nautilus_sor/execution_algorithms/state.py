@@ -1,4 +1,4 @@
-"""The saved state of an execution algorithm (and of its router), as versioned JSON bytes.
+"""The saved state of an execution algorithm (with its router's, `smart_router/state.py`), as versioned JSON bytes.
 
 What `on_save` writes and `on_load` reads. Plain numbers and strings only: every quantity in integer
 units, every time an absolute UNIX timestamp in ns, so a restarted node resumes exactly where the
@@ -14,7 +14,8 @@ from __future__ import annotations
 import msgspec
 
 from nautilus_sor.exceptions import StateError
-from nautilus_sor.smart_router import msgspec_error_path
+from nautilus_sor.msgspec_errors import msgspec_error_path
+from nautilus_sor.smart_router.state import RouterState
 
 STATE_VERSION = 1
 STATE_KEY = "nautilus_sor.exec_algorithm"  # the key in the dict[str, bytes] Nautilus stores
@@ -50,38 +51,6 @@ class ParentRecord(msgspec.Struct, forbid_unknown_fields=True):
     # Pending units an event-driven algorithm holds outside `slices` (POV's rest waiting for the tape,
     # an iceberg's hidden rest); always 0 for timed schedules. Last, with a default: older states read.
     held: int = 0
-
-
-class VenueStatsRecord(msgspec.Struct, forbid_unknown_fields=True):
-    venue: str
-    fill_rate: float
-    reject_rate: float
-    latency_mean_ms: float
-    latency_var_ms2: float
-    slippage_bps: float
-    orders: int
-    fills: int
-    rejects: int
-    acks: int
-
-
-class TrackedRecord(msgspec.Struct, forbid_unknown_fields=True):
-    """An order the router still expects events for (to keep learning from it after a restart)."""
-
-    client_order_id: str
-    venue: str
-    side: str
-    expected_price: float | None
-    ordered_units: int
-    filled_units: int
-    ts_submitted: int | None
-    acked: bool
-
-
-class RouterState(msgspec.Struct, forbid_unknown_fields=True):
-    venues: list[VenueStatsRecord]
-    tracked: list[TrackedRecord]
-    disconnected: list[str]
 
 
 class RiskState(msgspec.Struct, forbid_unknown_fields=True):

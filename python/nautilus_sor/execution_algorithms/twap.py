@@ -7,7 +7,8 @@ from nautilus_trader.model.identifiers import ExecAlgorithmId
 from nautilus_trader.model.orders import Order
 
 from nautilus_sor._core import twap_schedule
-from nautilus_sor.execution_algorithms.base import SmartExecAlgorithm, SmartExecAlgorithmConfig, _check_number, _check_slicing
+from nautilus_sor.execution_algorithms.base import SmartExecAlgorithm, SmartExecAlgorithmConfig
+from nautilus_sor.execution_algorithms.checks import check_number, check_slicing
 
 
 class TWAPExecAlgorithmConfig(SmartExecAlgorithmConfig, kw_only=True, frozen=True):
@@ -19,9 +20,9 @@ class TWAPExecAlgorithmConfig(SmartExecAlgorithmConfig, kw_only=True, frozen=Tru
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _check_slicing(self.duration_seconds, self.interval_seconds)
-        _check_number("size_jitter_pct", self.size_jitter_pct, low=0.0, high=1.0)
-        _check_number("time_jitter_pct", self.time_jitter_pct, low=0.0, high=1.0)
+        check_slicing(self.duration_seconds, self.interval_seconds)
+        check_number("size_jitter_pct", self.size_jitter_pct, low=0.0, high=1.0)
+        check_number("time_jitter_pct", self.time_jitter_pct, low=0.0, high=1.0)
 
 
 class TWAPExecAlgorithm(SmartExecAlgorithm):

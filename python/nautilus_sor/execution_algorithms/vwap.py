@@ -16,13 +16,8 @@ from nautilus_trader.model.orders import Order
 
 from nautilus_sor._core import vwap_curve_schedule, vwap_schedule
 from nautilus_sor.exceptions import ConfigError
-from nautilus_sor.execution_algorithms.base import (
-    SmartExecAlgorithm,
-    SmartExecAlgorithmConfig,
-    _check_number,
-    _check_positive_seconds,
-    _check_slicing,
-)
+from nautilus_sor.execution_algorithms.base import SmartExecAlgorithm, SmartExecAlgorithmConfig
+from nautilus_sor.execution_algorithms.checks import check_number, check_positive_seconds, check_slicing
 
 MARKET_PROFILE = "market"
 _MARKET_FIELD = "strategy.execution_algorithm.volume_profile"
@@ -41,13 +36,13 @@ class VWAPExecAlgorithmConfig(SmartExecAlgorithmConfig, kw_only=True, frozen=Tru
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _check_slicing(self.duration_seconds, self.interval_seconds)
-        _check_positive_seconds("bucket_seconds", self.bucket_seconds)
+        check_slicing(self.duration_seconds, self.interval_seconds)
+        check_positive_seconds("bucket_seconds", self.bucket_seconds)
         if self.bucket_weights is not None:
             if not isinstance(self.bucket_weights, (list, tuple)):
                 raise ConfigError(f"invalid bucket_weights: {self.bucket_weights!r} (must be a list of weights)", field="bucket_weights", value=repr(self.bucket_weights))
             for i, weight in enumerate(self.bucket_weights):
-                _check_number(f"bucket_weights[{i}]", weight, low=0.0)
+                check_number(f"bucket_weights[{i}]", weight, low=0.0)
             if not sum(self.bucket_weights) > 0:
                 raise ConfigError("invalid bucket_weights: all weights are zero", field="bucket_weights", value=repr(self.bucket_weights))
         if (self.volume_profile is None) == (self.bucket_weights is None):
@@ -67,7 +62,7 @@ class VWAPExecAlgorithmConfig(SmartExecAlgorithmConfig, kw_only=True, frozen=Tru
             for hour, weight in self.volume_profile.items():
                 if isinstance(hour, bool) or not isinstance(hour, (int, str)) or not str(hour).strip().isdigit() or not 0 <= int(hour) <= 23:
                     raise ConfigError(f"invalid volume_profile[{hour}]: {hour!r} (an hour 0..23)", field=f"volume_profile[{hour}]", value=repr(hour))
-                _check_number(f"volume_profile[{hour}]", weight, low=0.0)
+                check_number(f"volume_profile[{hour}]", weight, low=0.0)
             if not sum(self.volume_profile.values()) > 0:
                 raise ConfigError("invalid volume_profile: all fractions are zero", field="volume_profile", value=repr(self.volume_profile))
 

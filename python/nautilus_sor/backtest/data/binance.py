@@ -276,9 +276,6 @@ class _Lines:
 
     files: list[tuple[str, list[bytes], list[int]]]
 
-    def first_ts(self) -> int:
-        return next(ts[0] for _, _, ts in self.files if ts)
-
     def last_ts(self) -> int:
         return next(ts[-1] for _, _, ts in reversed(self.files) if ts)
 

@@ -101,12 +101,6 @@ class VolumeCurve:
         starts = np.arange(self.weights.size) * self.bucket_seconds
         return np.bincount((starts // 3600).astype(np.int64), weights=self.weights, minlength=24)[:24]
 
-    def share_between(self, start_utc: str, end_utc: str) -> float:
-        """The share of the day's volume between two UTC clock times ('HH:MM'), whole buckets."""
-        first = parse_clock(start_utc, "start_utc") // 1000 / self.bucket_seconds
-        last = parse_clock(end_utc, "end_utc") // 1000 / self.bucket_seconds
-        return float(self.weights[int(first) : int(last)].sum())
-
 
 def volume_profile_from_minute_bars(
     path_or_dir: str | Path,

@@ -1,4 +1,7 @@
-"""SmartOrderRouter: the reference API (`select_venue`, `route_order`, venue performance tracking)
+"""(Over 600 lines: one class, the reference's router API, every public method a decision or a feed of it;
+its allocation, venue config, settings and state are the package's other modules.)
+
+SmartOrderRouter: the reference API (`select_venue`, `route_order`, venue performance tracking)
 over Nautilus types, with the Rust core doing the scoring and splitting.
 
     router = SmartOrderRouter(venues)                     # the reference's venue dicts
@@ -13,22 +16,19 @@ book data the router still decides, from fees, latency and the fill rate it has 
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import logging
-import re
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable, TypeVar
 
-import msgspec
 from nautilus_trader.model.data import TradeTick
 from nautilus_trader.model.enums import AggressorSide, OrderSide
 from nautilus_trader.model.events import (
     OrderAccepted,
-    OrderEvent,
     OrderCanceled,
     OrderDenied,
+    OrderEvent,
     OrderExpired,
     OrderFilled,
     OrderRejected,
@@ -39,196 +39,24 @@ from nautilus_trader.model.objects import Price, Quantity
 
 from nautilus_sor._core import PassiveQuote, Router, VenueQuote, VenueSpec, VenueStats
 from nautilus_sor.book_sync import LadderSync
-from nautilus_sor.exceptions import ConfigError, RoutingError, ValidationError
+from nautilus_sor.exceptions import ConfigError, UnknownVenueError, ValidationError
+from nautilus_sor.sides import core_side
+from nautilus_sor.smart_router.allocation import VenueAllocation
+from nautilus_sor.smart_router.settings import check_flag, check_horizon, check_int, check_max_venues
+from nautilus_sor.smart_router.state import (
+    RouterState,
+    TrackedOrder,
+    check_router_state,
+    stats_fields,
+    tracked_order,
+    tracked_record,
+    venue_stats_record,
+)
+from nautilus_sor.smart_router.venues import VenueConfig, parse_venues
 from nautilus_sor.units import UNIT_DECIMALS, UNITS_PER_QTY, decimal_to_units, precision_holding, qty_to_units, units_to_qty
-
 
 _log = logging.getLogger(__name__)
 
-
-class VenueConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    """One venue as the reference's config gives it, plus optional per-venue details."""
-
-    name: str
-    maker_fee: float
-    taker_fee: float
-    latency_ms: float = 0.0
-    # The venue's instrument for the routed asset; default: the routed symbol on this venue.
-    instrument_id: str | None = None
-    # Lot size and minimum order in instrument quantity; default: from the instrument in the cache.
-    lot_size: float | str | None = None
-    min_quantity: float | str | None = None
-    enabled: bool = True
-    oms_type: str = "NETTING"
-
-
-def msgspec_error_path(message: str) -> str:
-    """The JSON path a msgspec validation message points at, as `.field` / `[i]` text."""
-    at = re.search(r"at `\$([^`]*)`", message)
-    base = at.group(1) if at else ""
-    named = re.search(r"field `([^`]+)`", message)  # a missing or unknown field, inside `base`
-    return f"{base}.{named.group(1)}" if named else base
-
-
-def parse_venues(venues: list[Any], field: str = "venues") -> list[VenueConfig]:
-    """Validates the reference's venue dicts (or `VenueConfig`s); errors name the entry and field."""
-    if not isinstance(venues, (list, tuple)) or not venues:
-        raise ConfigError(f"invalid {field}: {venues!r} (a non-empty list of venues is required)", field=field, value=repr(venues))
-    parsed: list[VenueConfig] = []
-    for i, raw in enumerate(venues):
-        try:
-            v = raw if isinstance(raw, VenueConfig) else msgspec.convert(raw, VenueConfig)
-        except msgspec.ValidationError as exc:
-            # msgspec says e.g. "Expected `float`, got `str` - at `$.taker_fee`"
-            message = str(exc)
-            path = msgspec_error_path(message)
-            raise ConfigError(f"invalid {field}[{i}]{path}: {message}", field=f"{field}[{i}]{path}", value=repr(raw)) from None
-        if v.oms_type not in ("NETTING", "HEDGING"):
-            raise ConfigError(
-                f"invalid {field}[{i}].oms_type: {v.oms_type!r} (must be NETTING or HEDGING)",
-                field=f"{field}[{i}].oms_type",
-                value=v.oms_type,
-            )
-        try:
-            # The core checks every term, the name as Nautilus's `Venue` does (`check_venue_name` in venue.rs).
-            VenueSpec(v.name, v.maker_fee, v.taker_fee, v.latency_ms, enabled=v.enabled)
-        except ValidationError as exc:
-            raise ConfigError(f"invalid {field}[{i}].{exc.field}: {exc}", field=f"{field}[{i}].{exc.field}", value=exc.value) from None
-        if v.instrument_id is not None:
-            try:
-                InstrumentId.from_str(v.instrument_id)
-            except ValueError as exc:
-                raise ConfigError(f"invalid {field}[{i}].instrument_id: {v.instrument_id!r} (SYMBOL.VENUE as Nautilus parses it: {exc})",
-                                  field=f"{field}[{i}].instrument_id", value=repr(v.instrument_id)) from None
-        for name in ("lot_size", "min_quantity"):
-            value = getattr(v, name)
-            if value is None:
-                continue
-            try:
-                units = decimal_to_units(value, f"{field}[{i}].{name}")
-            except ValidationError as exc:
-                raise ConfigError(str(exc), field=exc.field, value=exc.value) from None
-            if name == "lot_size" and units == 0:
-                raise ConfigError(f"invalid {field}[{i}].lot_size: {value!r} (must be > 0)", field=f"{field}[{i}].lot_size", value=repr(value))
-        if any(p.name == v.name for p in parsed):
-            raise ConfigError(f"invalid {field}[{i}].name: {v.name!r} (duplicate venue)", field=f"{field}[{i}].name", value=v.name)
-        parsed.append(v)
-    return parsed
-
-
-def check_venue_name(name: Any, field: str) -> None:
-    """A venue name as Nautilus's `Venue` accepts it (the core's rule, `check_venue_name` in venue.rs): a
-    ConfigError naming `field` otherwise, rather than the abort inside Nautilus."""
-    if not isinstance(name, str):
-        raise ConfigError(f"invalid {field}: {name!r} (a venue name is a string)", field=field, value=repr(name))
-    try:
-        VenueSpec(name, 0.0, 0.0, 0.0)
-    except ValidationError as exc:
-        raise ConfigError(f"invalid {field}: {str(exc).split(': ', 1)[-1]}", field=field, value=exc.value) from None
-
-
-_ALLOCATION_FIELDS = ("venue", "instrument_id", "quantity", "expected_price", "fee", "latency_cost", "miss_cost", "score_bps",
-                      "fill_probability", "fee_rate")
-
-
-class VenueAllocation:
-    """Where (part of) an order goes, what it is expected to cost, and why.
-
-    `expected_price`: the average price the router expects this quantity to fill at on this venue:
-    walked through the venue's book when the router has books, else its quote's touch, else the `price`
-    given to the call (a limit is assumed to fill at the limit); None when none of those exists (no book,
-    no quote, no price: the router then decides on fees, latency and learned fill rates alone).
-    `fee_rate`: the fee as a fraction of notional (taker fee for taker routing; for a passive choice the
-    expected mix of maker and taker), always known. `fee`, `latency_cost`, `miss_cost`: the expected
-    amounts in quote currency for the whole quantity at `expected_price`; None without a price (the
-    fractions are in `fee_rate` and, in bps, in `reason` and `score_bps`).
-
-    Immutable, compared and hashed by value like a frozen dataclass. `reason` is given, or (from the
-    router, `how=`) written the first time it is read: formatting it costs more than the routing on a
-    hot path that never reads it."""
-
-    __slots__ = (*_ALLOCATION_FIELDS, "_reason", "_how", "_relative")
-
-    venue: Venue
-    instrument_id: InstrumentId
-    quantity: Quantity
-    expected_price: float | None
-    fee: float | None
-    latency_cost: float | None
-    miss_cost: float | None
-    score_bps: float
-    fill_probability: float
-    fee_rate: float | None
-    _reason: str | None
-    _how: str | None
-    _relative: tuple[float, float, float] | None  # (fee, latency, miss) in bps when there is no price
-
-    def __init__(self, venue: Venue, instrument_id: InstrumentId, quantity: Quantity, expected_price: float | None, fee: float | None,
-                 latency_cost: float | None, miss_cost: float | None, score_bps: float, fill_probability: float, reason: str | None = None,
-                 *, how: str | None = None, fee_rate: float | None = None, relative_bps: tuple[float, float, float] | None = None) -> None:
-        if reason is None and how is None:
-            raise TypeError("VenueAllocation needs a reason")
-        setter = object.__setattr__
-        for name, value in zip(_ALLOCATION_FIELDS, (venue, instrument_id, quantity, expected_price, fee, latency_cost, miss_cost, score_bps,
-                                                    fill_probability, fee_rate)):
-            setter(self, name, value)
-        setter(self, "_reason", reason)
-        setter(self, "_how", how)
-        setter(self, "_relative", relative_bps)
-
-    @property
-    def reason(self) -> str:
-        reason = self._reason
-        if reason is None:
-            reason = self._explain()
-            object.__setattr__(self, "_reason", reason)
-        return reason
-
-    def _explain(self) -> str:
-        price = f"{self.expected_price:.10g}" if self.expected_price is not None else "no price"
-        if self._relative is not None:
-            fee, latency, miss = self._relative
-        else:
-            # fee, latency_cost and miss_cost are in quote currency for the whole quantity.
-            notional = (self.expected_price or 1.0) * self.quantity.as_double()
-            fee, latency, miss = ((x or 0.0) / notional * 1e4 for x in (self.fee, self.latency_cost, self.miss_cost))
-        return (
-            f"{self._how}: avg {price}, fee {fee:.2f} bps, latency risk {latency:.2f} bps, "
-            f"miss {miss:.2f} bps (p_fill {self.fill_probability:.2f}); {self.score_bps:+.3f} bps vs reference"
-        )
-
-    def _values(self) -> tuple[Any, ...]:
-        return (*(getattr(self, name) for name in _ALLOCATION_FIELDS), self.reason)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._values() == other._values()  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash(self._values())
-
-    def __repr__(self) -> str:
-        inner = ", ".join(f"{name}={getattr(self, name)!r}" for name in (*_ALLOCATION_FIELDS, "reason"))
-        return f"VenueAllocation({inner})"
-
-    def __getstate__(self) -> tuple[Any, ...]:
-        return self._values()
-
-    def __setstate__(self, state: tuple[Any, ...]) -> None:
-        for name, value in zip((*_ALLOCATION_FIELDS, "_reason"), state):
-            object.__setattr__(self, name, value)
-        object.__setattr__(self, "_how", None)
-        object.__setattr__(self, "_relative", None)
-
-
-INFINITY = float("inf")
 # Scores closer than this (bps) are a tie in `lot_rounding` (the evaluation simulator's tolerance).
 SCORE_TOLERANCE_BPS = 1e-9
 
@@ -263,72 +91,10 @@ class _RoutePlan:
         self.precisions: dict[str, int] = {}
 
 
-@dataclass(slots=True)
-class _Tracked:
-    venue: str
-    side: OrderSide
-    expected_price: float | None
-    ordered_units: int
-    filled_units: int = 0
-    ts_submitted: int | None = None
-    acked: bool = False
+_Method = TypeVar("_Method", bound=Callable[..., Any])
 
 
-def _check_horizon(value: Any, field: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
-        raise ValidationError(f"invalid {field}: {value!r} (must be a finite number of seconds > 0)", field=field, value=repr(value))
-    return float(value)
-
-
-# The cost-model keywords of `SmartOrderRouter` a config's `router` block may set (the core's, then ours).
-CORE_ROUTER_PARAMS = ("volatility", "latency_risk_weight", "miss_cost_bps", "ewma_alpha", "slippage_weight", "tape_tau_s")
-ROUTER_PARAMS = (*CORE_ROUTER_PARAMS, "passive_horizon_s", "book_depth")
-
-
-def _check_max_venues(max_venues: Any) -> None:
-    # Checked whole here, before the call sets the core's lots: the core's own check would come after.
-    if isinstance(max_venues, bool) or not isinstance(max_venues, int) or not 1 <= max_venues < 2**64:
-        raise ValidationError(f"invalid max_venues: {max_venues!r} (must be an integer in [1, 2**64))", field="max_venues", value=repr(max_venues))
-
-
-def check_router_params(params: Any, field: str = "router") -> None:
-    """A `router` settings dict, checked whole before anything is built: known keys, numbers, and the
-    core's own ranges. ConfigError naming `<field>.<key>`."""
-    if params is None:
-        return
-    if not isinstance(params, dict):
-        raise ConfigError(f"invalid {field}: {params!r} (a dict of {', '.join(ROUTER_PARAMS)})", field=field, value=repr(params))
-    for key, value in params.items():
-        if key not in ROUTER_PARAMS:
-            raise ConfigError(f"invalid {field}.{key}: unknown setting (one of {', '.join(ROUTER_PARAMS)})", field=f"{field}.{key}", value=repr(value))
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"invalid {field}.{key}: {value!r} (must be a number)", field=f"{field}.{key}", value=repr(value))
-    depth = params.get("book_depth", 1)
-    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
-        raise ConfigError(f"invalid {field}.book_depth: {depth!r} (must be an integer >= 1)", field=f"{field}.book_depth", value=repr(depth))
-    try:
-        if "passive_horizon_s" in params:
-            _check_horizon(params["passive_horizon_s"], "passive_horizon_s")
-        Router([VenueSpec("CHECK", 0.0, 0.0, 0.0)], **{k: v for k, v in params.items() if k in CORE_ROUTER_PARAMS})
-    except ValidationError as exc:
-        raise ConfigError(f"invalid {field}.{exc.field}: {exc}", field=f"{field}.{exc.field}", value=exc.value) from None
-
-
-def _int_arg(value: Any, field: str) -> int:
-    """An integer argument (a bool is not one)."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError(f"invalid {field}: {value!r} (must be an integer)", field=field, value=repr(value))
-    return value
-
-
-def _side_code(side: Any) -> int:
-    # True == 1 == OrderSide.BUY to Python: a bool is never a side.
-    if not isinstance(side, bool) and side in (OrderSide.BUY, OrderSide.SELL):
-        return int(side)
-    raise ValidationError(f"invalid side: {side!r} (must be OrderSide.BUY or OrderSide.SELL)", field="side", value=repr(side))
-
-
-def _serialised(method: Any) -> Any:
+def _serialised(method: _Method) -> _Method:
     """Runs a public method under the router's lock: a call from a second thread waits for the first
     (a routing decision sets the core's lots for the order's instrument and then splits; another
     thread's decision in between would split with the wrong lots)."""
@@ -338,14 +104,7 @@ def _serialised(method: Any) -> Any:
         with self._lock:
             return method(self, *args, **kwargs)
 
-    return locked
-
-
-def _flag(value: Any, field: str) -> bool:
-    """A True/False argument: a string such as "false" or a number is refused, not read as truthy."""
-    if isinstance(value, bool) or type(value).__name__ == "bool_":  # numpy's bool too
-        return bool(value)
-    raise ValidationError(f"invalid {field}: {value!r} (must be True or False)", field=field, value=repr(value))
+    return locked  # type: ignore[return-value]  # same signature: functools.wraps
 
 
 class SmartOrderRouter:
@@ -389,7 +148,7 @@ class SmartOrderRouter:
             tape_tau_s=tape_tau_s,
         )
         # How long a passive order is expected to rest before what is left is crossed (select_passive_venue).
-        self.passive_horizon_s = _check_horizon(passive_horizon_s, "passive_horizon_s")
+        self.passive_horizon_s = check_horizon(passive_horizon_s, "passive_horizon_s")
         # Instruments whose trades feed the core's per-venue tape (watch_tape / on_trade_tick), and the
         # latest trade time seen (the decision time when the router has no clock).
         self._tape_venues: dict[InstrumentId, str] = {}
@@ -404,7 +163,7 @@ class SmartOrderRouter:
         self._plans: dict[InstrumentId, _RoutePlan] = {}
         self._lots_for: _RoutePlan | None = None  # whose lots the core holds
         self._venue_ids: dict[str, Venue] = {}
-        self._tracked: dict[ClientOrderId, _Tracked] = {}
+        self._tracked: dict[ClientOrderId, TrackedOrder] = {}
         # Venue switches: the operator's (set_venue_enabled) and the feed's (set_venue_connected);
         # the core routes to a venue only when both allow it.
         self._operator_enabled: dict[str, bool] = {v.name: v.enabled for v in self._venues}
@@ -462,8 +221,6 @@ class SmartOrderRouter:
         try:
             return self._by_name[name]
         except KeyError:
-            from nautilus_sor.exceptions import UnknownVenueError
-
             raise UnknownVenueError(f"unknown venue: venue={name}", field="venue", value=name) from None
 
     def venue_instrument_id(self, instrument_id: InstrumentId, venue: str | Venue) -> InstrumentId:
@@ -478,7 +235,7 @@ class SmartOrderRouter:
     def set_venue_enabled(self, venue: str | Venue, enabled: bool) -> None:
         """The operator's switch: a disabled venue gets no new flow until enabled again."""
         name = self.venue_config(venue).name
-        self._operator_enabled[name] = _flag(enabled, "enabled")
+        self._operator_enabled[name] = check_flag(enabled, "enabled")
         self._apply_enabled(name)
 
     # -- venue connectivity (live) -----------------------------------------------------------
@@ -489,7 +246,7 @@ class SmartOrderRouter:
         at risk, see `SmartExecAlgorithm.parent_summary`); flow resumes when it reconnects. Call it from
         the adapter's disconnect/reconnect, or let `check_stale_venues` call it from data staleness."""
         name = self.venue_config(venue).name
-        if _flag(connected, "connected"):
+        if check_flag(connected, "connected"):
             self._disconnected.discard(name)
         else:
             self._disconnected.add(name)
@@ -530,8 +287,8 @@ class SmartOrderRouter:
         if not isinstance(instrument_id, InstrumentId):
             raise ValidationError(f"invalid instrument_id: {instrument_id!r} (must be a nautilus_trader InstrumentId)",
                                   field="instrument_id", value=repr(instrument_id))
-        _int_arg(now_ns, "now_ns")
-        if _int_arg(stale_ns, "stale_ns") <= 0:
+        check_int(now_ns, "now_ns")
+        if check_int(stale_ns, "stale_ns") <= 0:
             raise ValidationError(f"invalid stale_ns: {stale_ns} (must be > 0)", field="stale_ns", value=repr(stale_ns))
         if self.cache is None:
             return []
@@ -551,6 +308,7 @@ class SmartOrderRouter:
         return stale
 
     def _last_update_ns(self, instrument_id: InstrumentId) -> int | None:
+        assert self.cache is not None  # check_stale_venues returns first without one
         book = self.cache.order_book(instrument_id)
         times = [book.ts_last] if book is not None and book.update_count > 0 else []
         quote = self.cache.quote_tick(instrument_id)
@@ -643,7 +401,7 @@ class SmartOrderRouter:
         value = price.as_double()
         if not value > 0:
             raise ValidationError(f"invalid price: {price} (a limit price must be greater than zero)", field="price", value=str(price))
-        return value
+        return float(value)
 
     @_serialised
     def select_venue(
@@ -654,7 +412,7 @@ class SmartOrderRouter:
         price: Price | None = None,
     ) -> VenueAllocation:
         """The single venue with the lowest expected all-in cost for the whole `quantity`."""
-        side_code = _side_code(side)
+        side_code = core_side(side)
         limit = self._limit(price)
         units, ids, precisions = self._prepare(instrument_id, quantity, "quantity", side_code)
         selection = self._core.select_venue(side_code, units, limit)
@@ -673,9 +431,9 @@ class SmartOrderRouter:
         price: Price | None = None,
     ) -> list[VenueAllocation]:
         """Splits `total_quantity` across at most `max_venues` venues; quantities sum exactly."""
-        side_code = _side_code(side)
+        side_code = core_side(side)
         limit = self._limit(price)
-        _check_max_venues(max_venues)
+        check_max_venues(max_venues)
         units, ids, precisions = self._prepare(instrument_id, total_quantity, "total_quantity", side_code)
         split = self._core.split(side_code, units, max_venues, limit)
         allocations = [self._allocation(a, ids, precisions, "marginal-cost split") for a in split.allocations]
@@ -698,9 +456,9 @@ class SmartOrderRouter:
         `VenueAllocation` (costs, scores, reason) per venue and without `record_history`: about half the
         cost of a decision when one venue's book changed. Send the pairs as they are, or call `route_order`
         when the costs are wanted."""
-        side_code = _side_code(side)
+        side_code = core_side(side)
         limit = self._limit(price)
-        _check_max_venues(max_venues)
+        check_max_venues(max_venues)
         units, ids, precisions = self._prepare(instrument_id, total_quantity, "total_quantity", side_code)
         return [(ids[name], units_to_qty(qty, precisions[name])) for name, qty in self._core.split_units(side_code, units, max_venues, limit)]
 
@@ -727,9 +485,9 @@ class SmartOrderRouter:
         With one lot size among the routable venues nothing is rounded: (`quantity`, `max_venues`). A
         quantity no candidate can be priced for (no data, too little liquidity) is returned whole, for
         `route_order` to say why. Same checks and books as `route_order`; no `record_history`."""
-        side_code = _side_code(side)
+        side_code = core_side(side)
         limit = self._limit(price)
-        _check_max_venues(max_venues)
+        check_max_venues(max_venues)
         units, _, _ = self._prepare(instrument_id, quantity, "quantity", side_code)
         plan = self._plans[instrument_id]
         routable = [vi for vi in plan.venues if self._routable(vi.name) and vi.name not in self._empty_side]
@@ -832,8 +590,8 @@ class SmartOrderRouter:
         `fee` the expected fee (maker if filled, taker if crossed), `miss_cost` the expected cost of
         crossing the spread with what does not fill, both in quote currency; `score_bps` is versus the
         venue's mid. Needs a two-sided book or quote on some venue (NoEligibleVenueError otherwise)."""
-        side_code = _side_code(side)
-        horizon = self.passive_horizon_s if horizon_s is None else _check_horizon(horizon_s, "horizon_s")
+        side_code = core_side(side)
+        horizon = self.passive_horizon_s if horizon_s is None else check_horizon(horizon_s, "horizon_s")
         if now_ns is None:
             now_ns = self.clock.timestamp_ns() if self.clock is not None else self._last_trade_ns
         units, ids, precisions = self._prepare(instrument_id, quantity, "quantity", side_code, taking=0)
@@ -892,12 +650,12 @@ class SmartOrderRouter:
         if not isinstance(allocation, VenueAllocation):
             raise ValidationError(f"invalid allocation: {allocation!r} (must be a VenueAllocation from this router)",
                                   field="allocation", value=repr(allocation))
-        _side_code(side)
+        core_side(side)
         expected = self.expected_prices
         expected[client_order_id] = allocation.expected_price
         if self.max_expected_prices is not None and len(expected) > self.max_expected_prices:
             del expected[next(iter(expected))]  # bounded memory in a long live run: the oldest goes
-        self._tracked[client_order_id] = _Tracked(
+        self._tracked[client_order_id] = TrackedOrder(
             venue=allocation.venue.value,
             side=side,
             expected_price=allocation.expected_price,
@@ -954,7 +712,7 @@ class SmartOrderRouter:
         """What the router has learned of each venue, one row per venue (see `venue_stats_frame`)."""
         return [self._core.venue_stats(v.name) for v in self._venues]
 
-    def venue_stats_frame(self):  # -> pandas.DataFrame
+    def venue_stats_frame(self) -> Any:  # a pandas.DataFrame (pandas is imported only here)
         import pandas as pd
 
         fields = ["fill_rate", "reject_rate", "fill_probability", "latency_mean_ms", "latency_tail_ms", "slippage_bps", "orders", "fills", "rejects", "acks"]
@@ -964,87 +722,26 @@ class SmartOrderRouter:
     # -- state (restart) ---------------------------------------------------------------------
 
     @_serialised
-    def save_state(self):  # -> execution_algorithms.state.RouterState
+    def save_state(self) -> RouterState:
         """What the router has learned and still expects, for a restart: each venue's statistics
         (exactly, with the raw latency variance), the orders it is still learning from, and the
         venues the feed marked disconnected."""
-        from nautilus_sor.execution_algorithms.state import RouterState, TrackedRecord, VenueStatsRecord
-
-        venues = []
-        for stats in self.venue_stats():
-            variance = getattr(stats, "latency_var_ms2", None)
-            if variance is None:  # an extension built before the variance was exposed: from the tail
-                variance = ((stats.latency_tail_ms - stats.latency_mean_ms) / LATENCY_TAIL_Z) ** 2
-            venues.append(
-                VenueStatsRecord(
-                    venue=stats.venue, fill_rate=stats.fill_rate, reject_rate=stats.reject_rate,
-                    latency_mean_ms=stats.latency_mean_ms, latency_var_ms2=variance, slippage_bps=stats.slippage_bps,
-                    orders=stats.orders, fills=stats.fills, rejects=stats.rejects, acks=stats.acks,
-                )
-            )
-        tracked = [
-            TrackedRecord(
-                client_order_id=cid.value, venue=t.venue, side=t.side.name, expected_price=t.expected_price,
-                ordered_units=t.ordered_units, filled_units=t.filled_units, ts_submitted=t.ts_submitted, acked=t.acked,
-            )
-            for cid, t in self._tracked.items()
-        ]
-        return RouterState(venues=venues, tracked=tracked, disconnected=sorted(self._disconnected))
+        return RouterState(
+            venues=[venue_stats_record(stats) for stats in self.venue_stats()],
+            tracked=[tracked_record(cid.value, t) for cid, t in self._tracked.items()],
+            disconnected=sorted(self._disconnected),
+        )
 
     @_serialised
-    def load_state(self, state) -> None:
+    def load_state(self, state: RouterState) -> None:
         """Puts a `save_state()` back. Checked first (venue names, values), then applied whole."""
-        from nautilus_sor.exceptions import StateError
-        from nautilus_sor.execution_algorithms.state import RouterState
-
-        if not isinstance(state, RouterState):
-            raise StateError(f"invalid router: {state!r} (must be a RouterState from save_state())", field="router", value=repr(state))
-        names = [r.venue for r in state.venues]
-        if sorted(names) != sorted(v.name for v in self._venues):
-            raise StateError(
-                f"invalid router.venues: saved for {names}, this router has {[v.name for v in self._venues]}",
-                field="router.venues",
-                value=repr(names),
-            )
-        for name in [t.venue for t in state.tracked] + list(state.disconnected):
-            if name not in self._by_name:
-                raise StateError(f"invalid router state: unknown venue {name!r}", field="router.venue", value=name)
-        for t in state.tracked:
-            if t.side not in ("BUY", "SELL"):
-                raise StateError(f"invalid router.tracked.side: {t.side!r}", field="router.tracked.side", value=t.side)
-        restore = getattr(self._core, "restore_venue_stats", None)
-        if restore is None:
-            raise StateError(
-                "cannot restore venue statistics: this nautilus_sor._core predates Router.restore_venue_stats (rebuild it)",
-                field="router.venues",
-                value="restore_venue_stats",
-            )
-        # Validate every venue on a scratch router first: the real one changes only if all are valid.
-        scratch = Router([VenueSpec(v.name, 0.0, 0.0) for v in self._venues])
+        check_router_state(state, [v.name for v in self._venues])
         for record in state.venues:
-            try:
-                scratch.restore_venue_stats(record.venue, **_stats_fields(record))
-            except ValidationError as exc:
-                raise StateError(f"invalid router.venues[{record.venue}].{exc.field}: {exc}", field=f"router.venues.{exc.field}", value=exc.value) from None
-        for record in state.venues:
-            restore(record.venue, **_stats_fields(record))
+            self._core.restore_venue_stats(record.venue, **stats_fields(record))
         for t in state.tracked:
-            self._tracked[ClientOrderId(t.client_order_id)] = _Tracked(
-                venue=t.venue, side=OrderSide.BUY if t.side == "BUY" else OrderSide.SELL, expected_price=t.expected_price,
-                ordered_units=t.ordered_units, filled_units=t.filled_units, ts_submitted=t.ts_submitted, acked=t.acked,
-            )
-            self.expected_prices[ClientOrderId(t.client_order_id)] = t.expected_price
+            client_order_id = ClientOrderId(t.client_order_id)
+            self._tracked[client_order_id] = tracked_order(t)
+            self.expected_prices[client_order_id] = t.expected_price
         self._disconnected = set(state.disconnected)
         for v in self._venues:
             self._apply_enabled(v.name)
-
-
-LATENCY_TAIL_Z = 2.326  # the core's normal approximation of the 99th percentile (venue.rs)
-
-
-def _stats_fields(record) -> dict[str, Any]:
-    return {
-        "fill_rate": record.fill_rate, "reject_rate": record.reject_rate, "latency_mean_ms": record.latency_mean_ms,
-        "latency_var_ms2": record.latency_var_ms2, "slippage_bps": record.slippage_bps,
-        "orders": record.orders, "fills": record.fills, "rejects": record.rejects, "acks": record.acks,
-    }
