@@ -49,7 +49,7 @@ def _displayed(book: Any, side: OrderSide, price_raw: int, tick_raw: int, size_p
     if at_or_better <= 0.0:
         return 0.0
     beyond = book.get_quantity_for_price(Price.from_raw(price_raw + better, FIXED_PRECISION), taker)
-    return round(at_or_better - beyond, size_precision)
+    return round(float(at_or_better - beyond), size_precision)
 
 
 class QueuePositionModule(SimulationModule):

@@ -83,6 +83,8 @@ from nautilus_sor.execution_algorithms.ledger import DEFAULT_MAX_FINISHED, Ledge
 from nautilus_sor.execution_algorithms.parents import ChildState, ParentState
 from nautilus_sor.execution_algorithms.registry import register_algorithm, strategy_for
 from nautilus_sor.execution_algorithms.restart import MISSED_SLICE_POLICIES, ORPHAN_POLICIES, ReconciliationReport, Restart
+from nautilus_sor.execution_algorithms.resting import RestingSlices
+from nautilus_sor.execution_algorithms.styles import DEFAULT_CATCH_UP_FRACTION, DEFAULT_REPRICE_INTERVAL_S, TAKER, StyleParams, check_style
 from nautilus_sor.risk import RISK_TOPIC, KillSwitch, KillSwitchTriggered, check_limits
 from nautilus_sor.rounding import bound_price, round_price, round_quantity
 from nautilus_sor.sides import parse_side
@@ -107,6 +109,12 @@ class SmartExecAlgorithmConfig(ExecAlgorithmConfig, kw_only=True, frozen=True, f
     (`risk.py`); None = no limit.
     stale_data_seconds: a venue whose book/quote has not updated for this long is treated as
     disconnected (no new flow) until it updates; None = only `router.set_venue_connected` says so.
+
+    Execution style of a scheduled algorithm's slices (`styles.py`, `resting.py`; also per order):
+    execution_style: "taker" (cross now), "maker" (rest at the touch, post-only; re-priced when the touch
+    moves away, at most once per `reprice_interval_s`; crossed when the parent lags its schedule by more
+    than `catch_up_fraction` of the parent, or at the slice's end) or "adaptive" (rest or cross per slice,
+    whichever the router expects to cost less).
     """
 
     use_smart_routing: bool = False
@@ -124,6 +132,9 @@ class SmartExecAlgorithmConfig(ExecAlgorithmConfig, kw_only=True, frozen=True, f
     # Finished parents kept (for reconciliation, reports and saves) past which the oldest are dropped:
     # a live algorithm's memory and saved state stay bounded. None keeps all (a backtest's analysis).
     max_finished_parents: int | None = DEFAULT_MAX_FINISHED
+    execution_style: str = TAKER
+    catch_up_fraction: float = DEFAULT_CATCH_UP_FRACTION
+    reprice_interval_s: float = DEFAULT_REPRICE_INTERVAL_S
 
     def __post_init__(self) -> None:
         if self.use_smart_routing:
@@ -149,6 +160,7 @@ class SmartExecAlgorithmConfig(ExecAlgorithmConfig, kw_only=True, frozen=True, f
             check_positive_seconds("stale_data_seconds", self.stale_data_seconds)
         check_router_params(self.router)
         check_max_finished_parents(self.max_finished_parents)
+        check_style(self.execution_style, self.catch_up_fraction, self.reprice_interval_s)
 
 
 class SmartExecAlgorithm(ExecAlgorithm):
@@ -172,6 +184,7 @@ class SmartExecAlgorithm(ExecAlgorithm):
         self.ledger: Ledger[ClientOrderId, ParentState] = Ledger(config.max_finished_parents)
         self._order_configs: dict[ClientOrderId, SmartExecAlgorithmConfig] = {}
         self.restart = Restart(self)
+        self.resting = RestingSlices(self)  # the children of "maker"/"adaptive" slices while they rest
         # Kill-switch (risk.py): its refusals, also published on the `nautilus_sor.risk` topic.
         self.risk = KillSwitch(config.max_notional_per_venue_per_minute, config.max_children_per_parent, config.max_children_total)
         self.risk_events: list[KillSwitchTriggered] = []
@@ -595,10 +608,19 @@ class SmartExecAlgorithm(ExecAlgorithm):
             self.log.debug(f"{parent.primary_id}: {carried} units carried to the next slice (a sub-lot rest)")
         return now_units, max_venues
 
-    def _send_slice(self, parent: ParentState, units: int) -> None:
+    def style_of(self, parent: ParentState) -> StyleParams:
+        """The parent's execution style (its order's `exec_algorithm_params`, else the config's)."""
+        config = self.order_config(parent.primary_id)
+        return StyleParams(config.execution_style, config.catch_up_fraction, config.reprice_interval_s)
+
+    def _send_slice(self, parent: ParentState, units: int, taking: bool = False) -> None:
+        """Sends `units` of the parent's pending quantity: rested (`resting.py`) when its execution style
+        says so, else taken across the venues the router picks. `taking`: take, whatever the style."""
         if units <= 0:
             return
         self._check_stale(parent)  # once per slice: the carry decision and the routing see the same venues
+        if not taking and self.resting.try_rest(parent, units, self.style_of(parent)):
+            return
         units, max_venues = self._carry_sub_lot_rest(parent, units)
         if units <= 0:
             return
@@ -696,9 +718,10 @@ class SmartExecAlgorithm(ExecAlgorithm):
         instrument_id: InstrumentId,
         units: int,
         resting_price: float | None = None,
+        post_only: bool = False,
     ) -> Order:
         """A child order: market IOC, or IOC limit at the parent's limit; or, with `resting_price`,
-        a GTC limit order resting at that price (passive algorithms)."""
+        a GTC limit order resting at that price (passive algorithms), `post_only` if asked."""
         if primary is None:  # pragma: no cover - a parent's primary stays in the cache
             raise ValidationError(f"invalid primary: {parent.primary_id} is not in the cache", field="primary_id", value=parent.primary_id.value)
         parent.sequence += 1
@@ -721,7 +744,8 @@ class SmartExecAlgorithm(ExecAlgorithm):
             tags=[f"parent={parent.primary_id.value}"],
         )
         if resting_price is not None:
-            return LimitOrder(price=round_price(instrument, instrument.make_price(resting_price)), time_in_force=TimeInForce.GTC, **common)
+            return LimitOrder(price=round_price(instrument, instrument.make_price(resting_price)), time_in_force=TimeInForce.GTC,
+                              post_only=post_only, **common)
         if parent.limit is None:
             return MarketOrder(time_in_force=TimeInForce.IOC, **common)
         # Marketable limit, IOC: what does not fill at the limit comes back to the schedule. On another
@@ -737,8 +761,9 @@ class SmartExecAlgorithm(ExecAlgorithm):
         units: int,
         resting_price: float | None = None,
         allocation: VenueAllocation | None = None,
+        post_only: bool = False,
     ) -> Order:
-        order = self._child_order(parent, primary, instrument_id, units, resting_price)
+        order = self._child_order(parent, primary, instrument_id, units, resting_price, post_only)
         parent.children[order.client_order_id] = ChildState(order.client_order_id, instrument_id, units)
         self.ledger.link(order.client_order_id, parent.primary_id)
         self._track(order, allocation, parent.side)
@@ -820,9 +845,14 @@ class SmartExecAlgorithm(ExecAlgorithm):
             parent.filled += units
             if child.filled_units >= child.units:
                 child.done = True
+                self.resting.forget(event.client_order_id)
         elif isinstance(event, (OrderRejected, OrderCanceled, OrderExpired, OrderDenied)):
             if event.client_order_id == primary_id and not parent.primary_sent:
                 return  # our own local close of the unsent primary
+            if isinstance(event, OrderCanceled) and self.resting.on_cancelled(parent, child):
+                parent.check()  # our own re-price or cross: the rest is already re-sent
+                return
+            self.resting.forget(event.client_order_id)
             child.done = True
             unfilled = child.units - child.filled_units
             parent.working -= unfilled

@@ -146,8 +146,9 @@ class IcebergExecAlgorithm(EventDrivenExecAlgorithm):
             self.log.debug(f"{parent.primary_id}: no venue to rest on by the tape ({exc}); taker scoring")
             return self.router.select_venue(parent.instrument_id, parent.side, quantity)
 
-    def _send_slice(self, parent: ParentState, units: int) -> None:
-        """A retry after a failed chunk: show the next chunk (the rest stays hidden, still pending)."""
+    def _send_slice(self, parent: ParentState, units: int, taking: bool = False) -> None:
+        """A retry after a failed chunk: show the next chunk (the rest stays hidden, still pending). An
+        iceberg always rests its chunks: `execution_style` and `taking` do not apply to it."""
         state = self._icebergs.get(parent.primary_id)
         if state is None or state.working:
             return

@@ -12,6 +12,7 @@ from nautilus_sor.exceptions import ConfigError
 from nautilus_sor.execution_algorithms.base import EventDrivenExecAlgorithm, SmartExecAlgorithmConfig
 from nautilus_sor.execution_algorithms.checks import check_number
 from nautilus_sor.execution_algorithms.parents import ParentState
+from nautilus_sor.execution_algorithms.styles import STYLE_PARAMS
 from nautilus_sor.units import decimal_to_units, qty_to_units
 
 
@@ -41,7 +42,7 @@ class POVExecAlgorithmConfig(SmartExecAlgorithmConfig, kw_only=True, frozen=True
 class POVExecAlgorithm(EventDrivenExecAlgorithm):
     """Per-order `exec_algorithm_params`: `participation_rate`, `min_child_quantity`, `max_child_quantity`."""
 
-    ORDER_PARAMS = ("participation_rate", "min_child_quantity", "max_child_quantity")
+    ORDER_PARAMS = ("participation_rate", "min_child_quantity", "max_child_quantity", *STYLE_PARAMS)
 
     def __init__(self, config: POVExecAlgorithmConfig | None = None) -> None:
         config = config or POVExecAlgorithmConfig()

@@ -9,6 +9,7 @@ from nautilus_trader.model.orders import Order
 from nautilus_sor._core import shortfall_schedule
 from nautilus_sor.execution_algorithms.base import SmartExecAlgorithm, SmartExecAlgorithmConfig
 from nautilus_sor.execution_algorithms.checks import check_number, check_slicing
+from nautilus_sor.execution_algorithms.styles import STYLE_PARAMS
 
 
 class ShortfallExecAlgorithmConfig(SmartExecAlgorithmConfig, kw_only=True, frozen=True):
@@ -33,7 +34,7 @@ class ShortfallExecAlgorithm(SmartExecAlgorithm):
     """Per-order `exec_algorithm_params`: `duration_seconds`, `interval_seconds`, `risk_aversion`,
     `volatility`, `temporary_impact`, `permanent_impact`."""
 
-    ORDER_PARAMS = ("duration_seconds", "interval_seconds", "risk_aversion", "volatility", "temporary_impact", "permanent_impact")
+    ORDER_PARAMS = ("duration_seconds", "interval_seconds", "risk_aversion", "volatility", "temporary_impact", "permanent_impact", *STYLE_PARAMS)
 
     def __init__(self, config: ShortfallExecAlgorithmConfig | None = None) -> None:
         config = config or ShortfallExecAlgorithmConfig()

@@ -27,6 +27,8 @@ TAKER, MAKER, ADAPTIVE = "taker", "maker", "adaptive"
 EXECUTION_STYLES = (TAKER, MAKER, ADAPTIVE)
 DEFAULT_CATCH_UP_FRACTION = 0.1
 DEFAULT_REPRICE_INTERVAL_S = 1.0
+# The config fields that set a style, also settable per order (exec_algorithm_params).
+STYLE_PARAMS = ("execution_style", "catch_up_fraction", "reprice_interval_s")
 MAX_REPRICE_INTERVAL_S = 3600.0  # an hour: beyond it a "rate limit" never re-prices within a schedule
 
 
@@ -115,5 +117,5 @@ def adaptive_rests(rest_then_cross_bps: float | None, cross_now_bps: float | Non
     return rest_then_cross_bps < cross_now_bps
 
 
-__all__ = ["ADAPTIVE", "EXECUTION_STYLES", "MAKER", "TAKER", "Action", "Resting", "StyleParams", "adaptive_rests", "check_style", "decide",
+__all__ = ["ADAPTIVE", "EXECUTION_STYLES", "MAKER", "STYLE_PARAMS", "TAKER", "Action", "Resting", "StyleParams", "adaptive_rests", "check_style", "decide",
            "touch_moved_away"]

@@ -9,6 +9,7 @@ from nautilus_trader.model.orders import Order
 from nautilus_sor._core import twap_schedule
 from nautilus_sor.execution_algorithms.base import SmartExecAlgorithm, SmartExecAlgorithmConfig
 from nautilus_sor.execution_algorithms.checks import check_number, check_slicing
+from nautilus_sor.execution_algorithms.styles import STYLE_PARAMS
 
 
 class TWAPExecAlgorithmConfig(SmartExecAlgorithmConfig, kw_only=True, frozen=True):
@@ -30,7 +31,7 @@ class TWAPExecAlgorithm(SmartExecAlgorithm):
     (also as Nautilus's own TWAP names them, `horizon_secs` / `interval_secs`), `size_jitter_pct`,
     `time_jitter_pct`."""
 
-    ORDER_PARAMS = ("duration_seconds", "interval_seconds", "size_jitter_pct", "time_jitter_pct")
+    ORDER_PARAMS = ("duration_seconds", "interval_seconds", "size_jitter_pct", "time_jitter_pct", *STYLE_PARAMS)
     PARAM_ALIASES = {"horizon_secs": "duration_seconds", "interval_secs": "interval_seconds"}
 
     def __init__(self, config: TWAPExecAlgorithmConfig | None = None) -> None:

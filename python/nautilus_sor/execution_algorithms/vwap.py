@@ -18,6 +18,7 @@ from nautilus_sor._core import vwap_curve_schedule, vwap_schedule
 from nautilus_sor.exceptions import ConfigError
 from nautilus_sor.execution_algorithms.base import SmartExecAlgorithm, SmartExecAlgorithmConfig
 from nautilus_sor.execution_algorithms.checks import check_number, check_positive_seconds, check_slicing
+from nautilus_sor.execution_algorithms.styles import STYLE_PARAMS
 
 MARKET_PROFILE = "market"
 _MARKET_FIELD = "strategy.execution_algorithm.volume_profile"
@@ -72,7 +73,7 @@ class VWAPExecAlgorithm(SmartExecAlgorithm):
     `exec_algorithm_params`: `duration_seconds`, `interval_seconds`, and a curve (`volume_profile`, or
     `bucket_weights` with `bucket_seconds`) that replaces the configured one."""
 
-    ORDER_PARAMS = ("duration_seconds", "interval_seconds", "volume_profile", "bucket_weights", "bucket_seconds")
+    ORDER_PARAMS = ("duration_seconds", "interval_seconds", "volume_profile", "bucket_weights", "bucket_seconds", *STYLE_PARAMS)
     EXCLUSIVE_PARAMS = ("volume_profile", "bucket_weights")
 
     def __init__(self, config: VWAPExecAlgorithmConfig | None = None) -> None:

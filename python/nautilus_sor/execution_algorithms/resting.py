@@ -1,0 +1,211 @@
+"""Resting slices of a scheduled algorithm (`execution_style` "maker" or "adaptive"): the component the
+algorithm holds, applying the rules of `styles.py` to live orders.
+
+A resting slice is one post-only GTC limit child at the touch of the venue `select_passive_venue` picks
+(without smart routing: the parent's own venue). A time alert per child checks it every
+`reprice_interval_s` and at its deadline (the next slice's time; the last slice: the router's passive
+horizon): re-price (the touch moved away), cross (behind schedule, or time up), or hold. A re-price or a
+cross cancels first and acts on the cancel's confirmation with exactly the unfilled rest, so quantity is
+conserved at every event (requested == filled + working + pending + abandoned). A child on a venue the
+router marks disconnected is cancelled and its rest returned to the schedule. A post-only refusal (the
+touch moved to us in flight) returns the rest to the schedule like any refused child.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from nautilus_trader.model.enums import OrderSide
+from nautilus_trader.model.identifiers import ClientOrderId, InstrumentId
+
+from nautilus_sor.exceptions import RoutingError, ValidationError
+from nautilus_sor.execution_algorithms.parents import ChildState, ParentState
+from nautilus_sor.execution_algorithms.styles import ADAPTIVE, MAKER, Action, Resting, StyleParams, adaptive_rests, decide
+from nautilus_sor.units import precision_holding, units_to_qty
+
+if TYPE_CHECKING:
+    from nautilus_sor.execution_algorithms.base import SmartExecAlgorithm
+
+NS_PER_SECOND = 1_000_000_000
+DEFAULT_LAST_SLICE_HORIZON_S = 5.0  # without a router (whose passive_horizon_s it otherwise is)
+
+
+@dataclass
+class _Child:
+    state: Resting
+    params: StyleParams
+    tick: float  # the instrument's price increment
+    intent: Action | None = None  # set when we cancelled it to re-price or cross
+
+
+class RestingSlices:
+    """The resting children of one algorithm, by client order id."""
+
+    def __init__(self, algorithm: SmartExecAlgorithm) -> None:
+        self._algo = algorithm
+        self._children: dict[ClientOrderId, _Child] = {}
+        self.reprices = 0
+        self.crosses = 0
+
+    def __len__(self) -> int:
+        return len(self._children)
+
+    # -- placing -----------------------------------------------------------------------------
+
+    def try_rest(self, parent: ParentState, units: int, params: StyleParams, deadline_ns: int | None = None) -> bool:
+        """Rests `units` of the parent's pending quantity if its style says so now; False (nothing done)
+        when the slice should be taken instead: taker style, adaptive choosing to cross, or no touch."""
+        if not params.rests:
+            return False
+        algo = self._algo
+        placement = self._placement(parent, units, params)
+        if placement is None:
+            return False
+        instrument_id, price, allocation = placement
+        if not algo._risk_allows(parent, instrument_id, units, price):
+            return False
+        now = algo.clock.timestamp_ns()
+        if deadline_ns is None:
+            deadline_ns = parent.slices[0][0] if parent.slices else now + int(self._horizon_s() * NS_PER_SECOND)
+        primary = algo.cache.order(parent.primary_id)
+        parent.pending -= units
+        parent.working += units
+        order = algo._send_child(parent, primary, instrument_id, units, resting_price=price, allocation=allocation, post_only=True)
+        instrument = algo.cache.instrument(instrument_id)
+        tick = float(instrument.price_increment)
+        is_buy = parent.side == OrderSide.BUY
+        self._children[order.client_order_id] = _Child(Resting(is_buy, round(float(order.price) / tick), deadline_ns, now), params, tick)
+        self._arm(order.client_order_id, now)
+        algo._reduce_primary(primary, parent)
+        if not parent.slices and parent.pending == 0 and not parent.primary_sent and primary is not None and not primary.is_closed:
+            algo._close_primary_locally(primary, "fully distributed to child orders")
+            parent.primary_sent = True
+        return True
+
+    def _horizon_s(self) -> float:
+        router = self._algo.router
+        return router.passive_horizon_s if router is not None else DEFAULT_LAST_SLICE_HORIZON_S
+
+    def _placement(self, parent: ParentState, units: int, params: StyleParams) -> tuple[InstrumentId, float, Any] | None:
+        """(venue instrument, price to rest at, allocation) or None to take the slice."""
+        algo = self._algo
+        router = algo.router_for(parent)
+        quantity = units_to_qty(units, precision_holding(units, parent.precision))
+        allocation = None
+        if router is not None:
+            try:
+                allocation = router.select_passive_venue(parent.instrument_id, parent.side, quantity, self._horizon_s(),
+                                                         now_ns=algo.clock.timestamp_ns())
+            except (RoutingError, ValidationError) as exc:
+                algo.log.debug(f"{parent.primary_id}: no venue to rest on ({exc}); the slice is taken")
+                return None
+            if params.style == ADAPTIVE:
+                try:
+                    taking = router.route_order(parent.instrument_id, parent.side, quantity, algo._config.max_venues, parent.limit)
+                    total = sum(float(a.quantity) for a in taking)
+                    cross_bps = sum(a.score_bps * float(a.quantity) for a in taking) / total if total > 0 else None
+                except (RoutingError, ValidationError):
+                    cross_bps = None
+                if not adaptive_rests(allocation.score_bps, cross_bps):
+                    return None
+            instrument_id, touch = allocation.instrument_id, allocation.expected_price
+        else:
+            if params.style != MAKER:
+                return None  # adaptive weighs the router's estimates; without smart routing it takes
+            instrument_id, touch = parent.instrument_id, self._touch(parent.instrument_id, parent.side)
+        if touch is None:
+            return None
+        if parent.limit is not None:
+            limit = parent.limit.as_double()
+            touch = min(touch, limit) if parent.side == OrderSide.BUY else max(touch, limit)
+        return instrument_id, touch, allocation
+
+    def _touch(self, instrument_id: InstrumentId, side: OrderSide) -> float | None:
+        """Our side's best price on the venue: best bid to buy, best ask to sell (book, then quote)."""
+        cache = self._algo.cache
+        book = cache.order_book(instrument_id)
+        if book is not None:
+            price = book.best_bid_price() if side == OrderSide.BUY else book.best_ask_price()
+            if price is not None:
+                return float(price.as_double())
+        quote = cache.quote_tick(instrument_id)
+        if quote is not None:
+            return float((quote.bid_price if side == OrderSide.BUY else quote.ask_price).as_double())
+        return None
+
+    # -- checking ----------------------------------------------------------------------------
+
+    def _timer(self, client_order_id: ClientOrderId) -> str:
+        return f"{self._algo.id.value}-rest-{client_order_id.value}"
+
+    def _arm(self, client_order_id: ClientOrderId, now: int) -> None:
+        child = self._children[client_order_id]
+        at = min(child.state.deadline_ns, now + int(child.params.reprice_interval_s * NS_PER_SECOND))
+        self._algo.clock.set_time_alert_ns(self._timer(client_order_id), max(at, now + 1), self._on_alert)
+
+    def _on_alert(self, event: Any) -> None:
+        client_order_id = ClientOrderId(event.name[len(self._algo.id.value) + len("-rest-"):])
+        child = self._children.get(client_order_id)
+        if child is None or child.intent is not None:
+            return
+        algo = self._algo
+        order = algo.cache.order(client_order_id)
+        primary_id = algo.ledger.parent_of(client_order_id)
+        if order is None or order.is_closed or primary_id is None:
+            self._children.pop(client_order_id, None)
+            return
+        parent = algo.parents[primary_id]
+        now = algo.clock.timestamp_ns()
+        router = algo.router
+        if router is not None and order.instrument_id.venue.value in set(router.disconnected_venues):
+            algo.log.warning(f"{client_order_id}: resting on disconnected {order.instrument_id.venue}; cancelled, back to the schedule")
+            del self._children[client_order_id]  # its cancel takes the ordinary path: back to the schedule
+            algo.cancel_order(order)
+            return
+        touch = self._touch(order.instrument_id, parent.side)
+        touch_tick = None if touch is None else round(touch / child.tick)
+        due = parent.requested - sum(q for _, q in parent.slices) - parent.returned
+        action = decide(child.state, child.params, now_ns=now, touch_tick=touch_tick, behind_units=due - parent.filled,
+                        parent_units=parent.requested)
+        if action is Action.HOLD:
+            self._arm(client_order_id, now)
+            return
+        child.intent = action
+        algo.cancel_order(order)
+
+    # -- events ------------------------------------------------------------------------------
+
+    def forget(self, client_order_id: ClientOrderId) -> None:
+        """The child is done (filled): nothing more to watch."""
+        if self._children.pop(client_order_id, None) is not None:
+            name = self._timer(client_order_id)
+            if name in self._algo.clock.timer_names:
+                self._algo.clock.cancel_timer(name)
+
+    def on_cancelled(self, parent: ParentState, child: ChildState) -> bool:
+        """Our own re-price or cross cancel confirmed: acts on the unfilled rest and returns True; False
+        for any other close (the algorithm's ordinary path returns the rest to the schedule)."""
+        watched = self._children.pop(child.client_order_id, None)
+        if watched is None or watched.intent is None:
+            return False
+        algo = self._algo
+        unfilled = child.units - child.filled_units
+        child.done = True
+        parent.working -= unfilled
+        parent.pending += unfilled
+        if unfilled <= 0 or not algo.is_running:
+            if not algo.is_running:
+                parent.pending -= unfilled
+                parent.abandoned += unfilled
+            return True
+        if watched.intent is Action.REPRICE:
+            self.reprices += 1
+            if self.try_rest(parent, unfilled, watched.params, watched.state.deadline_ns):
+                return True
+        self.crosses += 1
+        algo._send_slice(parent, unfilled, taking=True)
+        return True
+
+
+__all__ = ["RestingSlices"]

@@ -1,0 +1,108 @@
+"""Execution styles inside a Nautilus BacktestEngine: a "maker" TWAP rests each slice post-only at the
+touch, re-prices when the touch moves away (rate-limited), crosses what is left at the slice's end, and
+accounts for every unit at every event."""
+
+from __future__ import annotations
+
+import pytest
+from nautilus_trader.model.enums import OmsType, OrderSide, OrderStatus, OrderType, TimeInForce
+from nautilus_trader.model.objects import Quantity
+
+from nautilus_env import NS, START, btcusdt, engine, quotes
+from nautilus_sor.exceptions import ConfigError
+from nautilus_sor.execution_algorithms import TWAPExecAlgorithm, TWAPExecAlgorithmConfig
+from nautilus_sor.strategy import MultiVenueStrategy, SmartRoutingStrategyConfig
+
+VENUES = [{"name": "BINANCE", "maker_fee": 0.0002, "taker_fee": 0.0004}, {"name": "BYBIT", "maker_fee": 0.0001, "taker_fee": 0.0003}]
+
+
+class OneParent(MultiVenueStrategy):
+    def __init__(self, config, quantity, side=OrderSide.BUY, params=None):
+        super().__init__(config)
+        self.quantity, self.side, self.params = Quantity.from_str(quantity), side, params
+        self.parents = []
+
+    def on_start(self) -> None:
+        super().on_start()
+        self.clock.set_time_alert_ns("go", START + NS, self._go)
+
+    def _go(self, _event):
+        order = self.order_factory.market(self.config_instrument_id, self.side, self.quantity, exec_algorithm_id=self.algorithm_id,
+                                          exec_algorithm_params=self.params)
+        self.parents.append(order)
+        self.submit_order(order)
+
+
+def run(config: TWAPExecAlgorithmConfig, mids: list[float], *, params=None, routed=True):
+    a = btcusdt("BINANCE", taker_fee="0.0004")
+    b = btcusdt("BYBIT", taker_fee="0.0003")
+    data = quotes(a, mids, 0.05, "10.000", START) + quotes(b, mids, 0.05, "10.000", START)
+    eng = engine({"BINANCE": OmsType.NETTING, "BYBIT": OmsType.NETTING}, [a, b], data)
+    algo = TWAPExecAlgorithm(config)
+    eng.add_exec_algorithm(algo)
+    strategy = OneParent(SmartRoutingStrategyConfig(instrument_id="BTCUSDT.BINANCE", use_smart_routing=routed, venues=VENUES,
+                                                    execution_algorithm={"type": str(algo.id)}), "2.000", params=params)
+    strategy.config_instrument_id = a.id
+    strategy.algorithm_id = algo.id
+    eng.add_strategy(strategy)
+    eng.run()
+    return eng, algo, strategy
+
+
+def children(eng, strategy):
+    primary = strategy.parents[0].client_order_id
+    return [o for o in eng.cache.orders() if o.exec_spawn_id == primary and o.client_order_id != primary]
+
+
+def test_a_maker_twap_rests_reprices_and_crosses_and_loses_nothing():
+    # The market rises a cent a second: a resting bid is left behind by the touch every second.
+    mids = [100.0 + 0.01 * i for i in range(90)]
+    config = TWAPExecAlgorithmConfig(duration_seconds=30, interval_seconds=10, use_smart_routing=True, venues=VENUES,
+                                     execution_style="maker", reprice_interval_s=2.0, catch_up_fraction=1.0)
+    eng, algo, strategy = run(config, mids)
+    kids = children(eng, strategy)
+    resting = [o for o in kids if o.order_type == OrderType.LIMIT and o.time_in_force == TimeInForce.GTC]
+    assert resting and all(o.is_post_only for o in resting)
+    # On quotes alone nothing reaches a resting bid (the ask stays above it): every slice is re-priced
+    # as the bid rises, no more often than every 2 s, then crossed at its end.
+    assert algo.resting.reprices >= 3
+    assert algo.resting.crosses >= 3
+    assert all(o.status == OrderStatus.CANCELED and o.filled_qty == 0 for o in resting)
+    takers = [o for o in kids if o.order_type == OrderType.MARKET]
+    assert sum(o.filled_qty.as_double() for o in takers) == pytest.approx(2.0)
+    summary = algo.parent_summary(strategy.parents[0].client_order_id)
+    assert summary["filled"] == summary["requested"] and summary["working"] == summary["pending"] == summary["abandoned"] == 0
+    # Re-prices follow the touch: each resting bid sits at the best bid of its moment (mid - 0.05).
+    for order in resting:
+        t = (order.ts_init - START) // NS
+        assert order.price.as_double() == pytest.approx(mids[min(t, len(mids) - 1)] - 0.05, abs=0.011)
+    # ... and no two of one slice's re-prices are closer than the rate limit.
+    times = sorted(o.ts_init for o in resting)
+    slices = [START + NS + k * 10 * NS for k in range(3)]
+    for lo, hi in zip(slices, slices[1:] + [slices[-1] + 10 * NS]):
+        inside = [t for t in times if lo <= t < hi]
+        assert all(b - a >= 2 * NS for a, b in zip(inside, inside[1:]))
+
+
+def test_a_taker_twap_sends_no_resting_child():
+    mids = [100.0 + 0.01 * i for i in range(60)]
+    config = TWAPExecAlgorithmConfig(duration_seconds=30, interval_seconds=10, use_smart_routing=True, venues=VENUES)
+    eng, algo, strategy = run(config, mids)
+    assert all(o.order_type == OrderType.MARKET for o in children(eng, strategy))
+    assert algo.resting.reprices == algo.resting.crosses == 0
+
+
+def test_the_style_can_be_set_per_order():
+    mids = [100.0 + 0.01 * i for i in range(60)]
+    config = TWAPExecAlgorithmConfig(duration_seconds=30, interval_seconds=10, use_smart_routing=True, venues=VENUES)
+    eng, algo, strategy = run(config, mids, params={"execution_style": "maker", "reprice_interval_s": 5.0})
+    assert any(o.order_type == OrderType.LIMIT and o.is_post_only for o in children(eng, strategy))
+
+
+@pytest.mark.parametrize(("fields", "field"), [({"execution_style": "passive"}, "execution_style"),
+                                               ({"execution_style": "maker", "catch_up_fraction": 0}, "catch_up_fraction"),
+                                               ({"execution_style": "maker", "reprice_interval_s": -1.0}, "reprice_interval_s")])
+def test_bad_style_settings_are_refused_at_config_time(fields, field):
+    with pytest.raises(ConfigError) as info:
+        TWAPExecAlgorithmConfig(duration_seconds=30, interval_seconds=10, **fields)
+    assert info.value.field == field
