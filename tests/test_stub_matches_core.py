@@ -48,14 +48,14 @@ def _stub_classes(tree: ast.Module) -> dict[str, set[str]]:
     return out
 
 
-def test_stub_module_names_equal_the_extension():
+def test_stub_module_names_equal_the_extension() -> None:
     stub = _stub_module_names(_stub_tree())
     core = {n for n in dir(_core) if _public(n)}
     assert stub - core == set(), "in the stub, not in _core"
     assert core - stub == set(), "in _core, not in the stub"
 
 
-def test_stub_all_lists_every_public_name():
+def test_stub_all_lists_every_public_name() -> None:
     tree = _stub_tree()
     declared = next(
         ast.literal_eval(n.value) for n in tree.body
@@ -65,7 +65,7 @@ def test_stub_all_lists_every_public_name():
 
 
 @pytest.mark.parametrize("name", sorted(_stub_classes(_stub_tree())))
-def test_stub_class_members_equal_the_extension(name):
+def test_stub_class_members_equal_the_extension(name: str) -> None:
     stub = _stub_classes(_stub_tree())[name]
     cls = getattr(_core, name)
     # The class's own members (not object's), public ones plus the dunders a stub documents.
@@ -75,7 +75,7 @@ def test_stub_class_members_equal_the_extension(name):
     assert core - stub_public == set(), f"{name}: in _core, not in the stub"
 
 
-def test_router_defaults_match_the_constructor_signature():
+def test_router_defaults_match_the_constructor_signature() -> None:
     import inspect
 
     params = inspect.signature(_core.Router).parameters
