@@ -1,5 +1,6 @@
 """Type stubs of the Rust extension `nautilus_sor._core` (checked by `python -m mypy.stubtest`)."""
 
+from collections.abc import Mapping
 from typing import Final, final
 
 import numpy as np
@@ -13,6 +14,18 @@ __all__ = [
     "ROUTE_INSUFFICIENT_LIQUIDITY",
     "ROUTE_NO_ELIGIBLE_VENUE",
     "ROUTE_OK",
+    "ROUTER_DEFAULTS",
+    "MAX_SLICES",
+    "MAX_DURATION_NS",
+    "MAX_PRICE",
+    "MIN_PRICE",
+    "MAX_LATENCY_MS",
+    "MAX_SLIPPAGE_BPS",
+    "MAX_VOLATILITY",
+    "MAX_WEIGHT",
+    "MAX_MISS_COST_BPS",
+    "MAX_FILL_UNITS",
+    "MAX_MONEY",
     "Exposure",
     "PassiveQuote",
     "PassiveSelection",
@@ -42,6 +55,32 @@ __build_lto__: Final[str]
 ROUTE_OK: Final[int]
 ROUTE_INSUFFICIENT_LIQUIDITY: Final[int]
 ROUTE_NO_ELIGIBLE_VENUE: Final[int]
+ROUTER_DEFAULTS: Final[Mapping[str, float]]
+"""The `Router` cost-model defaults (read-only), keyed by argument name: `volatility` (1e-4 per
+sqrt(second)), `latency_risk_weight` (1.0), `miss_cost_bps` (5.0 bps), `ewma_alpha` (0.05),
+`slippage_weight` (1.0), `tape_tau_s` (30.0 s)."""
+MAX_SLICES: Final[int]
+"""Most slices one schedule may have (10,000,000); more is a `ValidationError` on `interval_seconds`."""
+MAX_DURATION_NS: Final[int]
+"""Longest duration, interval or curve period a schedule accepts, in ns (2**62, about 146 years)."""
+MAX_PRICE: Final[float]
+"""Largest price (and absolute commission) accepted anywhere (1e15); larger is a `ValidationError`."""
+MIN_PRICE: Final[float]
+"""Smallest price a router book, fill or limit accepts (1e-12)."""
+MAX_LATENCY_MS: Final[float]
+"""Largest latency accepted for a venue or an acknowledgement, in ms (one hour)."""
+MAX_SLIPPAGE_BPS: Final[float]
+"""Largest slippage of one fill against its expected price, in bps (10,000)."""
+MAX_VOLATILITY: Final[float]
+"""Largest `volatility` per sqrt(second) a `Router` accepts (1.0)."""
+MAX_WEIGHT: Final[float]
+"""Largest `latency_risk_weight` / `slippage_weight` a `Router` accepts (1e6)."""
+MAX_MISS_COST_BPS: Final[float]
+"""Largest `miss_cost_bps` a `Router` accepts (10,000 bps)."""
+MAX_FILL_UNITS: Final[int]
+"""Largest fill a `PositionBook` books, in units (2**53 - 1: exact as a float)."""
+MAX_MONEY: Final[float]
+"""Largest PnL or commission total a `PositionBook` holds (1e22); a fill that could exceed it is refused."""
 
 # An order side: nautilus `OrderSide.BUY`/`OrderSide.SELL`, 1/2, or "BUY"/"SELL".
 _Side = int | str

@@ -37,6 +37,7 @@ from typing import Any, Literal, TypeVar
 
 import msgspec
 
+from nautilus_sor._core import ROUTER_DEFAULTS
 from nautilus_sor.backtest.scenarios import BASELINE_ALIASES, BASELINES, baseline_key
 from nautilus_sor.exceptions import ConfigError, ValidationError
 from nautilus_sor.msgspec_errors import msgspec_error_path
@@ -62,12 +63,12 @@ DEFAULT_ORDERS = ({"side": "BUY", "quantity": "1", "at_seconds": 5.0},)
 class RouterBlock(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     """The SmartOrderRouter's cost-model parameters (docs/architecture.md); the defaults are the router's."""
 
-    volatility: float = 1e-4
-    latency_risk_weight: float = 1.0
-    miss_cost_bps: float = 5.0
-    ewma_alpha: float = 0.05
-    slippage_weight: float = 1.0
-    tape_tau_s: float = 30.0  # passive selection: time constant of each venue's traded-volume rate
+    volatility: float = ROUTER_DEFAULTS["volatility"]
+    latency_risk_weight: float = ROUTER_DEFAULTS["latency_risk_weight"]
+    miss_cost_bps: float = ROUTER_DEFAULTS["miss_cost_bps"]
+    ewma_alpha: float = ROUTER_DEFAULTS["ewma_alpha"]
+    slippage_weight: float = ROUTER_DEFAULTS["slippage_weight"]
+    tape_tau_s: float = ROUTER_DEFAULTS["tape_tau_s"]  # passive selection: time constant of each venue's traded-volume rate
     passive_horizon_s: float = 5.0  # passive selection: how long a resting order is expected to wait
 
     def params(self) -> dict[str, float]:

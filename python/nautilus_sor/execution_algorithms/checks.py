@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from nautilus_sor._core import MAX_SLICES  # the core's cap on a schedule's slices
 from nautilus_sor.exceptions import ConfigError
-
-MAX_SLICES = 10_000_000  # the core's cap on a schedule's slices
 
 
 def check_number(name: str, value: Any, *, low: float | None = None, high: float | None = None,

@@ -37,7 +37,7 @@ from nautilus_trader.model.events import (
 from nautilus_trader.model.identifiers import ClientOrderId, InstrumentId, Venue
 from nautilus_trader.model.objects import Price, Quantity
 
-from nautilus_sor._core import PassiveQuote, Router, VenueQuote, VenueSpec, VenueStats
+from nautilus_sor._core import ROUTER_DEFAULTS, PassiveQuote, Router, VenueQuote, VenueSpec, VenueStats
 from nautilus_sor.book_sync import LadderSync
 from nautilus_sor.exceptions import ConfigError, UnknownVenueError, ValidationError
 from nautilus_sor.sides import core_side
@@ -120,13 +120,13 @@ class SmartOrderRouter:
         cache: Any | None = None,
         clock: Any | None = None,
         *,
-        volatility: float = 1e-4,
-        latency_risk_weight: float = 1.0,
-        miss_cost_bps: float = 5.0,
-        ewma_alpha: float = 0.05,
-        slippage_weight: float = 1.0,
+        volatility: float = ROUTER_DEFAULTS["volatility"],
+        latency_risk_weight: float = ROUTER_DEFAULTS["latency_risk_weight"],
+        miss_cost_bps: float = ROUTER_DEFAULTS["miss_cost_bps"],
+        ewma_alpha: float = ROUTER_DEFAULTS["ewma_alpha"],
+        slippage_weight: float = ROUTER_DEFAULTS["slippage_weight"],
         book_depth: int = 20,
-        tape_tau_s: float = 30.0,
+        tape_tau_s: float = ROUTER_DEFAULTS["tape_tau_s"],
         passive_horizon_s: float = 5.0,
     ) -> None:
         self._lock = threading.RLock()

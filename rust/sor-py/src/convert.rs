@@ -2,56 +2,94 @@
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyFloat, PyString};
-use sor_core::Side;
+use sor_core::{OmsType, Side};
 
 use crate::errors::invalid;
 
-/// An order side from Nautilus's `OrderSide` (BUY = 1, SELL = 2), an int, or "BUY"/"SELL".
+/// An order side argument (the one side parser of the bindings): see [`side_arg`].
 pub struct PySide(pub Side);
 
 impl<'a, 'py> FromPyObject<'a, 'py> for PySide {
     type Error = PyErr;
 
     fn extract(ob: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
-        // Check the type first: a failed extraction builds a Python exception, which costs more
-        // than the whole routing decision.
-        if let Ok(text) = ob.cast::<PyString>() {
-            let text = text
-                .to_cow()
-                .map_err(|_| invalid("side", repr(&ob), "must be BUY or SELL"))?;
-            return if text.eq_ignore_ascii_case("BUY") {
-                Ok(PySide(Side::Buy))
-            } else if text.eq_ignore_ascii_case("SELL") {
-                Ok(PySide(Side::Sell))
-            } else {
-                Err(invalid("side", format!("{text:?}"), "must be BUY or SELL"))
-            };
-        }
-        // A bool is an int to Python, never a side.
-        let code = if ob.is_instance_of::<PyBool>() {
-            Ok(0)
-        } else {
-            ob.extract::<i64>()
-        };
-        match code {
-            Ok(1) => Ok(PySide(Side::Buy)),
-            Ok(2) => Ok(PySide(Side::Sell)),
-            _ => Err(invalid(
-                "side",
-                ob.repr().map(|r| r.to_string()).unwrap_or_default(),
-                "must be OrderSide.BUY (1) or OrderSide.SELL (2)",
-            )),
-        }
+        side_arg("side", &ob).map(PySide)
     }
 }
 
+/// A two-valued Nautilus enum argument: the enum itself (an `IntEnum`), its code as an int (numpy
+/// integers too), or its name in any case; never a bool or a float. `type_name` and the
+/// `(name, code, value)` pairs make the error messages.
+fn choice_arg<T: Copy>(
+    field: &str,
+    ob: &Bound<'_, PyAny>,
+    type_name: &str,
+    choices: [(&str, i64, T); 2],
+) -> PyResult<T> {
+    let [(a, code_a, _), (b, code_b, _)] = choices;
+    if let Ok(text) = ob.cast::<PyString>() {
+        // Check the type first: a failed extraction builds a Python exception, which costs more
+        // than the whole routing decision.
+        let reason = format!("must be {a} or {b}");
+        let Ok(text) = text.to_cow() else {
+            return Err(invalid(field, py_repr(ob), &reason));
+        };
+        let found = choices.iter().find(|c| text.eq_ignore_ascii_case(c.0)).map(|c| c.2);
+        return found.ok_or_else(|| invalid(field, format!("{text:?}"), &reason));
+    }
+    if ob.is_instance_of::<PyBool>() {
+        return Err(invalid(
+            field,
+            py_repr(ob),
+            &format!("must be {type_name}.{a}/{b}, not a bool"),
+        ));
+    }
+    match ob.extract::<i64>() {
+        Ok(code) => choices.iter().find(|c| c.1 == code).map(|c| c.2).ok_or_else(|| {
+            invalid(
+                field,
+                py_repr(ob),
+                &format!("must be {type_name}.{a} ({code_a}) or {type_name}.{b} ({code_b})"),
+            )
+        }),
+        Err(_) => Err(invalid(
+            field,
+            py_repr(ob),
+            &format!("must be {type_name}.{a}/{b}, {code_a}/{code_b} or \"{a}\"/\"{b}\""),
+        )),
+    }
+}
+
+/// An order side: Nautilus `OrderSide` (BUY = 1, SELL = 2), the int 1 or 2, or "BUY"/"SELL".
+pub fn side_arg(field: &str, ob: &Bound<'_, PyAny>) -> PyResult<Side> {
+    choice_arg(field, ob, "OrderSide", [("BUY", 1, Side::Buy), ("SELL", 2, Side::Sell)])
+}
+
+/// An OMS type: Nautilus `OmsType` (NETTING = 1, HEDGING = 2), the int 1 or 2, or "NETTING"/"HEDGING".
+pub fn oms_arg(field: &str, ob: &Bound<'_, PyAny>) -> PyResult<OmsType> {
+    choice_arg(
+        field,
+        ob,
+        "OmsType",
+        [("NETTING", 1, OmsType::Netting), ("HEDGING", 2, OmsType::Hedging)],
+    )
+}
+
+/// The side of a batch row's code (Nautilus `OrderSide` values: 1 = buy, 2 = sell).
+pub fn side_of_code(code: i64) -> Option<Side> {
+    match code {
+        1 => Some(Side::Buy),
+        2 => Some(Side::Sell),
+        _ => None,
+    }
+}
+
+/// The reason a batch side code is refused.
+pub const SIDE_CODE_REASON: &str = "must be 1 (BUY) or 2 (SELL)";
+
 /// Side code used by the batch calls: 1 = buy, 2 = sell (Nautilus `OrderSide` values).
 pub fn side_from_code(field: &str, code: i8) -> PyResult<Side> {
-    match code {
-        1 => Ok(Side::Buy),
-        2 => Ok(Side::Sell),
-        other => Err(invalid(field, other, "must be 1 (BUY) or 2 (SELL)")),
-    }
+    side_of_code(i64::from(code)).ok_or_else(|| invalid(field, code, SIDE_CODE_REASON))
 }
 
 /// A limit price where NaN means "no limit" (batch calls).
@@ -74,7 +112,8 @@ pub fn count(field: &str, value: i128) -> PyResult<usize> {
     usize::try_from(value).map_err(|_| invalid(field, value, "must be a whole number >= 0"))
 }
 
-fn repr(ob: &Bound<'_, PyAny>) -> String {
+/// The Python `repr` of an argument, for error messages (the one such helper of the bindings).
+pub fn py_repr(ob: &Bound<'_, PyAny>) -> String {
     ob.repr()
         .map(|r| r.to_string())
         .unwrap_or_else(|_| "<unprintable>".to_string())
@@ -84,18 +123,22 @@ fn repr(ob: &Bound<'_, PyAny>) -> String {
 /// ValidationError naming the field rather than PyO3's TypeError.
 pub fn int_arg(field: &str, ob: &Bound<'_, PyAny>) -> PyResult<i128> {
     if ob.is_instance_of::<PyBool>() || ob.is_instance_of::<PyFloat>() {
-        return Err(invalid(field, repr(ob), "must be an integer"));
+        return Err(invalid(field, py_repr(ob), "must be an integer"));
     }
     ob.extract::<i128>()
-        .map_err(|_| invalid(field, repr(ob), "must be an integer"))
+        .map_err(|_| invalid(field, py_repr(ob), "must be an integer"))
 }
 
 /// A string argument (a string that cannot be encoded as UTF-8, e.g. a lone surrogate, is refused).
 pub fn str_arg(field: &str, ob: &Bound<'_, PyAny>) -> PyResult<String> {
     match ob.cast::<PyString>().map(|s| s.to_cow()) {
         Ok(Ok(s)) => Ok(s.into_owned()),
-        Ok(Err(_)) => Err(invalid(field, repr(ob), "must be valid Unicode (no lone surrogates)")),
-        Err(_) => Err(invalid(field, repr(ob), "must be a string")),
+        Ok(Err(_)) => Err(invalid(
+            field,
+            py_repr(ob),
+            "must be valid Unicode (no lone surrogates)",
+        )),
+        Err(_) => Err(invalid(field, py_repr(ob), "must be a string")),
     }
 }
 
@@ -105,15 +148,15 @@ pub fn float_arg(field: &str, ob: &Bound<'_, PyAny>) -> PyResult<f64> {
         // The common case, without the generic conversion.
         return ob
             .extract::<f64>()
-            .map_err(|_| invalid(field, repr(ob), "must be a number"));
+            .map_err(|_| invalid(field, py_repr(ob), "must be a number"));
     }
     if ob.is_instance_of::<PyBool>() || ob.is_instance_of::<PyString>() {
-        return Err(invalid(field, repr(ob), "must be a number, not a bool or a string"));
+        return Err(invalid(field, py_repr(ob), "must be a number, not a bool or a string"));
     }
     ob.extract::<f64>().map_err(|_| {
         invalid(
             field,
-            repr(ob),
+            py_repr(ob),
             "must be a number (an int too large for a float is refused)",
         )
     })
@@ -148,10 +191,10 @@ pub fn bool_arg(field: &str, ob: &Bound<'_, PyAny>) -> PyResult<bool> {
         return Ok(b.is_true());
     }
     if ob.is_instance_of::<PyString>() || ob.is_instance_of::<pyo3::types::PyInt>() {
-        return Err(invalid(field, repr(ob), "must be True or False"));
+        return Err(invalid(field, py_repr(ob), "must be True or False"));
     }
     ob.extract::<bool>()
-        .map_err(|_| invalid(field, repr(ob), "must be True or False"))
+        .map_err(|_| invalid(field, py_repr(ob), "must be True or False"))
 }
 
 /// Converters for `#[pyo3(from_py_with = ...)]`, one per argument name: a wrong type or an overflow
@@ -216,7 +259,7 @@ pub fn array_arg<'py, T: numpy::Element>(
     dtype: &str,
 ) -> PyResult<numpy::PyReadonlyArray1<'py, T>> {
     ob.extract::<numpy::PyReadonlyArray1<'py, T>>().map_err(|_| {
-        let got = ob.getattr("dtype").map(|d| repr(&d)).unwrap_or_else(|_| repr(ob));
+        let got = ob.getattr("dtype").map(|d| py_repr(&d)).unwrap_or_else(|_| py_repr(ob));
         invalid(field, got, &format!("must be a 1-d numpy array of {dtype}"))
     })
 }
@@ -225,16 +268,16 @@ pub fn array_arg<'py, T: numpy::Element>(
 pub fn levels_arg(field: &str, ob: &Bound<'_, PyAny>) -> PyResult<Vec<(f64, i128)>> {
     let items = ob
         .try_iter()
-        .map_err(|_| invalid(field, repr(ob), "must be a sequence of (price, size) pairs"))?;
+        .map_err(|_| invalid(field, py_repr(ob), "must be a sequence of (price, size) pairs"))?;
     let mut out = Vec::new();
     for (i, item) in items.enumerate() {
         let item = item?;
         let (price, size) = item
             .extract::<(Bound<'_, PyAny>, Bound<'_, PyAny>)>()
-            .map_err(|_| invalid(&format!("{field}[{i}]"), repr(&item), "must be a (price, size) pair"))?;
+            .map_err(|_| invalid(&format!("{field}[{i}]"), py_repr(&item), "must be a (price, size) pair"))?;
         let price = price
             .extract::<f64>()
-            .map_err(|_| invalid(&format!("{field}[{i}].price"), repr(&price), "must be a number"))?;
+            .map_err(|_| invalid(&format!("{field}[{i}].price"), py_repr(&price), "must be a number"))?;
         out.push((price, int_arg(&format!("{field}[{i}].size"), &size)?));
     }
     Ok(out)

@@ -3,82 +3,15 @@
 
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
-use pyo3::sync::MutexExt;
 use pyo3::types::{PyBool, PyDict, PyInt, PyString};
-use sor_core::{Fill, InstrumentSpec, OmsType, Position, PositionBook, Side, SorError};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use sor_core::{Fill, InstrumentSpec, Position, PositionBook, SorError};
+use std::sync::{Mutex, MutexGuard};
 
-use crate::convert::{array_arg, int, int_arg, num, opt_unit, str_arg, unit};
+use crate::convert::{
+    array_arg, int, int_arg, num, oms_arg, opt_unit, py_repr, side_arg, side_of_code, str_arg, unit, SIDE_CODE_REASON,
+};
 use crate::errors::{invalid, IntoPyResult};
-
-fn repr(ob: &Bound<'_, PyAny>) -> String {
-    ob.repr().map(|r| r.to_string()).unwrap_or_default()
-}
-
-/// An order side: Nautilus `OrderSide` (an int: BUY = 1, SELL = 2), 1/2, or "BUY"/"SELL".
-/// Ints are tried first: it is the fast path of `apply_fill`.
-fn side_arg(ob: &Bound<'_, PyAny>) -> PyResult<Side> {
-    if ob.is_instance_of::<PyBool>() {
-        return Err(invalid("side", repr(ob), "must be OrderSide.BUY/SELL, not a bool"));
-    }
-    if let Ok(i) = ob.cast::<PyInt>() {
-        return match i.extract::<i64>() {
-            Ok(1) => Ok(Side::Buy),
-            Ok(2) => Ok(Side::Sell),
-            _ => Err(invalid(
-                "side",
-                repr(ob),
-                "must be OrderSide.BUY (1) or OrderSide.SELL (2)",
-            )),
-        };
-    }
-    if let Ok(s) = ob.cast::<PyString>() {
-        return match s.to_str().map(str::to_ascii_uppercase).unwrap_or_default().as_str() {
-            "BUY" => Ok(Side::Buy),
-            "SELL" => Ok(Side::Sell),
-            _ => Err(invalid("side", repr(ob), "must be BUY or SELL")),
-        };
-    }
-    Err(invalid(
-        "side",
-        repr(ob),
-        "must be OrderSide.BUY/SELL, 1/2 or \"BUY\"/\"SELL\"",
-    ))
-}
-
-/// An OMS type: Nautilus `OmsType` (NETTING = 1, HEDGING = 2), or "NETTING"/"HEDGING".
-fn oms_arg(ob: &Bound<'_, PyAny>) -> PyResult<OmsType> {
-    if ob.is_instance_of::<PyBool>() {
-        return Err(invalid(
-            "oms_type",
-            repr(ob),
-            "must be OmsType.NETTING/HEDGING, not a bool",
-        ));
-    }
-    if let Ok(i) = ob.cast::<PyInt>() {
-        return match i.extract::<i64>() {
-            Ok(1) => Ok(OmsType::Netting),
-            Ok(2) => Ok(OmsType::Hedging),
-            _ => Err(invalid(
-                "oms_type",
-                repr(ob),
-                "must be OmsType.NETTING (1) or OmsType.HEDGING (2)",
-            )),
-        };
-    }
-    if let Ok(s) = ob.cast::<PyString>() {
-        return match s.to_str().map(str::to_ascii_uppercase).unwrap_or_default().as_str() {
-            "NETTING" => Ok(OmsType::Netting),
-            "HEDGING" => Ok(OmsType::Hedging),
-            _ => Err(invalid("oms_type", repr(ob), "must be NETTING or HEDGING")),
-        };
-    }
-    Err(invalid(
-        "oms_type",
-        repr(ob),
-        "must be OmsType.NETTING/HEDGING or \"NETTING\"/\"HEDGING\"",
-    ))
-}
+use crate::lock::lock_attached;
 
 /// A snapshot of one position (for NETTING, its current cycle). Quantities are integer units
 /// of the instrument's size increment.
@@ -259,7 +192,7 @@ fn id_or_name<'a>(field: &str, ob: &'a Bound<'_, PyAny>) -> PyResult<Result<Boun
     }
     Err(invalid(
         field,
-        repr(ob),
+        py_repr(ob),
         &format!("must be a {field} id (int) or name (str)"),
     ))
 }
@@ -267,7 +200,7 @@ fn id_or_name<'a>(field: &str, ob: &'a Bound<'_, PyAny>) -> PyResult<Result<Boun
 impl PyPositionBook {
     /// The book, waiting (without the GIL) while another thread uses it; see `PyRouter::lock`.
     fn lock(&self, py: Python<'_>) -> MutexGuard<'_, PositionBook> {
-        self.0.lock_py_attached(py).unwrap_or_else(PoisonError::into_inner)
+        lock_attached(&self.0, py)
     }
 }
 
@@ -286,7 +219,7 @@ impl BookArgs for PositionBook {
         {
             let id = i
                 .extract::<u32>()
-                .map_err(|_| crate::errors::to_pyerr(SorError::unknown_venue("venue", repr(ob))))?;
+                .map_err(|_| crate::errors::to_pyerr(SorError::unknown_venue("venue", py_repr(ob))))?;
             self.venue_name(id).py()?;
             Ok(id)
         }
@@ -299,7 +232,7 @@ impl BookArgs for PositionBook {
         };
         let id = i
             .extract::<u32>()
-            .map_err(|_| invalid("instrument", repr(ob), "instrument is not registered"))?;
+            .map_err(|_| invalid("instrument", py_repr(ob), "instrument is not registered"))?;
         PositionBook::instrument(self, id).py()?;
         Ok(id)
     }
@@ -333,17 +266,8 @@ fn batch_fill(
             "instrument is not registered",
         )
     })?;
-    let side = match side {
-        1 => Side::Buy,
-        2 => Side::Sell,
-        other => {
-            return Err(SorError::invalid(
-                &format!("sides[{i}]"),
-                other,
-                "must be 1 (BUY) or 2 (SELL)",
-            ))
-        }
-    };
+    let side = side_of_code(i64::from(side))
+        .ok_or_else(|| SorError::invalid(&format!("sides[{i}]"), side, SIDE_CODE_REASON))?;
     let position_id = match position_id {
         -1 => None,
         id => Some(u64::try_from(id).map_err(|_| {
@@ -375,7 +299,7 @@ impl PyPositionBook {
     /// Registers a venue with its OMS type; returns its id.
     fn add_venue(&self, py: Python<'_>, name: &Bound<'_, PyAny>, oms_type: &Bound<'_, PyAny>) -> PyResult<u32> {
         let name = str_arg("name", name)?;
-        let oms = oms_arg(oms_type)?;
+        let oms = oms_arg("oms_type", oms_type)?;
         self.lock(py).add_venue(&name, oms).py()
     }
 
@@ -452,7 +376,7 @@ impl PyPositionBook {
         #[pyo3(from_py_with = num::commission)] commission: f64,
         #[pyo3(from_py_with = opt_unit::position_id)] position_id: Option<u64>,
     ) -> PyResult<u64> {
-        let side = side_arg(side)?;
+        let side = side_arg("side", side)?;
         let mut book = self.lock(py);
         let venue = book.venue_arg(venue)?;
         let instrument = book.instrument_arg(instrument)?;

@@ -8,7 +8,7 @@ use sor_core::{
     shortfall, twap, vwap, Iceberg, PovTracker, Schedule, ShortfallParams, TwapParams, VolumeProfile, VwapParams,
 };
 
-use crate::convert::{num, opt_num, opt_unit, unit, units};
+use crate::convert::{num, opt_num, opt_unit, py_repr, unit, units};
 use crate::errors::{invalid, IntoPyResult};
 
 type Arrays<'py> = (Bound<'py, PyArray1<u64>>, Bound<'py, PyArray1<u64>>);
@@ -24,7 +24,7 @@ fn f64_vec(field: &str, obj: &Bound<'_, PyAny>) -> PyResult<Vec<f64>> {
         return Ok(a.as_array().to_vec());
     }
     obj.extract::<Vec<f64>>()
-        .map_err(|_| invalid(field, repr(obj), "must be a 1-D array or sequence of numbers"))
+        .map_err(|_| invalid(field, py_repr(obj), "must be a 1-D array or sequence of numbers"))
 }
 
 /// Non-negative integers from a numpy uint64/int64 array or any sequence of ints.
@@ -36,7 +36,7 @@ fn u64_vec(field: &str, obj: &Bound<'_, PyAny>) -> PyResult<Vec<u64>> {
         a.as_array().iter().map(|&v| v as i128).collect()
     } else {
         obj.extract::<Vec<i128>>()
-            .map_err(|_| invalid(field, repr(obj), "must be a 1-D array or sequence of ints"))?
+            .map_err(|_| invalid(field, py_repr(obj), "must be a 1-D array or sequence of ints"))?
     };
     signed
         .into_iter()
@@ -45,16 +45,12 @@ fn u64_vec(field: &str, obj: &Bound<'_, PyAny>) -> PyResult<Vec<u64>> {
         .collect()
 }
 
-fn repr(obj: &Bound<'_, PyAny>) -> String {
-    obj.repr().map(|r| r.to_string()).unwrap_or_default()
-}
-
 /// `{hour_of_day: fraction}` from any mapping.
 fn hourly_entries(profile: &Bound<'_, PyAny>) -> PyResult<Vec<(i64, f64)>> {
     let items = profile.call_method0("items").map_err(|_| {
         invalid(
             "volume_profile",
-            repr(profile),
+            py_repr(profile),
             "must be a mapping {hour_of_day: fraction}",
         )
     })?;
@@ -64,13 +60,13 @@ fn hourly_entries(profile: &Bound<'_, PyAny>) -> PyResult<Vec<(i64, f64)>> {
         let hour = key.extract::<i64>().map_err(|_| {
             invalid(
                 "volume_profile",
-                repr(&key),
+                py_repr(&key),
                 "keys must be whole hours of the day 0..23",
             )
         })?;
         let weight = value
             .extract::<f64>()
-            .map_err(|_| invalid(&format!("volume_profile[{hour}]"), repr(&value), "must be a number"))?;
+            .map_err(|_| invalid(&format!("volume_profile[{hour}]"), py_repr(&value), "must be a number"))?;
         out.push((hour, weight));
     }
     Ok(out)
