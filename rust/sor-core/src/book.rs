@@ -36,7 +36,10 @@ pub struct Ladder {
 
 fn check_side(field: &str, levels: &[Level], descending: bool) -> SorResult<()> {
     for (i, level) in levels.iter().enumerate() {
-        check_price(&format!("{field}[{i}].price"), level.price)?;
+        // The field name is formatted only for an error: this runs for every level of every book set.
+        if check_price("", level.price).is_err() {
+            check_price(&format!("{field}[{i}].price"), level.price)?;
+        }
         if level.size == 0 {
             return Err(SorError::invalid(
                 &format!("{field}[{i}].size"),
@@ -261,17 +264,18 @@ impl DeltaBook {
     }
 
     /// Checks a delta without applying it: a known action, and a side for every action but CLEAR.
-    pub fn check(field: &str, delta: &BookDelta) -> SorResult<()> {
+    /// `field` names it in the error (built only on failure: this runs for every delta of every batch).
+    pub fn check(field: impl Fn() -> String, delta: &BookDelta) -> SorResult<()> {
         if !(action::ADD..=action::CLEAR).contains(&delta.action) {
             return Err(SorError::invalid(
-                &format!("{field}.action"),
+                &format!("{}.action", field()),
                 delta.action,
                 "must be a BookAction: 1 ADD, 2 UPDATE, 3 DELETE, 4 CLEAR",
             ));
         }
         if delta.action != action::CLEAR && !(1..=2).contains(&delta.side) {
             return Err(SorError::invalid(
-                &format!("{field}.side"),
+                &format!("{}.side", field()),
                 delta.side,
                 "must be an OrderSide: 1 BUY, 2 SELL",
             ));
@@ -282,7 +286,7 @@ impl DeltaBook {
     /// Applies a batch: every delta is checked first, so a bad one leaves the book unchanged.
     pub fn apply_all(&mut self, deltas: &[BookDelta]) -> SorResult<()> {
         for (i, d) in deltas.iter().enumerate() {
-            Self::check(&format!("deltas[{i}]"), d)?;
+            Self::check(|| format!("deltas[{i}]"), d)?;
         }
         for d in deltas {
             self.apply_checked(d);
@@ -292,7 +296,7 @@ impl DeltaBook {
 
     /// Applies one delta (checked first).
     pub fn apply(&mut self, delta: &BookDelta) -> SorResult<()> {
-        Self::check("delta", delta)?;
+        Self::check(|| "delta".to_string(), delta)?;
         self.apply_checked(delta);
         Ok(())
     }
