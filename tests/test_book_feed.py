@@ -148,3 +148,63 @@ def test_a_bad_batch_is_refused_whole():
         feed._feed.apply("V0", [2, 2], [1], [1], [1])
     assert err.value.field == "sides"
     assert feed.levels("V0") == before
+
+
+def test_decisions_on_fed_books_equal_decisions_reading_the_cache():
+    """Two routers over the same Nautilus books: one handed every batch (books kept in the core), one
+    reading the cache's books (the path before): the same allocations on random batches, sides and sizes."""
+    from nautilus_trader.model.book import OrderBook
+    from nautilus_trader.model.enums import BookType
+    from nautilus_trader.model.objects import Quantity
+
+    from nautilus_sor.backtest.synthetic import SyntheticVenue, make_instrument
+    from nautilus_sor.smart_router import SmartOrderRouter
+
+    venues = [SyntheticVenue(f"V{i}", maker_fee=0.0, taker_fee=0.0001 * (1 + i), latency_ms=1.0 + 30 * i) for i in range(3)]
+    instruments = {make_instrument(v).id: make_instrument(v) for v in venues}  # price precision 2, size precision 3
+
+    class Cache:
+        books = {iid: OrderBook(iid, BookType.L2_MBP) for iid in instruments}
+
+        def instrument(self, instrument_id):
+            return instruments.get(instrument_id)
+
+        def order_book(self, instrument_id):
+            return self.books.get(instrument_id)
+
+        def quote_tick(self, instrument_id):
+            return None
+
+    cache = Cache()
+    fed, reading = SmartOrderRouter([v.terms() for v in venues], cache=cache), SmartOrderRouter([v.terms() for v in venues], cache=cache)
+    rng = random.Random(5)
+    ids = list(instruments)
+    mid = {iid: 6_000_000 for iid in ids}  # cents
+    compared = 0
+    for step in range(600):
+        iid = rng.choice(ids)
+        mid[iid] += rng.randint(-300, 300)
+        deltas = [OrderBookDelta.clear(iid, step, step, step)] if step < len(ids) or rng.random() < 0.02 else []
+        for _ in range(rng.randint(1, 30)):
+            action = rng.choice((BookAction.ADD, BookAction.UPDATE, BookAction.UPDATE, BookAction.DELETE))
+            side = rng.choice((OrderSide.BUY, OrderSide.SELL))
+            cents = mid[iid] - rng.randint(0, 2_000) if side == OrderSide.BUY else mid[iid] + rng.randint(0, 2_000)  # crossing sometimes
+            lots = 0 if action == BookAction.DELETE else rng.randint(1, 3_000)
+            deltas.append(OrderBookDelta.from_raw(iid, action, side, cents * 10**14, 2, lots * 10**13, 3, 0, 0, step, step, step))
+        batch = OrderBookDeltas(iid, deltas)
+        cache.books[iid].apply_deltas(batch)  # Nautilus applies a batch to its book before strategies see it
+        assert fed.on_order_book_deltas(batch)
+        side = rng.choice((OrderSide.BUY, OrderSide.SELL))
+        qty = Quantity(rng.choice([1, 7, 500, 2_000, 6_000, 20_000]) / 1000, 3)
+        max_venues = rng.choice([1, 2, 3])
+        outcome = []
+        for router in (fed, reading):
+            try:
+                outcome.append(router.route_quantities(ids[0], side, qty, max_venues))
+            except Exception as exc:  # noqa: BLE001 - both must fail the same way
+                outcome.append(type(exc).__name__)
+        assert outcome[0] == outcome[1], step
+        compared += isinstance(outcome[0], list)
+    assert compared > 300
+    # nothing read from the cache once a venue was handed its first batch
+    assert fed._books.reloads <= len(ids) and fed._books.feed.batches == 600 and reading._books.reloads > 300

@@ -62,6 +62,7 @@ class _Loaded:
     asks: list[tuple[float, int]]
     bid_units: int  # units of bids walked for a sell (_COMPLETE: the whole side; 0: the touch only)
     ask_units: int  # the same for asks, walked for a buy
+    routable: bool = True  # False: the core refused these levels (a crossed book), the venue has no data there
 
     def covers(self, side: int, units: int) -> bool:
         held = self.ask_units if side == BUY else self.bid_units if side == SELL else min(self.bid_units, self.ask_units)
@@ -137,7 +138,7 @@ class LadderSync:
                 continue
             state = self._loaded.get(venue)
             if state is not None:
-                showing[venue] = bool(state.asks if side == BUY else state.bids)
+                showing[venue] = state.routable and bool(state.asks if side == BUY else state.bids)
         if not any(showing.values()):
             return []
         return [venue for venue, shows in showing.items() if not shows]
@@ -235,8 +236,14 @@ class LadderSync:
         try:
             self._core.set_book(venue, bids, asks)
         except ValidationError:
-            # A locked/crossed book or quote on one venue is not a book to route on: treat as no data.
+            # A locked/crossed book or quote on one venue is not a book to route on: treat as no data
+            # (it shows no side either, as a crossed book kept from deltas does not: `empty_taking_sides`).
             self._core.clear_book(venue)
+            if loaded is not None:
+                loaded.routable = False
+            return
+        if loaded is not None:
+            loaded.routable = True
 
 
 class DeltaFeed:
