@@ -22,7 +22,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
-from nautilus_trader.model.data import TradeTick
+from nautilus_trader.model.data import OrderBookDeltas, TradeTick
 from nautilus_trader.model.enums import AggressorSide, OrderSide
 from nautilus_trader.model.events import (
     OrderAccepted,
@@ -215,11 +215,13 @@ class SmartOrderRouter:
         self._lots_for = None
 
     @_serialised
-    def on_order_book_deltas(self, deltas: Any) -> bool:
+    def on_order_book_deltas(self, deltas: OrderBookDeltas) -> bool:
         """Keeps the book of `deltas`' venue in the core from the deltas themselves, one call per batch
         (`book_sync.DeltaFeed`): decisions then read nothing from Nautilus for that venue. Hand it every
         batch of the venue from the first on (`MultiVenueStrategy.on_order_book_deltas` does). False when
         the instrument is no venue's of this router (ignored)."""
+        if not isinstance(deltas, OrderBookDeltas):
+            raise ValidationError(f"invalid deltas: {deltas!r} (must be a nautilus_trader OrderBookDeltas)", field="deltas", value=repr(deltas))
         iid = deltas.instrument_id
         name = self._tape_venues.get(iid)  # a venue's configured instrument
         if name is None:
