@@ -5,10 +5,12 @@ Not collected by pytest (minutes at full size; `bench_hot_path.py` runs the same
 
     python benches/hot_path.py latency --ticks 1000000    # p50 / p99 / p99.9 per tick, with vs without routing
     python benches/hot_path.py latency --ticks 1000000 --modes off,route_order,route_quantities   # and the lean call
+    python benches/hot_path.py latency --ticks 45000 --modes off,route_quantities,route_quantities_cache   # vs reading the cache
     python benches/hot_path.py memory --fills 100000      # RSS and structure sizes over 100k routed fills
 
-latency: two BacktestEngines (one strategy routing on every `on_order_book_deltas`, one the same strategy
-not routing) replay the same synthetic market, 5 venues x 20 levels a side, L2 deltas only (one tick = one
+latency: BacktestEngines (one strategy routing on every `on_order_book_deltas`, after handing the batch to
+the router, which keeps the venue's book in the core from it; one the same strategy not routing; optionally one
+whose router reads the changed book from the cache instead, mode `*_cache`) replay the same synthetic market, 5 venues x 20 levels a side, L2 deltas only (one tick = one
 `OrderBookDeltas` batch of one venue). The market is generated and fed an hour at a time (a venue updates
 every 400 ms, so 5 venues give 45,000 ticks an hour and 1.08M in a day); each hour goes to both engines
 with `add_data` + `run(streaming=True)` + `clear_data`, so neither holds more than an hour of data. Each
@@ -52,7 +54,7 @@ LEVELS = 20
 UPDATE_MS = 400  # 5 venues -> 12.5 ticks/s, 45,000 an hour, 1.08M a day
 START = "2024-08-08T00:00:00Z"
 QUANTITY = "1.000"  # BTC: crosses 2-4 levels of a venue (touch ~0.5 BTC, growing 1.2x a level)
-MODES = ("off", "route_order", "route_quantities", "select_venue")
+MODES = ("off", "route_order", "route_quantities", "select_venue", "route_quantities_cache", "route_order_cache")
 
 
 def hot_path_venues(n: int = N_VENUES, levels: int = LEVELS) -> tuple[SyntheticVenue, ...]:
@@ -97,7 +99,11 @@ def market_chunks(ticks: int, chunk_seconds: float = 3600.0, venues: tuple[Synth
 class HotPathConfig(StrategyConfig, frozen=True):
     venues: list[dict[str, Any]]
     instrument_ids: list[str]
-    mode: str = "route_order"  # or "route_quantities" (the lean call), "select_venue", or "off" (the same handler without routing)
+    # "route_order", "route_quantities" (the lean call), "select_venue": the router is handed each batch
+    # (`on_order_book_deltas`: the books kept in the core) and decides; "*_cache": the same call with the
+    # router reading the changed venue's book from the cache instead (the path before issue 21, the same
+    # run's reference); "off": the same handler without routing.
+    mode: str = "route_order"
     quantity: str = QUANTITY
     max_venues: int = 3
     alternate_sides: bool = False
@@ -120,7 +126,8 @@ class HotPathStrategy(Strategy):
         self.router: SmartOrderRouter | None = None
         self._iid = InstrumentId.from_str(config.instrument_ids[0])
         self._qty = Quantity.from_str(config.quantity)
-        self._mode = config.mode
+        self._mode = config.mode.removesuffix("_cache")
+        self._feed = not config.mode.endswith("_cache")
         self._max_venues = config.max_venues
         self._alternate = config.alternate_sides
 
@@ -135,6 +142,8 @@ class HotPathStrategy(Strategy):
         t0 = time.perf_counter_ns()
         router = self.router
         if router is not None:
+            if self._feed:
+                router.on_order_book_deltas(deltas)
             side = OrderSide.SELL if self._alternate and self.ticks & 1 else OrderSide.BUY
             if self._mode == "route_order":
                 router.route_order(self._iid, side, self._qty, self._max_venues)
@@ -175,6 +184,8 @@ def run_latency(ticks: int, modes: tuple[str, ...] = ("off", "route_order"), chu
     engines: dict[str, Any] = {}
     strategies: dict[str, HotPathStrategy] = {}
     rss: list[tuple[int, int]] = []  # (ticks so far, RSS)
+    gc.collect()
+    rss_start = rss_bytes()
     started = time.perf_counter()
     for k, chunk in enumerate(market_chunks(ticks, chunk_seconds, venues)):
         if not engines:
@@ -206,13 +217,15 @@ def run_latency(ticks: int, modes: tuple[str, ...] = ("off", "route_order"), chu
         out[mode]["cpu"] = percentiles_us(strategy.cpu_ns[: strategy.ticks])
         if strategy.router is not None:
             out[mode]["book_reloads"] = strategy.router._books.reloads
+            out[mode]["batches_fed"] = strategy.router._books.feed.batches
     base = out["off"] if "off" in out else None
     for mode in modes:
         if mode != "off" and base is not None:
             out[mode]["added"] = {k: round(out[mode][k] - base[k], 3) for k in ("p50", "p99", "p99.9", "mean")}
             out[mode]["added_cpu"] = {k: round(out[mode]["cpu"][k] - base["cpu"][k], 3) for k in ("p50", "p99", "p99.9", "mean")}
             out[mode]["ratio_mean"] = round(out[mode]["mean"] / base["mean"], 1) if base["mean"] else None
-    out["rss_mib"] = {"by_chunk": [round(r / 2**20, 1) for _, r in rss], "peak": round(peak_rss_bytes() / 2**20, 1)}
+    out["rss_mib"] = {"start": round(rss_start / 2**20, 1), "by_chunk": [round(r / 2**20, 1) for _, r in rss],
+                      "end": round(rss[-1][1] / 2**20, 1) if rss else None, "peak": round(peak_rss_bytes() / 2**20, 1)}
     if len(rss) > 2:  # the first two chunks warm the allocator and Nautilus's own structures
         out["rss_mib"]["growth_after_second_chunk"] = round((rss[-1][1] - rss[1][1]) / 2**20, 1)
     for engine in engines.values():

@@ -26,6 +26,7 @@ __all__ = [
     "MAX_MISS_COST_BPS",
     "MAX_FILL_UNITS",
     "MAX_MONEY",
+    "BookFeed",
     "Exposure",
     "PassiveQuote",
     "PassiveSelection",
@@ -40,6 +41,7 @@ __all__ = [
     "Iceberg",
     "PovTracker",
     "QueuedOrder",
+    "decode_capsule",
     "shortfall_kappa",
     "shortfall_schedule",
     "twap_schedule",
@@ -609,3 +611,25 @@ class Iceberg:
     def chunks(self) -> int: ...
     @property
     def is_done(self) -> bool: ...
+
+@final
+class BookFeed:
+    """Per venue of a `Router`, an exact L2 book kept from Nautilus deltas (Nautilus's L2_MBP rules, raw
+    integers); after each call the venue's best `depth` levels a side are the router's book (none when
+    crossed). Used through `nautilus_sor.book_sync.DeltaFeed`."""
+
+    def __new__(cls, router: Router, depth: int, fixed_precision: int, unit_decimals: int) -> BookFeed: ...
+    def apply_capsule(self, venue: str, capsule: object) -> int:
+        """One batch as `OrderBookDelta.capsule_from_list(deltas.deltas)`; returns the sides the router's
+        book now shows (1 bids, 2 asks, 3 both, 0 none). A bad delta refuses the whole batch."""
+    def apply(self, venue: str, actions: Sequence[int], sides: Sequence[int], prices: Sequence[int], sizes: Sequence[int]) -> int:
+        """The same from Nautilus's numbers (raw prices and sizes)."""
+    def reset(self, venue: str) -> None:
+        """Forgets the venue's book (and the router's)."""
+    def levels(self, venue: str, depth: int | None = None) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+        """(bids, asks) best first as (raw price, raw size)."""
+    @property
+    def depth(self) -> int: ...
+
+def decode_capsule(capsule: object, wide: bool) -> list[tuple[int, int, int, int, int]]:
+    """(action, side, raw price, raw size, flags) of a `capsule_from_list` capsule (the layout check)."""

@@ -20,7 +20,7 @@ from typing import Any
 
 import msgspec
 from nautilus_trader.config import StrategyConfig
-from nautilus_trader.model.data import InstrumentStatus, QuoteTick, TradeTick
+from nautilus_trader.model.data import InstrumentStatus, OrderBookDeltas, QuoteTick, TradeTick
 from nautilus_trader.model.enums import MarketStatusAction, OrderSide, TimeInForce
 from nautilus_trader.model.events import OrderFilled
 from nautilus_trader.model.identifiers import ExecAlgorithmId, InstrumentId, PositionId, Venue
@@ -124,6 +124,11 @@ class MultiVenueStrategy(Strategy):
         if self.config.trade_size is not None and self.should_trade(tick):
             side = parse_side(self.config.trade_side, "trade_side", names=True)
             self.execute_order(side, Quantity.from_str(self.config.trade_size))
+
+    def on_order_book_deltas(self, deltas: OrderBookDeltas) -> None:
+        # The routers keep the venue's book from the deltas (one call per batch): no cache read per decision.
+        for router in self._routers():
+            router.on_order_book_deltas(deltas)
 
     def execute_order(self, side: OrderSide, quantity: Quantity, price: Price | None = None,
                       position_id: PositionId | None = None) -> list[Any]:

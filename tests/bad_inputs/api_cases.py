@@ -531,6 +531,7 @@ case("r2_sor_route_max_venues_true", "smart_router", lambda r: r.route_order(BTC
 case("r2_sor_route_max_venues_overflow", "smart_router", lambda r: r.route_order(BTC, OrderSide.BUY, Q1, 2**64), "ValidationError", "max_venues")
 case("r2_sor_route_quantities_side_true", "smart_router", lambda r: r.route_quantities(BTC, True, Q1), "ValidationError", "side")
 case("r2_sor_lot_rounding_quantity_int", "smart_router", lambda r: r.lot_rounding(BTC, OrderSide.BUY, 1), "ValidationError", "quantity")
+case("r2_sor_on_order_book_deltas_quote", "smart_router", lambda r: r.on_order_book_deltas("BTCUSDT.BINANCE"), "ValidationError", "deltas")
 case("r2_sor_watch_tape_string", "smart_router", lambda r: r.watch_tape("BTCUSDT.BINANCE"), "ValidationError", "instrument_id")
 case("r2_sor_on_trade_tick_none", "smart_router", lambda r: r.on_trade_tick(None), "ValidationError", "trade")
 case("r2_sor_passive_horizon_string", "smart_router", lambda r: r.select_passive_venue(BTC, OrderSide.BUY, Q1, "5"), "ValidationError", "horizon_s")

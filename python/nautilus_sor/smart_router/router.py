@@ -22,7 +22,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
-from nautilus_trader.model.data import TradeTick
+from nautilus_trader.model.data import OrderBookDeltas, TradeTick
 from nautilus_trader.model.enums import AggressorSide, OrderSide
 from nautilus_trader.model.events import (
     OrderAccepted,
@@ -213,6 +213,21 @@ class SmartOrderRouter:
         after changing the core directly (`core.set_book`, `core.set_lot`) while the router has a cache."""
         self._books.invalidate(None if venue is None else self.venue_config(venue).name)
         self._lots_for = None
+
+    @_serialised
+    def on_order_book_deltas(self, deltas: OrderBookDeltas) -> bool:
+        """Keeps the book of `deltas`' venue in the core from the deltas themselves, one call per batch
+        (`book_sync.DeltaFeed`): decisions then read nothing from Nautilus for that venue. Hand it every
+        batch of the venue from the first on (`MultiVenueStrategy.on_order_book_deltas` does). False when
+        the instrument is no venue's of this router (ignored)."""
+        if not isinstance(deltas, OrderBookDeltas):
+            raise ValidationError(f"invalid deltas: {deltas!r} (must be a nautilus_trader OrderBookDeltas)", field="deltas", value=repr(deltas))
+        iid = deltas.instrument_id
+        name = self._tape_venues.get(iid)  # a venue's configured instrument
+        if name is None:
+            config = self._by_name.get(iid.venue.value)
+            name = config.name if config is not None and config.instrument_id is None else None
+        return name is not None and self._books.feed.apply(name, deltas, self.cache)
 
     def venue_config(self, venue: str | Venue) -> VenueConfig:
         name = venue.value if isinstance(venue, Venue) else venue

@@ -4,6 +4,7 @@
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+mod book_feed;
 mod convert;
 mod errors;
 mod lock;
@@ -27,6 +28,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     schedule::register(m)?;
     position::register(m)?;
     queue::register(m)?;
+    book_feed::register(m)?;
     register_limits(m)?;
     Ok(())
 }

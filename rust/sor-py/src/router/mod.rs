@@ -41,7 +41,7 @@ impl PyRouter {
     /// The router, waiting (without the GIL) while another thread uses it. A panic while it was
     /// held is a bug, not a state to refuse: the router was never left half-changed by one (every
     /// mutation is checked before it starts), so the lock is taken over.
-    fn lock(&self, py: Python<'_>) -> MutexGuard<'_, Router> {
+    pub(crate) fn lock(&self, py: Python<'_>) -> MutexGuard<'_, Router> {
         lock_attached(&self.core, py)
     }
 }

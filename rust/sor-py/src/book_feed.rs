@@ -1,0 +1,305 @@
+//! `BookFeed`: the router's books kept in the core from Nautilus `OrderBookDeltas` (`sor_core::book::DeltaBook`),
+//! one call per Nautilus batch, so that a routing decision reads nothing from Nautilus.
+//!
+//! The fast entry, `apply_capsule`, reads the batch as Nautilus itself hands it to C:
+//! `OrderBookDelta.capsule_from_list(deltas.deltas)` is a capsule holding a `CVec` of `OrderBookDelta_t`
+//! (`nautilus_trader/core/includes/model.h`, `#[repr(C)]` on Nautilus's side). The structs below mirror that
+//! header for both of Nautilus's builds (128-bit raw values with `high-precision`, 64-bit without);
+//! `nautilus_sor.book_sync` checks the mirror against a known delta before it trusts it (`decode_capsule`).
+
+use std::ffi::c_void;
+use std::sync::Mutex;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyCapsule, PyString};
+use sor_core::book::{BookDelta, DeltaBook};
+
+use crate::errors::{invalid, IntoPyResult};
+use crate::lock::lock_attached;
+use crate::router::PyRouter;
+
+#[repr(C)]
+struct CVec {
+    ptr: *const c_void,
+    len: usize,
+    cap: usize,
+}
+
+/// `Price_t` / `Quantity_t`: a raw fixed-point value and its precision (`P`: the raw type).
+#[repr(C)]
+struct Fixed<P> {
+    raw: P,
+    precision: u8,
+}
+
+/// `BookOrder_t`.
+#[repr(C)]
+struct Order<P, Q> {
+    side: u32, // enum OrderSide
+    price: Fixed<P>,
+    size: Fixed<Q>,
+    order_id: u64,
+}
+
+/// `OrderBookDelta_t`: `Delta<i128, u128>` in Nautilus's default (`high-precision`) build, `Delta<i64, u64>`
+/// without it. Nested exactly as the header nests them, so each struct keeps its own alignment.
+#[repr(C)]
+struct Delta<P, Q> {
+    instrument_id: [usize; 2], // two interned-string pointers
+    action: u32,               // enum BookAction
+    order: Order<P, Q>,
+    flags: u8,
+    sequence: u64,
+    ts_event: u64,
+    ts_init: u64,
+}
+
+fn clip(v: u32) -> u8 {
+    u8::try_from(v).unwrap_or(u8::MAX)
+}
+
+/// The deltas in a `capsule_from_list` capsule, as `BookDelta`s and their flags.
+fn read_capsule(capsule: &Bound<'_, PyAny>, wide: bool) -> PyResult<(Vec<BookDelta>, Vec<u8>)> {
+    let capsule = capsule.cast::<PyCapsule>().map_err(|_| {
+        invalid(
+            "capsule",
+            capsule.repr().map(|r| r.to_string()).unwrap_or_default(),
+            "must be the capsule of OrderBookDelta.capsule_from_list",
+        )
+    })?;
+    // SAFETY: a capsule of `capsule_from_list` (unnamed) holds a `CVec*` whose `ptr` points at `len`
+    // `OrderBookDelta_t`; the capsule (held by the caller) keeps them alive for this call. The layout is
+    // the header's (checked against Nautilus by the Python side before the first use).
+    let vec = unsafe { pyo3::ffi::PyCapsule_GetPointer(capsule.as_ptr(), std::ptr::null()) } as *const CVec;
+    if vec.is_null() {
+        return Err(PyErr::take(capsule.py()).unwrap_or_else(|| invalid("capsule", "NULL", "holds no pointer")));
+    }
+    let vec = unsafe { &*vec };
+    let mut deltas = Vec::with_capacity(vec.len);
+    let mut flags = Vec::with_capacity(vec.len);
+    if vec.len > 0 && vec.ptr.is_null() {
+        return Err(invalid("capsule", vec.len, "holds a NULL vector of that length"));
+    }
+    for i in 0..vec.len {
+        let (d, f) = if wide {
+            let d = unsafe { &*(vec.ptr as *const Delta<i128, u128>).add(i) };
+            let o = &d.order;
+            (
+                BookDelta {
+                    action: clip(d.action),
+                    side: clip(o.side),
+                    price: o.price.raw,
+                    size: o.size.raw,
+                },
+                d.flags,
+            )
+        } else {
+            let d = unsafe { &*(vec.ptr as *const Delta<i64, u64>).add(i) };
+            let o = &d.order;
+            let (price, size) = (i128::from(o.price.raw), u128::from(o.size.raw));
+            (
+                BookDelta {
+                    action: clip(d.action),
+                    side: clip(o.side),
+                    price,
+                    size,
+                },
+                d.flags,
+            )
+        };
+        deltas.push(d);
+        flags.push(f);
+    }
+    Ok((deltas, flags))
+}
+
+struct FeedState {
+    books: Vec<DeltaBook>,
+    fed: Vec<bool>, // which venues this feed has written to the router
+}
+
+/// Per venue of a `Router`, an exact L2 book kept from Nautilus deltas; after each call the venue's best
+/// `depth` levels a side are the router's book (`Router.set_book`), or the venue has none when the book
+/// is crossed or empty (as the cache-reading path treats it).
+#[pyclass(name = "BookFeed", module = "nautilus_sor._core", frozen)]
+pub struct PyBookFeed {
+    router: Py<PyRouter>,
+    depth: usize,
+    price_scale: f64,
+    raw_per_unit: u128,
+    wide: bool,
+    state: Mutex<FeedState>,
+}
+
+impl PyBookFeed {
+    fn venue(&self, py: Python<'_>, venue: &Bound<'_, PyAny>) -> PyResult<usize> {
+        let name = venue
+            .cast::<PyString>()
+            .map_err(|_| {
+                invalid(
+                    "venue",
+                    venue.repr().map(|r| r.to_string()).unwrap_or_default(),
+                    "must be a venue name (str)",
+                )
+            })?
+            .to_cow()?;
+        self.router.get().lock(py).venue_index(&name).py()
+    }
+
+    /// Applies `deltas` to the venue's book (all or none) and hands the router its new routing view.
+    /// Returns which sides that view shows: 1 bids, 2 asks, 3 both, 0 none (no book, or not routable).
+    fn apply_to(&self, py: Python<'_>, venue: usize, deltas: &[BookDelta]) -> PyResult<u8> {
+        let mut state = lock_attached(&self.state, py);
+        state.books[venue].apply_all(deltas).py()?;
+        state.fed[venue] = true;
+        let book = &state.books[venue];
+        let ladder = if book.is_empty() {
+            None
+        } else {
+            book.ladder(self.depth, self.price_scale, self.raw_per_unit).ok()
+        };
+        let sides = ladder.as_ref().map_or(0, |l| {
+            u8::from(!l.bids().is_empty()) | (u8::from(!l.asks().is_empty()) << 1)
+        });
+        self.router.get().lock(py).set_book(venue, ladder).py()?;
+        Ok(sides)
+    }
+}
+
+#[pymethods]
+impl PyBookFeed {
+    /// `fixed_precision`: Nautilus's `FIXED_PRECISION` (16 or 9, which also says the raw width);
+    /// `unit_decimals`: the decimals of one router unit (sizes are raw / 10^(fixed - unit)).
+    #[new]
+    #[pyo3(signature = (router, depth, fixed_precision, unit_decimals))]
+    fn new(
+        py: Python<'_>,
+        router: Py<PyRouter>,
+        depth: usize,
+        fixed_precision: u32,
+        unit_decimals: u32,
+    ) -> PyResult<Self> {
+        if depth == 0 {
+            return Err(invalid("depth", depth, "must be >= 1"));
+        }
+        if fixed_precision != 9 && fixed_precision != 16 {
+            return Err(invalid(
+                "fixed_precision",
+                fixed_precision,
+                "must be Nautilus's FIXED_PRECISION, 9 or 16",
+            ));
+        }
+        if unit_decimals > fixed_precision {
+            return Err(invalid(
+                "unit_decimals",
+                unit_decimals,
+                &format!("must be <= fixed_precision {fixed_precision}"),
+            ));
+        }
+        let n = router.get().lock(py).venues().len();
+        Ok(PyBookFeed {
+            router,
+            depth,
+            price_scale: 10f64.powi(fixed_precision as i32),
+            raw_per_unit: 10u128.pow(fixed_precision - unit_decimals),
+            wide: fixed_precision == 16,
+            state: Mutex::new(FeedState {
+                books: vec![DeltaBook::new(); n],
+                fed: vec![false; n],
+            }),
+        })
+    }
+
+    /// Applies one Nautilus batch, as `OrderBookDelta.capsule_from_list(deltas.deltas)`, to `venue`'s book.
+    /// Returns the sides the router's book of the venue now shows (1 bids, 2 asks, 3 both, 0 none).
+    /// A bad delta refuses the whole batch. An empty batch re-sends the venue's book to the router.
+    fn apply_capsule(&self, py: Python<'_>, venue: &Bound<'_, PyAny>, capsule: &Bound<'_, PyAny>) -> PyResult<u8> {
+        let i = self.venue(py, venue)?;
+        let (deltas, _) = read_capsule(capsule, self.wide)?;
+        self.apply_to(py, i, &deltas)
+    }
+
+    /// The same from sequences of ints (Nautilus's numbers; prices and sizes raw): the path for a
+    /// Nautilus build whose delta layout the capsule check did not recognise.
+    fn apply(
+        &self,
+        py: Python<'_>,
+        venue: &Bound<'_, PyAny>,
+        actions: Vec<u8>,
+        sides: Vec<u8>,
+        prices: Vec<i128>,
+        sizes: Vec<u128>,
+    ) -> PyResult<u8> {
+        let i = self.venue(py, venue)?;
+        let n = actions.len();
+        for (field, len) in [("sides", sides.len()), ("prices", prices.len()), ("sizes", sizes.len())] {
+            if len != n {
+                return Err(invalid(field, len, &format!("length must equal len(actions) = {n}")));
+            }
+        }
+        let deltas: Vec<BookDelta> = (0..n)
+            .map(|k| BookDelta {
+                action: actions[k],
+                side: sides[k],
+                price: prices[k],
+                size: sizes[k],
+            })
+            .collect();
+        self.apply_to(py, i, &deltas)
+    }
+
+    /// Forgets the venue's book (and the router's), e.g. before a resubscription's snapshot.
+    fn reset(&self, py: Python<'_>, venue: &Bound<'_, PyAny>) -> PyResult<()> {
+        let i = self.venue(py, venue)?;
+        let mut state = lock_attached(&self.state, py);
+        state.books[i].clear();
+        if std::mem::take(&mut state.fed[i]) {
+            self.router.get().lock(py).set_book(i, None).py()?;
+        }
+        Ok(())
+    }
+
+    /// The venue's book, best first, up to `depth` levels a side: (bids, asks) of (raw price, raw size).
+    #[pyo3(signature = (venue, depth=None))]
+    #[allow(clippy::type_complexity)]
+    fn levels(
+        &self,
+        py: Python<'_>,
+        venue: &Bound<'_, PyAny>,
+        depth: Option<usize>,
+    ) -> PyResult<(Vec<(i128, u128)>, Vec<(i128, u128)>)> {
+        let i = self.venue(py, venue)?;
+        let state = lock_attached(&self.state, py);
+        let depth = depth.unwrap_or(usize::MAX);
+        let book = &state.books[i];
+        Ok((book.bids().take(depth).collect(), book.asks().take(depth).collect()))
+    }
+
+    #[getter]
+    fn depth(&self) -> usize {
+        self.depth
+    }
+}
+
+/// The deltas of a `capsule_from_list` capsule as (action, side, raw price, raw size, flags) tuples: how
+/// the Python side checks this module's reading of Nautilus's layout against a delta it made itself.
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+pub fn decode_capsule(capsule: &Bound<'_, PyAny>, wide: bool) -> PyResult<Vec<(u8, u8, i128, u128, u8)>> {
+    let (deltas, flags) = read_capsule(capsule, wide)?;
+    Ok(deltas
+        .iter()
+        .zip(flags)
+        .map(|(d, f)| (d.action, d.side, d.price, d.size, f))
+        .collect())
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyBookFeed>()?;
+    m.add_function(wrap_pyfunction!(decode_capsule, m)?)?;
+    Ok(())
+}
+
+// The header's sizes (offsets follow from `repr(C)`): a layout change in this file fails the build.
+const _: () = assert!(std::mem::size_of::<Delta<i128, u128>>() == 160);
+const _: () = assert!(std::mem::size_of::<Delta<i64, u64>>() == 104);
