@@ -38,6 +38,11 @@ class Fill:
     size: float
     fee: float  # in quote currency, >= 0 (a rebate would be negative)
     liquidity: str  # "TAKER" or "MAKER"
+    decision_ts: int = -1  # ns, when the order was decided (its basis is costed then); -1: at `ts`
+
+    @property
+    def decided(self) -> int:
+        return self.ts if self.decision_ts < 0 else self.decision_ts
 
 
 @dataclass(slots=True)
@@ -166,9 +171,9 @@ class VenueExchange:
         """An IOC order (a market order when `limit` is None) decided at `decision_ts`: walks the book in
         force at arrival within the limit, consuming it. Returns (fills, arrival ts); the rest is cancelled."""
         arrival = decision_ts + self.latency_ns
-        return self._take_at(side, qty, limit, arrival), arrival
+        return self._take_at(side, qty, limit, arrival, decision_ts), arrival
 
-    def _take_at(self, side: int, qty: float, limit: float | None, ts: int) -> list[Fill]:
+    def _take_at(self, side: int, qty: float, limit: float | None, ts: int, decision_ts: int) -> list[Fill]:
         row = self.row_at(ts)
         if row < 0 or qty <= _EPS:
             return []
@@ -190,7 +195,7 @@ class VenueExchange:
                 continue
             self.consumed.consume(is_ask, key, float(recorded), taken)
             left -= taken
-            fills.append(Fill(ts, self.name, float(price), taken, taken * float(price) * fee_rate, "TAKER"))
+            fills.append(Fill(ts, self.name, float(price), taken, taken * float(price) * fee_rate, "TAKER", decision_ts))
         return fills
 
     def offered(self, side: int, ts: int) -> tuple[np.ndarray, np.ndarray]:
@@ -207,14 +212,14 @@ class VenueExchange:
         return px.astype(float), avail
 
     def consume_at(self, side: int, price: float, size: float, ts: int) -> Fill:
-        """Records a take of `size` at `price` decided elsewhere (the oracle's merged walk)."""
+        """Records a take of `size` at `price` decided elsewhere (the snapshot optimum's merged walk)."""
         row = self.row_at(ts)
         is_ask = side == BUY
         prices = self.book.ask_px[row] if is_ask else self.book.bid_px[row]
         sizes = self.book.ask_sz[row] if is_ask else self.book.bid_sz[row]
         j = int(np.nanargmin(np.abs(prices - price)))
         self.consumed.consume(is_ask, self._key(price), float(sizes[j]), size)
-        return Fill(ts, self.name, float(price), size, size * price * self.venue.taker_fee, "TAKER")
+        return Fill(ts, self.name, float(price), size, size * price * self.venue.taker_fee, "TAKER", ts)
 
     # ----- passive -----
 
@@ -238,7 +243,7 @@ class VenueExchange:
             return RestResult([], arrival, arrival, "no_book")
         is_bid = side == BUY
         tol = self.tolerance
-        fills = self._take_at(side, qty, price, arrival)  # the part that crosses on arrival
+        fills = self._take_at(side, qty, price, arrival, decision_ts)  # the part that crosses on arrival
         remaining = qty - sum(f.size for f in fills)
         if remaining <= _EPS:
             return RestResult(fills, arrival, arrival, "filled")
@@ -293,7 +298,7 @@ class VenueExchange:
                 continue
             self.tape_used[idx] += take
             remaining = queue.leaves
-            fills.append(Fill(ts, self.name, float(price), take, take * float(price) * fee_rate, "MAKER"))
+            fills.append(Fill(ts, self.name, float(price), take, take * float(price) * fee_rate, "MAKER", decision_ts))
             if remaining <= _EPS:
                 done, reason = ts, "filled"
                 break

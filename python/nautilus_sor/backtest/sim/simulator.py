@@ -32,6 +32,7 @@ import numpy as np
 from nautilus_sor import _core
 from nautilus_sor.backtest.data.recorded import RecordedMarket
 from nautilus_sor.backtest.exante import exante_best_venue
+from nautilus_sor.backtest.sim.basis import Basis, recorded_prices
 from nautilus_sor.backtest.sim.exchange import BUY, SELL, Fill, VenueExchange, infer_tick, venue_exchanges
 from nautilus_sor.exceptions import InsufficientLiquidityError, MarketDataError, RoutingError, ValidationError
 from nautilus_sor.queue_model import DEFAULT_QUEUE_MODEL, DEFAULT_QUEUE_POWER, check_queue_model
@@ -195,9 +196,13 @@ class SimMarket:
     def __init__(self, market: RecordedMarket, params: ExecParams | None = None, *, latency_ms: dict[str, float] | None = None) -> None:
         self.market = market
         self.params = (params or ExecParams()).validate()
-        self.venues = [v for v in market.venues if v.book is not None and len(v.book.ts)]
-        if not self.venues:
+        booked = [v for v in market.venues if v.book is not None and len(v.book.ts)]
+        if not booked:
             raise MarketDataError(f"market {market.name} has no venue with a book", field="venues", value=market.name)
+        # Venues execute on their own recorded prices; the basis between instruments is removed only where
+        # prices are compared or costed (`basis.py`).
+        self.basis = Basis(booked)
+        self.venues = [recorded_prices(v) for v in booked]
         self.names = [v.name for v in self.venues]
         self.latency_ms = {v.name: float(v.latency_ms if latency_ms is None or v.name not in latency_ms else latency_ms[v.name]) for v in self.venues}
         self.ticks = {v.name: infer_tick(v.book) for v in self.venues}
@@ -221,12 +226,14 @@ class SimMarket:
         return int(math.floor(qty / self.unit + 1e-6))
 
     def consolidated_mid(self, ts: int) -> float:
+        """(Best bid + best ask) / 2 across venues at `ts`, each venue's basis at `ts` removed."""
         bids, asks = [], []
         for v in self.venues:
             row = v.book.index_at(ts)
             if row >= 0:
-                bids.append(v.book.bid_px[row, 0])
-                asks.append(v.book.ask_px[row, 0])
+                b = self.basis(v.name, ts)
+                bids.append(v.book.bid_px[row, 0] - b)
+                asks.append(v.book.ask_px[row, 0] - b)
         bid, ask = np.nanmax(bids) if bids else np.nan, np.nanmin(asks) if asks else np.nan
         return float((bid + ask) / 2)
 
@@ -257,6 +264,26 @@ class SimMarket:
         weights = np.asarray(getattr(profile, "weights", getattr(profile, "bucket_weights", profile)), dtype=float)
         bucket_s = float(getattr(profile, "bucket_seconds", 86400.0 / len(weights)))
         return _core.vwap_curve_schedule(units, weights, bucket_s, p.horizon_s, p.interval_s, start_time_ns=start_ns)
+
+    def aligned_books(self, exchanges: dict[str, VenueExchange], side: int, ts: int) -> dict[str, tuple[np.ndarray, np.ndarray, float]]:
+        """Every venue's levels a `side` order would take at `ts` (what is left to us), prices with the
+        basis at `ts` removed, with its taker fee: the merged ladders of the optimum and the clean-up."""
+        out = {}
+        for name, ex in exchanges.items():
+            px, avail = ex.offered(side, ts)
+            out[name] = (px - self.basis(name, ts), avail, ex.venue.taker_fee)
+        return out
+
+    def aligned_fills(self, fills: list[Fill], convention: str, arrival_ns: int) -> list[Fill]:
+        """`fills` with each venue's basis removed from its price: at the fill's decision time
+        ("decision", the headline) or at the parent's arrival ("arrival"). Fees stay as charged."""
+        if not self.basis.active:
+            return fills
+        out = []
+        for f in fills:
+            b = self.basis(f.venue, f.decided if convention == "decision" else arrival_ns)
+            out.append(f if b == 0.0 else Fill(f.ts, f.venue, f.price - b, f.size, f.fee, f.liquidity, f.decision_ts))
+        return out
 
     def seen_levels(self, ex: VenueExchange, side: int, ts: int) -> tuple[np.ndarray, np.ndarray]:
         """The levels a `side` order would take at `ts`, as a decision sees them."""
@@ -374,6 +401,8 @@ class ParentRun:
             opp_px, opp_sz = sim.seen_levels(ex, other, ts)  # our side of the book (for the reference mid)
             take_px, take_sz = seen[name]
             lot = sim.lot_units[name]  # sizes in whole lots of the venue, so any available total is routable
+            b = sim.basis(name, ts)  # the router compares venues with the basis at the decision removed
+            take_px, opp_px = take_px - b, opp_px - b
             take = [(float(p), u) for p, s in zip(take_px, take_sz) if (u := sim.to_units(s) // lot * lot) > 0]
             own = [(float(p), u) for p, s in zip(opp_px, opp_sz) if (u := sim.to_units(s) // lot * lot) > 0]
             bids, asks = (own, take) if side == BUY else (take, own)
@@ -407,8 +436,9 @@ class ParentRun:
         children = []
         for a in split.allocations:
             q = a.qty * sim.unit
-            worst, _, _ = _walk(*seen[a.venue], q)
-            children.append((a.venue, q, worst, float(a.expected_price) if a.expected_price is not None else worst))
+            worst, _, _ = _walk(*seen[a.venue], q)  # the venue's own prices: the IOC limit
+            b = sim.basis(a.venue, ts)
+            children.append((a.venue, q, worst, float(a.expected_price) + b if a.expected_price is not None else worst))
         return children
 
     def _cheapest_rounding(self, units: int) -> int:
@@ -457,7 +487,8 @@ class ParentRun:
             touch = []
             if row >= 0:
                 book = ex.book
-                touch = [[(float(px), u)] if np.isfinite(px) and (u := sim.to_units(float(sz))) > 0 else []
+                b = sim.basis(name, ts)
+                touch = [[(float(px) - b, u)] if np.isfinite(px) and (u := sim.to_units(float(sz))) > 0 else []
                          for px, sz in ((book.bid_px[row, 0], book.bid_sz[row, 0]), (book.ask_px[row, 0], book.ask_sz[row, 0]))]
             try:
                 if touch:
