@@ -85,6 +85,14 @@ class ConsumedLiquidity:
     def __init__(self) -> None:
         self._levels: dict[tuple[bool, int], list[float]] = {}
 
+    def touches(self, is_ask: bool) -> bool:
+        """Whether we took from any level of that side still on record."""
+        return any(k[0] == is_ask for k in self._levels)
+
+    def marks(self, is_ask: bool, keys: np.ndarray) -> np.ndarray:
+        """Which of `keys` (level keys of one side) we took from and still have on record."""
+        return np.isin(keys, [k for a, k in self._levels if a == is_ask])
+
     def available(self, is_ask: bool, key: int, recorded: float) -> float:
         entry = self._levels.get((is_ask, key))
         if entry is None:
@@ -207,9 +215,13 @@ class VenueExchange:
         prices = self.book.ask_px[row] if is_ask else self.book.bid_px[row]
         sizes = self.book.ask_sz[row] if is_ask else self.book.bid_sz[row]
         ok = np.isfinite(prices) & (sizes > 0)
-        px = prices[ok]
-        avail = np.array([self.consumed.available(is_ask, self._key(p), float(s)) for p, s in zip(px, sizes[ok])])
-        return px.astype(float), avail
+        px = prices[ok].astype(float)
+        avail = sizes[ok].astype(float)
+        if self.consumed.touches(is_ask):  # only levels we took from may offer less than recorded
+            keys = np.rint(px / self.tick).astype(np.int64)
+            for j in np.flatnonzero(self.consumed.marks(is_ask, keys)):
+                avail[j] = self.consumed.available(is_ask, int(keys[j]), float(avail[j]))
+        return px, avail
 
     def consume_at(self, side: int, price: float, size: float, ts: int) -> Fill:
         """Records a take of `size` at `price` decided elsewhere (the snapshot optimum's merged walk)."""

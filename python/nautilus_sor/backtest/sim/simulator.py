@@ -211,6 +211,7 @@ class SimMarket:
         self.unit = (min(lots) if lots else 1e-8) / 1000
         self.lot_units = {v.name: max(1, int(round(v.lot_size / self.unit))) if v.lot_size > 0 else 1 for v in self.venues}
         self.min_lot_units = min(self.lot_units.values())
+        self.update_ts = np.unique(np.concatenate([np.asarray(v.book.ts, dtype=np.int64) for v in self.venues]))
 
     # ----- plumbing -----
 
@@ -368,13 +369,11 @@ class ParentRun:
     def _route_aggressive(self, qty: float, ts: int) -> list[tuple[str, float, float, float]]:
         """(venue, qty, limit, expected avg) children for `qty` at `ts` under the scenario."""
         sim, side = self.sim, self.side
-        seen = {name: sim.seen_levels(ex, side, ts) for name, ex in self.ex.items()}
         if self.scenario == "router":
-            return self._router_split(qty, ts, seen)
-        if self.scenario == "equal_split":
-            names = [n for n, (px, _) in seen.items() if len(px)]
-        else:
-            names = [self.scenario[7:]] if len(seen[self.scenario[7:]][0]) else []
+            return self._router_split(qty, ts, {name: sim.seen_levels(ex, side, ts) for name, ex in self.ex.items()})
+        candidates = sim.names if self.scenario == "equal_split" else [self.scenario[7:]]
+        seen = {name: sim.seen_levels(self.ex[name], side, ts) for name in candidates}
+        names = [n for n in candidates if len(seen[n][0])]
         if not names:
             return []
         lot = {n: self.ex[n].venue.lot_size for n in names}
@@ -543,11 +542,14 @@ class ParentRun:
         """Routes `qty` aggressively from `ts`, again with what is left once the responses are back, until
         filled, `max_retries` retries or `deadline`. Returns (left, time)."""
         left = qty
+        stuck = False  # `left` fits no lot: the remaining attempts only wait for book updates
         for _attempt in range(self.p.max_retries + 1):
             if left <= 1e-9 or ts > deadline:
                 break
             self.carried = False
-            children = self._route_aggressive(left, ts)
+            if not stuck:
+                stuck = self._unroutable(left)
+            children = [] if stuck else self._route_aggressive(left, ts)
             if not children:
                 if self.carried:  # the router keeps a sub-lot rest for a later slice
                     break
@@ -560,8 +562,19 @@ class ParentRun:
         return max(0.0, left), ts
 
     def _next_update(self, ts: int) -> int:
-        nxt = [int(ex.book.ts[r + 1]) for ex in self.ex.values() if (r := ex.row_at(ts)) + 1 < len(ex.book.ts)]
-        return min(nxt) if nxt else ts + NS
+        """The first book update of any venue after `ts` (1 s later when none is left)."""
+        updates = self.sim.update_ts
+        k = int(np.searchsorted(updates, ts, side="right"))
+        return int(updates[k]) if k < len(updates) else ts + NS
+
+    def _unroutable(self, qty: float) -> bool:
+        """No child can ever be made of `qty` under the scenario: below every lot it may use (the router:
+        below the finest lot; equal split and single venue: no venue's lot fits)."""
+        if self.scenario == "router":
+            units = self.sim.to_units(qty)
+            return units - units % self.sim.min_lot_units <= 0
+        names = self.sim.names if self.scenario == "equal_split" else [self.scenario[7:]]
+        return all(_floor_lot(qty, self.ex[n].venue.lot_size) <= 1e-12 for n in names)
 
     def _passive_round(self, qty: float, ts: int, cancel_at: int, touch_move: bool) -> tuple[float, int]:
         """Rests `qty` at the touch on the scenario's venue(s). Returns (filled, when we know the outcome)."""
