@@ -242,3 +242,19 @@ def test_basis_between_instruments_is_removed_at_each_decision_and_same_instrume
     same = SimMarket(market([r, p], 0, 100 * S), ExecParams(horizon_s=10, interval_s=5))
     assert not same.basis.active and same.basis("P", 6 * S) == 0.0
     assert {f.venue for f in run_parent(same, Parent(BUY, 1.0, 6 * S, "aggressive"), "router").fills} == {"R"}
+
+
+def test_the_core_book_walks_reproduce_the_python_simulator_they_replaced():
+    """`tests/sim_python_reference.json`: every row of this grid as the Python book walks and consumed
+    liquidity (before they moved to `rust/sor-core/src/sim/`) computed it."""
+    import json
+
+    reference = json.loads((Path(__file__).parent / "sim_python_reference.json").read_text())
+    sim = SimMarket(random_market(seed=11, seconds=240), ExecParams(horizon_s=20, interval_s=4))
+    runs = evaluate_market(sim, EvalConfig(starts=4, sizes={"small": 0.002, "5%": 0.05}, params=sim.params))
+    got = {f"{r.algorithm}|{r.size}|{r.side}|{r.start_ns}|{r.scenario}": [r.cost_all_in_bps, r.filled, r.end_ns] for r in runs.itertuples()}
+    assert got.keys() == reference.keys()
+    for key, (cost, filled, end) in reference.items():
+        assert got[key][0] == pytest.approx(cost, abs=1e-9, nan_ok=True), key
+        assert got[key][1] == pytest.approx(filled, abs=1e-12, nan_ok=True), key
+        assert got[key][2] == end, key

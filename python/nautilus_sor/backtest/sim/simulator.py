@@ -33,7 +33,7 @@ from nautilus_sor import _core
 from nautilus_sor.backtest.data.recorded import RecordedMarket
 from nautilus_sor.backtest.exante import exante_best_venue
 from nautilus_sor.backtest.sim.basis import Basis, recorded_prices
-from nautilus_sor.backtest.sim.exchange import BUY, SELL, Fill, VenueExchange, infer_tick, venue_exchanges
+from nautilus_sor.backtest.sim.exchange import BUY, SELL, Fill, VenueExchange, core_book, infer_tick, venue_exchanges
 from nautilus_sor.exceptions import InsufficientLiquidityError, MarketDataError, RoutingError, ValidationError
 from nautilus_sor.queue_model import DEFAULT_QUEUE_MODEL, DEFAULT_QUEUE_POWER, check_queue_model
 
@@ -211,12 +211,14 @@ class SimMarket:
         self.unit = (min(lots) if lots else 1e-8) / 1000
         self.lot_units = {v.name: max(1, int(round(v.lot_size / self.unit))) if v.lot_size > 0 else 1 for v in self.venues}
         self.min_lot_units = min(self.lot_units.values())
+        self.core_books = {v.name: core_book(v.book) for v in self.venues}
         self.update_ts = np.unique(np.concatenate([np.asarray(v.book.ts, dtype=np.int64) for v in self.venues]))
 
     # ----- plumbing -----
 
     def exchanges(self) -> dict[str, VenueExchange]:
-        return venue_exchanges(self.venues, queue_model=self.params.queue_model, queue_power=self.params.queue_power, latency_ms=self.latency_ms, ticks=self.ticks)
+        return venue_exchanges(self.venues, queue_model=self.params.queue_model, queue_power=self.params.queue_power, latency_ms=self.latency_ms, ticks=self.ticks,
+                               books=self.core_books)
 
     def router(self) -> Any:
         p = self.params
