@@ -3,7 +3,7 @@
 import pytest
 from sim_fixtures import MS, venue
 
-from nautilus_sor.backtest.sim.exchange import BUY, SELL, ConsumedLiquidity, VenueExchange
+from nautilus_sor.backtest.sim.exchange import BUY, SELL, VenueExchange
 from nautilus_sor.exceptions import ValidationError
 
 BIDS = [(100.0, 5.0), (99.0, 5.0)]
@@ -33,13 +33,14 @@ def test_aggressive_orders_walk_within_the_limit_and_do_not_reuse_what_they_took
 
 
 def test_consumed_liquidity_rule_on_recorded_changes():
-    c = ConsumedLiquidity()
-    c.consume(True, 101, 10.0, 4.0)  # level of 10, we took 4: 6 left for us
-    assert c.available(True, 101, 10.0) == 6.0
-    assert c.available(True, 101, 8.0) == 6.0  # a decrease of 2 eats into what we left... not below 6 yet
-    assert c.available(True, 101, 13.0) == 9.0  # 3 new joined above the 10 we saw
-    assert c.available(True, 101, 5.0) == 5.0  # recorded now below what we left: record dropped
-    assert c.available(True, 101, 10.0) == 10.0
+    # The level at 101 recorded 10, 10, 8, 13, 5, 10 at 0..5 ms; we take 4 of the first 10.
+    rows = [(k * MS, BIDS, [(101.0, size)]) for k, size in enumerate([10.0, 10.0, 8.0, 13.0, 5.0, 10.0])]
+    ex = VenueExchange(venue("A", rows))
+    assert [f.size for f in ex.take(BUY, 4.0, None, 0)[0]] == [4.0]
+    offered = [float(ex.offered(BUY, k * MS)[1][0]) for k in range(1, 6)]
+    # 6 left for us; a decrease of 2 is first our own take showing (still 6); 3 new joined above the 10 we
+    # saw (9); recorded below what we left: record dropped (5); then all of it (10).
+    assert offered == [6.0, 6.0, 9.0, 5.0, 10.0]
 
 
 def test_the_book_refreshing_a_level_offers_the_new_size_only():

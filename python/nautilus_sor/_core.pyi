@@ -42,6 +42,8 @@ __all__ = [
     "PovTracker",
     "QueuedOrder",
     "decode_capsule",
+    "RecordedBook",
+    "VenueBook",
     "shortfall_kappa",
     "shortfall_schedule",
     "twap_schedule",
@@ -579,6 +581,37 @@ class QueuedOrder:
     @property
     def side(self) -> str:
         """"BUY" or "SELL"."""
+
+@final
+class RecordedBook:
+    """One venue's recorded book for the execution simulator (`backtest.sim`): `ts` (int64 ns, sorted)
+    and rows x levels float64 arrays, best level first, a missing level a NaN price. Shared by runs."""
+
+    def __new__(
+        cls,
+        ts: npt.NDArray[np.int64],
+        bid_px: npt.NDArray[np.float64],
+        bid_sz: npt.NDArray[np.float64],
+        ask_px: npt.NDArray[np.float64],
+        ask_sz: npt.NDArray[np.float64],
+    ) -> RecordedBook: ...
+    def __len__(self) -> int: ...
+
+@final
+class VenueBook:
+    """A `RecordedBook` with the liquidity one simulated run took from it (the consumed-liquidity rule,
+    docs/evaluation.md). `side`: 1 / "BUY" takes the asks, 2 / "SELL" the bids."""
+
+    def __new__(cls, book: RecordedBook, tick: float) -> VenueBook: ...
+    def offered(self, side: _Side, ts: int) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """Prices and sizes still available to us of the levels a `side` order would take at `ts`."""
+    def take(self, side: _Side, qty: float, limit: float | None, ts: int) -> list[tuple[float, float]]:
+        """An aggressive order meeting the book in force at `ts` within `limit` (None: market), consuming
+        what it takes: [(price, size)]."""
+    def consume_at(self, side: _Side, price: float, size: float, ts: int) -> None:
+        """Records a take of `size` at `price` at `ts` decided elsewhere."""
+    def key(self, price: float) -> int:
+        """The level key of `price`: price / tick rounded half to even."""
 
 @final
 class Iceberg:

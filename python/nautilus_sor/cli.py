@@ -155,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--output", default=None, help="HTML path (default: <run_dir>/report.html)")
     report.set_defaults(run=_report)
 
-    evaluate = sub.add_parser("evaluate", help="router vs baselines and the hindsight oracle on recorded markets (execution simulator)")
+    evaluate = sub.add_parser("evaluate", help="router vs baselines, the snapshot optimum and a lower bound on recorded markets (execution simulator)")
     evaluate.add_argument("--market", default="both",
                           help="binance_btc, lean_ibm or both (the shared captures; default both); binance, lean_equity, lean_crypto_bars, "
                                "catalog (with --path); or a config .json whose market block is used")

@@ -11,6 +11,7 @@ pub mod position;
 pub mod queue;
 pub mod route;
 pub mod schedule;
+pub mod sim;
 pub mod tape;
 pub mod venue;
 
@@ -27,5 +28,6 @@ pub use schedule::{
     largest_remainder, shortfall, twap, vwap, Iceberg, PovTracker, Schedule, ShortfallParams, SplitMix64, TwapParams,
     VolumeProfile, VwapParams,
 };
+pub use sim::{ConsumedLiquidity, RecordedBook, VenueBook};
 pub use tape::{DecayedVolume, Tape};
 pub use venue::{check_venue_name, VenueSpec, VenueStats};

@@ -12,6 +12,7 @@ mod position;
 mod queue;
 mod router;
 mod schedule;
+mod sim;
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -29,6 +30,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     position::register(m)?;
     queue::register(m)?;
     book_feed::register(m)?;
+    sim::register(m)?;
     register_limits(m)?;
     Ok(())
 }

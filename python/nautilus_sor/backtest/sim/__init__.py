@@ -1,6 +1,6 @@
 """Event-driven execution simulator over recorded books and trade tapes, and the routing evaluation.
 
 `exchange` (one venue's matching with latency, consumed liquidity, fees, and the core's queue position
-of a resting order), `simulator` (one parent order under one routing scenario), `oracle` (the hindsight
-lower bound), `evaluate` (the experiment grid and its statistics). Imported lazily by the CLI.
+of a resting order), `simulator` (one parent order under one routing scenario), `basis` (which prices are compared across
+venues), `optimum` (the snapshot optimum, a true lower bound and the clean-up), `evaluate` (the experiment grid and its statistics). Imported lazily by the CLI.
 """

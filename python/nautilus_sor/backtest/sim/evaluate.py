@@ -7,9 +7,12 @@ Grid: markets x algorithms x sizes x sides x start times. Scenarios per parent:
   `exante_best` (the venue with the lowest half spread + taker fee over the minute before the start) and
   `hindsight_best` (per parent, the single venue that turned out cheapest) are taken;
 - `single_venue_twap`: a market TWAP over the horizon on the venue that traded most in the minute before;
-- `oracle`: the hindsight lower bound for the same schedule (`oracle.py`; an iceberg's is its horizon's TWAP).
+- `snapshot_optimum`: the exact split of each slice on the merged books of its instant (`optimum.py`; an
+  iceberg's is its horizon's TWAP); not a bound;
+- `lower_bound`: a cost no execution of the parent in its window can beat (`optimum.lower_bound_bps`).
 
-Cost: bps versus the consolidated arrival mid, fees in (`cost_bps`, filled part). Quantity a scenario left
+Cost: bps versus the consolidated arrival mid, fees in (`cost_bps`, filled part), each venue's basis removed at
+each order's decision time (`basis.py`; `cost_all_in_arrival_basis_bps`: removed at the parent's arrival). Quantity a scenario left
 unfilled at its horizon is reported (`unfilled`) and priced by a clean-up at the horizon end across the
 merged books at taker fees (`cost_all_in_bps`, the figure the comparisons use).
 """
@@ -26,14 +29,13 @@ import numpy as np
 import pandas as pd
 
 from nautilus_sor.backtest.sim.exchange import BUY, SELL, Fill
-from nautilus_sor.backtest.cleanup import price_cleanup
-from nautilus_sor.backtest.sim.oracle import oracle_fills
+from nautilus_sor.backtest.sim.optimum import cleanup_fills, lower_bound_bps, snapshot_optimum_fills
 from nautilus_sor.backtest.sim.simulator import ALGORITHMS, NS, ExecParams, LearningFeed, Parent, ParentRun, SimMarket, cost_bps
 from nautilus_sor.exceptions import ValidationError
 from nautilus_sor.analysis.stats import mean_half_width
 
 SIZES = {"small": 0.001, "1%": 0.01, "5%": 0.05}
-COMPARED = ("router", "equal_split", "exante_best", "hindsight_best", "single_venue_twap", "oracle")
+COMPARED = ("router", "equal_split", "exante_best", "hindsight_best", "single_venue_twap", "snapshot_optimum", "lower_bound")
 
 
 @dataclass(frozen=True)
@@ -72,21 +74,36 @@ def start_times(sim: SimMarket, cfg: EvalConfig) -> np.ndarray:
 def _row(sim, parent, size_label, scenario, fills, unfilled, end_ns, exchanges, arrival_mid, decisions=0, venue="") -> dict[str, Any]:
     horizon_end = parent.start_ns + int(sim.params.horizon_s * NS)
     cleanup: list[Fill] = []
-    if unfilled > 1e-9:  # taken across the merged books at the horizon end (`backtest/cleanup.py`)
-        ts = max(end_ns, horizon_end)
-        c = price_cleanup({name: (*ex.offered(parent.side, ts), ex.venue.taker_fee) for name, ex in exchanges.items()}, parent.side, unfilled)
-        cleanup.append(Fill(ts, "CLEANUP", c.avg_price, unfilled, c.fees, "TAKER"))
+    if unfilled > 1e-9:  # taken across the merged books at the horizon end (`optimum.cleanup_fills`)
+        cleanup = cleanup_fills(sim, exchanges, parent.side, unfilled, max(end_ns, horizon_end))
     filled = sum(f.size for f in fills)
+    headline = sim.aligned_fills(fills + cleanup, "decision", parent.start_ns)
+    beside = sim.aligned_fills(fills + cleanup, "arrival", parent.start_ns)
+    n = len(fills)
     return {
         "market": sim.market.name, "algorithm": parent.algorithm, "size": size_label, "side": "BUY" if parent.side == BUY else "SELL",
         "quantity": parent.quantity, "start_ns": parent.start_ns, "scenario": scenario, "venue": venue,
         "filled": filled, "unfilled": unfilled, "fill_ratio": filled / parent.quantity,
         "maker_share": sum(f.size for f in fills if f.liquidity == "MAKER") / filled if filled > 0 else 0.0,
         "fees": sum(f.fee for f in fills), "orders": decisions, "arrival_mid": arrival_mid,
-        "cost_bps": cost_bps(fills, parent.side, arrival_mid),
-        "cost_all_in_bps": cost_bps(fills + cleanup, parent.side, arrival_mid),
+        "cost_bps": cost_bps(headline[:n], parent.side, arrival_mid),
+        "cost_all_in_bps": cost_bps(headline, parent.side, arrival_mid),
+        "cost_all_in_arrival_basis_bps": cost_bps(beside, parent.side, arrival_mid),
         "end_ns": end_ns,
+        "last_fill_ns": max((f.ts for f in fills + cleanup), default=parent.start_ns),
     }
+
+
+def _bound_row(sim, parent, size_label, rows: list[dict[str, Any]], arrival_mid: float) -> dict[str, Any]:
+    """The parent's lower bound (`optimum.lower_bound_bps`) over the window every scenario's fills fall in."""
+    end = max(r["last_fill_ns"] for r in rows)
+    return {"market": sim.market.name, "algorithm": parent.algorithm, "size": size_label, "side": "BUY" if parent.side == BUY else "SELL",
+            "quantity": parent.quantity, "start_ns": parent.start_ns, "scenario": "lower_bound", "venue": "", "filled": float("nan"),
+            "unfilled": float("nan"), "fill_ratio": float("nan"), "maker_share": float("nan"), "fees": float("nan"), "orders": 0,
+            "arrival_mid": arrival_mid, "cost_bps": float("nan"),
+            "cost_all_in_bps": lower_bound_bps(sim, parent.side, parent.start_ns, end, arrival_mid, "decision"),
+            "cost_all_in_arrival_basis_bps": lower_bound_bps(sim, parent.side, parent.start_ns, end, arrival_mid, "arrival"),
+            "end_ns": end, "last_fill_ns": end}
 
 
 def evaluate_market(sim: SimMarket, cfg: EvalConfig, progress: Any = None) -> pd.DataFrame:
@@ -105,6 +122,7 @@ def evaluate_market(sim: SimMarket, cfg: EvalConfig, progress: Any = None) -> pd
                 for start in starts:
                     parent = Parent(side, qty, int(start), algorithm)
                     mid = sim.consolidated_mid(parent.start_ns)
+                    first = len(rows)
                     run = ParentRun(sim, parent, "router", router=router, feed=feed)
                     res = run.run()
                     rows.append(_row(sim, parent, size_label, "router", res.fills, res.unfilled, res.end_ns, run.ex, mid, len(res.decisions)))
@@ -121,9 +139,10 @@ def evaluate_market(sim: SimMarket, cfg: EvalConfig, progress: Any = None) -> pd
                                      len(res.decisions), venue=home))
                     exchanges = sim.exchanges()
                     schedule_algo = "twap" if algorithm == "iceberg" else algorithm
-                    fills, left = oracle_fills(exchanges, side, sim.schedule(schedule_algo, qty, parent.start_ns))
-                    rows.append(_row(sim, parent, size_label, "oracle", fills, left, parent.start_ns, exchanges, mid))
+                    fills, left = snapshot_optimum_fills(sim, exchanges, side, sim.schedule(schedule_algo, qty, parent.start_ns))
+                    rows.append(_row(sim, parent, size_label, "snapshot_optimum", fills, left, parent.start_ns, exchanges, mid))
                     rows[-1]["venue"] = sim.exante_best_venue(parent.start_ns, cfg.lookback_s)  # remembered for `derive`
+                    rows.append(_bound_row(sim, parent, size_label, rows[first:], mid))
                     if progress is not None:
                         progress()
     return derive_baselines(pd.DataFrame(rows))
@@ -139,8 +158,8 @@ def derive_baselines(runs: pd.DataFrame) -> pd.DataFrame:
     venue of each parent, all-in) rows, copied from the `single:<venue>` rows."""
     key = ["market", "algorithm", "size", "side", "start_ns"]
     singles = runs[runs["scenario"].str.startswith("single:")]
-    exante_venue = runs[runs["scenario"] == "oracle"].set_index(key)["venue"]
-    runs.loc[runs["scenario"] == "oracle", "venue"] = ""
+    exante_venue = runs[runs["scenario"] == "snapshot_optimum"].set_index(key)["venue"]
+    runs.loc[runs["scenario"] == "snapshot_optimum", "venue"] = ""
     picked = singles.join(exante_venue.rename("exante_venue"), on=key)
     exante = picked[picked["venue"] == picked["exante_venue"]].drop(columns="exante_venue").assign(scenario="exante_best")
     best_idx = singles.sort_values("cost_all_in_bps").groupby(key, sort=False).head(1).index
@@ -148,29 +167,52 @@ def derive_baselines(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([runs, exante, hindsight], ignore_index=True)
 
 
+BASELINES = ("equal_split", "exante_best", "hindsight_best")
+OPTIMUM = "snapshot_optimum"
+
+
+def _paired(group: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Per start time (rows) and scenario (columns): `column` with buy and sell of one start averaged."""
+    return group.groupby(["scenario", "start_ns"])[column].mean().unstack("scenario")
+
+
 def summarize(runs: pd.DataFrame) -> pd.DataFrame:
     """Per (market, algorithm, size) and scenario: mean all-in cost over start times with a 95% t interval
     (buy and sell of one start averaged into one sample), fill ratio; and, paired by start, the router's
-    advantage over equal split and the ex-ante best venue, and its capture of the oracle's saving."""
+    saving over each baseline (bps under both price conventions, and quote currency per parent under the
+    headline one), the snapshot optimum's saving over equal split and the ex-ante venue, and the share of
+    it the router captured where that saving is significant (its interval excludes 0)."""
     out = []
     for (market, algorithm, size), group in runs.groupby(["market", "algorithm", "size"], sort=False):
-        per_start = group.groupby(["scenario", "start_ns"])["cost_all_in_bps"].mean().unstack("scenario")
+        per_start = _paired(group, "cost_all_in_bps")
+        beside = _paired(group, "cost_all_in_arrival_basis_bps")
+        notional = group[group["scenario"] == "router"].groupby("start_ns").apply(
+            lambda g: float((g["quantity"] * g["arrival_mid"]).mean()), include_groups=False)
         fill = group.groupby("scenario")["fill_ratio"].mean()
-        row: dict[str, Any] = {"market": market, "algorithm": algorithm, "size": size, "starts": len(per_start)}
+        row: dict[str, Any] = {"market": market, "algorithm": algorithm, "size": size, "starts": len(per_start),
+                               "quantity": float(group["quantity"].iloc[0]), "notional": float(notional.mean())}
         for scenario in COMPARED:
             if scenario in per_start:
                 mean, half, _ = mean_half_width(per_start[scenario].to_numpy())
                 row[f"{scenario}_bps"], row[f"{scenario}_ci"] = mean, half
+                mean, half, _ = mean_half_width(beside[scenario].to_numpy())
+                row[f"{scenario}_arrival_basis_bps"], row[f"{scenario}_arrival_basis_ci"] = mean, half
                 row[f"{scenario}_fill"] = float(fill.get(scenario, float("nan")))
-        for base in ("equal_split", "exante_best", "hindsight_best"):
+        for base in BASELINES:
             diff = (per_start[base] - per_start["router"]).to_numpy()
             mean, half, _ = mean_half_width(diff)
             row[f"saving_vs_{base}_bps"], row[f"saving_vs_{base}_ci"] = mean, half
             row[f"saving_vs_{base}_wins"] = int((diff > 0).sum())
+            quote = diff * notional.reindex(per_start.index).to_numpy() / 1e4
+            row[f"saving_vs_{base}_quote"], row[f"saving_vs_{base}_quote_ci"], _ = mean_half_width(quote)
+            mean, half, _ = mean_half_width((beside[base] - beside["router"]).to_numpy())
+            row[f"saving_vs_{base}_arrival_basis_bps"], row[f"saving_vs_{base}_arrival_basis_ci"] = mean, half
             if base == "hindsight_best":
                 continue
-            gap = row[f"{base}_bps"] - row["oracle_bps"]
-            row[f"capture_vs_{base}"] = (row[f"{base}_bps"] - row["router_bps"]) / gap if abs(gap) > 1e-9 else float("nan")
+            opt_mean, opt_half, _ = mean_half_width((per_start[base] - per_start[OPTIMUM]).to_numpy())
+            row[f"optimum_saving_vs_{base}_bps"], row[f"optimum_saving_vs_{base}_ci"] = opt_mean, opt_half
+            significant = np.isfinite(opt_half) and opt_mean - opt_half > 0
+            row[f"capture_vs_{base}"] = row[f"saving_vs_{base}_bps"] / opt_mean if significant else float("nan")
         out.append(row)
     return pd.DataFrame(out)
 
@@ -178,52 +220,86 @@ def summarize(runs: pd.DataFrame) -> pd.DataFrame:
 HEADLINE_BASELINES = (("equal_split", "equal split"), ("exante_best", "ex-ante best venue"), ("hindsight_best", "hindsight best venue"))
 
 
-def headline_lines(summary: pd.DataFrame) -> list[str]:
+def headline_lines(summary: pd.DataFrame, currency: dict[str, str] | None = None) -> list[str]:
     """The backtest's headline, per series (market, algorithm, size): the router's all-in saving against
-    equal split and the ex-ante and hindsight best venues, paired by start time, mean ± 95% t interval."""
+    equal split and the ex-ante and hindsight best venues, paired by start time, mean ± 95% t interval, in
+    bps and in quote currency per parent."""
     from nautilus_sor.analysis.headline import Saving
 
     lines = []
     for _, r in summary.iterrows():
-        lines.append(f"{r['market']} {r['algorithm']} {r['size']} (all-in, paired over {int(r['starts'])} start times):")
+        unit = (currency or {}).get(r["market"], "quote")
+        lines.append(f"{r['market']} {r['algorithm']} {r['size']} ({r['quantity']:.6g} per parent, ~{r['notional']:,.0f} {unit}; "
+                     f"all-in, paired over {int(r['starts'])} start times):")
         for base, label in HEADLINE_BASELINES:
             saving = Saving(base, label, float(r[f"saving_vs_{base}_bps"]), float(r[f"saving_vs_{base}_ci"]), int(r["starts"]),
                             int(r[f"saving_vs_{base}_wins"]))
-            lines.append(f"  {saving.sentence()}")
+            q, qh = float(r[f"saving_vs_{base}_quote"]), float(r[f"saving_vs_{base}_quote_ci"])
+            lines.append(f"  {saving.sentence()} ({'+' if q >= 0 else '-'}{abs(q):,.4g} ± {qh:,.2g} {unit} per parent)")
     return lines
 
 
-def markdown_summary(summary: pd.DataFrame, notes: dict[str, list[str]], meta: dict[str, Any]) -> str:
+def _ci(r: Any, key: str) -> str:
+    return f"{r.get(f'{key}_bps', float('nan')):+.2f} ± {r.get(f'{key}_ci', float('nan')):.2f}"
+
+
+def _capture(r: Any, base: str) -> str:
+    x = r.get(f"capture_vs_{base}", float("nan"))
+    if np.isfinite(x):
+        return f"{100 * x:.0f}%"
+    mean, half = r.get(f"optimum_saving_vs_{base}_bps", float("nan")), r.get(f"optimum_saving_vs_{base}_ci", float("nan"))
+    return "opt. costlier" if np.isfinite(half) and mean + half < 0 else "n.s."
+
+
+def markdown_summary(summary: pd.DataFrame, notes: dict[str, list[str]], meta: dict[str, Any], currency: dict[str, str] | None = None) -> str:
     lines = ["# Routing evaluation", ""]
     for key, value in meta.items():
         lines.append(f"- {key}: {value}")
     lines.append("")
     for market, group in summary.groupby("market", sort=False):
+        unit = (currency or {}).get(market, "quote")
         lines += [f"## {market}", ""]
         for note in notes.get(market, []):
             lines.append(f"- {note}")
-        lines += ["", "All-in cost, bps vs arrival mid (fees and clean-up of any unfilled rest in), mean ± 95% t half-width over start times.", ""]
-        header = ("| algorithm | size | " + " | ".join(COMPARED)
-                  + " | router saving vs equal | vs ex-ante | vs hindsight | capture vs ex-ante | capture vs equal |")
+        lines += ["", "### The answer: the router's all-in saving, paired by start time (positive: routing was cheaper)", "",
+                  f"bps, and {unit} per parent; each venue's basis removed at each order's decision time (headline); "
+                  "the same against each fill's own venue mid at the parent's arrival beside it.", ""]
+        header = ("| algorithm | size | vs equal split | vs ex-ante venue | vs hindsight venue | "
+                  f"vs equal split ({unit}) | vs ex-ante venue ({unit}) | vs equal, arrival basis | vs ex-ante, arrival basis |")
         lines += [header, "|" + "---|" * (header.count("|") - 1)]
         for _, r in group.iterrows():
-            cells = [f"{r.get(f'{s}_bps', float('nan')):+.2f} ± {r.get(f'{s}_ci', float('nan')):.2f}" for s in COMPARED]
+            lines.append(
+                f"| {r['algorithm']} | {r['size']} | {_ci(r, 'saving_vs_equal_split')} | {_ci(r, 'saving_vs_exante_best')} | "
+                f"{_ci(r, 'saving_vs_hindsight_best')} | {r['saving_vs_equal_split_quote']:+,.4g} ± {r['saving_vs_equal_split_quote_ci']:,.2g} | "
+                f"{r['saving_vs_exante_best_quote']:+,.4g} ± {r['saving_vs_exante_best_quote_ci']:,.2g} | "
+                f"{_ci(r, 'saving_vs_equal_split_arrival_basis')} | {_ci(r, 'saving_vs_exante_best_arrival_basis')} |")
+        lines += ["", "### Costs", "", "All-in cost, bps vs the consolidated arrival mid (fees and clean-up of any unfilled rest in), mean ± 95% t "
+                  "half-width over start times. `snapshot_optimum`: the exact split on the books at each slice time (not a bound); "
+                  "`lower_bound`: no execution in the parent's window can cost less (touch prices, see docs/evaluation.md). Capture: "
+                  "the router's saving over the optimum's, shown only where the optimum's saving is significant (n.s.: its interval "
+                  "includes 0).", ""]
+        header = ("| algorithm | size | " + " | ".join(COMPARED)
+                  + " | optimum saving vs equal | vs ex-ante | capture vs equal | capture vs ex-ante |")
+        lines += [header, "|" + "---|" * (header.count("|") - 1)]
+        for _, r in group.iterrows():
+            cells = [_ci(r, s) for s in COMPARED]
             lines.append(
                 f"| {r['algorithm']} | {r['size']} | " + " | ".join(cells)
-                + f" | {r['saving_vs_equal_split_bps']:+.2f} ± {r['saving_vs_equal_split_ci']:.2f}"
-                + f" | {r['saving_vs_exante_best_bps']:+.2f} ± {r['saving_vs_exante_best_ci']:.2f}"
-                + f" | {r['saving_vs_hindsight_best_bps']:+.2f} ± {r['saving_vs_hindsight_best_ci']:.2f}"
-                + f" | {_pct(r['capture_vs_exante_best'])} | {_pct(r['capture_vs_equal_split'])} |")
-        lines += ["", "Fill ratio before clean-up (router / equal split / ex-ante / oracle):", ""]
+                + f" | {_ci(r, 'optimum_saving_vs_equal_split')} | {_ci(r, 'optimum_saving_vs_exante_best')}"
+                + f" | {_capture(r, 'equal_split')} | {_capture(r, 'exante_best')} |")
+        lines += ["", "Fill ratio before clean-up (router / equal split / ex-ante / snapshot optimum):", ""]
         for _, r in group.iterrows():
             lines.append(f"- {r['algorithm']} {r['size']}: {r.get('router_fill', float('nan')):.3f} / {r.get('equal_split_fill', float('nan')):.3f}"
-                         f" / {r.get('exante_best_fill', float('nan')):.3f} / {r.get('oracle_fill', float('nan')):.3f}")
+                         f" / {r.get('exante_best_fill', float('nan')):.3f} / {r.get(f'{OPTIMUM}_fill', float('nan')):.3f}")
         lines.append("")
     return "\n".join(lines) + "\n"
 
 
-def _pct(x: float) -> str:
-    return "n/a" if not np.isfinite(x) else f"{100 * x:.0f}%"
+def quote_currency(market: Any) -> str:
+    """The quote currency the savings are counted in: the first venue's instrument's ("quote" if unknown)."""
+    instrument = market.venues[0].instrument if market.venues else None
+    code = getattr(instrument, "quote_currency", None)
+    return str(code) if code is not None else "quote"
 
 
 MARKETS = ("binance_btc", "lean_ibm")
@@ -304,7 +380,7 @@ def run_evaluation(markets: list[Any], *, data_root: str | Path, out_dir: str | 
     parent (all of its scenarios)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    all_runs, notes, timings = [], {}, {}
+    all_runs, notes, timings, currency = [], {}, {}, {}
     for name in markets:
         t0 = time.perf_counter()
         market = load_named_market(name, data_root)
@@ -325,7 +401,11 @@ def run_evaluation(markets: list[Any], *, data_root: str | Path, out_dir: str | 
         parents = runs[runs["scenario"] == "router"].shape[0]
         timings[market.name] = f"load {load_s:.1f} s, {parents} parents x {len(sim.names) + 4} simulated scenarios in {run_s:.1f} s"
         log(f"{market.name}: {timings[market.name]}")
-        notes[market.name] = list(market.notes) + [
+        currency[market.name] = quote_currency(market)
+        prices = (f"prices across venues: different instruments, each venue's basis to {sim.basis.reference} (its mid minus "
+                  f"{sim.basis.reference}'s, as in force then) removed at each order's decision time; executions on each venue's own prices"
+                  if sim.basis.active else "prices across venues: one instrument, compared as recorded (no basis removed)")
+        notes[market.name] = list(market.notes) + [prices,
             f"venues: {', '.join(f'{v.name} (maker {v.maker_fee * 1e4:.2f} bps, taker {v.taker_fee * 1e4:.2f} bps, latency {sim.latency_ms[v.name]:g} ms)' for v in sim.venues)}",
             f"horizon {p.horizon_s:g} s, slices every {p.interval_s:g} s, iceberg display {p.iceberg_visible_pct:.0%}, queue model {p.queue_model}, "
             f"decisions see {'published books minus our own takes' if p.see_own_consumption else 'the published books'}",
@@ -340,8 +420,8 @@ def run_evaluation(markets: list[Any], *, data_root: str | Path, out_dir: str | 
         runs_so_far.to_parquet(out / "runs.parquet")
         summary.to_parquet(out / "summary.parquet")
         meta = {"starts per series": starts, "confidence intervals": "95% Student t over start times (buy and sell of a start averaged)"}
-        (out / "summary.md").write_text(markdown_summary(summary, notes, meta))
-        for line in headline_lines(summary[summary["market"] == market.name]):
+        (out / "summary.md").write_text(markdown_summary(summary, notes, meta, currency))
+        for line in headline_lines(summary[summary["market"] == market.name], currency):
             log(line)
     return runs_so_far, summary
 

@@ -5,8 +5,8 @@ Rules (each is a stated assumption of the evaluation, see docs/evaluation.md):
 - Latency: an order decided at `t` reaches the venue at `t + latency`; a cancel decided at `t` takes effect
   at `t + latency`, so fills between the decision and its arrival still happen.
 - Aggressive orders (market, or a limit that crosses on arrival) walk the book in force at arrival, within
-  the limit, and consume it (`ConsumedLiquidity`): size we took at a level is not offered to our later
-  orders until the recorded level shows new size above what we left.
+  the limit, and consume it (the core's `VenueBook`, `rust/sor-core/src/sim/`): size we took at a level is
+  not offered to our later orders until the recorded level shows new size above what we left.
 - Passive orders queue behind the displayed size at their price (the core's `QueuedOrder`, the same state
   machine as the Nautilus fill model); they fill from tape trades at their price beyond the queue ahead,
   and fully (up to the trade's size) from trades through their price. A trade's volume used to fill one of
@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nautilus_sor.backtest.data.recorded import BookSeries, RecordedVenue
+from nautilus_sor import _core
 from nautilus_sor._core import QueuedOrder
 from nautilus_sor.exceptions import MarketDataError, ValidationError
 from nautilus_sor.queue_model import DEFAULT_QUEUE_MODEL, DEFAULT_QUEUE_POWER, check_queue_model
@@ -38,6 +39,11 @@ class Fill:
     size: float
     fee: float  # in quote currency, >= 0 (a rebate would be negative)
     liquidity: str  # "TAKER" or "MAKER"
+    decision_ts: int = -1  # ns, when the order was decided (its basis is costed then); -1: at `ts`
+
+    @property
+    def decided(self) -> int:
+        return self.ts if self.decision_ts < 0 else self.decision_ts
 
 
 @dataclass(slots=True)
@@ -66,35 +72,10 @@ def infer_tick(book: BookSeries, sample: int = 2000) -> float:
     return float(np.min(values))
 
 
-class ConsumedLiquidity:
-    """What we took from each recorded level, so the same liquidity is not used twice.
-
-    Per (side, price) we keep the recorded size when we first took from it (`ref`) and how much of it we
-    used (`used`). Later, with the level recorded at `size`, we are offered `min(size, max(ref, size) -
-    used)`: a decrease of the recorded level first eats what we left, an increase above `ref` is new size
-    that joined after us. The record is dropped once the recorded size is at or below what we left
-    (`size <= ref - used`: the recorded book itself no longer shows our part)."""
-
-    __slots__ = ("_levels",)
-
-    def __init__(self) -> None:
-        self._levels: dict[tuple[bool, int], list[float]] = {}
-
-    def available(self, is_ask: bool, key: int, recorded: float) -> float:
-        entry = self._levels.get((is_ask, key))
-        if entry is None:
-            return recorded
-        ref, used = entry
-        if recorded <= ref - used + _EPS:
-            del self._levels[(is_ask, key)]
-            return recorded
-        return max(0.0, min(recorded, max(ref, recorded) - used))
-
-    def consume(self, is_ask: bool, key: int, recorded: float, taken: float) -> None:
-        left = self.available(is_ask, key, recorded) - taken
-        entry = self._levels.get((is_ask, key))
-        ref = max(entry[0], recorded) if entry is not None else recorded
-        self._levels[(is_ask, key)] = [ref, ref - left]
+def core_book(book: BookSeries) -> _core.RecordedBook:
+    """The core's copy of a recorded book (`_core.RecordedBook`), made once and shared by every run."""
+    return _core.RecordedBook(np.ascontiguousarray(book.ts, dtype=np.int64), *(np.ascontiguousarray(a, dtype=np.float64)
+                              for a in (book.bid_px, book.bid_sz, book.ask_px, book.ask_sz)))
 
 
 class VenueExchange:
@@ -108,6 +89,7 @@ class VenueExchange:
         queue_model: str = DEFAULT_QUEUE_MODEL,
         queue_power: float = DEFAULT_QUEUE_POWER,
         tick: float | None = None,
+        book: _core.RecordedBook | None = None,
     ) -> None:
         if venue.book is None:
             raise MarketDataError(f"venue {venue.name} has no book: the execution simulator needs L1/L2 books", field="book", value=venue.name)
@@ -123,7 +105,8 @@ class VenueExchange:
         self.queue_power = queue_power
         self.tick = float(tick) if tick is not None else infer_tick(venue.book)
         self.tolerance = self.tick / 2  # prices within half a tick are the same level (basis-adjusted floats)
-        self.consumed = ConsumedLiquidity()
+        # The book walks and the liquidity this run took (`book`: the core's copy, shared across runs).
+        self.liquidity = _core.VenueBook(book if book is not None else core_book(venue.book), self.tick)
         self.tape_used = np.zeros(len(self.tape.ts))
         self._aggressor: np.ndarray | None = None
 
@@ -140,7 +123,7 @@ class VenueExchange:
         return float(self.book.bid_px[row, 0]), float(self.book.ask_px[row, 0])
 
     def _key(self, price: float) -> int:
-        return int(round(price / self.tick))
+        return self.liquidity.key(price)
 
     def aggressors(self) -> np.ndarray:
         """The tape's aggressor, with unknown (0) ones inferred by the quote rule on this venue's book in
@@ -166,55 +149,23 @@ class VenueExchange:
         """An IOC order (a market order when `limit` is None) decided at `decision_ts`: walks the book in
         force at arrival within the limit, consuming it. Returns (fills, arrival ts); the rest is cancelled."""
         arrival = decision_ts + self.latency_ns
-        return self._take_at(side, qty, limit, arrival), arrival
+        return self._take_at(side, qty, limit, arrival, decision_ts), arrival
 
-    def _take_at(self, side: int, qty: float, limit: float | None, ts: int) -> list[Fill]:
-        row = self.row_at(ts)
-        if row < 0 or qty <= _EPS:
+    def _take_at(self, side: int, qty: float, limit: float | None, ts: int, decision_ts: int) -> list[Fill]:
+        if qty <= _EPS:
             return []
-        is_ask = side == BUY  # a buy takes the asks
-        prices = self.book.ask_px[row] if is_ask else self.book.bid_px[row]
-        sizes = self.book.ask_sz[row] if is_ask else self.book.bid_sz[row]
-        fills: list[Fill] = []
-        left = qty
         fee_rate = self.venue.taker_fee
-        for price, recorded in zip(prices, sizes):
-            if left <= _EPS or not np.isfinite(price) or recorded <= 0:
-                break
-            if limit is not None and (price > limit + self.tolerance if is_ask else price < limit - self.tolerance):
-                break
-            key = self._key(price)
-            available = self.consumed.available(is_ask, key, float(recorded))
-            taken = min(available, left)
-            if taken <= _EPS:
-                continue
-            self.consumed.consume(is_ask, key, float(recorded), taken)
-            left -= taken
-            fills.append(Fill(ts, self.name, float(price), taken, taken * float(price) * fee_rate, "TAKER"))
-        return fills
+        return [Fill(ts, self.name, price, size, size * price * fee_rate, "TAKER", decision_ts)
+                for price, size in self.liquidity.take(1 if side == BUY else 2, qty, limit, ts)]
 
     def offered(self, side: int, ts: int) -> tuple[np.ndarray, np.ndarray]:
         """The levels a `side` order would take at `ts`: prices and the sizes still available to us."""
-        row = self.row_at(ts)
-        if row < 0:
-            return np.empty(0), np.empty(0)
-        is_ask = side == BUY
-        prices = self.book.ask_px[row] if is_ask else self.book.bid_px[row]
-        sizes = self.book.ask_sz[row] if is_ask else self.book.bid_sz[row]
-        ok = np.isfinite(prices) & (sizes > 0)
-        px = prices[ok]
-        avail = np.array([self.consumed.available(is_ask, self._key(p), float(s)) for p, s in zip(px, sizes[ok])])
-        return px.astype(float), avail
+        return self.liquidity.offered(1 if side == BUY else 2, ts)
 
     def consume_at(self, side: int, price: float, size: float, ts: int) -> Fill:
-        """Records a take of `size` at `price` decided elsewhere (the oracle's merged walk)."""
-        row = self.row_at(ts)
-        is_ask = side == BUY
-        prices = self.book.ask_px[row] if is_ask else self.book.bid_px[row]
-        sizes = self.book.ask_sz[row] if is_ask else self.book.bid_sz[row]
-        j = int(np.nanargmin(np.abs(prices - price)))
-        self.consumed.consume(is_ask, self._key(price), float(sizes[j]), size)
-        return Fill(ts, self.name, float(price), size, size * price * self.venue.taker_fee, "TAKER")
+        """Records a take of `size` at `price` decided elsewhere (the snapshot optimum's merged walk)."""
+        self.liquidity.consume_at(1 if side == BUY else 2, price, size, ts)
+        return Fill(ts, self.name, float(price), size, size * price * self.venue.taker_fee, "TAKER", ts)
 
     # ----- passive -----
 
@@ -238,7 +189,7 @@ class VenueExchange:
             return RestResult([], arrival, arrival, "no_book")
         is_bid = side == BUY
         tol = self.tolerance
-        fills = self._take_at(side, qty, price, arrival)  # the part that crosses on arrival
+        fills = self._take_at(side, qty, price, arrival, decision_ts)  # the part that crosses on arrival
         remaining = qty - sum(f.size for f in fills)
         if remaining <= _EPS:
             return RestResult(fills, arrival, arrival, "filled")
@@ -293,7 +244,7 @@ class VenueExchange:
                 continue
             self.tape_used[idx] += take
             remaining = queue.leaves
-            fills.append(Fill(ts, self.name, float(price), take, take * float(price) * fee_rate, "MAKER"))
+            fills.append(Fill(ts, self.name, float(price), take, take * float(price) * fee_rate, "MAKER", decision_ts))
             if remaining <= _EPS:
                 done, reason = ts, "filled"
                 break
@@ -301,13 +252,16 @@ class VenueExchange:
 
 
 def venue_exchanges(venues, *, queue_model: str = DEFAULT_QUEUE_MODEL, queue_power: float = DEFAULT_QUEUE_POWER,
-                    latency_ms: dict[str, float] | None = None, ticks: dict[str, float] | None = None) -> dict[str, VenueExchange]:
-    """Fresh exchanges (no consumed liquidity, unused tape) for every venue with a book."""
+                    latency_ms: dict[str, float] | None = None, ticks: dict[str, float] | None = None,
+                    books: dict[str, _core.RecordedBook] | None = None) -> dict[str, VenueExchange]:
+    """Fresh exchanges (no consumed liquidity, unused tape) for every venue with a book (`books`: the
+    core's copies, made once per market)."""
     latency_ms = latency_ms or {}
     ticks = ticks or {}
+    books = books or {}
     return {v.name: VenueExchange(v, latency_ms=latency_ms.get(v.name), queue_model=queue_model, queue_power=queue_power,
-                                  tick=ticks.get(v.name))
+                                  tick=ticks.get(v.name), book=books.get(v.name))
             for v in venues if v.book is not None}
 
 
-__all__ = ["BUY", "SELL", "ConsumedLiquidity", "Fill", "RestResult", "VenueExchange", "infer_tick", "venue_exchanges"]
+__all__ = ["BUY", "SELL", "Fill", "RestResult", "VenueExchange", "core_book", "infer_tick", "venue_exchanges"]

@@ -32,7 +32,8 @@ import numpy as np
 from nautilus_sor import _core
 from nautilus_sor.backtest.data.recorded import RecordedMarket
 from nautilus_sor.backtest.exante import exante_best_venue
-from nautilus_sor.backtest.sim.exchange import BUY, SELL, Fill, VenueExchange, infer_tick, venue_exchanges
+from nautilus_sor.backtest.sim.basis import Basis, recorded_prices
+from nautilus_sor.backtest.sim.exchange import BUY, SELL, Fill, VenueExchange, core_book, infer_tick, venue_exchanges
 from nautilus_sor.exceptions import InsufficientLiquidityError, MarketDataError, RoutingError, ValidationError
 from nautilus_sor.queue_model import DEFAULT_QUEUE_MODEL, DEFAULT_QUEUE_POWER, check_queue_model
 
@@ -195,9 +196,13 @@ class SimMarket:
     def __init__(self, market: RecordedMarket, params: ExecParams | None = None, *, latency_ms: dict[str, float] | None = None) -> None:
         self.market = market
         self.params = (params or ExecParams()).validate()
-        self.venues = [v for v in market.venues if v.book is not None and len(v.book.ts)]
-        if not self.venues:
+        booked = [v for v in market.venues if v.book is not None and len(v.book.ts)]
+        if not booked:
             raise MarketDataError(f"market {market.name} has no venue with a book", field="venues", value=market.name)
+        # Venues execute on their own recorded prices; the basis between instruments is removed only where
+        # prices are compared or costed (`basis.py`).
+        self.basis = Basis(booked)
+        self.venues = [recorded_prices(v) for v in booked]
         self.names = [v.name for v in self.venues]
         self.latency_ms = {v.name: float(v.latency_ms if latency_ms is None or v.name not in latency_ms else latency_ms[v.name]) for v in self.venues}
         self.ticks = {v.name: infer_tick(v.book) for v in self.venues}
@@ -206,11 +211,14 @@ class SimMarket:
         self.unit = (min(lots) if lots else 1e-8) / 1000
         self.lot_units = {v.name: max(1, int(round(v.lot_size / self.unit))) if v.lot_size > 0 else 1 for v in self.venues}
         self.min_lot_units = min(self.lot_units.values())
+        self.core_books = {v.name: core_book(v.book) for v in self.venues}
+        self.update_ts = np.unique(np.concatenate([np.asarray(v.book.ts, dtype=np.int64) for v in self.venues]))
 
     # ----- plumbing -----
 
     def exchanges(self) -> dict[str, VenueExchange]:
-        return venue_exchanges(self.venues, queue_model=self.params.queue_model, queue_power=self.params.queue_power, latency_ms=self.latency_ms, ticks=self.ticks)
+        return venue_exchanges(self.venues, queue_model=self.params.queue_model, queue_power=self.params.queue_power, latency_ms=self.latency_ms, ticks=self.ticks,
+                               books=self.core_books)
 
     def router(self) -> Any:
         p = self.params
@@ -221,12 +229,14 @@ class SimMarket:
         return int(math.floor(qty / self.unit + 1e-6))
 
     def consolidated_mid(self, ts: int) -> float:
+        """(Best bid + best ask) / 2 across venues at `ts`, each venue's basis at `ts` removed."""
         bids, asks = [], []
         for v in self.venues:
             row = v.book.index_at(ts)
             if row >= 0:
-                bids.append(v.book.bid_px[row, 0])
-                asks.append(v.book.ask_px[row, 0])
+                b = self.basis(v.name, ts)
+                bids.append(v.book.bid_px[row, 0] - b)
+                asks.append(v.book.ask_px[row, 0] - b)
         bid, ask = np.nanmax(bids) if bids else np.nan, np.nanmin(asks) if asks else np.nan
         return float((bid + ask) / 2)
 
@@ -257,6 +267,26 @@ class SimMarket:
         weights = np.asarray(getattr(profile, "weights", getattr(profile, "bucket_weights", profile)), dtype=float)
         bucket_s = float(getattr(profile, "bucket_seconds", 86400.0 / len(weights)))
         return _core.vwap_curve_schedule(units, weights, bucket_s, p.horizon_s, p.interval_s, start_time_ns=start_ns)
+
+    def aligned_books(self, exchanges: dict[str, VenueExchange], side: int, ts: int) -> dict[str, tuple[np.ndarray, np.ndarray, float]]:
+        """Every venue's levels a `side` order would take at `ts` (what is left to us), prices with the
+        basis at `ts` removed, with its taker fee: the merged ladders of the optimum and the clean-up."""
+        out = {}
+        for name, ex in exchanges.items():
+            px, avail = ex.offered(side, ts)
+            out[name] = (px - self.basis(name, ts), avail, ex.venue.taker_fee)
+        return out
+
+    def aligned_fills(self, fills: list[Fill], convention: str, arrival_ns: int) -> list[Fill]:
+        """`fills` with each venue's basis removed from its price: at the fill's decision time
+        ("decision", the headline) or at the parent's arrival ("arrival"). Fees stay as charged."""
+        if not self.basis.active:
+            return fills
+        out = []
+        for f in fills:
+            b = self.basis(f.venue, f.decided if convention == "decision" else arrival_ns)
+            out.append(f if b == 0.0 else Fill(f.ts, f.venue, f.price - b, f.size, f.fee, f.liquidity, f.decision_ts))
+        return out
 
     def seen_levels(self, ex: VenueExchange, side: int, ts: int) -> tuple[np.ndarray, np.ndarray]:
         """The levels a `side` order would take at `ts`, as a decision sees them."""
@@ -341,13 +371,11 @@ class ParentRun:
     def _route_aggressive(self, qty: float, ts: int) -> list[tuple[str, float, float, float]]:
         """(venue, qty, limit, expected avg) children for `qty` at `ts` under the scenario."""
         sim, side = self.sim, self.side
-        seen = {name: sim.seen_levels(ex, side, ts) for name, ex in self.ex.items()}
         if self.scenario == "router":
-            return self._router_split(qty, ts, seen)
-        if self.scenario == "equal_split":
-            names = [n for n, (px, _) in seen.items() if len(px)]
-        else:
-            names = [self.scenario[7:]] if len(seen[self.scenario[7:]][0]) else []
+            return self._router_split(qty, ts, {name: sim.seen_levels(ex, side, ts) for name, ex in self.ex.items()})
+        candidates = sim.names if self.scenario == "equal_split" else [self.scenario[7:]]
+        seen = {name: sim.seen_levels(self.ex[name], side, ts) for name in candidates}
+        names = [n for n in candidates if len(seen[n][0])]
         if not names:
             return []
         lot = {n: self.ex[n].venue.lot_size for n in names}
@@ -374,6 +402,8 @@ class ParentRun:
             opp_px, opp_sz = sim.seen_levels(ex, other, ts)  # our side of the book (for the reference mid)
             take_px, take_sz = seen[name]
             lot = sim.lot_units[name]  # sizes in whole lots of the venue, so any available total is routable
+            b = sim.basis(name, ts)  # the router compares venues with the basis at the decision removed
+            take_px, opp_px = take_px - b, opp_px - b
             take = [(float(p), u) for p, s in zip(take_px, take_sz) if (u := sim.to_units(s) // lot * lot) > 0]
             own = [(float(p), u) for p, s in zip(opp_px, opp_sz) if (u := sim.to_units(s) // lot * lot) > 0]
             bids, asks = (own, take) if side == BUY else (take, own)
@@ -407,8 +437,9 @@ class ParentRun:
         children = []
         for a in split.allocations:
             q = a.qty * sim.unit
-            worst, _, _ = _walk(*seen[a.venue], q)
-            children.append((a.venue, q, worst, float(a.expected_price) if a.expected_price is not None else worst))
+            worst, _, _ = _walk(*seen[a.venue], q)  # the venue's own prices: the IOC limit
+            b = sim.basis(a.venue, ts)
+            children.append((a.venue, q, worst, float(a.expected_price) + b if a.expected_price is not None else worst))
         return children
 
     def _cheapest_rounding(self, units: int) -> int:
@@ -457,7 +488,8 @@ class ParentRun:
             touch = []
             if row >= 0:
                 book = ex.book
-                touch = [[(float(px), u)] if np.isfinite(px) and (u := sim.to_units(float(sz))) > 0 else []
+                b = sim.basis(name, ts)
+                touch = [[(float(px) - b, u)] if np.isfinite(px) and (u := sim.to_units(float(sz))) > 0 else []
                          for px, sz in ((book.bid_px[row, 0], book.bid_sz[row, 0]), (book.ask_px[row, 0], book.ask_sz[row, 0]))]
             try:
                 if touch:
@@ -512,11 +544,14 @@ class ParentRun:
         """Routes `qty` aggressively from `ts`, again with what is left once the responses are back, until
         filled, `max_retries` retries or `deadline`. Returns (left, time)."""
         left = qty
+        stuck = False  # `left` fits no lot: the remaining attempts only wait for book updates
         for _attempt in range(self.p.max_retries + 1):
             if left <= 1e-9 or ts > deadline:
                 break
             self.carried = False
-            children = self._route_aggressive(left, ts)
+            if not stuck:
+                stuck = self._unroutable(left)
+            children = [] if stuck else self._route_aggressive(left, ts)
             if not children:
                 if self.carried:  # the router keeps a sub-lot rest for a later slice
                     break
@@ -529,8 +564,19 @@ class ParentRun:
         return max(0.0, left), ts
 
     def _next_update(self, ts: int) -> int:
-        nxt = [int(ex.book.ts[r + 1]) for ex in self.ex.values() if (r := ex.row_at(ts)) + 1 < len(ex.book.ts)]
-        return min(nxt) if nxt else ts + NS
+        """The first book update of any venue after `ts` (1 s later when none is left)."""
+        updates = self.sim.update_ts
+        k = int(np.searchsorted(updates, ts, side="right"))
+        return int(updates[k]) if k < len(updates) else ts + NS
+
+    def _unroutable(self, qty: float) -> bool:
+        """No child can ever be made of `qty` under the scenario: below every lot it may use (the router:
+        below the finest lot; equal split and single venue: no venue's lot fits)."""
+        if self.scenario == "router":
+            units = self.sim.to_units(qty)
+            return units - units % self.sim.min_lot_units <= 0
+        names = self.sim.names if self.scenario == "equal_split" else [self.scenario[7:]]
+        return all(_floor_lot(qty, self.ex[n].venue.lot_size) <= 1e-12 for n in names)
 
     def _passive_round(self, qty: float, ts: int, cancel_at: int, touch_move: bool) -> tuple[float, int]:
         """Rests `qty` at the touch on the scenario's venue(s). Returns (filled, when we know the outcome)."""

@@ -1,0 +1,247 @@
+//! Per-event work of the execution simulator (`nautilus_sor.backtest.sim`) over one venue's recorded
+//! book: the book in force at a time, the levels still offered to us, aggressive walks that consume
+//! them, and takes decided elsewhere (the snapshot optimum's merged walk).
+//!
+//! Consumed liquidity (the rule, docs/evaluation.md): per (side, price level) we keep the recorded size
+//! when we first took from it (`reference`) and what we took (`used`). Later, with the level recorded at
+//! `size`, we are offered `min(size, max(reference, size) - used)`: a decrease first eats what we left,
+//! growth above `reference` is new size that joined after us. The record is dropped once the recorded size
+//! is at or below what we left (the recorded book itself no longer shows our part); it is checked when
+//! the level is read.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::book::Side;
+use crate::error::{SorError, SorResult};
+
+const EPS: f64 = 1e-12;
+
+/// One venue's recorded book: `levels` price levels a side per row, row-major, best first; a missing
+/// level is a NaN price.
+#[derive(Debug, Clone)]
+pub struct RecordedBook {
+    ts: Vec<i64>,
+    levels: usize,
+    bid_px: Vec<f64>,
+    bid_sz: Vec<f64>,
+    ask_px: Vec<f64>,
+    ask_sz: Vec<f64>,
+}
+
+fn invalid(field: &str, value: impl std::fmt::Display, reason: &str) -> SorError {
+    SorError::invalid(field, value, reason)
+}
+
+impl RecordedBook {
+    pub fn new(
+        ts: Vec<i64>,
+        levels: usize,
+        bid_px: Vec<f64>,
+        bid_sz: Vec<f64>,
+        ask_px: Vec<f64>,
+        ask_sz: Vec<f64>,
+    ) -> SorResult<Self> {
+        if levels == 0 {
+            return Err(invalid("levels", levels, "must be at least 1"));
+        }
+        let cells = ts.len() * levels;
+        for (name, v) in [
+            ("bid_px", &bid_px),
+            ("bid_sz", &bid_sz),
+            ("ask_px", &ask_px),
+            ("ask_sz", &ask_sz),
+        ] {
+            if v.len() != cells {
+                return Err(invalid(name, v.len(), "must hold rows x levels values"));
+            }
+        }
+        if let Some(k) = ts.windows(2).position(|w| w[1] < w[0]) {
+            return Err(invalid("ts", ts[k + 1], "must be sorted in time"));
+        }
+        Ok(Self {
+            ts,
+            levels,
+            bid_px,
+            bid_sz,
+            ask_px,
+            ask_sz,
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.ts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ts.is_empty()
+    }
+
+    /// The row in force at `ts` (the last stamped at or before it); `None` before the first.
+    pub fn row_at(&self, ts: i64) -> Option<usize> {
+        self.ts.partition_point(|&t| t <= ts).checked_sub(1)
+    }
+
+    /// Prices and sizes of the side a `side` order takes (asks for a buy) at `row`.
+    fn taken_side(&self, side: Side, row: usize) -> (&[f64], &[f64]) {
+        let r = row * self.levels..(row + 1) * self.levels;
+        match side {
+            Side::Buy => (&self.ask_px[r.clone()], &self.ask_sz[r]),
+            Side::Sell => (&self.bid_px[r.clone()], &self.bid_sz[r]),
+        }
+    }
+}
+
+/// What we took from each recorded level (see the module docs).
+#[derive(Debug, Clone, Default)]
+pub struct ConsumedLiquidity {
+    levels: HashMap<(bool, i64), (f64, f64)>, // (is_ask, level key) -> (reference, used)
+}
+
+impl ConsumedLiquidity {
+    pub fn available(&mut self, is_ask: bool, key: i64, recorded: f64) -> f64 {
+        let Some(&(reference, used)) = self.levels.get(&(is_ask, key)) else {
+            return recorded;
+        };
+        if recorded <= reference - used + EPS {
+            self.levels.remove(&(is_ask, key));
+            return recorded;
+        }
+        recorded.min(reference.max(recorded) - used).max(0.0)
+    }
+
+    pub fn consume(&mut self, is_ask: bool, key: i64, recorded: f64, taken: f64) {
+        let left = self.available(is_ask, key, recorded) - taken;
+        let reference = self
+            .levels
+            .get(&(is_ask, key))
+            .map_or(recorded, |&(r, _)| r.max(recorded));
+        self.levels.insert((is_ask, key), (reference, reference - left));
+    }
+
+    /// Whether any level of that side is on record.
+    pub fn touches(&self, is_ask: bool) -> bool {
+        self.levels.keys().any(|&(a, _)| a == is_ask)
+    }
+}
+
+/// One venue's recorded book with the liquidity one simulated run took from it.
+#[derive(Debug, Clone)]
+pub struct VenueBook {
+    book: Arc<RecordedBook>,
+    tick: f64,
+    tolerance: f64,
+    consumed: ConsumedLiquidity,
+}
+
+impl VenueBook {
+    /// `tick`: the venue's price increment (levels are keyed by price / tick); prices within half a tick
+    /// are the same level.
+    pub fn new(book: Arc<RecordedBook>, tick: f64) -> SorResult<Self> {
+        if !(tick.is_finite() && tick > 0.0) {
+            return Err(invalid("tick", tick, "must be a finite price increment > 0"));
+        }
+        Ok(Self {
+            book,
+            tick,
+            tolerance: tick / 2.0,
+            consumed: ConsumedLiquidity::default(),
+        })
+    }
+
+    pub fn book(&self) -> &RecordedBook {
+        &self.book
+    }
+
+    /// The level key of `price` (rounded half to even, as Python's `round`).
+    pub fn key(&self, price: f64) -> i64 {
+        (price / self.tick).round_ties_even() as i64
+    }
+
+    /// The levels a `side` order would take at `ts`: (price, size still available to us), best first.
+    pub fn offered(&mut self, side: Side, ts: i64) -> Vec<(f64, f64)> {
+        let Some(row) = self.book.row_at(ts) else {
+            return Vec::new();
+        };
+        let is_ask = side == Side::Buy;
+        let check = self.consumed.touches(is_ask);
+        let book = Arc::clone(&self.book);
+        let (prices, sizes) = book.taken_side(side, row);
+        let mut out = Vec::with_capacity(prices.len());
+        for (&p, &s) in prices.iter().zip(sizes) {
+            if p.is_finite() && s > 0.0 {
+                let avail = if check {
+                    self.consumed.available(is_ask, self.key(p), s)
+                } else {
+                    s
+                };
+                out.push((p, avail));
+            }
+        }
+        out
+    }
+
+    /// An aggressive order of `qty` meeting the book in force at `ts`, within `limit` (none: a market
+    /// order), consuming what it takes. Returns the (price, size) fills; the rest is not filled.
+    pub fn take(&mut self, side: Side, qty: f64, limit: Option<f64>, ts: i64) -> Vec<(f64, f64)> {
+        let mut fills = Vec::new();
+        let Some(row) = self.book.row_at(ts) else {
+            return fills;
+        };
+        if qty <= EPS {
+            return fills;
+        }
+        let is_ask = side == Side::Buy;
+        let book = Arc::clone(&self.book);
+        let (prices, sizes) = book.taken_side(side, row);
+        let mut left = qty;
+        for (&price, &recorded) in prices.iter().zip(sizes) {
+            if left <= EPS || !price.is_finite() || recorded <= 0.0 {
+                break;
+            }
+            if let Some(l) = limit {
+                let beyond = if is_ask {
+                    price > l + self.tolerance
+                } else {
+                    price < l - self.tolerance
+                };
+                if beyond {
+                    break;
+                }
+            }
+            let key = self.key(price);
+            let taken = self.consumed.available(is_ask, key, recorded).min(left);
+            if taken <= EPS {
+                continue;
+            }
+            self.consumed.consume(is_ask, key, recorded, taken);
+            left -= taken;
+            fills.push((price, taken));
+        }
+        fills
+    }
+
+    /// Records a take of `size` at `price` at `ts` decided elsewhere (the snapshot optimum's merged walk):
+    /// against the level of the book in force then nearest that price.
+    pub fn consume_at(&mut self, side: Side, price: f64, size: f64, ts: i64) -> SorResult<()> {
+        let row = self
+            .book
+            .row_at(ts)
+            .ok_or_else(|| invalid("ts", ts, "is before the venue's first book"))?;
+        let book = Arc::clone(&self.book);
+        let (prices, sizes) = book.taken_side(side, row);
+        let nearest = prices
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.is_finite())
+            .min_by(|a, b| (a.1 - price).abs().total_cmp(&(b.1 - price).abs()))
+            .map(|(j, _)| j)
+            .ok_or_else(|| invalid("price", price, "the book shows no level on that side"))?;
+        self.consumed
+            .consume(side == Side::Buy, self.key(price), sizes[nearest], size);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;
