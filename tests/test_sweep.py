@@ -322,22 +322,22 @@ def test_small_sweep_ranks_points_and_writes_a_runnable_best_config(local_ray: o
     assert main(["backtest", str(out / "best_config.json"), "--output", str(tmp_path / "best"), "--no-report", "--quiet"]) == 0
 
 
-def test_a_failed_task_is_reported_and_retried_once(local_ray: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_task_is_reported_and_retried_once(local_ray: object, tmp_path: Path) -> None:
     from nautilus_sor.sweep.driver import run_sweep
-    from nautilus_sor.sweep.task import FAULT_ENV
+    from sweep_faults import failing_task
 
-    monkeypatch.setenv(FAULT_ENV, str(tmp_path / "faults"))  # every task fails its first attempt
     spec = parse_sweep(_spec(grid={"strategy.max_venues": [1]}, seeds=[1]))
-    outcome = run_sweep(spec, copy.deepcopy(BASE), tmp_path / "sweep", log=_quiet)
+    outcome = run_sweep(spec, copy.deepcopy(BASE), tmp_path / "sweep", log=_quiet,
+                        run_task=failing_task(tmp_path / "faults"))  # every task fails its first attempt
     assert [(f.point_id, f.repeat, f.attempt, f.final) for f in outcome.failures] == [("p000", 0, 1, False)]
     assert "InjectedFault" in outcome.failures[0].error
     assert outcome.ran == ["p000"] and not outcome.unfinished
     assert len(pd.read_parquet(tmp_path / "sweep" / "results.parquet")) == 1
 
 
-def test_a_restarted_sweep_runs_only_the_points_not_finished(local_ray: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_restarted_sweep_runs_only_the_points_not_finished(local_ray: object, tmp_path: Path) -> None:
     from nautilus_sor.sweep.driver import run_sweep
-    from nautilus_sor.sweep.task import FAULT_ENV
+    from sweep_faults import failing_task
 
     spec = parse_sweep(_spec(grid={"strategy.max_venues": [1, 2]}, seeds=[1]))
     points, _ = resolve_points(spec, copy.deepcopy(BASE))
@@ -345,11 +345,9 @@ def test_a_restarted_sweep_runs_only_the_points_not_finished(local_ray: object, 
     faults.mkdir()
     for n in (1, 2):  # p000 has used up its injected failures: only p001 fails, twice
         (faults / f"{points[0].key}-r0-{n}").touch()
-    monkeypatch.setenv(FAULT_ENV, f"{faults},2")
-    first = run_sweep(spec, copy.deepcopy(BASE), tmp_path / "sweep", log=_quiet)
+    first = run_sweep(spec, copy.deepcopy(BASE), tmp_path / "sweep", log=_quiet, run_task=failing_task(faults, times=2))
     assert first.ran == ["p000"] and first.unfinished == ["p001"]
     assert [f.attempt for f in first.failures] == [1, 2]
-    monkeypatch.delenv(FAULT_ENV)
     second = run_sweep(spec, copy.deepcopy(BASE), tmp_path / "sweep", log=_quiet)
     assert second.skipped == ["p000"] and second.ran == ["p001"] and not second.failures
     assert sorted(pd.read_parquet(tmp_path / "sweep" / "results.parquet")["point_id"]) == ["p000", "p001"]

@@ -11,7 +11,6 @@ are skipped.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ from nautilus_sor.exceptions import ConfigError, NautilusSorError
 from nautilus_sor.sweep.points import SweepPoint, describe, resolve_points
 from nautilus_sor.sweep.ranking import COST, gather, point_file, rank, write_best_config, write_point
 from nautilus_sor.sweep.spec import SweepSpec
-from nautilus_sor.sweep.task import FAULT_ENV, run_point_repeat
+from nautilus_sor.sweep.task import run_point_repeat
 
 INSTALL_HINT = "pip install 'nautilus-sor[sweep]'"
 MAX_ATTEMPTS = 2  # a task is run at most twice: once, and once more after an error
@@ -89,8 +88,13 @@ def run_sweep(
     log: Callable[[str], None] = print,
     progress: Callable[[str, int, int], None] | None = None,
     title: str = "nautilus-sor sweep",
+    run_task: Callable[..., dict[str, Any]] = run_point_repeat,
 ) -> SweepOutcome:
-    """Runs the sweep (see the module docstring); `address`/`num_cpus` override the spec's `ray` block."""
+    """Runs the sweep (see the module docstring); `address`/`num_cpus` override the spec's `ray` block.
+
+    `run_task` is the function each Ray task runs, called as `run_point_repeat` is and returning its row
+    (e.g. a wrapper that instruments it, or the tests' fault injector). It must be a plain function the
+    workers can load: importable there, or pickled by value. The default runs the point's backtest."""
     ray = import_ray()
     started = time.perf_counter()
     address = address or spec.ray.address
@@ -108,7 +112,7 @@ def run_sweep(
     log(f"sweep: {len(points)} points x {n_repeats} repeats; {len(outcome.skipped)} already done, {len(todo)} to run")
     if todo:
         market_paths = _store_markets(todo, out / "markets", log)
-        _run_tasks(ray, todo, market_paths, out, outcome, address, num_cpus, log, progress)
+        _run_tasks(ray, run_task, todo, market_paths, out, outcome, address, num_cpus, log, progress)
     _finish(outcome, title, log)
     outcome.wall_seconds = time.perf_counter() - started
     return outcome
@@ -182,19 +186,18 @@ def _start_ray(ray: Any, address: str | None, num_cpus: int | None) -> bool:
     return True
 
 
-def _run_tasks(ray: Any, todo: list[tuple[SweepPoint, list[Any]]], market_paths: dict[tuple[str, int], str | None], out: Path,
+def _run_tasks(ray: Any, run_task: Callable[..., dict[str, Any]], todo: list[tuple[SweepPoint, list[Any]]], market_paths: dict[tuple[str, int], str | None], out: Path,
                outcome: SweepOutcome, address: str | None, num_cpus: int | None, log: Callable[[str], None],
                progress: Callable[[str, int, int], None] | None = None) -> None:
     started_here = _start_ray(ray, address, num_cpus)
     try:
-        remote = ray.remote(max_retries=1, retry_exceptions=False)(run_point_repeat)
-        fault = os.environ.get(FAULT_ENV) or None
+        remote = ray.remote(max_retries=1, retry_exceptions=False)(run_task)
         cache_dir = str((out / "markets").resolve())
         pending: dict[Any, tuple[SweepPoint, int, int]] = {}
 
         def submit(point: SweepPoint, repeat: int, attempt: int) -> None:
             ref = remote.remote(_task_config(point.repeat_config(repeat)), market_paths[(point.key, repeat)], cache_dir=cache_dir,
-                                point_id=point.point_id, key=point.key, repeat=repeat, params=point.params, fault=fault)
+                                point_id=point.point_id, key=point.key, repeat=repeat, params=point.params)
             pending[ref] = (point, repeat, attempt)
 
         rows: dict[str, list[dict[str, Any]]] = {}

@@ -8,32 +8,10 @@ import math
 import os
 import socket
 import time
-from pathlib import Path
 from typing import Any
-
-# Test hook: "<marker dir>[,<n>]" makes each task fail its first n attempts (default 1), counted by marker
-# files in that directory (attempts may run in different worker processes).
-FAULT_ENV = "NAUTILUS_SOR_SWEEP_FAULT"
 
 # Scenario columns of a row: f"{scenario}_{metric}".
 SCENARIO_METRICS = ("cost_bps", "is_bps", "fill_rate", "opportunity_bps", "fees_bps")
-
-
-class InjectedFault(RuntimeError):
-    """Raised by the `NAUTILUS_SOR_SWEEP_FAULT` test hook."""
-
-
-def inject_fault(fault: str | None, key: str, repeat: int) -> None:
-    if not fault:
-        return
-    directory, _, times = fault.partition(",")
-    limit = int(times) if times else 1
-    marker_dir = Path(directory)
-    marker_dir.mkdir(parents=True, exist_ok=True)
-    done = len(list(marker_dir.glob(f"{key}-r{repeat}-*")))
-    if done < limit:
-        (marker_dir / f"{key}-r{repeat}-{done + 1}").touch()
-        raise InjectedFault(f"injected failure {done + 1}/{limit} of point {key} repeat {repeat} ({FAULT_ENV})")
 
 
 def total_cost_bps(is_bps: float, fill_rate: float, opportunity_bps: float) -> float:
@@ -58,7 +36,7 @@ HINDSIGHT_BEST = "hindsight_best_venue"  # backtest.scenarios.HINDSIGHT_BEST (im
 
 
 def run_point_repeat(config_raw: dict[str, Any], market_path: str | None, *, point_id: str, key: str, repeat: int,
-                     params: dict[str, Any], cache_dir: str | None = None, fault: str | None = None) -> dict[str, Any]:
+                     params: dict[str, Any], cache_dir: str | None = None) -> dict[str, Any]:
     """Runs one repeat of a point; returns its row (point, params, repeat, seed, each scenario's costs,
     elapsed seconds). The market: a synthetic one stored at `market_path` (`market_store`), else the
     config's recorded market, read from its cached catalog under `cache_dir`."""
@@ -68,7 +46,6 @@ def run_point_repeat(config_raw: dict[str, Any], market_path: str | None, *, poi
     from nautilus_sor.analysis.tca import analyze
 
     started = time.perf_counter()
-    inject_fault(fault, key, repeat)
     config = parse_config(config_raw)
     if market_path is not None:
         market_config = market_config_for(config)
