@@ -99,7 +99,12 @@ def test_paths_given_in_code_stay_relative_to_the_working_directory(layout):
     assert [v.name for v in build_market_for(parse_config(raw)).venues] == ["BINANCE", "BYBIT"]  # seen from cwd
     with pytest.raises(ConfigError) as info:
         build_market_for(parse_config(config_for({"type": "lean_crypto_bars", "path": "../data/bars"})))
-    assert info.value.field == "market.path" and "../data/bars" in str(info.value)
+    assert info.value.field == "market.path" and "../data/bars" in str(info.value) and f"seen from {cwd}" in str(info.value)
+    # A config file's missing data is named by its absolute path (the working directory has no say in it).
+    file.write_text(json.dumps(config_for({"type": "lean_crypto_bars", "path": "../nowhere"})))
+    with pytest.raises(ConfigError) as info:
+        build_market_for(load_config(file))
+    assert str(info.value) == f"invalid market.path: {str(file.parent.parent / 'nowhere')!r} does not exist"
 
 
 def test_resolve_paths_leaves_absolute_paths_and_non_strings_alone(tmp_path, monkeypatch):

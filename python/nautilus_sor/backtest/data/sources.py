@@ -51,7 +51,8 @@ def market_path(block: Any, *, must_exist: bool = True) -> Path:
     path = Path(raw).expanduser()
     if must_exist and not path.exists():
         default = "" if block.path is not None else " (the default for this type; set market.path)"
-        raise ConfigError(f"invalid market.path: {str(path)!r} does not exist, seen from {Path.cwd()}{default}",
+        seen_from = "" if path.is_absolute() else f", seen from {Path.cwd()}"  # a config file's paths are absolute by now
+        raise ConfigError(f"invalid market.path: {str(path)!r} does not exist{seen_from}{default}",
                           field="market.path", value=str(path))
     return path
 
