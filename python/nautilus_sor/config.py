@@ -15,7 +15,7 @@ needs more.
       "market": {"type": "synthetic", "seed": 7},     # optional, this is the default (its length fits the parents)
                 # or {"type": "binance"|"binance_btc"|"catalog"|"lean_equity"|"lean_ibm"|"lean_crypto_bars", "path": ...,
                 #     "start": ..., "end": ..., "latency_ms": {venue: ms}, "venues": [...], "symbol": ..., "date": ...,
-                #     "levels": ...}: see `MarketBlock`
+                #     "levels": ..., "cache_dir": ...}: see `MarketBlock`; relative paths are relative to this file
       "orders": [{"side": "BUY", "quantity": "2.5", "at_seconds": 5}],       # optional: the parents (DEFAULT_ORDERS);
                 # optional "limit_price", and "position_id": the position the parent reduces/closes/extends (HEDGING)
       "backtest": {"baselines": ["single_venues", "equal_split", "nautilus_twap"], "seed": 7, "repeats": 10}
