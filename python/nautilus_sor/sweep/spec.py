@@ -213,7 +213,9 @@ def base_config(spec: SweepSpec, relative_to: Path) -> dict[str, Any]:
     """The base run config as a decoded JSON object: inline, or read from its path (relative to the sweep
     file). Its market paths are relative to the file they are written in (`config.resolve_paths`)."""
     if isinstance(spec.base, dict):
-        return resolve_paths(json.loads(json.dumps(spec.base)), relative_to)  # a private deep copy
+        resolved: dict[str, Any] = resolve_paths(json.loads(json.dumps(spec.base)), relative_to)  # a private deep copy
+        return resolved
     base = Path(spec.base)
     file = base if base.is_absolute() else relative_to / base
-    return resolve_paths(read_json(file, "base"), file.parent)
+    resolved = resolve_paths(read_json(file, "base"), file.parent)
+    return resolved
