@@ -8,22 +8,19 @@ Run: pytest benches/bench_fill_model.py   (release build; needs ../shared/data)
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 
 import pytest
 
 import peer_hftbacktest as peer
+from shared_data import DATA as SHARED
+from shared_data import require_data
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "binance_btc_l2_20240808"
+DATA = SHARED / "binance_btc_l2_20240808"
 
 
 @pytest.fixture(scope="module")
 def stream():
-    if not DATA.is_dir():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Binance data not found: {DATA} (CI provides it)")
-        pytest.skip(f"Binance data not found: {DATA} (see ../shared/data/README.md)")
+    require_data(DATA)
     instrument, data = peer.load_stream(DATA)
     return instrument, data, peer.send_times(data[0].ts_init)[0]
 

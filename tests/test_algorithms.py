@@ -101,14 +101,31 @@ def test_cheaper_venue_takes_the_flow_when_it_behaves():
 
 
 def test_implementation_shortfall_front_loads():
-    config = ShortfallExecAlgorithmConfig(duration_seconds=10, interval_seconds=1, risk_aversion=1e-2, volatility=1.0,
-                                          temporary_impact=1e-2, use_smart_routing=True, venues=VENUES)
+    """Almgren-Chriss (2000), discrete: with cosh(kappa tau) = 1 + lambda sigma^2 tau^2 / (2 eta), the optimal
+    holdings are X sinh(kappa (T - t)) / sinh(kappa T) and each slice trades their drop: every slice is
+    smaller than the one before. The schedule is that (to a lot), and the run trades it slice by slice."""
+    lam, sigma, eta, tau, n, parent = 1e-2, 1.0, 1e-2, 1.0, 10, 2.0
+    config = ShortfallExecAlgorithmConfig(duration_seconds=n * tau, interval_seconds=tau, risk_aversion=lam, volatility=sigma,
+                                          temporary_impact=eta, use_smart_routing=True, venues=VENUES)
     algo = ShortfallExecAlgorithm(config)
     eng, strategy = two_venue_run(algo)
-    fills = sorted((o.ts_init, o.filled_qty.as_double()) for o in eng.cache.orders() if o.filled_qty.as_double() > 0)
-    sizes = [q for _, q in fills]
-    assert sum(sizes) == pytest.approx(2.0)
-    assert sizes[0] > sizes[-1]  # urgency: bigger early
+    kappa = math.acosh(1.0 + lam * sigma**2 * tau**2 / (2.0 * eta)) / tau
+    holdings = [parent * math.sinh(kappa * (n - j) * tau) / math.sinh(kappa * n * tau) for j in range(n + 1)]
+    ideal = [holdings[j] - holdings[j + 1] for j in range(n)]
+    plan = algo.planned[strategy.parents[0].client_order_id.value]
+    # One slice per interval from the parent's arrival; a slice rounded to no lot is not planned (here the last).
+    start = plan[0][0]
+    slices = [dict(plan).get(start + int(j * tau * 1e9), 0.0) for j in range(n)]
+    assert len(plan) <= n and sum(slices) == pytest.approx(parent)
+    assert all(abs(s - i) <= 0.001 + 1e-12 for s, i in zip(slices, ideal)), (slices, ideal)  # whole lots of 0.001
+    assert all(a >= b for a, b in zip(slices, slices[1:])), slices  # never a later slice larger than an earlier one
+    assert slices[0] > 0.6 * parent and sum(slices[:3]) > 0.9 * parent  # urgent: most of it in the first slices (TWAP: 0.3)
+    # The run traded that schedule: what filled at each slice's time is the slice (no latency on these venues).
+    filled_at: dict[int, float] = {}
+    for o in eng.cache.orders():
+        if o.filled_qty.as_double() > 0:
+            filled_at[o.ts_last] = filled_at.get(o.ts_last, 0.0) + o.filled_qty.as_double()
+    assert sorted(filled_at.items()) == [(ts, pytest.approx(q)) for ts, q in plan if q > 0]
 
 
 def test_pov_follows_the_tape():
@@ -207,11 +224,45 @@ def test_bad_router_calls_are_typed():
         router.venue_instrument_id(iid, "KRAKEN")
 
 
+class QuotesCache:
+    """The cache calls the router makes, over one quote per venue."""
+
+    def __init__(self, asks: dict[str, tuple[float, str]]) -> None:
+        from nautilus_trader.model.data import QuoteTick
+
+        self.instruments = {venue: btcusdt(venue) for venue in asks}
+        self.quotes = {
+            i.id: QuoteTick(i.id, i.make_price(px - 0.1), i.make_price(px), Quantity.from_str(size), Quantity.from_str(size), 0, 0)
+            for venue, (px, size) in asks.items()
+            for i in [self.instruments[venue]]
+        }
+
+    def instrument(self, instrument_id):
+        return self.instruments.get(instrument_id.venue.value)
+
+    def order_book(self, instrument_id):
+        return None
+
+    def quote_tick(self, instrument_id):
+        return self.quotes.get(instrument_id)
+
+
 def test_max_venues_above_the_venue_count_uses_all_venues():
-    # The reference routes with max_venues=3 over two venues: allowed, it means "no constraint".
-    router = SmartOrderRouter(VENUES)
-    allocations = router.route_order(InstrumentId.from_str("BTCUSDT.BINANCE"), OrderSide.BUY, Quantity.from_str("1.0"), max_venues=3, price=Price.from_str("100.0"))
-    assert sum(a.quantity.as_double() for a in allocations) == 1.0
+    # The reference routes with max_venues=3 over two venues: allowed, it means "no constraint". Neither
+    # venue shows the whole order, so no constraint means both venues, each up to what it shows.
+    router = SmartOrderRouter(VENUES, cache=QuotesCache({"BINANCE": (100.0, "0.600"), "BYBIT": (100.0, "0.700")}))
+    allocations = router.route_order(InstrumentId.from_str("BTCUSDT.BINANCE"), OrderSide.BUY, Quantity.from_str("1.000"), max_venues=3,
+                                     price=Price.from_str("100.00"))
+    shares = {a.venue.value: a.quantity.as_double() for a in allocations}
+    assert set(shares) == {"BINANCE", "BYBIT"} and all(q > 0 for q in shares.values()), shares
+    assert shares["BYBIT"] == 0.7 and shares["BINANCE"] == pytest.approx(0.3)  # the cheaper taker fee fills first
+    assert sum(shares.values()) == pytest.approx(1.0)
+    # With max_venues=1 the same order has no venue that shows it all: a typed error, not a partial split.
+    from nautilus_sor.exceptions import RoutingError
+
+    with pytest.raises(RoutingError):
+        router.route_order(InstrumentId.from_str("BTCUSDT.BINANCE"), OrderSide.BUY, Quantity.from_str("1.000"), max_venues=1,
+                           price=Price.from_str("100.00"))
 
 
 def test_execute_without_a_strategy_is_a_typed_error():

@@ -14,12 +14,11 @@ import pandas as pd
 import pytest
 
 from nautilus_sor.backtest.runner import prepare_run, run_backtest, run_with_costs
-from nautilus_sor.config import parse_config
 from nautilus_sor.analysis.tca import analyze
+from nautilus_sor.config import load_config, parse_config
+from shared_data import DATA, ROOT, needs_data
 
-ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
-DATA = ROOT.parent / "shared" / "data"
 NS = 1_000_000_000
 
 
@@ -229,12 +228,11 @@ def test_recorded_repeats_shift_the_parents_within_the_window(monkeypatch):
     assert len(short.repeats) == 4 and "4 repeat(s) instead of the default 10" in short.notes[0]
 
 
-@pytest.mark.skipif(not (DATA / "lean_equity_ticks" / "ibm").is_dir(), reason="IBM data not in ../shared/data")
-def test_ibm_bats_is_not_the_best_venue_once_what_it_left_undone_is_priced(monkeypatch):
+@needs_data(DATA / "lean_equity_ticks" / "ibm")
+def test_ibm_bats_is_not_the_best_venue_once_what_it_left_undone_is_priced():
     """The regression of the issue: on ibm_vwap BATS had the lowest shortfall of the filled part while filling
     about two thirds; ranked all-in it is not the hindsight best venue of the parent it left undone."""
-    monkeypatch.chdir(ROOT)
-    results, costs = run_with_costs(prepare_run(parse_config(example("ibm_vwap.json"))))
+    results, costs = run_with_costs(prepare_run(load_config(EXAMPLES / "ibm_vwap.json")))
     singles = costs[costs["scenario"].str.startswith("all_on:")]
     bats = singles[singles["scenario"] == "all_on:BATS"].set_index("parent_index")
     short = bats[bats["fill_rate"] < 0.9]

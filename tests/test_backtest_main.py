@@ -12,18 +12,32 @@ import pytest
 from nautilus_sor import cli
 from nautilus_sor.backtest.main import run_and_report
 from nautilus_sor.analysis.results import RunResults
+from nautilus_sor.config import load_config
+from shared_data import ROOT, require_data
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = ROOT / "examples"
 # Every run config; sweep.json is a sweep spec over one of them (tests/test_sweep.py checks it).
 CONFIGS = sorted(p.name for p in EXAMPLES.glob("*.json") if p.name != "sweep.json")
+RECORDED = {"binance_btc_twap.json", "crypto_bars_twap.json", "ibm_vwap.json"}
+
+
+def require_example_data(name: str) -> None:
+    """A recorded-market example needs its data where its `market.path` says (relative to the example file)."""
+    market = load_config(EXAMPLES / name).market
+    assert (market.type != "synthetic") == (name in RECORDED), name
+    if market.path is not None:
+        assert Path(market.path).is_absolute()  # resolved against examples/, whatever the working directory
+        require_data(market.path)
 
 
 def test_examples_are_there():
     assert {"multi_venue.json", "multi_venue_twap.json", "twap.json", "vwap.json", "iceberg.json", "hedging.json"} <= set(CONFIGS)
+    assert RECORDED <= set(CONFIGS)
 
 
 @pytest.mark.parametrize("name", CONFIGS)
 def test_example_runs_and_conserves_every_parent(name, tmp_path, capsys):
+    require_example_data(name)
     results, run_dir = run_and_report(str(EXAMPLES / name), output_dir=str(tmp_path / "run"), report=False, quiet=True, repeats=1)
     out = capsys.readouterr().out
     assert "Scenarios, repeat 0" in out and "all-in" in out and "Parents, repeat 0" in out
@@ -99,10 +113,11 @@ def test_validate_names_the_path_of_a_bad_config(mutate, path, tmp_path, capsys)
     assert err.startswith(f"error: invalid {path}"), err
 
 
-def test_validate_accepts_every_example(capsys):
-    for name in CONFIGS:
-        assert cli.main(["validate", str(EXAMPLES / name)]) == 0
-    assert "valid" in capsys.readouterr().out
+@pytest.mark.parametrize("name", CONFIGS)
+def test_validate_accepts_every_example(name, capsys):
+    require_example_data(name)
+    assert cli.main(["validate", str(EXAMPLES / name)]) == 0
+    assert f"{EXAMPLES / name}: valid" in capsys.readouterr().out
 
 
 def test_broken_json_is_one_clear_message(tmp_path, capsys):

@@ -1,13 +1,12 @@
 """The same run through Nautilus's BacktestNode (catalog + BacktestRunConfig with importable strategy and
-algorithm configs) gives the same fills as our runner."""
+algorithm configs) gives the same orders and fills as our runner: every child, exactly."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from pathlib import Path
 
-from nautilus_trader.backtest.node import BacktestNode
-
-from nautilus_sor.backtest.node import run_config_for, write_catalog
+from nautilus_sor.backtest.node import BacktestNode, batch_deltas, run_config_for, write_catalog
 from nautilus_sor.backtest.runner import Scenario, _venue_dicts, market_config_for, run_scenario
 from nautilus_sor.backtest.synthetic import build_market
 from nautilus_sor.config import load_config
@@ -20,7 +19,6 @@ def test_backtest_node_reproduces_the_runner(tmp_path):
     market = build_market(market_config_for(config))
     venues = _venue_dicts(config, market)
     ours = run_scenario(config, market, Scenario("router", venues[0]["instrument_id"], True, config.strategy.execution_algorithm), venues)
-    expected = sorted((f["venue"], f["ts"], f["quantity"], f["price"]) for f in ours["fills"])
 
     write_catalog(market, tmp_path / "catalog")
     run_config = run_config_for(config, market, tmp_path / "catalog")
@@ -28,22 +26,40 @@ def test_backtest_node_reproduces_the_runner(tmp_path):
     node = BacktestNode([run_config])
     node.run()
     engine = node.get_engine(run_config.id)
-    orders = sorted(
-        (o.ts_init, o.instrument_id.venue.value, o.quantity.as_double(), o.filled_qty.as_double())
+    theirs = {
+        o.client_order_id.value: (o.ts_init, o.instrument_id.venue.value, round(o.quantity.as_double(), 9), round(o.filled_qty.as_double(), 9),
+                                  o.status.name, o.ts_last)
         for o in engine.cache.orders()
-        if o.filled_qty.as_double() > 0
-    )
+    }
+    fills: dict[str, list[tuple]] = defaultdict(list)
+    for order in engine.cache.orders():
+        for event in order.events:
+            if type(event).__name__ == "OrderFilled":
+                fills[order.client_order_id.value].append((event.ts_event, round(event.last_qty.as_double(), 9), event.last_px.as_double()))
     node.dispose()
-    ours_orders = sorted((o["ts_init"], o["venue"], o["quantity"], o["filled_qty"]) for o in ours["orders"] if o["filled_qty"] > 0)
-    # Everything filled in both, with about as many child orders (the runs drift apart later, below).
-    assert round(sum(o[3] for o in orders), 6) == round(sum(o[3] for o in ours_orders), 6) == 40.0
-    assert len(ours_orders) > 50 and abs(len(orders) - len(ours_orders)) <= 0.05 * len(ours_orders)
-    # The router took the same decisions at first: the first 20 children go to the same venues at the same
-    # times, most of them (12 or more) with the same quantities. The router reads every venue's L2 book, and
-    # where two venues' books change at the same instant as a slice fires, the two data pipelines (below)
-    # can show it one venue's update more or less, and the split differs.
-    n = 20
-    assert [(t, v) for t, v, _, _ in orders[:n]] == [(t, v) for t, v, _, _ in ours_orders[:n]]
-    assert sum(1 for a, b in zip(orders[:n], ours_orders[:n]) if a == b) >= 12
-    # Later fills drift apart: the catalog streams book deltas one by one and Nautilus orders simultaneous
-    # events from several streams differently than the runner's pre-sorted batches (see the issue notes).
+    mine = {o["client_order_id"]: (o["ts_init"], o["venue"], round(o["quantity"], 9), round(o["filled_qty"], 9), o["status"], o["ts_last"])
+            for o in ours["orders"]}
+    my_fills: dict[str, list[tuple]] = defaultdict(list)
+    for f in ours["fills"]:
+        my_fills[f["client_order_id"]].append((f["ts"], round(f["quantity"], 9), f["price"]))
+    # Every order (the primary and each of its 50+ children): same id, venue, time, quantity, fill and status...
+    assert len(mine) > 50
+    assert theirs == mine
+    # ...and every fill at the same time, size and price.
+    assert {k: sorted(v) for k, v in fills.items()} == {k: sorted(v) for k, v in my_fills.items()}
+    assert round(sum(q for v in my_fills.values() for _, q, _ in v), 9) == 40.0
+
+
+def test_catalog_deltas_are_handed_over_as_the_batches_they_were_written_as():
+    """Why the node above matches: Nautilus's own node adds a catalog's deltas one by one, and its venues
+    match in-flight orders after each, so an order landing at the same nanosecond as a book update saw half of
+    it. `batch_deltas` regroups them at F_LAST: exactly the market's OrderBookDeltas."""
+    from nautilus_trader.model.data import OrderBookDeltas
+
+    market = build_market(market_config_for(load_config(EXAMPLE)))
+    written = [b for b in market.data if isinstance(b, OrderBookDeltas)]
+    for instrument in market.instruments:
+        mine = [b for b in written if b.instrument_id == instrument.id]
+        again = batch_deltas([d for b in mine for d in b.deltas])
+        assert [len(b.deltas) for b in again] == [len(b.deltas) for b in mine]
+        assert all(a.deltas == b.deltas for a, b in zip(again, mine))

@@ -16,16 +16,15 @@ from nautilus_sor.backtest.engine import MarketFeeds, engine_for_market, market_
 from nautilus_sor.analysis.results import RunResults
 from nautilus_sor.config import parse_config
 from nautilus_sor.exceptions import MarketDataError
+from shared_data import DATA as SHARED
+from shared_data import ROOT, needs_data
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data"
 CRYPTO = SHARED / "lean_crypto_minute"
 CRYPTO_FILES = ("crypto_binance_btcbusd_20221213_trade.zip", "crypto_bybit_btcusdt_20221213_trade.zip",
                 "crypto_bybit_btcusdt_20221213_quote.zip")
 IBM_TICKS = SHARED / "lean_equity_ticks" / "ibm"
-needs_crypto = pytest.mark.skipif(not all((CRYPTO / f).is_file() for f in CRYPTO_FILES),
-                                  reason=f"Lean crypto minute bars missing under {CRYPTO}")
-needs_ibm = pytest.mark.skipif(not (IBM_TICKS / "20131007_quote.zip").is_file(), reason=f"Lean IBM ticks missing under {IBM_TICKS}")
+needs_crypto = needs_data(*(CRYPTO / f for f in CRYPTO_FILES))
+needs_ibm = needs_data(IBM_TICKS / "20131007_quote.zip")
 START, END = "2022-12-13T09:00:00Z", "2022-12-13T09:30:00Z"
 MIDNIGHT_NS = pd.Timestamp("2022-12-13", tz="UTC").value
 MINUTE_NS = 60_000_000_000

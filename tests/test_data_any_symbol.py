@@ -14,12 +14,13 @@ import numpy as np
 import pytest
 
 from nautilus_sor.exceptions import ConfigError, MarketDataError
+from shared_data import DATA as SHARED
+from shared_data import needs_data
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 BINANCE = SHARED / "binance_btc_l2_20240808"
 SOURCES = {"spot": "spot_btcusdt_20240808.gz", "usdm": "usdm_btcusdt_20240808.gz", "cm": "cm_btcusd_perp_20240808.gz"}
 LINES = 4000  # each file's first lines: its snapshot and ~20 s of the common window
-needs_binance = pytest.mark.skipif(not all((BINANCE / f).is_file() for f in SOURCES.values()), reason=f"Binance data missing under {BINANCE}")
+needs_binance = needs_data(*(BINANCE / f for f in SOURCES.values()))
 
 
 def _head(name: str) -> list[bytes]:
@@ -161,8 +162,7 @@ def test_the_market_block_loads_another_symbol(tmp_path):
 
 LEAN_TICKS = SHARED / "lean_equity_ticks" / "ibm"
 LEAN_BARS = SHARED / "lean_equity_bars" / "minute"
-needs_lean = pytest.mark.skipif(not ((LEAN_TICKS / "20131008_quote.zip").is_file() and (LEAN_BARS / "bac").is_dir()),
-                                reason=f"Lean data missing under {SHARED}")
+needs_lean = needs_data(LEAN_TICKS / "20131008_quote.zip", LEAN_BARS / "bac")
 
 
 def _lean_root(root: Path, ticker: str, days=("20131008",)) -> Path:
@@ -244,7 +244,8 @@ def test_evaluate_market_block_from_shortcuts(tmp_path):
     config.write_text(json.dumps({"strategy": {"name": "MultiVenueStrategy", "venues": [{"name": "BINANCE_SPOT", "maker_fee": 0.001, "taker_fee": 0.001, "latency_ms": 5}]},
                                   "market": {"type": "binance", "path": "x", "symbol": "ETH"}, "orders": [{"side": "BUY", "quantity": "1"}]}))
     block = market_block(str(config), tmp_path, levels=10)
-    assert (block.type, block.path, block.symbol, block.levels) == ("binance", "x", "ETH", 10)
+    # The config file's market.path is relative to the file, as `backtest` reads it.
+    assert (block.type, block.path, block.symbol, block.levels) == ("binance", str(tmp_path / "x"), "ETH", 10)
 
 
 def test_evaluate_cli_refuses_a_lean_equity_market_without_a_ticker(tmp_path, capsys):

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import gzip
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from nautilus_sor.exceptions import ConfigError, MarketDataError
+from shared_data import DATA as SHARED
+from shared_data import needs_data
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data" / "binance_btc_l2_20240808"
+DATA = SHARED / "binance_btc_l2_20240808"
 FILES = ("spot_btcusdt_20240808.gz", "spot_btcusdt_20240809.gz", "usdm_btcusdt_20240808.gz", "cm_btcusd_perp_20240808.gz",
          "cm_btcusd_perp_20240809.gz")
-pytestmark = pytest.mark.skipif(not all((DATA / f).is_file() for f in FILES), reason=f"Binance recorded data missing under {DATA}")
+pytestmark = needs_data(*(DATA / f for f in FILES))
 END = "2024-08-08T23:54:46Z"  # a 30 s window from the three-market start keeps the tests fast
 
 
@@ -220,12 +220,11 @@ def test_a_snapshot_no_diff_bridges_is_an_error(tmp_path):
 
 
 @pytest.mark.slow
-def test_full_load_time():
-    """The whole three-market window (the figure quoted in the report)."""
+def test_the_full_three_market_window_loads():
+    """The whole three-market window, every venue with a book. (How long it takes: benches/bench_data_load.py.)"""
     from nautilus_sor.backtest.data.binance import load_binance_btc
 
-    started = time.perf_counter()
     m = load_binance_btc(DATA)
-    elapsed = time.perf_counter() - started
-    print(f"full Binance load: {elapsed:.2f} s, {len(m.data):,} Nautilus objects, {(m.end_ns - m.start_ns) / 1e9:.0f} s window")
     assert (m.end_ns - m.start_ns) / 1e9 == pytest.approx(343, abs=5)
+    assert [v.name for v in m.venues] == ["BINANCE_SPOT", "BINANCE_USDM", "BINANCE_COINM"]
+    assert all(v.book is not None and len(v.book.ts) > 0 for v in m.venues) and len(m.data) > 0

@@ -10,12 +10,13 @@ import pytest
 
 from nautilus_sor.config import MarketBlock
 from nautilus_sor.exceptions import ConfigError
+from shared_data import DATA as SHARED
+from shared_data import ROOT, needs_data
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data" / "binance_btc_l2_20240808"
+DATA = SHARED / "binance_btc_l2_20240808"
 FILES = ("spot_btcusdt_20240808.gz", "spot_btcusdt_20240809.gz", "usdm_btcusdt_20240808.gz", "cm_btcusd_perp_20240808.gz",
          "cm_btcusd_perp_20240809.gz")
-needs_data = pytest.mark.skipif(not all((DATA / f).is_file() for f in FILES), reason=f"Binance recorded data missing under {DATA}")
+needs_binance = needs_data(*(DATA / f for f in FILES))
 END = "2024-08-08T23:54:36Z"  # 20 s from the three-market start
 
 
@@ -30,7 +31,7 @@ def _same_arrays(a, b) -> None:
         assert x.instrument.id == y.instrument.id
 
 
-@needs_data
+@needs_binance
 def test_second_load_reads_the_catalog_not_the_raw_files(tmp_path):
     from nautilus_sor.backtest.data.sources import load_market
 
@@ -54,7 +55,7 @@ def test_second_load_reads_the_catalog_not_the_raw_files(tmp_path):
     assert info.value.field == "market.path"
 
 
-@needs_data
+@needs_binance
 def test_any_catalog_rebuilds_the_loaders_arrays(tmp_path):
     """Without our metadata, load_catalog rebuilds the books from the Nautilus deltas, converts the inverse
     contracts and removes the basis: the same arrays the loader made from the raw files."""
@@ -118,7 +119,7 @@ def test_sources_dispatch_and_errors(tmp_path, monkeypatch):
     assert info.value.field == "market.type" and "not available" in str(info.value)
 
 
-@needs_data
+@needs_binance
 @pytest.mark.slow
 def test_example_backtest_runs_on_the_binance_market(tmp_path):
     from nautilus_sor.backtest.runner import run_backtest
@@ -132,11 +133,9 @@ def test_example_backtest_runs_on_the_binance_market(tmp_path):
 
 # -- round trips through the cache: everything the loader made comes back ----------------------------
 
-SHARED = ROOT.parent / "shared" / "data"
 IBM_TICKS = SHARED / "lean_equity_ticks" / "ibm"
 IBM_BARS = SHARED / "lean_equity_bars" / "minute" / "ibm"
-needs_ibm = pytest.mark.skipif(not (IBM_TICKS / "20131007_quote.zip").is_file() or not IBM_BARS.is_dir(),
-                               reason=f"Lean IBM ticks or minute bars missing under {SHARED}")
+needs_ibm = needs_data(IBM_TICKS / "20131007_quote.zip", IBM_BARS)
 DAY_NS = 1_670_889_600_000_000_000  # 2022-12-13 00:00 UTC
 MINUTE_NS = 60_000_000_000
 # Hand-made perpetual minute bars (ms after midnight UTC, o, h, l, c, volume): contracts of 100 USD,
@@ -409,7 +408,7 @@ def test_a_loader_argument_error_names_the_config_field(tmp_path) -> None:
         assert err.value.field == field
 
 
-@needs_data
+@needs_binance
 def test_a_binance_subset_without_spot_measures_the_basis_against_its_first_venue(tmp_path) -> None:
     from nautilus_sor.backtest.data.sources import load_market
 

@@ -1,7 +1,7 @@
 """Lean loaders: US-equity ticks as per-venue books and tapes, minute-bar volume curves, crypto bar market.
 
 Hand-checked fixtures are written as Lean zips in tmp_path; the real-data tests read ../shared/data
-(skipped with the reason when a file is missing)."""
+(skipped with the reason when a file is missing, failed under CI=true: tests/shared_data.py)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from nautilus_sor.backtest.data.lean import load_lean_equity_ticks, load_lean_ib
 from nautilus_sor.backtest.data.lean_bars import VolumeCurve, load_lean_crypto_bars, volume_profile_from_minute_bars
 from nautilus_sor.backtest.data.lean_files import local_ms_to_utc_ns
 from nautilus_sor.exceptions import ValidationError
+from shared_data import DATA, require_data
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 IBM_TICKS = DATA / "lean_equity_ticks" / "ibm"
 MINUTE = DATA / "lean_equity_bars" / "minute"
 CRYPTO = DATA / "lean_crypto_minute"
@@ -29,8 +29,7 @@ UTC = dt.timezone.utc
 
 
 def need(path: Path) -> Path:
-    if not path.exists():
-        pytest.skip(f"real data not found: {path} (see ../shared/data/README.md)")
+    require_data(path)
     return path
 
 

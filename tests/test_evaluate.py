@@ -1,8 +1,6 @@
 """The execution driver, the snapshot optimum, the lower bound and the evaluation grid, on tiny hand-made markets (and one short run
 on the real Binance data when it is there)."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from sim_fixtures import MS, market, random_market, venue
@@ -13,9 +11,9 @@ from nautilus_sor.backtest.sim.exchange import BUY, SELL
 from nautilus_sor.backtest.sim.optimum import lower_bound_bps, merged_take, snapshot_optimum_fills
 from nautilus_sor.backtest.sim.simulator import ExecParams, Parent, SimMarket, cost_bps, run_parent
 from nautilus_sor.exceptions import ValidationError
+from shared_data import DATA, needs_data
 
 S = 1_000_000_000
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 def two_venues(latency_b=0.0):
@@ -147,10 +145,9 @@ def test_small_evaluation_grid_compares_every_scenario_in_one_run():
             assert lines[4 * k + 1 + j].strip().startswith(f"routing {verb} {abs(mean):.2f} ± {half:.2f} bps vs")
 
 
+@needs_data(DATA / "binance_btc_l2_20240808")
 def test_short_evaluation_on_the_real_binance_data():
     path = DATA / "binance_btc_l2_20240808"
-    if not path.is_dir():
-        pytest.skip(f"real data missing: {path} (see ../shared/data/README.md)")
     from nautilus_sor.backtest.data.binance import load_binance_btc
 
     sim = SimMarket(load_binance_btc(path), ExecParams(horizon_s=30, interval_s=5))

@@ -1097,11 +1097,12 @@ from nautilus_sor.backtest.data import binance  # noqa: E402
 from nautilus_sor.backtest.data.catalog import cached_market  # noqa: E402
 from nautilus_sor.backtest.data.lean_files import read_lean_csv  # noqa: E402
 from nautilus_sor.exceptions import DataFileError, MarketDataError  # noqa: E402
+from shared_data import DATA as SHARED  # noqa: E402
+from shared_data import needs_data, require_data  # noqa: E402
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 BINANCE_DIR = SHARED / "binance_btc_l2_20240808"
 SPOT_FILE = "spot_btcusdt_20240808.gz"
-needs_binance = pytest.mark.skipif(not (BINANCE_DIR / SPOT_FILE).is_file(), reason=f"Binance recorded data missing under {BINANCE_DIR}")
+needs_binance = needs_data(BINANCE_DIR / SPOT_FILE)
 SPOT = binance.market_specs(BINANCE_DIR, "BTC", ["BINANCE_SPOT"], {"BINANCE_SPOT": {"files": [SPOT_FILE, "spot_btcusdt_20240809.gz"]}})[0]
 
 
@@ -1267,7 +1268,6 @@ def damaged_lean(tmp_path: Path, source: Path, row: int, column: int, value: str
     return out
 
 
-@pytest.mark.skipif(not LEAN_BARS.is_file(), reason=f"Lean crypto bars missing under {LEAN_BARS.parent}")
 @pytest.mark.parametrize("source, row, column, value, match", [
     (LEAN_BARS, 10, 4, "-1", "close"),
     (LEAN_BARS, 11, 1, "0", "open"),
@@ -1280,6 +1280,7 @@ def damaged_lean(tmp_path: Path, source: Path, row: int, column: int, value: str
 def test_damaged_lean_row_is_refused_naming_file_and_line(tmp_path, source, row, column, value, match):
     from nautilus_sor.backtest.data import lean_bars
 
+    require_data(source)
     columns, types, values = ((lean_bars._TRADE_BAR_COLUMNS, lean_bars._TRADE_BAR_TYPES, lean_bars._TRADE_BAR_VALUES) if source == LEAN_BARS
                               else (lean_bars._QUOTE_BAR_COLUMNS, lean_bars._QUOTE_BAR_TYPES, lean_bars._QUOTE_BAR_VALUES))
     crossed = None if source == LEAN_BARS else ("bid_close", "ask_close")

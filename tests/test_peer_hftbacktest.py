@@ -7,13 +7,14 @@ Slow suite. hftbacktest is an optional test dependency (`pip install '.[peer]'`)
 absence fails the run."""
 
 import os
-from pathlib import Path
 
 import pytest
 
 import peer_hftbacktest as peer
+from shared_data import DATA as SHARED
+from shared_data import require_data
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "binance_btc_l2_20240808"
+DATA = SHARED / "binance_btc_l2_20240808"
 
 
 def _require(ok: bool, reason: str) -> None:
@@ -26,7 +27,7 @@ def _require(ok: bool, reason: str) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("queue_model", sorted(peer.PEER_MODELS))
 def test_fills_agree_with_hftbacktest(queue_model):
-    _require(DATA.is_dir(), f"Binance data not found: {DATA} (see ../shared/data/README.md)")
+    require_data(DATA)
     try:
         import hftbacktest  # noqa: F401
     except ImportError:

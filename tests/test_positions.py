@@ -7,7 +7,8 @@ that book fills into positions (`_open_position`, `_will_flip_position`, `_flip_
 therefore split into a close and a new position exactly as the engine splits them; under HEDGING
 every position id is its own Nautilus `Position`. After every fill, quantity, side, average open and
 close prices, realised PnL (commissions included), commissions, peak quantity, event count and
-unrealised PnL at a mark must agree to 1e-9 relative.
+unrealised PnL at a mark must be identical: the same doubles, bit for bit (`==`, no tolerance), as
+docs/architecture.md says.
 
 The default run checks a few hundred sequences; `pytest -m slow` runs
 10,000 sequences per OMS type.
@@ -59,9 +60,6 @@ from nautilus_trader.test_kit.stubs.identifiers import TestIdStubs
 
 from nautilus_trader.model.currencies import USD
 
-REL = 1e-9
-
-
 def es_x50() -> FuturesContract:
     """An index future with a x50 multiplier (Nautilus's test futures all have multiplier 1)."""
     return FuturesContract(
@@ -98,8 +96,9 @@ def units(q: Quantity, precision: int) -> int:
     return q.raw // 10 ** (FIXED_PRECISION - precision)
 
 
-def agree(ours: float, theirs: float) -> bool:
-    return ours == theirs or abs(ours - theirs) <= REL * max(abs(ours), abs(theirs))
+def identical(ours: float, theirs: float) -> bool:
+    """The same double, bit for bit (+0.0 and -0.0 are told apart; no tolerance)."""
+    return math.copysign(1.0, ours) == math.copysign(1.0, theirs) and ours == theirs
 
 
 class NautilusBook:
@@ -175,20 +174,20 @@ def compare(ours, theirs: NautilusPosition, inst: Instrument, mark: Price, prior
     where = f"ours={ours!r} theirs={theirs!r}"
     assert ours.quantity == units(theirs.quantity, p), where
     assert ours.side == theirs.side.name, where
-    assert agree(ours.signed_qty, theirs.signed_qty), where
+    assert identical(ours.signed_qty, theirs.signed_qty), where
     assert ours.peak_qty == units(theirs.peak_qty, p), where
     assert ours.event_count == theirs.event_count, where
-    assert agree(ours.avg_px_open, theirs.avg_px_open), (where, ours.avg_px_open, theirs.avg_px_open)
-    assert agree(ours.avg_px_close, theirs.avg_px_close), (where, ours.avg_px_close, theirs.avg_px_close)
-    assert agree(ours.realized_return, theirs.realized_return), where
+    assert identical(ours.avg_px_open, theirs.avg_px_open), (where, ours.avg_px_open, theirs.avg_px_open)
+    assert identical(ours.avg_px_close, theirs.avg_px_close), (where, ours.avg_px_close, theirs.avg_px_close)
+    assert identical(ours.realized_return, theirs.realized_return), where
     theirs_pnl = theirs.realized_pnl.as_double() if theirs.realized_pnl is not None else 0.0
-    assert agree(ours.realized_pnl, theirs_pnl), (where, ours.realized_pnl, theirs_pnl)
+    assert identical(ours.realized_pnl, theirs_pnl), (where, ours.realized_pnl, theirs_pnl)
     theirs_comm = sum(m.as_double() for m in theirs.commissions())
-    assert agree(ours.commissions, theirs_comm), (where, ours.commissions, theirs_comm)
+    assert identical(ours.commissions, theirs_comm), (where, ours.commissions, theirs_comm)
     ours_u, theirs_u = ours.unrealized_pnl(mark.as_double()), theirs.unrealized_pnl(mark).as_double()
-    assert agree(ours_u, theirs_u), (where, ours_u, theirs_u)
+    assert identical(ours_u, theirs_u), (where, ours_u, theirs_u)
     if prior is not None:
-        assert agree(ours.prior_realized_pnl, prior), (where, ours.prior_realized_pnl, prior)
+        assert identical(ours.prior_realized_pnl, prior), (where, ours.prior_realized_pnl, prior)
 
 
 class Generator:

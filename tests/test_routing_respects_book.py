@@ -15,10 +15,10 @@ from nautilus_trader.model.book import OrderBook
 
 from nautilus_sor.backtest.baselines import EqualSplitRouter
 from nautilus_sor.smart_router import SmartOrderRouter
+from shared_data import DATA, ROOT, needs_data
 from test_hot_path import CONFIGS, FakeCache, iid
 
-ROOT = Path(__file__).resolve().parents[1]
-IBM = ROOT.parent / "shared" / "data" / "lean_equity_ticks" / "ibm"
+IBM = DATA / "lean_equity_ticks" / "ibm"
 
 
 def quote(venue: str, bid: float, ask: float, bid_size: str, ask_size: str) -> QuoteTick:
@@ -74,15 +74,14 @@ def test_an_operator_disabled_venue_stays_disabled_after_a_decision():
     assert {v.name: v.enabled for v in router.core.venues} == {"V0": True, "V1": True, "V2": False}
 
 
-@pytest.mark.skipif(not (IBM / "20131007_quote.zip").is_file(), reason=f"Lean IBM ticks missing under {IBM}")
-def test_ibm_vwap_router_no_longer_routes_into_empty_sides_and_rejects_say_why(monkeypatch, tmp_path):
+@needs_data(IBM / "20131007_quote.zip")
+def test_ibm_vwap_router_no_longer_routes_into_empty_sides_and_rejects_say_why(tmp_path):
     """The regression of the issue: on ibm_vwap 49 of the router's 82 children were rejected "no market"."""
     from nautilus_sor.backtest.runner import run_backtest
-    from nautilus_sor.config import parse_config
     from nautilus_sor.analysis.tca import analyze
+    from nautilus_sor.config import parse_config, resolve_paths
 
-    monkeypatch.chdir(ROOT)
-    raw = json.loads((ROOT / "examples" / "ibm_vwap.json").read_text())
+    raw = resolve_paths(json.loads((ROOT / "examples" / "ibm_vwap.json").read_text()), ROOT / "examples")
     raw["backtest"]["baselines"] = ["equal_split"]
     results = run_backtest(parse_config(raw))
     orders = results.orders

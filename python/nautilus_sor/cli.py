@@ -48,7 +48,7 @@ def _validate(args: argparse.Namespace) -> int:
     """The checks `backtest` makes before it runs (the same function), and what it would run."""
     from nautilus_sor.backtest.main import check_config
 
-    checked = check_config(args.config, args.repeats)
+    checked = check_config(args.config, args.repeats, args.cache_dir)
     print(f"{args.config}: valid\n{checked.describe()}")
     return 0
 
@@ -57,7 +57,7 @@ def _backtest(args: argparse.Namespace) -> int:
     from nautilus_sor.backtest.main import run_and_report
 
     run_and_report(args.config, output_dir=args.output, report=not args.no_report, quiet=args.quiet, repeats=args.repeats,
-                   workers=args.workers)
+                   workers=args.workers, cache_dir=args.cache_dir)
     return 0
 
 
@@ -121,6 +121,10 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+CACHE_DIR_HELP = ("where a recorded market loaded from raw files is cached as a Nautilus catalog (default: the config's "
+                  "market.cache_dir, else $XDG_CACHE_HOME/nautilus-sor or ~/.cache/nautilus-sor)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nautilus-sor",
@@ -143,11 +147,13 @@ def build_parser() -> argparse.ArgumentParser:
     backtest.add_argument("--repeats", type=int, default=None,
                           help="repeats for the headline's interval (default: the config's backtest.repeats, else 10)")
     backtest.add_argument("--workers", type=int, default=None, help="processes the repeats run in (default: one per CPU)")
+    backtest.add_argument("--cache-dir", default=None, help=CACHE_DIR_HELP)
     backtest.set_defaults(run=_backtest)
 
     validate = sub.add_parser("validate", help="run every check backtest makes before it runs (market included) and say what it would run")
     validate.add_argument("config")
     validate.add_argument("--repeats", type=int, default=None, help="as backtest --repeats")
+    validate.add_argument("--cache-dir", default=None, help=CACHE_DIR_HELP)
     validate.set_defaults(run=_validate)
 
     report = sub.add_parser("report", help="rebuild the HTML report of a saved run directory")

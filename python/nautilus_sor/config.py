@@ -15,7 +15,7 @@ needs more.
       "market": {"type": "synthetic", "seed": 7},     # optional, this is the default (its length fits the parents)
                 # or {"type": "binance"|"binance_btc"|"catalog"|"lean_equity"|"lean_ibm"|"lean_crypto_bars", "path": ...,
                 #     "start": ..., "end": ..., "latency_ms": {venue: ms}, "venues": [...], "symbol": ..., "date": ...,
-                #     "levels": ...}: see `MarketBlock`
+                #     "levels": ..., "cache_dir": ...}: see `MarketBlock`; relative paths are relative to this file
       "orders": [{"side": "BUY", "quantity": "2.5", "at_seconds": 5}],       # optional: the parents (DEFAULT_ORDERS);
                 # optional "limit_price", and "position_id": the position the parent reduces/closes/extends (HEDGING)
       "backtest": {"baselines": ["single_venues", "equal_split", "nautilus_twap"], "seed": 7, "repeats": 10}
@@ -95,17 +95,23 @@ _SYNTHETIC_ONLY = {"seed": None, "duration_seconds": None, "initial_price": 60_0
 # The synthetic market's length when the config does not give one: at least this, longer when a parent's
 # schedule needs it (`runner.market_config_for`).
 DEFAULT_SYNTHETIC_SECONDS = 600.0
-_RECORDED_ONLY = ("path", "start", "end", "latency_ms", "venues", "symbol", "date", "levels", "instruments")
+_RECORDED_ONLY = ("path", "start", "end", "latency_ms", "venues", "symbol", "date", "levels", "instruments", "cache_dir")
 # Keys only some recorded types read (nothing is silently ignored).
 _TYPE_ONLY = {"symbol": ("binance", "lean_equity"), "date": ("lean_equity", "lean_ibm"), "levels": ("binance", "binance_btc", "lean_equity", "lean_ibm"),
-              "instruments": ("binance", "binance_btc")}
+              "instruments": ("binance", "binance_btc"),
+              # A "catalog" market is read in place (its derived arrays are cached next to it): no cache of its own.
+              "cache_dir": ("binance", "binance_btc", "lean_equity", "lean_ibm", "lean_crypto_bars")}
+# The config keys that are file paths: relative ones are relative to the config file (`resolve_paths`).
+_MARKET_PATH_KEYS = ("path", "cache_dir")
 
 
 class MarketBlock(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     """The market to run on (`backtest/data/sources.py`). synthetic: `seed`, `duration_seconds` (default:
     600 s, or as long as the parents' schedules need plus a minute), `initial_price`, `annual_volatility`. Recorded types: `path` (data dir, or the catalog for "catalog";
-    default `../shared/data/...` from the working dir), `start`/`end` (ISO time or ns; default the
-    source's whole window), `latency_ms` ({venue: ms}), `venues` (a subset of the source's venues)."""
+    relative to the config file; default `../shared/data/...` from the working dir), `start`/`end` (ISO time or ns; default the
+    source's whole window), `latency_ms` ({venue: ms}), `venues` (a subset of the source's venues),
+    `cache_dir` (where the loaded market is cached as a Nautilus catalog; relative to the config file;
+    default the user cache dir, `sources.default_cache_dir`)."""
 
     type: Literal["synthetic", "binance", "binance_btc", "catalog", "lean_equity", "lean_ibm", "lean_crypto_bars"] = "synthetic"
     seed: int | None = None
@@ -129,6 +135,7 @@ class MarketBlock(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     # binance: per-venue terms and files {venue: {raw_symbol, files, price_increment, size_increment, contract_size,
     # maker_fee, taker_fee}} (`backtest/data/binance.py`).
     instruments: dict[str, dict[str, Any]] | None = None
+    cache_dir: str | None = None
 
 
 class ParentOrder(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -303,6 +310,8 @@ def _validate_market_source(m: MarketBlock) -> None:
         raise _fail("market.symbol", m.symbol, "a symbol such as 'ETH' (binance) or 'BAC' (lean_equity)")
     if m.path is not None and not m.path.strip():
         raise _fail("market.path", m.path, "must be a path")
+    if m.cache_dir is not None and not m.cache_dir.strip():
+        raise _fail("market.cache_dir", m.cache_dir, "must be a path")
     if m.type == "catalog" and m.path is None:
         raise _fail("market.path", None, "a catalog market needs the path of its ParquetDataCatalog")
     bounds = {}
@@ -372,7 +381,8 @@ def _value_at(raw: Any, path: str) -> str:
 
 
 def load_config(path: str | Path) -> RunConfig:
-    """Reads and validates a JSON config file."""
+    """Reads and validates a JSON config file. Its relative paths (`market.path`, `market.cache_dir`) are
+    relative to the file's folder, not to the working directory (`resolve_paths`)."""
     file = Path(path)
     if not file.is_file():
         raise ConfigError(f"invalid config path: {file} does not exist", field="path", value=str(file))
@@ -384,7 +394,23 @@ def load_config(path: str | Path) -> RunConfig:
         raw = json.loads(strip_json_comments(text, str(file)))
     except json.JSONDecodeError as exc:
         raise ConfigError(f"invalid JSON in {file}: {exc.msg} at line {exc.lineno} column {exc.colno}", field="$", value=str(file)) from None
-    return parse_config(raw)
+    return parse_config(resolve_paths(raw, file.parent))
+
+
+def resolve_paths(raw: Any, folder: str | Path) -> Any:
+    """A decoded config whose relative market paths (`market.path`, `market.cache_dir`; `~` expanded) are
+    made absolute against `folder`, the folder of the file they were written in: a config means the same
+    data from any working directory. Anything that is not a path string is left for validation to name."""
+    market = raw.get("market") if isinstance(raw, dict) else None
+    if not isinstance(market, dict):
+        return raw
+    resolved = dict(market)
+    for key in _MARKET_PATH_KEYS:
+        value = market.get(key)
+        if isinstance(value, str) and value.strip():
+            path = Path(value).expanduser()
+            resolved[key] = str(path if path.is_absolute() else (Path(folder) / path).resolve())
+    return {**raw, "market": resolved}
 
 
 def strip_json_comments(text: str, name: str = "config") -> str:

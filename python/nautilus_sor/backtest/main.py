@@ -46,24 +46,39 @@ class CheckedConfig:
         return "\n".join(lines)
 
 
-def check_config(config_path: str, repeats: int | None = None) -> CheckedConfig:
+def check_config(config_path: str, repeats: int | None = None, cache_dir: str | None = None) -> CheckedConfig:
     """Every check of a backtest before it runs: the config, its market (built or loaded from the cache),
-    the parents against the market's end, the repeats. `validate` and `backtest` both call this."""
+    the parents against the market's end, the repeats. `validate` and `backtest` both call this.
+    `cache_dir` (relative to the working directory) overrides the config's `market.cache_dir`."""
     from nautilus_sor.backtest.repeats import plan_repeats
     from nautilus_sor.backtest.runner import prepare_run
 
-    config = load_config(config_path)
+    config = with_cache_dir(load_config(config_path), cache_dir)
     prepared = prepare_run(config)
     return CheckedConfig(config, prepared, plan_repeats(prepared.config, prepared.market, repeats))
 
 
+def with_cache_dir(config: RunConfig, cache_dir: str | None) -> RunConfig:
+    """`config` with its recorded market cached under `cache_dir` (made absolute against the working
+    directory). A market that has no cache (synthetic: built in memory; catalog: read in place) is left as it is."""
+    import msgspec
+
+    from nautilus_sor.backtest.data.sources import RECORDED_TYPES
+
+    if cache_dir is None or config.market.type not in RECORDED_TYPES or config.market.type == "catalog":
+        return config
+    market = msgspec.structs.replace(config.market, cache_dir=str(Path(cache_dir).expanduser().resolve()))
+    return msgspec.structs.replace(config, market=market)
+
+
 def run_and_report(config_path: str, output_dir: str | None = None, report: bool = True, quiet: bool = False,
-                   repeats: int | None = None, workers: int | None = None) -> tuple[RunResults, Path]:
+                   repeats: int | None = None, workers: int | None = None, cache_dir: str | None = None) -> tuple[RunResults, Path]:
     """Runs the config's repeats with its baselines, prints the headline and the TCA tables, saves the run
     and its report. `repeats` overrides the config's `backtest.repeats`; `workers`: processes for the
-    repeats (default one per CPU). Nothing is written before every check has passed."""
+    repeats (default one per CPU); `cache_dir`: see `check_config`. Nothing is written before every check
+    has passed."""
     started = time.perf_counter()
-    checked = check_config(config_path, repeats)
+    checked = check_config(config_path, repeats, cache_dir)
     run_dir = Path(output_dir or checked.config.backtest.output_dir or Path("runs") / Path(config_path).stem)
     # Before anything is simulated: the location is writable, has room, and no other run writes there.
     # Everything goes to a staging directory renamed into place at the end (the old run stays until then).

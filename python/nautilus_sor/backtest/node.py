@@ -3,14 +3,17 @@ config mapped to a `BacktestRunConfig` (venue configs with `oms_type`, `Importab
 `ImportableExecAlgorithmConfig`), executed by `BacktestNode`.
 
     catalog = write_catalog(market, "catalog/")
-    node = BacktestNode([run_config_for(config, market, "catalog/")])
+    node = BacktestNode([run_config_for(config, market, "catalog/")])  # this module's: book updates kept whole
     node.run()
 """
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
+
+from nautilus_trader.backtest.node import BacktestNode as NautilusBacktestNode
 
 from nautilus_sor.backtest.runner import ParentOrderStrategy, ParentOrderStrategyConfig, _venue_dicts, market_venue, with_market_volume_profile
 from nautilus_sor.config import RunConfig
@@ -32,6 +35,39 @@ def write_catalog(market: Any, path: str | Path) -> Any:
     catalog.write_data([d for d in market.data if isinstance(d, QuoteTick)])
     catalog.write_data([d for d in market.data if isinstance(d, TradeTick)])
     return catalog
+
+
+class BacktestNode(NautilusBacktestNode):
+    """Nautilus's `BacktestNode`, with a catalog's book deltas handed to the engine as the `OrderBookDeltas`
+    batches they were written as (each ends at F_LAST). Nautilus's node adds them one by one, and its engine
+    lets every venue match its in-flight orders after each delta: an order reaching a venue at the same
+    nanosecond as a book update filled against half of that update (its DELETEs, say), a book the venue
+    never showed. Batched, the venue applies an update whole, as the runner's engines do."""
+
+    def _load_engine_data(self, engine: Any, result: Any) -> None:
+        from nautilus_trader.model.data import OrderBookDelta
+
+        if result.data_cls is OrderBookDelta and result.data:
+            result = dataclasses.replace(result, data=batch_deltas(result.data))
+        super()._load_engine_data(engine, result)
+
+
+def batch_deltas(deltas: list[Any]) -> list[Any]:
+    """Time-sorted `OrderBookDelta`s of one instrument as `OrderBookDeltas`, each ending at a delta flagged
+    F_LAST (a trailing group without one is a batch too)."""
+    from nautilus_trader.model.data import OrderBookDeltas
+    from nautilus_trader.model.enums import RecordFlag
+
+    f_last = int(RecordFlag.F_LAST)
+    batches, current = [], []
+    for delta in deltas:
+        current.append(delta)
+        if delta.flags & f_last:
+            batches.append(OrderBookDeltas(delta.instrument_id, current))
+            current = []
+    if current:
+        batches.append(OrderBookDeltas(current[0].instrument_id, current))
+    return batches
 
 
 def _path(cls: type) -> str:
@@ -125,9 +161,8 @@ def run_config_for(config: RunConfig, market: Any, catalog_path: str | Path, *, 
         algorithms.append(ImportableExecAlgorithmConfig(exec_algorithm_path=_path(algorithm), config_path=_path(algorithm_config), config=fields))
     engine = BacktestEngineConfig(
         trader_id="BACKTESTER-001",
-        # Deltas come from the catalog one by one: apply a venue's update atomically (until F_LAST),
-        # as the runner's OrderBookDeltas batches are.
-        data_engine=DataEngineConfig(buffer_deltas=True),
+        # `BacktestNode` (above) hands the catalog's deltas over as the runner's OrderBookDeltas batches.
+        data_engine=DataEngineConfig(),
         logging=LoggingConfig(log_level=log_level),
         strategies=[strategy],
         exec_algorithms=algorithms,

@@ -737,13 +737,13 @@ def with_market_volume_profile(config: RunConfig, market: Any) -> RunConfig:
 
 def build_market_for(config: RunConfig, *, cache_dir: Any = None) -> Any:
     """The config's market: synthetic (`market_config_for`) or recorded (`backtest/data/sources.py`,
-    cached as a Nautilus catalog under `cache_dir`, default `.cache/nautilus_sor`). Whether the parents
-    fit in it is `check_parents_fit`'s (`prepare_run` calls both)."""
-    from nautilus_sor.backtest.data.sources import DEFAULT_CACHE_DIR, load_market
+    cached as a Nautilus catalog under `cache_dir`, default `market.cache_dir`, else the user cache dir:
+    `sources.cache_dir_for`). Whether the parents fit in it is `check_parents_fit`'s (`prepare_run` calls both)."""
+    from nautilus_sor.backtest.data.sources import load_market
 
     if config.market.type == "synthetic":
         return load_market(config.market, synthetic_config=market_config_for(config))
-    return load_market(config.market, cache_dir=cache_dir if cache_dir is not None else DEFAULT_CACHE_DIR)
+    return load_market(config.market, cache_dir=cache_dir)
 
 
 def market_summary(market: Any) -> dict[str, Any]:

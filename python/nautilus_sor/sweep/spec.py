@@ -28,7 +28,7 @@ from typing import Any
 
 import msgspec
 
-from nautilus_sor.config import convert_object
+from nautilus_sor.config import convert_object, resolve_paths
 from nautilus_sor.exceptions import ConfigError
 
 # Fields a repeat sets: varying them by hand as well would be overwritten.
@@ -210,8 +210,12 @@ def load_sweep(path: str | Path) -> tuple[SweepSpec, dict[str, Any]]:
 
 
 def base_config(spec: SweepSpec, relative_to: Path) -> dict[str, Any]:
-    """The base run config as a decoded JSON object: inline, or read from its path (relative to the sweep file)."""
+    """The base run config as a decoded JSON object: inline, or read from its path (relative to the sweep
+    file). Its market paths are relative to the file they are written in (`config.resolve_paths`)."""
     if isinstance(spec.base, dict):
-        return json.loads(json.dumps(spec.base))  # a private deep copy
+        resolved: dict[str, Any] = resolve_paths(json.loads(json.dumps(spec.base)), relative_to)  # a private deep copy
+        return resolved
     base = Path(spec.base)
-    return read_json(base if base.is_absolute() else relative_to / base, "base")
+    file = base if base.is_absolute() else relative_to / base
+    resolved = resolve_paths(read_json(file, "base"), file.parent)
+    return resolved

@@ -9,13 +9,21 @@
                       `lean_ibm` is the same with symbol IBM
     lean_crypto_bars  Binance vs Bybit minute bars (`lean.py`, cached as a catalog)
 
-Paths are resolved against the current working directory; the default data paths are those of
-`../shared/data` seen from the project root.
+Paths: a config file's relative `market.path` and `market.cache_dir` are relative to that file's folder
+(`config.load_config` makes them absolute); a path given any other way (a `MarketBlock` or config dict
+built in code, a command-line option) is relative to the working directory, as are the default data paths
+(`../shared/data` seen from the project root).
+
+The cache of loaded recorded markets (Nautilus catalogs, `catalog.cached_market`) is in the first of: the
+`cache_dir` argument, the block's `cache_dir`, the user cache dir (`default_cache_dir`). Never the
+working directory.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +35,6 @@ DEFAULT_PATHS = {
     "lean_equity": "../shared/data",
     "lean_crypto_bars": "../shared/data/lean_crypto_minute",
 }
-DEFAULT_CACHE_DIR = Path(".cache") / "nautilus_sor"
 RECORDED_TYPES = ("binance", "binance_btc", "catalog", "lean_equity", "lean_ibm", "lean_crypto_bars")
 # The loaders another module provides: (module, function).
 _LEAN = {"lean_ibm": ("nautilus_sor.backtest.data.lean", "load_lean_ibm"),
@@ -44,9 +51,31 @@ def market_path(block: Any, *, must_exist: bool = True) -> Path:
     path = Path(raw).expanduser()
     if must_exist and not path.exists():
         default = "" if block.path is not None else " (the default for this type; set market.path)"
-        raise ConfigError(f"invalid market.path: {str(path)!r} does not exist, seen from {Path.cwd()}{default}",
+        seen_from = "" if path.is_absolute() else f", seen from {Path.cwd()}"  # a config file's paths are absolute by now
+        raise ConfigError(f"invalid market.path: {str(path)!r} does not exist{seen_from}{default}",
                           field="market.path", value=str(path))
     return path
+
+
+def default_cache_dir() -> Path:
+    """The user cache dir of nautilus-sor, as platformdirs would give it: `$XDG_CACHE_HOME/nautilus-sor`
+    when XDG_CACHE_HOME is set (an absolute path, per the XDG spec), else `~/Library/Caches/nautilus-sor` on
+    macOS, `%LOCALAPPDATA%\\nautilus-sor\\Cache` on Windows and `~/.cache/nautilus-sor` elsewhere."""
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    if xdg and Path(xdg).is_absolute():
+        return Path(xdg) / "nautilus-sor"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "nautilus-sor"
+    if sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
+        return Path(os.environ["LOCALAPPDATA"]) / "nautilus-sor" / "Cache"
+    return Path.home() / ".cache" / "nautilus-sor"
+
+
+def cache_dir_for(block: Any, cache_dir: str | Path | None = None) -> Path:
+    """Where a recorded market of `block` is cached: `cache_dir` when given, else the block's `cache_dir`,
+    else `default_cache_dir()`."""
+    chosen = cache_dir if cache_dir is not None else getattr(block, "cache_dir", None)
+    return Path(chosen).expanduser() if chosen is not None else default_cache_dir()
 
 
 # A loader's argument -> the config key it comes from.
@@ -71,10 +100,11 @@ def load_market(block: Any, **kwargs: Any) -> Any:
         raise ConfigError(f"invalid {field}: {exc}", field=field, value=exc.value) from None
 
 
-def _load(block: Any, *, cache_dir: str | Path | None = DEFAULT_CACHE_DIR, seed: int = 7, synthetic_config: Any = None) -> Any:
+def _load(block: Any, *, cache_dir: str | Path | None = None, seed: int = 7, synthetic_config: Any = None) -> Any:
     """The market of `block` (a `config.MarketBlock`): a `SyntheticMarket` for "synthetic" (built from
     `synthetic_config` when given, e.g. `runner.market_config_for(config)`), else a `RecordedMarket`.
-    Recorded sources are written to a catalog under `cache_dir` on first use and read from it after."""
+    Recorded sources are written to a catalog under `cache_dir_for(block, cache_dir)` on first use and
+    read from it after."""
     if block.type == "synthetic":
         from nautilus_sor.backtest.synthetic import SyntheticMarketConfig, build_market
 
@@ -84,6 +114,7 @@ def _load(block: Any, *, cache_dir: str | Path | None = DEFAULT_CACHE_DIR, seed:
         return build_market(synthetic_config)
     # A cached recorded market needs no raw files: the path must exist only when something reads it.
     path = market_path(block, must_exist=block.type == "catalog")
+    cache_dir = cache_dir_for(block, cache_dir)
     window = {"start": block.start, "end": block.end}
     if block.type == "catalog":
         from nautilus_sor.backtest.data.catalog import load_catalog
@@ -151,4 +182,4 @@ def _short_hash(params: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
 
-__all__ = ["DEFAULT_CACHE_DIR", "DEFAULT_PATHS", "RECORDED_TYPES", "load_market", "market_path", "with_latency"]
+__all__ = ["DEFAULT_PATHS", "RECORDED_TYPES", "cache_dir_for", "default_cache_dir", "load_market", "market_path", "with_latency"]
