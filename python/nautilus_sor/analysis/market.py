@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import pandas as pd  # type: ignore[import-untyped]
+import pandas as pd
 
 CONSOLIDATED_COLUMNS = ("ts", "best_bid", "best_ask", "cmid")
 

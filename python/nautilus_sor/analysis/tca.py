@@ -76,7 +76,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd  # type: ignore[import-untyped]
+import pandas as pd
 
 from nautilus_sor.analysis.market import consolidated, mid_at, venue_quote_at
 from nautilus_sor.analysis.results import TABLES, RunResults, with_optional_defaults

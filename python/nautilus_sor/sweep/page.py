@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd  # type: ignore[import-untyped]
+import pandas as pd
 
 from nautilus_sor.analysis.report.toolkit import figure_html, html_page, html_table, note  # one look for every page of the package
 from nautilus_sor.run_dir import write_atomic
@@ -79,7 +79,7 @@ def _parameter_figures(go: Any, table: pd.DataFrame) -> list[tuple[str, Any]]:
 
 
 def write_page(path: Path, outcome: Any, title: str = "nautilus-sor sweep") -> Path:
-    import plotly.graph_objects as go  # type: ignore[import-untyped]  # lazy, like the report
+    import plotly.graph_objects as go  # lazy, like the report
 
     def render(fig: Any, n: int, height: int = 420) -> str:
         return '<div class="figure">' + figure_html(fig, n, height) + "</div>"

@@ -96,7 +96,7 @@ def section(ctx: Context) -> str:
                 f"{len(parent_ids)} parents (more than {MAX_PARENT_TRACES}): left, the sum over all parents; "
                 "right, each parent in % of its quantity against the time since its arrival (hover names it)."
             )
-            from plotly.subplots import make_subplots  # type: ignore[import-untyped]
+            from plotly.subplots import make_subplots
 
             fig = make_subplots(
                 rows=1,

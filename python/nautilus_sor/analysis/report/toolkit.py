@@ -13,7 +13,7 @@ import math
 from typing import Any
 
 import numpy as np
-import pandas as pd  # type: ignore[import-untyped]
+import pandas as pd
 
 # Market and venue-score series are thinned to at most this many points per venue and figure (the last
 # value in each time bucket is kept), so a long run still gives a report a browser opens quickly.
@@ -64,7 +64,7 @@ summary { cursor: pointer; color: #1f5fa8; }
 
 def figure_html(fig: Any, n: int, height: int) -> str:
     """A figure as an HTML fragment (`figure-<n>`, `height` px) of a page that inlines plotly.js once."""
-    from plotly.io import to_html  # type: ignore[import-untyped]
+    from plotly.io import to_html
 
     return str(
         to_html(
@@ -82,7 +82,7 @@ def figure_html(fig: Any, n: int, height: int) -> str:
 def html_page(title: str, body: str, *, head: str = "") -> str:
     """A self-contained HTML page of the package's look: `CSS`, plotly.js inlined (after `head`, extra
     head elements), `title` as heading, then `body`."""
-    from plotly.offline import get_plotlyjs  # type: ignore[import-untyped]
+    from plotly.offline import get_plotlyjs
 
     return f"""<!DOCTYPE html>
 <html lang="en">
