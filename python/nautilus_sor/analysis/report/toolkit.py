@@ -13,6 +13,7 @@ import math
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 # Market and venue-score series are thinned to at most this many points per venue and figure (the last
@@ -103,7 +104,7 @@ def html_page(title: str, body: str, *, head: str = "") -> str:
 """
 
 
-def plot_times(ts: Any) -> np.ndarray:
+def plot_times(ts: Any) -> npt.NDArray[np.int64]:
     """Timestamps (ns) as ms since the epoch: what a plotly date axis reads, in a third of the bytes of ISO
     text (the figures set `xaxis type="date"`)."""
     return np.asarray(ts, dtype=np.int64) // 1_000_000
