@@ -39,7 +39,7 @@ def parent_label(index: Any) -> str:
 def render(tca: Any, results: Any, columns: int | None = None) -> str:
     """The scenario summary, the parents, the router's venues, the reject reasons and the TCA's notes."""
     from rich import box
-    from rich.console import Console
+    from rich.console import Console, JustifyMethod
     from rich.table import Table
 
     unit = str(results.summary.get("quantity_unit", "units"))
@@ -56,6 +56,7 @@ def render(tca: Any, results: Any, columns: int | None = None) -> str:
                      padding=(0, 0), collapse_padding=True)
 
     s = tca.scenario_summary
+    justify: JustifyMethod  # the column loops below
     t = table(f"Scenarios, repeat 0 ({which}): costs in bps (positive = cost)" if which else "Scenarios: costs in bps (positive = cost)",
               "all-in = IS x fill + opport. (bps of the quantity); IS = drift + spread + impact + fees (bps of what filled); "
               "opport. = the unfilled rest taken at the schedule's end")

@@ -14,7 +14,7 @@ trader's limit (`bound_price`).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from nautilus_trader.model.enums import OrderSide
 from nautilus_trader.model.objects import Price, Quantity
@@ -62,7 +62,7 @@ def bound_price(instrument: Any, price: Price, side: OrderSide, field: str = "pr
 def _price_raw(price: Any, field: str) -> int:
     if not isinstance(price, Price):
         raise ValidationError(f"invalid {field}: {price!r} (must be a nautilus_trader Price)", field=field, value=repr(price))
-    return price.raw
+    return cast(int, price.raw)  # Nautilus ships no type information; Price.raw is an int
 
 
 def _checked_price(instrument: Any, raw: int, price: Price, field: str, rule: Any) -> Price:

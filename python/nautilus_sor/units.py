@@ -32,6 +32,7 @@ def qty_to_units(quantity: Quantity, field: str = "quantity") -> int:
             field=field,
             value=str(quantity),
         )
+    units: int  # Quantity.raw is an int (Nautilus ships no type information)
     units, rest = divmod(quantity.raw, _RAW_PER_UNIT)
     if rest:
         raise ValidationError(f"invalid {field}: {quantity} (not a whole unit)", field=field, value=str(quantity))

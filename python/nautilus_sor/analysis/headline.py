@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import pandas as pd  # type: ignore[import-untyped]
+import pandas as pd
 
 from nautilus_sor.analysis import scenarios as S
 from nautilus_sor.analysis.results import RunResults

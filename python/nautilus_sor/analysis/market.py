@@ -25,7 +25,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import pandas as pd  # type: ignore[import-untyped]
+import numpy.typing as npt
+import pandas as pd
 
 CONSOLIDATED_COLUMNS = ("ts", "best_bid", "best_ask", "cmid")
 
@@ -66,7 +67,7 @@ def consolidated(market: pd.DataFrame) -> pd.DataFrame:
                          "cmid": cmid})
 
 
-def asof(times: Sequence[int] | np.ndarray, right: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+def asof(times: Sequence[int] | npt.NDArray[np.int64], right: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     """`right`'s row in force at each of `times` (right sorted by `ts`; the last row with ts <= t, a row at
     exactly t included), in the order of `times`; NaN before right's first row."""
     left = pd.DataFrame({"_t": np.asarray(times, dtype="int64"), "_i": np.arange(len(times))})
@@ -76,15 +77,15 @@ def asof(times: Sequence[int] | np.ndarray, right: pd.DataFrame, columns: Sequen
     return merged[list(columns)].reset_index(drop=True)
 
 
-def mid_at(cons: pd.DataFrame, times: Sequence[int] | np.ndarray) -> np.ndarray:
+def mid_at(cons: pd.DataFrame, times: Sequence[int] | npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
     """The consolidated mid (`consolidated(...)`'s cmid) in force at each of `times` (NaN before any)."""
     if len(times) == 0:
         return np.zeros(0)
     return np.asarray(asof(times, cons, ["cmid"])["cmid"].to_numpy(dtype=float), dtype=float)
 
 
-def venue_quote_at(market: pd.DataFrame, times: Sequence[int] | np.ndarray, venues: Sequence[object] | np.ndarray
-                   ) -> tuple[np.ndarray, np.ndarray]:
+def venue_quote_at(market: pd.DataFrame, times: Sequence[int] | npt.NDArray[np.int64], venues: Sequence[object] | npt.NDArray[np.object_]
+                   ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """(bid, ask) of venue `venues[i]`'s last `market` row with ts <= `times[i]` (rows at the same ts: the
     last in table order), as they were recorded (a missing side stays NaN or non-positive: the caller
     decides what it can price); NaN where the venue had no row yet."""

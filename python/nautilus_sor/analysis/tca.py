@@ -76,7 +76,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd  # type: ignore[import-untyped]
+import numpy.typing as npt
+import pandas as pd
 
 from nautilus_sor.analysis.market import consolidated, mid_at, venue_quote_at
 from nautilus_sor.analysis.results import TABLES, RunResults, with_optional_defaults
@@ -150,7 +151,7 @@ def _table(results: RunResults, table: str, notes: list[str]) -> pd.DataFrame:
     return out
 
 
-def _window_sums(ts: np.ndarray, values: list[np.ndarray], lo: np.ndarray, hi: np.ndarray) -> list[np.ndarray]:
+def _window_sums(ts: npt.NDArray[np.int64], values: list[npt.NDArray[np.float64]], lo: npt.NDArray[np.int64], hi: npt.NDArray[np.int64]) -> list[npt.NDArray[np.float64]]:
     """Sums of each of `values` over the rows with lo <= ts <= hi (ts sorted), for each window."""
     a = np.searchsorted(ts, lo, side="left")
     b = np.searchsorted(ts, hi, side="right")
@@ -210,7 +211,7 @@ def _count_reasons(reasons: pd.Series) -> str:
     return "; ".join(f"{reason} x{n}" for reason, n in counts.items())
 
 
-def _safe_div(num: pd.Series | np.ndarray, den: pd.Series | np.ndarray) -> np.ndarray:
+def _safe_div(num: pd.Series | npt.NDArray[np.float64], den: pd.Series | npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     n = np.asarray(num, dtype=float)
     d = np.asarray(den, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -480,7 +481,7 @@ def _price_metrics(df: pd.DataFrame) -> None:
         df["vwap_slippage_bps"] = sgn * (avg - vwap) / vwap * 1e4
 
 
-def _venue_volumes(V: pd.DataFrame, trades: pd.DataFrame) -> np.ndarray:
+def _venue_volumes(V: pd.DataFrame, trades: pd.DataFrame) -> npt.NDArray[np.float64]:
     """Each (parent, venue) row's venue tape size over the parent's window (a loop over the few venues)."""
     out = np.zeros(len(V))
     if not len(V):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import pandas as pd  # type: ignore[import-untyped]
+import pandas as pd
 
 MARKOUT_HORIZONS_S: tuple[float, ...] = (1, 10, 60)
 REJECT_STATUSES = frozenset({"REJECTED", "DENIED"})

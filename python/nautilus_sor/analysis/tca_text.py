@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd  # type: ignore[import-untyped]
+import pandas as pd
 
 from nautilus_sor.analysis.tca_columns import INT_COLUMNS, PRICE_COLUMNS, STR_COLUMNS, markout_col
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd  # type: ignore[import-untyped]
+import pandas as pd
 
 from nautilus_sor.analysis.results import MARKET_COLUMNS, TRADES_COLUMNS
 from nautilus_sor.exceptions import MarketDataError

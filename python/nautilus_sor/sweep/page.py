@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd  # type: ignore[import-untyped]
+import numpy.typing as npt
+import pandas as pd
 
 from nautilus_sor.analysis.report.toolkit import figure_html, html_page, html_table, note  # one look for every page of the package
 from nautilus_sor.run_dir import write_atomic
@@ -20,7 +21,7 @@ MAX_BARS = 60  # points drawn in the ranking chart (the table has them all)
 _BASELINE_COLOURS = {"equal_split": "#ff7f0e", "exante_best_venue": "#8c564b", "hindsight_best_venue": "#2ca02c", "nautilus_twap": "#9467bd"}
 
 
-def _means_with_intervals(shown: pd.DataFrame, prefix: str) -> tuple[list[str], np.ndarray, dict[str, Any]]:
+def _means_with_intervals(shown: pd.DataFrame, prefix: str) -> tuple[list[str], npt.NDArray[np.float64], dict[str, Any]]:
     """The points' labels, the `<prefix>_mean_bps` column and its 95% CI as plotly error bars."""
     labels = [f"#{r} {p}" for r, p in zip(shown["rank"], shown["point_id"])]
     mean = shown[f"{prefix}_mean_bps"].to_numpy(dtype=float)
@@ -79,7 +80,7 @@ def _parameter_figures(go: Any, table: pd.DataFrame) -> list[tuple[str, Any]]:
 
 
 def write_page(path: Path, outcome: Any, title: str = "nautilus-sor sweep") -> Path:
-    import plotly.graph_objects as go  # type: ignore[import-untyped]  # lazy, like the report
+    import plotly.graph_objects as go  # lazy, like the report
 
     def render(fig: Any, n: int, height: int = 420) -> str:
         return '<div class="figure">' + figure_html(fig, n, height) + "</div>"

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd  # type: ignore[import-untyped]
+import pandas as pd
 
 from nautilus_sor.analysis.stats import mean_ci95, paired_difference
 from nautilus_sor.sweep.points import SweepPoint

@@ -29,7 +29,7 @@ import html
 from collections.abc import Mapping
 from pathlib import Path
 
-import pandas as pd  # type: ignore[import-untyped]
+import pandas as pd
 
 from nautilus_sor.analysis.results import RunResults
 
@@ -53,7 +53,7 @@ def build_report(
     from nautilus_sor.analysis.report.toolkit import figure_html, html_page
 
     validate(results, tca_tables)
-    import plotly.graph_objects as go  # type: ignore[import-untyped]  # lazy: the report is plotly's only user
+    import plotly.graph_objects as go  # lazy: the report is plotly's only user
 
     shown, summary, notes = _tca(results, tca_tables)
     ctx = Context(results, go, summary, notes)

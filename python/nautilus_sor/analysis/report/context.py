@@ -8,7 +8,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd  # type: ignore[import-untyped]
+import numpy.typing as npt
+import pandas as pd
 
 from nautilus_sor.analysis.market import consolidated, mid_at
 from nautilus_sor.analysis.report.toolkit import PALETTE
@@ -90,7 +91,7 @@ class Context:
         self.figures.append((fig, height))
         return FIGURE_MARK
 
-    def mid_at(self, ts: np.ndarray) -> np.ndarray:
+    def mid_at(self, ts: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
         """The consolidated mid in force at each ts (`market.mid_at`: NaN before any quote)."""
         return mid_at(self.consolidated, ts)
 
@@ -102,7 +103,7 @@ def scenario_order(results: RunResults) -> list[str]:
     return sorted(names, key=lambda s: (sort_key(s), s))
 
 
-def side_sign(side: pd.Series) -> np.ndarray:
+def side_sign(side: pd.Series) -> npt.NDArray[np.float64]:
     return np.where(side.astype(str).str.upper() == "SELL", -1.0, 1.0)
 
 

@@ -7,6 +7,7 @@ import html
 import math
 
 import numpy as np
+import numpy.typing as npt
 
 from nautilus_sor.analysis.report.context import Context
 from nautilus_sor.analysis.report.context import side_sign
@@ -78,7 +79,7 @@ def section(ctx: Context) -> str:
         # Fills: one trace per venue; arrivals: one trace. The parent drop-down selects points (the others
         # are dimmed) and zooms to the parent's window, so the page size grows with the fills, not parents².
         qmax = float(fills["quantity"].max())
-        selectable: list[tuple[int, np.ndarray]] = []  # (trace index, parent id of each point)
+        selectable: list[tuple[int, npt.NDArray[np.object_]]] = []  # (trace index, parent id of each point)
         for venue, vf in fills.groupby("venue", sort=True, observed=True):
             venue = str(venue)
             qty = vf["quantity"].to_numpy(dtype=float)

@@ -6,7 +6,7 @@ import html
 import json
 from typing import Any
 
-import pandas as pd  # type: ignore[import-untyped]
+import pandas as pd
 
 from nautilus_sor.analysis.headline import headline_lines, scenario_costs
 from nautilus_sor.analysis.report.context import Context

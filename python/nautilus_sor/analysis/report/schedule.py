@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 
 import numpy as np
+import numpy.typing as npt
 
 from nautilus_sor.analysis.report.context import Context
 from nautilus_sor.analysis.report.toolkit import explain, note, PALETTE, plot_times
@@ -50,7 +51,7 @@ def section(ctx: Context) -> str:
         groups = [
             {str(k): g for k, g in df.groupby("parent_id", sort=False, observed=True)} for df in (parents, sched, fills)
         ]
-        series: list[tuple[str, str, str, np.ndarray, np.ndarray]] = []  # pid, label, kind, ts, cumulative
+        series: list[tuple[str, str, str, npt.NDArray[np.int64], npt.NDArray[np.float64]]] = []  # pid, label, kind, ts, cumulative
         for pid in parent_ids:
             prow = groups[0].get(pid, parents.iloc[0:0])
             ps = groups[1].get(pid, sched.iloc[0:0])
@@ -96,7 +97,7 @@ def section(ctx: Context) -> str:
                 f"{len(parent_ids)} parents (more than {MAX_PARENT_TRACES}): left, the sum over all parents; "
                 "right, each parent in % of its quantity against the time since its arrival (hover names it)."
             )
-            from plotly.subplots import make_subplots  # type: ignore[import-untyped]
+            from plotly.subplots import make_subplots
 
             fig = make_subplots(
                 rows=1,

@@ -12,7 +12,7 @@ from nautilus_sor.analysis.report.toolkit import explain, note, plot_times, thin
 
 def section(ctx: Context) -> str:
     go = ctx.go
-    from plotly.subplots import make_subplots  # type: ignore[import-untyped]
+    from plotly.subplots import make_subplots
 
     scores = ctx.r.venue_scores
     out = [

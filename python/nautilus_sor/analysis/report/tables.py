@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 
-import pandas as pd  # type: ignore[import-untyped]
+import pandas as pd
 
 from nautilus_sor.analysis.report.context import Context
 from nautilus_sor.analysis.report.toolkit import explain, html_table, note

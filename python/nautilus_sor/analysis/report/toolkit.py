@@ -13,7 +13,8 @@ import math
 from typing import Any
 
 import numpy as np
-import pandas as pd  # type: ignore[import-untyped]
+import numpy.typing as npt
+import pandas as pd
 
 # Market and venue-score series are thinned to at most this many points per venue and figure (the last
 # value in each time bucket is kept), so a long run still gives a report a browser opens quickly.
@@ -64,7 +65,7 @@ summary { cursor: pointer; color: #1f5fa8; }
 
 def figure_html(fig: Any, n: int, height: int) -> str:
     """A figure as an HTML fragment (`figure-<n>`, `height` px) of a page that inlines plotly.js once."""
-    from plotly.io import to_html  # type: ignore[import-untyped]
+    from plotly.io import to_html
 
     return str(
         to_html(
@@ -82,7 +83,7 @@ def figure_html(fig: Any, n: int, height: int) -> str:
 def html_page(title: str, body: str, *, head: str = "") -> str:
     """A self-contained HTML page of the package's look: `CSS`, plotly.js inlined (after `head`, extra
     head elements), `title` as heading, then `body`."""
-    from plotly.offline import get_plotlyjs  # type: ignore[import-untyped]
+    from plotly.offline import get_plotlyjs
 
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -103,7 +104,7 @@ def html_page(title: str, body: str, *, head: str = "") -> str:
 """
 
 
-def plot_times(ts: Any) -> np.ndarray:
+def plot_times(ts: Any) -> npt.NDArray[np.int64]:
     """Timestamps (ns) as ms since the epoch: what a plotly date axis reads, in a third of the bytes of ISO
     text (the figures set `xaxis type="date"`)."""
     return np.asarray(ts, dtype=np.int64) // 1_000_000

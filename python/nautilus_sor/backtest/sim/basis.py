@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import numpy.typing as npt
 
 from nautilus_sor.backtest.data.recorded import BookSeries, RecordedVenue, TradeTape
 
@@ -42,13 +43,13 @@ def recorded_prices(venue: RecordedVenue) -> RecordedVenue:
     return dataclasses.replace(venue, book=book, trades=trades, price_offset=None)
 
 
-def _mids(book: BookSeries) -> np.ndarray:
+def _mids(book: BookSeries) -> npt.NDArray[np.float64]:
     """The mid of every row, a one-sided row carrying the last two-sided mid (the first one backwards)."""
-    mid = (book.bid_px[:, 0] + book.ask_px[:, 0]) / 2
+    mid: npt.NDArray[np.float64] = (book.bid_px[:, 0] + book.ask_px[:, 0]) / 2
     ok = np.isfinite(mid)
     if not ok.any():
         return np.zeros(len(mid))
-    idx = np.where(ok, np.arange(len(mid)), 0)
+    idx: npt.NDArray[np.intp] = np.where(ok, np.arange(len(mid)), 0)
     np.maximum.accumulate(idx, out=idx)
     idx[: int(np.argmax(ok))] = int(np.argmax(ok))
     return mid[idx]
@@ -62,12 +63,12 @@ class Basis:
         aligned = [v.name for v in venues if v.price_offset is not None]
         refs = [v for v in venues if v.price_offset is None]
         self.reference: str | None = refs[0].name if aligned and refs else None
-        self._series: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._series: dict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]] = {}
         if self.reference is None:
             return
         for v in venues:
             if v.book is not None and len(v.book.ts):
-                self._series[v.name] = (np.asarray(v.book.ts, dtype=np.int64), _mids(recorded_prices(v).book))
+                self._series[v.name] = (np.asarray(v.book.ts, dtype=np.int64), _mids(recorded_prices(v).book))  # type: ignore[arg-type]  # recorded_prices keeps v.book, not None here
         self.aligned = frozenset(aligned)
 
     @property
@@ -83,7 +84,7 @@ class Basis:
             return 0.0
         return self.mid(name, ts) - self.mid(self.reference, ts)
 
-    def many(self, name: str, ts: np.ndarray) -> np.ndarray:
+    def many(self, name: str, ts: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
         """`basis(name, t)` for every `t` of `ts`."""
         ts = np.asarray(ts, dtype=np.int64)
         if self.reference is None or name not in self.aligned:

@@ -26,9 +26,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-from nautilus_sor.backtest.sim.exchange import BUY, SELL, Fill
+from nautilus_sor.backtest.sim.exchange import BUY, SELL, Fill, VenueExchange
 from nautilus_sor.backtest.sim.optimum import cleanup_fills, lower_bound_bps, snapshot_optimum_fills
 from nautilus_sor.backtest.sim.simulator import ALGORITHMS, NS, ExecParams, LearningFeed, Parent, ParentRun, SimMarket, cost_bps
 from nautilus_sor.exceptions import ValidationError
@@ -60,7 +61,7 @@ class EvalConfig:
         return self
 
 
-def start_times(sim: SimMarket, cfg: EvalConfig) -> np.ndarray:
+def start_times(sim: SimMarket, cfg: EvalConfig) -> npt.NDArray[np.int64]:
     """Evenly spaced starts with `lookback_s` of data before and a whole horizon after."""
     first = sim.market.start_ns + int(cfg.lookback_s * NS)
     last = sim.market.end_ns - int(cfg.params.horizon_s * NS) - NS
@@ -71,7 +72,8 @@ def start_times(sim: SimMarket, cfg: EvalConfig) -> np.ndarray:
     return np.linspace(first, last, cfg.starts).astype(np.int64)
 
 
-def _row(sim, parent, size_label, scenario, fills, unfilled, end_ns, exchanges, arrival_mid, decisions=0, venue="") -> dict[str, Any]:
+def _row(sim: SimMarket, parent: Parent, size_label: str, scenario: str, fills: list[Fill], unfilled: float, end_ns: int,
+         exchanges: dict[str, VenueExchange], arrival_mid: float, decisions: int = 0, venue: str = "") -> dict[str, Any]:
     horizon_end = parent.start_ns + int(sim.params.horizon_s * NS)
     cleanup: list[Fill] = []
     if unfilled > 1e-9:  # taken across the merged books at the horizon end (`optimum.cleanup_fills`)
@@ -94,7 +96,7 @@ def _row(sim, parent, size_label, scenario, fills, unfilled, end_ns, exchanges, 
     }
 
 
-def _bound_row(sim, parent, size_label, rows: list[dict[str, Any]], arrival_mid: float) -> dict[str, Any]:
+def _bound_row(sim: SimMarket, parent: Parent, size_label: str, rows: list[dict[str, Any]], arrival_mid: float) -> dict[str, Any]:
     """The parent's lower bound (`optimum.lower_bound_bps`) over the window every scenario's fills fall in."""
     end = max(r["last_fill_ns"] for r in rows)
     return {"market": sim.market.name, "algorithm": parent.algorithm, "size": size_label, "side": "BUY" if parent.side == BUY else "SELL",
@@ -336,7 +338,7 @@ def market_block(source: str, data_root: str | Path, *, path: str | None = None,
             raise ValidationError(f"invalid market: {source!r} (a config .json, or one of {', '.join(FAMILY_PARAMS)})", field="market", value=source)
         if path is None and source not in defaults:
             raise ValidationError(f"invalid path: missing (a {source} market needs --path)", field="path", value=None)
-        block = MarketBlock(type=source, path=str(path if path is not None else defaults[source]))
+        block = MarketBlock(type=source, path=str(path if path is not None else defaults[source]))  # type: ignore[arg-type]  # one of FAMILY_PARAMS (checked above): all MarketBlock types
     changes = {k: v for k, v in {"path": path, "symbol": symbol, "date": date, "venues": venues, "levels": levels, "start": start, "end": end}.items()
                if v is not None}
     try:

@@ -16,9 +16,11 @@ Rules (each is a stated assumption of the evaluation, see docs/evaluation.md):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from nautilus_sor.backtest.data.recorded import BookSeries, RecordedVenue
 from nautilus_sor import _core
@@ -62,7 +64,7 @@ class RestResult:
 
 def infer_tick(book: BookSeries, sample: int = 2000) -> float:
     """The price increment of a venue, from the smallest gap between adjacent levels or sides it shows."""
-    rows = np.linspace(0, len(book.ts) - 1, num=min(sample, len(book.ts))).astype(int) if len(book.ts) else []
+    rows: npt.NDArray[np.int_] | list[int] = np.linspace(0, len(book.ts) - 1, num=min(sample, len(book.ts))).astype(int) if len(book.ts) else []
     gaps = [np.diff(book.ask_px[rows], axis=1), -np.diff(book.bid_px[rows], axis=1),
             (book.ask_px[rows, 0] - book.bid_px[rows, 0])[:, None]]
     values = np.concatenate([g.ravel() for g in gaps]) if len(rows) else np.array([])
@@ -108,7 +110,7 @@ class VenueExchange:
         # The book walks and the liquidity this run took (`book`: the core's copy, shared across runs).
         self.liquidity = _core.VenueBook(book if book is not None else core_book(venue.book), self.tick)
         self.tape_used = np.zeros(len(self.tape.ts))
-        self._aggressor: np.ndarray | None = None
+        self._aggressor: npt.NDArray[np.int8] | None = None
 
     # ----- the book as recorded -----
 
@@ -125,7 +127,7 @@ class VenueExchange:
     def _key(self, price: float) -> int:
         return self.liquidity.key(price)
 
-    def aggressors(self) -> np.ndarray:
+    def aggressors(self) -> npt.NDArray[np.int8]:
         """The tape's aggressor, with unknown (0) ones inferred by the quote rule on this venue's book in
         force at the trade: at/below the bid -> seller, at/above the ask -> buyer, inside -> unknown."""
         if self._aggressor is None:
@@ -158,7 +160,7 @@ class VenueExchange:
         return [Fill(ts, self.name, price, size, size * price * fee_rate, "TAKER", decision_ts)
                 for price, size in self.liquidity.take(1 if side == BUY else 2, qty, limit, ts)]
 
-    def offered(self, side: int, ts: int) -> tuple[np.ndarray, np.ndarray]:
+    def offered(self, side: int, ts: int) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         """The levels a `side` order would take at `ts`: prices and the sizes still available to us."""
         return self.liquidity.offered(1 if side == BUY else 2, ts)
 
@@ -251,7 +253,7 @@ class VenueExchange:
         return RestResult(fills, arrival, done, reason)
 
 
-def venue_exchanges(venues, *, queue_model: str = DEFAULT_QUEUE_MODEL, queue_power: float = DEFAULT_QUEUE_POWER,
+def venue_exchanges(venues: Iterable[RecordedVenue], *, queue_model: str = DEFAULT_QUEUE_MODEL, queue_power: float = DEFAULT_QUEUE_POWER,
                     latency_ms: dict[str, float] | None = None, ticks: dict[str, float] | None = None,
                     books: dict[str, _core.RecordedBook] | None = None) -> dict[str, VenueExchange]:
     """Fresh exchanges (no consumed liquidity, unused tape) for every venue with a book (`books`: the

@@ -23,6 +23,7 @@ from nautilus_sor.backtest.cleanup import merged_walk
 from nautilus_sor.backtest.sim.exchange import BUY, Fill, VenueExchange
 
 if TYPE_CHECKING:
+    from nautilus_sor.backtest.data.recorded import BookSeries
     from nautilus_sor.backtest.sim.simulator import SimMarket
 
 
@@ -84,7 +85,7 @@ def lower_bound_bps(sim: SimMarket, side: int, start_ns: int, end_ns: int, arriv
     every scenario against it."""
     best = None
     for v in sim.venues:
-        book = v.book
+        book: BookSeries = v.book  # type: ignore[assignment]  # SimMarket keeps only venues with a book
         lo = max(0, book.index_at(start_ns))
         hi = book.index_at(end_ns)
         if hi < 0:
@@ -102,7 +103,7 @@ def lower_bound_bps(sim: SimMarket, side: int, start_ns: int, end_ns: int, arriv
             ref = sim.basis.reference
             times = [np.array([start_ns, end_ns]), book.ts[lo:hi + 1]]
             if ref is not None:
-                rb = next(x.book for x in sim.venues if x.name == ref)
+                rb: BookSeries = next(x.book for x in sim.venues if x.name == ref)  # type: ignore[assignment]  # as above
                 times.append(rb.ts[max(0, rb.index_at(start_ns)):rb.index_at(end_ns) + 1])
             b = sim.basis.many(v.name, np.concatenate(times))
             value -= float(b.max() if side == BUY else b.min())

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from nautilus_sor import _core
 from nautilus_sor.backtest.data.recorded import RecordedMarket
@@ -139,7 +140,7 @@ class LearningFeed:
 
     def __init__(self, router: Any) -> None:
         self.router = router
-        self._events: list[tuple[int, int, str, tuple]] = []
+        self._events: list[tuple[int, int, str, tuple[Any, ...]]] = []
         self._seq = 0
         self.tape: TapeFeed | None = None  # the router's trade tape, made by the first passive decision
 
@@ -166,7 +167,7 @@ class TapeFeed:
     def __init__(self, router: Any, sim: SimMarket, exchanges: dict[str, VenueExchange]) -> None:
         self.router = router
         self.window_ns = int(self.REPLAY_TAUS * sim.params.tape_tau_s * NS)
-        self.tapes: dict[str, tuple[np.ndarray, list[int], list[int], list[int]]] = {}
+        self.tapes: dict[str, tuple[npt.NDArray[np.int64], list[int], list[int], list[int]]] = {}
         for name, ex in exchanges.items():
             units = np.floor(np.asarray(ex.tape.size, dtype=float) / sim.unit + 1e-6).astype(np.int64)
             agg = ex.aggressors()
@@ -205,14 +206,14 @@ class SimMarket:
         self.venues = [recorded_prices(v) for v in booked]
         self.names = [v.name for v in self.venues]
         self.latency_ms = {v.name: float(v.latency_ms if latency_ms is None or v.name not in latency_ms else latency_ms[v.name]) for v in self.venues}
-        self.ticks = {v.name: infer_tick(v.book) for v in self.venues}
+        self.ticks = {v.name: infer_tick(v.book) for v in self.venues}  # type: ignore[arg-type]  # SimMarket keeps only venues with a book
         lots = [v.lot_size for v in self.venues if v.lot_size > 0]
         # Router units: a thousandth of the smallest lot, so every venue's lot is a whole number of units.
         self.unit = (min(lots) if lots else 1e-8) / 1000
         self.lot_units = {v.name: max(1, int(round(v.lot_size / self.unit))) if v.lot_size > 0 else 1 for v in self.venues}
         self.min_lot_units = min(self.lot_units.values())
-        self.core_books = {v.name: core_book(v.book) for v in self.venues}
-        self.update_ts = np.unique(np.concatenate([np.asarray(v.book.ts, dtype=np.int64) for v in self.venues]))
+        self.core_books = {v.name: core_book(v.book) for v in self.venues}  # type: ignore[arg-type]  # SimMarket keeps only venues with a book
+        self.update_ts = np.unique(np.concatenate([np.asarray(v.book.ts, dtype=np.int64) for v in self.venues]))  # type: ignore[union-attr]  # SimMarket keeps only venues with a book
 
     # ----- plumbing -----
 
@@ -232,11 +233,11 @@ class SimMarket:
         """(Best bid + best ask) / 2 across venues at `ts`, each venue's basis at `ts` removed."""
         bids, asks = [], []
         for v in self.venues:
-            row = v.book.index_at(ts)
+            row = v.book.index_at(ts)  # type: ignore[union-attr]  # SimMarket keeps only venues with a book
             if row >= 0:
                 b = self.basis(v.name, ts)
-                bids.append(v.book.bid_px[row, 0] - b)
-                asks.append(v.book.ask_px[row, 0] - b)
+                bids.append(v.book.bid_px[row, 0] - b)  # type: ignore[union-attr]  # SimMarket keeps only venues with a book
+                asks.append(v.book.ask_px[row, 0] - b)  # type: ignore[union-attr]  # SimMarket keeps only venues with a book
         bid, ask = np.nanmax(bids) if bids else np.nan, np.nanmin(asks) if asks else np.nan
         return float((bid + ask) / 2)
 
@@ -256,7 +257,7 @@ class SimMarket:
             raise ValidationError(f"invalid algorithm: {algorithm!r} (one of {', '.join(ALGORITHMS)})", field="algorithm", value=algorithm)
         return [(start_ns + int(o), float(q) * self.unit) for o, q in zip(offsets, qtys)]
 
-    def _vwap(self, units: int, start_ns: int):
+    def _vwap(self, units: int, start_ns: int) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
         p = self.params
         profile = self.market.volume_profile
         if profile is None:
@@ -268,7 +269,7 @@ class SimMarket:
         bucket_s = float(getattr(profile, "bucket_seconds", 86400.0 / len(weights)))
         return _core.vwap_curve_schedule(units, weights, bucket_s, p.horizon_s, p.interval_s, start_time_ns=start_ns)
 
-    def aligned_books(self, exchanges: dict[str, VenueExchange], side: int, ts: int) -> dict[str, tuple[np.ndarray, np.ndarray, float]]:
+    def aligned_books(self, exchanges: dict[str, VenueExchange], side: int, ts: int) -> dict[str, tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], float]]:
         """Every venue's levels a `side` order would take at `ts` (what is left to us), prices with the
         basis at `ts` removed, with its taker fee: the merged ladders of the optimum and the clean-up."""
         out = {}
@@ -288,7 +289,7 @@ class SimMarket:
             out.append(f if b == 0.0 else Fill(f.ts, f.venue, f.price - b, f.size, f.fee, f.liquidity, f.decision_ts))
         return out
 
-    def seen_levels(self, ex: VenueExchange, side: int, ts: int) -> tuple[np.ndarray, np.ndarray]:
+    def seen_levels(self, ex: VenueExchange, side: int, ts: int) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         """The levels a `side` order would take at `ts`, as a decision sees them."""
         if self.params.see_own_consumption:
             return ex.offered(side, ts)
@@ -303,7 +304,7 @@ class SimMarket:
     def exante_best_venue(self, ts: int, lookback_s: float = 60.0) -> str:
         """The venue with the lowest average (half spread + taker fee) over the `lookback_s` before `ts`
         (`backtest/exante.py`, the rule the backtest's ex-ante baseline uses too)."""
-        quotes = {v.name: (v.book.ts, v.book.bid_px[:, 0], v.book.ask_px[:, 0]) for v in self.venues}
+        quotes = {v.name: (v.book.ts, v.book.bid_px[:, 0], v.book.ask_px[:, 0]) for v in self.venues}  # type: ignore[union-attr]  # SimMarket keeps only venues with a book
         return exante_best_venue(quotes, {v.name: v.taker_fee for v in self.venues}, ts, lookback_s)[0]
 
     def home_venue(self, ts: int, lookback_s: float = 60.0) -> str:
@@ -324,7 +325,7 @@ class SimMarket:
         return total
 
 
-def _walk(prices: np.ndarray, sizes: np.ndarray, qty: float) -> tuple[float, float, float]:
+def _walk(prices: npt.NDArray[np.float64], sizes: npt.NDArray[np.float64], qty: float) -> tuple[float, float, float]:
     """(worst price touched, average price, quantity covered) walking `qty` through levels."""
     left, notional, worst = qty, 0.0, float("nan")
     for p, s in zip(prices, sizes):
@@ -393,10 +394,10 @@ class ParentRun:
             children.append((n, share[n], worst, avg))
         return children
 
-    def _router_books(self, ts: int, seen: dict) -> None:
+    def _router_books(self, ts: int, seen: dict[str, tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]]) -> None:
         """Learning due by `ts`, and every venue's book as the decision sees it, into the core router."""
         sim, side, router = self.sim, self.side, self.router
-        self.feed.apply_until(ts)
+        self.feed.apply_until(ts)  # type: ignore[union-attr]  # the router scenario always has a feed
         other = -side
         for name, ex in self.ex.items():
             opp_px, opp_sz = sim.seen_levels(ex, other, ts)  # our side of the book (for the reference mid)
@@ -409,7 +410,7 @@ class ParentRun:
             bids, asks = (own, take) if side == BUY else (take, own)
             router.set_book(name, bids, asks)
 
-    def _router_split(self, qty: float, ts: int, seen: dict) -> list[tuple[str, float, float, float]]:
+    def _router_split(self, qty: float, ts: int, seen: dict[str, tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]]) -> list[tuple[str, float, float, float]]:
         sim, side, router = self.sim, self.side, self.router
         self._router_books(ts, seen)
         units = sim.to_units(qty)
@@ -447,6 +448,7 @@ class ParentRun:
         the sub-lot rest to later slices (as a single-venue execution does), rather than paying a
         fine-lot venue's fee for it now: the core's `lot_rounding`, the rule the live algorithms use."""
         side = "BUY" if self.side == BUY else "SELL"
+        now: int  # `_core.Router.lot_rounding` (self.router is Any: None outside the router scenario)
         now, max_venues = self.router.lot_rounding(side, units, len(self.ex))
         if now == 0:
             self.carried = True
@@ -479,10 +481,10 @@ class ParentRun:
         interval of horizon. Lots are not asked of the clip here: the simulated venue rests any size and
         fills it in whole lots (as the Python rule this replaces did)."""
         sim, router = self.sim, self.router
-        self.feed.apply_until(ts)
-        if self.feed.tape is None:
-            self.feed.tape = TapeFeed(router, sim, self.ex)
-        self.feed.tape.feed_until(ts)
+        self.feed.apply_until(ts)  # type: ignore[union-attr]  # the router scenario always has a feed
+        if self.feed.tape is None:  # type: ignore[union-attr]  # the router scenario always has a feed
+            self.feed.tape = TapeFeed(router, sim, self.ex)  # type: ignore[union-attr]  # the router scenario always has a feed
+        self.feed.tape.feed_until(ts)  # type: ignore[union-attr]  # the router scenario always has a feed
         for name, ex in self.ex.items():
             row = ex.row_at(ts)
             touch = []
@@ -515,7 +517,7 @@ class ParentRun:
 
     # ----- execution -----
 
-    def _send_ioc(self, children, ts: int) -> tuple[float, int]:
+    def _send_ioc(self, children: list[tuple[str, float, float, float]], ts: int) -> tuple[float, int]:
         """Sends IOC children at `ts`; returns (filled, when the last response is back)."""
         got_total, back = 0.0, ts
         for name, q, limit, expected in children:
@@ -533,12 +535,12 @@ class ParentRun:
 
     def _learn(self, name: str, ordered: float, fills: list[Fill], expected: float, response: int) -> None:
         sim = self.sim
-        self.feed.push(response, "record_ack", name, sim.latency_ms[name])
+        self.feed.push(response, "record_ack", name, sim.latency_ms[name])  # type: ignore[union-attr]  # called only with a feed (`_send_ioc`)
         got = sum(f.size for f in fills)
         if got > 0 and np.isfinite(expected):
             avg = sum(f.size * f.price for f in fills) / got
-            self.feed.push(response, "record_fill", name, "BUY" if self.side == BUY else "SELL", float(expected), float(avg))
-        self.feed.push(response, "record_order_done", name, sim.to_units(got), max(1, sim.to_units(ordered)))
+            self.feed.push(response, "record_fill", name, "BUY" if self.side == BUY else "SELL", float(expected), float(avg))  # type: ignore[union-attr]  # called only with a feed (`_send_ioc`)
+        self.feed.push(response, "record_order_done", name, sim.to_units(got), max(1, sim.to_units(ordered)))  # type: ignore[union-attr]  # called only with a feed (`_send_ioc`)
 
     def _aggressive(self, qty: float, ts: int, deadline: int) -> tuple[float, int]:
         """Routes `qty` aggressively from `ts`, again with what is left once the responses are back, until
