@@ -1,6 +1,8 @@
 """The execution driver, the snapshot optimum, the lower bound and the evaluation grid, on tiny hand-made markets (and one short run
 on the real Binance data when it is there)."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from sim_fixtures import MS, market, random_market, venue
