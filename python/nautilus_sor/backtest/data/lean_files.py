@@ -133,8 +133,9 @@ def utc_ms_to_ns(day: dt.date, ms: npt.NDArray[np.int64]) -> npt.NDArray[np.int6
 
 #: Value rules of `read_lean_csv`'s `values`: "positive" (finite, > 0), "non_negative" (finite, >= 0; Lean
 #: writes 0 for an absent quote side).
-VALUE_RULES: dict[str, tuple[Callable[[npt.NDArray[np.float64]], npt.NDArray[np.bool_]], str]] = {"positive": (lambda x: np.isfinite(x) & (x > 0), "finite and > 0"),
-               "non_negative": (lambda x: np.isfinite(x) & (x >= 0), "finite and >= 0")}
+VALUE_RULES: dict[str, tuple[Callable[[npt.NDArray[np.float64]], npt.NDArray[np.bool_]], str]] = {
+    "positive": (lambda x: np.isfinite(x) & (x > 0), "finite and > 0"),
+    "non_negative": (lambda x: np.isfinite(x) & (x >= 0), "finite and >= 0")}
 CROSSED_POLICIES = ("refuse", "drop")
 
 
