@@ -13,13 +13,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 BUY = 1
 SELL = -1
 _EPS = 1e-12
 
 # venue -> (prices, sizes, taker fee) of the side a `side` order takes (asks for a buy), best first or not.
-Books = Mapping[str, tuple[np.ndarray, np.ndarray, float]]
+Books = Mapping[str, tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], float]]
 
 
 def merged_walk(books: Books, side: int, qty: float) -> tuple[list[tuple[str, float, float]], float]:

@@ -13,13 +13,14 @@ import math
 from collections.abc import Mapping
 
 import numpy as np
+import numpy.typing as npt
 
 NS = 1_000_000_000
 LOOKBACK_S = 60.0
 SAMPLE_NS = NS // 10
 
 # venue -> (ts int64 ns sorted, best bid, best ask) of its published top of book
-Quotes = Mapping[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
+Quotes = Mapping[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64]]]
 
 
 def exante_best_venue(quotes: Quotes, taker_fees: Mapping[str, float], ts: int, lookback_s: float = LOOKBACK_S) -> tuple[str, str]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
-import pandas as pd  # type: ignore[import-untyped]
+import pandas as pd
 
 from nautilus_sor.analysis import results as R
 from nautilus_sor.config import DEFAULT_REPEATS, RunConfig

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 from nautilus_trader.model.data import BarType
@@ -168,7 +168,7 @@ def _instrument_of(market: Any, venue: str) -> str:
     synthetic market's BTCUSDT."""
     if is_recorded(market):
         try:
-            return market.instrument_id(venue).value
+            return cast(str, market.instrument_id(venue).value)  # a Nautilus InstrumentId: untyped
         except KeyError:
             names = ", ".join(v.name for v in market.venues)
             raise ConfigError(f"invalid strategy.venues: {venue!r} is not a venue of the market {market.name} ({names})",
@@ -282,10 +282,10 @@ def _parent_id(order: Any, strategy: ParentOrderStrategy) -> str:
         return strategy.parent_of[order.client_order_id]
     for tag in order.tags or []:
         if tag.startswith("parent="):
-            return tag[len("parent=") :]
+            return cast(str, tag[len("parent=") :])  # Nautilus orders (tags, ids) are untyped
     if order.exec_spawn_id is not None:
-        return order.exec_spawn_id.value
-    return order.client_order_id.value
+        return cast(str, order.exec_spawn_id.value)
+    return cast(str, order.client_order_id.value)
 
 
 def algorithm_warnings(algorithm: Any, strategy: ParentOrderStrategy, scenario: str) -> list[str]:
@@ -373,7 +373,7 @@ def _collect(engine: Any, strategy: ParentOrderStrategy, router: Any, algorithm:
         {"scenario": scenario, **row, "end_ts": max(end_ts.get(row["parent_id"], row["arrival_ts"]), row["arrival_ts"])}
         for row in strategy.parent_rows
     ]
-    schedule = []
+    schedule: list[dict[str, Any]] = []
     if algorithm is not None and hasattr(algorithm, "planned"):
         for parent_id, slices in algorithm.planned.items():
             schedule.extend({"scenario": scenario, "parent_id": parent_id, "ts": ts, "quantity": q} for ts, q in slices)
@@ -408,7 +408,8 @@ def scenarios_for(config: RunConfig, venues: list[dict[str, Any]], exante: list[
         if kind == "TWAP" and exante is not None:
             instrument_of = {v["name"]: v["instrument_id"] for v in venues}
             duration = algorithm_horizon_s(algo)
-            interval = float(getattr(build_exec_algorithm(algo).config, "interval_seconds"))
+            # kind == "TWAP" implies `algo` is a dict; mypy does not narrow through `kind`
+            interval = float(getattr(build_exec_algorithm(algo).config, "interval_seconds"))  # type: ignore[arg-type]
             out.append(Scenario(S.NAUTILUS_TWAP, primary, False, None, nautilus_twap=(duration or 0.0, interval),
                                 parent_instruments=[instrument_of[v] for v in exante]))
         else:
@@ -489,7 +490,7 @@ def parent_spans(config: RunConfig) -> list[tuple[float, str]]:
 def market_seconds(market: Any) -> float:
     """The market's length in seconds."""
     if hasattr(market, "end_ns"):
-        return (market.end_ns - market.start_ns) / NS
+        return cast(float, (market.end_ns - market.start_ns) / NS)  # `market` is either market type: Any
     return float(market.config.duration_seconds)  # a stored synthetic market (sweep)
 
 
@@ -639,12 +640,13 @@ def price_cleanups(results: R.RunResults, market: Any, venues: list[dict[str, An
     for row in parents.itertuples(index=False):
         left = max(float(row.quantity) - float(filled.get((row.scenario, row.parent_id), 0.0)), 0.0)
         if left <= 1e-12:
-            qty.append(0.0), notional.append(0.0), paid.append(0.0)
+            # one statement of three appends (a tuple of Nones, discarded)
+            qty.append(0.0), notional.append(0.0), paid.append(0.0)  # type: ignore[func-returns-value]
             continue
         side = 1 if row.side == "BUY" else -1
         ts = max(int(row.end_ts), int(row.horizon_end_ts))
         c = price_cleanup(_books_at(market, results.market, fees, side, ts), side, left)
-        qty.append(left), notional.append(c.notional), paid.append(c.fees)
+        qty.append(left), notional.append(c.notional), paid.append(c.fees)  # type: ignore[func-returns-value]
     results.parents = parents.assign(cleanup_qty=qty, cleanup_notional=notional, cleanup_fees=paid)
 
 

@@ -42,6 +42,7 @@ from decimal import Decimal
 from typing import Any, NoReturn
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from nautilus_trader.model.currencies import BTC, USDT
 from nautilus_trader.model.data import OrderBookDelta, OrderBookDeltas, QuoteTick, TradeTick
@@ -284,11 +285,11 @@ class VenueBooks:
 
     Prices in cents (int64), sizes in lots of 0.001 (int64); level 0 is the touch."""
 
-    ts: np.ndarray  # int64 ns, one per update
-    bid_px: np.ndarray  # (updates, levels)
-    bid_sz: np.ndarray
-    ask_px: np.ndarray
-    ask_sz: np.ndarray
+    ts: npt.NDArray[np.int64]  # int64 ns, one per update
+    bid_px: npt.NDArray[np.int64]  # (updates, levels)
+    bid_sz: npt.NDArray[np.int64]
+    ask_px: npt.NDArray[np.int64]
+    ask_sz: npt.NDArray[np.int64]
 
 
 @dataclass(slots=True)
@@ -298,10 +299,10 @@ class SyntheticMarket:
     config: SyntheticMarketConfig
     instruments: list[CurrencyPair]
     data: list[Any]
-    efficient_price: tuple[np.ndarray, np.ndarray]  # (ts_ns int64, price float64)
+    efficient_price: tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]  # (ts_ns int64, price float64)
     books: dict[str, VenueBooks]
-    _quotes: dict[str, dict[str, np.ndarray]] = field(repr=False)
-    _trades: dict[str, dict[str, np.ndarray]] = field(repr=False)
+    _quotes: dict[str, dict[str, npt.NDArray[Any]]] = field(repr=False)
+    _trades: dict[str, dict[str, npt.NDArray[Any]]] = field(repr=False)
 
     @property
     def venues(self) -> tuple[SyntheticVenue, ...]:
@@ -389,7 +390,7 @@ def make_instrument(venue: SyntheticVenue) -> CurrencyPair:
     )
 
 
-def efficient_path(config: SyntheticMarketConfig, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def efficient_path(config: SyntheticMarketConfig, rng: np.random.Generator) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
     """The common price: a geometric random walk on the `step_ms` grid (both ends included)."""
     start = config.start_ns
     step_ns = config.step_ms * _MS
@@ -402,8 +403,8 @@ def efficient_path(config: SyntheticMarketConfig, rng: np.random.Generator) -> t
     return ts, config.initial_price * np.exp(np.concatenate(([0.0], np.cumsum(log_returns))))
 
 
-def _venue_ladders(config: SyntheticMarketConfig, v: SyntheticVenue, eff_ts: np.ndarray, eff_px: np.ndarray,
-                   rng: np.random.Generator, index: int) -> tuple[VenueBooks, dict[str, np.ndarray]]:
+def _venue_ladders(config: SyntheticMarketConfig, v: SyntheticVenue, eff_ts: npt.NDArray[np.int64], eff_px: npt.NDArray[np.float64],
+                   rng: np.random.Generator, index: int) -> tuple[VenueBooks, dict[str, npt.NDArray[Any]]]:
     """The venue's book after each of its updates, plus its trade tape (plain arrays)."""
     start, end = config.start_ns, config.start_ns + int(round(config.duration_seconds * _NS))
     interval = v.update_interval_ms * _MS
@@ -449,7 +450,7 @@ def _venue_ladders(config: SyntheticMarketConfig, v: SyntheticVenue, eff_ts: np.
     return books, {"ts": t_ts, "price": t_px, "size": t_sz, "buyer": buyer}
 
 
-def _persist(top: np.ndarray, fresh: np.ndarray, redraw: np.ndarray, direction: int) -> np.ndarray:
+def _persist(top: npt.NDArray[np.int64], fresh: npt.NDArray[np.int64], redraw: npt.NDArray[np.bool_], direction: int) -> npt.NDArray[np.int64]:
     """Sizes per update and level: the previous size at the same price unless redrawn (or new).
 
     `top` is the touch in level steps; level k sits at top + direction * k."""
@@ -523,7 +524,7 @@ def _book_objects(iid: InstrumentId, books: VenueBooks, snapshot_interval_ns: in
     return out
 
 
-def _quote_arrays(books: VenueBooks) -> dict[str, np.ndarray]:
+def _quote_arrays(books: VenueBooks) -> dict[str, npt.NDArray[np.int64]]:
     """The top of the book at each update where it changed."""
     top = np.stack([books.bid_px[:, 0], books.ask_px[:, 0], books.bid_sz[:, 0], books.ask_sz[:, 0]], axis=1)
     changed = np.ones(top.shape[0], dtype=bool)
@@ -531,7 +532,7 @@ def _quote_arrays(books: VenueBooks) -> dict[str, np.ndarray]:
     return {"ts": books.ts[changed], "bid": top[changed, 0], "ask": top[changed, 1], "bid_size": top[changed, 2], "ask_size": top[changed, 3]}
 
 
-def _quote_objects(iid: InstrumentId, q: dict[str, np.ndarray]) -> list[QuoteTick]:
+def _quote_objects(iid: InstrumentId, q: dict[str, npt.NDArray[Any]]) -> list[QuoteTick]:
     from_raw = QuoteTick.from_raw
     pp, sp, ps, ss = PRICE_PRECISION, SIZE_PRECISION, _PRICE_SCALE, _SIZE_SCALE
     return [
@@ -540,7 +541,7 @@ def _quote_objects(iid: InstrumentId, q: dict[str, np.ndarray]) -> list[QuoteTic
     ]
 
 
-def _trade_objects(iid: InstrumentId, venue: str, t: dict[str, np.ndarray]) -> list[TradeTick]:
+def _trade_objects(iid: InstrumentId, venue: str, t: dict[str, npt.NDArray[Any]]) -> list[TradeTick]:
     from_raw = TradeTick.from_raw
     pp, sp, ps, ss = PRICE_PRECISION, SIZE_PRECISION, _PRICE_SCALE, _SIZE_SCALE
     buyer, seller = AggressorSide.BUYER, AggressorSide.SELLER
@@ -559,8 +560,8 @@ def build_market(config: SyntheticMarketConfig | None = None) -> SyntheticMarket
     eff_ts, eff_px = efficient_path(config, np.random.default_rng(seeds[0]))
     instruments: list[CurrencyPair] = []
     books: dict[str, VenueBooks] = {}
-    quotes: dict[str, dict[str, np.ndarray]] = {}
-    tape: dict[str, dict[str, np.ndarray]] = {}
+    quotes: dict[str, dict[str, npt.NDArray[Any]]] = {}
+    tape: dict[str, dict[str, npt.NDArray[Any]]] = {}
     streams: list[tuple[list[Any], int]] = []  # (objects, kind rank) per venue and kind
     interval = config.snapshot_interval_seconds
     snapshot_ns = int(round(interval * _NS)) if interval is not None else None

@@ -52,6 +52,7 @@ from typing import Any
 
 import msgspec
 import numpy as np
+import numpy.typing as npt
 from nautilus_trader.adapters.binance.common.schemas.market import BinanceDepth, BinanceOrderBookMsg, BinanceQuoteMsg
 from nautilus_trader.adapters.binance.futures.schemas.market import BinanceFuturesTradeMsg
 from nautilus_trader.adapters.binance.spot.schemas.market import BinanceSpotTradeMsg
@@ -341,7 +342,7 @@ class _VenueStream:
 
     data: list[Any]
     book_ts: list[int]
-    book_rows: list[tuple[list[float], list[float], list[float], list[float]]]
+    book_rows: list[tuple[list[int], list[int], list[int], list[int]]]  # ticks and size steps (`_Book.top`)
     trade_ts: list[int]
     trade_px: list[float]
     trade_sz: list[float]
@@ -378,6 +379,9 @@ class _Book:
 
 class _MarketReader:
     """Decodes and rebuilds one market over [start_ns, end_ns]."""
+
+    pscale: int  # 10**precision: declared, as mypy types int ** int as Any (a negative power is a float)
+    sscale: int
 
     def __init__(self, spec: BinanceMarketSpec, instrument: Any, start_ns: int, end_ns: int, levels: int, crossed_books: str = "refuse") -> None:
         self.spec, self.iid, self.start, self.end, self.levels = spec, instrument.id, start_ns, end_ns, levels
@@ -535,9 +539,9 @@ class _MarketReader:
                 raise MarketDataError(
                     f"{where}: update-id gap: pu={data.pu} but the previous diff ended at u={self.last_u} (U={data.U} u={data.u})",
                     field=where, value={"pu": data.pu, "previous_u": self.last_u, "U": data.U, "u": data.u})
-        elif data.U != self.last_u + 1:
+        elif data.U != self.last_u + 1:  # type: ignore[operator]  # set by the snapshot: need_bridge was cleared after it
             raise MarketDataError(
-                f"{where}: update-id gap: U={data.U} but the previous diff ended at u={self.last_u} (expected U={self.last_u + 1})",
+                f"{where}: update-id gap: U={data.U} but the previous diff ended at u={self.last_u} (expected U={self.last_u + 1})",  # type: ignore[operator]
                 field=where, value={"U": data.U, "previous_u": self.last_u, "u": data.u})
         changes = [(True, self._tick(d.price, where), self._steps(d.size, where)) for d in data.b]
         changes += [(False, self._tick(d.price, where), self._steps(d.size, where)) for d in data.a]
@@ -669,6 +673,9 @@ def _arrays(spec: BinanceMarketSpec, s: _VenueStream, levels: int) -> tuple[Book
     """Recorded prices; sizes in the base asset (COIN-M contracts * contract USD / the level's or trade's price)."""
     n = len(s.book_rows)
     shape = (n, levels)
+    # declared: `np.where` below returns an array of unknown rank, np.zeros one of rank 2
+    bid_sz: npt.NDArray[np.float64]
+    ask_sz: npt.NDArray[np.float64]
     bid_px, ask_px = np.full(shape, np.nan), np.full(shape, np.nan)
     bid_sz, ask_sz = np.zeros(shape), np.zeros(shape)
     for j, (bp, bs, ap, as_) in enumerate(s.book_rows):
@@ -727,9 +734,9 @@ def load_binance(
     if not data_dir.is_dir():
         raise MarketDataError(f"missing Binance data directory {data_dir}", field="path", value=str(data_dir))
     if venues is not None:
-        for i, v in enumerate(venues):
-            if v not in VENUES:
-                raise ConfigError(f"invalid venues[{i}]: {v!r} (one of {', '.join(VENUES)})", field=f"venues[{i}]", value=repr(v))
+        for i, name in enumerate(venues):  # not `v`: that is a RecordedVenue below
+            if name not in VENUES:
+                raise ConfigError(f"invalid venues[{i}]: {name!r} (one of {', '.join(VENUES)})", field=f"venues[{i}]", value=repr(name))
         if not venues or len(set(venues)) != len(venues):
             raise ConfigError(f"invalid venues: {list(venues)!r} (a non-empty list without duplicates)", field="venues", value=repr(list(venues)))
     if isinstance(levels, bool) or not (isinstance(levels, int) and 1 <= levels <= MAX_LEVELS):
@@ -780,7 +787,8 @@ def load_binance(
         if v.name == reference:
             normalised.append(v)
             continue
-        grid, offset = rolling_basis(ref.book, v.book, start_ns, end_ns, window_s=basis_window_s)
+        # every Binance venue has a book (`_arrays`); RecordedVenue.book is Optional for bar markets
+        grid, offset = rolling_basis(ref.book, v.book, start_ns, end_ns, window_s=basis_window_s)  # type: ignore[arg-type]
         _check_same_asset(v, ref, offset, next(s for s in specs if s.venue == v.name), next(s for s in specs if s.venue == reference))
         normalised.append(shift_prices(v, grid, offset))
     notes = _notes(specs, normalised, reference, basis_window_s, start_ns, end_ns, levels)
@@ -799,10 +807,10 @@ def load_binance(
     return market
 
 
-def _check_same_asset(venue: RecordedVenue, ref: RecordedVenue, offset: np.ndarray, spec: BinanceMarketSpec, ref_spec: BinanceMarketSpec) -> None:
+def _check_same_asset(venue: RecordedVenue, ref: RecordedVenue, offset: npt.NDArray[np.float64], spec: BinanceMarketSpec, ref_spec: BinanceMarketSpec) -> None:
     """Perp and spot mids of one asset differ by a basis of well under `MAX_BASIS`; a file of another asset under
     this one's name (its prices on every grid) is seen here."""
-    mid = float(np.nanmedian((ref.book.bid_px[:, 0] + ref.book.ask_px[:, 0]) / 2))
+    mid = float(np.nanmedian((ref.book.bid_px[:, 0] + ref.book.ask_px[:, 0]) / 2))  # type: ignore[union-attr]  # a Binance venue has a book
     worst = float(np.nanmax(np.abs(offset))) if offset.size else 0.0
     if not worst <= MAX_BASIS * mid:
         raise MarketDataError(f"{spec.files[0]} line 1: {venue.name} ({spec.raw_symbol}) trades {worst:,.2f} away from {ref.name} "

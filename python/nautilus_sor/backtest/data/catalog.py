@@ -25,9 +25,10 @@ import os
 import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from nautilus_sor.backtest.data import derived_cache
 from nautilus_sor.backtest.data.recorded import BookSeries, RecordedMarket, RecordedVenue, TradeTape, rolling_basis, shift_prices
@@ -42,7 +43,7 @@ MARKET_TRADES_FILE = "market_trades.npz"
 DATA_ORDER_FILE = "data_order.npy"
 _TAPE_FIELDS = ("ts", "price", "size", "aggressor")
 # One venue's arrays: its book (None for a bar market), its tape, its basis offset (grid ts, offset) or None.
-VenueArrays = tuple[BookSeries | None, TradeTape, tuple[np.ndarray, np.ndarray] | None]
+VenueArrays = tuple[BookSeries | None, TradeTape, tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]] | None]
 DEFAULT_LEVELS = 20
 DEFAULT_LATENCY_MS = 5.0
 
@@ -139,7 +140,7 @@ def _curve_to_dict(curve: Any) -> dict[str, Any] | None:
     if not callable(getattr(curve, "to_dict", None)):
         raise MarketDataError(f"cannot write volume_profile of type {type(curve).__name__} (a lean_bars.VolumeCurve has to_dict)",
                               field="volume_profile", value=type(curve).__name__)
-    return curve.to_dict()
+    return cast("dict[str, Any]", curve.to_dict())
 
 
 def _stream_key(obj: Any) -> tuple[str, str] | None:
@@ -181,12 +182,13 @@ def _content_hash(path: Path) -> str:
 
 
 def _save_arrays(market: RecordedMarket, file: Path) -> None:
-    np.savez(file, **_venue_arrays([(v.book, v.trades, v.price_offset) for v in market.venues]))
+    # numpy's stub lets `**kwds` collide with `allow_pickle: bool`, so mypy rejects any **dict of arrays
+    np.savez(file, **_venue_arrays([(v.book, v.trades, v.price_offset) for v in market.venues]))  # type: ignore[arg-type]
 
 
-def _venue_arrays(parts: list[VenueArrays]) -> dict[str, np.ndarray]:
+def _venue_arrays(parts: list[VenueArrays]) -> dict[str, npt.NDArray[Any]]:
     """Each venue's arrays under `<index>.<book|trades|offset>.<field>` (`_arrays_of` reads them)."""
-    arrays: dict[str, np.ndarray] = {}
+    arrays: dict[str, npt.NDArray[Any]] = {}
     for i, (book, tape, offset) in enumerate(parts):
         if book is not None:
             for f in ("ts", "bid_px", "bid_sz", "ask_px", "ask_sz"):
@@ -495,12 +497,13 @@ def _rebuild(instrument: Any, streams: dict[tuple[str, str], list[Any]], levels:
         book = _replay(streams[("deltas", iid)], levels)
     elif streams.get(("quotes", iid)):
         qs = streams[("quotes", iid)]
-        col = lambda f: np.array([f(q) for q in qs], dtype=np.float64)[:, None]  # noqa: E731
+        col: Callable[[Callable[[Any], float]], npt.NDArray[np.float64]] = lambda f: np.array([f(q) for q in qs], dtype=np.float64)[:, None]  # noqa: E731
         book = BookSeries(ts=np.array([q.ts_init for q in qs], dtype=np.int64), bid_px=col(lambda q: q.bid_price.as_double()),
                           bid_sz=col(lambda q: q.bid_size.as_double()), ask_px=col(lambda q: q.ask_price.as_double()),
                           ask_sz=col(lambda q: q.ask_size.as_double()))
     ticks = streams.get(("trades", iid), [])
     bars = _last_bars(instrument, streams) if not ticks else []
+    side: npt.NDArray[np.int8]  # the branches build it with different static shapes
     if bars:
         # As the bar loader: one print per traded bar at its close (ts_init), the close price, the bar's volume.
         close = np.array([b.close.as_double() for b in bars], dtype=np.float64)
@@ -596,9 +599,9 @@ def _size_to_instrument(instrument: Any, first_price: float | None) -> float:
 
 
 def _asset(venues: list[RecordedVenue]) -> str:
-    codes = {getattr(v.instrument, "base_currency", None) for v in venues}
+    codes: set[Any] = {getattr(v.instrument, "base_currency", None) for v in venues}
     codes.discard(None)
-    return next(iter(codes)).code if len(codes) == 1 else venues[0].instrument.id.symbol.value
+    return cast(str, next(iter(codes)).code if len(codes) == 1 else venues[0].instrument.id.symbol.value)  # Nautilus objects: untyped
 
 
 def _remove_basis(venues: list[RecordedVenue], reference: str, window_s: float, start: int, end: int, notes: list[str]) -> list[RecordedVenue]:
@@ -634,8 +637,9 @@ def cached_market(cache_dir: str | Path | None, key: str, params: dict[str, Any]
     path = Path(cache_dir) / key
     meta = read_metadata(path) if path.is_dir() else None
     current = meta is not None and meta.get("format") == FORMAT_VERSION
-    if current and meta.get("content_hash") == _content_hash(path):
-        saved = dict(meta.get("params") or {})
+    # `current` implies `meta is not None`; mypy does not narrow through the bool
+    if current and meta.get("content_hash") == _content_hash(path):  # type: ignore[union-attr]
+        saved = dict(meta.get("params") or {})  # type: ignore[union-attr]
         if fingerprint is None:
             saved["sources"] = None  # no raw files to compare with: the cache is what there is
         if saved == _jsonable(params):

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 DERIVED_DIR = "nautilus_sor_derived"
 DERIVED_VERSION = 1
@@ -49,7 +50,7 @@ def entry_path(path: Path, print_: str, params: dict[str, Any]) -> Path:
     return path / DERIVED_DIR / f"{print_}-{key}.npz"
 
 
-def load_entry(file: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
+def load_entry(file: Path) -> tuple[dict[str, npt.NDArray[Any]], dict[str, Any]] | None:
     """The arrays and the JSON part of an entry, or None when there is none (or it is unreadable)."""
     if not file.is_file():
         return None
@@ -62,7 +63,7 @@ def load_entry(file: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]] | Non
     return arrays, meta
 
 
-def save_entry(file: Path, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> str | None:
+def save_entry(file: Path, arrays: dict[str, npt.NDArray[Any]], meta: dict[str, Any]) -> str | None:
     """Writes an entry atomically and drops the other fingerprints' entries; returns why it could not
     be written (an OSError's text), else None."""
     directory = file.parent
@@ -70,7 +71,8 @@ def save_entry(file: Path, arrays: dict[str, np.ndarray], meta: dict[str, Any]) 
     try:
         directory.mkdir(exist_ok=True)
         with open(tmp, "wb") as out:
-            np.savez(out, **arrays, **{_META_KEY: np.array(json.dumps(meta))})
+            # numpy's stub lets `**kwds` collide with `allow_pickle: bool`, so mypy rejects any **dict of arrays
+            np.savez(out, **arrays, **{_META_KEY: np.array(json.dumps(meta))})  # type: ignore[arg-type]
         os.replace(tmp, file)
         print_ = file.name.split("-", 1)[0]
         for old in directory.glob("*.npz"):

@@ -24,12 +24,13 @@ The crypto bar market and volume curves live in `lean_bars` and are re-exported 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
+import numpy.typing as npt
 from nautilus_trader.model.currencies import USD
 from nautilus_trader.model.data import OrderBookDelta, OrderBookDeltas, QuoteTick, TradeTick
 from nautilus_trader.model.enums import BookAction, OrderSide, RecordFlag
@@ -207,8 +208,8 @@ def load_lean_equity_ticks(
 
     recorded: list[RecordedVenue] = []
     data: list[Any] = []
-    data_ts: list[np.ndarray] = []
-    data_kind: list[np.ndarray] = []
+    data_ts: list[npt.NDArray[np.int64]] = []
+    data_kind: list[npt.NDArray[np.int8]] = []
     for code in codes:
         name = VENUE_NAMES[code]
         maker_usd, taker_usd = fee_table[name]
@@ -328,8 +329,8 @@ def _choose_venues(
     rows: QuoteRows,
     q_first: int,
     q_last: int,
-    t_venue: np.ndarray,
-    t_size: np.ndarray,
+    t_venue: npt.NDArray[np.object_],
+    t_size: npt.NDArray[np.int64],
     min_volume_share: float,
     min_quote_rows: int,
 ) -> list[str]:
@@ -367,7 +368,7 @@ def _choose_venues(
     return codes
 
 
-def _selection_note(codes: list[str], t_venue: np.ndarray, t_size: np.ndarray) -> str:
+def _selection_note(codes: list[str], t_venue: npt.NDArray[np.object_], t_size: npt.NDArray[np.int64]) -> str:
     total = float(t_size.sum())
     share = {code: float(t_size[t_venue == code].sum()) / total for code in set(t_venue.tolist())}
     kept = ", ".join(f"{VENUE_NAMES[c]} ({c}) {share.get(c, 0.0):.1%}" for c in codes)
@@ -429,7 +430,7 @@ def _equity(symbol: str, venue: str, maker_fee: float, taker_fee: float) -> Equi
     )
 
 
-def _book_series(top: Any, picked: np.ndarray, ts: np.ndarray, levels: int) -> BookSeries:
+def _book_series(top: Any, picked: npt.NDArray[np.intp], ts: npt.NDArray[np.int64], levels: int) -> BookSeries:
     n = picked.size
     bid_px = np.full((n, levels), np.nan)
     ask_px = np.full((n, levels), np.nan)
@@ -443,13 +444,13 @@ def _book_series(top: Any, picked: np.ndarray, ts: np.ndarray, levels: int) -> B
     return BookSeries(ts=ts.astype(np.int64), bid_px=bid_px, bid_sz=bid_sz, ask_px=ask_px, ask_sz=ask_sz)
 
 
-def _book_deltas(instrument_id: InstrumentId, top: Any, picked: np.ndarray, ts: np.ndarray) -> list[OrderBookDeltas]:
+def _book_deltas(instrument_id: InstrumentId, top: Any, picked: npt.NDArray[np.intp], ts: npt.NDArray[np.int64]) -> list[OrderBookDeltas]:
     """The venue's one-level book as L2 deltas: a snapshot (CLEAR + ADDs, F_SNAPSHOT) at its first row, then
     per row the changed side(s), DELETEs first, the last delta F_LAST. An unknown side is an empty side."""
     from_raw = OrderBookDelta.from_raw
     price_scale, size_scale = 10 ** (FIXED_PRECISION - 2), 10**FIXED_PRECISION
     f_last, f_snap = int(RecordFlag.F_LAST), int(RecordFlag.F_SNAPSHOT)
-    cents = lambda a: ((a[picked] + 50) // 100).tolist()  # noqa: E731 - x10,000 -> cents (quotes are whole cents)
+    cents: Callable[[npt.NDArray[np.int64]], list[int]] = lambda a: ((a[picked] + 50) // 100).tolist()  # noqa: E731 - x10,000 -> cents (quotes are whole cents)
     bid_px, ask_px = cents(top.bid_px), cents(top.ask_px)
     bid_sz, ask_sz = top.bid_sz[picked].tolist(), top.ask_sz[picked].tolist()
     stamps = ts.tolist()
@@ -484,7 +485,7 @@ def _book_deltas(instrument_id: InstrumentId, top: Any, picked: np.ndarray, ts: 
     return out
 
 
-def _quote_ticks(instrument_id: InstrumentId, book: BookSeries) -> tuple[list[QuoteTick], np.ndarray]:
+def _quote_ticks(instrument_id: InstrumentId, book: BookSeries) -> tuple[list[QuoteTick], npt.NDArray[np.int64]]:
     """A QuoteTick per book row with both sides known (a quote cannot say 'unknown')."""
     both = ~np.isnan(book.bid_px[:, 0]) & ~np.isnan(book.ask_px[:, 0])
     ts = book.ts[both].astype(np.uint64)
@@ -501,7 +502,7 @@ def _trade_ticks(instrument_id: InstrumentId, tape: TradeTape, id_prefix: str) -
     sides = np.where(tape.aggressor > 0, 1, np.where(tape.aggressor < 0, 2, 0)).astype(np.uint8)
     ts = tape.ts.astype(np.uint64)
     ids = [f"{id_prefix}-{i}" for i in range(tape.ts.size)]
-    return TradeTick.from_raw_arrays_to_list(instrument_id, 2, 0, tape.price.copy(), tape.size.copy(), sides, ids, ts, ts)
+    return cast("list[TradeTick]", TradeTick.from_raw_arrays_to_list(instrument_id, 2, 0, tape.price.copy(), tape.size.copy(), sides, ids, ts, ts))
 
 
 def _rule_notes(ref_price: float, fee_table: dict[str, tuple[float, float]], codes: list[str], levels: int, hours: Any,

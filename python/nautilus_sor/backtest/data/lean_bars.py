@@ -17,9 +17,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
+import numpy.typing as npt
 from nautilus_trader.model.currencies import BTC, BUSD, USD, USDT
 from nautilus_trader.model.data import Bar, BarSpecification, BarType
 from nautilus_trader.model.enums import AggregationSource, BarAggregation, PriceType
@@ -66,7 +67,7 @@ class VolumeCurve:
     """A day's volume curve: `weights[k]` is the share of the day's volume traded in the k-th bucket of
     `bucket_seconds` from midnight UTC (summing to 1), built from the minute bars of `days`."""
 
-    weights: np.ndarray  # float64, 86400 / bucket_seconds buckets, UTC
+    weights: npt.NDArray[np.float64]  # float64, 86400 / bucket_seconds buckets, UTC
     bucket_seconds: float
     days: tuple[str, ...]  # the days of history used, 'YYYYMMDD'
     for_date: str | None  # the day it is for (excluded from `days`), whose UTC offset places the buckets
@@ -97,9 +98,10 @@ class VolumeCurve:
         per_hour = self.weights.reshape(24, -1).sum(axis=1) if self.weights.size % 24 == 0 else self._hourly_uneven()
         return {hour: float(w) for hour, w in enumerate(per_hour) if w > 0}
 
-    def _hourly_uneven(self) -> np.ndarray:
+    def _hourly_uneven(self) -> npt.NDArray[np.float64]:
         starts = np.arange(self.weights.size) * self.bucket_seconds
-        return np.bincount((starts // 3600).astype(np.int64), weights=self.weights, minlength=24)[:24]
+        # float64 with `weights`; numpy's stub types every bincount as intp
+        return np.bincount((starts // 3600).astype(np.int64), weights=self.weights, minlength=24)[:24]  # type: ignore[return-value]
 
 
 def volume_profile_from_minute_bars(
@@ -328,11 +330,11 @@ def bar_type(instrument_id: InstrumentId, price_type: PriceType) -> BarType:
     return BarType(instrument_id, BarSpecification(1, BarAggregation.MINUTE, price_type), AggregationSource.EXTERNAL)
 
 
-def _bars(instrument: Any, price_type: PriceType, frame: Any, columns: tuple[str, ...], close_ns: np.ndarray) -> list[Bar]:
+def _bars(instrument: Any, price_type: PriceType, frame: Any, columns: tuple[str, ...], close_ns: npt.NDArray[np.int64]) -> list[Bar]:
     o, h, lo, c, v = (frame[col].to_numpy(dtype=np.float64).copy() for col in columns)
     ts = close_ns.astype(np.uint64)
-    return Bar.from_raw_arrays_to_list(bar_type(instrument.id, price_type), instrument.price_precision, instrument.size_precision,
-                                      o, h, lo, c, v, ts, ts)
+    return cast("list[Bar]", Bar.from_raw_arrays_to_list(bar_type(instrument.id, price_type), instrument.price_precision, instrument.size_precision,
+                                      o, h, lo, c, v, ts, ts))
 
 
 def _instrument(spec: _BarVenue, maker_fee: float, taker_fee: float) -> CurrencyPair | CryptoPerpetual:

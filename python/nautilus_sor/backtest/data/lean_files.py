@@ -9,12 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from nautilus_sor.exceptions import DataFileError, ValidationError
@@ -103,7 +104,7 @@ def parse_clock(value: str, field: str) -> int:
     return seconds * 1000
 
 
-def local_ms_to_utc_ns(day: dt.date, ms: np.ndarray, tz: str = NEW_YORK) -> np.ndarray:
+def local_ms_to_utc_ns(day: dt.date, ms: npt.NDArray[np.int64], tz: str = NEW_YORK) -> npt.NDArray[np.int64]:
     """Wall-clock ms after local midnight of `day` -> UTC epoch ns, DST-correct (zoneinfo).
 
     The UTC offset is taken per local hour of the day, so a day on which DST starts or ends converts
@@ -124,7 +125,7 @@ def local_ms_to_utc_ns(day: dt.date, ms: np.ndarray, tz: str = NEW_YORK) -> np.n
     return (epoch_ms + ms - offsets[hours]) * NS_PER_MS
 
 
-def utc_ms_to_ns(day: dt.date, ms: np.ndarray) -> np.ndarray:
+def utc_ms_to_ns(day: dt.date, ms: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     """ms after UTC midnight of `day` -> UTC epoch ns."""
     epoch_ms = (day - dt.date(1970, 1, 1)).days * MS_PER_DAY
     return (epoch_ms + np.asarray(ms, dtype=np.int64)) * NS_PER_MS
@@ -132,8 +133,9 @@ def utc_ms_to_ns(day: dt.date, ms: np.ndarray) -> np.ndarray:
 
 #: Value rules of `read_lean_csv`'s `values`: "positive" (finite, > 0), "non_negative" (finite, >= 0; Lean
 #: writes 0 for an absent quote side).
-VALUE_RULES = {"positive": (lambda x: np.isfinite(x) & (x > 0), "finite and > 0"),
-               "non_negative": (lambda x: np.isfinite(x) & (x >= 0), "finite and >= 0")}
+VALUE_RULES: dict[str, tuple[Callable[[npt.NDArray[np.float64]], npt.NDArray[np.bool_]], str]] = {
+    "positive": (lambda x: np.isfinite(x) & (x > 0), "finite and > 0"),
+    "non_negative": (lambda x: np.isfinite(x) & (x >= 0), "finite and >= 0")}
 CROSSED_POLICIES = ("refuse", "drop")
 
 

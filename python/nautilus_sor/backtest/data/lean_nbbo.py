@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 BID = 1
 ASK = -1
@@ -31,29 +32,29 @@ ASK = -1
 class QuoteRows:
     """Lean quote rows, one side each, in file order."""
 
-    ms: np.ndarray  # int64 ms after local midnight
-    side: np.ndarray  # int8: BID or ASK
-    price: np.ndarray  # int64, x10,000
-    size: np.ndarray  # int64 shares
-    venue: np.ndarray  # str codes (object array)
+    ms: npt.NDArray[np.int64]  # int64 ms after local midnight
+    side: npt.NDArray[np.int8]  # int8: BID or ASK
+    price: npt.NDArray[np.int64]  # int64, x10,000
+    size: npt.NDArray[np.int64]  # int64 shares
+    venue: npt.NDArray[np.object_]  # str codes (object array)
 
 
 @dataclass(slots=True)
 class Top:
     """One top of book per quote row (after that row). Price 0 and size 0 where a side is unknown."""
 
-    bid_px: np.ndarray
-    bid_sz: np.ndarray
-    ask_px: np.ndarray
-    ask_sz: np.ndarray
+    bid_px: npt.NDArray[np.int64]
+    bid_sz: npt.NDArray[np.int64]
+    ask_px: npt.NDArray[np.int64]
+    ask_sz: npt.NDArray[np.int64]
 
 
-def _last_index(mask: np.ndarray) -> np.ndarray:
+def _last_index(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.intp]:
     """Per row, the index of the last row at or before it where `mask` holds; -1 before the first."""
     return np.maximum.accumulate(np.where(mask, np.arange(mask.size), -1))
 
 
-def _take(values: np.ndarray, index: np.ndarray) -> np.ndarray:
+def _take(values: npt.NDArray[np.int64], index: npt.NDArray[np.intp]) -> npt.NDArray[np.int64]:
     """values[index], 0 where index is -1."""
     return np.where(index >= 0, values[np.maximum(index, 0)], 0)
 
@@ -86,7 +87,7 @@ def venue_top(rows: QuoteRows, venue: str, nbbo: Top) -> Top:
     )
 
 
-def change_rows(top: Top, first: int, last: int) -> np.ndarray:
+def change_rows(top: Top, first: int, last: int) -> npt.NDArray[np.intp]:
     """Indices in [first, last) where the top differs from the row before (`first` always included when
     any side is known there); rows before a venue's first known side are left out."""
     if last <= first:
@@ -99,7 +100,7 @@ def change_rows(top: Top, first: int, last: int) -> np.ndarray:
     return np.flatnonzero(changed & started) + first
 
 
-def tick_rule(price: np.ndarray) -> np.ndarray:
+def tick_rule(price: npt.NDArray[np.int64]) -> npt.NDArray[np.int8]:
     """+1 uptick, -1 downtick, zero ticks carry the last non-zero tick; 0 before any price change."""
     ticks = np.zeros(price.size, dtype=np.int8)
     if price.size > 1:
@@ -108,7 +109,8 @@ def tick_rule(price: np.ndarray) -> np.ndarray:
     return np.where(last_nonzero >= 0, ticks[np.maximum(last_nonzero, 0)], 0).astype(np.int8)
 
 
-def trade_aggressors(trade_ms: np.ndarray, trade_price: np.ndarray, quote_ms: np.ndarray, nbbo: Top) -> np.ndarray:
+def trade_aggressors(trade_ms: npt.NDArray[np.int64], trade_price: npt.NDArray[np.int64], quote_ms: npt.NDArray[np.int64],
+                     nbbo: Top) -> npt.NDArray[np.int8]:
     """Aggressor per trade (+1 buyer, -1 seller, 0 unknown): quote rule, else tick rule (module doc)."""
     before = np.searchsorted(quote_ms, trade_ms, side="left") - 1
     bid = _take(nbbo.bid_px, before)

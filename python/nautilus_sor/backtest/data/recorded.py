@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from nautilus_sor.exceptions import ConfigError
 
@@ -48,11 +49,11 @@ class BookSeries:
 
     Level 0 is the touch. Missing levels are NaN price and 0 size. Sizes in units of the asset."""
 
-    ts: np.ndarray  # int64 ns (ts_init: the local receive clock where the source has one), non-decreasing
-    bid_px: np.ndarray  # float64 (updates, levels), best first (descending)
-    bid_sz: np.ndarray  # float64 (updates, levels)
-    ask_px: np.ndarray  # float64 (updates, levels), best first (ascending)
-    ask_sz: np.ndarray  # float64 (updates, levels)
+    ts: npt.NDArray[np.int64]  # int64 ns (ts_init: the local receive clock where the source has one), non-decreasing
+    bid_px: npt.NDArray[np.float64]  # float64 (updates, levels), best first (descending)
+    bid_sz: npt.NDArray[np.float64]  # float64 (updates, levels)
+    ask_px: npt.NDArray[np.float64]  # float64 (updates, levels), best first (ascending)
+    ask_sz: npt.NDArray[np.float64]  # float64 (updates, levels)
 
     @property
     def levels(self) -> int:
@@ -68,10 +69,10 @@ class TradeTape:
     """A venue's trades, time-sorted. `aggressor`: +1 buyer-initiated (lifted the ask), -1
     seller-initiated (hit the bid), 0 unknown. Sizes in units of the asset."""
 
-    ts: np.ndarray  # int64 ns
-    price: np.ndarray  # float64
-    size: np.ndarray  # float64
-    aggressor: np.ndarray  # int8
+    ts: npt.NDArray[np.int64]  # int64 ns
+    price: npt.NDArray[np.float64]  # float64
+    size: npt.NDArray[np.float64]  # float64
+    aggressor: npt.NDArray[np.int8]  # int8
 
 
 @dataclass(slots=True)
@@ -90,9 +91,9 @@ class RecordedVenue:
     size_to_instrument: float = 1.0
     # The basis taken out of the array prices, if any: (ts int64 ns, offset float64), a step function
     # (offset[k] applies from ts[k] on); array price = recorded price - offset. None: prices as recorded.
-    price_offset: tuple[np.ndarray, np.ndarray] | None = None
+    price_offset: tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]] | None = None
 
-    def offset_at(self, ts: np.ndarray) -> np.ndarray:
+    def offset_at(self, ts: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
         """The basis offset subtracted from this venue's array prices at each of `ts` (0 without one)."""
         ts = np.asarray(ts, dtype=np.int64)
         if self.price_offset is None or self.price_offset[0].size == 0:
@@ -208,10 +209,10 @@ def _bars_by_venue(data: list[Any], instrument_ids: set[Any]) -> dict[Any, dict[
     return out
 
 
-def _bar_rows(bars: dict[str, list[Any]]) -> dict[str, np.ndarray]:
+def _bar_rows(bars: dict[str, list[Any]]) -> dict[str, npt.NDArray[Any]]:
     """One venue's market rows from its bars (see `RecordedMarket.market_table`): a quote row at each
     time with both a BID and an ASK bar, a mid-only row (the LAST, else MID, bar's close) at other bar times."""
-    def closes(kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def closes(kind: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         objs = bars.get(kind, [])
         return (np.fromiter((b.ts_init for b in objs), dtype=np.int64, count=len(objs)),
                 np.fromiter((b.close.as_double() for b in objs), dtype=np.float64, count=len(objs)),
@@ -235,7 +236,7 @@ def _bar_rows(bars: dict[str, list[Any]]) -> dict[str, np.ndarray]:
 
 
 def rolling_basis(ref: BookSeries, other: BookSeries, start_ns: int, end_ns: int, *, window_s: float = 60.0,
-                  step_s: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+                  step_s: float = 1.0) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
     """The basis of `other` to `ref` as a trailing median: on a common clock every `step_s` from
     `start_ns`, sample (mid_other - mid_ref) of the books in force, and at each sample take the median of
     the samples of the last `window_s` (the current one included; fewer at the start). No look-ahead:
@@ -262,7 +263,7 @@ def rolling_basis(ref: BookSeries, other: BookSeries, start_ns: int, end_ns: int
     return grid, offset
 
 
-def _mid_at(book: BookSeries, ts: np.ndarray) -> np.ndarray:
+def _mid_at(book: BookSeries, ts: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
     rows = np.searchsorted(book.ts, ts, side="right") - 1
     ok = rows >= 0
     mid = np.full(ts.shape, np.nan)
@@ -270,7 +271,7 @@ def _mid_at(book: BookSeries, ts: np.ndarray) -> np.ndarray:
     return mid
 
 
-def shift_prices(venue: RecordedVenue, grid: np.ndarray, offset: np.ndarray) -> RecordedVenue:
+def shift_prices(venue: RecordedVenue, grid: npt.NDArray[np.int64], offset: npt.NDArray[np.float64]) -> RecordedVenue:
     """`venue` with `offset` (a step function on `grid`) subtracted from its book and trade prices."""
     import dataclasses
 

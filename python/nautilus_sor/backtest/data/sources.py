@@ -120,7 +120,8 @@ def _load(block: Any, *, cache_dir: str | Path | None = None, seed: int = 7, syn
         from nautilus_sor.backtest.data.catalog import load_catalog
         from nautilus_sor.backtest.data.recorded import window_ns
 
-        from_ns = {k: window_ns(v, f"market.{k}") for k, v in window.items()}
+        # start/end (int | None); Any because mypy checks a **dict's value type against every keyword
+        from_ns: dict[str, Any] = {k: window_ns(v, f"market.{k}") for k, v in window.items()}
         return load_catalog(path, venues=block.venues, latency_ms=block.latency_ms, **from_ns)
     if block.type in ("binance", "binance_btc"):
         from nautilus_sor.backtest.data.binance import load_binance
