@@ -33,15 +33,15 @@ class OneParent(MultiVenueStrategy):
         self.submit_order(order)
 
 
-def run(config: TWAPExecAlgorithmConfig, mids: list[float], *, params=None, routed=True):
-    a = btcusdt("BINANCE", taker_fee="0.0004")
-    b = btcusdt("BYBIT", taker_fee="0.0003")
-    data = quotes(a, mids, 0.05, "10.000", START) + quotes(b, mids, 0.05, "10.000", START)
+def run(config: TWAPExecAlgorithmConfig, mids: list[float], *, params=None, routed=True, quantity="2.000", bybit_precision=3):
+    a = btcusdt("BINANCE", taker_fee="0.0004", size_precision=5)
+    b = btcusdt("BYBIT", taker_fee="0.0003", size_precision=bybit_precision)
+    data = quotes(a, mids, 0.05, "10.00000", START) + quotes(b, mids, 0.05, "10." + "0" * bybit_precision, START)
     eng = engine({"BINANCE": OmsType.NETTING, "BYBIT": OmsType.NETTING}, [a, b], data)
     algo = TWAPExecAlgorithm(config)
     eng.add_exec_algorithm(algo)
     strategy = OneParent(SmartRoutingStrategyConfig(instrument_id="BTCUSDT.BINANCE", use_smart_routing=routed, venues=VENUES,
-                                                    execution_algorithm={"type": str(algo.id)}), "2.000", params=params)
+                                                    execution_algorithm={"type": str(algo.id)}), quantity, params=params)
     strategy.config_instrument_id = a.id
     strategy.algorithm_id = algo.id
     eng.add_strategy(strategy)
@@ -106,3 +106,22 @@ def test_bad_style_settings_are_refused_at_config_time(fields, field):
     with pytest.raises(ConfigError) as info:
         TWAPExecAlgorithmConfig(duration_seconds=30, interval_seconds=10, **fields)
     assert info.value.field == field
+
+
+def test_a_slice_rests_what_the_chosen_venue_lot_holds_and_the_sub_lot_rest_goes_the_taker_way():
+    # 0.5 BTC in 3 slices of 0.16667/0.16667/0.16666: BYBIT (lot 0.001, cheaper maker fee) can rest 0.166 of
+    # each; the sub-lot rest goes the taker path's way (taken, or carried to the next slice by its lot
+    # rounding) instead of the whole slice resting on the one fine-lot venue that could hold it.
+    mids = [100.0 + 0.01 * i for i in range(90)]
+    config = TWAPExecAlgorithmConfig(duration_seconds=30, interval_seconds=10, use_smart_routing=True, venues=VENUES,
+                                     execution_style="maker", catch_up_fraction=1.0)
+    eng, algo, strategy = run(config, mids, quantity="0.50000")
+    kids = children(eng, strategy)
+    resting = sorted((o for o in kids if o.order_type == OrderType.LIMIT and o.time_in_force == TimeInForce.GTC), key=lambda o: o.ts_init)
+    assert resting[0].quantity.as_double() == pytest.approx(0.166)
+    assert {o.instrument_id.venue.value for o in resting} == {"BYBIT"}
+    assert all(round(o.quantity.as_double() * 1000, 9) == int(round(o.quantity.as_double() * 1000)) for o in resting)
+    summary = algo.parent_summary(strategy.parents[0].client_order_id)
+    assert summary["filled"] == summary["requested"] and summary["abandoned"] == 0
+    primary = eng.cache.order(strategy.parents[0].client_order_id)  # the last slice's rest may go as the primary
+    assert sum(o.filled_qty.as_double() for o in kids) + primary.filled_qty.as_double() == pytest.approx(0.5)

@@ -22,7 +22,7 @@ from nautilus_trader.model.identifiers import ClientOrderId, InstrumentId
 from nautilus_sor.exceptions import RoutingError, ValidationError
 from nautilus_sor.execution_algorithms.parents import ChildState, ParentState
 from nautilus_sor.execution_algorithms.styles import ADAPTIVE, MAKER, Action, Resting, StyleParams, adaptive_rests, decide
-from nautilus_sor.units import precision_holding, units_to_qty
+from nautilus_sor.units import precision_holding, qty_to_units, units_to_qty
 
 if TYPE_CHECKING:
     from nautilus_sor.execution_algorithms.base import SmartExecAlgorithm
@@ -62,9 +62,11 @@ class RestingSlices:
         placement = self._placement(parent, units, params)
         if placement is None:
             return False
-        instrument_id, price, allocation = placement
-        if not algo._risk_allows(parent, instrument_id, units, price):
+        instrument_id, price, allocation, resting_units = placement
+        if not algo._risk_allows(parent, instrument_id, resting_units, price):
             return False
+        rest_of_slice = units - resting_units
+        units = resting_units
         now = algo.clock.timestamp_ns()
         if deadline_ns is None:
             deadline_ns = parent.slices[0][0] if parent.slices else now + int(self._horizon_s() * NS_PER_SECOND)
@@ -78,6 +80,10 @@ class RestingSlices:
         self._children[order.client_order_id] = _Child(Resting(is_buy, round(float(order.price) / tick), deadline_ns, now), params, tick)
         self._arm(order.client_order_id, now)
         algo._reduce_primary(primary, parent)
+        if rest_of_slice:
+            # Less than a lot of the venue it rests on: the taker path's way (taken now, or carried to the
+            # next slice by its lot rounding).
+            algo._send_slice(parent, rest_of_slice, taking=True)
         if not parent.slices and parent.pending == 0 and not parent.primary_sent and primary is not None and not primary.is_closed:
             algo._close_primary_locally(primary, "fully distributed to child orders")
             parent.primary_sent = True
@@ -87,12 +93,27 @@ class RestingSlices:
         router = self._algo.router
         return router.passive_horizon_s if router is not None else DEFAULT_LAST_SLICE_HORIZON_S
 
-    def _placement(self, parent: ParentState, units: int, params: StyleParams) -> tuple[InstrumentId, float, Any] | None:
-        """(venue instrument, price to rest at, allocation) or None to take the slice."""
+    def _lot_units(self, instrument_id: InstrumentId) -> int:
+        instrument = self._algo.cache.instrument(instrument_id)
+        return 1 if instrument is None else max(1, qty_to_units(instrument.size_increment, "size_increment"))
+
+    def _placement(self, parent: ParentState, units: int, params: StyleParams) -> tuple[InstrumentId, float, Any, int] | None:
+        """(venue instrument, price to rest at, allocation, units to rest) or None to take the slice.
+
+        A slice rests as one order on one venue, so with smart routing the venue is chosen for the part
+        every venue's lot can hold (the slice rounded down to the coarsest lot); what is below the chosen
+        venue's lot goes the taker path's way (a slice of 0.16667 BTC rests 0.166 on a 0.001-lot venue
+        rather than going whole to the one venue whose lot holds it)."""
         algo = self._algo
         router = algo.router_for(parent)
-        quantity = units_to_qty(units, precision_holding(units, parent.precision))
         allocation = None
+        resting_units = units
+        if router is not None:
+            coarsest = max(self._lot_units(router.venue_instrument_id(parent.instrument_id, v.name)) for v in router.venues)
+            resting_units = units - units % coarsest
+            if resting_units <= 0:
+                return None  # less than a lot everywhere: taken
+        quantity = units_to_qty(resting_units, precision_holding(resting_units, parent.precision))
         if router is not None:
             try:
                 allocation = router.select_passive_venue(parent.instrument_id, parent.side, quantity, self._horizon_s(),
@@ -110,6 +131,10 @@ class RestingSlices:
                 if not adaptive_rests(allocation.score_bps, cross_bps):
                     return None
             instrument_id, touch = allocation.instrument_id, allocation.expected_price
+            lot = self._lot_units(instrument_id)
+            resting_units -= resting_units % lot
+            if resting_units <= 0:
+                return None
         else:
             if params.style != MAKER:
                 return None  # adaptive weighs the router's estimates; without smart routing it takes
@@ -119,7 +144,7 @@ class RestingSlices:
         if parent.limit is not None:
             limit = parent.limit.as_double()
             touch = min(touch, limit) if parent.side == OrderSide.BUY else max(touch, limit)
-        return instrument_id, touch, allocation
+        return instrument_id, touch, allocation, resting_units
 
     def _touch(self, instrument_id: InstrumentId, side: OrderSide) -> float | None:
         """Our side's best price on the venue: best bid to buy, best ask to sell (book, then quote)."""
