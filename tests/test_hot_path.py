@@ -108,6 +108,8 @@ def test_decisions_equal_copying_every_book_whole():
                 router.route_order(iid("V0"), side, qty, max_venues)
             with pytest.raises(type(exc)):
                 router.route_quantities(iid("V0"), side, qty, max_venues)
+            with pytest.raises(type(exc)):
+                router.split_score_bps(iid("V0"), side, qty, max_venues)
             continue
         # The lean call goes first half of the time, so that it is the one reading the changed books.
         lean_first = rng.random() < 0.5
@@ -119,6 +121,8 @@ def test_decisions_equal_copying_every_book_whole():
             (q.venue, q.qty / 1e9, q.expected_price) for q in expected.allocations
         ], step
         assert lean == [(a.instrument_id, a.quantity) for a in got], step
+        # The estimate of taking now: the split's cost per unit, as the reference computes it.
+        assert router.split_score_bps(iid("V0"), side, qty, max_venues) == pytest.approx(expected.score_bps, rel=1e-12, abs=1e-12), step
         assert all(q.precision == 3 for _, q in lean)
         checked += 1
     assert checked > 100

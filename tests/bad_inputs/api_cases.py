@@ -530,6 +530,7 @@ case("r2_sor_route_side_true", "smart_router", lambda r: r.route_order(BTC, True
 case("r2_sor_route_max_venues_true", "smart_router", lambda r: r.route_order(BTC, OrderSide.BUY, Q1, True), "ValidationError", "max_venues")
 case("r2_sor_route_max_venues_overflow", "smart_router", lambda r: r.route_order(BTC, OrderSide.BUY, Q1, 2**64), "ValidationError", "max_venues")
 case("r2_sor_route_quantities_side_true", "smart_router", lambda r: r.route_quantities(BTC, True, Q1), "ValidationError", "side")
+case("r2_sor_split_score_bps_max_venues_zero", "smart_router", lambda r: r.split_score_bps(BTC, OrderSide.BUY, Q1, 0), "ValidationError", "max_venues")
 case("r2_sor_lot_rounding_quantity_int", "smart_router", lambda r: r.lot_rounding(BTC, OrderSide.BUY, 1), "ValidationError", "quantity")
 case("r2_sor_on_order_book_deltas_quote", "smart_router", lambda r: r.on_order_book_deltas("BTCUSDT.BINANCE"), "ValidationError", "deltas")
 case("r2_sor_watch_tape_string", "smart_router", lambda r: r.watch_tape("BTCUSDT.BINANCE"), "ValidationError", "instrument_id")

@@ -123,9 +123,9 @@ class RestingSlices:
                 return None
             if params.style == ADAPTIVE:
                 try:
-                    taking = router.route_order(parent.instrument_id, parent.side, quantity, algo._config.max_venues, parent.limit)
-                    total = sum(float(a.quantity) for a in taking)
-                    cross_bps = sum(a.score_bps * float(a.quantity) for a in taking) / total if total > 0 else None
+                    # An estimate only: route_order would record a decision that is not made.
+                    cross_bps: float | None = router.split_score_bps(parent.instrument_id, parent.side, quantity,
+                                                                     algo._config.max_venues, parent.limit)
                 except (RoutingError, ValidationError):
                     cross_bps = None
                 if not adaptive_rests(allocation.score_bps, cross_bps):

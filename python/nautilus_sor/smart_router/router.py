@@ -446,15 +446,36 @@ class SmartOrderRouter:
         price: Price | None = None,
     ) -> list[VenueAllocation]:
         """Splits `total_quantity` across at most `max_venues` venues; quantities sum exactly."""
-        side_code = core_side(side)
-        limit = self._limit(price)
-        check_max_venues(max_venues)
-        units, ids, precisions = self._prepare(instrument_id, total_quantity, "total_quantity", side_code)
+        side_code, units, ids, precisions, limit = self._split_request(instrument_id, side, total_quantity, max_venues, price)
         split = self._core.split(side_code, units, max_venues, limit)
         allocations = [self._allocation(a, ids, precisions, "marginal-cost split") for a in split.allocations]
         if self.record_history:
             self._record(allocations)
         return allocations
+
+    @_serialised
+    def split_score_bps(
+        self,
+        instrument_id: InstrumentId,
+        side: OrderSide,
+        total_quantity: Quantity,
+        max_venues: int = 3,
+        price: Price | None = None,
+    ) -> float:
+        """What taking `total_quantity` now is expected to cost: `route_order`'s split (same books, checks
+        and errors) as its all-in cost per unit against the reference price, in bps, without building
+        allocations or recording history (an estimate, not a decision: the adaptive style weighs it)."""
+        side_code, units, _, _, limit = self._split_request(instrument_id, side, total_quantity, max_venues, price)
+        return float(self._core.split(side_code, units, max_venues, limit).score_bps)
+
+    def _split_request(self, instrument_id: InstrumentId, side: OrderSide, total_quantity: Quantity, max_venues: int,
+                       price: Price | None) -> tuple[int, int, dict[str, InstrumentId], dict[str, int], float | None]:
+        """The checked arguments of a split: (side code, units, venue ids, precisions, limit)."""
+        side_code = core_side(side)
+        limit = self._limit(price)
+        check_max_venues(max_venues)
+        units, ids, precisions = self._prepare(instrument_id, total_quantity, "total_quantity", side_code)
+        return side_code, units, ids, precisions, limit
 
     @_serialised
     def route_quantities(
@@ -471,10 +492,7 @@ class SmartOrderRouter:
         `VenueAllocation` (costs, scores, reason) per venue and without `record_history`: about half the
         cost of a decision when one venue's book changed. Send the pairs as they are, or call `route_order`
         when the costs are wanted."""
-        side_code = core_side(side)
-        limit = self._limit(price)
-        check_max_venues(max_venues)
-        units, ids, precisions = self._prepare(instrument_id, total_quantity, "total_quantity", side_code)
+        side_code, units, ids, precisions, limit = self._split_request(instrument_id, side, total_quantity, max_venues, price)
         return [(ids[name], units_to_qty(qty, precisions[name])) for name, qty in self._core.split_units(side_code, units, max_venues, limit)]
 
     @_serialised
