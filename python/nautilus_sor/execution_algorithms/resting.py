@@ -218,11 +218,11 @@ class RestingSlices:
         unfilled = child.units - child.filled_units
         child.done = True
         parent.working -= unfilled
+        if not algo.is_running:
+            parent.abandoned += unfilled  # stopped: nothing is sent again
+            return True
         parent.pending += unfilled
-        if unfilled <= 0 or not algo.is_running:
-            if not algo.is_running:
-                parent.pending -= unfilled
-                parent.abandoned += unfilled
+        if unfilled <= 0:
             return True
         if watched.intent is Action.REPRICE:
             self.reprices += 1
