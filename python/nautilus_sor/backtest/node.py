@@ -15,6 +15,7 @@ from typing import Any
 
 from nautilus_trader.backtest.node import BacktestNode as NautilusBacktestNode
 
+from nautilus_sor.backtest.data.catalog import batch_deltas
 from nautilus_sor.backtest.runner import ParentOrderStrategy, ParentOrderStrategyConfig, _venue_dicts, market_venue, with_market_volume_profile
 from nautilus_sor.config import RunConfig
 from nautilus_sor.execution_algorithms import exec_algorithm_fields
@@ -50,24 +51,6 @@ class BacktestNode(NautilusBacktestNode):
         if result.data_cls is OrderBookDelta and result.data:
             result = dataclasses.replace(result, data=batch_deltas(result.data))
         super()._load_engine_data(engine, result)
-
-
-def batch_deltas(deltas: list[Any]) -> list[Any]:
-    """Time-sorted `OrderBookDelta`s of one instrument as `OrderBookDeltas`, each ending at a delta flagged
-    F_LAST (a trailing group without one is a batch too)."""
-    from nautilus_trader.model.data import OrderBookDeltas
-    from nautilus_trader.model.enums import RecordFlag
-
-    f_last = int(RecordFlag.F_LAST)
-    batches, current = [], []
-    for delta in deltas:
-        current.append(delta)
-        if delta.flags & f_last:
-            batches.append(OrderBookDeltas(delta.instrument_id, current))
-            current = []
-    if current:
-        batches.append(OrderBookDeltas(current[0].instrument_id, current))
-    return batches
 
 
 def _path(cls: type) -> str:

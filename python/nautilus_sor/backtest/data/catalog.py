@@ -367,9 +367,10 @@ def meta_venue_names(meta: dict[str, Any] | None) -> list[str]:
     return [v["name"] for v in meta["venues"]] if meta else []
 
 
-def _batches(deltas: list[Any]) -> list[Any]:
-    """`OrderBookDeltas` up to each F_LAST (a trailing batch without one is kept). Nautilus's own
-    `batched=True` ran a snapshot into the next diff in our tests, so the grouping is done here."""
+def batch_deltas(deltas: list[Any]) -> list[Any]:
+    """Time-sorted `OrderBookDelta`s of one instrument as `OrderBookDeltas`, each ending at a delta flagged
+    F_LAST (a trailing batch without one is kept). Nautilus's own `batched=True` ran a snapshot into the
+    next diff in our tests, so the grouping is done here (also for the BacktestNode, `backtest/node.py`)."""
     from nautilus_trader.model.data import OrderBookDeltas
     from nautilus_trader.model.enums import RecordFlag
 
@@ -439,7 +440,7 @@ def read_streams(catalog: Any, instruments: list[Any], start: int | None = None,
     window = {k: v for k, v in (("start", start), ("end", end)) if v is not None}
     kinds = set(catalog.list_data_types())
     streams: dict[tuple[str, str], list[Any]] = {}
-    readers = (("deltas", "order_book_delta", lambda iid: _batches(catalog.order_book_deltas(instrument_ids=[iid], **window))),
+    readers = (("deltas", "order_book_delta", lambda iid: batch_deltas(catalog.order_book_deltas(instrument_ids=[iid], **window))),
                ("quotes", "quote_tick", lambda iid: catalog.quote_ticks(instrument_ids=[iid], **window)),
                ("trades", "trade_tick", lambda iid: catalog.trade_ticks(instrument_ids=[iid], **window)))
     for kind, stem, read in readers:
@@ -668,4 +669,4 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
-__all__ = ["cached_market", "load_catalog", "read_metadata", "read_streams", "write_catalog", "write_nautilus_data"]
+__all__ = ["batch_deltas", "cached_market", "load_catalog", "read_metadata", "read_streams", "write_catalog", "write_nautilus_data"]
