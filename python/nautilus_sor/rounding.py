@@ -39,12 +39,7 @@ def round_quantity(instrument: Any, quantity: Quantity, field: str = "quantity")
     where = f"{instrument.id} (size increment {instrument.size_increment})"
     if not rounded.raw:
         raise ValidationError(f"invalid {field}: {quantity} rounds to zero on {where}", field=field, value=str(quantity))
-    low, high = instrument.min_quantity, instrument.max_quantity
-    if low is not None and rounded < low:
-        raise ValidationError(f"invalid {field}: {quantity} is below {instrument.id}'s min_quantity {low}", field=field, value=str(quantity))
-    if high is not None and rounded > high:
-        raise ValidationError(f"invalid {field}: {quantity} is above {instrument.id}'s max_quantity {high}", field=field, value=str(quantity))
-    return rounded
+    return _within(instrument, "quantity", rounded, quantity, field)
 
 
 def round_price(instrument: Any, price: Price, field: str = "price") -> Price:
@@ -67,9 +62,15 @@ def _price_raw(price: Any, field: str) -> int:
 
 def _checked_price(instrument: Any, raw: int, price: Price, field: str, rule: Any) -> Price:
     rounded = Price.from_raw(rule(raw, instrument.price_increment.raw), instrument.price_precision)
-    low, high = instrument.min_price, instrument.max_price
+    return _within(instrument, "price", rounded, price, field)
+
+
+def _within(instrument: Any, kind: str, rounded: Any, given: Any, field: str) -> Any:
+    """`rounded` if within the instrument's `min_<kind>`/`max_<kind>` (either may be None); else the
+    ValidationError naming `field` and the value as given."""
+    low, high = getattr(instrument, f"min_{kind}"), getattr(instrument, f"max_{kind}")
     if low is not None and rounded < low:
-        raise ValidationError(f"invalid {field}: {price} is below {instrument.id}'s min_price {low}", field=field, value=str(price))
+        raise ValidationError(f"invalid {field}: {given} is below {instrument.id}'s min_{kind} {low}", field=field, value=str(given))
     if high is not None and rounded > high:
-        raise ValidationError(f"invalid {field}: {price} is above {instrument.id}'s max_price {high}", field=field, value=str(price))
+        raise ValidationError(f"invalid {field}: {given} is above {instrument.id}'s max_{kind} {high}", field=field, value=str(given))
     return rounded
