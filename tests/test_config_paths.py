@@ -28,7 +28,7 @@ def write_bars(folder: Path) -> Path:
     folder.mkdir(parents=True)
     for prefix, rows in BARS.items():
         with zipfile.ZipFile(folder / f"{prefix}_{DAY}_trade.zip", "w") as archive:
-            archive.writestr(f"{prefix}_trade.csv", "".join(",".join(str(x) for x in row) + "\n" for row in rows))
+            archive.writestr(f"20221213_{prefix.split('_')[-1]}_minute_trade.csv", "".join(",".join(str(x) for x in row) + "\n" for row in rows))
     return folder
 
 

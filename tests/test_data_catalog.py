@@ -164,7 +164,7 @@ def perp_dir(tmp_path: Path) -> Path:
     folder.mkdir()
     for prefix, rows in PERP_BARS.items():
         with zipfile.ZipFile(folder / f"{prefix}_20221213_trade.zip", "w") as archive:
-            archive.writestr(f"{prefix}_trade.csv", "".join(",".join(str(x) for x in row) + "\n" for row in rows))
+            archive.writestr(f"20221213_{prefix.split('_')[-1]}_minute_trade_perp.csv", "".join(",".join(str(x) for x in row) + "\n" for row in rows))
     return folder
 
 

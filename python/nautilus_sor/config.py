@@ -97,8 +97,8 @@ _SYNTHETIC_ONLY = {"seed": None, "duration_seconds": None, "initial_price": 60_0
 DEFAULT_SYNTHETIC_SECONDS = 600.0
 _RECORDED_ONLY = ("path", "start", "end", "latency_ms", "venues", "symbol", "date", "levels", "instruments", "cache_dir")
 # Keys only some recorded types read (nothing is silently ignored).
-_TYPE_ONLY = {"symbol": ("binance", "lean_equity"), "date": ("lean_equity", "lean_ibm"), "levels": ("binance", "binance_btc", "lean_equity", "lean_ibm"),
-              "instruments": ("binance", "binance_btc"),
+_TYPE_ONLY = {"symbol": ("binance", "lean_equity", "lean_crypto_bars"), "date": ("lean_equity", "lean_ibm", "lean_crypto_bars"),
+              "levels": ("binance", "binance_btc", "lean_equity", "lean_ibm"), "instruments": ("binance", "binance_btc", "lean_crypto_bars"),
               # A "catalog" market is read in place (its derived arrays are cached next to it): no cache of its own.
               "cache_dir": ("binance", "binance_btc", "lean_equity", "lean_ibm", "lean_crypto_bars")}
 # The config keys that are file paths: relative ones are relative to the config file (`resolve_paths`).
@@ -126,14 +126,15 @@ class MarketBlock(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     # binance_btc: a crossed book after a diff, or a crossed bookTicker, is refused (MarketDataError), or
     # "drop"ped with a count in the market's notes (`backtest/data/binance.py`).
     crossed_books: Literal["refuse", "drop"] = "refuse"
-    # binance: the base asset ("ETH"; default the one the file names carry); lean_equity: the ticker ("BAC").
+    # binance, lean_crypto_bars: the base asset ("ETH"; default the one the file names carry); lean_equity: the ticker ("BAC").
     symbol: str | None = None
-    # lean_equity: the trading day (YYYYMMDD or ISO date; default the day of `start`, else the first in the folder).
+    # lean_equity, lean_crypto_bars: the trading day (YYYYMMDD or ISO date; default the day of `start`, else the first in the folder).
     date: str | int | None = None
     # binance, lean_equity: book levels kept in the arrays (binance default 20, lean 1: the data has the top only).
     levels: int | None = None
     # binance: per-venue terms and files {venue: {raw_symbol, files, price_increment, size_increment, contract_size,
-    # maker_fee, taker_fee}} (`backtest/data/binance.py`).
+    # maker_fee, taker_fee}} (`backtest/data/binance.py`); lean_crypto_bars: {venue: {raw_symbol, quote, files,
+    # price_increment, size_increment, contract_size}} (`backtest/data/lean_bars.py`).
     instruments: dict[str, dict[str, Any]] | None = None
     cache_dir: str | None = None
 

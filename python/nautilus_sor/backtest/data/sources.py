@@ -7,7 +7,8 @@
                       rebuilds are cached next to it (`derived_cache.py`), until its files change
     lean_equity       one ticker's ticks by venue on one day (`symbol`, `date`; `lean.py`, cached as a catalog);
                       `lean_ibm` is the same with symbol IBM
-    lean_crypto_bars  Binance vs Bybit minute bars (`lean.py`, cached as a catalog)
+    lean_crypto_bars  one asset's crypto / perpetual minute bars by venue (`symbol`, `date`, `venues`, `instruments`;
+                      `lean_bars.py`, cached as a catalog)
 
 Paths: a config file's relative `market.path` and `market.cache_dir` are relative to that file's folder
 (`config.load_config` makes them absolute); a path given any other way (a `MarketBlock` or config dict
@@ -150,7 +151,7 @@ def _load(block: Any, *, cache_dir: str | Path | None = None, seed: int = 7, syn
                               field="market.type", value=block.type)
         from nautilus_sor.backtest.data.catalog import cached_market
 
-        keys = {"venues": block.venues, "symbol": block.symbol, "date": block.date, "levels": block.levels}
+        keys = {"venues": block.venues, "symbol": block.symbol, "date": block.date, "levels": block.levels, "instruments": block.instruments}
         params = {"type": block.type, "path": str(path.resolve()), **window, **keys}
         key = f"{block.type}-{_short_hash(params)}"
         kwargs = {k: v for k, v in {**window, **keys}.items() if v is not None}
