@@ -234,7 +234,7 @@ def test_evaluate_market_block_from_shortcuts(tmp_path):
     assert (block.type, block.path, block.symbol, block.date) == ("lean_equity", str(tmp_path), "BAC", "20131008")
     with pytest.raises(ValidationError, match="a lean_equity market needs --symbol"):
         market_block("lean_equity", tmp_path)
-    with pytest.raises(ConfigError, match=r"invalid market\.symbol: 'ETH' \(only for market\.type binance, lean_equity or lean_crypto_bars, not lean_ibm\)"):
+    with pytest.raises(ConfigError, match=r"invalid market\.symbol: 'ETH' \(only for market\.type binance or lean_equity or lean_crypto_bars, not lean_ibm\)"):
         market_block("lean_ibm", tmp_path, symbol="ETH")
     with pytest.raises(ConfigError, match=r"invalid market\.levels: 0"):
         market_block("binance", tmp_path, levels=0)
