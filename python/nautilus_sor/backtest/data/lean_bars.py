@@ -344,7 +344,7 @@ def bar_market_specs(data_dir: str | Path, symbol: str | None = None, date: obje
     for name, terms in terms_of.items():
         if "files" not in terms:
             continue
-        kind, exchange, inverse = _venue_parts(name)
+        kind, exchange, _ = _venue_parts(name)
         listed = [Path(f) if Path(f).is_absolute() else directory / f for f in terms["files"]]
         days_of: dict[dt.date, dict[str, Path]] = {}
         raws = set()
@@ -464,8 +464,9 @@ def _check_grid(frame: Any, columns: tuple[str, ...], increment: str, path: Path
         if refuse and bad.any():
             row = int(np.argmax(bad))
             line = row + 1
-            raise DataFileError(f"invalid Lean file {path} line {line}: {column} {frame[column].iloc[row]!r} is not a multiple of the {what} "
-                                f"{increment} (set {key})", field=f"{path.name}:{line}", value=repr(frame[column].iloc[row]), file=str(path), line=line)
+            value = float(frame[column].iloc[row])
+            raise DataFileError(f"invalid Lean file {path} line {line}: {column} {value!r} is not a multiple of the {what} {increment} (set {key})",
+                                field=f"{path.name}:{line}", value=repr(value), file=str(path), line=line)
     return count
 
 

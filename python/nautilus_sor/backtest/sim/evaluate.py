@@ -29,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from nautilus_sor.backtest.sim.bars import BAR_ALGORITHMS, bar_books, is_bar_market
 from nautilus_sor.backtest.sim.exchange import BUY, SELL, Fill, VenueExchange
 from nautilus_sor.backtest.sim.optimum import cleanup_fills, lower_bound_bps, snapshot_optimum_fills
 from nautilus_sor.backtest.sim.simulator import ALGORITHMS, NS, ExecParams, LearningFeed, Parent, ParentRun, SimMarket, cost_bps
@@ -47,6 +48,7 @@ class EvalConfig:
     starts: int = 30
     lookback_s: float = 60.0  # data before the first start, for the ex-ante choices
     params: ExecParams = field(default_factory=ExecParams)
+    bar_closes: bool = False  # a bar market: starts moved to bar closes (`sim.bars.snap_to_closes`)
 
     def validate(self) -> EvalConfig:
         for a in self.algorithms:
@@ -112,6 +114,12 @@ def evaluate_market(sim: SimMarket, cfg: EvalConfig, progress: Any = None) -> pd
     """Every parent of the grid on one market under every scenario; one row per (parent, scenario)."""
     cfg.validate()
     starts = start_times(sim, cfg)
+    if cfg.bar_closes:
+        from nautilus_sor.backtest.sim.bars import snap_to_closes
+
+        two_sided = sum(np.isfinite(v.book.bid_px[:, 0]) & np.isfinite(v.book.ask_px[:, 0]) for v in sim.venues)  # type: ignore[union-attr]  # bar books
+        latest = sim.market.end_ns - int(cfg.params.horizon_s * NS)
+        starts = snap_to_closes(starts, sim.venues[0].book.ts, np.asarray(two_sided) >= 2, latest)  # type: ignore[union-attr]  # bar books
     horizon_units_volume = sim.window_volume() * cfg.params.horizon_s / ((sim.market.end_ns - sim.market.start_ns) / NS)
     rows: list[dict[str, Any]] = []
     twap_params = cfg.params
@@ -388,8 +396,16 @@ def run_evaluation(markets: list[Any], *, data_root: str | Path, out_dir: str | 
         market = load_named_market(name, data_root)
         load_s = time.perf_counter() - t0
         p = (params or {}).get(name if isinstance(name, str) else market.name) or ExecParams(**{**_family_params(name), **(overrides or {})})
+        bar_notes: list[str] = []
+        market_algorithms = algorithms
+        if is_bar_market(market):  # one-level books from the quote bars (docs/evaluation.md, "Minute bar markets")
+            market, bar_notes = bar_books(market)
+            market_algorithms = tuple(a for a in algorithms if a in BAR_ALGORITHMS)
+            if p.passive_first_s is not None:
+                raise ValidationError(f"invalid passive_first_s: {p.passive_first_s!r} (a bar market has no tape to fill a resting order from)",
+                                      field="passive_first_s", value=p.passive_first_s)
         sim = SimMarket(market, p)
-        cfg = EvalConfig(starts=starts, params=p, algorithms=algorithms)
+        cfg = EvalConfig(starts=starts, params=p, algorithms=market_algorithms, bar_closes=bool(bar_notes))
         t1 = time.perf_counter()
         total = len(cfg.algorithms) * len(cfg.sizes) * len(cfg.sides) * cfg.starts
         done = [0]
@@ -407,7 +423,7 @@ def run_evaluation(markets: list[Any], *, data_root: str | Path, out_dir: str | 
         prices = (f"prices across venues: different instruments, each venue's basis to {sim.basis.reference} (its mid minus "
                   f"{sim.basis.reference}'s, as in force then) removed at each order's decision time; executions on each venue's own prices"
                   if sim.basis.active else "prices across venues: one instrument, compared as recorded (no basis removed)")
-        notes[market.name] = list(market.notes) + [prices,
+        notes[market.name] = list(market.notes) + bar_notes + [prices,
             f"venues: {', '.join(f'{v.name} (maker {v.maker_fee * 1e4:.2f} bps, taker {v.taker_fee * 1e4:.2f} bps, latency {sim.latency_ms[v.name]:g} ms)' for v in sim.venues)}",
             f"horizon {p.horizon_s:g} s, slices every {p.interval_s:g} s, iceberg display {p.iceberg_visible_pct:.0%}, queue model {p.queue_model}, "
             f"decisions see {'published books minus our own takes' if p.see_own_consumption else 'the published books'}",

@@ -49,8 +49,15 @@ def snapshot_optimum_fills(sim: SimMarket, exchanges: dict[str, VenueExchange], 
 def cleanup_fills(sim: SimMarket, exchanges: dict[str, VenueExchange], side: int, qty: float, ts: int) -> list[Fill]:
     """`qty` taken at once at `ts` across the merged books (as `merged_take`, decided at `ts`, without
     recording the takes). Beyond every visible level it is charged the worst visible price (on the venue
-    that shows it) at the highest taker fee. No venue showing a price: one NaN-priced fill."""
+    that shows it) at the highest taker fee. No venue showing a price at `ts`: at the first book update that
+    shows one; none left: one NaN-priced fill."""
     books = sim.aligned_books(exchanges, side, ts)
+    later = int(np.searchsorted(sim.update_ts, ts, side="right"))
+    while not any(len(px) for px, _, _ in books.values()) and later < len(sim.update_ts):
+        # No venue shows a price now (a minute without quote bars): the first book update that shows one.
+        ts = int(sim.update_ts[later])
+        later += 1
+        books = sim.aligned_books(exchanges, side, ts)
     takes, beyond = merged_walk(books, side, qty)
     fills = [Fill(ts, name, price + sim.basis(name, ts), size, (price + sim.basis(name, ts)) * size * books[name][2], "TAKER", ts)
              for name, price, size in takes]
