@@ -57,7 +57,8 @@ def bar_books(market: RecordedMarket) -> tuple[RecordedMarket, list[str]]:
     above), the others dropped; and notes saying what was done. Fewer than two such venues: MarketDataError."""
     grid = np.arange(market.start_ns + BAR_NS, market.end_ns + 1, BAR_NS, dtype=np.int64)
     by_venue = _bars_by_venue(market.data, {v.instrument.id for v in market.venues})
-    routable, skipped = [], []
+    routable: list[RecordedVenue] = []
+    skipped: list[str] = []
     for venue in market.venues:
         book = _venue_book(venue, by_venue.get(venue.instrument.id, {}), grid)
         if book is None:
@@ -88,7 +89,7 @@ def snap_to_closes(starts: npt.NDArray[np.int64], closes: npt.NDArray[np.int64],
     if usable.size == 0:
         raise MarketDataError("no minute with the quoted top of two venues", field="venues", value=int(closes.size))
     k = np.minimum(np.searchsorted(usable, starts, side="left"), usable.size - 1)
-    return usable[k]
+    return np.asarray(usable[k], dtype=np.int64)
 
 
 __all__ = ["BAR_ALGORITHMS", "bar_books", "is_bar_market", "snap_to_closes"]
