@@ -11,7 +11,9 @@ applied); the state is applied on the next start, once the cache holds the order
 
 Start after a load:
 1. parents are restored; each child the state knew as working is looked up in the cache: its fills
-   while down are booked, and if it closed while down its unfilled rest returns to the schedule;
+   while down are booked, and if it closed while down its unfilled rest returns to the schedule; a
+   resting child ("maker"/"adaptive" slice) found open is watched again, its re-price/cross alert
+   re-armed from the watch saved with it (`resting.py`);
 2. reconciliation: every order carrying our algorithm id in the cache is matched to its parent by its
    `parent=` tag, exec spawn id or `<primary>-E<n>` id. A child of a known, unfinished parent the state did not know
    (sent after the last save) is adopted into it (its quantity leaves the schedule). An open order no
@@ -156,7 +158,8 @@ class Restart:
             primary_sent=p.primary_sent, adopted=p.adopted,
             children=[
                 ChildRecord(client_order_id=c.client_order_id.value, instrument_id=c.instrument_id.value, units=c.units,
-                            filled_units=c.filled_units, done=c.done)
+                            filled_units=c.filled_units, done=c.done,
+                            resting=None if c.done else self.algorithm.resting.record(c.client_order_id))
                 for c in p.children.values()
             ],
             held=held,
@@ -216,6 +219,7 @@ class Restart:
             for cid in parent.children:
                 algorithm.ledger.link(cid, parent.primary_id)
         report = self.reconcile()
+        self._watch_resting(state, report)
         now = self.algorithm.clock.timestamp_ns()
         for parent in parents.values():
             self._apply_missed_policy(parent, now, report)
@@ -230,6 +234,18 @@ class Restart:
             self.algorithm.on_restored(parent)
             self.algorithm._arm(parent)
         self._listen_to_strategies()
+
+    def _watch_resting(self, state: AlgorithmState, report: ReconciliationReport) -> None:
+        """Resting children found open are watched again as their saved watch says (`resting.py`)."""
+        matched = set(report.matched)
+        for record in state.parents:
+            parent = self.algorithm.parents.get(ClientOrderId(record.primary_id))
+            for c in record.children:
+                if c.resting is None or c.client_order_id not in matched or parent is None:
+                    continue
+                order = self.algorithm.cache.order(ClientOrderId(c.client_order_id))
+                if order is not None and not order.is_closed:
+                    self.algorithm.resting.restore(parent, order, c.resting)
 
     def reconcile(self) -> ReconciliationReport:
         """Matches the orders in the cache with the parents (see the module doc); returns the report,

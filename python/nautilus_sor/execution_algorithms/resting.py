@@ -9,6 +9,13 @@ cross cancels first and acts on the cancel's confirmation with exactly the unfil
 conserved at every event (requested == filled + working + pending + abandoned). A child on a venue the
 router marks disconnected is cancelled and its rest returned to the schedule. A post-only refusal (the
 touch moved to us in flight) returns the rest to the schedule like any refused child.
+
+Across a restart (`restart.py`) each resting child's watch is saved with it (`RestingRecord`: slice end,
+last re-price time, when its alert was due, style parameters) and restored for a child
+found open: its alert is re-armed for the time it was due (at once if that passed while down), so it is
+re-priced and crossed when it would have been without the restart. A child whose re-price/cross cancel was
+in flight at the save and is found open is checked again at once (its due time passed) and decided afresh;
+one that closed while down is not watched (its rest went back to the schedule).
 """
 
 from __future__ import annotations
@@ -21,7 +28,8 @@ from nautilus_trader.model.identifiers import ClientOrderId, InstrumentId
 
 from nautilus_sor.exceptions import RoutingError, ValidationError
 from nautilus_sor.execution_algorithms.parents import ChildState, ParentState
-from nautilus_sor.execution_algorithms.styles import ADAPTIVE, MAKER, Action, Resting, StyleParams, adaptive_rests, decide
+from nautilus_sor.execution_algorithms.state import RestingRecord
+from nautilus_sor.execution_algorithms.styles import ADAPTIVE, MAKER, Action, Resting, StyleParams, adaptive_rests, check_style, decide
 from nautilus_sor.units import precision_holding, qty_to_units, units_to_qty
 
 if TYPE_CHECKING:
@@ -37,6 +45,7 @@ class _Child:
     params: StyleParams
     tick: float  # the instrument's price increment
     intent: Action | None = None  # set when we cancelled it to re-price or cross
+    next_check_ns: int = 0  # when its alert is due
 
 
 class RestingSlices:
@@ -164,10 +173,36 @@ class RestingSlices:
     def _timer(self, client_order_id: ClientOrderId) -> str:
         return f"{self._algo.id.value}-rest-{client_order_id.value}"
 
-    def _arm(self, client_order_id: ClientOrderId, now: int) -> None:
+    def _arm(self, client_order_id: ClientOrderId, now: int, at: int | None = None) -> None:
         child = self._children[client_order_id]
-        at = min(child.state.deadline_ns, now + int(child.params.reprice_interval_s * NS_PER_SECOND))
-        self._algo.clock.set_time_alert_ns(self._timer(client_order_id), max(at, now + 1), self._on_alert)
+        if at is None:
+            at = min(child.state.deadline_ns, now + int(child.params.reprice_interval_s * NS_PER_SECOND))
+        child.next_check_ns = max(at, now + 1)
+        name = self._timer(client_order_id)
+        if name in self._algo.clock.timer_names:
+            self._algo.clock.cancel_timer(name)
+        self._algo.clock.set_time_alert_ns(name, child.next_check_ns, self._on_alert)
+
+    # -- restart -----------------------------------------------------------------------------
+
+    def record(self, client_order_id: ClientOrderId) -> RestingRecord | None:
+        """The watch of a resting child, for the saved state (None: not a watched resting child)."""
+        child = self._children.get(client_order_id)
+        if child is None:
+            return None
+        return RestingRecord(deadline_ns=child.state.deadline_ns, last_priced_ns=child.state.last_priced_ns,
+                             next_check_ns=child.next_check_ns, execution_style=child.params.style,
+                             catch_up_fraction=child.params.catch_up_fraction, reprice_interval_s=child.params.reprice_interval_s)
+
+    def restore(self, parent: ParentState, order: Any, record: RestingRecord) -> None:
+        """Watches a restored child found open in the cache again, as the saved watch says (module doc)."""
+        algo = self._algo
+        instrument = algo.cache.instrument(order.instrument_id)
+        tick = float(instrument.price_increment)
+        params = check_style(record.execution_style, record.catch_up_fraction, record.reprice_interval_s)
+        state = Resting(parent.side == OrderSide.BUY, round(float(order.price) / tick), record.deadline_ns, record.last_priced_ns)
+        self._children[order.client_order_id] = _Child(state, params, tick)
+        self._arm(order.client_order_id, algo.clock.timestamp_ns(), record.next_check_ns)
 
     def _on_alert(self, event: Any) -> None:
         client_order_id = ClientOrderId(event.name[len(self._algo.id.value) + len("-rest-"):])

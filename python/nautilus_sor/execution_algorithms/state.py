@@ -13,12 +13,24 @@ from __future__ import annotations
 
 import msgspec
 
-from nautilus_sor.exceptions import StateError
+from nautilus_sor.exceptions import ConfigError, StateError
+from nautilus_sor.execution_algorithms.styles import check_style
 from nautilus_sor.msgspec_errors import msgspec_error_path
 from nautilus_sor.smart_router.state import RouterState
 
 STATE_VERSION = 1
 STATE_KEY = "nautilus_sor.exec_algorithm"  # the key in the dict[str, bytes] Nautilus stores
+
+
+class RestingRecord(msgspec.Struct, forbid_unknown_fields=True):
+    """A resting child's watch (`resting.py`): what re-arms its re-price/cross alert after a restart."""
+
+    deadline_ns: int  # the slice's end: crossed from then on
+    last_priced_ns: int  # when it was last (re-)priced: the re-price rate limit counts from it
+    next_check_ns: int  # when its alert was due (a check whose cancel was in flight: that check, made again)
+    execution_style: str
+    catch_up_fraction: float
+    reprice_interval_s: float
 
 
 class ChildRecord(msgspec.Struct, forbid_unknown_fields=True):
@@ -27,6 +39,8 @@ class ChildRecord(msgspec.Struct, forbid_unknown_fields=True):
     units: int
     filled_units: int
     done: bool
+    # Set for a working child of a "maker"/"adaptive" slice. Last, with a default: older states read.
+    resting: RestingRecord | None = None
 
 
 class ParentRecord(msgspec.Struct, forbid_unknown_fields=True):
@@ -99,6 +113,16 @@ def decode_state(data: bytes) -> AlgorithmState:
     return state
 
 
+def _check_resting(r: RestingRecord, where: str) -> None:
+    try:
+        check_style(r.execution_style, r.catch_up_fraction, r.reprice_interval_s)
+    except ConfigError as exc:
+        raise StateError(f"invalid {where}.{str(exc).removeprefix('invalid ')}", field=f"{where}.{exc.field}", value=exc.value) from None
+    for name in ("deadline_ns", "last_priced_ns", "next_check_ns"):
+        if getattr(r, name) < 0:
+            raise StateError(f"invalid {where}.{name}: {getattr(r, name)} (must be >= 0)", field=f"{where}.{name}", value=repr(getattr(r, name)))
+
+
 def check_state(state: AlgorithmState) -> None:
     """The bookkeeping rules every saved parent must satisfy."""
     for i, p in enumerate(state.parents):
@@ -134,6 +158,8 @@ def check_state(state: AlgorithmState) -> None:
                 value=repr(p.working),
             )
         for j, c in enumerate(p.children):
+            if c.resting is not None:
+                _check_resting(c.resting, f"{where}.children[{j}].resting")
             if not 0 <= c.filled_units <= c.units:
                 raise StateError(
                     f"invalid {where}.children[{j}].filled_units: {c.filled_units} (must be in [0, {c.units}])",
