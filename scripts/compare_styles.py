@@ -1,7 +1,7 @@
 """Execution styles against each other in real Nautilus backtests: `maker` and `adaptive` against `taker`
 for the example's scheduled algorithm, at three parent sizes, paired over the run's repeats.
 
-    python scripts/compare_styles.py examples/binance_btc_twap.json --market-end 2024-08-09T00:00:00Z [--repeats 8] [--sizes 0.25,1,4]
+    python scripts/compare_styles.py examples/binance_btc_twap.json --market-end 2024-08-09T00:00:00Z [--repeats 8] [--sizes 0.25,1,4] [--calibration]
 
 For each size (the example's parent quantities times the factor) and style, the example runs as
 `nautilus-sor backtest` runs it (the router scenario only: baselines off; the queue-position fill model on
@@ -9,6 +9,12 @@ book venues), repeated over the same start windows; the cost is the run's all-in
 spread and impact against the arrival mid, the unfilled rest priced at the schedule's end), weighted by
 quantity. Printed: per size, each style's mean cost and its paired difference to `taker` with a 95% t
 interval (positive: cheaper than taker) and in how many repeats it was cheaper.
+
+`--calibration` also prints, over every resting slice of the maker and adaptive runs, the router's
+predicted fill probability and rest-then-cross cost when the slice was placed against what happened
+(the share of its units filled while resting, its realised cost with re-prices and the cross of its
+unfilled rest, bps of the venue's mid at placement, fees in), binned by the predicted probability; and how
+many adaptive slices rested.
 """
 
 from __future__ import annotations
@@ -46,13 +52,65 @@ def costs(config: Any, market: Any) -> Any:
     return scenario_costs(results.repeats)[ROUTER]
 
 
+class _Captured:
+    """The execution algorithms the runs build (in this process: `workers=1`), to read their resting slices."""
+
+    def __init__(self) -> None:
+        import nautilus_sor.backtest.runner as runner
+
+        self.algorithms: list[Any] = []
+        self._runner, self._build = runner, runner.build_exec_algorithm
+
+        def build(*args: Any, **kwargs: Any) -> Any:
+            algorithm = self._build(*args, **kwargs)
+            self.algorithms.append(algorithm)
+            return algorithm
+
+        runner.build_exec_algorithm = build
+
+    def take(self) -> list[Any]:
+        out, self.algorithms = self.algorithms, []
+        return out
+
+
+BINS = (0.0, 0.05, 0.2, 0.5, 0.8, 1.0000001)
+
+
+def calibration(outcomes: list[Any]) -> list[str]:
+    """Predicted vs realised per bin of predicted fill probability (unit-weighted)."""
+    import numpy as np
+
+    rows = [o for o in outcomes if o.predicted_fill_probability is not None and o.passive_units + o.crossed_units > 0]
+    lines = [f"      {'predicted p':<13}{'slices':>7}{'mean p':>8}{'filled resting':>16}{'predicted bps':>15}{'realised bps':>14}"
+             f"{'realised if filled':>20}{'if crossed':>12}"]
+    for lo, hi in zip(BINS, BINS[1:]):
+        inside = [o for o in rows if lo <= o.predicted_fill_probability < hi]
+        if not inside:
+            continue
+        units = np.array([o.units for o in inside], dtype=float)
+        p = np.array([o.predicted_fill_probability for o in inside])
+        share = np.array([o.passive_units / o.units for o in inside])
+        predicted = np.array([o.predicted_bps for o in inside])
+        realised = np.array([o.realised_bps() for o in inside])
+        passive = [o.passive_cost / o.passive_units for o in inside if o.passive_units]
+        crossed = [o.crossed_cost / o.crossed_units for o in inside if o.crossed_units]
+        lines.append(f"      [{lo:.2f}, {min(hi, 1):.2f}){len(inside):>7}{np.average(p, weights=units):>8.3f}{np.average(share, weights=units):>16.3f}"
+                     f"{np.average(predicted, weights=units):>+15.2f}{np.average(realised, weights=units):>+14.2f}"
+                     f"{(np.mean(passive) if passive else float('nan')):>+20.2f}{(np.mean(crossed) if crossed else float('nan')):>+12.2f}")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("config")
     parser.add_argument("--repeats", type=int, default=8)
     parser.add_argument("--sizes", default="0.25,1,4", help="factors on the example's parent quantities")
     parser.add_argument("--market-end", default=None, help="a later market.end, to fit the repeats' start windows")
+    parser.add_argument("--calibration", action="store_true", help="predicted vs realised per resting slice (see the module doc)")
+    parser.add_argument("--styles", default=",".join(STYLES), help="styles to run (taker is the reference: always run)")
     args = parser.parse_args(argv)
+    styles = ("taker", *[s for s in args.styles.split(",") if s != "taker"])
+    captured = _Captured() if args.calibration else None
     from nautilus_sor.analysis.stats import mean_ci95, paired_difference
     from nautilus_sor.backtest.runner import build_market_for
 
@@ -70,16 +128,29 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{path.name}: {algo}, all-in cost in bps of the parent at arrival (fees in, unfilled priced at the schedule's end), "
           f"{args.repeats} repeats, paired 95% t intervals; saving > 0: cheaper than taker")
     for factor in factors:
-        per_style = {style: costs(_config(raw, style, factor, args.repeats), market) for style in STYLES}
+        per_style, outcomes = {}, {}
+        for style in styles:
+            per_style[style] = costs(_config(raw, style, factor, args.repeats), market)
+            if captured is not None:
+                outcomes[style] = captured.take()
         sizes = ", ".join(str(Decimal(str(o["quantity"])) * factor) for o in raw["orders"])
         print(f"  parents {sizes}:")
-        for style in STYLES:
+        for style in styles:
             n, mean, _, low, high = mean_ci95(per_style[style].to_numpy())
             line = f"    {style:<9} cost {mean:+7.2f} bps [{low:+.2f}, {high:+.2f}]"
             if style != "taker":
                 d = paired_difference(per_style["taker"].to_numpy(), per_style[style].to_numpy())
                 line += f"   saves {d.mean:+.2f} ± {d.half_width:.2f} bps vs taker, cheaper in {d.positive} of {d.n}"
             print(line, flush=True)
+        for style, algorithms in outcomes.items():
+            if style == "taker":
+                continue
+            slices = [o for a in algorithms for o in a.resting.outcomes]
+            rested, taken = sum(a.resting.adaptive_rested for a in algorithms), sum(a.resting.adaptive_taken for a in algorithms)
+            extra = f", adaptive rested {rested} of {rested + taken} slices" if style == "adaptive" else ""
+            print(f"    calibration, {style}: {len(slices)} resting slices{extra}")
+            for line in calibration(slices):
+                print(line, flush=True)
     return 0
 
 

@@ -188,6 +188,7 @@ class SmartExecAlgorithm(ExecAlgorithm):
         # Kill-switch (risk.py): its refusals, also published on the `nautilus_sor.risk` topic.
         self.risk = KillSwitch(config.max_notional_per_venue_per_minute, config.max_children_per_parent, config.max_children_total)
         self.risk_events: list[KillSwitchTriggered] = []
+        self._tape_subscribed: set[InstrumentId] = set()  # instruments whose trades feed the router's tape
 
     def register(self, trader_id: Any, portfolio: Any, msgbus: Any, cache: Any, clock: Any) -> None:
         super().register(trader_id, portfolio, msgbus, cache, clock)
@@ -244,8 +245,38 @@ class SmartExecAlgorithm(ExecAlgorithm):
     def on_start(self) -> None:
         if self._config.use_smart_routing and self.router is None:
             self.router = SmartOrderRouter(self._config.venues or [], cache=self.cache, clock=self.clock, **router_keywords(self._config.router))
+        if self.router is not None and self.rests_by_config():
+            # The tape must be known before the first resting child: watch the assets known now (explicit
+            # venue instruments, the bound strategy's instrument); a parent on another asset adds its own.
+            self._subscribe_tape(self.router.tape_instruments)
+            asset = getattr(strategy_for(self.msgbus, self.id), "instrument_id", None)
+            if isinstance(asset, InstrumentId):
+                self._subscribe_tape(self.router.watch_tape(asset))
         self.restart.resume()
         self.restart.stop_snapshot = None
+
+    # -- the trade tape behind the passive estimate ------------------------------------------
+
+    def rests_by_config(self) -> bool:
+        """Whether this algorithm's children rest by its config: its router then keeps each venue's trade
+        tape from the start (the fill probability of a resting child comes from it)."""
+        return bool(self._config.execution_style != TAKER)
+
+    def watch_tape_for(self, parent: ParentState) -> None:
+        """A parent whose children rest: its asset's trades feed the router's tape."""
+        router = self.router_for(parent)
+        if router is not None and self.style_of(parent).rests:
+            self._subscribe_tape(router.watch_tape(parent.instrument_id))
+
+    def _subscribe_tape(self, instrument_ids: list[InstrumentId]) -> None:
+        for iid in instrument_ids:
+            if iid not in self._tape_subscribed and self.cache.instrument(iid) is not None:
+                self.subscribe_trade_ticks(iid)
+                self._tape_subscribed.add(iid)
+
+    def on_trade_tick(self, tick: Any) -> None:
+        if self.router is not None:
+            self.router.on_trade_tick(tick)
 
     def on_stop(self) -> None:
         # What a restart resumes from: the state before the stop gives up the unsent quantity.
@@ -429,6 +460,7 @@ class SmartExecAlgorithm(ExecAlgorithm):
         self.add_parent(parent)
         # A position the strategy named (submit_order(..., position_id=)) is read before ours is indexed.
         parent.named_position = named
+        self.watch_tape_for(parent)
         if parent.named_position is None and self.router is not None:
             # The primary's own position, known now: the engine then never re-points it at another venue's.
             self._index_position(order, self.position_id_for(parent, order.instrument_id))
@@ -843,6 +875,7 @@ class SmartExecAlgorithm(ExecAlgorithm):
             child.filled_units += units
             parent.working -= units
             parent.filled += units
+            self.resting.on_fill(event.client_order_id, units, float(event.last_px), parent.side == OrderSide.BUY)
             if child.filled_units >= child.units:
                 child.done = True
                 self.resting.forget(event.client_order_id)

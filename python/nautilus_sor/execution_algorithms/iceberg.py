@@ -17,7 +17,6 @@ from typing import Any
 
 from nautilus_trader.model.enums import OrderSide
 from nautilus_trader.model.events import OrderCanceled, OrderDenied, OrderExpired, OrderFilled, OrderRejected
-from nautilus_trader.model.data import TradeTick
 from nautilus_trader.model.identifiers import ClientOrderId, ExecAlgorithmId, InstrumentId
 from nautilus_trader.model.orders import Order
 
@@ -26,7 +25,6 @@ from nautilus_sor.exceptions import ConfigError, MarketDataError, NoEligibleVenu
 from nautilus_sor.execution_algorithms.base import EventDrivenExecAlgorithm, SmartExecAlgorithmConfig
 from nautilus_sor.execution_algorithms.checks import check_positive_seconds
 from nautilus_sor.execution_algorithms.parents import ParentState
-from nautilus_sor.execution_algorithms.registry import strategy_for
 from nautilus_sor.smart_router import VenueAllocation
 from nautilus_sor.units import qty_to_units, units_to_qty
 
@@ -62,29 +60,9 @@ class IcebergExecAlgorithm(EventDrivenExecAlgorithm):
         self._icebergs: dict[ClientOrderId, Iceberg] = {}
         # Parents restored with a chunk still open: the hidden rest is shown once that chunk is done.
         self._deferred: set[ClientOrderId] = set()
-        self._tape_subscribed: set[InstrumentId] = set()
 
-    def on_start(self) -> None:
-        super().on_start()
-        if self.router is None:
-            return
-        # The tape must be known before the first chunk: watch the assets known now (explicit venue
-        # instruments, the bound strategy's instrument); a parent on another asset adds its own.
-        self._subscribe_tape(self.router.tape_instruments)
-        strategy = strategy_for(self.msgbus, self.id)
-        asset = getattr(strategy, "instrument_id", None)
-        if isinstance(asset, InstrumentId):
-            self._subscribe_tape(self.router.watch_tape(asset))
-
-    def _subscribe_tape(self, instrument_ids: list[InstrumentId]) -> None:
-        for iid in instrument_ids:
-            if iid not in self._tape_subscribed and self.cache.instrument(iid) is not None:
-                self.subscribe_trade_ticks(iid)
-                self._tape_subscribed.add(iid)
-
-    def on_trade_tick(self, tick: TradeTick) -> None:
-        if self.router is not None:
-            self.router.on_trade_tick(tick)
+    def rests_by_config(self) -> bool:
+        return True  # every chunk rests
 
     def on_parent(self, order: Order, parent: ParentState) -> None:
         if self.router is not None:

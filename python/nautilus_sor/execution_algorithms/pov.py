@@ -92,6 +92,7 @@ class POVExecAlgorithm(EventDrivenExecAlgorithm):
             self._by_instrument.setdefault(instrument_id, []).append(order.primary_id)
 
     def on_trade_tick(self, tick: TradeTick) -> None:
+        super().on_trade_tick(tick)  # the router's tape (a resting style's fill probability)
         volume = qty_to_units(tick.size, "size")
         for primary_id in self._by_instrument.get(tick.instrument_id, []):
             parent: ParentState = self.parents[primary_id]

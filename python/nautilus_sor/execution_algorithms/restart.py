@@ -216,6 +216,7 @@ class Restart:
         for parent in parents.values():
             algorithm.add_parent(parent)
             parent.named_position = algorithm.restored_named_position(parent)
+            algorithm.watch_tape_for(parent)
             for cid in parent.children:
                 algorithm.ledger.link(cid, parent.primary_id)
         report = self.reconcile()

@@ -20,6 +20,7 @@ one that closed while down is not watched (its rest went back to the schedule).
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,37 @@ NS_PER_SECOND = 1_000_000_000
 DEFAULT_LAST_SLICE_HORIZON_S = 5.0  # without a router (whose passive_horizon_s it otherwise is)
 
 
+MAX_OUTCOMES = 100_000  # the most recent resting slices kept in `outcomes` (a live algorithm's memory stays bounded)
+
+
+@dataclass
+class SliceOutcome:
+    """One resting slice: what was predicted when it was placed, and what happened to it (re-prices and
+    its cross included), for calibrating the estimate (`scripts/compare_styles.py --calibration`).
+
+    Costs are in bps of the resting venue's mid at placement, fees in (maker fee on the resting fills,
+    the crossing venue's taker fee on the crossed ones), positive = paid."""
+
+    ts_ns: int
+    style: str
+    venue: str
+    units: int  # rested at placement
+    mid: float
+    predicted_fill_probability: float | None  # the router's, for the horizon it was asked (None: no router)
+    predicted_bps: float | None  # its rest-then-cross cost
+    cross_now_bps: float | None  # adaptive: its cross-now cost
+    horizon_s: float  # how long the slice could rest (to its deadline)
+    passive_units: int = 0
+    passive_cost: float = 0.0  # sum of units * bps over the resting fills
+    crossed_units: int = 0
+    crossed_cost: float = 0.0
+
+    def realised_bps(self) -> float | None:
+        """The filled units' average cost (None: nothing filled)."""
+        filled = self.passive_units + self.crossed_units
+        return (self.passive_cost + self.crossed_cost) / filled if filled else None
+
+
 @dataclass
 class _Child:
     state: Resting
@@ -46,6 +78,7 @@ class _Child:
     tick: float  # the instrument's price increment
     intent: Action | None = None  # set when we cancelled it to re-price or cross
     next_check_ns: int = 0  # when its alert is due
+    outcome: SliceOutcome | None = None
 
 
 class RestingSlices:
@@ -56,29 +89,37 @@ class RestingSlices:
         self._children: dict[ClientOrderId, _Child] = {}
         self.reprices = 0
         self.crosses = 0
+        self.adaptive_rested = 0  # adaptive slices that rested / were taken on the estimate
+        self.adaptive_taken = 0
+        self.outcomes: deque[SliceOutcome] = deque(maxlen=MAX_OUTCOMES)
+        self._outcome_of: dict[ClientOrderId, tuple[SliceOutcome, bool]] = {}  # child -> (its slice, resting?)
 
     def __len__(self) -> int:
         return len(self._children)
 
     # -- placing -----------------------------------------------------------------------------
 
-    def try_rest(self, parent: ParentState, units: int, params: StyleParams, deadline_ns: int | None = None) -> bool:
+    def try_rest(self, parent: ParentState, units: int, params: StyleParams, deadline_ns: int | None = None,
+                 outcome: SliceOutcome | None = None) -> bool:
         """Rests `units` of the parent's pending quantity if its style says so now; False (nothing done)
-        when the slice should be taken instead: taker style, adaptive choosing to cross, or no touch."""
+        when the slice should be taken instead: taker style, adaptive choosing to cross, or no touch.
+        `deadline_ns`/`outcome`: a re-price's (the slice it continues)."""
         if not params.rests:
             return False
         algo = self._algo
-        placement = self._placement(parent, units, params)
+        now = algo.clock.timestamp_ns()
+        if deadline_ns is None:
+            deadline_ns = parent.slices[0][0] if parent.slices else now + int(self._horizon_s() * NS_PER_SECOND)
+        placement = self._placement(parent, units, params, max(deadline_ns - now, 1) / NS_PER_SECOND, outcome is None)
         if placement is None:
             return False
-        instrument_id, price, allocation, resting_units = placement
+        instrument_id, price, allocation, resting_units, cross_bps = placement
         if not algo._risk_allows(parent, instrument_id, resting_units, price):
             return False
         rest_of_slice = units - resting_units
         units = resting_units
-        now = algo.clock.timestamp_ns()
-        if deadline_ns is None:
-            deadline_ns = parent.slices[0][0] if parent.slices else now + int(self._horizon_s() * NS_PER_SECOND)
+        if outcome is None:
+            outcome = self._new_outcome(params, instrument_id, units, allocation, cross_bps, (deadline_ns - now) / NS_PER_SECOND)
         primary = algo.cache.order(parent.primary_id)
         parent.pending -= units
         parent.working += units
@@ -86,7 +127,10 @@ class RestingSlices:
         instrument = algo.cache.instrument(instrument_id)
         tick = float(instrument.price_increment)
         is_buy = parent.side == OrderSide.BUY
-        self._children[order.client_order_id] = _Child(Resting(is_buy, round(float(order.price) / tick), deadline_ns, now), params, tick)
+        self._children[order.client_order_id] = _Child(Resting(is_buy, round(float(order.price) / tick), deadline_ns, now), params, tick,
+                                                       outcome=outcome)
+        if outcome is not None:
+            self._outcome_of[order.client_order_id] = (outcome, True)
         self._arm(order.client_order_id, now)
         algo._reduce_primary(primary, parent)
         if rest_of_slice:
@@ -106,8 +150,11 @@ class RestingSlices:
         instrument = self._algo.cache.instrument(instrument_id)
         return 1 if instrument is None else max(1, qty_to_units(instrument.size_increment, "size_increment"))
 
-    def _placement(self, parent: ParentState, units: int, params: StyleParams) -> tuple[InstrumentId, float, Any, int] | None:
-        """(venue instrument, price to rest at, allocation, units to rest) or None to take the slice.
+    def _placement(self, parent: ParentState, units: int, params: StyleParams, rest_s: float,
+                   new_slice: bool) -> tuple[InstrumentId, float, Any, int, float | None] | None:
+        """(venue instrument, price to rest at, allocation, units to rest, adaptive's cross-now estimate) or
+        None to take the slice. `rest_s`: how long it can rest (to the slice's deadline); `new_slice`: a
+        slice's first placement (not a re-price), counted in `adaptive_rested`/`adaptive_taken`.
 
         A slice rests as one order on one venue, so with smart routing the venue is chosen for the part
         every venue's lot can hold (the slice rounded down to the coarsest lot); what is below the chosen
@@ -116,6 +163,7 @@ class RestingSlices:
         algo = self._algo
         router = algo.router_for(parent)
         allocation = None
+        cross_bps: float | None = None
         resting_units = units
         if router is not None:
             coarsest = max(self._lot_units(router.venue_instrument_id(parent.instrument_id, v.name)) for v in router.venues)
@@ -133,11 +181,15 @@ class RestingSlices:
             if params.style == ADAPTIVE:
                 try:
                     # An estimate only: route_order would record a decision that is not made.
-                    cross_bps: float | None = router.split_score_bps(parent.instrument_id, parent.side, quantity,
+                    cross_bps = router.split_score_bps(parent.instrument_id, parent.side, quantity,
                                                                      algo._config.max_venues, parent.limit)
                 except (RoutingError, ValidationError):
                     cross_bps = None
-                if not adaptive_rests(allocation.score_bps, cross_bps):
+                rests = adaptive_rests(allocation.score_bps, cross_bps)
+                if new_slice:
+                    self.adaptive_rested += rests
+                    self.adaptive_taken += not rests
+                if not rests:
                     return None
             instrument_id, touch = allocation.instrument_id, allocation.expected_price
             lot = self._lot_units(instrument_id)
@@ -153,7 +205,44 @@ class RestingSlices:
         if parent.limit is not None:
             limit = parent.limit.as_double()
             touch = min(touch, limit) if parent.side == OrderSide.BUY else max(touch, limit)
-        return instrument_id, touch, allocation, resting_units
+        return instrument_id, touch, allocation, resting_units, cross_bps
+
+    def _new_outcome(self, params: StyleParams, instrument_id: InstrumentId, units: int, allocation: Any, cross_bps: float | None,
+                     rest_s: float) -> SliceOutcome | None:
+        mid = self._mid(instrument_id)
+        if mid is None:
+            return None
+        outcome = SliceOutcome(
+            ts_ns=self._algo.clock.timestamp_ns(), style=params.style, venue=instrument_id.venue.value, units=units, mid=mid,
+            predicted_fill_probability=None if allocation is None else allocation.fill_probability,
+            predicted_bps=None if allocation is None else allocation.score_bps, cross_now_bps=cross_bps, horizon_s=rest_s,
+        )
+        self.outcomes.append(outcome)
+        return outcome
+
+    def _mid(self, instrument_id: InstrumentId) -> float | None:
+        bid, ask = self._touch(instrument_id, OrderSide.BUY), self._touch(instrument_id, OrderSide.SELL)
+        return None if bid is None or ask is None else (bid + ask) / 2
+
+    def on_fill(self, client_order_id: ClientOrderId, units: int, price: float, is_buy: bool) -> None:
+        """Books a fill of a resting slice's child (resting, or crossing its rest) on the slice's outcome."""
+        entry = self._outcome_of.get(client_order_id)
+        if entry is None:
+            return
+        outcome, resting = entry
+        router = self._algo.router
+        order = self._algo.cache.order(client_order_id)
+        fee = 0.0
+        if router is not None and order is not None:
+            config = router.venue_config(order.instrument_id.venue.value)
+            fee = (config.maker_fee if resting else config.taker_fee) * 1e4
+        bps = ((price - outcome.mid) if is_buy else (outcome.mid - price)) / outcome.mid * 1e4 + fee
+        if resting:
+            outcome.passive_units += units
+            outcome.passive_cost += units * bps
+        else:
+            outcome.crossed_units += units
+            outcome.crossed_cost += units * bps
 
     def _touch(self, instrument_id: InstrumentId, side: OrderSide) -> float | None:
         """Our side's best price on the venue: best bid to buy, best ask to sell (book, then quote)."""
@@ -238,6 +327,7 @@ class RestingSlices:
 
     def forget(self, client_order_id: ClientOrderId) -> None:
         """The child is done (filled): nothing more to watch."""
+        self._outcome_of.pop(client_order_id, None)
         if self._children.pop(client_order_id, None) is not None:
             name = self._timer(client_order_id)
             if name in self._algo.clock.timer_names:
@@ -249,6 +339,7 @@ class RestingSlices:
         watched = self._children.pop(child.client_order_id, None)
         if watched is None or watched.intent is None:
             return False
+        self._outcome_of.pop(child.client_order_id, None)
         algo = self._algo
         unfilled = child.units - child.filled_units
         child.done = True
@@ -261,10 +352,14 @@ class RestingSlices:
             return True
         if watched.intent is Action.REPRICE:
             self.reprices += 1
-            if self.try_rest(parent, unfilled, watched.params, watched.state.deadline_ns):
+            if self.try_rest(parent, unfilled, watched.params, watched.state.deadline_ns, watched.outcome):
                 return True
         self.crosses += 1
+        before = set(parent.children)
         algo._send_slice(parent, unfilled, taking=True)
+        if watched.outcome is not None:
+            for cid in parent.children.keys() - before:
+                self._outcome_of[cid] = (watched.outcome, False)
         return True
 
 
