@@ -4,6 +4,8 @@ accounts for every unit at every event."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from nautilus_trader.model.enums import OmsType, OrderSide, OrderStatus, OrderType, TimeInForce
 from nautilus_trader.model.objects import Quantity
@@ -125,3 +127,47 @@ def test_a_slice_rests_what_the_chosen_venue_lot_holds_and_the_sub_lot_rest_goes
     assert summary["filled"] == summary["requested"] and summary["abandoned"] == 0
     primary = eng.cache.order(strategy.parents[0].client_order_id)  # the last slice's rest may go as the primary
     assert sum(o.filled_qty.as_double() for o in kids) + primary.filled_qty.as_double() == pytest.approx(0.5)
+
+
+def sells_into_bids(instrument, size: str, start_ns: int, seconds: int) -> list:
+    """One seller-aggressor trade a second at the bid (mid 100 - 0.05): volume that fills a resting buy."""
+    from nautilus_trader.model.data import TradeTick
+    from nautilus_trader.model.enums import AggressorSide
+    from nautilus_trader.model.identifiers import TradeId
+    from nautilus_trader.model.objects import Price
+
+    return [TradeTick(instrument.id, Price.from_str("99.95"), Quantity.from_str(size), AggressorSide.SELLER, TradeId(f"{instrument.id.venue}-{i}"),
+                      start_ns + i * NS + NS // 2, start_ns + i * NS + NS // 2) for i in range(seconds)]
+
+
+@pytest.mark.parametrize("style", ["maker", "adaptive", "taker"])
+def test_a_resting_style_feeds_the_routers_tape_behind_its_fill_probability(style):
+    # BYBIT's tape sells 1.0 a second into its bid; BINANCE trades nothing. A resting style's router keeps
+    # the tape (trades subscribed from the start), so the resting slice's predicted fill probability is
+    # the core's rate_against * horizon / (queue ahead + ours) on BYBIT, not 0; taker subscribes nothing.
+    a = btcusdt("BINANCE", taker_fee="0.0004", size_precision=5)
+    b = btcusdt("BYBIT", taker_fee="0.0003", size_precision=3)
+    mids = [100.0] * 40
+    data = quotes(a, mids, 0.05, "10.00000", START) + quotes(b, mids, 0.05, "10.000", START) + sells_into_bids(b, "1.000", START - 30 * NS, 70)
+    eng = engine({"BINANCE": OmsType.NETTING, "BYBIT": OmsType.NETTING}, [a, b], sorted(data, key=lambda d: d.ts_init))
+    algo = TWAPExecAlgorithm(TWAPExecAlgorithmConfig(duration_seconds=30, interval_seconds=10, use_smart_routing=True, venues=VENUES,
+                                                     execution_style=style, catch_up_fraction=1.0))
+    eng.add_exec_algorithm(algo)
+    strategy = OneParent(SmartRoutingStrategyConfig(instrument_id="BTCUSDT.BINANCE", use_smart_routing=True, venues=VENUES,
+                                                    execution_algorithm={"type": str(algo.id)}), "2.000")
+    strategy.config_instrument_id, strategy.algorithm_id = a.id, algo.id
+    eng.add_strategy(strategy)
+    eng.run()
+    if style == "taker":
+        assert algo.router.tape_instruments == [] and not algo.resting.outcomes
+        return
+    first = algo.resting.outcomes[0]
+    assert first.venue == "BYBIT"
+    # The tape at the first slice (START + 1 s): 1.0/s since START - 30 s, decayed with tau = 30 s (the
+    # router's default): rate = sum 1 * exp(-(t_now - t_i) / 30) / 30 over the 31 trades before it.
+    now = START + NS
+    rate = sum(1.0 * math.exp(-(now - t) / NS / 30.0) for t in (START - 30 * NS + i * NS + NS // 2 for i in range(31))) / 30.0
+    expected = min(1.0, rate * 5.0 / (10.0 + first.units / 1e9))  # 5 s horizon, 10.0 displayed ahead at the bid
+    assert first.predicted_fill_probability == pytest.approx(expected, rel=1e-6)
+    assert 0.0 < first.predicted_fill_probability < 1.0
+    assert first.passive_units > 0  # the tape did fill it
