@@ -144,7 +144,8 @@ def sells_into_bids(instrument, size: str, start_ns: int, seconds: int) -> list:
 def test_a_resting_style_feeds_the_routers_tape_behind_its_fill_probability(style):
     # BYBIT's tape sells 1.0 a second into its bid; BINANCE trades nothing. A resting style's router keeps
     # the tape (trades subscribed from the start), so the resting slice's predicted fill probability is
-    # the core's rate_against * horizon / (queue ahead + ours) on BYBIT, not 0; taker subscribes nothing.
+    # the core's rate_against * horizon / (queue ahead + ours) on BYBIT, not 0, for the horizon the slice
+    # rests for (to the next slice); taker subscribes nothing.
     a = btcusdt("BINANCE", taker_fee="0.0004", size_precision=5)
     b = btcusdt("BYBIT", taker_fee="0.0003", size_precision=3)
     mids = [100.0] * 40
@@ -167,7 +168,9 @@ def test_a_resting_style_feeds_the_routers_tape_behind_its_fill_probability(styl
     # router's default): rate = sum 1 * exp(-(t_now - t_i) / 30) / 30 over the 31 trades before it.
     now = START + NS
     rate = sum(1.0 * math.exp(-(now - t) / NS / 30.0) for t in (START - 30 * NS + i * NS + NS // 2 for i in range(31))) / 30.0
-    expected = min(1.0, rate * 5.0 / (10.0 + first.units / 1e9))  # 5 s horizon, 10.0 displayed ahead at the bid
+    # Asked for the time it can rest: to the next slice (10 s); 10.0 displayed ahead of it at the bid.
+    assert first.horizon_s == 10.0
+    expected = min(1.0, rate * 10.0 / (10.0 + first.units / 1e9))
     assert first.predicted_fill_probability == pytest.approx(expected, rel=1e-6)
     assert 0.0 < first.predicted_fill_probability < 1.0
     assert first.passive_units > 0  # the tape did fill it

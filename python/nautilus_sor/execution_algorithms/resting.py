@@ -173,7 +173,8 @@ class RestingSlices:
         quantity = units_to_qty(resting_units, precision_holding(resting_units, parent.precision))
         if router is not None:
             try:
-                allocation = router.select_passive_venue(parent.instrument_id, parent.side, quantity, self._horizon_s(),
+                # Asked for the time it can rest: to the slice's deadline (the next slice; the last: the horizon).
+                allocation = router.select_passive_venue(parent.instrument_id, parent.side, quantity, rest_s,
                                                          now_ns=algo.clock.timestamp_ns())
             except (RoutingError, ValidationError) as exc:
                 algo.log.debug(f"{parent.primary_id}: no venue to rest on ({exc}); the slice is taken")

@@ -7,9 +7,13 @@
     touch - at most once per `reprice_interval_s` per child, so a flickering book is not chased;
   - when the parent has fallen behind its schedule by more than `catch_up_fraction` of the parent, or
     the slice's time is up (the next slice is due), what is still resting is crossed.
-- `adaptive`: per slice, rest or cross, whichever the core says is cheaper: resting then crossing the
-  unfilled rest (`select_passive`'s expected cost: maker fee if filled, spread + taker fee if not, by the
-  venue's recent fill rate) against crossing now (`route_order`'s expected cost).
+- `adaptive`: per slice (and again at each re-price), rest or cross, whichever the core says is cheaper:
+  resting then crossing the unfilled rest (`select_passive`'s expected cost: maker fee minus the half
+  spread if filled, taker fee plus the half spread if not, with the fill probability
+  `min(1, rate_against * horizon / (queue ahead + ours))`) against crossing now (the core split's score).
+  The horizon is the time the child can rest: to the slice's deadline (the next slice; the last slice:
+  the router's `passive_horizon_s`). `rate_against` is the venue's decayed trade tape, which a resting
+  style's algorithm feeds from the start (it subscribes to the venue instruments' trades).
 
 This module holds only the rules (pure functions of numbers, unit-tested); the algorithms apply them.
 """
