@@ -1,0 +1,189 @@
+"""Aggressive fills consume the levels they take, inside Nautilus backtests on L2 (market-by-price) data.
+
+Nautilus 1.221's matching engine fills every aggressive order against the recorded book as it stands, so
+two of our takers meeting the same book state (consecutive slices, or two venues' children of one parent
+arriving before the book updates) both take the same displayed size. Here, per (side, price level), what
+our aggressive fills took is kept, and a later aggressive order is offered the level less what we took
+until the recorded level refreshes - the rule `evaluate`'s simulator applies (the core's
+`ConsumedLiquidity`, rust/sor-core/src/sim/, one implementation): with the level recorded at `size`, we are
+offered `min(size, max(reference, size) - used)`, where `reference` is the recorded size when we first
+took from it; growth above `reference` is new size that joined behind us, and the record is dropped once
+the recorded size is at or below what we left (the recorded book itself no longer shows our part).
+
+Two Nautilus extension points, each doing what the engine lets it do:
+
+- `ConsumedLiquidityFillModel` (a `FillModel`): `get_orderbook_for_fill_simulation` returns, for an
+  aggressive (TAKER) order, the venue's side it takes less what we consumed - or None (Nautilus's own
+  book, bit for bit) while nothing is on record for that side. A resting (MAKER) order keeps Nautilus's
+  rule. The model sees only `(instrument, order, best_bid, best_ask)`, so it is bound to the module below.
+- `ConsumedLiquidityModule` (a `SimulationModule`): learns the consumption from the fills themselves
+  (the `events.fills.*` message-bus topic, published synchronously by the execution engine as each fill
+  is applied, so the next order in the same book state already sees it), against the level's recorded
+  size in the venue's book at that moment.
+
+Usable from any `BacktestVenueConfig` (both are needed; the module refuses a venue without the model):
+
+    BacktestVenueConfig(..., book_type="L2_MBP",
+        fill_model=ImportableFillModelConfig(
+            fill_model_path="nautilus_sor.fill_model_consumed:ConsumedLiquidityFillModel",
+            config_path="nautilus_trader.backtest.config:FillModelConfig", config={}),
+        modules=[ImportableActorConfig(
+            actor_path="nautilus_sor.fill_model_consumed:ConsumedLiquidityModule",
+            config_path="nautilus_sor.fill_model_consumed:ConsumedLiquidityModuleConfig", config={})])
+
+or `engine.add_venue(..., fill_model=ConsumedLiquidityFillModel(), modules=[ConsumedLiquidityModule()])`.
+
+Where Nautilus's engine decides (engine.pyx, 1.221), stated rather than hidden:
+- a market order for which every level of the side is consumed gets no fills from our book, and the
+  engine then falls back to its own book (`determine_market_fills_with_simulation`); only the part our
+  book still offered is recorded as consumed then;
+- a marketable limit order with nothing left within its limit gets no fills: the engine logs "no fills
+  from book when fills were expected" and leaves it open (`apply_fills` returns before its IOC cancel). A
+  GTC order then rests at its price; an IOC one is cancelled by the module at the same timestamp
+  (`process`, which the exchange runs right after the order commands); FOK is cancelled by the engine.
+- venues whose book is not L2_MBP keep Nautilus's own matching (L1 fills from quotes or bars: there is no
+  displayed depth to consume).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nautilus_trader.backtest.config import FillModelConfig, SimulationModuleConfig
+from nautilus_trader.backtest.models import FillModel
+from nautilus_trader.backtest.modules import SimulationModule
+from nautilus_trader.model.book import OrderBook
+from nautilus_trader.model.data import BookOrder
+from nautilus_trader.model.enums import BookType, LiquiditySide, OrderSide, OrderType, TimeInForce
+from nautilus_trader.model.objects import Quantity
+
+from nautilus_sor._core import ConsumedLiquidity
+from nautilus_sor.exceptions import ConfigError
+from nautilus_sor.fill_model import displayed_size
+
+FILLS_TOPIC = "events.fills.*"
+
+
+class ConsumedLiquidityFillModel(FillModel):
+    """The book an aggressive order fills against: the venue's, less what our earlier aggressive fills took
+    (see the module docstring). Nautilus's probabilities (`prob_fill_on_limit`, `prob_slippage`, ...) keep
+    their meaning; pass them as to `FillModel` or in a `FillModelConfig`."""
+
+    def __init__(self, prob_fill_on_limit: float = 1.0, prob_fill_on_stop: float = 1.0, prob_slippage: float = 0.0,
+                 random_seed: int | None = None, config: FillModelConfig | None = None) -> None:
+        super().__init__(prob_fill_on_limit, prob_fill_on_stop, prob_slippage, random_seed, config)
+        self._module: ConsumedLiquidityModule | None = None
+
+    def bind(self, module: ConsumedLiquidityModule) -> None:
+        """Called by the venue's `ConsumedLiquidityModule`: where the consumption and the venue's book are."""
+        self._module = module
+
+    def get_orderbook_for_fill_simulation(self, instrument: Any, order: Any, best_bid: Any, best_ask: Any) -> Any:
+        if self._module is None:
+            raise ConfigError("ConsumedLiquidityFillModel needs a ConsumedLiquidityModule in the same venue's modules "
+                              "(it learns what our fills consumed)", field="modules", value="[]")
+        return self._module.offered_book(instrument, order)
+
+
+class ConsumedLiquidityModuleConfig(SimulationModuleConfig, frozen=True):
+    """No options: the rule has no parameter."""
+
+
+class ConsumedLiquidityModule(SimulationModule):
+    """What our aggressive fills took from each level of the venue's books, learned from the fills."""
+
+    def __init__(self, config: ConsumedLiquidityModuleConfig | None = None) -> None:
+        super().__init__(config or ConsumedLiquidityModuleConfig())
+        self._consumed: dict[Any, ConsumedLiquidity] = {}  # instrument_id -> the rule's record
+        self._ioc_unfilled: list[Any] = []  # IOC limit orders our book could not fill (see the module docstring)
+
+    def register_venue(self, exchange: Any) -> None:
+        model = exchange.fill_model
+        if not isinstance(model, ConsumedLiquidityFillModel):
+            raise ConfigError(f"ConsumedLiquidityModule on venue {exchange.id} needs the venue's fill_model to be "
+                              f"nautilus_sor.fill_model_consumed:ConsumedLiquidityFillModel, not {type(model).__name__}",
+                              field="fill_model", value=type(model).__name__)
+        super().register_venue(exchange)
+        model.bind(self)
+
+    def register_base(self, portfolio: Any, msgbus: Any, cache: Any, clock: Any) -> None:
+        super().register_base(portfolio, msgbus, cache, clock)
+        msgbus.subscribe(topic=FILLS_TOPIC, handler=self._on_fill)
+
+    def _l2_engine(self, instrument_id: Any) -> Any:
+        engine = self.exchange.get_matching_engine(instrument_id)
+        return engine if engine is not None and engine.book_type == BookType.L2_MBP else None
+
+    def _on_fill(self, fill: Any) -> None:
+        if fill.liquidity_side != LiquiditySide.TAKER or fill.instrument_id.venue != self.exchange.id:
+            return
+        engine = self._l2_engine(fill.instrument_id)
+        if engine is None:
+            return
+        instrument = engine.instrument
+        is_ask = fill.order_side == OrderSide.BUY
+        # The level's recorded size now (the fill has not changed the venue's book).
+        recorded = displayed_size(engine.get_book(), OrderSide.SELL if is_ask else OrderSide.BUY, fill.last_px.raw,
+                                  instrument.price_increment.raw, instrument.size_precision)
+        if recorded <= 0.0:
+            return  # not a level of the recorded book (Nautilus's own fallback beyond it)
+        consumed = self._consumed.setdefault(fill.instrument_id, ConsumedLiquidity())
+        level = fill.last_px.raw // instrument.price_increment.raw
+        # At most what our book offered: more only when the engine fell back to its own book.
+        taken = min(float(fill.last_qty), consumed.available(is_ask, level, recorded))
+        if taken > 0.0:
+            consumed.consume(is_ask, level, recorded, taken)
+
+    def offered_book(self, instrument: Any, order: Any) -> OrderBook | None:
+        """The side `order` takes, less what we consumed; None (the venue's own book) when `order` is not
+        aggressive, the venue is not L2, or nothing on that side is on record."""
+        if order.liquidity_side != LiquiditySide.TAKER:
+            return None
+        is_ask = order.side == OrderSide.BUY
+        consumed = self._consumed.get(instrument.id)
+        if consumed is None or not consumed.touches(is_ask):
+            return None
+        engine = self._l2_engine(instrument.id)
+        if engine is None:
+            return None
+        book = engine.get_book()
+        tick_raw = instrument.price_increment.raw
+        precision = instrument.size_precision
+        limit = order.price.raw if order.has_price else None
+        wanted = float(order.leaves_qty)
+        side = OrderSide.SELL if is_ask else OrderSide.BUY
+        offered = OrderBook(instrument.id, BookType.L2_MBP)
+        for n, level in enumerate(book.asks() if is_ask else book.bids()):
+            price = level.price
+            if limit is not None and (price.raw > limit if is_ask else price.raw < limit):
+                break
+            size = round(consumed.available(is_ask, price.raw // tick_raw, level.size()), precision)
+            if size <= 0.0:
+                continue
+            offered.add(BookOrder(side, price, Quantity(size, precision), n + 1), 0)
+            wanted -= size
+            if wanted <= 0.0:
+                break  # enough depth for the whole order: deeper levels are never reached
+        if (offered.best_ask_price() if is_ask else offered.best_bid_price()) is None and \
+                order.order_type == OrderType.LIMIT and order.time_in_force == TimeInForce.IOC:
+            self._ioc_unfilled.append(order)
+        return offered
+
+    def pre_process(self, data: Any) -> None:
+        pass
+
+    def process(self, ts_now: int) -> None:
+        while self._ioc_unfilled:
+            order = self._ioc_unfilled.pop()
+            if order.is_open:
+                self.exchange.get_matching_engine(order.instrument_id).cancel_order(order)
+
+    def log_diagnostics(self, logger: Any) -> None:
+        pass
+
+    def reset(self) -> None:
+        self._consumed.clear()
+        self._ioc_unfilled.clear()
+
+
+__all__ = ["ConsumedLiquidityFillModel", "ConsumedLiquidityModule", "ConsumedLiquidityModuleConfig"]
