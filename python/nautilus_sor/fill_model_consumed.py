@@ -54,14 +54,26 @@ from nautilus_trader.backtest.models import FillModel
 from nautilus_trader.backtest.modules import SimulationModule
 from nautilus_trader.model.book import OrderBook
 from nautilus_trader.model.data import BookOrder
+from nautilus_trader.core.uuid import UUID4
 from nautilus_trader.model.enums import BookType, LiquiditySide, OrderSide, OrderType, TimeInForce
+from nautilus_trader.model.identifiers import ClientOrderId
 from nautilus_trader.model.objects import Quantity
+from nautilus_trader.model.orders import LimitOrder, MarketOrder
 
 from nautilus_sor._core import ConsumedLiquidity
 from nautilus_sor.exceptions import ConfigError
 from nautilus_sor.fill_model import displayed_size
 
 FILLS_TOPIC = "events.fills.*"
+_PROBE_ID = ClientOrderId("SOR-CONSUMED-PROBE")
+
+
+def _probe(order: Any, qty: float, size_precision: int) -> Any:
+    """An order like `order` (side, price if any) for `qty`: only walked by `simulate_fills`, never sent."""
+    common = {"trader_id": order.trader_id, "strategy_id": order.strategy_id, "instrument_id": order.instrument_id,
+              "client_order_id": _PROBE_ID, "order_side": order.side, "quantity": Quantity(qty, size_precision),
+              "init_id": UUID4(), "ts_init": 0}
+    return LimitOrder(price=order.price, **common) if order.has_price else MarketOrder(**common)
 
 
 class ConsumedLiquidityFillModel(FillModel):
@@ -149,25 +161,44 @@ class ConsumedLiquidityModule(SimulationModule):
         book = engine.get_book()
         tick_raw = instrument.price_increment.raw
         precision = instrument.size_precision
-        limit = order.price.raw if order.has_price else None
-        wanted = float(order.leaves_qty)
         side = OrderSide.SELL if is_ask else OrderSide.BUY
+        leaves = float(order.leaves_qty)
+        # The levels the order would walk in the venue's book, probed deeper by what we consumed on them
+        # (the Rust walk of `simulate_fills` rather than the whole side as Python objects: a recorded L2 side
+        # holds thousands of levels).
+        probe_qty = leaves
+        while True:
+            walked, exhausted = self._walk(book, order, probe_qty, instrument)
+            offered_levels = [(price, round(consumed.available(is_ask, price.raw // tick_raw, size), precision))
+                              for price, size in walked]
+            left = sum(size for _, size in offered_levels)
+            deeper = round(probe_qty + leaves - left, precision)  # enough to cover what we consumed on the way
+            if exhausted or left >= leaves or deeper <= probe_qty:
+                break  # the walk covers the order, or the book (within its price) has nothing deeper
+            probe_qty = deeper
         offered = OrderBook(instrument.id, BookType.L2_MBP)
-        for n, level in enumerate(book.asks() if is_ask else book.bids()):
-            price = level.price
-            if limit is not None and (price.raw > limit if is_ask else price.raw < limit):
-                break
-            size = round(consumed.available(is_ask, price.raw // tick_raw, level.size()), precision)
-            if size <= 0.0:
-                continue
-            offered.add(BookOrder(side, price, Quantity(size, precision), n + 1), 0)
-            wanted -= size
-            if wanted <= 0.0:
-                break  # enough depth for the whole order: deeper levels are never reached
+        for n, (price, size) in enumerate(offered_levels):
+            if size > 0.0:
+                offered.add(BookOrder(side, price, Quantity(size, precision), n + 1), 0)
         if (offered.best_ask_price() if is_ask else offered.best_bid_price()) is None and \
                 order.order_type == OrderType.LIMIT and order.time_in_force == TimeInForce.IOC:
             self._ioc_unfilled.append(order)
         return offered
+
+    def _walk(self, book: OrderBook, order: Any, qty: float, instrument: Any) -> tuple[list[tuple[Any, float]], bool]:
+        """(price, recorded size) of the levels an order like `order` for `qty` walks in `book`, as the
+        matching engine walks it (`simulate_fills`; priced orders within their price), and whether the book
+        ran out first."""
+        if qty != float(order.leaves_qty):
+            order = _probe(order, qty, instrument.size_precision)
+        fills = book.simulate_fills(order, instrument.price_precision, instrument.size_precision, not order.has_price)
+        levels = [(price, float(size)) for price, size in fills]
+        exhausted = round(sum(size for _, size in levels), instrument.size_precision) < qty
+        if levels:  # the last level may be taken in part: its whole recorded size
+            price = levels[-1][0]
+            levels[-1] = (price, displayed_size(book, OrderSide.SELL if order.side == OrderSide.BUY else OrderSide.BUY,
+                                                price.raw, instrument.price_increment.raw, instrument.size_precision))
+        return levels, exhausted
 
     def pre_process(self, data: Any) -> None:
         pass
