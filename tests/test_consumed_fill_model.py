@@ -195,3 +195,11 @@ def test_the_nautilus_model_and_the_evaluation_simulator_fill_the_same_sequence_
     assert ours == expected
     # And the sequence does exercise the rule: Nautilus alone fills some order differently.
     assert [[(round(p, 2), round(s, 3)) for p, s in f] for f in run(books, plan, consume=False)] != expected
+
+
+def test_a_market_order_larger_than_what_is_left_fills_that_and_its_rest_is_cancelled():
+    books = [(START, ASKS, BIDS)]
+    plan = {START + NS // 2: [(BUY, 9.0, None), (BUY, 2.0, None)]}  # 10.0 offered in all; 1.0 left after the first
+    canceled = {}
+    assert run(books, plan, canceled=canceled) == [[(100.10, 2.0), (100.20, 3.0), (100.30, 4.0)], [(100.30, 1.0)]]
+    assert canceled == {1: START + NS // 2}  # Nautilus alone would leave the rest of a market order open

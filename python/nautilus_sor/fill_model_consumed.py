@@ -41,6 +41,9 @@ Where Nautilus's engine decides (engine.pyx, 1.221), stated rather than hidden:
   from book when fills were expected" and leaves it open (`apply_fills` returns before its IOC cancel). A
   GTC order then rests at its price; an IOC one is cancelled by the module at the same timestamp
   (`process`, which the exchange runs right after the order commands); FOK is cancelled by the engine.
+- a market order larger than what our book still offers is filled with what is offered and its remainder
+  cancelled at the same timestamp (Nautilus's L2 engine would leave it open for good: market orders are
+  never matched again), as `evaluate`'s simulator leaves the rest unfilled.
 - venues whose book is not L2_MBP keep Nautilus's own matching (L1 fills from quotes or bars: there is no
   displayed depth to consume).
 """
@@ -55,7 +58,7 @@ from nautilus_trader.backtest.modules import SimulationModule
 from nautilus_trader.model.book import OrderBook
 from nautilus_trader.model.data import BookOrder
 from nautilus_trader.core.uuid import UUID4
-from nautilus_trader.model.enums import BookType, LiquiditySide, OrderSide, OrderType, TimeInForce
+from nautilus_trader.model.enums import BookType, LiquiditySide, OrderSide, TimeInForce
 from nautilus_trader.model.identifiers import ClientOrderId
 from nautilus_trader.model.objects import Quantity
 from nautilus_trader.model.orders import LimitOrder, MarketOrder
@@ -107,7 +110,7 @@ class ConsumedLiquidityModule(SimulationModule):
     def __init__(self, config: ConsumedLiquidityModuleConfig | None = None) -> None:
         super().__init__(config or ConsumedLiquidityModuleConfig())
         self._consumed: dict[Any, ConsumedLiquidity] = {}  # instrument_id -> the rule's record
-        self._ioc_unfilled: list[Any] = []  # IOC limit orders our book could not fill (see the module docstring)
+        self._unfilled: list[Any] = []  # IOC and market orders our book cannot fill in full (see the module docstring)
 
     def register_venue(self, exchange: Any) -> None:
         model = exchange.fill_model
@@ -180,9 +183,9 @@ class ConsumedLiquidityModule(SimulationModule):
         for n, (price, size) in enumerate(offered_levels):
             if size > 0.0:
                 offered.add(BookOrder(side, price, Quantity(size, precision), n + 1), 0)
-        if (offered.best_ask_price() if is_ask else offered.best_bid_price()) is None and \
-                order.order_type == OrderType.LIMIT and order.time_in_force == TimeInForce.IOC:
-            self._ioc_unfilled.append(order)
+        short = left < leaves if not order.has_price else left <= 0.0
+        if short and (order.time_in_force == TimeInForce.IOC or not order.has_price):
+            self._unfilled.append(order)  # what our book cannot fill is not filled (see the module docstring)
         return offered
 
     def _walk(self, book: OrderBook, order: Any, qty: float, instrument: Any) -> tuple[list[tuple[Any, float]], bool]:
@@ -204,8 +207,8 @@ class ConsumedLiquidityModule(SimulationModule):
         pass
 
     def process(self, ts_now: int) -> None:
-        while self._ioc_unfilled:
-            order = self._ioc_unfilled.pop()
+        while self._unfilled:
+            order = self._unfilled.pop()
             if order.is_open:
                 self.exchange.get_matching_engine(order.instrument_id).cancel_order(order)
 
@@ -214,7 +217,7 @@ class ConsumedLiquidityModule(SimulationModule):
 
     def reset(self) -> None:
         self._consumed.clear()
-        self._ioc_unfilled.clear()
+        self._unfilled.clear()
 
 
 __all__ = ["ConsumedLiquidityFillModel", "ConsumedLiquidityModule", "ConsumedLiquidityModuleConfig"]
