@@ -67,6 +67,7 @@ __all__ = [
     "QueuedOrder",
     "RecordedBook",
     "VenueBook",
+    "ConsumedLiquidity",
     "shortfall_kappa",
     "shortfall_schedule",
     "twap_schedule",
