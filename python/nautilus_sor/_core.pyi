@@ -67,6 +67,7 @@ __all__ = [
     "QueuedOrder",
     "RecordedBook",
     "VenueBook",
+    "ConsumedLiquidity",
     "shortfall_kappa",
     "shortfall_schedule",
     "twap_schedule",
@@ -1142,6 +1143,20 @@ class VenueBook:
         """Records a take of `size` at `price` at `ts` decided elsewhere."""
     def key(self, price: float) -> int:
         """The level key of `price`: price / tick rounded half to even."""
+
+@final
+class ConsumedLiquidity:
+    """What our aggressive fills took from each level of one book (the rule `VenueBook` applies, for the
+    Nautilus fill model `nautilus_sor.fill_model_consumed`). `level`: the price in ticks; sizes >= 0."""
+
+    def __new__(cls) -> ConsumedLiquidity: ...
+    def available(self, is_ask: bool, level: int, recorded: float) -> float:
+        """The size still offered to us at a level now recorded at `recorded` (forgets the level once the
+        recorded size is at or below what we left)."""
+    def consume(self, is_ask: bool, level: int, recorded: float, taken: float) -> None:
+        """Records that we took `taken` from the level recorded at `recorded`."""
+    def touches(self, is_ask: bool) -> bool:
+        """Whether any level of that side is on record."""
 
 @final
 class Iceberg:

@@ -40,7 +40,7 @@ class QueuePositionModuleConfig(SimulationModuleConfig, frozen=True):
     queue_power: float = DEFAULT_QUEUE_POWER
 
 
-def _displayed(book: Any, side: OrderSide, price_raw: int, tick_raw: int, size_precision: int) -> float:
+def displayed_size(book: Any, side: OrderSide, price_raw: int, tick_raw: int, size_precision: int) -> float:
     """Others' size at `price_raw` on our side of the book (the recorded book never holds our order): what a
     taker would find at our price or better, less what it would find one tick better - two lookups in
     Nautilus's Rust book instead of copying the side's levels into Python."""
@@ -79,7 +79,7 @@ class QueuePositionModule(SimulationModule):
                 continue
             key = order.client_order_id
             seen.add(key)
-            shown = _displayed(book, order.side, order.price.raw, tick_raw, engine.instrument.size_precision)
+            shown = displayed_size(book, order.side, order.price.raw, tick_raw, engine.instrument.size_precision)
             entry = self._queues.get(key)
             if entry is None:
                 queue = QueuedOrder(1 if order.side == OrderSide.BUY else 2, order.price.raw // tick_raw,

@@ -5,6 +5,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 mod book_feed;
+mod consumed;
 mod convert;
 mod errors;
 mod lock;
@@ -31,6 +32,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     queue::register(m)?;
     book_feed::register(m)?;
     sim::register(m)?;
+    consumed::register(m)?;
     register_limits(m)?;
     Ok(())
 }

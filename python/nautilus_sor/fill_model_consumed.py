@@ -1,0 +1,223 @@
+"""Aggressive fills consume the levels they take, inside Nautilus backtests on L2 (market-by-price) data.
+
+Nautilus 1.221's matching engine fills every aggressive order against the recorded book as it stands, so
+two of our takers meeting the same book state (consecutive slices, or two venues' children of one parent
+arriving before the book updates) both take the same displayed size. Here, per (side, price level), what
+our aggressive fills took is kept, and a later aggressive order is offered the level less what we took
+until the recorded level refreshes - the rule `evaluate`'s simulator applies (the core's
+`ConsumedLiquidity`, rust/sor-core/src/sim/, one implementation): with the level recorded at `size`, we are
+offered `min(size, max(reference, size) - used)`, where `reference` is the recorded size when we first
+took from it; growth above `reference` is new size that joined behind us, and the record is dropped once
+the recorded size is at or below what we left (the recorded book itself no longer shows our part).
+
+Two Nautilus extension points, each doing what the engine lets it do:
+
+- `ConsumedLiquidityFillModel` (a `FillModel`): `get_orderbook_for_fill_simulation` returns, for an
+  aggressive (TAKER) order, the venue's side it takes less what we consumed - or None (Nautilus's own
+  book, bit for bit) while nothing is on record for that side. A resting (MAKER) order keeps Nautilus's
+  rule. The model sees only `(instrument, order, best_bid, best_ask)`, so it is bound to the module below.
+- `ConsumedLiquidityModule` (a `SimulationModule`): learns the consumption from the fills themselves
+  (the `events.fills.*` message-bus topic, published synchronously by the execution engine as each fill
+  is applied, so the next order in the same book state already sees it), against the level's recorded
+  size in the venue's book at that moment.
+
+Usable from any `BacktestVenueConfig` (both are needed; the module refuses a venue without the model):
+
+    BacktestVenueConfig(..., book_type="L2_MBP",
+        fill_model=ImportableFillModelConfig(
+            fill_model_path="nautilus_sor.fill_model_consumed:ConsumedLiquidityFillModel",
+            config_path="nautilus_trader.backtest.config:FillModelConfig", config={}),
+        modules=[ImportableActorConfig(
+            actor_path="nautilus_sor.fill_model_consumed:ConsumedLiquidityModule",
+            config_path="nautilus_sor.fill_model_consumed:ConsumedLiquidityModuleConfig", config={})])
+
+or `engine.add_venue(..., fill_model=ConsumedLiquidityFillModel(), modules=[ConsumedLiquidityModule()])`.
+
+Where Nautilus's engine decides (engine.pyx, 1.221), stated rather than hidden:
+- a market order for which every level of the side is consumed gets no fills from our book, and the
+  engine then falls back to its own book (`determine_market_fills_with_simulation`); only the part our
+  book still offered is recorded as consumed then;
+- a marketable limit order with nothing left within its limit gets no fills: the engine logs "no fills
+  from book when fills were expected" and leaves it open (`apply_fills` returns before its IOC cancel). A
+  GTC order then rests at its price; an IOC one is cancelled by the module at the same timestamp
+  (`process`, which the exchange runs right after the order commands); FOK is cancelled by the engine.
+- a market order larger than what our book still offers is filled with what is offered and its remainder
+  cancelled at the same timestamp (Nautilus's L2 engine would leave it open for good: market orders are
+  never matched again), as `evaluate`'s simulator leaves the rest unfilled.
+- venues whose book is not L2_MBP keep Nautilus's own matching (L1 fills from quotes or bars: there is no
+  displayed depth to consume).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nautilus_trader.backtest.config import FillModelConfig, SimulationModuleConfig
+from nautilus_trader.backtest.models import FillModel
+from nautilus_trader.backtest.modules import SimulationModule
+from nautilus_trader.model.book import OrderBook
+from nautilus_trader.model.data import BookOrder
+from nautilus_trader.core.uuid import UUID4
+from nautilus_trader.model.enums import BookType, LiquiditySide, OrderSide, TimeInForce
+from nautilus_trader.model.identifiers import ClientOrderId
+from nautilus_trader.model.objects import Quantity
+from nautilus_trader.model.orders import LimitOrder, MarketOrder
+
+from nautilus_sor._core import ConsumedLiquidity
+from nautilus_sor.exceptions import ConfigError
+from nautilus_sor.fill_model import displayed_size
+
+FILLS_TOPIC = "events.fills.*"
+_PROBE_ID = ClientOrderId("SOR-CONSUMED-PROBE")
+
+
+def _probe(order: Any, qty: float, size_precision: int) -> Any:
+    """An order like `order` (side, price if any) for `qty`: only walked by `simulate_fills`, never sent."""
+    common = {"trader_id": order.trader_id, "strategy_id": order.strategy_id, "instrument_id": order.instrument_id,
+              "client_order_id": _PROBE_ID, "order_side": order.side, "quantity": Quantity(qty, size_precision),
+              "init_id": UUID4(), "ts_init": 0}
+    return LimitOrder(price=order.price, **common) if order.has_price else MarketOrder(**common)
+
+
+class ConsumedLiquidityFillModel(FillModel):
+    """The book an aggressive order fills against: the venue's, less what our earlier aggressive fills took
+    (see the module docstring). Nautilus's probabilities (`prob_fill_on_limit`, `prob_slippage`, ...) keep
+    their meaning; pass them as to `FillModel` or in a `FillModelConfig`."""
+
+    def __init__(self, prob_fill_on_limit: float = 1.0, prob_fill_on_stop: float = 1.0, prob_slippage: float = 0.0,
+                 random_seed: int | None = None, config: FillModelConfig | None = None) -> None:
+        super().__init__(prob_fill_on_limit, prob_fill_on_stop, prob_slippage, random_seed, config)
+        self._module: ConsumedLiquidityModule | None = None
+
+    def bind(self, module: ConsumedLiquidityModule) -> None:
+        """Called by the venue's `ConsumedLiquidityModule`: where the consumption and the venue's book are."""
+        self._module = module
+
+    def get_orderbook_for_fill_simulation(self, instrument: Any, order: Any, best_bid: Any, best_ask: Any) -> Any:
+        if self._module is None:
+            raise ConfigError("ConsumedLiquidityFillModel needs a ConsumedLiquidityModule in the same venue's modules "
+                              "(it learns what our fills consumed)", field="modules", value="[]")
+        return self._module.offered_book(instrument, order)
+
+
+class ConsumedLiquidityModuleConfig(SimulationModuleConfig, frozen=True):
+    """No options: the rule has no parameter."""
+
+
+class ConsumedLiquidityModule(SimulationModule):
+    """What our aggressive fills took from each level of the venue's books, learned from the fills."""
+
+    def __init__(self, config: ConsumedLiquidityModuleConfig | None = None) -> None:
+        super().__init__(config or ConsumedLiquidityModuleConfig())
+        self._consumed: dict[Any, ConsumedLiquidity] = {}  # instrument_id -> the rule's record
+        self._unfilled: list[Any] = []  # IOC and market orders our book cannot fill in full (see the module docstring)
+
+    def register_venue(self, exchange: Any) -> None:
+        model = exchange.fill_model
+        if not isinstance(model, ConsumedLiquidityFillModel):
+            raise ConfigError(f"ConsumedLiquidityModule on venue {exchange.id} needs the venue's fill_model to be "
+                              f"nautilus_sor.fill_model_consumed:ConsumedLiquidityFillModel, not {type(model).__name__}",
+                              field="fill_model", value=type(model).__name__)
+        super().register_venue(exchange)
+        model.bind(self)
+
+    def register_base(self, portfolio: Any, msgbus: Any, cache: Any, clock: Any) -> None:
+        super().register_base(portfolio, msgbus, cache, clock)
+        msgbus.subscribe(topic=FILLS_TOPIC, handler=self._on_fill)
+
+    def _l2_engine(self, instrument_id: Any) -> Any:
+        engine = self.exchange.get_matching_engine(instrument_id)
+        return engine if engine is not None and engine.book_type == BookType.L2_MBP else None
+
+    def _on_fill(self, fill: Any) -> None:
+        if fill.liquidity_side != LiquiditySide.TAKER or fill.instrument_id.venue != self.exchange.id:
+            return
+        engine = self._l2_engine(fill.instrument_id)
+        if engine is None:
+            return
+        instrument = engine.instrument
+        is_ask = fill.order_side == OrderSide.BUY
+        # The level's recorded size now (the fill has not changed the venue's book).
+        recorded = displayed_size(engine.get_book(), OrderSide.SELL if is_ask else OrderSide.BUY, fill.last_px.raw,
+                                  instrument.price_increment.raw, instrument.size_precision)
+        if recorded <= 0.0:
+            return  # not a level of the recorded book (Nautilus's own fallback beyond it)
+        consumed = self._consumed.setdefault(fill.instrument_id, ConsumedLiquidity())
+        level = fill.last_px.raw // instrument.price_increment.raw
+        # At most what our book offered: more only when the engine fell back to its own book.
+        taken = min(float(fill.last_qty), consumed.available(is_ask, level, recorded))
+        if taken > 0.0:
+            consumed.consume(is_ask, level, recorded, taken)
+
+    def offered_book(self, instrument: Any, order: Any) -> OrderBook | None:
+        """The side `order` takes, less what we consumed; None (the venue's own book) when `order` is not
+        aggressive, the venue is not L2, or nothing on that side is on record."""
+        if order.liquidity_side != LiquiditySide.TAKER:
+            return None
+        is_ask = order.side == OrderSide.BUY
+        consumed = self._consumed.get(instrument.id)
+        if consumed is None or not consumed.touches(is_ask):
+            return None
+        engine = self._l2_engine(instrument.id)
+        if engine is None:
+            return None
+        book = engine.get_book()
+        tick_raw = instrument.price_increment.raw
+        precision = instrument.size_precision
+        side = OrderSide.SELL if is_ask else OrderSide.BUY
+        leaves = float(order.leaves_qty)
+        # The levels the order would walk in the venue's book, probed deeper by what we consumed on them
+        # (the Rust walk of `simulate_fills` rather than the whole side as Python objects: a recorded L2 side
+        # holds thousands of levels).
+        probe_qty = leaves
+        while True:
+            walked, exhausted = self._walk(book, order, probe_qty, instrument)
+            offered_levels = [(price, round(consumed.available(is_ask, price.raw // tick_raw, size), precision))
+                              for price, size in walked]
+            left = sum(size for _, size in offered_levels)
+            deeper = round(probe_qty + leaves - left, precision)  # enough to cover what we consumed on the way
+            if exhausted or left >= leaves or deeper <= probe_qty:
+                break  # the walk covers the order, or the book (within its price) has nothing deeper
+            probe_qty = deeper
+        offered = OrderBook(instrument.id, BookType.L2_MBP)
+        for n, (price, size) in enumerate(offered_levels):
+            if size > 0.0:
+                offered.add(BookOrder(side, price, Quantity(size, precision), n + 1), 0)
+        short = left < leaves if not order.has_price else left <= 0.0
+        if short and (order.time_in_force == TimeInForce.IOC or not order.has_price):
+            self._unfilled.append(order)  # what our book cannot fill is not filled (see the module docstring)
+        return offered
+
+    def _walk(self, book: OrderBook, order: Any, qty: float, instrument: Any) -> tuple[list[tuple[Any, float]], bool]:
+        """(price, recorded size) of the levels an order like `order` for `qty` walks in `book`, as the
+        matching engine walks it (`simulate_fills`; priced orders within their price), and whether the book
+        ran out first."""
+        if qty != float(order.leaves_qty):
+            order = _probe(order, qty, instrument.size_precision)
+        fills = book.simulate_fills(order, instrument.price_precision, instrument.size_precision, not order.has_price)
+        levels = [(price, float(size)) for price, size in fills]
+        exhausted = round(sum(size for _, size in levels), instrument.size_precision) < qty
+        if levels:  # the last level may be taken in part: its whole recorded size
+            price = levels[-1][0]
+            levels[-1] = (price, displayed_size(book, OrderSide.SELL if order.side == OrderSide.BUY else OrderSide.BUY,
+                                                price.raw, instrument.price_increment.raw, instrument.size_precision))
+        return levels, exhausted
+
+    def pre_process(self, data: Any) -> None:
+        pass
+
+    def process(self, ts_now: int) -> None:
+        while self._unfilled:
+            order = self._unfilled.pop()
+            if order.is_open:
+                self.exchange.get_matching_engine(order.instrument_id).cancel_order(order)
+
+    def log_diagnostics(self, logger: Any) -> None:
+        pass
+
+    def reset(self) -> None:
+        self._consumed.clear()
+        self._unfilled.clear()
+
+
+__all__ = ["ConsumedLiquidityFillModel", "ConsumedLiquidityModule", "ConsumedLiquidityModuleConfig"]
