@@ -162,13 +162,22 @@ pub fn float_arg(field: &str, ob: &Bound<'_, PyAny>) -> PyResult<f64> {
     })
 }
 
-/// An optional number argument (None: absent).
-pub fn opt_float_arg(field: &str, ob: &Bound<'_, PyAny>) -> PyResult<Option<f64>> {
+/// An optional argument: None is absent, anything else goes through `arg`.
+fn optional<T>(
+    field: &str,
+    ob: &Bound<'_, PyAny>,
+    arg: fn(&str, &Bound<'_, PyAny>) -> PyResult<T>,
+) -> PyResult<Option<T>> {
     if ob.is_none() {
         Ok(None)
     } else {
-        float_arg(field, ob).map(Some)
+        arg(field, ob).map(Some)
     }
+}
+
+/// An optional number argument (None: absent).
+pub fn opt_float_arg(field: &str, ob: &Bound<'_, PyAny>) -> PyResult<Option<f64>> {
+    optional(field, ob, float_arg)
 }
 
 /// A whole number of units, as u64: an int (not a bool or float) in [0, 2**64).
@@ -178,11 +187,7 @@ pub fn units_arg(field: &str, ob: &Bound<'_, PyAny>) -> PyResult<u64> {
 
 /// An optional whole number of units (None: absent).
 pub fn opt_units_arg(field: &str, ob: &Bound<'_, PyAny>) -> PyResult<Option<u64>> {
-    if ob.is_none() {
-        Ok(None)
-    } else {
-        units_arg(field, ob).map(Some)
-    }
+    optional(field, ob, units_arg)
 }
 
 /// A flag: True or False (or numpy's bool), never an int or a string such as "false".

@@ -4,6 +4,9 @@
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+#[macro_use]
+mod methods;
+
 mod book_feed;
 mod consumed;
 mod convert;

@@ -12,37 +12,33 @@ use crate::convert::{
 };
 use crate::errors::{invalid, IntoPyResult};
 use crate::lock::lock_attached;
+use crate::methods::properties_repr;
 
 /// A snapshot of one position (for NETTING, its current cycle). Quantities are integer units
 /// of the instrument's size increment.
 #[pyclass(name = "Position", module = "nautilus_sor._core", frozen)]
 pub struct PyPosition {
     pos: Position,
+    #[pyo3(get)]
     venue: String,
     spec: InstrumentSpec,
 }
 
-#[pymethods]
-impl PyPosition {
-    #[getter]
-    fn id(&self) -> u64 {
-        self.pos.id
+wrapper_pymethods! {
+    PyPosition.pos {
+        field u64: id, event_count, closed_cycles;
+        field u32: venue_id = venue, instrument_id = instrument;
+        field i128: signed_units;
+        field u128: peak_qty = peak_units, buy_qty = buy_units, sell_qty = sell_units;
+        field f64: avg_px_open, avg_px_close, realized_pnl, realized_return, commissions, prior_realized_pnl;
+        call u128: quantity = quantity_units;
+        call f64: total_realized_pnl;
+        call bool: is_open;
     }
-    #[getter]
-    fn venue(&self) -> &str {
-        &self.venue
-    }
-    #[getter]
-    fn venue_id(&self) -> u32 {
-        self.pos.venue
-    }
+
     #[getter]
     fn instrument(&self) -> &str {
         &self.spec.name
-    }
-    #[getter]
-    fn instrument_id(&self) -> u32 {
-        self.pos.instrument
     }
     #[getter]
     fn oms_type(&self) -> &'static str {
@@ -53,68 +49,8 @@ impl PyPosition {
         self.pos.side().as_str()
     }
     #[getter]
-    fn quantity(&self) -> u128 {
-        self.pos.quantity_units()
-    }
-    #[getter]
-    fn signed_units(&self) -> i128 {
-        self.pos.signed_units
-    }
-    #[getter]
     fn signed_qty(&self) -> f64 {
         self.pos.signed_qty(&self.spec)
-    }
-    #[getter]
-    fn peak_qty(&self) -> u128 {
-        self.pos.peak_units
-    }
-    #[getter]
-    fn buy_qty(&self) -> u128 {
-        self.pos.buy_units
-    }
-    #[getter]
-    fn sell_qty(&self) -> u128 {
-        self.pos.sell_units
-    }
-    #[getter]
-    fn avg_px_open(&self) -> f64 {
-        self.pos.avg_px_open
-    }
-    #[getter]
-    fn avg_px_close(&self) -> f64 {
-        self.pos.avg_px_close
-    }
-    #[getter]
-    fn realized_pnl(&self) -> f64 {
-        self.pos.realized_pnl
-    }
-    #[getter]
-    fn realized_return(&self) -> f64 {
-        self.pos.realized_return
-    }
-    #[getter]
-    fn commissions(&self) -> f64 {
-        self.pos.commissions
-    }
-    #[getter]
-    fn event_count(&self) -> u64 {
-        self.pos.event_count
-    }
-    #[getter]
-    fn prior_realized_pnl(&self) -> f64 {
-        self.pos.prior_realized_pnl
-    }
-    #[getter]
-    fn total_realized_pnl(&self) -> f64 {
-        self.pos.total_realized_pnl()
-    }
-    #[getter]
-    fn closed_cycles(&self) -> u64 {
-        self.pos.closed_cycles
-    }
-    #[getter]
-    fn is_open(&self) -> bool {
-        self.pos.is_open()
     }
     #[getter]
     fn is_closed(&self) -> bool {
@@ -131,21 +67,8 @@ impl PyPosition {
         Ok(self.pos.realized_pnl + self.pos.unrealized_pnl(&self.spec, price).py()?)
     }
 
-    fn __repr__(&self) -> String {
-        let p = &self.pos;
-        format!(
-            "Position(id={}, venue={:?}, instrument={:?}, oms_type={}, side={}, signed_units={}, avg_px_open={}, avg_px_close={}, realized_pnl={}, event_count={})",
-            p.id,
-            self.venue,
-            self.spec.name,
-            p.oms_type.as_str(),
-            p.side().as_str(),
-            p.signed_units,
-            p.avg_px_open,
-            p.avg_px_close,
-            p.realized_pnl,
-            p.event_count
-        )
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        properties_repr(slf, "id venue instrument oms_type side signed_units avg_px_open avg_px_close realized_pnl event_count")
     }
 }
 
@@ -165,10 +88,10 @@ pub struct PyExposure {
 
 #[pymethods]
 impl PyExposure {
-    fn __repr__(&self) -> String {
-        format!(
-            "Exposure(underlying={:?}, net={}, long={}, short={}, netting={}, hedging={}, open_positions={}, realized_pnl={})",
-            self.underlying, self.net, self.long, self.short, self.netting, self.hedging, self.open_positions, self.realized_pnl
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        properties_repr(
+            slf,
+            "underlying net long short netting hedging open_positions realized_pnl",
         )
     }
 }

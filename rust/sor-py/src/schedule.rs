@@ -10,6 +10,7 @@ use sor_core::{
 
 use crate::convert::{num, opt_num, opt_unit, py_repr, unit, units};
 use crate::errors::{invalid, IntoPyResult};
+use crate::methods::properties_repr;
 
 type Arrays<'py> = (Bound<'py, PyArray1<u64>>, Bound<'py, PyArray1<u64>>);
 
@@ -262,8 +263,13 @@ fn shortfall_kappa(
 #[pyclass(name = "PovTracker", module = "nautilus_sor._core")]
 pub struct PyPovTracker(PovTracker);
 
-#[pymethods]
-impl PyPovTracker {
+wrapper_pymethods! {
+    PyPovTracker.0 {
+        call u64: quantity, sent, remaining, observed_volume, target, children;
+        call f64: participation_rate;
+        call bool: is_done;
+    }
+
     #[new]
     #[pyo3(signature = (quantity, participation_rate, min_child=0, max_child=None, lot_size=1))]
     fn new(
@@ -283,48 +289,8 @@ impl PyPovTracker {
         Ok(self.0.on_market_volume(volume))
     }
 
-    #[getter]
-    fn quantity(&self) -> u64 {
-        self.0.quantity()
-    }
-    #[getter]
-    fn participation_rate(&self) -> f64 {
-        self.0.participation_rate()
-    }
-    #[getter]
-    fn sent(&self) -> u64 {
-        self.0.sent()
-    }
-    #[getter]
-    fn remaining(&self) -> u64 {
-        self.0.remaining()
-    }
-    #[getter]
-    fn observed_volume(&self) -> u64 {
-        self.0.observed_volume()
-    }
-    #[getter]
-    fn target(&self) -> u64 {
-        self.0.target()
-    }
-    #[getter]
-    fn children(&self) -> u64 {
-        self.0.children()
-    }
-    #[getter]
-    fn is_done(&self) -> bool {
-        self.0.is_done()
-    }
-
-    fn __repr__(&self) -> String {
-        let p = &self.0;
-        format!(
-            "PovTracker(quantity={}, participation_rate={}, sent={}, observed_volume={})",
-            p.quantity(),
-            p.participation_rate(),
-            p.sent(),
-            p.observed_volume()
-        )
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        properties_repr(slf, "quantity participation_rate sent observed_volume")
     }
 }
 
@@ -333,8 +299,13 @@ impl PyPovTracker {
 #[pyclass(name = "Iceberg", module = "nautilus_sor._core")]
 pub struct PyIceberg(Iceberg);
 
-#[pymethods]
-impl PyIceberg {
+wrapper_pymethods! {
+    PyIceberg.0 {
+        call u64: quantity, display_qty, filled, working, hidden, remaining, chunks;
+        call f64: visible_pct;
+        call bool: is_done;
+    }
+
     #[new]
     #[pyo3(signature = (quantity, visible_pct, lot_size=1, display_jitter_pct=0.0, seed=0))]
     fn new(
@@ -364,53 +335,8 @@ impl PyIceberg {
         self.0.on_cancel()
     }
 
-    #[getter]
-    fn quantity(&self) -> u64 {
-        self.0.quantity()
-    }
-    #[getter]
-    fn visible_pct(&self) -> f64 {
-        self.0.visible_pct()
-    }
-    #[getter]
-    fn display_qty(&self) -> u64 {
-        self.0.display_qty()
-    }
-    #[getter]
-    fn filled(&self) -> u64 {
-        self.0.filled()
-    }
-    #[getter]
-    fn working(&self) -> u64 {
-        self.0.working()
-    }
-    #[getter]
-    fn hidden(&self) -> u64 {
-        self.0.hidden()
-    }
-    #[getter]
-    fn remaining(&self) -> u64 {
-        self.0.remaining()
-    }
-    #[getter]
-    fn chunks(&self) -> u64 {
-        self.0.chunks()
-    }
-    #[getter]
-    fn is_done(&self) -> bool {
-        self.0.is_done()
-    }
-
-    fn __repr__(&self) -> String {
-        let i = &self.0;
-        format!(
-            "Iceberg(quantity={}, visible_pct={}, filled={}, working={}, hidden={})",
-            i.quantity(),
-            i.visible_pct(),
-            i.filled(),
-            i.working(),
-            i.hidden()
-        )
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        properties_repr(slf, "quantity visible_pct filled working hidden")
     }
 }
 

@@ -5,44 +5,36 @@ use std::sync::{Arc, OnceLock};
 
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString};
+use pyo3::{PyClass, PyClassInitializer};
+
+use crate::methods::properties_repr;
 
 /// The expected cost of sending `qty` units to one venue, and its parts.
-#[pyclass(name = "VenueQuote", module = "nautilus_sor._core", frozen, get_all)]
+#[pyclass(name = "VenueQuote", module = "nautilus_sor._core", frozen)]
 pub struct PyVenueQuote {
-    pub(super) venue: Py<PyString>,
-    pub(super) venue_index: usize,
-    pub(super) qty: u64,
-    pub(super) expected_price: Option<f64>,
-    pub(super) fee: f64,
-    pub(super) latency_cost: f64,
-    pub(super) miss_cost: f64,
-    pub(super) slippage_cost: f64,
-    pub(super) score_bps: f64,
-    pub(super) fill_probability: f64,
+    #[pyo3(get)]
+    venue: Py<PyString>,
+    quote: sor_core::VenueQuote,
 }
 
-#[pymethods]
-impl PyVenueQuote {
-    fn __repr__(&self) -> String {
-        format!(
-            "VenueQuote(venue={:?}, qty={}, expected_price={:?}, fee={:.6}, latency_cost={:.6}, miss_cost={:.6}, slippage_cost={:.6}, score_bps={:.4})",
-            self.venue, self.qty, self.expected_price, self.fee, self.latency_cost, self.miss_cost, self.slippage_cost, self.score_bps
-        )
+wrapper_pymethods! {
+    PyVenueQuote.quote {
+        field usize: venue_index = venue;
+        field u64: qty;
+        field Option<f64>: expected_price;
+        field f64: fee, latency_cost, miss_cost, slippage_cost, score_bps, fill_probability;
+    }
+
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        properties_repr(slf, "venue qty expected_price fee latency_cost miss_cost slippage_cost score_bps")
     }
 }
 
 pub(super) fn quote(py: Python<'_>, names: &[Py<PyString>], q: &sor_core::VenueQuote) -> PyVenueQuote {
+    let venue = names[q.venue].clone_ref(py);
     PyVenueQuote {
-        venue: names[q.venue].clone_ref(py),
-        venue_index: q.venue,
-        qty: q.qty,
-        expected_price: q.expected_price,
-        fee: q.fee,
-        latency_cost: q.latency_cost,
-        miss_cost: q.miss_cost,
-        slippage_cost: q.slippage_cost,
-        score_bps: q.score_bps,
-        fill_probability: q.fill_probability,
+        venue,
+        quote: q.clone(),
     }
 }
 
@@ -57,8 +49,11 @@ pub struct PySelection {
     pub(super) best: OnceLock<Py<PyVenueQuote>>,
 }
 
-#[pymethods]
-impl PySelection {
+wrapper_pymethods! {
+    PySelection.inner {
+        field Option<f64>: reference_price;
+    }
+
     #[getter]
     fn venue(&self, py: Python<'_>) -> Py<PyString> {
         self.names[self.inner.best.venue].clone_ref(py)
@@ -73,32 +68,33 @@ impl PySelection {
         Ok(self.best.get_or_init(|| best).clone_ref(py))
     }
 
-    #[getter]
-    fn reference_price(&self) -> Option<f64> {
-        self.inner.reference_price
-    }
-
     /// Per venue: (name, its quote or None, the reason it was not eligible or None).
     #[getter]
     fn candidates<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let list = PyList::empty(py);
-        for (i, c) in self.inner.candidates.iter().enumerate() {
-            let name = self.names[i].clone_ref(py);
-            match c {
-                Ok(q) => list.append((name, Some(Py::new(py, quote(py, &self.names, q))?), None::<&str>))?,
-                Err(reason) => list.append((name, None::<Py<PyVenueQuote>>, Some(reason.as_str())))?,
-            }
-        }
-        Ok(list)
+        candidate_list(py, &self.names, &self.inner.candidates, quote)
     }
 
-    fn __repr__(&self) -> String {
-        let b = &self.inner.best;
-        format!(
-            "Selection(venue={}, qty={}, score_bps={:.4})",
-            self.names[b.venue], b.qty, b.score_bps
-        )
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        properties_repr(slf, "venue best")
     }
+}
+
+/// Per venue of a decision: (name, its quote or None, the reason it was not eligible or None).
+fn candidate_list<'py, Q, T: PyClass + Into<PyClassInitializer<T>>>(
+    py: Python<'py>,
+    names: &[Py<PyString>],
+    candidates: &[Result<Q, String>],
+    to_python: fn(Python<'_>, &[Py<PyString>], &Q) -> T,
+) -> PyResult<Bound<'py, PyList>> {
+    let list = PyList::empty(py);
+    for (name, candidate) in names.iter().zip(candidates) {
+        let (quote, reason) = match candidate {
+            Ok(q) => (Some(Py::new(py, to_python(py, names, q))?), None),
+            Err(reason) => (None, Some(reason.as_str())),
+        };
+        list.append((name.clone_ref(py), quote, reason))?;
+    }
+    Ok(list)
 }
 
 /// The result of `Router.split`: allocations that sum exactly to `total_qty`.
@@ -109,8 +105,13 @@ pub struct PySplitResult {
     pub(super) allocations: OnceLock<Py<PyList>>,
 }
 
-#[pymethods]
-impl PySplitResult {
+wrapper_pymethods! {
+    PySplitResult.inner {
+        field u64: total_qty;
+        field Option<f64>: reference_price;
+        field f64: score_bps;
+    }
+
     /// One `VenueQuote` per venue that gets a non-zero quantity, in venue order.
     #[getter]
     fn allocations(&self, py: Python<'_>) -> PyResult<Py<PyList>> {
@@ -122,21 +123,6 @@ impl PySplitResult {
             list.append(Py::new(py, quote(py, &self.names, a))?)?;
         }
         Ok(self.allocations.get_or_init(|| list.unbind()).clone_ref(py))
-    }
-
-    #[getter]
-    fn total_qty(&self) -> u64 {
-        self.inner.total_qty
-    }
-
-    #[getter]
-    fn reference_price(&self) -> Option<f64> {
-        self.inner.reference_price
-    }
-
-    #[getter]
-    fn score_bps(&self) -> f64 {
-        self.inner.score_bps
     }
 
     /// 0 when the split is proven optimal; else at most how much cheaper (bps) an allocation could be.
@@ -166,46 +152,31 @@ impl PySplitResult {
 }
 
 /// The expected cost of resting `qty` units at one venue's touch (`Router.select_passive`).
-#[pyclass(name = "PassiveQuote", module = "nautilus_sor._core", frozen, get_all)]
+#[pyclass(name = "PassiveQuote", module = "nautilus_sor._core", frozen)]
 pub struct PyPassiveQuote {
-    pub(super) venue: Py<PyString>,
-    pub(super) venue_index: usize,
-    pub(super) qty: u64,
-    pub(super) expected_price: f64,
-    pub(super) mid: f64,
-    pub(super) queue_ahead: u64,
-    pub(super) rate_against: f64,
-    pub(super) fill_probability: f64,
-    pub(super) half_spread_bps: f64,
-    pub(super) fee_bps: f64,
-    pub(super) latency_bps: f64,
-    pub(super) score_bps: f64,
+    #[pyo3(get)]
+    venue: Py<PyString>,
+    quote: sor_core::PassiveQuote,
 }
 
-#[pymethods]
-impl PyPassiveQuote {
-    fn __repr__(&self, py: Python<'_>) -> String {
-        format!(
-            "PassiveQuote(venue={:?}, qty={}, expected_price={}, queue_ahead={}, rate_against={:.6}, fill_probability={:.4}, half_spread_bps={:.4}, fee_bps={:.4}, latency_bps={:.4}, score_bps={:.4})",
-            self.venue.bind(py).to_string(), self.qty, self.expected_price, self.queue_ahead, self.rate_against, self.fill_probability, self.half_spread_bps, self.fee_bps, self.latency_bps, self.score_bps
-        )
+wrapper_pymethods! {
+    PyPassiveQuote.quote {
+        field usize: venue_index = venue;
+        field u64: qty, queue_ahead;
+        field f64: expected_price, mid, rate_against, fill_probability, half_spread_bps, fee_bps, latency_bps, score_bps;
+    }
+
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        let shown = "venue qty expected_price queue_ahead rate_against fill_probability half_spread_bps fee_bps latency_bps score_bps";
+        properties_repr(slf, shown)
     }
 }
 
 pub(super) fn passive_quote(py: Python<'_>, names: &[Py<PyString>], q: &sor_core::PassiveQuote) -> PyPassiveQuote {
+    let venue = names[q.venue].clone_ref(py);
     PyPassiveQuote {
-        venue: names[q.venue].clone_ref(py),
-        venue_index: q.venue,
-        qty: q.qty,
-        expected_price: q.expected_price,
-        mid: q.mid,
-        queue_ahead: q.queue_ahead,
-        rate_against: q.rate_against,
-        fill_probability: q.fill_probability,
-        half_spread_bps: q.half_spread_bps,
-        fee_bps: q.fee_bps,
-        latency_bps: q.latency_bps,
-        score_bps: q.score_bps,
+        venue,
+        quote: q.clone(),
     }
 }
 
@@ -231,26 +202,10 @@ impl PyPassiveSelection {
     /// Per venue: (name, its quote or None, the reason it was not eligible or None).
     #[getter]
     fn candidates<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let list = PyList::empty(py);
-        for (i, c) in self.inner.candidates.iter().enumerate() {
-            let name = self.names[i].clone_ref(py);
-            match c {
-                Ok(q) => list.append((
-                    name,
-                    Some(Py::new(py, passive_quote(py, &self.names, q))?),
-                    None::<&str>,
-                ))?,
-                Err(reason) => list.append((name, None::<Py<PyPassiveQuote>>, Some(reason.as_str())))?,
-            }
-        }
-        Ok(list)
+        candidate_list(py, &self.names, &self.inner.candidates, passive_quote)
     }
 
-    fn __repr__(&self) -> String {
-        let b = &self.inner.best;
-        format!(
-            "PassiveSelection(venue={}, qty={}, fill_probability={:.4}, score_bps={:.4})",
-            self.names[b.venue], b.qty, b.fill_probability, b.score_bps
-        )
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        properties_repr(slf, "venue best")
     }
 }

@@ -5,14 +5,20 @@ use sor_core::VenueSpec;
 
 use crate::convert::{flag, num, str_arg, unit};
 use crate::errors::IntoPyResult;
+use crate::methods::properties_repr;
 
 /// A venue's static terms. Quantities are integer units of the router's size increment.
 #[pyclass(name = "VenueSpec", module = "nautilus_sor._core", frozen, from_py_object)]
 #[derive(Clone)]
 pub struct PyVenueSpec(pub VenueSpec);
 
-#[pymethods]
-impl PyVenueSpec {
+wrapper_pymethods! {
+    PyVenueSpec.0 {
+        field f64: maker_fee, taker_fee, latency_ms;
+        field u64: lot_size, min_qty;
+        field bool: enabled;
+    }
+
     #[new]
     #[pyo3(signature = (name, maker_fee, taker_fee, latency_ms=0.0, lot_size=1, min_qty=0, enabled=true))]
     fn new(
@@ -34,43 +40,9 @@ impl PyVenueSpec {
     fn name(&self) -> &str {
         &self.0.name
     }
-    #[getter]
-    fn maker_fee(&self) -> f64 {
-        self.0.maker_fee
-    }
-    #[getter]
-    fn taker_fee(&self) -> f64 {
-        self.0.taker_fee
-    }
-    #[getter]
-    fn latency_ms(&self) -> f64 {
-        self.0.latency_ms
-    }
-    #[getter]
-    fn lot_size(&self) -> u64 {
-        self.0.lot_size
-    }
-    #[getter]
-    fn min_qty(&self) -> u64 {
-        self.0.min_qty
-    }
-    #[getter]
-    fn enabled(&self) -> bool {
-        self.0.enabled
-    }
 
-    fn __repr__(&self) -> String {
-        let v = &self.0;
-        format!(
-            "VenueSpec(name={:?}, maker_fee={}, taker_fee={}, latency_ms={}, lot_size={}, min_qty={}, enabled={})",
-            v.name,
-            v.maker_fee,
-            v.taker_fee,
-            v.latency_ms,
-            v.lot_size,
-            v.min_qty,
-            if v.enabled { "True" } else { "False" }
-        )
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        properties_repr(slf, "name maker_fee taker_fee latency_ms lot_size min_qty enabled")
     }
 }
 
@@ -93,10 +65,9 @@ pub struct PyVenueStats {
 
 #[pymethods]
 impl PyVenueStats {
-    fn __repr__(&self) -> String {
-        format!(
-            "VenueStats(venue={:?}, fill_rate={:.4}, reject_rate={:.4}, latency_mean_ms={:.3}, latency_tail_ms={:.3}, slippage_bps={:.3}, orders={}, fills={}, rejects={}, acks={})",
-            self.venue, self.fill_rate, self.reject_rate, self.latency_mean_ms, self.latency_tail_ms, self.slippage_bps, self.orders, self.fills, self.rejects, self.acks
-        )
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        let shown =
+            "venue fill_rate reject_rate latency_mean_ms latency_tail_ms slippage_bps orders fills rejects acks";
+        properties_repr(slf, shown)
     }
 }
