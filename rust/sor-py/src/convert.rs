@@ -252,6 +252,11 @@ pub mod int {
     named_args!(int_arg -> i128: size_precision, price_tick);
 }
 
+/// Text arguments.
+pub mod text {
+    named_args!(str_arg -> String: name, underlying);
+}
+
 /// Flag arguments.
 pub mod flag {
     named_args!(bool_arg -> bool: enabled, is_bid);

@@ -8,9 +8,9 @@ use sor_core::{Fill, InstrumentSpec, Position, PositionBook, SorError};
 use std::sync::{Mutex, MutexGuard};
 
 use crate::convert::{
-    array_arg, int, int_arg, num, oms_arg, opt_unit, py_repr, side_arg, side_of_code, str_arg, unit, SIDE_CODE_REASON,
+    array_arg, int, int_arg, num, oms_arg, opt_unit, py_repr, side_arg, side_of_code, text, unit, SIDE_CODE_REASON,
 };
-use crate::errors::{invalid, IntoPyResult};
+use crate::errors::{invalid, to_pyerr, IntoPyResult};
 use crate::lock::lock_attached;
 use crate::methods::properties_repr;
 
@@ -103,14 +103,44 @@ impl PyExposure {
 #[pyclass(name = "PositionBook", module = "nautilus_sor._core", frozen)]
 pub struct PyPositionBook(Mutex<PositionBook>);
 
-/// A venue or instrument argument: an id (int, not a bool) or a name (str).
-fn id_or_name<'a>(field: &str, ob: &'a Bound<'_, PyAny>) -> PyResult<Result<Bound<'a, PyInt>, String>> {
+impl PyPositionBook {
+    /// The book, waiting (without the GIL) while another thread uses it; see `PyRouter::lock`.
+    fn lock(&self, py: Python<'_>) -> MutexGuard<'_, PositionBook> {
+        lock_attached(&self.0, py)
+    }
+
+    /// `query` of the book for a (venue, instrument), each given by id or name.
+    fn pair_query<T>(
+        &self,
+        py: Python<'_>,
+        venue: &Bound<'_, PyAny>,
+        instrument: &Bound<'_, PyAny>,
+        query: impl FnOnce(&PositionBook, u32, u32) -> Result<T, SorError>,
+    ) -> PyResult<T> {
+        let book = self.lock(py);
+        let (v, i) = (book.venue_arg(venue)?, book.instrument_arg(instrument)?);
+        query(&book, v, i).py()
+    }
+}
+
+/// A registered venue or instrument (`field`) given by id (an int, not a bool) or by name (a str):
+/// its id. `by_name` finds a name, `check` refuses an id not registered, and `unregistered` is the
+/// error of an int no id can be.
+fn registered_id<T>(
+    field: &str,
+    ob: &Bound<'_, PyAny>,
+    by_name: impl FnOnce(&str) -> Result<u32, SorError>,
+    check: impl FnOnce(u32) -> Result<T, SorError>,
+    unregistered: impl FnOnce(String) -> SorError,
+) -> PyResult<u32> {
     if !ob.is_instance_of::<PyBool>() {
         if let Ok(i) = ob.cast::<PyInt>() {
-            return Ok(Ok(i.clone()));
+            let id = i.extract::<u32>().map_err(|_| to_pyerr(unregistered(py_repr(ob))))?;
+            check(id).py()?;
+            return Ok(id);
         }
-        if let Ok(Ok(s)) = ob.cast::<PyString>().map(|s| s.to_str()) {
-            return Ok(Err(s.to_string()));
+        if let Ok(Ok(name)) = ob.cast::<PyString>().map(|s| s.to_str()) {
+            return by_name(name).py();
         }
     }
     Err(invalid(
@@ -118,13 +148,6 @@ fn id_or_name<'a>(field: &str, ob: &'a Bound<'_, PyAny>) -> PyResult<Result<Boun
         py_repr(ob),
         &format!("must be a {field} id (int) or name (str)"),
     ))
-}
-
-impl PyPositionBook {
-    /// The book, waiting (without the GIL) while another thread uses it; see `PyRouter::lock`.
-    fn lock(&self, py: Python<'_>) -> MutexGuard<'_, PositionBook> {
-        lock_attached(&self.0, py)
-    }
 }
 
 trait BookArgs {
@@ -135,29 +158,20 @@ trait BookArgs {
 
 impl BookArgs for PositionBook {
     fn venue_arg(&self, ob: &Bound<'_, PyAny>) -> PyResult<u32> {
-        let i = match id_or_name("venue", ob)? {
-            Ok(i) => i,
-            Err(name) => return self.venue_id(&name).py(),
-        };
-        {
-            let id = i
-                .extract::<u32>()
-                .map_err(|_| crate::errors::to_pyerr(SorError::unknown_venue("venue", py_repr(ob))))?;
-            self.venue_name(id).py()?;
-            Ok(id)
-        }
+        let unregistered = |value| SorError::unknown_venue("venue", value);
+        registered_id(
+            "venue",
+            ob,
+            |name| self.venue_id(name),
+            |id| self.venue_name(id),
+            unregistered,
+        )
     }
 
     fn instrument_arg(&self, ob: &Bound<'_, PyAny>) -> PyResult<u32> {
-        let i = match id_or_name("instrument", ob)? {
-            Ok(i) => i,
-            Err(name) => return self.instrument_id(&name).py(),
-        };
-        let id = i
-            .extract::<u32>()
-            .map_err(|_| invalid("instrument", py_repr(ob), "instrument is not registered"))?;
-        PositionBook::instrument(self, id).py()?;
-        Ok(id)
+        let unregistered = |value| SorError::invalid("instrument", value, "instrument is not registered");
+        let check = |id| PositionBook::instrument(self, id);
+        registered_id("instrument", ob, |name| self.instrument_id(name), check, unregistered)
     }
 
     fn snapshot(&self, pos: &Position) -> PyResult<PyPosition> {
@@ -220,8 +234,12 @@ impl PyPositionBook {
     }
 
     /// Registers a venue with its OMS type; returns its id.
-    fn add_venue(&self, py: Python<'_>, name: &Bound<'_, PyAny>, oms_type: &Bound<'_, PyAny>) -> PyResult<u32> {
-        let name = str_arg("name", name)?;
+    fn add_venue(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = text::name)] name: String,
+        oms_type: &Bound<'_, PyAny>,
+    ) -> PyResult<u32> {
         let oms = oms_arg("oms_type", oms_type)?;
         self.lock(py).add_venue(&name, oms).py()
     }
@@ -231,13 +249,12 @@ impl PyPositionBook {
     fn add_instrument(
         &self,
         py: Python<'_>,
-        name: &Bound<'_, PyAny>,
-        underlying: &Bound<'_, PyAny>,
+        #[pyo3(from_py_with = text::name)] name: String,
+        #[pyo3(from_py_with = text::underlying)] underlying: String,
         #[pyo3(from_py_with = int::size_precision)] size_precision: i128,
         #[pyo3(from_py_with = num::multiplier)] multiplier: f64,
         currency_precision: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<u32> {
-        let (name, underlying) = (str_arg("name", name)?, str_arg("underlying", underlying)?);
         let currency_precision = currency_precision
             .filter(|p| !p.is_none())
             .map(|p| int_arg("currency_precision", p))
@@ -253,13 +270,11 @@ impl PyPositionBook {
         self.lock(py).add_instrument(spec).py()
     }
 
-    fn venue_id(&self, py: Python<'_>, name: &Bound<'_, PyAny>) -> PyResult<u32> {
-        let name = str_arg("name", name)?;
+    fn venue_id(&self, py: Python<'_>, #[pyo3(from_py_with = text::name)] name: String) -> PyResult<u32> {
         self.lock(py).venue_id(&name).py()
     }
 
-    fn instrument_id(&self, py: Python<'_>, name: &Bound<'_, PyAny>) -> PyResult<u32> {
-        let name = str_arg("name", name)?;
+    fn instrument_id(&self, py: Python<'_>, #[pyo3(from_py_with = text::name)] name: String) -> PyResult<u32> {
         self.lock(py).instrument_id(&name).py()
     }
 
@@ -402,9 +417,9 @@ impl PyPositionBook {
         venue: &Bound<'_, PyAny>,
         instrument: &Bound<'_, PyAny>,
     ) -> PyResult<Vec<u64>> {
-        let book = self.lock(py);
-        let (v, i) = (book.venue_arg(venue)?, book.instrument_arg(instrument)?);
-        Ok(book.open_positions(v, i).py()?.to_vec())
+        self.pair_query(py, venue, instrument, |book, v, i| {
+            book.open_positions(v, i).map(<[u64]>::to_vec)
+        })
     }
 
     /// The net position id of a NETTING (venue, instrument), or None before its first fill.
@@ -414,23 +429,17 @@ impl PyPositionBook {
         venue: &Bound<'_, PyAny>,
         instrument: &Bound<'_, PyAny>,
     ) -> PyResult<Option<u64>> {
-        let book = self.lock(py);
-        let (v, i) = (book.venue_arg(venue)?, book.instrument_arg(instrument)?);
-        book.netting_position(v, i).py()
+        self.pair_query(py, venue, instrument, |book, v, i| book.netting_position(v, i))
     }
 
     /// Net signed units of a (venue, instrument) over all its positions.
     fn net_units(&self, py: Python<'_>, venue: &Bound<'_, PyAny>, instrument: &Bound<'_, PyAny>) -> PyResult<i128> {
-        let book = self.lock(py);
-        let (v, i) = (book.venue_arg(venue)?, book.instrument_arg(instrument)?);
-        book.net_units(v, i).py()
+        self.pair_query(py, venue, instrument, |book, v, i| book.net_units(v, i))
     }
 
     /// Realised PnL of every position and cycle of a (venue, instrument).
     fn realized_pnl(&self, py: Python<'_>, venue: &Bound<'_, PyAny>, instrument: &Bound<'_, PyAny>) -> PyResult<f64> {
-        let book = self.lock(py);
-        let (v, i) = (book.venue_arg(venue)?, book.instrument_arg(instrument)?);
-        book.realized_pnl(v, i).py()
+        self.pair_query(py, venue, instrument, |book, v, i| book.realized_pnl(v, i))
     }
 
     /// Unrealised PnL of the open positions of a (venue, instrument) at `mark_price`.
@@ -441,20 +450,26 @@ impl PyPositionBook {
         instrument: &Bound<'_, PyAny>,
         #[pyo3(from_py_with = num::mark_price)] mark_price: f64,
     ) -> PyResult<f64> {
-        let book = self.lock(py);
-        let (v, i) = (book.venue_arg(venue)?, book.instrument_arg(instrument)?);
-        book.pair_unrealized_pnl(v, i, mark_price).py()
+        self.pair_query(py, venue, instrument, |book, v, i| {
+            book.pair_unrealized_pnl(v, i, mark_price)
+        })
     }
 
     /// Net quantity of an underlying across venues and OMS types (quantity x multiplier).
-    fn net_exposure(&self, py: Python<'_>, underlying: &Bound<'_, PyAny>) -> PyResult<f64> {
-        let underlying = str_arg("underlying", underlying)?;
+    fn net_exposure(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = text::underlying)] underlying: String,
+    ) -> PyResult<f64> {
         self.lock(py).net_exposure(&underlying).py()
     }
 
     /// The breakdown of an underlying's exposure (net, gross long/short, by OMS type and venue).
-    fn exposure(&self, py: Python<'_>, underlying: &Bound<'_, PyAny>) -> PyResult<PyExposure> {
-        let underlying = str_arg("underlying", underlying)?;
+    fn exposure(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = text::underlying)] underlying: String,
+    ) -> PyResult<PyExposure> {
         let book = self.lock(py);
         let e = book.exposure(&underlying).py()?;
         let by_venue = PyDict::new(py);

@@ -3,7 +3,7 @@
 use pyo3::prelude::*;
 use sor_core::VenueSpec;
 
-use crate::convert::{flag, num, str_arg, unit};
+use crate::convert::{flag, num, text, unit};
 use crate::errors::IntoPyResult;
 use crate::methods::properties_repr;
 
@@ -22,7 +22,7 @@ wrapper_pymethods! {
     #[new]
     #[pyo3(signature = (name, maker_fee, taker_fee, latency_ms=0.0, lot_size=1, min_qty=0, enabled=true))]
     fn new(
-        name: &Bound<'_, PyAny>,
+        #[pyo3(from_py_with = text::name)] name: String,
         #[pyo3(from_py_with = num::maker_fee)] maker_fee: f64,
         #[pyo3(from_py_with = num::taker_fee)] taker_fee: f64,
         #[pyo3(from_py_with = num::latency_ms)] latency_ms: f64,
@@ -30,7 +30,6 @@ wrapper_pymethods! {
         #[pyo3(from_py_with = unit::min_qty)] min_qty: u64,
         #[pyo3(from_py_with = flag::enabled)] enabled: bool,
     ) -> PyResult<Self> {
-        let name = str_arg("name", name)?;
         VenueSpec::new(&name, maker_fee, taker_fee, latency_ms, lot_size, min_qty, enabled)
             .py()
             .map(PyVenueSpec)
