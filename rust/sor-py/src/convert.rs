@@ -274,6 +274,32 @@ pub fn array_arg<'py, T: numpy::Element>(
     })
 }
 
+/// The numpy array arguments of the batch calls, each with the element type it must have; an
+/// optional one (`opt_`) takes None for absent.
+pub mod array {
+    use numpy::PyReadonlyArray1;
+    use pyo3::prelude::*;
+
+    macro_rules! named_arrays {
+        ($t:ty, $dtype:literal: $($name:ident $(/ $opt_name:ident)?),+) => {$(
+            pub fn $name<'py>(ob: &Bound<'py, PyAny>) -> PyResult<PyReadonlyArray1<'py, $t>> {
+                super::array_arg(stringify!($name), ob, $dtype)
+            }
+            $(
+                pub fn $opt_name<'py>(ob: &Bound<'py, PyAny>) -> PyResult<Option<PyReadonlyArray1<'py, $t>>> {
+                    (!ob.is_none()).then(|| $name(ob)).transpose()
+                }
+            )?
+        )+};
+    }
+
+    named_arrays!(i64, "int64": venue_ids, instrument_ids);
+    named_arrays!(i8, "int8 (1 = BUY, 2 = SELL)": sides);
+    named_arrays!(u64, "uint64": quantities);
+    named_arrays!(f64, "float64": prices, commissions / opt_commissions);
+    named_arrays!(i64, "int64 (-1 = none)": position_ids / opt_position_ids);
+}
+
 /// Book levels: a sequence of (price, size) pairs; each bad entry is named `field[i]`.
 pub fn levels_arg(field: &str, ob: &Bound<'_, PyAny>) -> PyResult<Vec<(f64, i128)>> {
     let items = ob

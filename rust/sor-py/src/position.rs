@@ -1,14 +1,14 @@
 //! Python wrappers of the position book: registration, single fills, numpy batch fills (without
 //! the GIL), positions and exposure snapshots.
 
-use numpy::{IntoPyArray, PyArray1};
+use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyInt, PyString};
 use sor_core::{Fill, InstrumentSpec, Position, PositionBook, SorError};
 use std::sync::{Mutex, MutexGuard};
 
 use crate::convert::{
-    array_arg, int, int_arg, num, oms_arg, opt_unit, py_repr, side_arg, side_of_code, text, unit, SIDE_CODE_REASON,
+    array, int, int_arg, num, oms_arg, opt_unit, py_repr, side_arg, side_of_code, text, unit, SIDE_CODE_REASON,
 };
 use crate::errors::{invalid, to_pyerr, IntoPyResult};
 use crate::lock::lock_attached;
@@ -109,12 +109,12 @@ impl PyPositionBook {
         lock_attached(&self.0, py)
     }
 
-    /// `query` of the book for a (venue, instrument), each given by id or name.
+    /// `query` of the book for a (venue, instrument).
     fn pair_query<T>(
         &self,
         py: Python<'_>,
-        venue: &Bound<'_, PyAny>,
-        instrument: &Bound<'_, PyAny>,
+        venue: VenueKey,
+        instrument: InstrumentKey,
         query: impl FnOnce(&PositionBook, u32, u32) -> Result<T, SorError>,
     ) -> PyResult<T> {
         let book = self.lock(py);
@@ -123,55 +123,86 @@ impl PyPositionBook {
     }
 }
 
-/// A registered venue or instrument (`field`) given by id (an int, not a bool) or by name (a str):
-/// its id. `by_name` finds a name, `check` refuses an id not registered, and `unregistered` is the
-/// error of an int no id can be.
-fn registered_id<T>(
-    field: &str,
-    ob: &Bound<'_, PyAny>,
-    by_name: impl FnOnce(&str) -> Result<u32, SorError>,
-    check: impl FnOnce(u32) -> Result<T, SorError>,
-    unregistered: impl FnOnce(String) -> SorError,
-) -> PyResult<u32> {
-    if !ob.is_instance_of::<PyBool>() {
-        if let Ok(i) = ob.cast::<PyInt>() {
-            let id = i.extract::<u32>().map_err(|_| to_pyerr(unregistered(py_repr(ob))))?;
-            check(id).py()?;
-            return Ok(id);
+/// A venue or instrument argument before the book resolves it: an id (an int, not a bool) or a name.
+enum IdOrName {
+    /// The id, or the repr of an int no id can be.
+    Id(Result<u32, String>),
+    Name(String),
+}
+
+impl IdOrName {
+    fn extract(field: &str, ob: &Bound<'_, PyAny>) -> PyResult<Self> {
+        if !ob.is_instance_of::<PyBool>() {
+            if let Ok(i) = ob.cast::<PyInt>() {
+                return Ok(IdOrName::Id(i.extract::<u32>().map_err(|_| py_repr(ob))));
+            }
+            if let Ok(Ok(name)) = ob.cast::<PyString>().map(|s| s.to_str()) {
+                return Ok(IdOrName::Name(name.to_string()));
+            }
         }
-        if let Ok(Ok(name)) = ob.cast::<PyString>().map(|s| s.to_str()) {
-            return by_name(name).py();
+        Err(invalid(
+            field,
+            py_repr(ob),
+            &format!("must be a {field} id (int) or name (str)"),
+        ))
+    }
+
+    /// The registered id: `by_name` finds a name, `check` refuses an id not registered, and
+    /// `unregistered` is the error of an int no id can be.
+    fn resolve<T>(
+        self,
+        by_name: impl FnOnce(&str) -> Result<u32, SorError>,
+        check: impl FnOnce(u32) -> Result<T, SorError>,
+        unregistered: impl FnOnce(String) -> SorError,
+    ) -> PyResult<u32> {
+        match self {
+            IdOrName::Name(name) => by_name(&name).py(),
+            IdOrName::Id(Ok(id)) => check(id).py().map(|_| id),
+            IdOrName::Id(Err(repr)) => Err(to_pyerr(unregistered(repr))),
         }
     }
-    Err(invalid(
-        field,
-        py_repr(ob),
-        &format!("must be a {field} id (int) or name (str)"),
-    ))
+}
+
+/// A venue argument of the position book: its id or name.
+struct VenueKey(IdOrName);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for VenueKey {
+    type Error = PyErr;
+    fn extract(ob: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        IdOrName::extract("venue", &ob).map(VenueKey)
+    }
+}
+
+/// An instrument argument of the position book: its id or name.
+struct InstrumentKey(IdOrName);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for InstrumentKey {
+    type Error = PyErr;
+    fn extract(ob: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        IdOrName::extract("instrument", &ob).map(InstrumentKey)
+    }
 }
 
 trait BookArgs {
-    fn venue_arg(&self, ob: &Bound<'_, PyAny>) -> PyResult<u32>;
-    fn instrument_arg(&self, ob: &Bound<'_, PyAny>) -> PyResult<u32>;
+    fn venue_arg(&self, venue: VenueKey) -> PyResult<u32>;
+    fn instrument_arg(&self, instrument: InstrumentKey) -> PyResult<u32>;
     fn snapshot(&self, pos: &Position) -> PyResult<PyPosition>;
 }
 
 impl BookArgs for PositionBook {
-    fn venue_arg(&self, ob: &Bound<'_, PyAny>) -> PyResult<u32> {
+    fn venue_arg(&self, venue: VenueKey) -> PyResult<u32> {
         let unregistered = |value| SorError::unknown_venue("venue", value);
-        registered_id(
-            "venue",
-            ob,
-            |name| self.venue_id(name),
-            |id| self.venue_name(id),
-            unregistered,
-        )
+        venue
+            .0
+            .resolve(|name| self.venue_id(name), |id| self.venue_name(id), unregistered)
     }
 
-    fn instrument_arg(&self, ob: &Bound<'_, PyAny>) -> PyResult<u32> {
+    fn instrument_arg(&self, instrument: InstrumentKey) -> PyResult<u32> {
         let unregistered = |value| SorError::invalid("instrument", value, "instrument is not registered");
         let check = |id| PositionBook::instrument(self, id);
-        registered_id("instrument", ob, |name| self.instrument_id(name), check, unregistered)
+        instrument
+            .0
+            .resolve(|name| self.instrument_id(name), check, unregistered)
     }
 
     fn snapshot(&self, pos: &Position) -> PyResult<PyPosition> {
@@ -306,8 +337,8 @@ impl PyPositionBook {
     fn apply_fill(
         &self,
         py: Python<'_>,
-        venue: &Bound<'_, PyAny>,
-        instrument: &Bound<'_, PyAny>,
+        venue: VenueKey,
+        instrument: InstrumentKey,
         side: &Bound<'_, PyAny>,
         #[pyo3(from_py_with = unit::quantity)] quantity: u64,
         #[pyo3(from_py_with = num::price)] price: f64,
@@ -316,11 +347,9 @@ impl PyPositionBook {
     ) -> PyResult<u64> {
         let side = side_arg("side", side)?;
         let mut book = self.lock(py);
-        let venue = book.venue_arg(venue)?;
-        let instrument = book.instrument_arg(instrument)?;
         let fill = Fill {
-            venue,
-            instrument,
+            venue: book.venue_arg(venue)?,
+            instrument: book.instrument_arg(instrument)?,
             side,
             quantity,
             price,
@@ -337,25 +366,14 @@ impl PyPositionBook {
     fn apply_fills<'py>(
         &self,
         py: Python<'py>,
-        venue_ids: &Bound<'py, PyAny>,
-        instrument_ids: &Bound<'py, PyAny>,
-        sides: &Bound<'py, PyAny>,
-        quantities: &Bound<'py, PyAny>,
-        prices: &Bound<'py, PyAny>,
-        commissions: Option<&Bound<'py, PyAny>>,
-        position_ids: Option<&Bound<'py, PyAny>>,
+        #[pyo3(from_py_with = array::venue_ids)] venue_ids: PyReadonlyArray1<'py, i64>,
+        #[pyo3(from_py_with = array::instrument_ids)] instrument_ids: PyReadonlyArray1<'py, i64>,
+        #[pyo3(from_py_with = array::sides)] sides: PyReadonlyArray1<'py, i8>,
+        #[pyo3(from_py_with = array::quantities)] quantities: PyReadonlyArray1<'py, u64>,
+        #[pyo3(from_py_with = array::prices)] prices: PyReadonlyArray1<'py, f64>,
+        #[pyo3(from_py_with = array::opt_commissions)] commissions: Option<PyReadonlyArray1<'py, f64>>,
+        #[pyo3(from_py_with = array::opt_position_ids)] position_ids: Option<PyReadonlyArray1<'py, i64>>,
     ) -> PyResult<Bound<'py, PyArray1<i64>>> {
-        let venue_ids = array_arg::<i64>("venue_ids", venue_ids, "int64")?;
-        let instrument_ids = array_arg::<i64>("instrument_ids", instrument_ids, "int64")?;
-        let sides = array_arg::<i8>("sides", sides, "int8 (1 = BUY, 2 = SELL)")?;
-        let quantities = array_arg::<u64>("quantities", quantities, "uint64")?;
-        let prices = array_arg::<f64>("prices", prices, "float64")?;
-        let commissions = commissions
-            .map(|c| array_arg::<f64>("commissions", c, "float64"))
-            .transpose()?;
-        let position_ids = position_ids
-            .map(|p| array_arg::<i64>("position_ids", p, "int64 (-1 = none)"))
-            .transpose()?;
         let venues = venue_ids.as_array();
         let instruments = instrument_ids.as_array();
         let sides = sides.as_array();
@@ -411,34 +429,24 @@ impl PyPositionBook {
     }
 
     /// Ids of the open positions of a (venue, instrument), in no particular order.
-    fn open_position_ids(
-        &self,
-        py: Python<'_>,
-        venue: &Bound<'_, PyAny>,
-        instrument: &Bound<'_, PyAny>,
-    ) -> PyResult<Vec<u64>> {
+    fn open_position_ids(&self, py: Python<'_>, venue: VenueKey, instrument: InstrumentKey) -> PyResult<Vec<u64>> {
         self.pair_query(py, venue, instrument, |book, v, i| {
             book.open_positions(v, i).map(<[u64]>::to_vec)
         })
     }
 
     /// The net position id of a NETTING (venue, instrument), or None before its first fill.
-    fn netting_position_id(
-        &self,
-        py: Python<'_>,
-        venue: &Bound<'_, PyAny>,
-        instrument: &Bound<'_, PyAny>,
-    ) -> PyResult<Option<u64>> {
+    fn netting_position_id(&self, py: Python<'_>, venue: VenueKey, instrument: InstrumentKey) -> PyResult<Option<u64>> {
         self.pair_query(py, venue, instrument, |book, v, i| book.netting_position(v, i))
     }
 
     /// Net signed units of a (venue, instrument) over all its positions.
-    fn net_units(&self, py: Python<'_>, venue: &Bound<'_, PyAny>, instrument: &Bound<'_, PyAny>) -> PyResult<i128> {
+    fn net_units(&self, py: Python<'_>, venue: VenueKey, instrument: InstrumentKey) -> PyResult<i128> {
         self.pair_query(py, venue, instrument, |book, v, i| book.net_units(v, i))
     }
 
     /// Realised PnL of every position and cycle of a (venue, instrument).
-    fn realized_pnl(&self, py: Python<'_>, venue: &Bound<'_, PyAny>, instrument: &Bound<'_, PyAny>) -> PyResult<f64> {
+    fn realized_pnl(&self, py: Python<'_>, venue: VenueKey, instrument: InstrumentKey) -> PyResult<f64> {
         self.pair_query(py, venue, instrument, |book, v, i| book.realized_pnl(v, i))
     }
 
@@ -446,8 +454,8 @@ impl PyPositionBook {
     fn unrealized_pnl(
         &self,
         py: Python<'_>,
-        venue: &Bound<'_, PyAny>,
-        instrument: &Bound<'_, PyAny>,
+        venue: VenueKey,
+        instrument: InstrumentKey,
         #[pyo3(from_py_with = num::mark_price)] mark_price: f64,
     ) -> PyResult<f64> {
         self.pair_query(py, venue, instrument, |book, v, i| {
