@@ -28,6 +28,6 @@ pub use schedule::{
     largest_remainder, shortfall, twap, vwap, Iceberg, PovTracker, Schedule, ShortfallParams, SplitMix64, TwapParams,
     VolumeProfile, VwapParams,
 };
-pub use sim::{ConsumedLiquidity, RecordedBook, VenueBook};
+pub use sim::{ConsumedLiquidity, RecordedBook, RecordedSide, VenueBook};
 pub use tape::{DecayedVolume, Tape};
 pub use venue::{check_venue_name, VenueSpec, VenueStats};

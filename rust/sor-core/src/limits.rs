@@ -30,26 +30,23 @@ pub const MAX_MISS_COST_BPS: f64 = 10_000.0;
 
 /// `value` is finite and in `[low, high]`; else an error naming `field` and the range.
 pub fn check_range(field: &str, value: f64, low: f64, high: f64) -> SorResult<f64> {
+    check_within(field, value, low, high, "number")
+}
+
+/// A price a router book, fill or limit may carry: finite, in `[MIN_PRICE, MAX_PRICE]`.
+pub fn check_price(field: &str, value: f64) -> SorResult<f64> {
+    check_within(field, value, MIN_PRICE, MAX_PRICE, "price")
+}
+
+/// `value` is finite and in `[low, high]`; else "must be a finite `what` in [low, high]".
+fn check_within(field: &str, value: f64, low: f64, high: f64, what: &str) -> SorResult<f64> {
     if value.is_finite() && (low..=high).contains(&value) {
         Ok(value)
     } else {
         Err(SorError::invalid(
             field,
             value,
-            &format!("must be a finite number in [{low:e}, {high:e}]"),
-        ))
-    }
-}
-
-/// A price a router book, fill or limit may carry: finite, in `[MIN_PRICE, MAX_PRICE]`.
-pub fn check_price(field: &str, value: f64) -> SorResult<f64> {
-    if value.is_finite() && (MIN_PRICE..=MAX_PRICE).contains(&value) {
-        Ok(value)
-    } else {
-        Err(SorError::invalid(
-            field,
-            value,
-            "must be a finite price in [1e-12, 1e15]",
+            &format!("must be a finite {what} in [{low:e}, {high:e}]"),
         ))
     }
 }

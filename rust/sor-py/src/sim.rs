@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
-use sor_core::{RecordedBook, VenueBook};
+use sor_core::{RecordedBook, RecordedSide, VenueBook};
 
 use crate::convert::{array_arg, PySide};
 use crate::errors::{invalid, IntoPyResult};
@@ -42,11 +42,16 @@ impl PyRecordedBook {
     ) -> PyResult<Self> {
         let ts: Vec<i64> = array_arg::<i64>("ts", ts, "int64")?.as_array().to_vec();
         let rows = ts.len();
-        let (bp, levels) = matrix("bid_px", bid_px, rows)?;
-        let (bs, _) = matrix("bid_sz", bid_sz, rows)?;
-        let (ap, _) = matrix("ask_px", ask_px, rows)?;
-        let (asz, _) = matrix("ask_sz", ask_sz, rows)?;
-        RecordedBook::new(ts, levels, bp, bs, ap, asz)
+        let (bid_px, levels) = matrix("bid_px", bid_px, rows)?;
+        let bids = RecordedSide {
+            px: bid_px,
+            sz: matrix("bid_sz", bid_sz, rows)?.0,
+        };
+        let asks = RecordedSide {
+            px: matrix("ask_px", ask_px, rows)?.0,
+            sz: matrix("ask_sz", ask_sz, rows)?.0,
+        };
+        RecordedBook::new(ts, levels, bids, asks)
             .py()
             .map(|b| PyRecordedBook(Arc::new(b)))
     }

@@ -1,7 +1,8 @@
 //! Iceberg tracker.
 
+use super::parent::Parent;
 use super::rng::{SplitMix64, SIZE_STREAM};
-use super::window::{check_fraction, floor_tolerant, parent_lots};
+use super::window::{check_fraction, floor_tolerant};
 use crate::error::{SorError, SorResult};
 
 /// An iceberg: shows `visible_pct` of the parent at a time and replenishes when the shown chunk has
@@ -13,20 +14,18 @@ use crate::error::{SorError, SorResult};
 /// A chunk never exceeds what is hidden, so the last chunk is the leftover.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Iceberg {
-    pub(super) quantity: u64,
-    pub(super) lot_size: u64,
-    pub(super) visible_pct: f64,
-    pub(super) display_lots: u64,
-    pub(super) display_jitter_pct: f64,
-    pub(super) rng: SplitMix64,
-    pub(super) filled: u64,
-    pub(super) working: u64,
-    pub(super) chunks: u64,
+    /// Its `done` is what has filled; its children are the chunks shown.
+    parent: Parent,
+    visible_pct: f64,
+    display_lots: u64,
+    display_jitter_pct: f64,
+    rng: SplitMix64,
+    working: u64,
 }
 
 impl Iceberg {
     pub fn new(quantity: u64, visible_pct: f64, lot_size: u64, display_jitter_pct: f64, seed: u64) -> SorResult<Self> {
-        let lots = parent_lots(quantity, lot_size)?;
+        let (parent, lots) = Parent::new(quantity, lot_size)?;
         if !visible_pct.is_finite() || visible_pct <= 0.0 || visible_pct > 1.0 {
             return Err(SorError::invalid("visible_pct", visible_pct, "must be in (0, 1]"));
         }
@@ -41,15 +40,12 @@ impl Iceberg {
         }
         let display_lots = (floor_tolerant(visible_pct * lots as f64) as u64).clamp(1, lots);
         Ok(Iceberg {
-            quantity,
-            lot_size,
+            parent,
             visible_pct,
             display_lots,
             display_jitter_pct,
             rng: SplitMix64::new(seed ^ SIZE_STREAM),
-            filled: 0,
             working: 0,
-            chunks: 0,
         })
     }
 
@@ -66,9 +62,9 @@ impl Iceberg {
         } else {
             self.display_lots
         };
-        let chunk = lots.saturating_mul(self.lot_size).min(hidden);
+        let chunk = lots.saturating_mul(self.parent.lot_size()).min(hidden);
         self.working = chunk;
-        self.chunks += 1;
+        self.parent.add_child();
         chunk
     }
 
@@ -86,14 +82,14 @@ impl Iceberg {
                 &format!("exceeds the working visible chunk of {} units", self.working),
             ));
         }
-        if fill_qty % self.lot_size != 0 {
+        if fill_qty % self.parent.lot_size() != 0 {
             return Err(SorError::invalid(
                 "fill_qty",
                 fill_qty,
-                &format!("must be a whole multiple of lot_size={}", self.lot_size),
+                &format!("must be a whole multiple of lot_size={}", self.parent.lot_size()),
             ));
         }
-        self.filled += fill_qty;
+        self.parent.add_done(fill_qty);
         self.working -= fill_qty;
         Ok(if self.working == 0 { self.next_chunk() } else { 0 })
     }
@@ -104,7 +100,7 @@ impl Iceberg {
     }
 
     pub fn quantity(&self) -> u64 {
-        self.quantity
+        self.parent.quantity()
     }
 
     pub fn visible_pct(&self) -> f64 {
@@ -113,11 +109,11 @@ impl Iceberg {
 
     /// The nominal display size in units (before jitter).
     pub fn display_qty(&self) -> u64 {
-        self.display_lots * self.lot_size
+        self.display_lots * self.parent.lot_size()
     }
 
     pub fn filled(&self) -> u64 {
-        self.filled
+        self.parent.done()
     }
 
     pub fn working(&self) -> u64 {
@@ -126,19 +122,19 @@ impl Iceberg {
 
     /// Not yet shown.
     pub fn hidden(&self) -> u64 {
-        self.quantity - self.filled - self.working
+        self.parent.remaining() - self.working
     }
 
     /// Not yet filled (working + hidden).
     pub fn remaining(&self) -> u64 {
-        self.quantity - self.filled
+        self.parent.remaining()
     }
 
     pub fn chunks(&self) -> u64 {
-        self.chunks
+        self.parent.children()
     }
 
     pub fn is_done(&self) -> bool {
-        self.filled == self.quantity
+        self.parent.is_done()
     }
 }

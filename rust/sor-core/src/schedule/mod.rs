@@ -23,11 +23,14 @@
 //! - `pov`: [`PovTracker`], a share of observed volume; `iceberg`: [`Iceberg`], one display chunk at
 //!   a time.
 //!
+//! The trackers share `parent` (the parent order and how much of it is done).
+//!
 //! Shared by all: `rng` (the seeded [`SplitMix64`]), `window` (input checks and the slice grid),
 //! `allocation` (exact integer allocation by largest remainder).
 
 mod allocation;
 mod iceberg;
+mod parent;
 mod pov;
 mod rng;
 mod shortfall;

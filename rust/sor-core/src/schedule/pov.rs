@@ -1,6 +1,7 @@
 //! Percentage-of-volume tracker.
 
-use super::window::{floor_tolerant, parent_lots};
+use super::parent::Parent;
+use super::window::floor_tolerant;
 use crate::error::{SorError, SorResult};
 
 /// Percentage-of-volume participation: keeps what has been sent at or below
@@ -14,14 +15,12 @@ use crate::error::{SorError, SorResult};
 /// volume including our own fills if the tape includes them: the rate is then our share of the total.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PovTracker {
-    pub(super) quantity: u64,
-    pub(super) rate: f64,
-    pub(super) min_child: u64,
-    pub(super) max_child: u64,
-    pub(super) lot_size: u64,
-    pub(super) sent: u64,
-    pub(super) observed: u64,
-    pub(super) children: u64,
+    /// Its `done` is what has been sent.
+    parent: Parent,
+    rate: f64,
+    min_child: u64,
+    max_child: u64,
+    observed: u64,
 }
 
 impl PovTracker {
@@ -35,7 +34,7 @@ impl PovTracker {
         max_child: Option<u64>,
         lot_size: u64,
     ) -> SorResult<Self> {
-        parent_lots(quantity, lot_size)?;
+        let (parent, _) = Parent::new(quantity, lot_size)?;
         if !participation_rate.is_finite() || participation_rate <= 0.0 || participation_rate > 1.0 {
             return Err(SorError::invalid(
                 "participation_rate",
@@ -65,14 +64,11 @@ impl PovTracker {
             }
         };
         Ok(PovTracker {
-            quantity,
+            parent,
             rate: participation_rate,
             min_child,
             max_child,
-            lot_size,
-            sent: 0,
             observed: 0,
-            children: 0,
         })
     }
 
@@ -83,25 +79,24 @@ impl PovTracker {
         if remaining == 0 {
             return 0;
         }
-        let target = (floor_tolerant(self.rate * self.observed as f64) as u64).min(self.quantity);
-        let deficit = target.saturating_sub(self.sent);
+        let deficit = self.target().saturating_sub(self.parent.done());
         let mut child = deficit.min(self.max_child).min(remaining);
-        child -= child % self.lot_size;
+        child -= child % self.parent.lot_size();
         if child == 0 || (child < self.min_child && child != remaining) {
             return 0;
         }
-        self.sent += child;
-        self.children += 1;
+        self.parent.add_done(child);
+        self.parent.add_child();
         child
     }
 
     /// Units the schedule wants sent by now (`floor(rate * observed)`, capped at the parent).
     pub fn target(&self) -> u64 {
-        (floor_tolerant(self.rate * self.observed as f64) as u64).min(self.quantity)
+        (floor_tolerant(self.rate * self.observed as f64) as u64).min(self.parent.quantity())
     }
 
     pub fn quantity(&self) -> u64 {
-        self.quantity
+        self.parent.quantity()
     }
 
     pub fn participation_rate(&self) -> f64 {
@@ -109,11 +104,11 @@ impl PovTracker {
     }
 
     pub fn sent(&self) -> u64 {
-        self.sent
+        self.parent.done()
     }
 
     pub fn remaining(&self) -> u64 {
-        self.quantity - self.sent
+        self.parent.remaining()
     }
 
     pub fn observed_volume(&self) -> u64 {
@@ -121,10 +116,10 @@ impl PovTracker {
     }
 
     pub fn children(&self) -> u64 {
-        self.children
+        self.parent.children()
     }
 
     pub fn is_done(&self) -> bool {
-        self.sent == self.quantity
+        self.parent.is_done()
     }
 }

@@ -17,16 +17,21 @@ use crate::error::{SorError, SorResult};
 
 const EPS: f64 = 1e-12;
 
-/// One venue's recorded book: `levels` price levels a side per row, row-major, best first; a missing
+/// One side of a recorded book: `levels` prices and sizes a row, row-major, best first; a missing
 /// level is a NaN price.
+#[derive(Debug, Clone)]
+pub struct RecordedSide {
+    pub px: Vec<f64>,
+    pub sz: Vec<f64>,
+}
+
+/// One venue's recorded book: a row per time stamp, `levels` price levels a side.
 #[derive(Debug, Clone)]
 pub struct RecordedBook {
     ts: Vec<i64>,
     levels: usize,
-    bid_px: Vec<f64>,
-    bid_sz: Vec<f64>,
-    ask_px: Vec<f64>,
-    ask_sz: Vec<f64>,
+    bids: RecordedSide,
+    asks: RecordedSide,
 }
 
 fn invalid(field: &str, value: impl std::fmt::Display, reason: &str) -> SorError {
@@ -34,23 +39,16 @@ fn invalid(field: &str, value: impl std::fmt::Display, reason: &str) -> SorError
 }
 
 impl RecordedBook {
-    pub fn new(
-        ts: Vec<i64>,
-        levels: usize,
-        bid_px: Vec<f64>,
-        bid_sz: Vec<f64>,
-        ask_px: Vec<f64>,
-        ask_sz: Vec<f64>,
-    ) -> SorResult<Self> {
+    pub fn new(ts: Vec<i64>, levels: usize, bids: RecordedSide, asks: RecordedSide) -> SorResult<Self> {
         if levels == 0 {
             return Err(invalid("levels", levels, "must be at least 1"));
         }
         let cells = ts.len() * levels;
         for (name, v) in [
-            ("bid_px", &bid_px),
-            ("bid_sz", &bid_sz),
-            ("ask_px", &ask_px),
-            ("ask_sz", &ask_sz),
+            ("bid_px", &bids.px),
+            ("bid_sz", &bids.sz),
+            ("ask_px", &asks.px),
+            ("ask_sz", &asks.sz),
         ] {
             if v.len() != cells {
                 return Err(invalid(name, v.len(), "must hold rows x levels values"));
@@ -59,14 +57,7 @@ impl RecordedBook {
         if let Some(k) = ts.windows(2).position(|w| w[1] < w[0]) {
             return Err(invalid("ts", ts[k + 1], "must be sorted in time"));
         }
-        Ok(Self {
-            ts,
-            levels,
-            bid_px,
-            bid_sz,
-            ask_px,
-            ask_sz,
-        })
+        Ok(Self { ts, levels, bids, asks })
     }
 
     pub fn len(&self) -> usize {
@@ -85,10 +76,11 @@ impl RecordedBook {
     /// Prices and sizes of the side a `side` order takes (asks for a buy) at `row`.
     fn taken_side(&self, side: Side, row: usize) -> (&[f64], &[f64]) {
         let r = row * self.levels..(row + 1) * self.levels;
-        match side {
-            Side::Buy => (&self.ask_px[r.clone()], &self.ask_sz[r]),
-            Side::Sell => (&self.bid_px[r.clone()], &self.bid_sz[r]),
-        }
+        let taken = match side {
+            Side::Buy => &self.asks,
+            Side::Sell => &self.bids,
+        };
+        (&taken.px[r.clone()], &taken.sz[r])
     }
 }
 

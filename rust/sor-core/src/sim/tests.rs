@@ -4,6 +4,10 @@ use std::sync::Arc;
 
 use super::*;
 
+fn side(px: Vec<f64>, sz: Vec<f64>) -> RecordedSide {
+    RecordedSide { px, sz }
+}
+
 /// Two rows of a two-level book: asks 100.0 x 2, 100.5 x 3 at t=0; 100.0 x 1.5, 100.5 x 3 at t=10.
 fn book() -> Arc<RecordedBook> {
     let nan = f64::NAN;
@@ -11,10 +15,8 @@ fn book() -> Arc<RecordedBook> {
         RecordedBook::new(
             vec![0, 10],
             2,
-            vec![99.5, 99.0, 99.5, nan],
-            vec![1.0, 1.0, 1.0, 0.0],
-            vec![100.0, 100.5, 100.0, 100.5],
-            vec![2.0, 3.0, 1.5, 3.0],
+            side(vec![99.5, 99.0, 99.5, nan], vec![1.0, 1.0, 1.0, 0.0]),
+            side(vec![100.0, 100.5, 100.0, 100.5], vec![2.0, 3.0, 1.5, 3.0]),
         )
         .unwrap(),
     )
@@ -27,8 +29,20 @@ fn rows_in_force_and_bad_shapes() {
         (b.row_at(-1), b.row_at(0), b.row_at(9), b.row_at(10), b.row_at(99)),
         (None, Some(0), Some(0), Some(1), Some(1))
     );
-    assert!(RecordedBook::new(vec![0], 2, vec![1.0], vec![1.0, 1.0], vec![1.0, 1.0], vec![1.0, 1.0]).is_err());
-    assert!(RecordedBook::new(vec![5, 1], 1, vec![1.0; 2], vec![1.0; 2], vec![1.0; 2], vec![1.0; 2]).is_err());
+    assert!(RecordedBook::new(
+        vec![0],
+        2,
+        side(vec![1.0], vec![1.0, 1.0]),
+        side(vec![1.0, 1.0], vec![1.0, 1.0])
+    )
+    .is_err());
+    assert!(RecordedBook::new(
+        vec![5, 1],
+        1,
+        side(vec![1.0; 2], vec![1.0; 2]),
+        side(vec![1.0; 2], vec![1.0; 2])
+    )
+    .is_err());
     assert!(VenueBook::new(b, 0.0).is_err());
 }
 
