@@ -6,18 +6,42 @@ use super::lanes::{all_unit, gcd, Lanes};
 use super::merge::merge_lanes;
 use super::{NODE_BUDGET, NODE_LIMIT};
 
+/// What the lanes `order[j..]` can take together, for each `j` (the entry past the end is for none).
+pub(super) struct Suffixes {
+    /// gcd of their lots (0 past the end).
+    pub(super) gcd: Vec<u64>,
+    /// Smallest non-zero quantity any of them takes (u64::MAX past the end).
+    pub(super) min_first: Vec<u64>,
+    /// Most they can take together (saturating).
+    pub(super) depth: Vec<u64>,
+}
+
+impl Suffixes {
+    fn new(lanes: &Lanes, order: &[usize]) -> Self {
+        let m = order.len();
+        let mut suffix = Suffixes {
+            gcd: vec![0; m + 1],
+            min_first: vec![u64::MAX; m + 1],
+            depth: vec![0; m + 1],
+        };
+        for j in (0..m).rev() {
+            let lane = &lanes.lanes[order[j]];
+            suffix.gcd[j] = gcd(lane.lot, suffix.gcd[j + 1]);
+            suffix.min_first[j] = lane.first.min(suffix.min_first[j + 1]);
+            suffix.depth[j] = lane.depth.saturating_add(suffix.depth[j + 1]);
+        }
+        suffix
+    }
+}
+
 /// The branch-and-bound search over lanes (see the module docs).
 pub(super) struct Search<'a> {
     pub(super) lanes: &'a Lanes,
     /// Lane indices in search order.
     pub(super) order: Vec<usize>,
     pub(super) max_venues: usize,
-    /// gcd of the lots of `order[j..]` (0 past the end).
-    pub(super) suffix_gcd: Vec<u64>,
-    /// Smallest non-zero quantity any lane of `order[j..]` takes (u64::MAX past the end).
-    pub(super) suffix_min_first: Vec<u64>,
-    /// Most `order[j..]` can take together (saturating).
-    pub(super) suffix_depth: Vec<u64>,
+    /// What the lanes `order[j..]` can take together, per `j`.
+    pub(super) suffix: Suffixes,
     /// Merged relaxation of `order[j..]`, built on first use (and only for few lanes).
     pub(super) suffix_merged: Vec<Merged>,
     /// Every breakpoint of every lane's `phi`, sorted: where the dual's maximum is searched. Built on
@@ -38,23 +62,11 @@ pub(super) struct Search<'a> {
 
 impl<'a> Search<'a> {
     pub(super) fn new(lanes: &'a Lanes, order: Vec<usize>, max_venues: usize, tol: f64) -> Self {
-        let m = order.len();
-        let mut suffix_gcd = vec![0u64; m + 1];
-        let mut suffix_min_first = vec![u64::MAX; m + 1];
-        let mut suffix_depth = vec![0u64; m + 1];
-        for j in (0..m).rev() {
-            let lane = &lanes.lanes[order[j]];
-            suffix_gcd[j] = gcd(lane.lot, suffix_gcd[j + 1]);
-            suffix_min_first[j] = lane.first.min(suffix_min_first[j + 1]);
-            suffix_depth[j] = lane.depth.saturating_add(suffix_depth[j + 1]);
-        }
         Search {
             lanes,
+            suffix: Suffixes::new(lanes, &order),
             order,
             max_venues,
-            suffix_gcd,
-            suffix_min_first,
-            suffix_depth,
             suffix_merged: Vec::new(),
             lambdas: Vec::new(),
             tol,
@@ -71,7 +83,7 @@ impl<'a> Search<'a> {
 
     /// Whether some lot combination of `order[j..]` can sum to `x` as far as the lots' gcd tells.
     pub(super) fn divisible(&self, j: usize, x: u64) -> bool {
-        x == 0 || (self.suffix_gcd[j] != 0 && x % self.suffix_gcd[j] == 0)
+        x == 0 || (self.suffix.gcd[j] != 0 && x % self.suffix.gcd[j] == 0)
     }
 
     /// Depth-first search from lane `order[j]` with `x` units left, `used` venues used, `cost` so far.
@@ -128,7 +140,7 @@ impl<'a> Search<'a> {
             return;
         };
         // Only quantities that leave a multiple of the rest's lot gcd can complete: t = t0 + s * period.
-        let g_rest = self.suffix_gcd[j + 1];
+        let g_rest = self.suffix.gcd[j + 1];
         let Some((t0, period)) = lattice_solution(lane.lot % g_rest, (x - lane.first) % g_rest, g_rest) else {
             if f_zero < threshold {
                 self.dfs(j + 1, x, used, cost);
@@ -157,9 +169,9 @@ impl<'a> Search<'a> {
         // scan step through every lot before reaching a quantity the rest can take).
         let base = lane.first + t0 * lane.lot;
         let stride = lane.lot as u128 * period as u128;
-        let min_rest = self.suffix_min_first[j + 1];
+        let min_rest = self.suffix.min_first[j + 1];
         let (t_lo, t_hi) = {
-            let q_min = x.saturating_sub(self.suffix_depth[j + 1]);
+            let q_min = x.saturating_sub(self.suffix.depth[j + 1]);
             let t_lo = if q_min <= base {
                 0
             } else {
