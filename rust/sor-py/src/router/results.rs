@@ -5,7 +5,6 @@ use std::sync::{Arc, OnceLock};
 
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString};
-use pyo3::{PyClass, PyClassInitializer};
 
 use crate::methods::properties_repr;
 
@@ -49,15 +48,43 @@ pub struct PySelection {
     pub(super) best: OnceLock<Py<PyVenueQuote>>,
 }
 
-wrapper_pymethods! {
-    PySelection.inner {
-        field Option<f64>: reference_price;
-    }
+/// The `#[pymethods]` of a venue selection (`Selection`, `PassiveSelection`): the chosen venue's
+/// name, every venue's quote (made by `$quote`) or the reason it was not eligible, and the repr;
+/// then the class's own methods, as written.
+macro_rules! selection_pymethods {
+    ($class:ident, $quote:ident, $($rest:tt)*) => {
+        #[pymethods]
+        impl $class {
+            #[getter]
+            fn venue(&self, py: Python<'_>) -> Py<PyString> {
+                self.names[self.inner.best.venue].clone_ref(py)
+            }
 
-    #[getter]
-    fn venue(&self, py: Python<'_>) -> Py<PyString> {
-        self.names[self.inner.best.venue].clone_ref(py)
-    }
+            /// Per venue: (name, its quote or None, the reason it was not eligible or None).
+            #[getter]
+            fn candidates<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+                let list = PyList::empty(py);
+                for (name, candidate) in self.names.iter().zip(&self.inner.candidates) {
+                    let (quote, reason) = match candidate {
+                        Ok(q) => (Some(Py::new(py, $quote(py, &self.names, q))?), None),
+                        Err(reason) => (None, Some(reason.as_str())),
+                    };
+                    list.append((name.clone_ref(py), quote, reason))?;
+                }
+                Ok(list)
+            }
+
+            fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+                properties_repr(slf, "venue best")
+            }
+
+            $($rest)*
+        }
+    };
+}
+
+selection_pymethods! {
+    PySelection, quote,
 
     #[getter]
     fn best(&self, py: Python<'_>) -> PyResult<Py<PyVenueQuote>> {
@@ -68,33 +95,10 @@ wrapper_pymethods! {
         Ok(self.best.get_or_init(|| best).clone_ref(py))
     }
 
-    /// Per venue: (name, its quote or None, the reason it was not eligible or None).
     #[getter]
-    fn candidates<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        candidate_list(py, &self.names, &self.inner.candidates, quote)
+    fn reference_price(&self) -> Option<f64> {
+        self.inner.reference_price
     }
-
-    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
-        properties_repr(slf, "venue best")
-    }
-}
-
-/// Per venue of a decision: (name, its quote or None, the reason it was not eligible or None).
-fn candidate_list<'py, Q, T: PyClass + Into<PyClassInitializer<T>>>(
-    py: Python<'py>,
-    names: &[Py<PyString>],
-    candidates: &[Result<Q, String>],
-    to_python: fn(Python<'_>, &[Py<PyString>], &Q) -> T,
-) -> PyResult<Bound<'py, PyList>> {
-    let list = PyList::empty(py);
-    for (name, candidate) in names.iter().zip(candidates) {
-        let (quote, reason) = match candidate {
-            Ok(q) => (Some(Py::new(py, to_python(py, names, q))?), None),
-            Err(reason) => (None, Some(reason.as_str())),
-        };
-        list.append((name.clone_ref(py), quote, reason))?;
-    }
-    Ok(list)
 }
 
 /// The result of `Router.split`: allocations that sum exactly to `total_qty`.
@@ -187,25 +191,11 @@ pub struct PyPassiveSelection {
     pub(super) names: Names,
 }
 
-#[pymethods]
-impl PyPassiveSelection {
-    #[getter]
-    fn venue(&self, py: Python<'_>) -> Py<PyString> {
-        self.names[self.inner.best.venue].clone_ref(py)
-    }
+selection_pymethods! {
+    PyPassiveSelection, passive_quote,
 
     #[getter]
     fn best(&self, py: Python<'_>) -> PyPassiveQuote {
         passive_quote(py, &self.names, &self.inner.best)
-    }
-
-    /// Per venue: (name, its quote or None, the reason it was not eligible or None).
-    #[getter]
-    fn candidates<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        candidate_list(py, &self.names, &self.inner.candidates, passive_quote)
-    }
-
-    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
-        properties_repr(slf, "venue best")
     }
 }
