@@ -11,7 +11,11 @@
 //! position id it names exists when replayed on a fresh book.
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
-use sor_core::{Fill, InstrumentSpec, OmsType, PositionBook, Side};
+use sor_core::{Fill, InstrumentSpec, PositionBook, Side};
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+use common::netting_hedging_book;
 use std::hint::black_box;
 
 struct Rng(u64);
@@ -30,15 +34,12 @@ impl Rng {
     }
 }
 
+/// Two instruments on one underlying, one with Nautilus money rounding.
 fn empty_book() -> PositionBook {
-    let mut b = PositionBook::new();
-    b.add_venue("NET", OmsType::Netting).unwrap();
-    b.add_venue("HEDGE", OmsType::Hedging).unwrap();
-    b.add_instrument(InstrumentSpec::new("BTCUSDT", "BTC", 3, 1.0, None).unwrap())
-        .unwrap();
-    b.add_instrument(InstrumentSpec::new("BTCUSDT-PERP", "BTC", 3, 1.0, Some(8)).unwrap())
-        .unwrap();
-    b
+    netting_hedging_book([
+        InstrumentSpec::new("BTCUSDT", "BTC", 3, 1.0, None).unwrap(),
+        InstrumentSpec::new("BTCUSDT-PERP", "BTC", 3, 1.0, Some(8)).unwrap(),
+    ])
 }
 
 const MAX_OPEN: usize = 32;

@@ -5,17 +5,15 @@ use proptest::prelude::*;
 use rstest::rstest;
 use sor_core::{Fill, InstrumentSpec, OmsType, PositionBook, PositionSide, Side, SorError};
 
+mod common;
+use common::netting_hedging_book;
+
 const BUY: Side = Side::Buy;
 const SELL: Side = Side::Sell;
 
 /// Venue 0 "N" (NETTING), venue 1 "H" (HEDGING); instrument 0 "X" on underlying "U".
 fn book_with(size_precision: u8, multiplier: f64, currency_precision: Option<u8>) -> PositionBook {
-    let mut b = PositionBook::new();
-    assert_eq!(b.add_venue("N", OmsType::Netting).unwrap(), 0);
-    assert_eq!(b.add_venue("H", OmsType::Hedging).unwrap(), 1);
-    let spec = InstrumentSpec::new("X", "U", size_precision, multiplier, currency_precision).unwrap();
-    assert_eq!(b.add_instrument(spec).unwrap(), 0);
-    b
+    netting_hedging_book([InstrumentSpec::new("X", "U", size_precision, multiplier, currency_precision).unwrap()])
 }
 
 fn book() -> PositionBook {
@@ -373,14 +371,10 @@ fn any_fill() -> impl Strategy<Value = RawFill> {
 
 /// Two venues (NETTING, HEDGING) and two instruments, one of them with money rounding.
 fn prop_book() -> PositionBook {
-    let mut b = PositionBook::new();
-    b.add_venue("N", OmsType::Netting).unwrap();
-    b.add_venue("H", OmsType::Hedging).unwrap();
-    b.add_instrument(InstrumentSpec::new("X", "U", 0, 1.0, None).unwrap())
-        .unwrap();
-    b.add_instrument(InstrumentSpec::new("Y", "U", 2, 10.0, Some(2)).unwrap())
-        .unwrap();
-    b
+    netting_hedging_book([
+        InstrumentSpec::new("X", "U", 0, 1.0, None).unwrap(),
+        InstrumentSpec::new("Y", "U", 2, 10.0, Some(2)).unwrap(),
+    ])
 }
 
 /// Aggregates agree with the positions; open lists hold exactly the open positions.

@@ -8,6 +8,8 @@
 
 use sor_core::{Ladder, Level, Router, RouterParams, Side, SorError, SplitMix64, VenueSpec};
 
+mod common;
+
 /// The crate's seeded generator, so the cases are the same on every run.
 struct Rng(SplitMix64);
 
@@ -375,39 +377,6 @@ fn named_cases_from_the_issue() {
     assert!(s.score_bps <= sel.best.score_bps + 1e-9);
 }
 
-/// `n` venues x 20 levels with coprime lots (7, 11, 13, 17, 19) and minimums on every other venue;
-/// near-identical books, the hardest shape for the exact search.
-fn coprime_market(n: usize) -> Router {
-    let specs = (0..n)
-        .map(|i| {
-            let lot = [7u64, 11, 13, 17, 19][i % 5];
-            let min = if i % 2 == 1 { 3 * lot + 1 } else { 0 };
-            VenueSpec::new(
-                &format!("V{i}"),
-                0.0,
-                0.0001 * (1 + i % 4) as f64,
-                1.0 + 20.0 * (i % 10) as f64,
-                lot,
-                min,
-                true,
-            )
-            .unwrap()
-        })
-        .collect();
-    let mut r = Router::new(specs, RouterParams::default()).unwrap();
-    for i in 0..n {
-        let skew = (i % 3) as f64 * 0.01 + (i / 10) as f64 * 0.001;
-        let asks = (0..20)
-            .map(|k| Level {
-                price: 100.01 + skew + 0.01 * k as f64,
-                size: 10 + ((i * 7 + (k + 1) * 13) % 40) as u64,
-            })
-            .collect();
-        r.set_book(i, Some(Ladder::new(vec![], asks).unwrap())).unwrap();
-    }
-    r
-}
-
 #[test]
 fn many_venues_with_coprime_lots_finish_exact_with_a_stated_gap() {
     for (n, total, k) in [
@@ -417,7 +386,9 @@ fn many_venues_with_coprime_lots_finish_exact_with_a_stated_gap() {
         (50, 7501, 50),
         (200, 1501, 3),
     ] {
-        let r = coprime_market(n);
+        // Coprime lots (7, 11, 13, 17, 19) and minimums on every other venue, near-identical books:
+        // the hardest shape for the exact search.
+        let r = common::market(n, true);
         let s = r.split(Side::Buy, total, k, None).unwrap();
         assert_eq!(s.allocations.iter().map(|a| a.qty).sum::<u64>(), total);
         assert!(s.allocations.len() <= k);
