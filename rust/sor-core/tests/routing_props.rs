@@ -2,6 +2,7 @@
 
 use proptest::prelude::*;
 use sor_core::{Ladder, Level, Router, RouterParams, Side, SorError, VenueSpec};
+use std::ops::Range;
 
 /// Levels as (gap in half-ticks from the previous price, size).
 type Gaps = Vec<(u32, u64)>;
@@ -14,6 +15,26 @@ struct VenueCase {
     min: u64,
     enabled: bool,
     book: Option<(Gaps, Gaps)>,
+}
+
+fn any_side() -> impl Strategy<Value = Side> {
+    prop_oneof![Just(Side::Buy), Just(Side::Sell)]
+}
+
+/// A split request over random venues (`venues` of them): (venues, side, total, max_venues, limit).
+fn split_request(
+    venues: Range<usize>,
+    totals: Range<u64>,
+    max_venues: Range<usize>,
+) -> impl Strategy<Value = (Vec<VenueCase>, Side, u64, usize, Option<f64>)> {
+    let limit = prop::option::of(900.0f64..1100.0);
+    (
+        prop::collection::vec(venue_case(), venues),
+        any_side(),
+        totals,
+        max_venues,
+        limit,
+    )
 }
 
 fn venue_case() -> impl Strategy<Value = VenueCase> {
@@ -92,14 +113,9 @@ proptest! {
 
     #[test]
     fn split_conserves_exactly_and_respects_venue_rules(
-        cases in prop::collection::vec(venue_case(), 1..7),
-        buy in any::<bool>(),
-        total in 1u64..2000,
-        max_venues in 1usize..8,
-        limit in prop::option::of(900.0f64..1100.0),
+        (cases, side, total, max_venues, limit) in split_request(1..7, 1..2000, 1..8),
     ) {
         let r = router(&cases);
-        let side = if buy { Side::Buy } else { Side::Sell };
         match r.split(side, total, max_venues, limit) {
             Ok(s) => {
                 prop_assert_eq!(s.allocations.iter().map(|a| a.qty).sum::<u64>(), total);
@@ -110,7 +126,7 @@ proptest! {
                     prop_assert!(a.qty % c.lot == 0 && a.qty >= c.min && a.qty > 0);
                     if let (Some(l), Some(p)) = (limit, a.expected_price) {
                         // The average of levels within the limit is itself within the limit.
-                        let within = if buy { p <= l + 1e-9 } else { p >= l - 1e-9 };
+                        let within = if side == Side::Buy { p <= l + 1e-9 } else { p >= l - 1e-9 };
                         prop_assert!(within, "average {} outside limit {}", p, l);
                     }
                     prop_assert!(a.score_bps.is_finite());
@@ -127,16 +143,11 @@ proptest! {
 
     #[test]
     fn split_succeeds_and_never_costs_more_than_the_best_single_venue(
-        cases in prop::collection::vec(venue_case(), 1..9),
-        buy in any::<bool>(),
-        total in 1u64..3000,
-        max_venues in 1usize..9,
-        limit in prop::option::of(900.0f64..1100.0),
+        (cases, side, total, max_venues, limit) in split_request(1..9, 1..3000, 1..9),
     ) {
         // A venue that can take the whole order alone is a valid split for any max_venues: the split
         // must find one at least as cheap (never "no eligible venue" when one exists).
         let r = router(&cases);
-        let side = if buy { Side::Buy } else { Side::Sell };
         if let Ok(sel) = r.select_venue(side, total, limit) {
             let split = r.split(side, total, max_venues, limit);
             prop_assert!(split.is_ok(), "select_venue fills {} on {} but split refuses: {:?}", total, sel.best.venue, split);
@@ -149,12 +160,11 @@ proptest! {
     #[test]
     fn select_never_panics_and_picks_an_eligible_venue(
         cases in prop::collection::vec(venue_case(), 1..7),
-        buy in any::<bool>(),
+        side in any_side(),
         qty in 0u64..500,
         limit in prop::option::of(prop_oneof![900.0f64..1100.0, Just(f64::NAN), Just(-1.0), Just(f64::INFINITY)]),
     ) {
         let r = router(&cases);
-        let side = if buy { Side::Buy } else { Side::Sell };
         if let Ok(sel) = r.select_venue(side, qty, limit) {
             let c = &cases[sel.best.venue];
             prop_assert!(c.enabled && qty % c.lot == 0 && qty >= c.min);
@@ -188,14 +198,9 @@ proptest! {
     #[test]
     #[ignore = "slow: 1e5 cases, run by CI with --ignored"]
     fn split_conserves_exactly_at_scale(
-        cases in prop::collection::vec(venue_case(), 1..7),
-        buy in any::<bool>(),
-        total in 1u64..5000,
-        max_venues in 1usize..8,
-        limit in prop::option::of(900.0f64..1100.0),
+        (cases, side, total, max_venues, limit) in split_request(1..7, 1..5000, 1..8),
     ) {
         let r = router(&cases);
-        let side = if buy { Side::Buy } else { Side::Sell };
         if let Ok(s) = r.split(side, total, max_venues, limit) {
             prop_assert_eq!(s.allocations.iter().map(|a| a.qty).sum::<u64>(), total);
             prop_assert!(s.allocations.len() <= max_venues);
