@@ -20,6 +20,13 @@ fn book() -> PositionBook {
     book_with(0, 1.0, None)
 }
 
+/// `book()` after `fills`.
+fn book_after(fills: &[Fill]) -> PositionBook {
+    let mut b = book();
+    b.apply_batch(fills).unwrap();
+    b
+}
+
 fn f(venue: u32, side: Side, quantity: u64, price: f64, commission: f64, position_id: Option<u64>) -> Fill {
     Fill {
         venue,
@@ -38,9 +45,7 @@ fn close(a: f64, b: f64) -> bool {
 
 #[test]
 fn long_position_open_add_reduce_close() {
-    let mut b = book();
-    b.apply(&f(0, BUY, 10, 100.0, 1.0, None)).unwrap();
-    b.apply(&f(0, BUY, 10, 110.0, 1.0, None)).unwrap();
+    let mut b = book_after(&[f(0, BUY, 10, 100.0, 1.0, None), f(0, BUY, 10, 110.0, 1.0, None)]);
     let p = *b.position(0).unwrap();
     assert_eq!(p.avg_px_open, 105.0);
     assert_eq!(p.realized_pnl, -2.0);
@@ -68,9 +73,7 @@ fn long_position_open_add_reduce_close() {
 
 #[test]
 fn short_position_pnl_and_unrealized() {
-    let mut b = book();
-    b.apply(&f(0, SELL, 4, 50.0, 0.0, None)).unwrap();
-    b.apply(&f(0, BUY, 1, 40.0, 0.0, None)).unwrap();
+    let b = book_after(&[f(0, SELL, 4, 50.0, 0.0, None), f(0, BUY, 1, 40.0, 0.0, None)]);
     let p = *b.position(0).unwrap();
     assert_eq!(
         (p.side(), p.signed_units, p.realized_pnl),
@@ -86,8 +89,8 @@ fn short_position_pnl_and_unrealized() {
 fn multiplier_and_size_precision() {
     // 1.50 contracts of a x50 future at 4000.25, 0.50 sold at 4010.25: 0.5 * 50 * 10 = 250.
     let mut b = book_with(2, 50.0, None);
-    b.apply(&f(0, BUY, 150, 4000.25, 0.0, None)).unwrap();
-    b.apply(&f(0, SELL, 50, 4010.25, 0.0, None)).unwrap();
+    b.apply_batch(&[f(0, BUY, 150, 4000.25, 0.0, None), f(0, SELL, 50, 4010.25, 0.0, None)])
+        .unwrap();
     assert_eq!(b.position(0).unwrap().realized_pnl, 250.0);
     // 1.00 left, net exposure 1.0 * 50 = 50 underlying units.
     assert_eq!(b.net_exposure("U").unwrap(), 50.0);
