@@ -24,7 +24,7 @@ The core's conventions, which every member below follows:
 Checked against the module by `tests/test_stub_matches_core.py` (names) and `mypy --strict`.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Final, final
 
 import numpy as np
@@ -57,6 +57,7 @@ __all__ = [
     "Position",
     "PositionBook",
     "Router",
+    "RoutePlan",
     "Selection",
     "SplitResult",
     "VenueQuote",
@@ -1267,6 +1268,67 @@ class BookFeed:
     @property
     def depth(self) -> int:
         """Levels a side handed to the router."""
+
+class RoutePlan:
+    """One routed instrument's venues as `SmartOrderRouter`'s hot path needs them: each venue's instrument
+    id (the caller's object, returned as is), its size precision, lot and minimum in units, and the cache
+    instrument object they came from. A decision is prepared in one call (`prepare`) and, for the lean
+    path, answered in one (`split_quantities`). The terms themselves are the Python callback's (`terms`),
+    called only when the cache hands another instrument object; the books kept from deltas are the
+    `nautilus_sor.book_sync.DeltaFeed`'s, whose dicts the plan reads and never writes."""
+
+    def __new__(
+        cls,
+        router: Router,
+        venues: list[str],
+        instrument_ids: list[object],
+        terms: Callable[[int, object | None, int], tuple[int, int, int]],
+        fed: dict[str, object],
+        displaced: set[str],
+        sides: dict[str, int],
+        from_raw: Callable[[int, int], object],
+        to_qty: Callable[[int, int], object],
+        raw_per_unit: int,
+    ) -> RoutePlan:
+        """Arguments:
+            router: The router whose lots the plan sets and whose split it answers.
+            venues: The router's venue names, in its order (bit i of `prepare`'s mask: venues[i]).
+            instrument_ids: Each venue's instrument id (Nautilus `InstrumentId`), as long as `venues`.
+            terms: `terms(i, instrument or None, quantity precision) -> (size precision, lot, minimum)`
+                in units for venue i: the router's rule, and its errors.
+            fed, displaced, sides: The `DeltaFeed`'s venue -> instrument kept from deltas, venues whose
+                core book was since replaced, and venue -> sides its book shows (1 bids, 2 asks, 3 both).
+            from_raw: `Quantity.from_raw`. to_qty: `nautilus_sor.units.units_to_qty` (its error, for a
+                quantity a venue's precision cannot hold). raw_per_unit: Nautilus raw per router unit.
+
+        Raises:
+            ValidationError: `instrument_ids` not as long as `venues`. UnknownVenueError: a name not the router's.
+        """
+    def prepare(self, cache: object | None, quantity_precision: int, force: bool, taking: int) -> tuple[bool, list[int], int | None]:
+        """Before a decision: re-reads a venue's terms when `cache.instrument(id)` (no cache: None) is another
+        object than last time (or, without an instrument, for another `quantity_precision`), and sets every
+        venue's lot in the router when a term changed or `force`. All terms are computed before any is kept:
+        an error leaves the plan and the router as they were.
+
+        Returns (lots set; positions of the venues whose book the caller must load from the cache, none
+        without a cache; when every venue's book is kept from deltas, the venues showing nothing on the side
+        a `taking` order takes (1 buy, 2 sell; 0 passive: none) while another shows some, as bits, else None).
+
+        Raises:
+            Whatever `terms` or `cache.instrument` raises; ValidationError for a lot the router refuses.
+        """
+    @property
+    def precisions(self) -> list[int]:
+        """Each venue's size precision (-1 before the first `prepare`)."""
+    @property
+    def instruments(self) -> list[object | None]:
+        """Each venue's cache instrument at the last `prepare` (None: not in the cache)."""
+    def split_quantities(
+        self, side: _Side, total_qty: int, max_venues: int, limit_price: float | None = None
+    ) -> list[tuple[object, object]]:
+        """`Router.split` (same checks and errors) as (venue instrument id, Nautilus `Quantity` at the venue's
+        size precision) pairs in venue order. Raises as `split`, and `to_qty`'s ValidationError for a
+        quantity the venue's precision cannot hold."""
 
 def decode_capsule(capsule: object, wide: bool) -> list[tuple[int, int, int, int, int]]:
     """The deltas of a `capsule_from_list` capsule as (action, side, raw price, raw size, flags) tuples,

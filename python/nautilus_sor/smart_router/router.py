@@ -19,7 +19,6 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
 from nautilus_trader.model.data import OrderBookDeltas, TradeTick
@@ -35,9 +34,9 @@ from nautilus_trader.model.events import (
     OrderSubmitted,
 )
 from nautilus_trader.model.identifiers import ClientOrderId, InstrumentId, Venue
-from nautilus_trader.model.objects import Price, Quantity
+from nautilus_trader.model.objects import FIXED_PRECISION, Price, Quantity
 
-from nautilus_sor._core import ROUTER_DEFAULTS, PassiveQuote, Router, VenueQuote, VenueSpec, VenueStats
+from nautilus_sor._core import ROUTER_DEFAULTS, PassiveQuote, Router, RoutePlan, VenueQuote, VenueSpec, VenueStats
 from nautilus_sor.book_sync import LadderSync
 from nautilus_sor.exceptions import ConfigError, UnknownVenueError, ValidationError
 from nautilus_sor.sides import core_side
@@ -64,30 +63,17 @@ SCORE_TOLERANCE_BPS = 1e-9
 _MAX_ROUTED_INSTRUMENTS = 256
 
 
-@dataclass(slots=True)
-class _VenueInstrument:
-    """A routed asset on one venue: its instrument id, and the terms taken from the cache's instrument."""
-
-    config: VenueConfig
-    instrument_id: InstrumentId
-    instrument: Any = None  # the cache's instrument object the terms came from (None: not in the cache)
-    precision: int = -1  # -1: not set yet
-    lot: int = 1
-    minimum: int = 0
-    name: str = ""  # the venue's name (a field, not a property: read for every venue on every decision)
-
-    def __post_init__(self) -> None:
-        self.name = self.config.name
-
-
 class _RoutePlan:
-    """Per routed instrument: each venue's instrument and terms, and the id/precision maps routing returns."""
+    """Per routed instrument: the core's `RoutePlan` (each venue's instrument id and terms, the decision's
+    preparation and the lean split), and the id/precision maps `route_order` reads, by venue name."""
 
-    __slots__ = ("venues", "ids", "precisions")
+    __slots__ = ("core", "names", "id_list", "ids", "precisions")
 
-    def __init__(self, venues: list[_VenueInstrument]) -> None:
-        self.venues = venues
-        self.ids = {vi.name: vi.instrument_id for vi in venues}
+    def __init__(self, core: RoutePlan, names: list[str], ids: list[InstrumentId]) -> None:
+        self.core = core
+        self.names = names  # the router's venues, in its order (bit i of the core's masks: names[i])
+        self.id_list = ids
+        self.ids = dict(zip(names, ids))
         self.precisions: dict[str, int] = {}
 
 
@@ -172,6 +158,7 @@ class SmartOrderRouter:
         # Venues left out of the current taker decision: their book or quote shows nothing on the side it
         # takes while another venue's does (a market child there would be rejected "no market").
         self._empty_side: set[str] = set()
+        self._empty_mask = 0  # the same as bits (bit i: self._venues[i]), as the core's RoutePlan reports it
         # What each routed order was expected to cost (kept for analysis after the order is done).
         self.expected_prices: dict[ClientOrderId, float | None] = {}
         # The most recent orders' expected prices kept (None: all, e.g. for a backtest's analysis).
@@ -206,6 +193,8 @@ class SmartOrderRouter:
     @book_depth.setter
     def book_depth(self, depth: int) -> None:
         self._books = LadderSync(self._core, depth)
+        self._plans.clear()  # they read the previous feed's books
+        self._lots_for = None
 
     @_serialised
     def invalidate_books(self, venue: str | Venue | None = None) -> None:
@@ -281,16 +270,23 @@ class SmartOrderRouter:
         """The operator's and the feed's switches allow it (`_empty_side` aside)."""
         return self._operator_enabled.get(name, True) and name not in self._disconnected
 
-    def _skip_empty_sides(self, plan: _RoutePlan, side: int) -> None:
+    def _skip_empty_sides(self, plan: _RoutePlan, side: int, empty_mask: int | None) -> None:
         """Book mode respects the book: when some venue's book or quote shows levels on the side a taker
         decision takes, a venue whose book or quote shows none there gets nothing (it would reject the
         child: "no market"). A venue without any book or quote (a bar venue) is priced as before; so are all
-        venues when none shows the side (no-book mode). `side` 0 (a passive decision) leaves none out."""
-        empty = set(self._books.empty_taking_sides([vi.name for vi in plan.venues], side)) if side else set()
+        venues when none shows the side (no-book mode). `side` 0 (a passive decision) leaves none out.
+        `empty_mask`: those venues as the core's plan found them (every book kept from deltas), else None."""
+        if empty_mask is None:
+            empty = set(self._books.empty_taking_sides(plan.names, side)) if side else set()
+            empty_mask = sum(1 << i for i, name in enumerate(plan.names) if name in empty)
+        elif empty_mask == self._empty_mask:
+            return
+        else:
+            empty = {name for i, name in enumerate(plan.names) if empty_mask >> i & 1}
         if empty == self._empty_side:
             return
         changed = empty ^ self._empty_side
-        self._empty_side = empty
+        self._empty_side, self._empty_mask = empty, empty_mask
         for name in changed:
             self._apply_enabled(name)
 
@@ -335,11 +331,19 @@ class SmartOrderRouter:
 
     def _prepare(self, instrument_id: InstrumentId, quantity: Quantity, field: str, side: int = 0,
                  taking: int | None = None) -> tuple[int, dict[str, InstrumentId], dict[str, int]]:
+        """`_prepare_plan`'s decision setup. Returns (units, venue -> venue instrument id, venue -> size
+        precision); the dicts are shared: read only."""
+        units, plan = self._prepare_plan(instrument_id, quantity, field, side, taking)
+        return units, plan.ids, plan.precisions
+
+    def _prepare_plan(self, instrument_id: InstrumentId, quantity: Quantity, field: str, side: int = 0,
+                      taking: int | None = None) -> tuple[int, _RoutePlan]:
         """Checks arguments, sets each venue's lot and book for this instrument (only what changed), and
         leaves out of the decision the venues with nothing on the side it takes (`_skip_empty_sides`;
-        `taking`: that side, default `side`; 0 for a passive decision).
+        `taking`: that side, default `side`; 0 for a passive decision). One call into the core's plan when
+        every venue's book is kept from deltas; the venues whose book is read from the cache are loaded here.
 
-        Returns (units, venue -> venue instrument id, venue -> size precision); the dicts are shared: read only."""
+        Returns (units, the instrument's plan)."""
         if not isinstance(instrument_id, InstrumentId):
             raise ValidationError(
                 f"invalid instrument_id: {instrument_id!r} (must be a nautilus_trader InstrumentId)",
@@ -350,46 +354,45 @@ class SmartOrderRouter:
         taking = side if taking is None else taking
         plan = self._plans.get(instrument_id)
         if plan is None:
-            if len(self._plans) >= _MAX_ROUTED_INSTRUMENTS:
-                self._plans.clear()  # bounded: a router routes a handful of assets
-            plan = self._plans[instrument_id] = _RoutePlan(
-                [_VenueInstrument(v, self.venue_instrument_id(instrument_id, v.name)) for v in self._venues])
+            plan = self._new_plan(instrument_id)
         cache = self.cache
-        changed = plan is not self._lots_for
-        load = self._books.load
-        for vi in plan.venues:
-            instrument = cache.instrument(vi.instrument_id) if cache is not None else None
-            if instrument is None:
-                # Not (yet) in the cache: the quantity's precision, no minimum (re-read at every call).
-                changed |= self._venue_terms(vi, None, quantity.precision, 10 ** (UNIT_DECIMALS - quantity.precision), 0)
-            elif instrument is not vi.instrument:
-                minimum = qty_to_units(instrument.min_quantity, "min_quantity") if instrument.min_quantity else 0
-                changed |= self._venue_terms(vi, instrument, instrument.size_precision, qty_to_units(instrument.size_increment, "size_increment"), minimum)
-            if cache is not None:
-                load(cache, vi.name, vi.instrument_id, instrument, side, units)
-        if changed:
-            for vi in plan.venues:
-                plan.precisions[vi.name] = vi.precision
-                self._core.set_lot(vi.name, vi.lot, vi.minimum)
+        lots_set, to_load, empty_mask = plan.core.prepare(cache, quantity.precision, plan is not self._lots_for, taking)
+        if lots_set:
+            plan.precisions.update(zip(plan.names, plan.core.precisions))
             self._lots_for = plan
-        self._skip_empty_sides(plan, taking)
-        return units, plan.ids, plan.precisions
+        if to_load:
+            instruments = plan.core.instruments
+            for i in to_load:
+                self._books.load(cache, plan.names[i], plan.id_list[i], instruments[i], side, units)
+        self._skip_empty_sides(plan, taking, empty_mask)
+        return units, plan
 
-    @staticmethod
-    def _venue_terms(vi: _VenueInstrument, instrument: Any, precision: int, lot: int, minimum: int) -> bool:
-        """Sets the venue's lot and minimum in units (the venue config's, else the instrument's); True if
-        they changed."""
-        v = vi.config
+    def _new_plan(self, instrument_id: InstrumentId) -> _RoutePlan:
+        if len(self._plans) >= _MAX_ROUTED_INSTRUMENTS:
+            self._plans.clear()  # bounded: a router routes a handful of assets
+        names = [v.name for v in self._venues]
+        ids = [self.venue_instrument_id(instrument_id, name) for name in names]
+        feed = self._books.feed
+        core = RoutePlan(self._core, names, ids, self._venue_terms, feed.instrument, feed.displaced, feed.sides, Quantity.from_raw,
+                         units_to_qty, 10 ** (FIXED_PRECISION - UNIT_DECIMALS))
+        plan = self._plans[instrument_id] = _RoutePlan(core, names, ids)
+        return plan
+
+    def _venue_terms(self, index: int, instrument: Any, quantity_precision: int) -> tuple[int, int, int]:
+        """(size precision, lot, minimum) in units of venue `index` for a routed instrument: the venue
+        config's lot and minimum where set, else the cache instrument's; without an instrument in the cache,
+        the quantity's precision and no minimum. The core's plan calls it when the cache's instrument changes."""
+        v = self._venues[index]
+        if instrument is None:
+            precision, lot, minimum = quantity_precision, 10 ** (UNIT_DECIMALS - quantity_precision), 0
+        else:
+            precision, lot = instrument.size_precision, qty_to_units(instrument.size_increment, "size_increment")
+            minimum = qty_to_units(instrument.min_quantity, "min_quantity") if instrument.min_quantity else 0
         if v.lot_size is not None:
             lot = decimal_to_units(v.lot_size, f"venues[{v.name}].lot_size")
         if v.min_quantity is not None:
             minimum = decimal_to_units(v.min_quantity, f"venues[{v.name}].min_quantity")
-        terms = (precision, max(lot, 1), minimum)
-        vi.instrument = instrument
-        if terms == (vi.precision, vi.lot, vi.minimum):
-            return False
-        vi.precision, vi.lot, vi.minimum = terms
-        return True
+        return precision, max(lot, 1), minimum
 
     def _allocation(self, q: VenueQuote, ids: dict[str, InstrumentId], precisions: dict[str, int], how: str) -> VenueAllocation:
         name = q.venue
@@ -446,9 +449,9 @@ class SmartOrderRouter:
         price: Price | None = None,
     ) -> list[VenueAllocation]:
         """Splits `total_quantity` across at most `max_venues` venues; quantities sum exactly."""
-        side_code, units, ids, precisions, limit = self._split_request(instrument_id, side, total_quantity, max_venues, price)
+        side_code, units, plan, limit = self._split_request(instrument_id, side, total_quantity, max_venues, price)
         split = self._core.split(side_code, units, max_venues, limit)
-        allocations = [self._allocation(a, ids, precisions, "marginal-cost split") for a in split.allocations]
+        allocations = [self._allocation(a, plan.ids, plan.precisions, "marginal-cost split") for a in split.allocations]
         if self.record_history:
             self._record(allocations)
         return allocations
@@ -465,17 +468,17 @@ class SmartOrderRouter:
         """What taking `total_quantity` now is expected to cost: `route_order`'s split (same books, checks
         and errors) as its all-in cost per unit against the reference price, in bps, without building
         allocations or recording history (an estimate, not a decision: the adaptive style weighs it)."""
-        side_code, units, _, _, limit = self._split_request(instrument_id, side, total_quantity, max_venues, price)
+        side_code, units, _, limit = self._split_request(instrument_id, side, total_quantity, max_venues, price)
         return float(self._core.split(side_code, units, max_venues, limit).score_bps)
 
     def _split_request(self, instrument_id: InstrumentId, side: OrderSide, total_quantity: Quantity, max_venues: int,
-                       price: Price | None) -> tuple[int, int, dict[str, InstrumentId], dict[str, int], float | None]:
-        """The checked arguments of a split: (side code, units, venue ids, precisions, limit)."""
+                       price: Price | None) -> tuple[int, int, _RoutePlan, float | None]:
+        """The checked arguments of a split: (side code, units, the instrument's plan, limit)."""
         side_code = core_side(side)
         limit = self._limit(price)
         check_max_venues(max_venues)
-        units, ids, precisions = self._prepare(instrument_id, total_quantity, "total_quantity", side_code)
-        return side_code, units, ids, precisions, limit
+        units, plan = self._prepare_plan(instrument_id, total_quantity, "total_quantity", side_code)
+        return side_code, units, plan, limit
 
     @_serialised
     def route_quantities(
@@ -492,8 +495,8 @@ class SmartOrderRouter:
         `VenueAllocation` (costs, scores, reason) per venue and without `record_history`: about half the
         cost of a decision when one venue's book changed. Send the pairs as they are, or call `route_order`
         when the costs are wanted."""
-        side_code, units, ids, precisions, limit = self._split_request(instrument_id, side, total_quantity, max_venues, price)
-        return [(ids[name], units_to_qty(qty, precisions[name])) for name, qty in self._core.split_units(side_code, units, max_venues, limit)]
+        side_code, units, plan, limit = self._split_request(instrument_id, side, total_quantity, max_venues, price)
+        return plan.core.split_quantities(side_code, units, max_venues, limit)
 
     @_serialised
     def lot_rounding(
@@ -521,16 +524,15 @@ class SmartOrderRouter:
         side_code = core_side(side)
         limit = self._limit(price)
         check_max_venues(max_venues)
-        units, _, _ = self._prepare(instrument_id, quantity, "quantity", side_code)
-        plan = self._plans[instrument_id]
-        routable = [vi for vi in plan.venues if self._routable(vi.name) and vi.name not in self._empty_side]
-        lots = sorted({vi.lot for vi in routable})
+        units, plan = self._prepare_plan(instrument_id, quantity, "quantity", side_code)
+        # The core holds this plan's lots now.
+        lots = sorted({spec.lot_size for spec in self._core.venues if self._routable(spec.name) and spec.name not in self._empty_side})
         if len(lots) < 2 or units <= 0:
             return quantity, max_venues
         if self.cache is not None and lots[-1] > units:
             # A whole coarse lot is priced too: the ladders must be deep enough for it.
-            for vi in plan.venues:
-                self._books.load(self.cache, vi.name, vi.instrument_id, vi.instrument, side_code, lots[-1])
+            for name, iid, instrument in zip(plan.names, plan.id_list, plan.core.instruments):
+                self._books.load(self.cache, name, iid, instrument, side_code, lots[-1])
         now, count = self._core.lot_rounding(side_code, units, max_venues, limit)
         if now == units:
             return quantity, count

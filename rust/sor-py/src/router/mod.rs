@@ -2,6 +2,7 @@
 //! (`venue`), decision results (`results`), and the router's argument conversions (`args`).
 
 mod args;
+mod plan;
 mod results;
 mod venue;
 
@@ -11,9 +12,9 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use pyo3::prelude::*;
 use pyo3::types::PyString;
-use sor_core::{Ladder, Level, Router, RouterParams, SorError};
+use sor_core::{Ladder, Level, Router, RouterParams, SorError, SplitResult};
 
-use crate::convert::{count, flag, int_arg, levels_arg, num, opt_num, py_repr, unit, units, PySide};
+use crate::convert::{count, flag, int_arg, levels_arg, num, opt_num, py_repr, unit, units_arg, PySide};
 use crate::errors::{invalid, IntoPyResult};
 use crate::lock::lock_attached;
 use args::{aggressor_arg, batch_requests, ladder_side, venue_arg, BatchSelect, BatchSplit, Pairs};
@@ -44,6 +45,25 @@ impl PyRouter {
     pub(crate) fn lock(&self, py: Python<'_>) -> MutexGuard<'_, Router> {
         lock_attached(&self.core, py)
     }
+
+    /// The split of `split`'s arguments, checked as it checks them (`split`, `split_units` and
+    /// `RoutePlan.split_quantities` share it).
+    pub(crate) fn split_checked(
+        &self,
+        py: Python<'_>,
+        side: PySide,
+        total_qty: &Bound<'_, PyAny>,
+        max_venues: &Bound<'_, PyAny>,
+        limit_price: Option<f64>,
+    ) -> PyResult<SplitResult> {
+        let (total_qty, max_venues) = quantity_and_count("total_qty", total_qty, max_venues)?;
+        self.lock(py).split(side.0, total_qty, max_venues, limit_price).py()
+    }
+}
+
+/// A request's quantity (whole units, named `field`) and `max_venues`.
+fn quantity_and_count(field: &str, quantity: &Bound<'_, PyAny>, max_venues: &Bound<'_, PyAny>) -> PyResult<(u64, usize)> {
+    Ok((units_arg(field, quantity)?, count("max_venues", int_arg("max_venues", max_venues)?)?))
 }
 
 #[pymethods]
@@ -192,7 +212,7 @@ impl PyRouter {
         quantity: &Bound<'_, PyAny>,
         #[pyo3(from_py_with = opt_num::limit_price)] limit_price: Option<f64>,
     ) -> PyResult<PySelection> {
-        let quantity = units("quantity", int_arg("quantity", quantity)?)?;
+        let quantity = units_arg("quantity", quantity)?;
         let inner = self.lock(py).select_venue(side.0, quantity, limit_price).py()?;
         Ok(PySelection {
             inner,
@@ -210,9 +230,7 @@ impl PyRouter {
         max_venues: &Bound<'_, PyAny>,
         #[pyo3(from_py_with = opt_num::limit_price)] limit_price: Option<f64>,
     ) -> PyResult<PySplitResult> {
-        let total_qty = units("total_qty", int_arg("total_qty", total_qty)?)?;
-        let max_venues = count("max_venues", int_arg("max_venues", max_venues)?)?;
-        let inner = self.lock(py).split(side.0, total_qty, max_venues, limit_price).py()?;
+        let inner = self.split_checked(py, side, total_qty, max_venues, limit_price)?;
         Ok(PySplitResult {
             inner,
             names: Arc::clone(&self.names),
@@ -232,8 +250,7 @@ impl PyRouter {
         max_venues: &Bound<'_, PyAny>,
         #[pyo3(from_py_with = opt_num::limit_price)] limit_price: Option<f64>,
     ) -> PyResult<(u64, usize)> {
-        let quantity = units("quantity", int_arg("quantity", quantity)?)?;
-        let max_venues = count("max_venues", int_arg("max_venues", max_venues)?)?;
+        let (quantity, max_venues) = quantity_and_count("quantity", quantity, max_venues)?;
         self.lock(py)
             .lot_rounding(side.0, quantity, max_venues, limit_price)
             .py()
@@ -250,9 +267,7 @@ impl PyRouter {
         max_venues: &Bound<'_, PyAny>,
         #[pyo3(from_py_with = opt_num::limit_price)] limit_price: Option<f64>,
     ) -> PyResult<Vec<(Py<PyString>, u64)>> {
-        let total_qty = units("total_qty", int_arg("total_qty", total_qty)?)?;
-        let max_venues = count("max_venues", int_arg("max_venues", max_venues)?)?;
-        let inner = self.lock(py).split(side.0, total_qty, max_venues, limit_price).py()?;
+        let inner = self.split_checked(py, side, total_qty, max_venues, limit_price)?;
         Ok(inner
             .allocations
             .iter()
@@ -416,7 +431,7 @@ impl PyRouter {
         #[pyo3(from_py_with = num::horizon_s)] horizon_s: f64,
         #[pyo3(from_py_with = unit::now_ns)] now_ns: u64,
     ) -> PyResult<PyPassiveSelection> {
-        let quantity = units("quantity", int_arg("quantity", quantity)?)?;
+        let quantity = units_arg("quantity", quantity)?;
         let inner = self.lock(py).select_passive(side.0, quantity, horizon_s, now_ns).py()?;
         Ok(PyPassiveSelection {
             inner,
@@ -491,6 +506,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyPassiveQuote>()?;
     m.add_class::<PyPassiveSelection>()?;
     m.add_class::<PyRouter>()?;
+    m.add_class::<plan::PyRoutePlan>()?;
     m.add("ROUTE_OK", ROUTE_OK)?;
     m.add("ROUTE_INSUFFICIENT_LIQUIDITY", ROUTE_INSUFFICIENT_LIQUIDITY)?;
     m.add("ROUTE_NO_ELIGIBLE_VENUE", ROUTE_NO_ELIGIBLE_VENUE)?;

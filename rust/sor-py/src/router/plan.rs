@@ -1,0 +1,271 @@
+//! `RoutePlan`: one routed instrument's venues as the router's hot path needs them - each venue's
+//! instrument id (the caller's own object, returned as is), its lot, minimum and size precision, and
+//! which cache instrument object those terms came from - so that preparing a decision and answering it
+//! are one call each instead of a Python loop over the venues.
+//!
+//! The rules stay where they are: the terms of a venue are computed by the Python callback `terms` (the
+//! venue config's overrides, the instrument's increments, their errors), called only when the cache
+//! hands a different instrument object; the books kept from deltas are the Python `DeltaFeed`'s, whose
+//! dicts the plan reads (never writes).
+
+use std::sync::Mutex;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PySet, PyString, PyTuple};
+use sor_core::SplitResult;
+
+use super::PyRouter;
+use crate::convert::{opt_num, PySide};
+use crate::errors::IntoPyResult;
+use crate::lock::lock_attached;
+
+/// A venue's terms in units: (size precision, lot, minimum order).
+type Terms = (u32, u64, u64);
+
+struct PlanVenue {
+    /// The venue's index in the router.
+    index: usize,
+    name: Py<PyString>,
+    instrument_id: Py<PyAny>,
+    /// The cache's instrument object the terms were computed from (None: not in the cache).
+    source: Option<Py<PyAny>>,
+    /// Without an instrument: the quantity precision the terms were computed from.
+    none_precision: Option<u32>,
+    terms: Option<Terms>,
+}
+
+/// What `prepare` found: whether the core's lots were (re)set, the venues whose book the caller must
+/// load, and the venues with nothing on the side taken (bit i: venue i), when the plan could tell.
+type Prepared = (bool, Vec<usize>, Option<u64>);
+
+/// One routed instrument's per-venue terms and ids, for `SmartOrderRouter`'s decisions.
+#[pyclass(name = "RoutePlan", module = "nautilus_sor._core", frozen)]
+pub struct PyRoutePlan {
+    router: Py<PyRouter>,
+    venues: Mutex<Vec<PlanVenue>>,
+    terms: Py<PyAny>,
+    fed: Py<PyDict>,
+    displaced: Py<PySet>,
+    sides: Py<PyDict>,
+    from_raw: Py<PyAny>,
+    to_qty: Py<PyAny>,
+    raw_per_unit: u128,
+}
+
+impl PyRoutePlan {
+    /// The venue's book in the core is kept from deltas of this instrument and current.
+    fn fed(&self, py: Python<'_>, v: &PlanVenue) -> PyResult<bool> {
+        let name = v.name.bind(py);
+        let Some(held) = self.fed.bind(py).get_item(name)? else {
+            return Ok(false);
+        };
+        let same = held.is(v.instrument_id.bind(py)) || held.eq(v.instrument_id.bind(py))?;
+        Ok(same && !self.displaced.bind(py).contains(name)?)
+    }
+
+    /// The `Quantity` of `units` at the venue's precision (the Python `units_to_qty`, whose error a
+    /// quantity the precision cannot hold raises, when it is not exact).
+    fn quantity<'py>(&self, py: Python<'py>, units: u64, precision: u32) -> PyResult<Bound<'py, PyAny>> {
+        let step = 10u64.checked_pow(9u32.saturating_sub(precision)).unwrap_or(u64::MAX);
+        if precision > 9 || units % step != 0 {
+            return self.to_qty.bind(py).call1((units, precision));
+        }
+        self.from_raw
+            .bind(py)
+            .call1((u128::from(units) * self.raw_per_unit, precision))
+    }
+}
+
+#[pymethods]
+impl PyRoutePlan {
+    /// `venues`: the router's venue names, in its order; `instrument_ids`: each venue's instrument id.
+    /// `terms(i, instrument or None, quantity precision) -> (size precision, lot, minimum)` in units;
+    /// `fed`, `displaced`, `sides`: the `DeltaFeed`'s venue -> instrument, displaced venues and venue ->
+    /// sides shown; `from_raw`: `Quantity.from_raw`; `to_qty`: `units_to_qty`; `raw_per_unit`: raw per unit.
+    #[new]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        router: Py<PyRouter>,
+        venues: Vec<Bound<'_, PyString>>,
+        instrument_ids: Vec<Py<PyAny>>,
+        terms: Py<PyAny>,
+        fed: Py<PyDict>,
+        displaced: Py<PySet>,
+        sides: Py<PyDict>,
+        from_raw: Py<PyAny>,
+        to_qty: Py<PyAny>,
+        raw_per_unit: u128,
+    ) -> PyResult<Self> {
+        if venues.len() != instrument_ids.len() {
+            return Err(crate::errors::invalid(
+                "instrument_ids",
+                instrument_ids.len(),
+                &format!("length must equal len(venues) = {}", venues.len()),
+            ));
+        }
+        let core = router.get().lock(py);
+        let venues = venues
+            .into_iter()
+            .zip(instrument_ids)
+            .map(|(name, instrument_id)| {
+                Ok(PlanVenue {
+                    index: core.venue_index(&name.to_cow()?).py()?,
+                    name: name.unbind(),
+                    instrument_id,
+                    source: None,
+                    none_precision: None,
+                    terms: None,
+                })
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        drop(core);
+        Ok(PyRoutePlan {
+            router,
+            venues: Mutex::new(venues),
+            terms,
+            fed,
+            displaced,
+            sides,
+            from_raw,
+            to_qty,
+            raw_per_unit,
+        })
+    }
+
+    /// Before a decision: re-reads each venue's terms when the cache (None: no cache) holds another
+    /// instrument object for it (or, without one, for another `quantity_precision`), and sets every
+    /// venue's lot in the core when a term changed or `force`. All terms are computed before any is
+    /// kept, so an error leaves the plan and the core as they were.
+    ///
+    /// Returns (lots set, positions of the venues whose book the caller loads from the cache - none
+    /// without a cache - and, when every venue's book is kept from deltas, the venues that show nothing
+    /// on the side a `taking` order takes while another venue shows some, as bits; else None).
+    fn prepare(
+        &self,
+        py: Python<'_>,
+        cache: &Bound<'_, PyAny>,
+        quantity_precision: u32,
+        force: bool,
+        taking: u8,
+    ) -> PyResult<Prepared> {
+        let mut venues = lock_attached(&self.venues, py);
+        let mut fresh: Vec<(usize, Option<Bound<'_, PyAny>>, Terms)> = Vec::new();
+        let mut to_load = Vec::new();
+        let mut all_fed = true;
+        for (i, v) in venues.iter().enumerate() {
+            let instrument = if cache.is_none() {
+                None
+            } else {
+                let found = cache.call_method1("instrument", (v.instrument_id.bind(py),))?;
+                (!found.is_none()).then_some(found)
+            };
+            let stale = match (&instrument, &v.source) {
+                (None, None) => v.none_precision != Some(quantity_precision),
+                (Some(found), Some(held)) => !found.is(held.bind(py)),
+                _ => true,
+            };
+            if stale || v.terms.is_none() {
+                let arg = instrument.as_ref().map_or_else(|| py.None().into_bound(py), Bound::clone);
+                let terms: Terms = self.terms.bind(py).call1((i, arg, quantity_precision))?.extract()?;
+                fresh.push((i, instrument, terms));
+            }
+            let fed = self.fed(py, v)?;
+            all_fed &= fed;
+            if !cache.is_none() && !fed {
+                to_load.push(i);
+            }
+        }
+        let mut changed = force;
+        for (i, instrument, terms) in fresh {
+            let v = &mut venues[i];
+            changed |= v.terms != Some(terms);
+            v.none_precision = instrument.is_none().then_some(quantity_precision);
+            v.source = instrument.map(Bound::unbind);
+            v.terms = Some(terms);
+        }
+        if changed {
+            let mut core = self.router.get().lock(py);
+            for v in venues.iter() {
+                let (_, lot, minimum) = v.terms.unwrap_or((0, 1, 0));
+                core.set_lot(v.index, lot, minimum).py()?;
+            }
+        }
+        let empty = if taking == 0 {
+            Some(0)
+        } else if all_fed {
+            self.empty_sides(py, &venues, taking)?
+        } else {
+            None
+        };
+        Ok((changed, to_load, empty))
+    }
+
+    /// Each venue's size precision (-1 before the first `prepare`).
+    #[getter]
+    fn precisions(&self, py: Python<'_>) -> Vec<i64> {
+        let venues = lock_attached(&self.venues, py);
+        venues.iter().map(|v| v.terms.map_or(-1, |t| i64::from(t.0))).collect()
+    }
+
+    /// Each venue's instrument in the cache at the last `prepare` (None: not there).
+    #[getter]
+    fn instruments(&self, py: Python<'_>) -> Vec<Py<PyAny>> {
+        let venues = lock_attached(&self.venues, py);
+        venues
+            .iter()
+            .map(|v| v.source.as_ref().map_or_else(|| py.None(), |s| s.clone_ref(py)))
+            .collect()
+    }
+
+    /// The router's split (`Router.split`, checked the same) as [(venue instrument id, Quantity)], in
+    /// venue order: the quantities at each venue's size precision.
+    #[pyo3(signature = (side, total_qty, max_venues, limit_price=None))]
+    fn split_quantities<'py>(
+        &self,
+        py: Python<'py>,
+        side: PySide,
+        total_qty: &Bound<'py, PyAny>,
+        max_venues: &Bound<'py, PyAny>,
+        #[pyo3(from_py_with = opt_num::limit_price)] limit_price: Option<f64>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let split: SplitResult = self.router.get().split_checked(py, side, total_qty, max_venues, limit_price)?;
+        let venues = lock_attached(&self.venues, py);
+        let pairs = split
+            .allocations
+            .iter()
+            .map(|a| {
+                let v = venues.iter().find(|v| v.index == a.venue).ok_or_else(|| {
+                    crate::errors::invalid("venue", a.venue, "is not one of this plan's venues")
+                })?;
+                let precision = v.terms.map_or(9, |t| t.0);
+                let qty = self.quantity(py, a.qty, precision)?;
+                PyTuple::new(py, [v.instrument_id.bind(py).clone(), qty])
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        PyList::new(py, pairs)
+    }
+}
+
+impl PyRoutePlan {
+    fn empty_sides(&self, py: Python<'_>, venues: &[PlanVenue], taking: u8) -> PyResult<Option<u64>> {
+        if venues.len() > 64 {
+            return Ok(None); // more venues than bits: the caller's rule decides
+        }
+        let bit = if taking == 1 { 2 } else { 1 };
+        let sides = self.sides.bind(py);
+        let mut shows = Vec::with_capacity(venues.len());
+        for v in venues {
+            match sides.get_item(v.name.bind(py))? {
+                Some(s) => shows.push(s.extract::<u8>()? & bit != 0),
+                None => return Ok(None), // fed but no view yet: the caller's rule decides
+            }
+        }
+        if !shows.iter().any(|&s| s) {
+            return Ok(Some(0));
+        }
+        Ok(Some(
+            shows.iter().enumerate().filter(|(_, &s)| !s).fold(0, |m, (i, _)| m | (1 << i)),
+        ))
+    }
+}
