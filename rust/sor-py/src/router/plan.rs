@@ -10,6 +10,7 @@
 
 use std::sync::Mutex;
 
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PySet, PyString, PyTuple};
 use sor_core::SplitResult;
@@ -32,6 +33,11 @@ struct PlanVenue {
     /// Without an instrument: the quantity precision the terms were computed from.
     none_precision: Option<u32>,
     terms: Option<Terms>,
+    /// The feed's instrument id object last found equal to `instrument_id` (an `is` test next time).
+    fed_as: Option<Py<PyAny>>,
+    /// The last pair `split_quantities` returned for this venue, with its units: returned again for
+    /// the same units (a Quantity and a tuple are immutable), so a steady hot loop allocates no pair.
+    last_pair: Option<(u64, Py<PyTuple>)>,
 }
 
 /// What `prepare` found: whether the core's lots were (re)set, the venues whose book the caller must
@@ -53,14 +59,21 @@ pub struct PyRoutePlan {
 }
 
 impl PyRoutePlan {
-    /// The venue's book in the core is kept from deltas of this instrument and current.
-    fn fed(&self, py: Python<'_>, v: &PlanVenue) -> PyResult<bool> {
+    /// The venue's book in the core is kept from deltas of this instrument and current (`displaced`:
+    /// the feed has displaced venues).
+    fn fed(&self, py: Python<'_>, v: &mut PlanVenue, displaced: bool) -> PyResult<bool> {
         let name = v.name.bind(py);
         let Some(held) = self.fed.bind(py).get_item(name)? else {
             return Ok(false);
         };
-        let same = held.is(v.instrument_id.bind(py)) || held.eq(v.instrument_id.bind(py))?;
-        Ok(same && !self.displaced.bind(py).contains(name)?)
+        let known = v.fed_as.as_ref().is_some_and(|f| f.is(&held));
+        if !known {
+            if !(held.is(v.instrument_id.bind(py)) || held.eq(v.instrument_id.bind(py))?) {
+                return Ok(false);
+            }
+            v.fed_as = Some(held.unbind());
+        }
+        Ok(!(displaced && self.displaced.bind(py).contains(name)?))
     }
 
     /// The `Quantity` of `units` at the venue's precision (the Python `units_to_qty`, whose error a
@@ -70,9 +83,25 @@ impl PyRoutePlan {
         if precision > 9 || units % step != 0 {
             return self.to_qty.bind(py).call1((units, precision));
         }
-        self.from_raw
-            .bind(py)
-            .call1((u128::from(units) * self.raw_per_unit, precision))
+        let raw = u128::from(units) * self.raw_per_unit;
+        match u64::try_from(raw) {
+            Ok(raw) => self.from_raw.bind(py).call1((raw, precision)), // a small int converts faster
+            Err(_) => self.from_raw.bind(py).call1((raw, precision)),
+        }
+    }
+
+    /// The venue's (instrument id, Quantity) pair for `units` (the last one again for the same units).
+    fn pair<'py>(&self, py: Python<'py>, v: &mut PlanVenue, units: u64) -> PyResult<Bound<'py, PyTuple>> {
+        if let Some((held, pair)) = &v.last_pair {
+            if *held == units {
+                return Ok(pair.bind(py).clone());
+            }
+        }
+        let precision = v.terms.map_or(9, |t| t.0);
+        let qty = self.quantity(py, units, precision)?;
+        let pair = PyTuple::new(py, [v.instrument_id.bind(py).clone(), qty])?;
+        v.last_pair = Some((units, pair.clone().unbind()));
+        Ok(pair)
     }
 }
 
@@ -116,6 +145,8 @@ impl PyRoutePlan {
                     source: None,
                     none_precision: None,
                     terms: None,
+                    fed_as: None,
+                    last_pair: None,
                 })
             })
             .collect::<PyResult<Vec<_>>>()?;
@@ -153,12 +184,19 @@ impl PyRoutePlan {
         let mut fresh: Vec<(usize, Option<Bound<'_, PyAny>>, Terms)> = Vec::new();
         let mut to_load = Vec::new();
         let mut all_fed = true;
-        for (i, v) in venues.iter().enumerate() {
-            let instrument = if cache.is_none() {
-                None
-            } else {
-                let found = cache.call_method1("instrument", (v.instrument_id.bind(py),))?;
-                (!found.is_none()).then_some(found)
+        let displaced = !self.displaced.bind(py).is_empty();
+        let lookup = if cache.is_none() {
+            None
+        } else {
+            Some(cache.getattr(intern!(py, "instrument"))?)
+        };
+        for (i, v) in venues.iter_mut().enumerate() {
+            let instrument = match &lookup {
+                None => None,
+                Some(lookup) => {
+                    let found = lookup.call1((v.instrument_id.bind(py),))?;
+                    (!found.is_none()).then_some(found)
+                }
             };
             let stale = match (&instrument, &v.source) {
                 (None, None) => v.none_precision != Some(quantity_precision),
@@ -170,9 +208,9 @@ impl PyRoutePlan {
                 let terms: Terms = self.terms.bind(py).call1((i, arg, quantity_precision))?.extract()?;
                 fresh.push((i, instrument, terms));
             }
-            let fed = self.fed(py, v)?;
+            let fed = self.fed(py, v, displaced)?;
             all_fed &= fed;
-            if !cache.is_none() && !fed {
+            if lookup.is_some() && !fed {
                 to_load.push(i);
             }
         }
@@ -182,6 +220,9 @@ impl PyRoutePlan {
             changed |= v.terms != Some(terms);
             v.none_precision = instrument.is_none().then_some(quantity_precision);
             v.source = instrument.map(Bound::unbind);
+            if v.terms != Some(terms) {
+                v.last_pair = None; // its quantity was at the old precision
+            }
             v.terms = Some(terms);
         }
         if changed {
@@ -230,17 +271,15 @@ impl PyRoutePlan {
         #[pyo3(from_py_with = opt_num::limit_price)] limit_price: Option<f64>,
     ) -> PyResult<Bound<'py, PyList>> {
         let split: SplitResult = self.router.get().split_checked(py, side, total_qty, max_venues, limit_price)?;
-        let venues = lock_attached(&self.venues, py);
+        let mut venues = lock_attached(&self.venues, py);
         let pairs = split
             .allocations
             .iter()
             .map(|a| {
-                let v = venues.iter().find(|v| v.index == a.venue).ok_or_else(|| {
+                let v = venues.iter_mut().find(|v| v.index == a.venue).ok_or_else(|| {
                     crate::errors::invalid("venue", a.venue, "is not one of this plan's venues")
                 })?;
-                let precision = v.terms.map_or(9, |t| t.0);
-                let qty = self.quantity(py, a.qty, precision)?;
-                PyTuple::new(py, [v.instrument_id.bind(py).clone(), qty])
+                self.pair(py, v, a.qty)
             })
             .collect::<PyResult<Vec<_>>>()?;
         PyList::new(py, pairs)
