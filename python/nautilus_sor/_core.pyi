@@ -25,7 +25,7 @@ Checked against the module by `tests/test_stub_matches_core.py` (names) and `myp
 """
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Final, final
+from typing import Any, Final, final
 
 import numpy as np
 import numpy.typing as npt
@@ -1323,12 +1323,14 @@ class RoutePlan:
     @property
     def instruments(self) -> list[object | None]:
         """Each venue's cache instrument at the last `prepare` (None: not in the cache)."""
-    def split_quantities(
-        self, side: _Side, total_qty: int, max_venues: int, limit_price: float | None = None
-    ) -> list[tuple[object, object]]:
+    def split(
+        self, side: _Side, total_qty: int, max_venues: int, limit_price: float | None = None, quotes: bool = False
+    ) -> list[tuple[Any, ...]]:
         """`Router.split` (same checks and errors) as (venue instrument id, Nautilus `Quantity` at the venue's
-        size precision) pairs in venue order. Raises as `split`, and `to_qty`'s ValidationError for a
-        quantity the venue's precision cannot hold."""
+        size precision) pairs in venue order; with `quotes`, (VenueQuote, instrument id, Quantity) triples
+        (what `SmartOrderRouter.route_order` builds its allocations from). A venue's pair is reused while its
+        quantity repeats (both are immutable). Raises as `Router.split`, and `to_qty`'s ValidationError for
+        a quantity the venue's precision cannot hold."""
 
 def decode_capsule(capsule: object, wide: bool) -> list[tuple[int, int, int, int, int]]:
     """The deltas of a `capsule_from_list` capsule as (action, side, raw price, raw size, flags) tuples,

@@ -20,14 +20,8 @@ class EqualSplitRouter(SmartOrderRouter):
     sends nothing to a venue whose book shows nothing on the side the order takes while another's does
     (such a child is only rejected "no market")."""
 
-    def route_order(
-        self,
-        instrument_id: InstrumentId,
-        side: OrderSide,
-        total_quantity: Quantity,
-        max_venues: int = 3,
-        price: Price | None = None,
-    ) -> list[VenueAllocation]:
+    def route_order(self, instrument_id: InstrumentId, side: OrderSide, total_quantity: Quantity, max_venues: int = 3,
+                    price: Price | None = None) -> list[VenueAllocation]:
         units, ids, precisions = self._prepare(instrument_id, total_quantity, "total_quantity", core_side(side))
         specs = [v for v in self.core.venues if v.enabled][:max_venues]
         if not specs:

@@ -50,13 +50,11 @@ class VenueAllocation:
                  *, how: str | None = None, fee_rate: float | None = None, relative_bps: tuple[float, float, float] | None = None) -> None:
         if reason is None and how is None:
             raise TypeError("VenueAllocation needs a reason")
-        setter = object.__setattr__
-        for name, value in zip(_ALLOCATION_FIELDS, (venue, instrument_id, quantity, expected_price, fee, latency_cost, miss_cost, score_bps,
-                                                    fill_probability, fee_rate)):
-            setter(self, name, value)
-        setter(self, "_reason", reason)
-        setter(self, "_how", how)
-        setter(self, "_relative", relative_bps)
+        # Each slot's own setter (a router builds several of these per decision: the generic
+        # object.__setattr__ by name costs twice as much).
+        for set_slot, value in zip(_SLOT_SETTERS, (venue, instrument_id, quantity, expected_price, fee, latency_cost, miss_cost, score_bps,
+                                                   fill_probability, fee_rate, reason, how, relative_bps)):
+            set_slot(self, value)
 
     @property
     def reason(self) -> str:
@@ -110,3 +108,6 @@ class VenueAllocation:
         object.__setattr__(self, "_how", None)
         object.__setattr__(self, "_relative", None)
 
+
+# In __init__'s order: the fields, then _reason, _how, _relative.
+_SLOT_SETTERS = tuple(VenueAllocation.__dict__[name].__set__ for name in (*_ALLOCATION_FIELDS, "_reason", "_how", "_relative"))

@@ -394,19 +394,19 @@ class SmartOrderRouter:
             minimum = decimal_to_units(v.min_quantity, f"venues[{v.name}].min_quantity")
         return precision, max(lot, 1), minimum
 
-    def _allocation(self, q: VenueQuote, ids: dict[str, InstrumentId], precisions: dict[str, int], how: str) -> VenueAllocation:
+    def _allocation(self, q: VenueQuote, instrument_id: InstrumentId, quantity: Quantity, how: str) -> VenueAllocation:
+        """The allocation of a core quote (`quantity`: its units at the venue's precision)."""
         name = q.venue
         venue = self._venue_ids.get(name)
         if venue is None:
             venue = self._venue_ids[name] = Venue(name)
-        quantity = units_to_qty(q.qty, precisions[name])
         if q.expected_price is None:
             # No price: the core prices the venue against 1.0, so its amounts per unit are fractions of notional.
             relative = (q.fee / q.qty * 1e4, q.latency_cost / q.qty * 1e4, q.miss_cost / q.qty * 1e4)
-            return VenueAllocation(venue, ids[name], quantity, None, None, None, None, q.score_bps, q.fill_probability, how=how,
+            return VenueAllocation(venue, instrument_id, quantity, None, None, None, None, q.score_bps, q.fill_probability, how=how,
                                    fee_rate=self._by_name[name].taker_fee, relative_bps=relative)
         # The core's amounts are per unit (1e-9 of a quantity): scale them to quote currency.
-        return VenueAllocation(venue, ids[name], quantity, q.expected_price, q.fee / UNITS_PER_QTY, q.latency_cost / UNITS_PER_QTY,
+        return VenueAllocation(venue, instrument_id, quantity, q.expected_price, q.fee / UNITS_PER_QTY, q.latency_cost / UNITS_PER_QTY,
                                q.miss_cost / UNITS_PER_QTY, q.score_bps, q.fill_probability, how=how,
                                fee_rate=self._by_name[name].taker_fee)  # the core's taker scoring charges exactly this
 
@@ -422,49 +422,31 @@ class SmartOrderRouter:
         return float(value)
 
     @_serialised
-    def select_venue(
-        self,
-        instrument_id: InstrumentId,
-        side: OrderSide,
-        quantity: Quantity,
-        price: Price | None = None,
-    ) -> VenueAllocation:
+    def select_venue(self, instrument_id: InstrumentId, side: OrderSide, quantity: Quantity, price: Price | None = None) -> VenueAllocation:
         """The single venue with the lowest expected all-in cost for the whole `quantity`."""
         side_code = core_side(side)
         limit = self._limit(price)
         units, ids, precisions = self._prepare(instrument_id, quantity, "quantity", side_code)
-        selection = self._core.select_venue(side_code, units, limit)
-        allocation = self._allocation(selection.best, ids, precisions, "lowest all-in cost")
+        best = self._core.select_venue(side_code, units, limit).best
+        allocation = self._allocation(best, ids[best.venue], units_to_qty(best.qty, precisions[best.venue]), "lowest all-in cost")
         if self.record_history:
             self._record([allocation])
         return allocation
 
     @_serialised
-    def route_order(
-        self,
-        instrument_id: InstrumentId,
-        side: OrderSide,
-        total_quantity: Quantity,
-        max_venues: int = 3,
-        price: Price | None = None,
-    ) -> list[VenueAllocation]:
+    def route_order(self, instrument_id: InstrumentId, side: OrderSide, total_quantity: Quantity, max_venues: int = 3,
+                    price: Price | None = None) -> list[VenueAllocation]:
         """Splits `total_quantity` across at most `max_venues` venues; quantities sum exactly."""
         side_code, units, plan, limit = self._split_request(instrument_id, side, total_quantity, max_venues, price)
-        split = self._core.split(side_code, units, max_venues, limit)
-        allocations = [self._allocation(a, plan.ids, plan.precisions, "marginal-cost split") for a in split.allocations]
+        allocations = [self._allocation(q, venue_id, quantity, "marginal-cost split")
+                       for q, venue_id, quantity in plan.core.split(side_code, units, max_venues, limit, quotes=True)]
         if self.record_history:
             self._record(allocations)
         return allocations
 
     @_serialised
-    def split_score_bps(
-        self,
-        instrument_id: InstrumentId,
-        side: OrderSide,
-        total_quantity: Quantity,
-        max_venues: int = 3,
-        price: Price | None = None,
-    ) -> float:
+    def split_score_bps(self, instrument_id: InstrumentId, side: OrderSide, total_quantity: Quantity, max_venues: int = 3,
+                        price: Price | None = None) -> float:
         """What taking `total_quantity` now is expected to cost: `route_order`'s split (same books, checks
         and errors) as its all-in cost per unit against the reference price, in bps, without building
         allocations or recording history (an estimate, not a decision: the adaptive style weighs it)."""
@@ -481,14 +463,8 @@ class SmartOrderRouter:
         return side_code, units, plan, limit
 
     @_serialised
-    def route_quantities(
-        self,
-        instrument_id: InstrumentId,
-        side: OrderSide,
-        total_quantity: Quantity,
-        max_venues: int = 3,
-        price: Price | None = None,
-    ) -> list[tuple[InstrumentId, Quantity]]:
+    def route_quantities(self, instrument_id: InstrumentId, side: OrderSide, total_quantity: Quantity, max_venues: int = 3,
+                         price: Price | None = None) -> list[tuple[InstrumentId, Quantity]]:
         """`route_order`'s split as plain (venue instrument id, quantity) pairs, for a hot loop.
 
         The same decision as `route_order` (same books, same checks, same errors), without building a
@@ -496,17 +472,11 @@ class SmartOrderRouter:
         cost of a decision when one venue's book changed. Send the pairs as they are, or call `route_order`
         when the costs are wanted."""
         side_code, units, plan, limit = self._split_request(instrument_id, side, total_quantity, max_venues, price)
-        return plan.core.split_quantities(side_code, units, max_venues, limit)
+        return plan.core.split(side_code, units, max_venues, limit)
 
     @_serialised
-    def lot_rounding(
-        self,
-        instrument_id: InstrumentId,
-        side: OrderSide,
-        quantity: Quantity,
-        max_venues: int = 3,
-        price: Price | None = None,
-    ) -> tuple[Quantity, int]:
+    def lot_rounding(self, instrument_id: InstrumentId, side: OrderSide, quantity: Quantity, max_venues: int = 3,
+                     price: Price | None = None) -> tuple[Quantity, int]:
         """How much of a slice that is not a parent's last to route now, and over at most how many venues:
         (quantity to route now, max_venues to use); the rest is for the caller to carry to a later slice.
 

@@ -15,9 +15,10 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PySet, PyString, PyTuple};
 use sor_core::SplitResult;
 
+use super::results::quote;
 use super::PyRouter;
 use crate::convert::{opt_num, PySide};
-use crate::errors::IntoPyResult;
+use crate::errors::{invalid, IntoPyResult};
 use crate::lock::lock_attached;
 
 /// A venue's terms in units: (size precision, lot, minimum order).
@@ -127,7 +128,7 @@ impl PyRoutePlan {
         raw_per_unit: u128,
     ) -> PyResult<Self> {
         if venues.len() != instrument_ids.len() {
-            return Err(crate::errors::invalid(
+            return Err(invalid(
                 "instrument_ids",
                 instrument_ids.len(),
                 &format!("length must equal len(venues) = {}", venues.len()),
@@ -259,31 +260,44 @@ impl PyRoutePlan {
             .collect()
     }
 
-    /// The router's split (`Router.split`, checked the same) as [(venue instrument id, Quantity)], in
-    /// venue order: the quantities at each venue's size precision.
-    #[pyo3(signature = (side, total_qty, max_venues, limit_price=None))]
-    fn split_quantities<'py>(
+    /// The router's split (`Router.split`, checked the same) as [(venue instrument id, Quantity)] in venue
+    /// order, the quantities at each venue's size precision; with `quotes`, [(VenueQuote, venue instrument
+    /// id, Quantity)] (what `SmartOrderRouter.route_order` builds its allocations from).
+    #[pyo3(signature = (side, total_qty, max_venues, limit_price=None, quotes=false))]
+    fn split<'py>(
         &self,
         py: Python<'py>,
         side: PySide,
         total_qty: &Bound<'py, PyAny>,
         max_venues: &Bound<'py, PyAny>,
         #[pyo3(from_py_with = opt_num::limit_price)] limit_price: Option<f64>,
+        quotes: bool,
     ) -> PyResult<Bound<'py, PyList>> {
-        let split: SplitResult = self.router.get().split_checked(py, side, total_qty, max_venues, limit_price)?;
+        let router = self.router.get();
+        let split: SplitResult = router.split_checked(py, side, total_qty, max_venues, limit_price)?;
         let mut venues = lock_attached(&self.venues, py);
-        let pairs = split
+        let items = split
             .allocations
             .iter()
             .map(|a| {
-                let v = venues.iter_mut().find(|v| v.index == a.venue).ok_or_else(|| {
-                    crate::errors::invalid("venue", a.venue, "is not one of this plan's venues")
-                })?;
-                self.pair(py, v, a.qty)
+                let pair = self.pair(py, venue_mut(&mut venues, a.venue)?, a.qty)?;
+                if !quotes {
+                    return Ok(pair);
+                }
+                let quote = Bound::new(py, quote(py, &router.names, a))?.into_any();
+                PyTuple::new(py, [quote, pair.get_item(0)?, pair.get_item(1)?])
             })
             .collect::<PyResult<Vec<_>>>()?;
-        PyList::new(py, pairs)
+        PyList::new(py, items)
     }
+}
+
+/// The plan's venue of router index `index`.
+fn venue_mut(venues: &mut [PlanVenue], index: usize) -> PyResult<&mut PlanVenue> {
+    venues
+        .iter_mut()
+        .find(|v| v.index == index)
+        .ok_or_else(|| invalid("venue", index, "is not one of this plan's venues"))
 }
 
 impl PyRoutePlan {
