@@ -15,8 +15,9 @@ whose router reads the changed book from the cache instead, mode `*_cache`) repl
 every 400 ms, so 5 venues give 45,000 ticks an hour and 1.08M in a day); each hour goes to both engines
 with `add_data` + `run(streaming=True)` + `clear_data`, so neither holds more than an hour of data. Each
 hour is its own seeded market that starts with a snapshot per venue, continuing the previous hour's price.
-The handler body is timed with `time.perf_counter_ns` into a preallocated array. RSS (from /proc) is
-sampled after every hour, after a first hour of warm-up.
+The handler body is timed with `time.perf_counter_ns` (and `time.thread_time_ns`, its CPU time) into
+preallocated arrays, and the garbage collections that run inside it are counted (`gc_in_handler`). RSS
+(from /proc) is sampled after every hour, after a first hour of warm-up.
 
 memory: a MultiVenueStrategy with smart routing, registered in an engine (cache, instruments), routes a
 child and is fed its OrderFilled directly (no matching engine, whose own per-order state is Nautilus's),
@@ -110,6 +111,29 @@ class HotPathConfig(StrategyConfig, frozen=True):
     capacity: int = 1_000_000
 
 
+class GcInHandlers:
+    """The garbage collections that run inside a timed handler, per mode: (count, total ns). Says whether
+    the tail is the collector's (a collection costs 0.1-10 ms here) or not."""
+
+    def __init__(self) -> None:
+        self.inside: str | None = None  # the mode whose handler is running
+        self.by_mode: dict[str, list[int]] = {}
+        self._start = 0
+
+    def __call__(self, phase: str, info: dict[str, Any]) -> None:
+        if self.inside is None:
+            return
+        if phase == "start":
+            self._start = time.perf_counter_ns()
+        else:
+            counted = self.by_mode.setdefault(self.inside, [0, 0])
+            counted[0] += 1
+            counted[1] += time.perf_counter_ns() - self._start
+
+
+GC_IN_HANDLERS = GcInHandlers()
+
+
 class HotPathStrategy(Strategy):
     """Re-routes a parent-sized order on every book update of any venue (or, mode "off", does not)."""
 
@@ -138,6 +162,7 @@ class HotPathStrategy(Strategy):
             self.subscribe_order_book_deltas(InstrumentId.from_str(iid))
 
     def on_order_book_deltas(self, deltas: OrderBookDeltas) -> None:
+        GC_IN_HANDLERS.inside = self.config.mode
         c0 = time.thread_time_ns()
         t0 = time.perf_counter_ns()
         router = self.router
@@ -157,6 +182,7 @@ class HotPathStrategy(Strategy):
             self.latency_ns[self.ticks] = elapsed
             self.cpu_ns[self.ticks] = cpu
         self.ticks += 1
+        GC_IN_HANDLERS.inside = None
 
 
 def rss_bytes() -> int:
@@ -186,6 +212,8 @@ def run_latency(ticks: int, modes: tuple[str, ...] = ("off", "route_order"), chu
     rss: list[tuple[int, int]] = []  # (ticks so far, RSS)
     gc.collect()
     rss_start = rss_bytes()
+    GC_IN_HANDLERS.by_mode.clear()
+    gc.callbacks.append(GC_IN_HANDLERS)
     started = time.perf_counter()
     for k, chunk in enumerate(market_chunks(ticks, chunk_seconds, venues)):
         if not engines:
@@ -207,6 +235,7 @@ def run_latency(ticks: int, modes: tuple[str, ...] = ("off", "route_order"), chu
         rss.append((given, rss_bytes()))
         if progress:
             print(f"  chunk {k}: {given:,} ticks, {time.perf_counter() - started:.0f} s, RSS {rss[-1][1] / 2**20:.0f} MiB", file=sys.stderr)
+    gc.callbacks.remove(GC_IN_HANDLERS)
     for engine in engines.values():
         engine.end()
     out: dict[str, Any] = {"ticks": ticks, "venues": N_VENUES, "levels": LEVELS, "quantity": quantity, "max_venues": max_venues,
@@ -215,6 +244,8 @@ def run_latency(ticks: int, modes: tuple[str, ...] = ("off", "route_order"), chu
         assert strategy.ticks == ticks, (mode, strategy.ticks, ticks)
         out[mode] = percentiles_us(strategy.latency_ns[: strategy.ticks])
         out[mode]["cpu"] = percentiles_us(strategy.cpu_ns[: strategy.ticks])
+        collections, gc_ns = GC_IN_HANDLERS.by_mode.get(mode, (0, 0))
+        out[mode]["gc_in_handler"] = {"collections": collections, "ms": round(gc_ns / 1e6, 1)}
         if strategy.router is not None:
             out[mode]["book_reloads"] = strategy.router._books.reloads
             out[mode]["batches_fed"] = strategy.router._books.feed.batches
@@ -329,6 +360,9 @@ def latency_summary(rounds: list[dict[str, Any]]) -> dict[str, Any]:
             out[mode][key] = harness.min_median([r[mode][key] for r in rounds])
             if "added" in rounds[0][mode]:
                 out[mode][f"added_{key}"] = harness.min_median([r[mode]["added"][key] for r in rounds])
+                # this thread's CPU time: what no other process's preemption is counted in
+                out[mode][f"added_cpu_{key}"] = harness.min_median([r[mode]["added_cpu"][key] for r in rounds])
+        out[mode]["gc_in_handler_collections"] = sum(r[mode]["gc_in_handler"]["collections"] for r in rounds)
     return out
 
 

@@ -46,6 +46,28 @@ impl PyRouter {
         lock_attached(&self.core, py)
     }
 
+    /// `f` on the router and the index of `venue` (its name), under the lock.
+    fn on_venue<R>(
+        &self,
+        py: Python<'_>,
+        venue: &Bound<'_, PyAny>,
+        f: impl FnOnce(&mut Router, usize) -> Result<R, SorError>,
+    ) -> PyResult<R> {
+        let mut core = self.lock(py);
+        let i = venue_arg(&core, venue)?;
+        f(&mut core, i).py()
+    }
+
+    /// `f` on `venue`'s learned statistics, under the lock.
+    fn on_stats<R>(
+        &self,
+        py: Python<'_>,
+        venue: &Bound<'_, PyAny>,
+        f: impl FnOnce(&mut sor_core::VenueStats) -> Result<R, SorError>,
+    ) -> PyResult<R> {
+        self.on_venue(py, venue, |core, i| f(core.stats_mut(i)?))
+    }
+
     /// The split of `split`'s arguments, checked as it checks them (`split`, `split_units` and
     /// `RoutePlan.split_quantities` share it).
     pub(crate) fn split_checked(
@@ -62,8 +84,15 @@ impl PyRouter {
 }
 
 /// A request's quantity (whole units, named `field`) and `max_venues`.
-fn quantity_and_count(field: &str, quantity: &Bound<'_, PyAny>, max_venues: &Bound<'_, PyAny>) -> PyResult<(u64, usize)> {
-    Ok((units_arg(field, quantity)?, count("max_venues", int_arg("max_venues", max_venues)?)?))
+fn quantity_and_count(
+    field: &str,
+    quantity: &Bound<'_, PyAny>,
+    max_venues: &Bound<'_, PyAny>,
+) -> PyResult<(u64, usize)> {
+    Ok((
+        units_arg(field, quantity)?,
+        count("max_venues", int_arg("max_venues", max_venues)?)?,
+    ))
 }
 
 #[pymethods]
@@ -144,16 +173,12 @@ impl PyRouter {
     ) -> PyResult<()> {
         let (bids, asks) = (levels_arg("bids", bids)?, levels_arg("asks", asks)?);
         let ladder = Ladder::new(ladder_side("bids", bids)?, ladder_side("asks", asks)?).py()?;
-        let mut core = self.lock(py);
-        let i = venue_arg(&core, venue)?;
-        core.set_book(i, Some(ladder)).py()
+        self.on_venue(py, venue, |core, i| core.set_book(i, Some(ladder)))
     }
 
     /// Forgets a venue's book (the venue then has no market data).
     fn clear_book(&self, py: Python<'_>, venue: &Bound<'_, PyAny>) -> PyResult<()> {
-        let mut core = self.lock(py);
-        let i = venue_arg(&core, venue)?;
-        core.set_book(i, None).py()
+        self.on_venue(py, venue, |core, i| core.set_book(i, None))
     }
 
     /// Sets one level (size 0 removes it); refused, leaving the book as it was, if it would cross.
@@ -167,9 +192,7 @@ impl PyRouter {
         #[pyo3(from_py_with = num::price)] price: f64,
         #[pyo3(from_py_with = unit::size)] size: u64,
     ) -> PyResult<()> {
-        let mut core = self.lock(py);
-        let i = venue_arg(&core, venue)?;
-        core.update_level(i, is_bid, price, size).py()
+        self.on_venue(py, venue, |core, i| core.update_level(i, is_bid, price, size))
     }
 
     /// The venue's book as (bids, asks) lists of (price, size), or None.
@@ -188,9 +211,7 @@ impl PyRouter {
         #[pyo3(from_py_with = unit::lot_size)] lot_size: u64,
         #[pyo3(from_py_with = unit::min_qty)] min_qty: u64,
     ) -> PyResult<()> {
-        let mut core = self.lock(py);
-        let i = venue_arg(&core, venue)?;
-        core.set_lot(i, lot_size, min_qty).py()
+        self.on_venue(py, venue, |core, i| core.set_lot(i, lot_size, min_qty))
     }
 
     fn set_enabled(
@@ -199,9 +220,7 @@ impl PyRouter {
         venue: &Bound<'_, PyAny>,
         #[pyo3(from_py_with = flag::enabled)] enabled: bool,
     ) -> PyResult<()> {
-        let mut core = self.lock(py);
-        let i = venue_arg(&core, venue)?;
-        core.set_enabled(i, enabled).py()
+        self.on_venue(py, venue, |core, i| core.set_enabled(i, enabled))
     }
 
     #[pyo3(signature = (side, quantity, limit_price=None))]
@@ -345,16 +364,14 @@ impl PyRouter {
         venue: &Bound<'_, PyAny>,
         #[pyo3(from_py_with = num::latency_ms)] latency_ms: f64,
     ) -> PyResult<()> {
-        let mut core = self.lock(py);
-        let i = venue_arg(&core, venue)?;
-        core.stats_mut(i).py()?.record_ack(latency_ms).py()
+        self.on_stats(py, venue, |stats| stats.record_ack(latency_ms))
     }
 
     fn record_reject(&self, py: Python<'_>, venue: &Bound<'_, PyAny>) -> PyResult<()> {
-        let mut core = self.lock(py);
-        let i = venue_arg(&core, venue)?;
-        core.stats_mut(i).py()?.record_reject();
-        Ok(())
+        self.on_stats(py, venue, |stats| {
+            stats.record_reject();
+            Ok(())
+        })
     }
 
     fn record_fill(
@@ -366,12 +383,7 @@ impl PyRouter {
         #[pyo3(from_py_with = num::fill_price)] fill_price: f64,
     ) -> PyResult<()> {
         let is_buy = side.0 == sor_core::Side::Buy;
-        let mut core = self.lock(py);
-        let i = venue_arg(&core, venue)?;
-        core.stats_mut(i)
-            .py()?
-            .record_fill(expected_price, fill_price, is_buy)
-            .py()
+        self.on_stats(py, venue, |stats| stats.record_fill(expected_price, fill_price, is_buy))
     }
 
     fn record_order_done(
@@ -381,9 +393,7 @@ impl PyRouter {
         #[pyo3(from_py_with = unit::filled)] filled: u64,
         #[pyo3(from_py_with = unit::ordered)] ordered: u64,
     ) -> PyResult<()> {
-        let mut core = self.lock(py);
-        let i = venue_arg(&core, venue)?;
-        core.stats_mut(i).py()?.record_order_done(filled, ordered).py()
+        self.on_stats(py, venue, |stats| stats.record_order_done(filled, ordered))
     }
 
     /// A trade on `venue`: `aggressor` BUY/SELL (or Nautilus `AggressorSide.BUYER` 1 / `SELLER` 2),
@@ -397,9 +407,7 @@ impl PyRouter {
         #[pyo3(from_py_with = unit::ts_ns)] ts_ns: u64,
     ) -> PyResult<()> {
         let aggressor = aggressor_arg(aggressor)?;
-        let mut core = self.lock(py);
-        let i = venue_arg(&core, venue)?;
-        core.record_trade(i, aggressor, size, ts_ns).py()
+        self.on_venue(py, venue, |core, i| core.record_trade(i, aggressor, size, ts_ns))
     }
 
     /// Units per second traded by `aggressor`s on `venue`, decayed to `now_ns`.
@@ -477,11 +485,8 @@ impl PyRouter {
         #[pyo3(from_py_with = unit::acks)] acks: u64,
     ) -> PyResult<()> {
         let counts = [orders, fills, rejects, acks];
-        let mut core = self.lock(py);
-        let i = venue_arg(&core, venue)?;
-        core.stats_mut(i)
-            .py()?
-            .restore(
+        self.on_stats(py, venue, |stats| {
+            stats.restore(
                 fill_rate,
                 reject_rate,
                 latency_mean_ms,
@@ -489,7 +494,7 @@ impl PyRouter {
                 slippage_bps,
                 counts,
             )
-            .py()
+        })
     }
 
     fn __repr__(&self, py: Python<'_>) -> String {

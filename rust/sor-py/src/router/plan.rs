@@ -51,35 +51,30 @@ pub struct PyRoutePlan {
     router: Py<PyRouter>,
     venues: Mutex<Vec<PlanVenue>>,
     terms: Py<PyAny>,
-    fed: Py<PyDict>,
+    feed: FeedView,
+    quantities: Quantities,
+}
+
+/// The `DeltaFeed`'s state the plan reads (never writes): venue -> instrument kept from deltas, venues
+/// whose core book was since replaced, venue -> sides its book shows.
+struct FeedView {
+    instrument: Py<PyDict>,
     displaced: Py<PySet>,
     sides: Py<PyDict>,
+}
+
+/// How the plan makes Nautilus quantities: `Quantity.from_raw`, `units_to_qty` (for its error when a
+/// precision cannot hold the units) and Nautilus raw per router unit.
+struct Quantities {
     from_raw: Py<PyAny>,
     to_qty: Py<PyAny>,
     raw_per_unit: u128,
 }
 
-impl PyRoutePlan {
-    /// The venue's book in the core is kept from deltas of this instrument and current (`displaced`:
-    /// the feed has displaced venues).
-    fn fed(&self, py: Python<'_>, v: &mut PlanVenue, displaced: bool) -> PyResult<bool> {
-        let name = v.name.bind(py);
-        let Some(held) = self.fed.bind(py).get_item(name)? else {
-            return Ok(false);
-        };
-        let known = v.fed_as.as_ref().is_some_and(|f| f.is(&held));
-        if !known {
-            if !(held.is(v.instrument_id.bind(py)) || held.eq(v.instrument_id.bind(py))?) {
-                return Ok(false);
-            }
-            v.fed_as = Some(held.unbind());
-        }
-        Ok(!(displaced && self.displaced.bind(py).contains(name)?))
-    }
-
-    /// The `Quantity` of `units` at the venue's precision (the Python `units_to_qty`, whose error a
-    /// quantity the precision cannot hold raises, when it is not exact).
-    fn quantity<'py>(&self, py: Python<'py>, units: u64, precision: u32) -> PyResult<Bound<'py, PyAny>> {
+impl Quantities {
+    /// The `Quantity` of `units` at `precision` (the Python `units_to_qty`, whose error a quantity the
+    /// precision cannot hold raises, when it is not exact).
+    fn make<'py>(&self, py: Python<'py>, units: u64, precision: u32) -> PyResult<Bound<'py, PyAny>> {
         let step = 10u64.checked_pow(9u32.saturating_sub(precision)).unwrap_or(u64::MAX);
         if precision > 9 || units % step != 0 {
             return self.to_qty.bind(py).call1((units, precision));
@@ -90,6 +85,25 @@ impl PyRoutePlan {
             Err(_) => self.from_raw.bind(py).call1((raw, precision)),
         }
     }
+}
+
+impl PyRoutePlan {
+    /// The venue's book in the core is kept from deltas of this instrument and current (`displaced`:
+    /// the feed has displaced venues).
+    fn fed(&self, py: Python<'_>, v: &mut PlanVenue, displaced: bool) -> PyResult<bool> {
+        let name = v.name.bind(py);
+        let Some(held) = self.feed.instrument.bind(py).get_item(name)? else {
+            return Ok(false);
+        };
+        let known = v.fed_as.as_ref().is_some_and(|f| f.is(&held));
+        if !known {
+            if !(held.is(v.instrument_id.bind(py)) || held.eq(v.instrument_id.bind(py))?) {
+                return Ok(false);
+            }
+            v.fed_as = Some(held.unbind());
+        }
+        Ok(!(displaced && self.feed.displaced.bind(py).contains(name)?))
+    }
 
     /// The venue's (instrument id, Quantity) pair for `units` (the last one again for the same units).
     fn pair<'py>(&self, py: Python<'py>, v: &mut PlanVenue, units: u64) -> PyResult<Bound<'py, PyTuple>> {
@@ -99,7 +113,7 @@ impl PyRoutePlan {
             }
         }
         let precision = v.terms.map_or(9, |t| t.0);
-        let qty = self.quantity(py, units, precision)?;
+        let qty = self.quantities.make(py, units, precision)?;
         let pair = PyTuple::new(py, [v.instrument_id.bind(py).clone(), qty])?;
         v.last_pair = Some((units, pair.clone().unbind()));
         Ok(pair)
@@ -156,12 +170,16 @@ impl PyRoutePlan {
             router,
             venues: Mutex::new(venues),
             terms,
-            fed,
-            displaced,
-            sides,
-            from_raw,
-            to_qty,
-            raw_per_unit,
+            feed: FeedView {
+                instrument: fed,
+                displaced,
+                sides,
+            },
+            quantities: Quantities {
+                from_raw,
+                to_qty,
+                raw_per_unit,
+            },
         })
     }
 
@@ -185,7 +203,7 @@ impl PyRoutePlan {
         let mut fresh: Vec<(usize, Option<Bound<'_, PyAny>>, Terms)> = Vec::new();
         let mut to_load = Vec::new();
         let mut all_fed = true;
-        let displaced = !self.displaced.bind(py).is_empty();
+        let displaced = !self.feed.displaced.bind(py).is_empty();
         let lookup = if cache.is_none() {
             None
         } else {
@@ -205,7 +223,9 @@ impl PyRoutePlan {
                 _ => true,
             };
             if stale || v.terms.is_none() {
-                let arg = instrument.as_ref().map_or_else(|| py.None().into_bound(py), Bound::clone);
+                let arg = instrument
+                    .as_ref()
+                    .map_or_else(|| py.None().into_bound(py), Bound::clone);
                 let terms: Terms = self.terms.bind(py).call1((i, arg, quantity_precision))?.extract()?;
                 fresh.push((i, instrument, terms));
             }
@@ -306,7 +326,7 @@ impl PyRoutePlan {
             return Ok(None); // more venues than bits: the caller's rule decides
         }
         let bit = if taking == 1 { 2 } else { 1 };
-        let sides = self.sides.bind(py);
+        let sides = self.feed.sides.bind(py);
         let mut shows = Vec::with_capacity(venues.len());
         for v in venues {
             match sides.get_item(v.name.bind(py))? {
@@ -318,7 +338,11 @@ impl PyRoutePlan {
             return Ok(Some(0));
         }
         Ok(Some(
-            shows.iter().enumerate().filter(|(_, &s)| !s).fold(0, |m, (i, _)| m | (1 << i)),
+            shows
+                .iter()
+                .enumerate()
+                .filter(|(_, &s)| !s)
+                .fold(0, |m, (i, _)| m | (1 << i)),
         ))
     }
 }
