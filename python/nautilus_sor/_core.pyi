@@ -1269,6 +1269,9 @@ class BookFeed:
     def depth(self) -> int:
         """Levels a side handed to the router."""
 
+# ----- the router's per-instrument route plan (rust/sor-py/src/router/plan.rs) -----
+
+@final
 class RoutePlan:
     """One routed instrument's venues as `SmartOrderRouter`'s hot path needs them: each venue's instrument
     id (the caller's object, returned as is), its size precision, lot and minimum in units, and the cache
