@@ -225,3 +225,21 @@ def test_a_dip_inside_one_batch_of_deltas_is_not_a_state_of_the_book():
     books = [(START, ASKS, BIDS), (START + NS, ASKS, BIDS)]  # the second is a CLEAR + ADDs snapshot
     plan = {START + NS // 2: [(BUY, 1.5, None)], START + 3 * NS // 2: [(BUY, 2.0, None)]}
     assert run(books, plan)[1] == [(100.10, 0.5), (100.20, 1.5)]
+
+
+def _fills_of_seed(seed):
+    books, plan = random_sequence(seed)
+    return run(books, plan)
+
+
+def test_engines_in_one_process_and_a_fresh_process_fill_alike():
+    """The module keeps no state across engines: two engines in this process, one after the other, and one
+    in a freshly spawned process fill the same sequences the same way."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    here = [_fills_of_seed(seed) for seed in (4, 5)] + [_fills_of_seed(4)]
+    assert here[0] == here[2]  # the same engine setup again, after another engine ran in this process
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        fresh = list(pool.map(_fills_of_seed, (4, 5)))
+    assert fresh == here[:2]
