@@ -203,3 +203,43 @@ def test_a_market_order_larger_than_what_is_left_fills_that_and_its_rest_is_canc
     canceled = {}
     assert run(books, plan, canceled=canceled) == [[(100.10, 2.0), (100.20, 3.0), (100.30, 4.0)], [(100.30, 1.0)]]
     assert canceled == {1: START + NS // 2}  # Nautilus alone would leave the rest of a market order open
+
+
+@pytest.mark.parametrize(("path", "expected"), [
+    # 100.10 empties between our two takers, then refills to 2.0: the recorded level refreshed, the 2.0
+    # is new size, offered in full (the evaluation's simulator agrees, below).
+    ([[(100.20, 3.0), (100.30, 5.0)], ASKS], [(100.10, 2.0)]),
+    # It only shrinks to 1.0, above the 0.5 we left, and comes back to 2.0: our take is still off the book.
+    ([[(100.10, 1.0), (100.20, 3.0), (100.30, 5.0)], ASKS], [(100.10, 0.5), (100.20, 1.5)]),
+])
+def test_a_level_that_empties_and_refills_between_two_of_our_takers_is_new_size(path, expected):
+    books = [(START, ASKS, BIDS)] + [(START + (k + 1) * NS, asks, BIDS) for k, asks in enumerate(path)]
+    plan = {START + NS // 2: [(BUY, 1.5, None)], START + 5 * NS // 2: [(BUY, 2.0, None)]}
+    assert run(books, plan)[1] == expected
+    assert evaluate_fills(books, plan)[1] == expected
+
+
+def test_a_dip_inside_one_batch_of_deltas_is_not_a_state_of_the_book():
+    """Only the state after a batch (F_LAST) counts: a CLEAR that re-adds 100.10 at its size in the same
+    snapshot did not empty it."""
+    books = [(START, ASKS, BIDS), (START + NS, ASKS, BIDS)]  # the second is a CLEAR + ADDs snapshot
+    plan = {START + NS // 2: [(BUY, 1.5, None)], START + 3 * NS // 2: [(BUY, 2.0, None)]}
+    assert run(books, plan)[1] == [(100.10, 0.5), (100.20, 1.5)]
+
+
+def _fills_of_seed(seed):
+    books, plan = random_sequence(seed)
+    return run(books, plan)
+
+
+def test_engines_in_one_process_and_a_fresh_process_fill_alike():
+    """The module keeps no state across engines: two engines in this process, one after the other, and one
+    in a freshly spawned process fill the same sequences the same way."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    here = [_fills_of_seed(seed) for seed in (4, 5)] + [_fills_of_seed(4)]
+    assert here[0] == here[2]  # the same engine setup again, after another engine ran in this process
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        fresh = list(pool.map(_fills_of_seed, (4, 5)))
+    assert fresh == here[:2]

@@ -243,17 +243,26 @@ def test_basis_between_instruments_is_removed_at_each_decision_and_same_instrume
     assert {f.venue for f in run_parent(same, Parent(BUY, 1.0, 6 * S, "aggressive"), "router").fills} == {"R"}
 
 
-def test_the_core_book_walks_reproduce_the_python_simulator_they_replaced():
-    """`tests/sim_python_reference.json`: every row of this grid as the Python book walks and consumed
-    liquidity (before they moved to `rust/sor-core/src/sim/`) computed it."""
-    import json
+def test_the_core_book_walks_match_a_pure_python_reference_on_every_row(monkeypatch):
+    """Every row of this grid run twice: with the core's book walks and consumed liquidity
+    (`_core.VenueBook`), and with `reference_venue_book.py` (the Python walks the core replaced, with the
+    path-aware rule as a brute force over every recorded row since a take) in their place."""
+    from reference_venue_book import ReferenceVenueBook
+    from types import SimpleNamespace
 
-    reference = json.loads((Path(__file__).parent / "sim_python_reference.json").read_text())
-    sim = SimMarket(random_market(seed=11, seconds=240), ExecParams(horizon_s=20, interval_s=4))
-    runs = evaluate_market(sim, EvalConfig(starts=4, sizes={"small": 0.002, "5%": 0.05}, params=sim.params))
-    got = {f"{r.algorithm}|{r.size}|{r.side}|{r.start_ns}|{r.scenario}": [r.cost_all_in_bps, r.filled, r.end_ns] for r in runs.itertuples()}
-    assert got.keys() == reference.keys()
-    for key, (cost, filled, end) in reference.items():
-        assert got[key][0] == pytest.approx(cost, abs=1e-9, nan_ok=True), key
-        assert got[key][1] == pytest.approx(filled, abs=1e-12, nan_ok=True), key
-        assert got[key][2] == end, key
+    from nautilus_sor.backtest.sim import exchange, simulator
+
+    def grid():
+        sim = SimMarket(random_market(seed=11, seconds=240), ExecParams(horizon_s=20, interval_s=4))
+        runs = evaluate_market(sim, EvalConfig(starts=4, sizes={"small": 0.002, "5%": 0.05}, params=sim.params))
+        return {f"{r.algorithm}|{r.size}|{r.side}|{r.start_ns}|{r.scenario}": (r.cost_all_in_bps, r.filled, r.end_ns) for r in runs.itertuples()}
+
+    core = grid()
+    with monkeypatch.context() as m:  # the reference in place of the core's VenueBook, on the raw BookSeries
+        m.setattr(exchange, "_core", SimpleNamespace(VenueBook=ReferenceVenueBook))
+        m.setattr(exchange, "core_book", lambda book: book)
+        m.setattr(simulator, "core_book", lambda book: book)
+        reference = grid()
+    assert len(core) == 640 and core.keys() == reference.keys()
+    for key, want in reference.items():  # bit for bit: the same float operations in the same order
+        assert all(a == b or (np.isnan(a) and np.isnan(b)) for a, b in zip(core[key], want)), (key, core[key], want)

@@ -1156,6 +1156,11 @@ class ConsumedLiquidity:
         recorded size is at or below what we left)."""
     def consume(self, is_ask: bool, level: int, recorded: float, taken: float) -> None:
         """Records that we took `taken` from the level recorded at `recorded`."""
+    def observe(self, is_ask: bool, level: int, recorded: float) -> None:
+        """A recorded state of the level (a book update): forgets the level if the recorded size is at or
+        below what we left (the level refreshed)."""
+    def on_record(self, is_ask: bool) -> list[int]:
+        """The levels of that side on record, in no order."""
     def touches(self, is_ask: bool) -> bool:
         """Whether any level of that side is on record."""
 

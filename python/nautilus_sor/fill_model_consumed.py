@@ -8,7 +8,8 @@ until the recorded level refreshes - the rule `evaluate`'s simulator applies (th
 `ConsumedLiquidity`, rust/sor-core/src/sim/, one implementation): with the level recorded at `size`, we are
 offered `min(size, max(reference, size) - used)`, where `reference` is the recorded size when we first
 took from it; growth above `reference` is new size that joined behind us, and the record is dropped once
-the recorded size is at or below what we left (the recorded book itself no longer shows our part).
+the recorded size has been at or below what we left at any book update since the take (the recorded
+book itself no longer shows our part: the level refreshed), even if it grew back before our next order.
 
 Two Nautilus extension points, each doing what the engine lets it do:
 
@@ -19,7 +20,10 @@ Two Nautilus extension points, each doing what the engine lets it do:
 - `ConsumedLiquidityModule` (a `SimulationModule`): learns the consumption from the fills themselves
   (the `events.fills.*` message-bus topic, published synchronously by the execution engine as each fill
   is applied, so the next order in the same book state already sees it), against the level's recorded
-  size in the venue's book at that moment.
+  size in the venue's book at that moment; and feeds the rule every recorded state of a level on record
+  (`pre_process`, which sees each book update before the matching engine applies it: the state after
+  each batch of deltas - up to the delta flagged F_LAST, or the whole `OrderBookDeltas` - or depth
+  snapshot; a CLEAR empties every level the batch does not add back).
 
 Usable from any `BacktestVenueConfig` (both are needed; the module refuses a venue without the model):
 
@@ -56,9 +60,9 @@ from nautilus_trader.backtest.config import FillModelConfig, SimulationModuleCon
 from nautilus_trader.backtest.models import FillModel
 from nautilus_trader.backtest.modules import SimulationModule
 from nautilus_trader.model.book import OrderBook
-from nautilus_trader.model.data import BookOrder
+from nautilus_trader.model.data import BookOrder, OrderBookDelta, OrderBookDeltas, OrderBookDepth10
 from nautilus_trader.core.uuid import UUID4
-from nautilus_trader.model.enums import BookType, LiquiditySide, OrderSide, TimeInForce
+from nautilus_trader.model.enums import BookAction, BookType, LiquiditySide, OrderSide, RecordFlag, TimeInForce
 from nautilus_trader.model.identifiers import ClientOrderId
 from nautilus_trader.model.objects import Quantity
 from nautilus_trader.model.orders import LimitOrder, MarketOrder
@@ -111,6 +115,8 @@ class ConsumedLiquidityModule(SimulationModule):
         super().__init__(config or ConsumedLiquidityModuleConfig())
         self._consumed: dict[Any, ConsumedLiquidity] = {}  # instrument_id -> the rule's record
         self._unfilled: list[Any] = []  # IOC and market orders our book cannot fill in full (see the module docstring)
+        # instrument_id -> (cleared, {(is_ask, level): size}): the levels on record a batch of deltas set so far
+        self._batch: dict[Any, tuple[bool, dict[tuple[bool, int], float]]] = {}
 
     def register_venue(self, exchange: Any) -> None:
         model = exchange.fill_model
@@ -204,7 +210,47 @@ class ConsumedLiquidityModule(SimulationModule):
         return levels, exhausted
 
     def pre_process(self, data: Any) -> None:
-        pass
+        """Feeds the rule each recorded state of the levels on record (see the module docstring)."""
+        if isinstance(data, OrderBookDeltas):
+            deltas, last = data.deltas, True
+        elif isinstance(data, OrderBookDelta):
+            deltas, last = [data], bool(data.flags & RecordFlag.F_LAST)
+        elif isinstance(data, OrderBookDepth10):
+            deltas, last = None, True
+        else:
+            return
+        consumed = self._consumed.get(data.instrument_id)
+        if consumed is None or not (consumed.touches(True) or consumed.touches(False)):
+            self._batch.pop(data.instrument_id, None)
+            return
+        engine = self._l2_engine(data.instrument_id)
+        if engine is None:
+            return
+        tick_raw = engine.instrument.price_increment.raw
+        on_record = {(is_ask, level) for is_ask in (True, False) for level in consumed.on_record(is_ask)}
+        cleared, sizes = self._batch.pop(data.instrument_id, (False, {}))
+        if deltas is None:  # a depth snapshot: the book is its levels
+            cleared, sizes = True, {}
+            for is_ask, orders in ((False, data.bids), (True, data.asks)):
+                for order in orders:
+                    key = (is_ask, order.price.raw // tick_raw)
+                    if key in on_record and order.size.raw > 0:
+                        sizes[key] = float(order.size)
+        for delta in deltas or ():
+            if delta.action == BookAction.CLEAR:
+                cleared, sizes = True, {}
+                continue
+            order = delta.order
+            key = (order.side == OrderSide.SELL, order.price.raw // tick_raw)
+            if key in on_record:
+                sizes[key] = 0.0 if delta.action == BookAction.DELETE else float(order.size)
+        if not last:
+            self._batch[data.instrument_id] = (cleared, sizes)
+            return
+        for is_ask, level in on_record:
+            size = sizes.get((is_ask, level), 0.0 if cleared else None)
+            if size is not None:
+                consumed.observe(is_ask, level, size)
 
     def process(self, ts_now: int) -> None:
         while self._unfilled:
@@ -218,6 +264,7 @@ class ConsumedLiquidityModule(SimulationModule):
     def reset(self) -> None:
         self._consumed.clear()
         self._unfilled.clear()
+        self._batch.clear()
 
 
 __all__ = ["ConsumedLiquidityFillModel", "ConsumedLiquidityModule", "ConsumedLiquidityModuleConfig"]

@@ -69,6 +69,22 @@ impl PyConsumedLiquidity {
         self.0.consume(is_ask, level, recorded, taken)
     }
 
+    /// A recorded state of the level (a book update): drops its record if the recorded size is at or
+    /// below what we left (the level refreshed).
+    fn observe(
+        &mut self,
+        #[pyo3(from_py_with = is_ask)] is_ask: bool,
+        #[pyo3(from_py_with = level)] level: i64,
+        #[pyo3(from_py_with = recorded)] recorded: f64,
+    ) {
+        self.0.observe(is_ask, level, recorded)
+    }
+
+    /// The levels of that side on record, in no order.
+    fn on_record(&self, #[pyo3(from_py_with = is_ask)] is_ask: bool) -> Vec<i64> {
+        self.0.on_record(is_ask)
+    }
+
     /// Whether any level of that side is on record.
     fn touches(&self, #[pyo3(from_py_with = is_ask)] is_ask: bool) -> bool {
         self.0.touches(is_ask)

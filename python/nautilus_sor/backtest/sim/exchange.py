@@ -6,7 +6,8 @@ Rules (each is a stated assumption of the evaluation, see docs/evaluation.md):
   at `t + latency`, so fills between the decision and its arrival still happen.
 - Aggressive orders (market, or a limit that crosses on arrival) walk the book in force at arrival, within
   the limit, and consume it (the core's `VenueBook`, `rust/sor-core/src/sim/`): size we took at a level is
-  not offered to our later orders until the recorded level shows new size above what we left.
+  not offered to our later orders until the recorded level refreshes (its recorded size at or below what
+  we left in any row since the take) or shows new size above what we met.
 - Passive orders queue behind the displayed size at their price (the core's `QueuedOrder`, the same state
   machine as the Nautilus fill model); they fill from tape trades at their price beyond the queue ahead,
   and fully (up to the trade's size) from trades through their price. A trade's volume used to fill one of

@@ -6,8 +6,10 @@
 //! when we first took from it (`reference`) and what we took (`used`). Later, with the level recorded at
 //! `size`, we are offered `min(size, max(reference, size) - used)`: a decrease first eats what we left,
 //! growth above `reference` is new size that joined after us. The record is dropped once the recorded size
-//! is at or below what we left (the recorded book itself no longer shows our part); it is checked when
-//! the level is read.
+//! has been at or below what we left at any recorded update since the take (the recorded book itself no
+//! longer shows our part: the level refreshed), even if it grew back before we read it again. So every
+//! recorded state of a level on record is fed to the rule (`ConsumedLiquidity::observe`): here, on a read,
+//! the rows since that side was last read (`VenueBook`); in the Nautilus fill model, every book update.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -91,6 +93,8 @@ pub struct ConsumedLiquidity {
 }
 
 impl ConsumedLiquidity {
+    /// The size still offered to us at the level now recorded at `recorded` (drops the level's record
+    /// once the recorded size is at or below what we left).
     pub fn available(&mut self, is_ask: bool, key: i64, recorded: f64) -> f64 {
         let Some(&(reference, used)) = self.levels.get(&(is_ask, key)) else {
             return recorded;
@@ -111,9 +115,24 @@ impl ConsumedLiquidity {
         self.levels.insert((is_ask, key), (reference, reference - left));
     }
 
+    /// A recorded state of the level (an update we did not read): drops its record if the recorded size
+    /// is at or below what we left.
+    pub fn observe(&mut self, is_ask: bool, key: i64, recorded: f64) {
+        self.available(is_ask, key, recorded);
+    }
+
     /// Whether any level of that side is on record.
     pub fn touches(&self, is_ask: bool) -> bool {
         self.levels.keys().any(|&(a, _)| a == is_ask)
+    }
+
+    /// The keys of that side's levels on record.
+    pub fn on_record(&self, is_ask: bool) -> Vec<i64> {
+        self.levels
+            .keys()
+            .filter(|&&(a, _)| a == is_ask)
+            .map(|&(_, k)| k)
+            .collect()
     }
 }
 
@@ -124,6 +143,8 @@ pub struct VenueBook {
     tick: f64,
     tolerance: f64,
     consumed: ConsumedLiquidity,
+    /// Per side taken (bids, asks): the last row whose sizes the record has seen.
+    seen: [Option<usize>; 2],
 }
 
 impl VenueBook {
@@ -138,6 +159,7 @@ impl VenueBook {
             tick,
             tolerance: tick / 2.0,
             consumed: ConsumedLiquidity::default(),
+            seen: [None; 2],
         })
     }
 
@@ -150,11 +172,47 @@ impl VenueBook {
         (price / self.tick).round_ties_even() as i64
     }
 
+    /// The recorded size of level `key` on the side a `side` order takes at `row`: 0 when the row does not
+    /// show it (emptied, or pushed beyond the recorded depth: the Nautilus book built from the same data
+    /// drops it too, so both see the same path).
+    fn recorded_size(&self, side: Side, row: usize, key: i64) -> f64 {
+        let (prices, sizes) = self.book.taken_side(side, row);
+        prices
+            .iter()
+            .zip(sizes)
+            .find(|(&p, _)| p.is_finite() && self.key(p) == key)
+            .map_or(0.0, |(_, &s)| s.max(0.0))
+    }
+
+    /// Feeds the record of the side a `side` order takes every row since it was last read, up to `row`:
+    /// a level that dipped to what we left in between has refreshed (the module docs). Only levels on
+    /// record are looked up.
+    fn catch_up(&mut self, side: Side, row: usize) {
+        let is_ask = side == Side::Buy;
+        let seen = &mut self.seen[usize::from(is_ask)];
+        let from = match *seen {
+            Some(s) if s >= row => return, // a read at or before a row already seen
+            Some(s) => s + 1,
+            None => row,
+        };
+        *seen = Some(row);
+        if !self.consumed.touches(is_ask) {
+            return;
+        }
+        for key in self.consumed.on_record(is_ask) {
+            for r in from..=row {
+                let size = self.recorded_size(side, r, key);
+                self.consumed.observe(is_ask, key, size);
+            }
+        }
+    }
+
     /// The levels a `side` order would take at `ts`: (price, size still available to us), best first.
     pub fn offered(&mut self, side: Side, ts: i64) -> Vec<(f64, f64)> {
         let Some(row) = self.book.row_at(ts) else {
             return Vec::new();
         };
+        self.catch_up(side, row);
         let is_ask = side == Side::Buy;
         let check = self.consumed.touches(is_ask);
         let book = Arc::clone(&self.book);
@@ -183,6 +241,7 @@ impl VenueBook {
         if qty <= EPS {
             return fills;
         }
+        self.catch_up(side, row);
         let is_ask = side == Side::Buy;
         let book = Arc::clone(&self.book);
         let (prices, sizes) = book.taken_side(side, row);
@@ -220,6 +279,7 @@ impl VenueBook {
             .book
             .row_at(ts)
             .ok_or_else(|| invalid("ts", ts, "is before the venue's first book"))?;
+        self.catch_up(side, row);
         let book = Arc::clone(&self.book);
         let (prices, sizes) = book.taken_side(side, row);
         let nearest = prices

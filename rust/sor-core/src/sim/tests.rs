@@ -81,3 +81,71 @@ fn a_take_decided_elsewhere_is_recorded_at_the_nearest_level() {
     assert_eq!(v.offered(Side::Buy, 0), vec![(100.0, 2.0), (100.5, 2.0)]);
     assert!(v.consume_at(Side::Buy, 100.5, 1.0, -1).is_err());
 }
+
+/// Five rows 10 ns apart: asks 100.0 recorded at `touch[r]` in row `r` (absent when 0: 100.5 is then the
+/// touch), 100.5 x 3 behind it; one bid 99.5 x 1.
+fn path(touch: [f64; 5]) -> Arc<RecordedBook> {
+    let nan = f64::NAN;
+    let (mut px, mut sz) = (Vec::new(), Vec::new());
+    for s in touch {
+        let (p, q) = if s > 0.0 {
+            ([100.0, 100.5], [s, 3.0])
+        } else {
+            ([100.5, nan], [3.0, 0.0])
+        };
+        px.extend(p);
+        sz.extend(q);
+    }
+    let bids = side([99.5, nan].repeat(5), [1.0, 0.0].repeat(5));
+    Arc::new(RecordedBook::new(vec![0, 10, 20, 30, 40], 2, bids, side(px, sz)).unwrap())
+}
+
+#[test]
+fn a_level_that_dipped_to_what_we_left_between_two_reads_is_offered_again_in_full() {
+    // We take all 2 at t=0; the level empties at t=10 and refills to 2 at t=20: the recorded book
+    // refreshed, so the 2 at t=20 are new size, offered in full (no read in between).
+    let mut v = VenueBook::new(path([2.0, 0.0, 2.0, 2.0, 2.0]), 0.5).unwrap();
+    assert_eq!(v.take(Side::Buy, 2.0, None, 0), vec![(100.0, 2.0)]);
+    assert_eq!(v.offered(Side::Buy, 20)[0], (100.0, 2.0));
+    // A dip to what we left (1 of 3 taken, then 2 recorded, then 3 again) refreshes the level too.
+    let mut v = VenueBook::new(path([3.0, 2.0, 3.0, 3.0, 3.0]), 0.5).unwrap();
+    assert_eq!(v.take(Side::Buy, 1.0, None, 0), vec![(100.0, 1.0)]);
+    assert_eq!(v.offered(Side::Buy, 30)[0], (100.0, 3.0));
+    // The same through the rule itself.
+    let mut c = ConsumedLiquidity::default();
+    c.consume(true, 200, 2.0, 2.0);
+    c.observe(true, 200, 0.0);
+    assert!(!c.touches(true));
+    assert_eq!(c.available(true, 200, 2.0), 2.0);
+    // A row that does not show the level (here pushed beyond the one level recorded) refreshes it, as the
+    // Nautilus book built from the same data drops it: 100.0 x 2 at t=0, only 99.5 x 1 at t=10, 100.0 x 2
+    // again at t=20.
+    let one = |p: [f64; 3], s: [f64; 3]| side(p.to_vec(), s.to_vec());
+    let book = RecordedBook::new(
+        vec![0, 10, 20],
+        1,
+        one([99.0; 3], [1.0; 3]),
+        one([100.0, 99.5, 100.0], [2.0, 1.0, 2.0]),
+    );
+    let mut v = VenueBook::new(Arc::new(book.unwrap()), 0.5).unwrap();
+    assert_eq!(v.take(Side::Buy, 1.0, None, 0), vec![(100.0, 1.0)]);
+    assert_eq!(v.offered(Side::Buy, 20), vec![(100.0, 2.0)]);
+}
+
+#[test]
+fn a_level_that_never_dipped_to_what_we_left_keeps_our_take_off_the_book() {
+    // We take 2 of 3; the level goes 3 -> 2 -> 3 (never at or below the 1 we left): still 1 for us at t=40.
+    let mut v = VenueBook::new(path([3.0, 2.0, 3.0, 3.0, 3.0]), 0.5).unwrap();
+    assert_eq!(v.take(Side::Buy, 2.0, None, 0), vec![(100.0, 2.0)]);
+    assert_eq!(v.offered(Side::Buy, 40)[0], (100.0, 1.0));
+}
+
+#[test]
+fn growth_above_the_reference_is_offered_beyond_our_take_along_the_path() {
+    // We take all 2; the level grows to 5 (never dipping): the 3 that joined behind us are offered.
+    let mut v = VenueBook::new(path([2.0, 4.0, 5.0, 5.0, 5.0]), 0.5).unwrap();
+    assert_eq!(v.take(Side::Buy, 2.0, None, 0), vec![(100.0, 2.0)]);
+    assert_eq!(v.offered(Side::Buy, 20)[0], (100.0, 3.0));
+    assert_eq!(v.take(Side::Buy, 5.0, Some(100.0), 30), vec![(100.0, 3.0)]);
+    assert_eq!(v.offered(Side::Buy, 40)[0], (100.0, 0.0));
+}
