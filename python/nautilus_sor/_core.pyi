@@ -25,7 +25,7 @@ Checked against the module by `tests/test_stub_matches_core.py` (names) and `myp
 """
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Final, final
+from typing import Any, Final, Protocol, TypeVar, final
 
 import numpy as np
 import numpy.typing as npt
@@ -279,23 +279,31 @@ class VenueQuote:
     def fill_probability(self) -> float:
         """The learned probability an order here is accepted and fills (`VenueStats.fill_probability`)."""
 
-@final
-class Selection:
-    """The result of `Router.select_venue`: the chosen venue and how every venue fared."""
+_Quote = TypeVar("_Quote")
+
+class _VenueChoice(Protocol[_Quote]):
+    """What `Selection` and `PassiveSelection` have in common (a typing name only: not in the module)."""
 
     @property
     def venue(self) -> str:
         """The chosen venue's name."""
     @property
-    def best(self) -> VenueQuote:
+    def best(self) -> _Quote:
         """The chosen venue's quote: the lowest `score_bps` (ties: lower mean latency, then venue order)."""
+    @property
+    def candidates(self) -> list[tuple[str, _Quote | None, str | None]]:
+        """Per venue, in venue order: (name, its quote or None, the reason it was not eligible or None),
+        e.g. "disabled", "no book data", "displays 40 of 100 units within the limit", "one-sided book:
+        no bid to join"."""
+
+@final
+class Selection(_VenueChoice[VenueQuote]):
+    """The result of `Router.select_venue`: the chosen venue and how every venue fared (`venue`, `best`,
+    `candidates`: see `_VenueChoice`)."""
+
     @property
     def reference_price(self) -> float | None:
         """The price the scores are measured against (see `VenueQuote`); None: relative mode."""
-    @property
-    def candidates(self) -> list[tuple[str, VenueQuote | None, str | None]]:
-        """Per venue, in venue order: (name, its quote or None, the reason it was not eligible or None),
-        e.g. "disabled", "no book data", "displays 40 of 100 units within the limit"."""
 
 @final
 class SplitResult:
@@ -368,19 +376,9 @@ class PassiveQuote:
         half_spread) + (1 - p) * (taker_fee + half_spread) + latency_bps`."""
 
 @final
-class PassiveSelection:
-    """The result of `Router.select_passive`: the venue to rest on, and how every venue fared."""
-
-    @property
-    def venue(self) -> str:
-        """The chosen venue's name."""
-    @property
-    def best(self) -> PassiveQuote:
-        """The chosen venue's quote: the lowest `score_bps` (ties: lower mean latency, then venue order)."""
-    @property
-    def candidates(self) -> list[tuple[str, PassiveQuote | None, str | None]]:
-        """Per venue, in venue order: (name, its quote or None, the reason it was not eligible or None),
-        e.g. "no book data", "one-sided book: no bid to join"."""
+class PassiveSelection(_VenueChoice[PassiveQuote]):
+    """The result of `Router.select_passive`: the venue to rest on, and how every venue fared (`venue`,
+    `best`, `candidates`: see `_VenueChoice`)."""
 
 @final
 class Router:
