@@ -233,15 +233,9 @@ class VenueStats:
     def acks(self) -> int:
         """Acknowledgements recorded."""
 
-@final
-class VenueQuote:
-    """The expected cost of sending `qty` units to one venue, term by term.
-
-    The router prices every venue against a reference: the consolidated mid of the enabled venues'
-    books (the touch if only one side shows), else the `limit_price` of the call; with neither (no book
-    anywhere, no price given) it prices against 1.0, so that the amounts below are fractions of
-    notional times `qty` and only `score_bps` and the ratios between venues mean anything
-    (`SmartOrderRouter` then reports `fee=None` and the fraction in `fee_rate`)."""
+class _VenueUnits(Protocol):
+    """What `VenueQuote` and `PassiveQuote` have in common: the venue quoted and for how many units (a
+    typing name only: not in the module)."""
 
     @property
     def venue(self) -> str:
@@ -251,7 +245,19 @@ class VenueQuote:
         """The venue's position in `Router.venue_names` (the column of `route_batch`)."""
     @property
     def qty(self) -> int:
-        """Units of the router's size increment, a whole number of the venue's lots."""
+        """Units of the router's size increment quoted (to take, or to rest), a whole number of the
+        venue's lots."""
+
+@final
+class VenueQuote(_VenueUnits):
+    """The expected cost of sending `qty` units to one venue, term by term.
+
+    The router prices every venue against a reference: the consolidated mid of the enabled venues'
+    books (the touch if only one side shows), else the `limit_price` of the call; with neither (no book
+    anywhere, no price given) it prices against 1.0, so that the amounts below are fractions of
+    notional times `qty` and only `score_bps` and the ratios between venues mean anything
+    (`SmartOrderRouter` then reports `fee=None` and the fraction in `fee_rate`)."""
+
     @property
     def expected_price(self) -> float | None:
         """The average price expected for `qty` on this venue: walked through its book (book mode), else
@@ -331,19 +337,10 @@ class SplitResult:
         """The number of venues allocated to."""
 
 @final
-class PassiveQuote:
+class PassiveQuote(_VenueUnits):
     """The expected cost of resting `qty` units at one venue's touch for the horizon, then crossing
     what has not filled (`Router.select_passive`). The bps figures are against this venue's mid."""
 
-    @property
-    def venue(self) -> str:
-        """The venue's name."""
-    @property
-    def venue_index(self) -> int:
-        """The venue's position in `Router.venue_names`."""
-    @property
-    def qty(self) -> int:
-        """Units to rest."""
     @property
     def expected_price(self) -> float:
         """Our touch, where the order rests: the best bid to buy, the best ask to sell."""
