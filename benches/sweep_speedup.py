@@ -21,6 +21,7 @@ they get less CPU than this driver; the benchmark sets it to 0 to measure Ray, n
 from __future__ import annotations
 
 import copy
+import json
 import os
 import shutil
 import statistics
@@ -29,20 +30,13 @@ import tempfile
 import time
 from pathlib import Path
 
-BASE = {
-    "strategy": {
-        "use_smart_routing": True,
-        "venues": [
-            {"name": "CHEAP", "maker_fee": 0.0, "taker_fee": 0.0002, "latency_ms": 5},
-            {"name": "DEEP", "maker_fee": 0.0002, "taker_fee": 0.0006, "latency_ms": 2},
-            {"name": "SLOW", "maker_fee": 0.0001, "taker_fee": 0.0003, "latency_ms": 250},
-        ],
-        "execution_algorithm": {"type": "TWAP", "duration_seconds": 60, "interval_seconds": 2},
-    },
-    "market": {"type": "synthetic", "seed": 7, "duration_seconds": 120},
-    "orders": [{"side": "BUY", "quantity": "10", "at_seconds": 5}, {"side": "SELL", "quantity": "10", "at_seconds": 60}],
-    "backtest": {"baselines": ["equal_split"], "seed": 7},
-}
+# The project's three-venue example (CHEAP, DEEP, SLOW; synthetic market, TWAP), shortened so that a task
+# takes about a second, with one baseline.
+BASE = json.loads((Path(__file__).resolve().parents[1] / "examples" / "multi_venue_twap.json").read_text())
+BASE["strategy"]["execution_algorithm"].update(duration_seconds=60, interval_seconds=2)
+BASE["market"]["duration_seconds"] = 120
+BASE["orders"] = [{"side": "BUY", "quantity": "10", "at_seconds": 5}, {"side": "SELL", "quantity": "10", "at_seconds": 60}]
+BASE["backtest"]["baselines"] = ["equal_split"]
 
 
 RAY_OPTIONS = {"include_dashboard": False, "log_to_driver": False, "logging_level": "ERROR",

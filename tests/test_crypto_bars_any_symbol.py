@@ -169,7 +169,7 @@ def test_off_grid_values_are_refused_naming_file_and_line(tmp_path, name, row, c
 def test_keys_date_symbol_venues_and_listed_files(tmp_path):
     from nautilus_sor.backtest.data.lean_bars import load_lean_crypto_bars
 
-    with pytest.raises(ValidationError, match=r"no trade bars of every venue for 20221214 .*have: 20221213") as err:
+    with pytest.raises(ValidationError, match=r"20221214 has no trade bars of every venue .*have: 20221213") as err:
         load_lean_crypto_bars(CRYPTO, date="2022-12-14")
     assert err.value.field == "date"
     both = _as("eth", tmp_path / "two")

@@ -34,8 +34,17 @@ def _stub_module_names(tree: ast.Module) -> set[str]:
     return {n for n in names if _public(n)}
 
 
+def _base_name(base: ast.expr) -> str | None:
+    """The class a stub base names (`_VenueChoice` of `_VenueChoice[VenueQuote]`)."""
+    node = base.value if isinstance(base, ast.Subscript) else base
+    return node.id if isinstance(node, ast.Name) else None
+
+
 def _stub_classes(tree: ast.Module) -> dict[str, set[str]]:
-    out: dict[str, set[str]] = {}
+    """Per public class of the stub, its members: its own and those of the stub-only (private) classes it
+    names as bases, which exist for typing only (the extension's class has the members itself)."""
+    own: dict[str, set[str]] = {}
+    bases: dict[str, list[str]] = {}
     for node in tree.body:
         if isinstance(node, ast.ClassDef):
             members = set()
@@ -44,8 +53,13 @@ def _stub_classes(tree: ast.Module) -> dict[str, set[str]]:
                     members.add(item.name)
                 elif isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
                     members.add(item.target.id)
-            out[node.name] = members
-    return out
+            own[node.name] = members
+            bases[node.name] = [b for b in map(_base_name, node.bases) if b is not None]
+    return {
+        name: members.union(*(own[b] for b in bases[name] if b in own))
+        for name, members in own.items()
+        if _public(name)
+    }
 
 
 def test_stub_module_names_equal_the_extension() -> None:

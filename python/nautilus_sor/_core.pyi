@@ -25,7 +25,7 @@ Checked against the module by `tests/test_stub_matches_core.py` (names) and `myp
 """
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Final, final
+from typing import Any, Final, Protocol, TypeVar, final
 
 import numpy as np
 import numpy.typing as npt
@@ -233,15 +233,9 @@ class VenueStats:
     def acks(self) -> int:
         """Acknowledgements recorded."""
 
-@final
-class VenueQuote:
-    """The expected cost of sending `qty` units to one venue, term by term.
-
-    The router prices every venue against a reference: the consolidated mid of the enabled venues'
-    books (the touch if only one side shows), else the `limit_price` of the call; with neither (no book
-    anywhere, no price given) it prices against 1.0, so that the amounts below are fractions of
-    notional times `qty` and only `score_bps` and the ratios between venues mean anything
-    (`SmartOrderRouter` then reports `fee=None` and the fraction in `fee_rate`)."""
+class _VenueUnits(Protocol):
+    """What `VenueQuote` and `PassiveQuote` have in common: the venue quoted and for how many units (a
+    typing name only: not in the module)."""
 
     @property
     def venue(self) -> str:
@@ -251,7 +245,19 @@ class VenueQuote:
         """The venue's position in `Router.venue_names` (the column of `route_batch`)."""
     @property
     def qty(self) -> int:
-        """Units of the router's size increment, a whole number of the venue's lots."""
+        """Units of the router's size increment quoted (to take, or to rest), a whole number of the
+        venue's lots."""
+
+@final
+class VenueQuote(_VenueUnits):
+    """The expected cost of sending `qty` units to one venue, term by term.
+
+    The router prices every venue against a reference: the consolidated mid of the enabled venues'
+    books (the touch if only one side shows), else the `limit_price` of the call; with neither (no book
+    anywhere, no price given) it prices against 1.0, so that the amounts below are fractions of
+    notional times `qty` and only `score_bps` and the ratios between venues mean anything
+    (`SmartOrderRouter` then reports `fee=None` and the fraction in `fee_rate`)."""
+
     @property
     def expected_price(self) -> float | None:
         """The average price expected for `qty` on this venue: walked through its book (book mode), else
@@ -279,23 +285,31 @@ class VenueQuote:
     def fill_probability(self) -> float:
         """The learned probability an order here is accepted and fills (`VenueStats.fill_probability`)."""
 
-@final
-class Selection:
-    """The result of `Router.select_venue`: the chosen venue and how every venue fared."""
+_Quote = TypeVar("_Quote")
+
+class _VenueChoice(Protocol[_Quote]):
+    """What `Selection` and `PassiveSelection` have in common (a typing name only: not in the module)."""
 
     @property
     def venue(self) -> str:
         """The chosen venue's name."""
     @property
-    def best(self) -> VenueQuote:
+    def best(self) -> _Quote:
         """The chosen venue's quote: the lowest `score_bps` (ties: lower mean latency, then venue order)."""
+    @property
+    def candidates(self) -> list[tuple[str, _Quote | None, str | None]]:
+        """Per venue, in venue order: (name, its quote or None, the reason it was not eligible or None),
+        e.g. "disabled", "no book data", "displays 40 of 100 units within the limit", "one-sided book:
+        no bid to join"."""
+
+@final
+class Selection(_VenueChoice[VenueQuote]):
+    """The result of `Router.select_venue`: the chosen venue and how every venue fared (`venue`, `best`,
+    `candidates`: see `_VenueChoice`)."""
+
     @property
     def reference_price(self) -> float | None:
         """The price the scores are measured against (see `VenueQuote`); None: relative mode."""
-    @property
-    def candidates(self) -> list[tuple[str, VenueQuote | None, str | None]]:
-        """Per venue, in venue order: (name, its quote or None, the reason it was not eligible or None),
-        e.g. "disabled", "no book data", "displays 40 of 100 units within the limit"."""
 
 @final
 class SplitResult:
@@ -323,19 +337,10 @@ class SplitResult:
         """The number of venues allocated to."""
 
 @final
-class PassiveQuote:
+class PassiveQuote(_VenueUnits):
     """The expected cost of resting `qty` units at one venue's touch for the horizon, then crossing
     what has not filled (`Router.select_passive`). The bps figures are against this venue's mid."""
 
-    @property
-    def venue(self) -> str:
-        """The venue's name."""
-    @property
-    def venue_index(self) -> int:
-        """The venue's position in `Router.venue_names`."""
-    @property
-    def qty(self) -> int:
-        """Units to rest."""
     @property
     def expected_price(self) -> float:
         """Our touch, where the order rests: the best bid to buy, the best ask to sell."""
@@ -368,19 +373,9 @@ class PassiveQuote:
         half_spread) + (1 - p) * (taker_fee + half_spread) + latency_bps`."""
 
 @final
-class PassiveSelection:
-    """The result of `Router.select_passive`: the venue to rest on, and how every venue fared."""
-
-    @property
-    def venue(self) -> str:
-        """The chosen venue's name."""
-    @property
-    def best(self) -> PassiveQuote:
-        """The chosen venue's quote: the lowest `score_bps` (ties: lower mean latency, then venue order)."""
-    @property
-    def candidates(self) -> list[tuple[str, PassiveQuote | None, str | None]]:
-        """Per venue, in venue order: (name, its quote or None, the reason it was not eligible or None),
-        e.g. "no book data", "one-sided book: no bid to join"."""
+class PassiveSelection(_VenueChoice[PassiveQuote]):
+    """The result of `Router.select_passive`: the venue to rest on, and how every venue fared (`venue`,
+    `best`, `candidates`: see `_VenueChoice`)."""
 
 @final
 class Router:

@@ -51,14 +51,19 @@ PARENTS_COLUMNS = {
     "baseline_venue": "string",
 }
 
-# One row per child order (and per primary that was itself sent).
-ORDERS_COLUMNS = {
+# The columns that say which child order a row of `orders` or `fills` is about.
+_CHILD_ORDER_COLUMNS = {
     "scenario": "string",
     "parent_id": "string",
     "client_order_id": "string",
     "venue": "string",
     "instrument_id": "string",
     "side": "string",
+}
+
+# One row per child order (and per primary that was itself sent).
+ORDERS_COLUMNS = {
+    **_CHILD_ORDER_COLUMNS,
     "order_type": "string",  # "MARKET" / "LIMIT"
     "quantity": "float64",
     "filled_qty": "float64",
@@ -74,12 +79,7 @@ ORDERS_COLUMNS = {
 
 # One row per fill.
 FILLS_COLUMNS = {
-    "scenario": "string",
-    "parent_id": "string",
-    "client_order_id": "string",
-    "venue": "string",
-    "instrument_id": "string",
-    "side": "string",
+    **_CHILD_ORDER_COLUMNS,
     "ts": "int64",
     "quantity": "float64",
     "price": "float64",

@@ -25,7 +25,11 @@ def markout_col(h: float) -> str:
     return f"markout_{h:g}s_bps"
 
 
-_COMMON = {
+# What a column means wherever the parent and the venue tables both carry it (per parent, or per parent
+# and venue); a table that means something else by a name says so in its own entry.
+_SHARED = {
+    "scenario": "scenario name",
+    "parent_id": "parent order id",
     "filled_qty": "filled quantity (sum of fill quantities)",
     "avg_price": "quantity-weighted average fill price (NaN if nothing filled)",
     "filled_notional": "sum(quantity * price) over fills",
@@ -52,10 +56,24 @@ _COMMON = {
     "latency_mean_ms": "mean of (ts_accepted - ts_submitted) in ms over orders with both set",
     "latency_p95_ms": "95th percentile (linear) of the same",
 }
+# Column groups the parent and venue tables both carry, in table order.
+_FILLS_AND_COSTS = (
+    "avg_price", "filled_notional", "child_orders", "rejects", "reject_reasons",
+    "fees", "fees_bps", "is_ex_fees_bps", "is_bps", "drift_bps", "impact_bps", "spread_bps",
+)
+_CAPTURE_AND_LATENCY = (
+    "spread_capture", "spread_capture_bps", *(markout_col(h) for h in MARKOUT_HORIZONS_S),
+    "latency_mean_ms", "latency_p95_ms",
+)
+
+
+def _shared(*names: str) -> dict[str, str]:
+    """These columns with their shared meanings (`_SHARED`), in this order."""
+    return {name: _SHARED[name] for name in names}
+
 
 PARENT_COLUMNS: dict[str, str] = {
-    "scenario": "scenario name",
-    "parent_id": "parent order id",
+    **_shared("scenario", "parent_id"),
     "parent_index": "its position in the config's orders (-1: not given)",
     "baseline_venue": "the venue a single-venue baseline traded it on ('' otherwise)",
     "algorithm": "the parent's algorithm",
@@ -64,66 +82,30 @@ PARENT_COLUMNS: dict[str, str] = {
     "arrival_ts": "parent arrival ts (ns)",
     "end_ts": "parent end ts (ns)",
     "arrival_price": "consolidated mid at arrival_ts",
-    "filled_qty": _COMMON["filled_qty"],
+    **_shared("filled_qty"),
     "unfilled_qty": "max(quantity - filled_qty, 0)",
     "fill_rate": "filled_qty / quantity",
-    "avg_price": _COMMON["avg_price"],
-    "filled_notional": _COMMON["filled_notional"],
-    "child_orders": _COMMON["child_orders"],
-    "rejects": _COMMON["rejects"],
-    "reject_reasons": _COMMON["reject_reasons"],
-    "fees": _COMMON["fees"],
-    "fees_bps": _COMMON["fees_bps"],
-    "is_ex_fees_bps": _COMMON["is_ex_fees_bps"],
-    "is_bps": _COMMON["is_bps"],
-    "drift_bps": _COMMON["drift_bps"],
-    "impact_bps": _COMMON["impact_bps"],
-    "spread_bps": _COMMON["spread_bps"],
+    **_shared(*_FILLS_AND_COSTS),
     "opportunity_bps": "cost of taking the unfilled quantity at the schedule's end vs arrival, fees in, bps of quantity",
     "all_in_bps": "is_bps * fill_rate + opportunity_bps: the whole parent's cost, fees in, the rest priced",
-    "market_vwap": _COMMON["market_vwap"],
-    "market_volume": _COMMON["market_volume"],
-    "vwap_slippage_bps": _COMMON["vwap_slippage_bps"],
-    "participation": _COMMON["participation"],
-    "spread_capture": _COMMON["spread_capture"],
-    "spread_capture_bps": _COMMON["spread_capture_bps"],
-    **{markout_col(h): _COMMON[markout_col(h)] for h in MARKOUT_HORIZONS_S},
-    "latency_mean_ms": _COMMON["latency_mean_ms"],
-    "latency_p95_ms": _COMMON["latency_p95_ms"],
+    **_shared("market_vwap", "market_volume", "vwap_slippage_bps", "participation", *_CAPTURE_AND_LATENCY),
 }
 
 VENUE_COLUMNS: dict[str, str] = {
-    "scenario": "scenario name",
-    "parent_id": "parent order id",
+    **_shared("scenario", "parent_id"),
     "venue": "venue",
     "side": "the parent's side",
     "arrival_price": "the parent's arrival price (consolidated mid at arrival_ts)",
     "ordered_qty": "sum of orders.quantity of the parent's orders at this venue (rejected/denied included)",
     "filled_qty": "filled quantity at this venue",
     "fill_rate": "filled_qty / ordered_qty",
-    "avg_price": _COMMON["avg_price"],
-    "filled_notional": _COMMON["filled_notional"],
-    "child_orders": _COMMON["child_orders"],
-    "rejects": _COMMON["rejects"],
-    "reject_reasons": _COMMON["reject_reasons"],
-    "fees": _COMMON["fees"],
-    "fees_bps": _COMMON["fees_bps"],
-    "is_ex_fees_bps": _COMMON["is_ex_fees_bps"],
-    "is_bps": _COMMON["is_bps"],
-    "drift_bps": _COMMON["drift_bps"],
-    "impact_bps": _COMMON["impact_bps"],
-    "spread_bps": _COMMON["spread_bps"],
-    "market_vwap": _COMMON["market_vwap"] + " (the parent's benchmark)",
-    "market_volume": _COMMON["market_volume"],
-    "vwap_slippage_bps": _COMMON["vwap_slippage_bps"],
+    **_shared(*_FILLS_AND_COSTS),
+    "market_vwap": _SHARED["market_vwap"] + " (the parent's benchmark)",
+    **_shared("market_volume", "vwap_slippage_bps"),
     "participation": "filled_qty / market_volume (all venues)",
     "venue_volume": "this venue's tape size over [arrival_ts, end_ts]",
     "venue_participation": "filled_qty / venue_volume",
-    "spread_capture": _COMMON["spread_capture"],
-    "spread_capture_bps": _COMMON["spread_capture_bps"],
-    **{markout_col(h): _COMMON[markout_col(h)] for h in MARKOUT_HORIZONS_S},
-    "latency_mean_ms": _COMMON["latency_mean_ms"],
-    "latency_p95_ms": _COMMON["latency_p95_ms"],
+    **_shared(*_CAPTURE_AND_LATENCY),
 }
 
 FILL_COLUMNS: dict[str, str] = {

@@ -331,14 +331,18 @@ def _collect(engine: Any, strategy: ParentOrderStrategy, router: Any, algorithm:
         # A primary closed locally after being fully distributed to children is not an order that traded.
         if order.status == OrderStatus.CANCELED and ts_submitted == -1 and order.exec_algorithm_id is not None and order.client_order_id.value == parent_id:
             continue
+        # The columns that name the child order, shared by its `orders` row and its `fills` rows.
+        child = {
+            "scenario": scenario,
+            "parent_id": parent_id,
+            "client_order_id": order.client_order_id.value,
+            "venue": order.instrument_id.venue.value,
+            "instrument_id": order.instrument_id.value,
+            "side": order.side_string(),
+        }
         orders.append(
             {
-                "scenario": scenario,
-                "parent_id": parent_id,
-                "client_order_id": order.client_order_id.value,
-                "venue": order.instrument_id.venue.value,
-                "instrument_id": order.instrument_id.value,
-                "side": order.side_string(),
+                **child,
                 "order_type": order.type_string(),
                 "quantity": order.quantity.as_double(),
                 "filled_qty": order.filled_qty.as_double(),
@@ -356,12 +360,7 @@ def _collect(engine: Any, strategy: ParentOrderStrategy, router: Any, algorithm:
             if isinstance(event, OrderFilled):
                 fills.append(
                     {
-                        "scenario": scenario,
-                        "parent_id": parent_id,
-                        "client_order_id": order.client_order_id.value,
-                        "venue": order.instrument_id.venue.value,
-                        "instrument_id": order.instrument_id.value,
-                        "side": order.side_string(),
+                        **child,
                         "ts": event.ts_event,
                         "quantity": event.last_qty.as_double(),
                         "price": event.last_px.as_double(),

@@ -92,9 +92,19 @@ def _touch(cache: Any, instrument_id: InstrumentId, side: OrderSide) -> Price:
     return price
 
 
-class _AggressivePattern:
+class _SidedPattern:
+    """A pattern whose side is part of its class, given where the class is declared:
+    `class AggressiveBuyPattern(_AggressivePattern, side=OrderSide.BUY)`."""
+
     side: OrderSide
 
+    def __init_subclass__(cls, side: OrderSide | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if side is not None:
+            cls.side = side
+
+
+class _AggressivePattern(_SidedPattern):
     def __init__(self, order_factory: Any, cache: Any | None = None) -> None:
         self.order_factory = order_factory
         self.cache = cache
@@ -107,9 +117,7 @@ class _AggressivePattern:
         return self.order_factory.market(instrument_id, self.side, round_quantity(instrument, quantity), **kwargs)
 
 
-class _PassivePattern:
-    side: OrderSide
-
+class _PassivePattern(_SidedPattern):
     def __init__(self, order_factory: Any, cache: Any) -> None:
         self.order_factory = order_factory
         self.cache = cache
@@ -124,15 +132,13 @@ class _PassivePattern:
         return self.order_factory.limit(instrument_id, self.side, round_quantity(instrument, quantity), round_price(instrument, price), **kwargs)
 
 
-class _IcebergPattern:
+class _IcebergPattern(_SidedPattern):
     """Shows `visible_pct` of the total at a time as a GTC limit order (a chunk), the next chunk once the
     visible one has filled. Each chunk rests at `price` if one is given, else at the touch read from the
     cache when the chunk is made (best bid to buy, best ask to sell; MarketDataError without a quote).
 
     `remaining_quantity` is the hidden part: the total less what has filled and less the visible chunk,
     i.e. what is still to be shown (zero once the last chunk is out). `filled_quantity` is what has filled."""
-
-    side: OrderSide
 
     def __init__(self, order_factory: Any, visible_pct: float = 0.1, cache: Any | None = None, *,
                  display_jitter_pct: float = 0.0, seed: int = 0) -> None:
@@ -217,25 +223,25 @@ class _IcebergPattern:
             raise
 
 
-class AggressiveBuyPattern(_AggressivePattern):
-    side = OrderSide.BUY
+class AggressiveBuyPattern(_AggressivePattern, side=OrderSide.BUY):
+    """Buys now: `execute` builds a market buy order."""
 
 
-class AggressiveSellPattern(_AggressivePattern):
-    side = OrderSide.SELL
+class AggressiveSellPattern(_AggressivePattern, side=OrderSide.SELL):
+    """Sells now: `execute` builds a market sell order."""
 
 
-class PassiveBuyPattern(_PassivePattern):
-    side = OrderSide.BUY
+class PassiveBuyPattern(_PassivePattern, side=OrderSide.BUY):
+    """Joins the best bid: `execute` builds a post-only limit buy order there."""
 
 
-class PassiveSellPattern(_PassivePattern):
-    side = OrderSide.SELL
+class PassiveSellPattern(_PassivePattern, side=OrderSide.SELL):
+    """Joins the best ask: `execute` builds a post-only limit sell order there."""
 
 
-class IcebergBuyPattern(_IcebergPattern):
-    side = OrderSide.BUY
+class IcebergBuyPattern(_IcebergPattern, side=OrderSide.BUY):
+    """Buys in visible chunks (see `_IcebergPattern`), resting at the best bid unless given a price."""
 
 
-class IcebergSellPattern(_IcebergPattern):
-    side = OrderSide.SELL
+class IcebergSellPattern(_IcebergPattern, side=OrderSide.SELL):
+    """Sells in visible chunks (see `_IcebergPattern`), resting at the best ask unless given a price."""

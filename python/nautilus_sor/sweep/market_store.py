@@ -128,29 +128,23 @@ def load_stored_market(path: str | Path, market_config: Any) -> StoredMarket:
         data += _check_batches(streams.get(("deltas", iid), []), iid)
         data += venue_quotes
         data += venue_trades
-        quotes.append(_quote_frame(venue.name, venue_quotes))
-        trades.append(_trade_frame(venue.name, venue_trades))
+        quotes.append(_tick_frame(venue.name, venue_quotes, _QUOTE_FIELDS))
+        trades.append(_tick_frame(venue.name, venue_trades, _TRADE_FIELDS))
     return StoredMarket(config=market_config, instruments=instruments, data=data,
                         _market=_sorted(quotes, MARKET_COLUMNS), _trades=_sorted(trades, TRADES_COLUMNS))
 
 
-def _quote_frame(venue: str, quotes: list[Any]) -> pd.DataFrame:
-    return pd.DataFrame({
-        "ts": [q.ts_init for q in quotes],
-        "venue": venue,
-        "bid": [q.bid_price.as_double() for q in quotes],
-        "ask": [q.ask_price.as_double() for q in quotes],
-        "bid_size": [q.bid_size.as_double() for q in quotes],
-        "ask_size": [q.ask_size.as_double() for q in quotes],
-    })
+# The columns of the market and trades tables taken from Nautilus ticks: column -> the tick's attribute.
+_QUOTE_FIELDS = {"bid": "bid_price", "ask": "ask_price", "bid_size": "bid_size", "ask_size": "ask_size"}
+_TRADE_FIELDS = {"price": "price", "size": "size"}
 
 
-def _trade_frame(venue: str, trades: list[Any]) -> pd.DataFrame:
+def _tick_frame(venue: str, ticks: list[Any], fields: dict[str, str]) -> pd.DataFrame:
+    """One row per tick: its `ts_init`, the venue, and each of `fields` as a float."""
     return pd.DataFrame({
-        "ts": [t.ts_init for t in trades],
+        "ts": [tick.ts_init for tick in ticks],
         "venue": venue,
-        "price": [t.price.as_double() for t in trades],
-        "size": [t.size.as_double() for t in trades],
+        **{column: [getattr(tick, attribute).as_double() for tick in ticks] for column, attribute in fields.items()},
     })
 
 

@@ -12,7 +12,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from nautilus_sor.analysis.market import consolidated, mid_at
-from nautilus_sor.analysis.report.toolkit import PALETTE
+from nautilus_sor.analysis.report.toolkit import PALETTE, note
 from nautilus_sor.analysis.results import TABLES, RunResults
 from nautilus_sor.analysis.scenarios import ALL_ON, sort_key
 from nautilus_sor.exceptions import ValidationError
@@ -90,6 +90,22 @@ class Context:
         )
         self.figures.append((fig, height))
         return FIGURE_MARK
+
+    def omitted_note(self, about_them: str) -> list[str]:
+        """The note of a per-scenario section that draws only the featured scenarios: which it draws, and
+        `about_them` (where the omitted ones are shown); none when every scenario is drawn."""
+        if not self.omitted:
+            return []
+        return [note(f"Drawn for {', '.join(self.featured)}; {', '.join(self.omitted)} {about_them}.")]
+
+    def parents_of(self, scenario: str) -> pd.DataFrame:
+        """The scenario's parents in arrival order."""
+        parents = self.r.parents
+        return parents[parents["scenario"] == scenario].sort_values("arrival_ts", kind="stable")
+
+    def fills_of(self, scenario: str) -> pd.DataFrame:
+        """The scenario's fills in time order."""
+        return self.fills[self.fills["scenario"] == scenario]
 
     def mid_at(self, ts: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
         """The consolidated mid in force at each ts (`market.mid_at`: NaN before any quote)."""

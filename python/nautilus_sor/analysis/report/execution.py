@@ -16,7 +16,6 @@ from nautilus_sor.analysis.report.toolkit import explain, note, plot_times, rows
 
 def section(ctx: Context) -> str:
     go = ctx.go
-    r = ctx.r
     out = [
         explain(
             "Consolidated mid (black) = (best bid + best ask across venues) / 2; each venue's bid (dotted) and "
@@ -27,11 +26,10 @@ def section(ctx: Context) -> str:
     ]
     if ctx.market.empty:
         out.append(note("No market data in this run: the execution path is shown without the market."))
-    if ctx.omitted:
-        out.append(note(f"Drawn for {', '.join(ctx.featured)}; {', '.join(ctx.omitted)} are in the fills, cost and table sections."))
+    out.extend(ctx.omitted_note("are in the fills, cost and table sections"))
     for s in ctx.featured:
-        parents = r.parents[r.parents["scenario"] == s].sort_values("arrival_ts", kind="stable")
-        fills = ctx.fills[ctx.fills["scenario"] == s]
+        parents = ctx.parents_of(s)
+        fills = ctx.fills_of(s)
         out.append(f"<h3>{html.escape(s)}</h3>")
         if fills.empty:
             out.append(note(f"No fills in scenario {s}: nothing executed."))

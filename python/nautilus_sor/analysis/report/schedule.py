@@ -17,7 +17,6 @@ MAX_PARENT_TRACES = 12
 
 def section(ctx: Context) -> str:
     go = ctx.go
-    r = ctx.r
     out = [
         explain(
             "Cumulative planned quantity (dashed, from the schedule) against cumulative filled quantity (solid, "
@@ -26,13 +25,12 @@ def section(ctx: Context) -> str:
     ]
     if not ctx.scenarios:
         return note("No scenarios in this run.")
-    if ctx.omitted:
-        out.append(note(f"Drawn for {', '.join(ctx.featured)}; {', '.join(ctx.omitted)} follow the same schedule."))
+    out.extend(ctx.omitted_note("follow the same schedule"))
     for s in ctx.featured:
         out.append(f"<h3>{html.escape(s)}</h3>")
-        parents = r.parents[r.parents["scenario"] == s].sort_values("arrival_ts", kind="stable")
-        sched = r.schedule[r.schedule["scenario"] == s].sort_values("ts", kind="stable")
-        fills = ctx.fills[ctx.fills["scenario"] == s]
+        parents = ctx.parents_of(s)
+        sched = ctx.r.schedule[ctx.r.schedule["scenario"] == s].sort_values("ts", kind="stable")
+        fills = ctx.fills_of(s)
         if sched.empty and fills.empty:
             out.append(note(f"No schedule and no fills in scenario {s}."))
             continue

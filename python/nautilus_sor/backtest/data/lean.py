@@ -45,13 +45,12 @@ from nautilus_sor.backtest.data.lean_files import (
     day_tag,
     days_in_dir,
     fee_pair,
-    latency_value,
-    local_day_of,
+    latency_table,
     local_ms_to_utc_ns,
     parse_clock,
-    parse_day,
-    parse_instant,
+    pick_day,
     read_lean_csv,
+    requested_window,
 )
 from nautilus_sor.backtest.data.lean_nbbo import (
     ASK,
@@ -160,10 +159,7 @@ def load_lean_equity_ticks(
     minute trade bars for `volume_profile` ("auto": the `lean_equity_bars/minute/<symbol>` folder beside
     the ticks, if there; None: none)."""
     directory = Path(data_dir)
-    start_at = parse_instant(start, "start") if start is not None else None
-    end_at = parse_instant(end, "end") if end is not None else None
-    if date is None and start_at is not None:
-        date = local_day_of(start_at, NEW_YORK)
+    date, start_at, end_at = requested_window(date, start, end, NEW_YORK)
     day = _pick_day(directory, date)
     if not isinstance(levels, int) or isinstance(levels, bool) or levels < 1:
         raise ValidationError(f"invalid levels: {levels!r} (must be an integer >= 1)", field="levels", value=repr(levels))
@@ -272,15 +268,7 @@ def _tick_dir(path: Path, symbol: str) -> Path:
 
 def _pick_day(directory: Path, date: object) -> dt.date:
     days = sorted(set(days_in_dir(directory, "_quote.zip")) & set(days_in_dir(directory, "_trade.zip")))
-    if date is None:
-        if not days:
-            raise ValidationError(f"no <YYYYMMDD>_quote.zip with a _trade.zip in {directory}", field="data_dir", value=str(directory))
-        return days[0]
-    day = parse_day(date)
-    if day not in days:
-        have = ", ".join(day_tag(d) for d in days) or "none"
-        raise ValidationError(f"invalid date: {day_tag(day)} has no quote and trade files in {directory} (have: {have})", field="date", value=str(date))
-    return day
+    return pick_day(days, date, directory, "quote and trade files")
 
 
 def _window(hours: tuple[str, str] | None) -> tuple[int, int]:
@@ -403,16 +391,7 @@ def _fee_table(fees: Mapping[str, tuple[float, float]] | None) -> dict[str, tupl
 
 
 def _latencies(latency_ms: float | Mapping[str, float] | None, names: list[str]) -> dict[str, float]:
-    if latency_ms is None:
-        return {name: DEFAULT_LATENCY_MS for name in names}
-    if isinstance(latency_ms, Mapping):
-        given = {VENUE_NAMES[_code_of(k, "latency_ms")]: v for k, v in latency_ms.items()}
-        missing = [n for n in names if n not in given]
-        if missing:
-            raise ValidationError(f"invalid latency_ms: no latency for {missing}", field="latency_ms", value=repr(dict(latency_ms)))
-    else:
-        given = {name: latency_ms for name in names}
-    return {name: latency_value(name, given[name]) for name in names}
+    return latency_table(latency_ms, names, DEFAULT_LATENCY_MS, lambda key: VENUE_NAMES[_code_of(key, "latency_ms")])
 
 
 def _equity(symbol: str, venue: str, maker_fee: float, taker_fee: float) -> Equity:

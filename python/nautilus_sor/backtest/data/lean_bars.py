@@ -36,13 +36,14 @@ from nautilus_sor.backtest.data.lean_files import (
     day_tag,
     days_in_dir,
     fee_pair,
-    latency_value,
-    local_day_of,
+    known_venue,
+    latency_table,
     local_ms_to_utc_ns,
     parse_clock,
     parse_day,
-    parse_instant,
+    pick_day,
     read_lean_csv,
+    requested_window,
     utc_ms_to_ns,
 )
 from nautilus_sor.backtest.data.recorded import RecordedMarket, RecordedVenue, TradeTape
@@ -390,16 +391,7 @@ def bar_market_specs(data_dir: str | Path, symbol: str | None = None, date: obje
         raise ValidationError(f"no {market} minute bars of {base} in {directory}", field="symbol", value=base)
     trade_days = [set(d for d, files in c[5].items() if "trade" in files) for _, c in chosen]
     common = sorted(set.intersection(*trade_days))
-    if date is None:
-        if not common:
-            raise ValidationError(f"no day with trade bars of every venue ({', '.join(n for n, _ in chosen)}) in {directory}", field="data_dir",
-                                  value=str(directory))
-        day = common[0]
-    else:
-        day = parse_day(date)
-        if day not in common:
-            raise ValidationError(f"invalid date: no trade bars of every venue for {day_tag(day)} in {directory} (have: "
-                                  f"{', '.join(day_tag(d) for d in common) or 'none'})", field="date", value=str(date))
+    day = pick_day(common, date, directory, f"trade bars of every venue ({', '.join(n for n, _ in chosen)})")
     fee_table = _crypto_fees(fees, [n for n, _ in chosen])
     specs = []
     for name, (kind, exchange, raw, base_code, quote, days) in chosen:
@@ -501,10 +493,7 @@ def load_lean_crypto_bars(
     bars cover are kept, narrowed by `start`/`end` (ISO time, naive = UTC, or ns; a bar is kept when it
     opens at or after `start` and closes at or before `end`; `date` defaults to the UTC day of `start`). `fees`:
     (maker, taker) fractions per venue; `latency_ms`: one value or per venue (default 20 ms each)."""
-    start_at = parse_instant(start, "start") if start is not None else None
-    end_at = parse_instant(end, "end") if end is not None else None
-    if date is None and start_at is not None:
-        date = local_day_of(start_at, "UTC")
+    date, start_at, end_at = requested_window(date, start, end, "UTC")
     day, specs = bar_market_specs(data_dir, symbol, date, market=market, venues=venues, instruments=instruments, fees=fees)
     names = [v.venue for v in specs]
     latencies = _crypto_latencies(latency_ms, names)
@@ -668,13 +657,7 @@ def _instrument(spec: BarVenueSpec) -> CurrencyPair | CryptoPerpetual:
 
 
 def _crypto_latencies(latency_ms: float | Mapping[str, float] | None, names: list[str]) -> dict[str, float]:
-    if latency_ms is None:
-        return {n: DEFAULT_CRYPTO_LATENCY_MS for n in names}
-    given = dict(latency_ms) if isinstance(latency_ms, Mapping) else {n: latency_ms for n in names}
-    unknown = sorted(set(given) - set(names))
-    if unknown:
-        raise ValidationError(f"invalid latency_ms: unknown venue(s) {unknown} (known: {names})", field="latency_ms", value=repr(unknown))
-    return {n: latency_value(n, given.get(n)) for n in names}
+    return latency_table(latency_ms, names, DEFAULT_CRYPTO_LATENCY_MS, lambda key: known_venue(key, names, "latency_ms"))
 
 
 def _crypto_fees(fees: Mapping[str, tuple[float, float]] | None, names: list[str]) -> dict[str, tuple[float, float]]:

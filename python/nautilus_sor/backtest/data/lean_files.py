@@ -71,6 +71,30 @@ def latency_value(name: str, value: object) -> float:
     return float(value)
 
 
+def latency_table(latency_ms: float | Mapping[str, float] | None, names: Sequence[str], default: float,
+                  venue_of: Callable[[str], str]) -> dict[str, float]:
+    """Each of the venues `names`' order latency in ms: `default` for all when `latency_ms` is None, else one
+    value for all, or a mapping whose keys `venue_of` reads as venue names (raising for a key it does not
+    know); a venue the mapping leaves out is an error."""
+    if latency_ms is None:
+        return {name: default for name in names}
+    if isinstance(latency_ms, Mapping):
+        given = {venue_of(key): value for key, value in latency_ms.items()}
+        missing = [name for name in names if name not in given]
+        if missing:
+            raise ValidationError(f"invalid latency_ms: no latency for {missing}", field="latency_ms", value=repr(dict(latency_ms)))
+    else:
+        given = {name: latency_ms for name in names}
+    return {name: latency_value(name, given[name]) for name in names}
+
+
+def known_venue(name: str, names: Sequence[str], field: str) -> str:
+    """`name` if it is one of the venues `names`, else a ValidationError on `field` listing them."""
+    if name not in names:
+        raise ValidationError(f"invalid {field}: unknown venue {name!r} (known: {sorted(names)})", field=field, value=repr(name))
+    return name
+
+
 def fee_pair(name: str, pair: Any, unit: str) -> tuple[float, float]:
     """Venue `name`'s (maker, taker) fees (`fees[name]`) as two floats, in `unit` (named in the error);
     the loader checks their range."""
@@ -79,6 +103,16 @@ def fee_pair(name: str, pair: Any, unit: str) -> tuple[float, float]:
     except (TypeError, ValueError) as exc:
         raise ValidationError(f"invalid fees[{name}]: {pair!r} (expected (maker, taker) {unit})", field=f"fees[{name}]", value=repr(pair)) from exc
     return maker, taker
+
+
+def requested_window(date: object, start: object, end: object, tz: str) -> tuple[object, int | None, int | None]:
+    """A loader's (date, start, end) as asked for: `start` and `end` as ns since the epoch (see
+    `parse_instant`; None when not given), and `date` defaulting to the `tz` day of `start`."""
+    start_at = parse_instant(start, "start") if start is not None else None
+    end_at = parse_instant(end, "end") if end is not None else None
+    if date is None and start_at is not None:
+        date = local_day_of(start_at, tz)
+    return date, start_at, end_at
 
 
 def local_day_of(ns: int, tz: str) -> dt.date:
@@ -220,3 +254,17 @@ def days_in_dir(directory: Path, suffix: str) -> list[dt.date]:
         if match and path.name.endswith(suffix):
             days.add(parse_day(match.group(1), field=path.name))
     return sorted(days)
+
+
+def pick_day(days: Sequence[dt.date], date: object, directory: Path, needs: str) -> dt.date:
+    """The day to load of `days` (those the folder has every file for, sorted): `date` (see `parse_day`),
+    or the first day when it is None. `needs` says what files a day needs, in the errors."""
+    if date is None:
+        if not days:
+            raise ValidationError(f"no day with {needs} in {directory}", field="data_dir", value=str(directory))
+        return days[0]
+    day = parse_day(date)
+    if day not in days:
+        have = ", ".join(day_tag(d) for d in days) or "none"
+        raise ValidationError(f"invalid date: {day_tag(day)} has no {needs} in {directory} (have: {have})", field="date", value=str(date))
+    return day
