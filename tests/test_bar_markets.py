@@ -43,7 +43,7 @@ def _close_ns(minute_of_day: int) -> int:
 
 @pytest.fixture(scope="module")
 def spot():
-    from nautilus_sor.backtest.data.lean_bars import load_lean_crypto_bars
+    from nautilus_sor.backtest.data.lean_crypto_bars import load_lean_crypto_bars
 
     return load_lean_crypto_bars(CRYPTO, start=START, end=END)
 

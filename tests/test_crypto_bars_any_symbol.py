@@ -80,7 +80,7 @@ def _terms(venue) -> tuple:
 @needs_crypto
 @pytest.mark.parametrize("kind", ["spot", "perp"])
 def test_btc_loads_the_instruments_and_bars_it_did(kind):
-    from nautilus_sor.backtest.data.lean_bars import load_lean_crypto_bars
+    from nautilus_sor.backtest.data.lean_crypto_bars import load_lean_crypto_bars
 
     market = load_lean_crypto_bars(CRYPTO, market=kind)
     assert market.asset == "BTC" and market.name == f"lean_crypto_btc_{kind}_20221213"
@@ -106,7 +106,7 @@ def test_btc_loads_the_instruments_and_bars_it_did(kind):
 
 @needs_crypto
 def test_another_symbol_loads_under_its_own_name(tmp_path):
-    from nautilus_sor.backtest.data.lean_bars import load_lean_crypto_bars
+    from nautilus_sor.backtest.data.lean_crypto_bars import load_lean_crypto_bars
 
     market = load_lean_crypto_bars(_as("eth", tmp_path))  # the symbol is the one the files carry
     assert market.name == "lean_crypto_eth_spot_20221213" and market.asset == "ETH"
@@ -124,7 +124,7 @@ def test_another_symbol_loads_under_its_own_name(tmp_path):
 
 @needs_crypto
 def test_a_renamed_file_of_another_symbol_is_refused(tmp_path):
-    from nautilus_sor.backtest.data.lean_bars import load_lean_crypto_bars
+    from nautilus_sor.backtest.data.lean_crypto_bars import load_lean_crypto_bars
 
     for name in SPOT:  # ETH file names, the BTC streams inside
         _copy(CRYPTO / name, tmp_path / name.replace("_btc", "_eth"))
@@ -136,7 +136,7 @@ def test_a_renamed_file_of_another_symbol_is_refused(tmp_path):
 @needs_crypto
 def test_another_asset_under_this_name_is_refused(tmp_path):
     """Stream names changed too: the venues' closes are 10x apart, not one asset."""
-    from nautilus_sor.backtest.data.lean_bars import load_lean_crypto_bars
+    from nautilus_sor.backtest.data.lean_crypto_bars import load_lean_crypto_bars
 
     _as("btc", tmp_path)
     _copy(CRYPTO / SPOT[1], tmp_path / SPOT[1], edit=lambda rows: [[r[0], *(f"{float(x) / 10:.2f}" for x in r[1:5]), r[5]] for r in rows])
@@ -155,7 +155,7 @@ def test_another_asset_under_this_name_is_refused(tmp_path):
     ("cryptofuture_binance_btcusd_20221213_quote.zip", 5, 5, "1565.5", "bid_size '?1565.5'? is not a multiple of the size step 1"),
 ])
 def test_off_grid_values_are_refused_naming_file_and_line(tmp_path, name, row, column, value, match):
-    from nautilus_sor.backtest.data.lean_bars import load_lean_crypto_bars
+    from nautilus_sor.backtest.data.lean_crypto_bars import load_lean_crypto_bars
 
     kind = "spot" if name.startswith("crypto_") else "perp"
     _as("btc", tmp_path, SPOT if kind == "spot" else PERP)
@@ -167,7 +167,7 @@ def test_off_grid_values_are_refused_naming_file_and_line(tmp_path, name, row, c
 
 @needs_crypto
 def test_keys_date_symbol_venues_and_listed_files(tmp_path):
-    from nautilus_sor.backtest.data.lean_bars import load_lean_crypto_bars
+    from nautilus_sor.backtest.data.lean_crypto_bars import load_lean_crypto_bars
 
     with pytest.raises(ValidationError, match=r"20221214 has no trade bars of every venue .*have: 20221213") as err:
         load_lean_crypto_bars(CRYPTO, date="2022-12-14")
@@ -223,7 +223,7 @@ def test_the_market_block_takes_symbol_date_venues_and_instruments(tmp_path):
 
 @needs_crypto
 def test_bar_books_are_the_quote_bar_closes_and_spot_is_refused():
-    from nautilus_sor.backtest.data.lean_bars import load_lean_crypto_bars
+    from nautilus_sor.backtest.data.lean_crypto_bars import load_lean_crypto_bars
     from nautilus_sor.backtest.sim.bars import bar_books
     from nautilus_sor.exceptions import MarketDataError
 
@@ -247,7 +247,7 @@ def test_bar_books_are_the_quote_bar_closes_and_spot_is_refused():
 
 @needs_crypto
 def test_evaluate_runs_the_bar_market_at_bar_closes_without_passive_algorithms(tmp_path):
-    from nautilus_sor.backtest.data.lean_bars import load_lean_crypto_bars
+    from nautilus_sor.backtest.data.lean_crypto_bars import load_lean_crypto_bars
     from nautilus_sor.backtest.sim.bars import bar_books
     from nautilus_sor.backtest.sim.evaluate import EvalConfig, evaluate_market
     from nautilus_sor.backtest.sim.optimum import lower_bound_bps  # noqa: F401  (the bound rows come from it)

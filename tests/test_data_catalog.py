@@ -255,7 +255,7 @@ def test_any_bar_catalog_rebuilds_the_loaders_tapes(perp_dir, tmp_path):
     """Without our metadata (or for a subset of venues), a bar catalog's tapes are rebuilt from its LAST
     bars as the loader builds them: one print per traded bar at its close, inverse contracts in BTC."""
     from nautilus_sor.backtest.data.catalog import load_catalog, write_catalog
-    from nautilus_sor.backtest.data.lean_bars import load_lean_crypto_bars
+    from nautilus_sor.backtest.data.lean_crypto_bars import load_lean_crypto_bars
 
     market = load_lean_crypto_bars(perp_dir, market="perp")
     path = write_catalog(market, tmp_path / "cat")

@@ -15,7 +15,8 @@ import pytest
 
 from nautilus_sor.backtest.data import lean_nbbo
 from nautilus_sor.backtest.data.lean import load_lean_equity_ticks, load_lean_ibm
-from nautilus_sor.backtest.data.lean_bars import VolumeCurve, load_lean_crypto_bars, volume_profile_from_minute_bars
+from nautilus_sor.backtest.data.lean_bars import VolumeCurve, volume_profile_from_minute_bars
+from nautilus_sor.backtest.data.lean_crypto_bars import load_lean_crypto_bars
 from nautilus_sor.backtest.data.lean_files import local_ms_to_utc_ns
 from nautilus_sor.exceptions import ValidationError
 from shared_data import DATA, require_data

@@ -1281,8 +1281,8 @@ def test_damaged_lean_row_is_refused_naming_file_and_line(tmp_path, source, row,
     from nautilus_sor.backtest.data import lean_bars
 
     require_data(source)
-    columns, types, values = ((lean_bars._TRADE_BAR_COLUMNS, lean_bars._TRADE_BAR_TYPES, lean_bars._TRADE_BAR_VALUES) if source == LEAN_BARS
-                              else (lean_bars._QUOTE_BAR_COLUMNS, lean_bars._QUOTE_BAR_TYPES, lean_bars._QUOTE_BAR_VALUES))
+    columns, types, values = ((lean_bars.TRADE_BAR_COLUMNS, lean_bars.TRADE_BAR_TYPES, lean_bars.TRADE_BAR_VALUES) if source == LEAN_BARS
+                              else (lean_bars.QUOTE_BAR_COLUMNS, lean_bars.QUOTE_BAR_TYPES, lean_bars.QUOTE_BAR_VALUES))
     crossed = None if source == LEAN_BARS else ("bid_close", "ask_close")
     file = damaged_lean(tmp_path, source, row, column, value)
     with pytest.raises(MarketDataError, match=match) as info:

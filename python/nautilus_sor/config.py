@@ -134,7 +134,7 @@ class MarketBlock(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     levels: int | None = None
     # binance: per-venue terms and files {venue: {raw_symbol, files, price_increment, size_increment, contract_size,
     # maker_fee, taker_fee}} (`backtest/data/binance.py`); lean_crypto_bars: {venue: {raw_symbol, quote, files,
-    # price_increment, size_increment, contract_size}} (`backtest/data/lean_bars.py`).
+    # price_increment, size_increment, contract_size}} (`backtest/data/lean_crypto_bars.py`).
     instruments: dict[str, dict[str, Any]] | None = None
     cache_dir: str | None = None
 

@@ -18,7 +18,7 @@ Off-exchange prints (FINRA TRF, code D) are not routable: no venue, but they cou
 activity are left out (`min_volume_share`, `min_quote_rows`, or an explicit `venues` list).
 The minute bars of the *other* days (if found) give `volume_profile` (`lean_bars`).
 
-The crypto bar market and volume curves live in `lean_bars` and are re-exported here.
+The volume curves live in `lean_bars`, the crypto bar market in `lean_crypto_bars`; both are re-exported here.
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ from nautilus_trader.model.identifiers import InstrumentId, Symbol, Venue
 from nautilus_trader.model.instruments import Equity
 from nautilus_trader.model.objects import FIXED_PRECISION, Price, Quantity
 
-from nautilus_sor.backtest.data.lean_bars import VolumeCurve, load_lean_crypto_bars, volume_profile_from_minute_bars
+from nautilus_sor.backtest.data.lean_bars import VolumeCurve, volume_profile_from_minute_bars
+from nautilus_sor.backtest.data.lean_crypto_bars import load_lean_crypto_bars
 from nautilus_sor.backtest.data.lean_files import (
     EQUITY_PRICE_SCALE,
     NEW_YORK,

@@ -8,7 +8,7 @@
     lean_equity       one ticker's ticks by venue on one day (`symbol`, `date`; `lean.py`, cached as a catalog);
                       `lean_ibm` is the same with symbol IBM
     lean_crypto_bars  one asset's crypto / perpetual minute bars by venue (`symbol`, `date`, `venues`, `instruments`;
-                      `lean_bars.py`, cached as a catalog)
+                      `lean_crypto_bars.py`, cached as a catalog)
 
 Paths: a config file's relative `market.path` and `market.cache_dir` are relative to that file's folder
 (`config.load_config` makes them absolute); a path given any other way (a `MarketBlock` or config dict
