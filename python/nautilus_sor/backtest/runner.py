@@ -1,4 +1,8 @@
-"""Runs a config on a market: the configured strategy ("router") and the baselines (`scenarios.py`), each
+"""(Over 600 lines: the one pipeline of a run - validation, an engine per scenario, collection, the cost
+clean-up and the run summary - as stateless functions that must agree on how a scenario is built and read
+back; each has one job and its own tests.)
+
+Runs a config on a market: the configured strategy ("router") and the baselines (`scenarios.py`), each
 in its own Nautilus BacktestEngine on the same data, collected into `RunResults`.
 
 `prepare_run` is the one validation path: the config, the market it names (built or loaded), the

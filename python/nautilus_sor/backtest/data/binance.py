@@ -1,4 +1,8 @@
-"""Binance L2 captures of one asset on up to three markets recorded together, as one `RecordedMarket`
+"""(Over 600 lines: one data format, read in three layers that share its file and line positions - the
+markets' terms, the stream reader whose every check names file and line, and the book arrays; the
+sections below are marked.)
+
+Binance L2 captures of one asset on up to three markets recorded together, as one `RecordedMarket`
 whose venues are the markets (the shared `../shared/data/binance_btc_l2_20240808` is BTC):
 
     BINANCE_SPOT   spot <BASE>USDT           CurrencyPair     <BASE>USDT.BINANCE_SPOT        sizes in <BASE>
