@@ -23,6 +23,8 @@ def test_backtest_node_reproduces_the_runner(tmp_path):
     write_catalog(market, tmp_path / "catalog")
     run_config = run_config_for(config, market, tmp_path / "catalog")
     assert [v.oms_type for v in run_config.venues] == ["NETTING"] * 3
+    # Both runs fill aggressive orders against the book less what our earlier fills consumed.
+    assert {v.fill_model.fill_model_path for v in run_config.venues} == {"nautilus_sor.fill_model_consumed:ConsumedLiquidityFillModel"}
     node = BacktestNode([run_config])
     node.run()
     engine = node.get_engine(run_config.id)

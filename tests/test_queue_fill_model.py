@@ -130,11 +130,16 @@ def test_a_bad_queue_model_in_a_run_config_is_refused_naming_the_field(backtest,
 def test_book_venues_get_the_module_and_the_summary_says_so():
     from nautilus_trader.model.enums import BookType
 
-    from nautilus_sor.backtest.engine import fill_modules
-    from nautilus_sor.backtest.runner import resting_fills_note
+    from nautilus_sor.backtest.engine import fill_modules, venue_fill_model
+    from nautilus_sor.backtest.runner import aggressive_fills_note, resting_fills_note
+    from nautilus_sor.fill_model_consumed import ConsumedLiquidityFillModel, ConsumedLiquidityModule
 
-    assert [type(m) for m in fill_modules(BookType.L2_MBP, "prob_log")] == [QueuePositionModule]
+    assert [type(m) for m in fill_modules(BookType.L2_MBP, "prob_log")] == [QueuePositionModule, ConsumedLiquidityModule]
+    assert isinstance(venue_fill_model(fill_modules(BookType.L2_MBP, "prob_log")), ConsumedLiquidityFillModel)
+    assert venue_fill_model([]) is None
     assert fill_modules(BookType.L1_MBP, "prob_log") == []  # quotes or bars: no queue to stand in
     assert fill_modules(BookType.L2_MBP, "off") == []
     assert "queue model prob_log" in resting_fills_note({"A": "L2_MBP", "B": "L1_MBP"}, "prob_log", 3.0)
     assert resting_fills_note({"A": "L2_MBP"}, "off", 3.0).startswith("A: Nautilus's own L2 matching")
+    assert aggressive_fills_note({"A": "L2_MBP", "B": "L1_MBP"}, "prob_log").startswith("A: consumed-liquidity fill model")
+    assert aggressive_fills_note({"A": "L2_MBP"}, "off").startswith("A: Nautilus's own L2 matching")

@@ -125,7 +125,7 @@ def engine_for_market(market: Any, oms_type: Any = "NETTING", *, latency: bool =
         modules = fill_modules(book_type, queue_model, queue_power)
         engine.add_venue(venue=Venue(v.name), oms_type=oms_of(v.name), account_type=AccountType.MARGIN, base_currency=None,
                          starting_balances=starting_balances(instruments, quote_balance=quote_balance, base_balance=base_balance),
-                         book_type=book_type, modules=modules,
+                         book_type=book_type, modules=modules, fill_model=venue_fill_model(modules),
                          latency_model=latency_model, bar_execution=True, bar_adaptive_high_low_ordering=True,
                          support_contingent_orders=contingent_orders)
     for instrument in market.instruments:
@@ -135,15 +135,25 @@ def engine_for_market(market: Any, oms_type: Any = "NETTING", *, latency: bool =
 
 
 def fill_modules(book_type: Any, queue_model: str, queue_power: float = DEFAULT_QUEUE_POWER) -> list[Any]:
-    """The venue's simulation modules: the queue-position fill model where the venue has order-book data
-    (an L1 venue fills from quotes or bars: no queue to stand in) and `queue_model` is not "off"."""
+    """The venue's simulation modules where the venue has order-book data (an L1 venue fills from quotes or
+    bars: no queue to stand in, no depth to consume) and `queue_model` is not "off" (Nautilus's own L2
+    matching): the queue-position fill model and the consumed-liquidity module (`venue_fill_model`)."""
     from nautilus_trader.model.enums import BookType
 
     if queue_model == QUEUE_OFF or book_type == BookType.L1_MBP:
         return []
     from nautilus_sor.fill_model import QueuePositionModule, QueuePositionModuleConfig
+    from nautilus_sor.fill_model_consumed import ConsumedLiquidityModule
 
-    return [QueuePositionModule(QueuePositionModuleConfig(queue_model=queue_model, queue_power=queue_power))]
+    return [QueuePositionModule(QueuePositionModuleConfig(queue_model=queue_model, queue_power=queue_power)), ConsumedLiquidityModule()]
+
+
+def venue_fill_model(modules: list[Any]) -> Any:
+    """The venue's `FillModel`: the consumed-liquidity one beside its module (aggressive fills consume the
+    levels they take, `nautilus_sor.fill_model_consumed`), else None (Nautilus's default)."""
+    from nautilus_sor.fill_model_consumed import ConsumedLiquidityFillModel, ConsumedLiquidityModule
+
+    return ConsumedLiquidityFillModel() if any(isinstance(m, ConsumedLiquidityModule) for m in modules) else None
 
 
 def add_data(engine: Any, data: list[Any]) -> None:

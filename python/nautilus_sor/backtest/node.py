@@ -64,11 +64,13 @@ def run_config_for(config: RunConfig, market: Any, catalog_path: str | Path, *, 
         BacktestEngineConfig,
         BacktestRunConfig,
         BacktestVenueConfig,
+        ImportableFillModelConfig,
         ImportableLatencyModelConfig,
     )
     from nautilus_trader.config import DataEngineConfig, ImportableActorConfig, ImportableExecAlgorithmConfig, ImportableStrategyConfig, LoggingConfig
 
     from nautilus_sor.fill_model import QueuePositionModule, QueuePositionModuleConfig
+    from nautilus_sor.fill_model_consumed import ConsumedLiquidityFillModel, ConsumedLiquidityModule, ConsumedLiquidityModuleConfig
 
     config = with_market_volume_profile(config, market)  # a VWAP's "market" curve, resolved as the runner does
     venues = _venue_dicts(config, market)
@@ -77,7 +79,11 @@ def run_config_for(config: RunConfig, market: Any, catalog_path: str | Path, *, 
     # The queue-position fill model, as any Nautilus user would add it to a BacktestVenueConfig.
     queue_modules = [] if config.backtest.queue_model == QUEUE_OFF else [
         ImportableActorConfig(actor_path=_path(QueuePositionModule), config_path=_path(QueuePositionModuleConfig),
-                              config={"queue_model": config.backtest.queue_model, "queue_power": config.backtest.queue_power})]
+                              config={"queue_model": config.backtest.queue_model, "queue_power": config.backtest.queue_power}),
+        # Aggressive fills consume the levels they take: the fill model and the module that feeds it.
+        ImportableActorConfig(actor_path=_path(ConsumedLiquidityModule), config_path=_path(ConsumedLiquidityModuleConfig), config={})]
+    consumed_fill_model = None if not queue_modules else ImportableFillModelConfig(
+        fill_model_path=_path(ConsumedLiquidityFillModel), config_path="nautilus_trader.backtest.config:FillModelConfig", config={})
     for v in venues:
         name = market_venue(v["name"])
         latency_ms = by_name[name].latency_ms
@@ -100,6 +106,7 @@ def run_config_for(config: RunConfig, market: Any, catalog_path: str | Path, *, 
                 latency_model=latency,
                 support_contingent_orders=False,  # as the runner's engines: see runner.CONTINGENT_ORDERS_NOTE
                 modules=queue_modules,
+                fill_model=consumed_fill_model,
             )
         )
     data = [

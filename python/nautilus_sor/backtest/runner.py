@@ -789,6 +789,20 @@ def resting_fills_note(book_types: dict[str, str], queue_model: str, queue_power
             "trade volume beyond the queue ahead or from a trade through its price; the opposite side reaching its price still fills it")
 
 
+def aggressive_fills_note(book_types: dict[str, str], queue_model: str) -> str:
+    """What an aggressive order of ours takes on each book venue, for the run summary (the consumed-liquidity
+    model comes and goes with the queue model: `engine.fill_modules`)."""
+    books = sorted(name for name, kind in book_types.items() if kind != "L1_MBP")
+    if not books:
+        return "no venue has order-book data: aggressive orders fill at the quote or bar (Nautilus's L1 matching)"
+    if queue_model == QUEUE_OFF:
+        return (f"{', '.join(books)}: Nautilus's own L2 matching (backtest.queue_model 'off'): each aggressive order takes the book as "
+                "recorded, including size an earlier order of ours already took")
+    return (f"{', '.join(books)}: consumed-liquidity fill model nautilus_sor.fill_model_consumed: an aggressive fill consumes the "
+            "levels it takes; a later aggressive order of ours is offered a level less what we took until the recorded level no "
+            "longer shows our part (then in full) or shows new size above what we met (that new size)")
+
+
 def execution_summary(market: Any, feeds: Any, queue_model: str = QUEUE_OFF, queue_power: float = DEFAULT_QUEUE_POWER) -> dict[str, Any]:
     """Each venue's simulated book type and what its matching engine fills against, for the run summary."""
     by_venue: dict[str, list[Any]] = {}
@@ -800,7 +814,8 @@ def execution_summary(market: Any, feeds: Any, queue_model: str = QUEUE_OFF, que
         if book_types[name] == "L1_MBP" and any(feeds.bar_types_of(i.id) for i in instruments):
             bar_venues.append(name)
     out: dict[str, Any] = {"venue_book_types": book_types, "contingent_orders": CONTINGENT_ORDERS_NOTE,
-                           "resting_fills": resting_fills_note(book_types, queue_model, queue_power)}
+                           "resting_fills": resting_fills_note(book_types, queue_model, queue_power),
+                           "aggressive_fills": aggressive_fills_note(book_types, queue_model)}
     if bar_venues:
         out["bar_execution"] = (
             f"{', '.join(bar_venues)}: no order book data, so L1_MBP venues filling against their bars (LAST bars: the trade "
