@@ -96,11 +96,11 @@ def test_hindsight_best_venue_is_the_cheapest_all_in_per_parent(main_run):
 
 
 def test_nautilus_twap_runs_each_parent_on_its_exante_venue():
-    # Routing and schedule, not fills: Nautilus's own L2 matching (queue_model "off", which also turns the
-    # consumed-liquidity model off) fills every market child in full, so the fills add up to each parent.
+    # Routing and schedule, not fills: Nautilus's own L2 matching (queue_model "off", consume_liquidity false)
+    # fills every market child in full, so the fills add up to each parent.
     # With the default model a child meeting a level an earlier child took gets less (tests/test_consumed_fill_model.py).
     raw = example("multi_venue_twap.json")
-    raw["backtest"] |= {"baselines": ["single_venues", "nautilus_twap"], "queue_model": "off"}
+    raw["backtest"] |= {"baselines": ["single_venues", "nautilus_twap"], "queue_model": "off", "consume_liquidity": False}
     results = run_backtest(parse_config(raw))
     twap = results.parents[results.parents["scenario"] == "nautilus_twap"].sort_values("parent_index")
     exante = results.parents[results.parents["scenario"] == "exante_best_venue"].sort_values("parent_index")

@@ -138,8 +138,26 @@ def test_book_venues_get_the_module_and_the_summary_says_so():
     assert isinstance(venue_fill_model(fill_modules(BookType.L2_MBP, "prob_log")), ConsumedLiquidityFillModel)
     assert venue_fill_model([]) is None
     assert fill_modules(BookType.L1_MBP, "prob_log") == []  # quotes or bars: no queue to stand in
-    assert fill_modules(BookType.L2_MBP, "off") == []
+    assert [type(m) for m in fill_modules(BookType.L2_MBP, "off")] == [ConsumedLiquidityModule]  # each switch on its own
+    assert [type(m) for m in fill_modules(BookType.L2_MBP, "prob_log", consume_liquidity=False)] == [QueuePositionModule]
+    assert venue_fill_model(fill_modules(BookType.L2_MBP, "prob_log", consume_liquidity=False)) is None
+    assert fill_modules(BookType.L2_MBP, "off", consume_liquidity=False) == []
     assert "queue model prob_log" in resting_fills_note({"A": "L2_MBP", "B": "L1_MBP"}, "prob_log", 3.0)
     assert resting_fills_note({"A": "L2_MBP"}, "off", 3.0).startswith("A: Nautilus's own L2 matching")
-    assert aggressive_fills_note({"A": "L2_MBP", "B": "L1_MBP"}, "prob_log").startswith("A: consumed-liquidity fill model")
-    assert aggressive_fills_note({"A": "L2_MBP"}, "off").startswith("A: Nautilus's own L2 matching")
+    assert aggressive_fills_note({"A": "L2_MBP", "B": "L1_MBP"}, True).startswith("A: consumed-liquidity fill model")
+    assert aggressive_fills_note({"A": "L2_MBP"}, False).startswith("A: Nautilus's own L2 matching")
+
+
+def test_consume_liquidity_is_its_own_switch_and_a_bad_value_names_the_field():
+    import pytest
+
+    from nautilus_sor.config import parse_config
+    from nautilus_sor.exceptions import ConfigError
+
+    raw = {"strategy": {"name": "MultiVenueStrategy"}, "backtest": {"consume_liquidity": False, "queue_model": "prob_log"}}
+    config = parse_config(raw)
+    assert (config.backtest.consume_liquidity, config.backtest.queue_model) == (False, "prob_log")
+    assert parse_config({"strategy": {"name": "MultiVenueStrategy"}}).backtest.consume_liquidity is True
+    with pytest.raises(ConfigError) as err:
+        parse_config({"strategy": {"name": "MultiVenueStrategy"}, "backtest": {"consume_liquidity": "yes"}})
+    assert (err.value.field, err.value.value) == ("backtest.consume_liquidity", "'yes'")

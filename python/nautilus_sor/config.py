@@ -163,6 +163,9 @@ class BacktestBlock(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     # queue_model.QUEUE_MODELS, or "off" for Nautilus's own L2 matching (no queue position).
     queue_model: str = DEFAULT_QUEUE_MODEL
     queue_power: float = DEFAULT_QUEUE_POWER
+    # Whether our aggressive fills consume the L2 levels they take (nautilus_sor.fill_model_consumed) on
+    # venues with order-book data; false: Nautilus's own L2 matching (each order sees the book as recorded).
+    consume_liquidity: bool = True
 
 
 class RunConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):

@@ -88,7 +88,7 @@ def market_feeds(data: list[Any]) -> MarketFeeds:
 def engine_for_market(market: Any, oms_type: Any = "NETTING", *, latency: bool = True, log_level: str = "ERROR",
                       trader_id: str = "BACKTESTER-001", run_analysis: bool = False, feeds: MarketFeeds | None = None,
                       quote_balance: float = QUOTE_BALANCE, base_balance: float = BASE_BALANCE, contingent_orders: bool = True,
-                      queue_model: str = QUEUE_OFF, queue_power: float = DEFAULT_QUEUE_POWER) -> Any:
+                      queue_model: str = QUEUE_OFF, queue_power: float = DEFAULT_QUEUE_POWER, consume_liquidity: bool = False) -> Any:
     """A BacktestEngine with the market's venues (MARGIN accounts with `starting_balances` of
     `quote_balance`/`base_balance`, each venue's `book_type` from its data: see the module docstring; the
     venue's `latency_ms` as order latency when `latency`), instruments and data. `oms_type`: one for all
@@ -122,7 +122,7 @@ def engine_for_market(market: Any, oms_type: Any = "NETTING", *, latency: bool =
         latency_model = LatencyModel(base_latency_nanos=int(round(v.latency_ms * _MS))) if latency and v.latency_ms > 0 else None
         instruments = by_venue.get(v.name, [])
         book_type = feeds.book_type(instruments)
-        modules = fill_modules(book_type, queue_model, queue_power)
+        modules = fill_modules(book_type, queue_model, queue_power, consume_liquidity)
         engine.add_venue(venue=Venue(v.name), oms_type=oms_of(v.name), account_type=AccountType.MARGIN, base_currency=None,
                          starting_balances=starting_balances(instruments, quote_balance=quote_balance, base_balance=base_balance),
                          book_type=book_type, modules=modules, fill_model=venue_fill_model(modules),
@@ -134,18 +134,24 @@ def engine_for_market(market: Any, oms_type: Any = "NETTING", *, latency: bool =
     return engine
 
 
-def fill_modules(book_type: Any, queue_model: str, queue_power: float = DEFAULT_QUEUE_POWER) -> list[Any]:
+def fill_modules(book_type: Any, queue_model: str, queue_power: float = DEFAULT_QUEUE_POWER, consume_liquidity: bool = True) -> list[Any]:
     """The venue's simulation modules where the venue has order-book data (an L1 venue fills from quotes or
-    bars: no queue to stand in, no depth to consume) and `queue_model` is not "off" (Nautilus's own L2
-    matching): the queue-position fill model and the consumed-liquidity module (`venue_fill_model`)."""
+    bars: no queue to stand in, no depth to consume): the queue-position fill model unless `queue_model` is
+    "off", and the consumed-liquidity module (with `venue_fill_model`) if `consume_liquidity`; each off is
+    Nautilus's own L2 matching for that side of the fills."""
     from nautilus_trader.model.enums import BookType
 
-    if queue_model == QUEUE_OFF or book_type == BookType.L1_MBP:
+    if book_type == BookType.L1_MBP:
         return []
     from nautilus_sor.fill_model import QueuePositionModule, QueuePositionModuleConfig
     from nautilus_sor.fill_model_consumed import ConsumedLiquidityModule
 
-    return [QueuePositionModule(QueuePositionModuleConfig(queue_model=queue_model, queue_power=queue_power)), ConsumedLiquidityModule()]
+    modules: list[Any] = []
+    if queue_model != QUEUE_OFF:
+        modules.append(QueuePositionModule(QueuePositionModuleConfig(queue_model=queue_model, queue_power=queue_power)))
+    if consume_liquidity:
+        modules.append(ConsumedLiquidityModule())
+    return modules
 
 
 def venue_fill_model(modules: list[Any]) -> Any:

@@ -79,11 +79,14 @@ def run_config_for(config: RunConfig, market: Any, catalog_path: str | Path, *, 
     # The queue-position fill model, as any Nautilus user would add it to a BacktestVenueConfig.
     queue_modules = [] if config.backtest.queue_model == QUEUE_OFF else [
         ImportableActorConfig(actor_path=_path(QueuePositionModule), config_path=_path(QueuePositionModuleConfig),
-                              config={"queue_model": config.backtest.queue_model, "queue_power": config.backtest.queue_power}),
+                              config={"queue_model": config.backtest.queue_model, "queue_power": config.backtest.queue_power})]
+    consumed_fill_model = None
+    if config.backtest.consume_liquidity:
         # Aggressive fills consume the levels they take: the fill model and the module that feeds it.
-        ImportableActorConfig(actor_path=_path(ConsumedLiquidityModule), config_path=_path(ConsumedLiquidityModuleConfig), config={})]
-    consumed_fill_model = None if not queue_modules else ImportableFillModelConfig(
-        fill_model_path=_path(ConsumedLiquidityFillModel), config_path="nautilus_trader.backtest.config:FillModelConfig", config={})
+        queue_modules.append(ImportableActorConfig(actor_path=_path(ConsumedLiquidityModule), config_path=_path(ConsumedLiquidityModuleConfig),
+                                                   config={}))
+        consumed_fill_model = ImportableFillModelConfig(
+            fill_model_path=_path(ConsumedLiquidityFillModel), config_path="nautilus_trader.backtest.config:FillModelConfig", config={})
     for v in venues:
         name = market_venue(v["name"])
         latency_ms = by_name[name].latency_ms

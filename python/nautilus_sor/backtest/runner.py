@@ -196,7 +196,8 @@ def run_scenario(config: RunConfig, market: Any, scenario: Scenario, venues: lis
     oms = {market_venue(v["name"]): OmsType[v["oms_type"]] for v in venues}
     feeds = feeds if feeds is not None else market_feeds(market.data)
     engine = engine_for_market(market, oms, feeds=feeds, contingent_orders=False,  # see CONTINGENT_ORDERS_NOTE
-                               queue_model=config.backtest.queue_model, queue_power=config.backtest.queue_power)
+                               queue_model=config.backtest.queue_model, queue_power=config.backtest.queue_power,
+                               consume_liquidity=config.backtest.consume_liquidity)
     algorithm = None
     algo_spec = scenario.execution_algorithm
     router_params = config.strategy.router.params() if config.strategy.router is not None else None
@@ -588,7 +589,7 @@ def run_with_costs(prepared: PreparedRun, progress: Callable[[str, int, int, flo
         schedule=R.frame("schedule", tables["schedule"]),
         summary={"scenarios": [s.name for s in scenarios], "engine_seconds": timings, "venues": venues, **market_summary(market),
                  "use_smart_routing": config.strategy.use_smart_routing, **units_summary(market, venues, config),
-                 **execution_summary(market, feeds, config.backtest.queue_model, config.backtest.queue_power), "baseline_notes": notes,
+                 **execution_summary(market, feeds, config.backtest.queue_model, config.backtest.queue_power, config.backtest.consume_liquidity), "baseline_notes": notes,
                  "exante_best_venue": [{"parent_index": i, "venue": v, "why": why} for i, (v, why) in enumerate(exante)],
                  "warnings": warnings},
     )
@@ -789,21 +790,21 @@ def resting_fills_note(book_types: dict[str, str], queue_model: str, queue_power
             "trade volume beyond the queue ahead or from a trade through its price; the opposite side reaching its price still fills it")
 
 
-def aggressive_fills_note(book_types: dict[str, str], queue_model: str) -> str:
-    """What an aggressive order of ours takes on each book venue, for the run summary (the consumed-liquidity
-    model comes and goes with the queue model: `engine.fill_modules`)."""
+def aggressive_fills_note(book_types: dict[str, str], consume_liquidity: bool) -> str:
+    """What an aggressive order of ours takes on each book venue, for the run summary (`engine.fill_modules`)."""
     books = sorted(name for name, kind in book_types.items() if kind != "L1_MBP")
     if not books:
         return "no venue has order-book data: aggressive orders fill at the quote or bar (Nautilus's L1 matching)"
-    if queue_model == QUEUE_OFF:
-        return (f"{', '.join(books)}: Nautilus's own L2 matching (backtest.queue_model 'off'): each aggressive order takes the book as "
+    if not consume_liquidity:
+        return (f"{', '.join(books)}: Nautilus's own L2 matching (backtest.consume_liquidity false): each aggressive order takes the book as "
                 "recorded, including size an earlier order of ours already took")
     return (f"{', '.join(books)}: consumed-liquidity fill model nautilus_sor.fill_model_consumed: an aggressive fill consumes the "
             "levels it takes; a later aggressive order of ours is offered a level less what we took until the recorded level no "
             "longer shows our part (then in full) or shows new size above what we met (that new size)")
 
 
-def execution_summary(market: Any, feeds: Any, queue_model: str = QUEUE_OFF, queue_power: float = DEFAULT_QUEUE_POWER) -> dict[str, Any]:
+def execution_summary(market: Any, feeds: Any, queue_model: str = QUEUE_OFF, queue_power: float = DEFAULT_QUEUE_POWER,
+                      consume_liquidity: bool = False) -> dict[str, Any]:
     """Each venue's simulated book type and what its matching engine fills against, for the run summary."""
     by_venue: dict[str, list[Any]] = {}
     for instrument in market.instruments:
@@ -815,7 +816,7 @@ def execution_summary(market: Any, feeds: Any, queue_model: str = QUEUE_OFF, que
             bar_venues.append(name)
     out: dict[str, Any] = {"venue_book_types": book_types, "contingent_orders": CONTINGENT_ORDERS_NOTE,
                            "resting_fills": resting_fills_note(book_types, queue_model, queue_power),
-                           "aggressive_fills": aggressive_fills_note(book_types, queue_model)}
+                           "aggressive_fills": aggressive_fills_note(book_types, consume_liquidity)}
     if bar_venues:
         out["bar_execution"] = (
             f"{', '.join(bar_venues)}: no order book data, so L1_MBP venues filling against their bars (LAST bars: the trade "
