@@ -117,9 +117,10 @@ def evaluate_market(sim: SimMarket, cfg: EvalConfig, progress: Any = None) -> pd
     if cfg.bar_closes:
         from nautilus_sor.backtest.sim.bars import snap_to_closes
 
-        two_sided = sum(np.isfinite(v.book.bid_px[:, 0]) & np.isfinite(v.book.ask_px[:, 0]) for v in sim.venues)  # type: ignore[union-attr]  # bar books
+        books = [v.book for v in sim.venues if v.book is not None]  # every venue of a bar market has one (sim.bars.bar_books)
+        two_sided = np.sum([np.isfinite(b.bid_px[:, 0]) & np.isfinite(b.ask_px[:, 0]) for b in books], axis=0)
         latest = sim.market.end_ns - int(cfg.params.horizon_s * NS)
-        starts = snap_to_closes(starts, sim.venues[0].book.ts, np.asarray(two_sided) >= 2, latest)  # type: ignore[union-attr]  # bar books
+        starts = snap_to_closes(starts, books[0].ts, np.asarray(two_sided) >= 2, latest)
     horizon_units_volume = sim.window_volume() * cfg.params.horizon_s / ((sim.market.end_ns - sim.market.start_ns) / NS)
     rows: list[dict[str, Any]] = []
     twap_params = cfg.params
