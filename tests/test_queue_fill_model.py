@@ -134,14 +134,14 @@ def test_book_venues_get_the_module_and_the_summary_says_so():
     from nautilus_sor.backtest.runner import aggressive_fills_note, resting_fills_note
     from nautilus_sor.fill_model_consumed import ConsumedLiquidityFillModel, ConsumedLiquidityModule
 
-    assert [type(m) for m in fill_modules(BookType.L2_MBP, "prob_log")] == [QueuePositionModule, ConsumedLiquidityModule]
-    assert isinstance(venue_fill_model(fill_modules(BookType.L2_MBP, "prob_log")), ConsumedLiquidityFillModel)
+    assert [type(m) for m in fill_modules(BookType.L2_MBP, "prob_log", 3.0, True)] == [QueuePositionModule, ConsumedLiquidityModule]
+    assert isinstance(venue_fill_model(fill_modules(BookType.L2_MBP, "prob_log", 3.0, True)), ConsumedLiquidityFillModel)
     assert venue_fill_model([]) is None
-    assert fill_modules(BookType.L1_MBP, "prob_log") == []  # quotes or bars: no queue to stand in
-    assert [type(m) for m in fill_modules(BookType.L2_MBP, "off")] == [ConsumedLiquidityModule]  # each switch on its own
-    assert [type(m) for m in fill_modules(BookType.L2_MBP, "prob_log", consume_liquidity=False)] == [QueuePositionModule]
-    assert venue_fill_model(fill_modules(BookType.L2_MBP, "prob_log", consume_liquidity=False)) is None
-    assert fill_modules(BookType.L2_MBP, "off", consume_liquidity=False) == []
+    assert fill_modules(BookType.L1_MBP, "prob_log", 3.0, True) == []  # quotes or bars: no queue to stand in
+    assert [type(m) for m in fill_modules(BookType.L2_MBP, "off", 3.0, True)] == [ConsumedLiquidityModule]  # each switch on its own
+    assert [type(m) for m in fill_modules(BookType.L2_MBP, "prob_log", 3.0, False)] == [QueuePositionModule]
+    assert venue_fill_model(fill_modules(BookType.L2_MBP, "prob_log", 3.0, False)) is None
+    assert fill_modules(BookType.L2_MBP, "off", 3.0, False) == []
     assert "queue model prob_log" in resting_fills_note({"A": "L2_MBP", "B": "L1_MBP"}, "prob_log", 3.0)
     assert resting_fills_note({"A": "L2_MBP"}, "off", 3.0).startswith("A: Nautilus's own L2 matching")
     assert aggressive_fills_note({"A": "L2_MBP", "B": "L1_MBP"}, True).startswith("A: consumed-liquidity fill model")

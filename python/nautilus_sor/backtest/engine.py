@@ -134,7 +134,7 @@ def engine_for_market(market: Any, oms_type: Any = "NETTING", *, latency: bool =
     return engine
 
 
-def fill_modules(book_type: Any, queue_model: str, queue_power: float = DEFAULT_QUEUE_POWER, consume_liquidity: bool = True) -> list[Any]:
+def fill_modules(book_type: Any, queue_model: str, queue_power: float, consume_liquidity: bool) -> list[Any]:
     """The venue's simulation modules where the venue has order-book data (an L1 venue fills from quotes or
     bars: no queue to stand in, no depth to consume): the queue-position fill model unless `queue_model` is
     "off", and the consumed-liquidity module (with `venue_fill_model`) if `consume_liquidity`; each off is
