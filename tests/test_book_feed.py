@@ -44,8 +44,21 @@ def feed_for(venues: list[str], depth: int = DEPTH) -> tuple[Router, DeltaFeed]:
     return router, DeltaFeed(router, depth)
 
 
-def test_the_bindings_read_this_nautilus_builds_deltas():
-    assert book_sync.capsules_readable(), "the capsule layout check failed: every batch would be decoded in Python"
+def test_the_bindings_read_this_nautilus_builds_deltas_through_its_accessor():
+    assert book_sync.delta_reader() == book_sync.ACCESSOR, "Nautilus's C accessor of OrderBookDeltas was not bound or misread"
+
+
+def test_the_accessor_refuses_what_is_not_an_order_book_deltas():
+    from nautilus_sor._core import decode_deltas
+
+    iid = InstrumentId.from_str("BTCUSDT.V0")
+    assert book_sync.delta_reader() == book_sync.ACCESSOR
+    deltas = [OrderBookDelta.clear(iid, 0, 1, 1)]
+    with pytest.raises(ValidationError) as err:
+        decode_deltas(deltas, True)  # a list, not a batch
+    assert err.value.field == "deltas"
+    batch = OrderBookDeltas(iid, deltas)
+    assert decode_deltas(batch, True) == [(int(BookAction.CLEAR), 0, 0, 0, 0)]
 
 
 @needs_data(DATA / "binance_btc_l2_20240808")
@@ -95,11 +108,11 @@ def _random_batches(rng: random.Random, iid: InstrumentId, n: int) -> list[Order
     return batches
 
 
-@pytest.mark.parametrize("capsules", [True, False], ids=["capsule", "python-decoded"])
-def test_books_equal_nautilus_on_random_batches(capsules):
+@pytest.mark.parametrize("reader", [book_sync.ACCESSOR, book_sync.CAPSULE, book_sync.PYTHON])
+def test_books_equal_nautilus_on_random_batches(reader):
     iid = InstrumentId.from_str("BTCUSDT.V0")
     _, feed = feed_for(["V0"])
-    feed.capsules = capsules and feed.capsules
+    feed.reader = reader
     book = nautilus_book(iid)
     rng = random.Random(21)
     for k, deltas in enumerate(_random_batches(rng, iid, 3_000)):

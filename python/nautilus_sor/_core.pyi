@@ -76,6 +76,8 @@ __all__ = [
     "vwap_curve_schedule",
     "vwap_schedule",
     "decode_capsule",
+    "bind_deltas_accessor",
+    "decode_deltas",
 ]
 
 # ----- build and limits (rust/sor-py/src/lib.rs, rust/sor-core/src/limits.rs) -----
@@ -1245,6 +1247,15 @@ class BookFeed:
         Raises:
             ValidationError: A value outside those ranges, naming it.
         """
+    def apply_deltas(self, venue: str, deltas: object) -> int:
+        """Applies one Nautilus `OrderBookDeltas` batch to the venue's book, read through Nautilus's own C
+        accessor of the batch (`bind_deltas_accessor` must have returned True): no Python object is built
+        per delta. Returns what `apply_capsule` returns for the same batch.
+
+        Raises:
+            ValidationError: `deltas` not exactly an `OrderBookDeltas` (field "deltas"), no accessor bound,
+                or a delta with an unknown action or side: the whole batch is refused, the book unchanged.
+        """
     def apply_capsule(self, venue: str, capsule: object) -> int:
         """Applies one Nautilus batch, as `OrderBookDelta.capsule_from_list(deltas.deltas)`, to the venue's
         book; returns the sides the router's book of the venue now shows (1 bids, 2 asks, 3 both, 0 none).
@@ -1341,3 +1352,15 @@ def decode_capsule(capsule: object, wide: bool) -> list[tuple[int, int, int, int
     `nautilus_sor.book_sync` checks this module's reading of Nautilus's layout against a delta it made
     itself before trusting `BookFeed.apply_capsule`. Raises `ValidationError` (field "capsule") for
     anything but such a capsule."""
+
+def bind_deltas_accessor(module_path: str, deltas_type: type) -> bool:
+    """Binds Nautilus's exported C accessors of a batch (`orderbook_deltas_vec_deltas`,
+    `orderbook_deltas_vec_drop`) from its already loaded module at `module_path`
+    (`nautilus_trader.model.data.__file__`), for batches of exactly `deltas_type` (`OrderBookDeltas`).
+    True when bound (now or earlier in the process); False when the module is not loaded, a symbol is
+    missing, or the platform is not Unix. Never loads a library."""
+
+def decode_deltas(deltas: object, wide: bool) -> list[tuple[int, int, int, int, int]]:
+    """The deltas of an `OrderBookDeltas` batch read through the bound accessor, as `decode_capsule`
+    gives them: how `nautilus_sor.book_sync` checks the accessor path against a batch it made itself
+    before trusting `BookFeed.apply_deltas`. Raises `ValidationError` (field "deltas") for anything else."""

@@ -22,9 +22,12 @@ Books kept from the deltas (`DeltaFeed`, the hot path): a router handed each `Or
 (`SmartOrderRouter.on_order_book_deltas`, which `MultiVenueStrategy.on_order_book_deltas` calls) keeps that
 venue's book in the core itself, an exact copy of Nautilus's own L2 book (`sor_core::book::DeltaBook`,
 Nautilus's apply rules), updated in one call per batch; a decision then reads nothing from Nautilus for
-that venue. The batch crosses into Rust as Nautilus's own C structs (`OrderBookDelta.capsule_from_list`,
-about 2 us for 20 deltas, against about 2.5 us a delta to read them in Python), after a check at start
-that this build of Nautilus lays them out as the bindings read them (else the slow path decodes them).
+that venue. The batch crosses into Rust as Nautilus's own C structs: read by Nautilus's exported C accessor
+of the batch (`orderbook_deltas_vec_deltas`, found in its loaded `nautilus_trader.model.data` module; about
+0.1 us a batch), else through `OrderBookDelta.capsule_from_list(deltas.deltas)` (about 1.5 us for 27 deltas,
+most of it `deltas.deltas` building a Python object per delta), else, when this build of Nautilus does not
+lay the structs out as the bindings read them, decoded in Python (about 2.5 us a delta). Which one is
+decided once per process by decoding batches made here with known values (`delta_reader`).
 """
 
 from __future__ import annotations
@@ -33,13 +36,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from nautilus_trader.core.uuid import UUID4
-from nautilus_trader.model.data import OrderBookDelta
+from nautilus_trader.model import data as nautilus_data
+from nautilus_trader.model.data import OrderBookDelta, OrderBookDeltas
 from nautilus_trader.model.enums import BookAction, OrderSide
 from nautilus_trader.model.identifiers import ClientOrderId, InstrumentId, StrategyId, TraderId
 from nautilus_trader.model.objects import FIXED_PRECISION, Quantity
 from nautilus_trader.model.orders import MarketOrder
 
-from nautilus_sor._core import BookFeed, Router, decode_capsule
+from nautilus_sor._core import BookFeed, Router, bind_deltas_accessor, decode_capsule, decode_deltas
 from nautilus_sor.exceptions import ValidationError
 from nautilus_sor.units import UNIT_DECIMALS, qty_to_units
 
@@ -261,25 +265,28 @@ class DeltaFeed:
         self.sides: dict[str, int] = {}  # venue -> sides its routing view shows (1 bids, 2 asks, 3 both)
         self.displaced: set[str] = set()  # venues whose core book was since replaced: sent again before use
         self.batches = 0
-        self.capsules = capsules_readable()
+        self.reader = delta_reader()
 
     def apply(self, venue: str, deltas: Any, cache: Any = None) -> bool:
         """Applies one `OrderBookDeltas` batch to `venue`'s book; False if the venue keeps another instrument's."""
         instrument_id = deltas.instrument_id
         held = self.instrument.get(venue)
-        items = deltas.deltas
         if held is None:
             self.instrument[venue] = instrument_id
             book = cache.order_book(instrument_id) if cache is not None else None
+            items = deltas.deltas
             if items and items[0].action != BookAction.CLEAR and book is not None and book.update_count > 0:
                 self._seed(venue, book)
                 return True
         elif held != instrument_id:
             return False
-        if self.capsules:
-            self.sides[venue] = self._feed.apply_capsule(venue, OrderBookDelta.capsule_from_list(items))
+        reader = self.reader
+        if reader is ACCESSOR:
+            self.sides[venue] = self._feed.apply_deltas(venue, deltas)
+        elif reader is CAPSULE:
+            self.sides[venue] = self._feed.apply_capsule(venue, OrderBookDelta.capsule_from_list(deltas.deltas))
         else:
-            self.sides[venue] = self._feed.apply(venue, *decode_in_python(items))
+            self.sides[venue] = self._feed.apply(venue, *decode_in_python(deltas.deltas))
         self.displaced.discard(venue)
         self.batches += 1
         return True
@@ -325,21 +332,29 @@ def decode_in_python(items: list[Any]) -> tuple[list[int], list[int], list[int],
     return actions, sides, prices, sizes
 
 
-_CAPSULES_READABLE: bool | None = None
+ACCESSOR, CAPSULE, PYTHON = "accessor", "capsule", "python"  # how batches cross into the core, fastest first
+_READER: str | None = None
 
 
-def capsules_readable() -> bool:
-    """Whether the bindings read this Nautilus build's `OrderBookDelta` C structs right: decodes deltas
-    made here with values that differ in every field and compares (once per process)."""
-    global _CAPSULES_READABLE
-    if _CAPSULES_READABLE is None:
+def delta_reader() -> str:
+    """How this process hands a batch to the core: the first of ACCESSOR (Nautilus's C accessor of the
+    batch), CAPSULE (`capsule_from_list`), PYTHON (attribute by attribute) whose reading of batches made
+    here, with values that differ in every field, equals what was made. Decided once per process."""
+    global _READER
+    if _READER is None:
         iid = InstrumentId.from_str("SORCHECK.SOR")
         made = [(int(BookAction.UPDATE), 2, 123_456_789 * 10**7, 987_654 * 10**6, 0x80),
                 (int(BookAction.DELETE), 1, -5 * 10**9, 3, 0x20), (int(BookAction.CLEAR), 0, 0, 0, 0x60)]
         deltas = [OrderBookDelta.from_raw(iid, BookAction(a), OrderSide(s), p, 2, q, 3, 7 + k, f, 11 + k, 13 + k, 17 + k)
                   for k, (a, s, p, q, f) in enumerate(made)]
+        wide = FIXED_PRECISION == 16
+        _READER = PYTHON
         try:
-            _CAPSULES_READABLE = decode_capsule(OrderBookDelta.capsule_from_list(deltas), FIXED_PRECISION == 16) == made
-        except Exception:  # noqa: BLE001 - any failure means: do not trust the layout
-            _CAPSULES_READABLE = False
-    return _CAPSULES_READABLE
+            if decode_capsule(OrderBookDelta.capsule_from_list(deltas), wide) == made:
+                _READER = CAPSULE
+                batch = OrderBookDeltas(iid, deltas)
+                if bind_deltas_accessor(nautilus_data.__file__, OrderBookDeltas) and decode_deltas(batch, wide) == made:
+                    _READER = ACCESSOR
+        except Exception:  # noqa: BLE001 - any failure means: do not trust that layout
+            pass
+    return _READER

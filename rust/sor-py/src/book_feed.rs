@@ -8,10 +8,11 @@
 //! `nautilus_sor.book_sync` checks the mirror against a known delta before it trusts it (`decode_capsule`).
 
 use std::ffi::c_void;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
+use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyCapsule, PyString};
+use pyo3::types::{PyCapsule, PyString, PyType};
 use sor_core::book::{BookDelta, DeltaBook};
 
 use crate::errors::{invalid, IntoPyResult};
@@ -74,7 +75,11 @@ fn read_capsule(capsule: &Bound<'_, PyAny>, wide: bool) -> PyResult<(Vec<BookDel
     if vec.is_null() {
         return Err(PyErr::take(capsule.py()).unwrap_or_else(|| invalid("capsule", "NULL", "holds no pointer")));
     }
-    let vec = unsafe { &*vec };
+    read_cvec(unsafe { &*vec }, wide)
+}
+
+/// The `OrderBookDelta_t`s of a `CVec`, as `BookDelta`s and their flags.
+fn read_cvec(vec: &CVec, wide: bool) -> PyResult<(Vec<BookDelta>, Vec<u8>)> {
     let mut deltas = Vec::with_capacity(vec.len);
     let mut flags = Vec::with_capacity(vec.len);
     if vec.len > 0 && vec.ptr.is_null() {
@@ -111,6 +116,89 @@ fn read_capsule(capsule: &Bound<'_, PyAny>, wide: bool) -> PyResult<(Vec<BookDel
         flags.push(f);
     }
     Ok((deltas, flags))
+}
+
+/// Nautilus's own C accessors of an `OrderBookDeltas` batch, from its loaded `nautilus_trader.model.data`
+/// module (which exports them for its Cython layer): `orderbook_deltas_vec_deltas` copies the batch's deltas
+/// into a `CVec`, `orderbook_deltas_vec_drop` frees it. With them a batch crosses into Rust without Python
+/// building an `OrderBookDelta` object per delta (`deltas.deltas`), the largest cost of handing a batch over.
+struct DeltasAccessor {
+    deltas_type: Py<PyType>,
+    vec_deltas: unsafe extern "C" fn(*const c_void) -> CVec,
+    vec_drop: unsafe extern "C" fn(CVec),
+}
+
+static DELTAS_ACCESSOR: OnceLock<DeltasAccessor> = OnceLock::new();
+
+/// Finds the two accessors in the already loaded module at `module_path` (never loads it), for batches of
+/// exactly `deltas_type` (`OrderBookDeltas`). False when the module or a symbol is not there (the callers
+/// then read batches through `capsule_from_list`). Binds once per process; later calls say whether it is bound.
+#[cfg(unix)]
+fn find_accessor(module_path: &str, deltas_type: &Bound<'_, PyType>) -> bool {
+    if DELTAS_ACCESSOR.get().is_some() {
+        return true;
+    }
+    let Ok(path) = std::ffi::CString::new(module_path) else {
+        return false;
+    };
+    // SAFETY: RTLD_NOLOAD only returns a handle to a library this process has already loaded (the
+    // module stays loaded: Python never unloads extension modules); the symbols are Nautilus's exported
+    // `extern "C"` functions with the signatures of its header (`model.h`).
+    unsafe {
+        let handle = libc::dlopen(path.as_ptr(), libc::RTLD_NOW | libc::RTLD_NOLOAD);
+        if handle.is_null() {
+            return false;
+        }
+        let vec_deltas = libc::dlsym(handle, c"orderbook_deltas_vec_deltas".as_ptr());
+        let vec_drop = libc::dlsym(handle, c"orderbook_deltas_vec_drop".as_ptr());
+        libc::dlclose(handle); // the module's own reference keeps it loaded
+        if vec_deltas.is_null() || vec_drop.is_null() {
+            return false;
+        }
+        let _ = DELTAS_ACCESSOR.set(DeltasAccessor {
+            deltas_type: deltas_type.clone().unbind(),
+            vec_deltas: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(*const c_void) -> CVec>(vec_deltas),
+            vec_drop: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(CVec)>(vec_drop),
+        });
+        true
+    }
+}
+
+#[cfg(not(unix))]
+fn find_accessor(_module_path: &str, _deltas_type: &Bound<'_, PyType>) -> bool {
+    false
+}
+
+/// The deltas of a Nautilus `OrderBookDeltas` batch, read through Nautilus's accessor.
+fn read_deltas(deltas: &Bound<'_, PyAny>, wide: bool) -> PyResult<(Vec<BookDelta>, Vec<u8>)> {
+    let py = deltas.py();
+    let accessor = DELTAS_ACCESSOR.get().ok_or_else(|| {
+        invalid(
+            "deltas",
+            "OrderBookDeltas",
+            "no accessor bound: call bind_deltas_accessor first",
+        )
+    })?;
+    if !deltas.get_type().is(accessor.deltas_type.bind(py)) {
+        return Err(invalid(
+            "deltas",
+            deltas.repr().map(|r| r.to_string()).unwrap_or_default(),
+            "must be a nautilus_trader OrderBookDeltas",
+        ));
+    }
+    // `to_capsule` holds a copy of the batch's `OrderBookDeltas_API` (a pointer to the Rust batch the
+    // Python object owns); `deltas`, borrowed for this call, keeps that batch alive.
+    let capsule = deltas.call_method0(intern!(py, "to_capsule"))?;
+    // SAFETY: the capsule (unnamed) of an exact `OrderBookDeltas` holds an `OrderBookDeltas_API*`, which is
+    // what `orderbook_deltas_vec_deltas` takes; the `CVec` it returns is ours until `orderbook_deltas_vec_drop`.
+    let api = unsafe { pyo3::ffi::PyCapsule_GetPointer(capsule.as_ptr(), std::ptr::null()) };
+    if api.is_null() {
+        return Err(PyErr::take(py).unwrap_or_else(|| invalid("deltas", "NULL", "to_capsule held no pointer")));
+    }
+    let vec = unsafe { (accessor.vec_deltas)(api) };
+    let read = read_cvec(&vec, wide);
+    unsafe { (accessor.vec_drop)(vec) };
+    read
 }
 
 struct FeedState {
@@ -219,6 +307,15 @@ impl PyBookFeed {
         self.apply_to(py, i, &deltas)
     }
 
+    /// Applies one Nautilus `OrderBookDeltas` batch to `venue`'s book, read through Nautilus's own C accessor
+    /// (`bind_deltas_accessor` must have returned True): no Python object per delta. Same result as
+    /// `apply_capsule`.
+    fn apply_deltas(&self, py: Python<'_>, venue: &Bound<'_, PyAny>, deltas: &Bound<'_, PyAny>) -> PyResult<u8> {
+        let i = self.venue(py, venue)?;
+        let (deltas, _) = read_deltas(deltas, self.wide)?;
+        self.apply_to(py, i, &deltas)
+    }
+
     /// The same from sequences of ints (Nautilus's numbers; prices and sizes raw): the path for a
     /// Nautilus build whose delta layout the capsule check did not recognise.
     fn apply(
@@ -286,17 +383,39 @@ impl PyBookFeed {
 #[pyfunction]
 #[allow(clippy::type_complexity)]
 pub fn decode_capsule(capsule: &Bound<'_, PyAny>, wide: bool) -> PyResult<Vec<(u8, u8, i128, u128, u8)>> {
-    let (deltas, flags) = read_capsule(capsule, wide)?;
-    Ok(deltas
+    read_capsule(capsule, wide).map(as_tuples)
+}
+
+#[allow(clippy::type_complexity)]
+fn as_tuples((deltas, flags): (Vec<BookDelta>, Vec<u8>)) -> Vec<(u8, u8, i128, u128, u8)> {
+    deltas
         .iter()
         .zip(flags)
         .map(|(d, f)| (d.action, d.side, d.price, d.size, f))
-        .collect())
+        .collect()
+}
+
+/// Binds Nautilus's C accessors of `OrderBookDeltas` from its loaded module at `module_path`
+/// (`nautilus_trader.model.data.__file__`) for batches of exactly `deltas_type`; True when bound (now or
+/// before). Never loads a library; False where the module or its symbols are not found (or not on Unix).
+#[pyfunction]
+pub fn bind_deltas_accessor(module_path: &str, deltas_type: &Bound<'_, PyType>) -> bool {
+    find_accessor(module_path, deltas_type)
+}
+
+/// The deltas of an `OrderBookDeltas` batch read through the bound accessor, as `decode_capsule` gives
+/// them: how the Python side checks the accessor path against a batch it made itself.
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+pub fn decode_deltas(deltas: &Bound<'_, PyAny>, wide: bool) -> PyResult<Vec<(u8, u8, i128, u128, u8)>> {
+    read_deltas(deltas, wide).map(as_tuples)
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyBookFeed>()?;
     m.add_function(wrap_pyfunction!(decode_capsule, m)?)?;
+    m.add_function(wrap_pyfunction!(bind_deltas_accessor, m)?)?;
+    m.add_function(wrap_pyfunction!(decode_deltas, m)?)?;
     Ok(())
 }
 
