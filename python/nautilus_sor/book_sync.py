@@ -262,10 +262,41 @@ class DeltaFeed:
     def __init__(self, core: Router, book_depth: int) -> None:
         self._feed = BookFeed(core, book_depth, FIXED_PRECISION, UNIT_DECIMALS)
         self.instrument: dict[str, InstrumentId] = {}  # venue -> the instrument whose book the core holds from deltas
+        self._held: dict[InstrumentId, str] = {}  # the same, the other way round: the hot path's lookup
         self.sides: dict[str, int] = {}  # venue -> sides its routing view shows (1 bids, 2 asks, 3 both)
         self.displaced: set[str] = set()  # venues whose core book was since replaced: sent again before use
         self.batches = 0
         self.reader = delta_reader()
+
+    @property
+    def reader(self) -> str:
+        """How batches cross into the core (ACCESSOR, CAPSULE or PYTHON; `delta_reader` picks the fastest
+        this process reads right)."""
+        return self._reader
+
+    @reader.setter
+    def reader(self, reader: str) -> None:
+        feed = self._feed
+        if reader == ACCESSOR:
+            self._apply_batch = feed.apply_deltas
+        elif reader == CAPSULE:
+            self._apply_batch = lambda venue, deltas: feed.apply_capsule(venue, OrderBookDelta.capsule_from_list(deltas.deltas))
+        elif reader == PYTHON:
+            self._apply_batch = lambda venue, deltas: feed.apply(venue, *decode_in_python(deltas.deltas))
+        else:
+            raise ValidationError(f"invalid reader: {reader!r} (one of {ACCESSOR}, {CAPSULE}, {PYTHON})", field="reader", value=repr(reader))
+        self._reader = reader
+
+    def apply_held(self, deltas: Any) -> bool:
+        """The hot path: applies a batch of an instrument whose book the core already keeps; False (nothing
+        done) for any other, which `apply` then takes."""
+        venue = self._held.get(deltas.instrument_id)
+        if venue is None:
+            return False
+        self.sides[venue] = self._apply_batch(venue, deltas)
+        self.displaced.discard(venue)
+        self.batches += 1
+        return True
 
     def apply(self, venue: str, deltas: Any, cache: Any = None) -> bool:
         """Applies one `OrderBookDeltas` batch to `venue`'s book; False if the venue keeps another instrument's."""
@@ -273,6 +304,7 @@ class DeltaFeed:
         held = self.instrument.get(venue)
         if held is None:
             self.instrument[venue] = instrument_id
+            self._held[instrument_id] = venue
             book = cache.order_book(instrument_id) if cache is not None else None
             items = deltas.deltas
             if items and items[0].action != BookAction.CLEAR and book is not None and book.update_count > 0:
@@ -280,13 +312,7 @@ class DeltaFeed:
                 return True
         elif held != instrument_id:
             return False
-        reader = self.reader
-        if reader is ACCESSOR:
-            self.sides[venue] = self._feed.apply_deltas(venue, deltas)
-        elif reader is CAPSULE:
-            self.sides[venue] = self._feed.apply_capsule(venue, OrderBookDelta.capsule_from_list(deltas.deltas))
-        else:
-            self.sides[venue] = self._feed.apply(venue, *decode_in_python(deltas.deltas))
+        self.sides[venue] = self._apply_batch(venue, deltas)
         self.displaced.discard(venue)
         self.batches += 1
         return True
@@ -298,7 +324,9 @@ class DeltaFeed:
 
     def forget(self, venue: str) -> None:
         """Drops the venue's book (core included): the next batch starts it again."""
-        if self.instrument.pop(venue, None) is not None:
+        held = self.instrument.pop(venue, None)
+        if held is not None:
+            self._held.pop(held, None)
             self._feed.reset(venue)
         self.sides.pop(venue, None)
         self.displaced.discard(venue)

@@ -83,7 +83,9 @@ _Method = TypeVar("_Method", bound=Callable[..., Any])
 def _serialised(method: _Method) -> _Method:
     """Runs a public method under the router's lock: a call from a second thread waits for the first
     (a routing decision sets the core's lots for the order's instrument and then splits; another
-    thread's decision in between would split with the wrong lots)."""
+    thread's decision in between would split with the wrong lots). The hot methods (`route_order`,
+    `route_quantities`, `on_order_book_deltas`) write the same `with self._lock:` out instead: this
+    wrapper's generic call costs about 0.4 us, a tenth of a decision."""
 
     @functools.wraps(method)
     def locked(self: SmartOrderRouter, *args: Any, **kwargs: Any) -> Any:
@@ -203,7 +205,6 @@ class SmartOrderRouter:
         self._books.invalidate(None if venue is None else self.venue_config(venue).name)
         self._lots_for = None
 
-    @_serialised
     def on_order_book_deltas(self, deltas: OrderBookDeltas) -> bool:
         """Keeps the book of `deltas`' venue in the core from the deltas themselves, one call per batch
         (`book_sync.DeltaFeed`): decisions then read nothing from Nautilus for that venue. Hand it every
@@ -211,12 +212,16 @@ class SmartOrderRouter:
         the instrument is no venue's of this router (ignored)."""
         if not isinstance(deltas, OrderBookDeltas):
             raise ValidationError(f"invalid deltas: {deltas!r} (must be a nautilus_trader OrderBookDeltas)", field="deltas", value=repr(deltas))
-        iid = deltas.instrument_id
-        name = self._tape_venues.get(iid)  # a venue's configured instrument
-        if name is None:
-            config = self._by_name.get(iid.venue.value)
-            name = config.name if config is not None and config.instrument_id is None else None
-        return name is not None and self._books.feed.apply(name, deltas, self.cache)
+        with self._lock:  # `_serialised`, written out: the hot path (every batch) saves the wrapper's call
+            feed = self._books.feed
+            if feed.apply_held(deltas):
+                return True
+            iid = deltas.instrument_id
+            name = self._tape_venues.get(iid)  # a venue's configured instrument
+            if name is None:
+                config = self._by_name.get(iid.venue.value)
+                name = config.name if config is not None and config.instrument_id is None else None
+            return name is not None and feed.apply(name, deltas, self.cache)
 
     def venue_config(self, venue: str | Venue) -> VenueConfig:
         name = venue.value if isinstance(venue, Venue) else venue
@@ -433,16 +438,16 @@ class SmartOrderRouter:
             self._record([allocation])
         return allocation
 
-    @_serialised
     def route_order(self, instrument_id: InstrumentId, side: OrderSide, total_quantity: Quantity, max_venues: int = 3,
                     price: Price | None = None) -> list[VenueAllocation]:
         """Splits `total_quantity` across at most `max_venues` venues; quantities sum exactly."""
-        side_code, units, plan, limit = self._split_request(instrument_id, side, total_quantity, max_venues, price)
-        allocations = [self._allocation(q, venue_id, quantity, "marginal-cost split")
-                       for q, venue_id, quantity in plan.core.split(side_code, units, max_venues, limit, quotes=True)]
-        if self.record_history:
-            self._record(allocations)
-        return allocations
+        with self._lock:  # `_serialised`, written out on the hot path (the wrapper's call costs ~0.4 us)
+            side_code, units, plan, limit = self._split_request(instrument_id, side, total_quantity, max_venues, price)
+            allocations = [self._allocation(q, venue_id, quantity, "marginal-cost split")
+                           for q, venue_id, quantity in plan.core.split(side_code, units, max_venues, limit, quotes=True)]
+            if self.record_history:
+                self._record(allocations)
+            return allocations
 
     @_serialised
     def split_score_bps(self, instrument_id: InstrumentId, side: OrderSide, total_quantity: Quantity, max_venues: int = 3,
@@ -462,7 +467,6 @@ class SmartOrderRouter:
         units, plan = self._prepare_plan(instrument_id, total_quantity, "total_quantity", side_code)
         return side_code, units, plan, limit
 
-    @_serialised
     def route_quantities(self, instrument_id: InstrumentId, side: OrderSide, total_quantity: Quantity, max_venues: int = 3,
                          price: Price | None = None) -> list[tuple[InstrumentId, Quantity]]:
         """`route_order`'s split as plain (venue instrument id, quantity) pairs, for a hot loop.
@@ -471,8 +475,9 @@ class SmartOrderRouter:
         `VenueAllocation` (costs, scores, reason) per venue and without `record_history`: about half the
         cost of a decision when one venue's book changed. Send the pairs as they are, or call `route_order`
         when the costs are wanted."""
-        side_code, units, plan, limit = self._split_request(instrument_id, side, total_quantity, max_venues, price)
-        return plan.core.split(side_code, units, max_venues, limit)
+        with self._lock:  # `_serialised`, written out on the hot path
+            side_code, units, plan, limit = self._split_request(instrument_id, side, total_quantity, max_venues, price)
+            return plan.core.split(side_code, units, max_venues, limit)
 
     @_serialised
     def lot_rounding(self, instrument_id: InstrumentId, side: OrderSide, quantity: Quantity, max_venues: int = 3,
