@@ -32,6 +32,7 @@ decided once per process by decoding batches made here with known values (`delta
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -263,6 +264,7 @@ class DeltaFeed:
         self._feed = BookFeed(core, book_depth, FIXED_PRECISION, UNIT_DECIMALS)
         self.instrument: dict[str, InstrumentId] = {}  # venue -> the instrument whose book the core holds from deltas
         self._held: dict[InstrumentId, str] = {}  # the same, the other way round: the hot path's lookup
+        self._apply_batch: Callable[[str, Any], int]  # (venue, OrderBookDeltas) -> sides: the chosen reader
         self.sides: dict[str, int] = {}  # venue -> sides its routing view shows (1 bids, 2 asks, 3 both)
         self.displaced: set[str] = set()  # venues whose core book was since replaced: sent again before use
         self.batches = 0
