@@ -168,7 +168,7 @@ def test_missing_venue_instrument_denies_the_primary_with_the_reason():
         (lambda: VWAPExecAlgorithmConfig(volume_profile={1: -1.0}), "volume_profile[1]"),
         (lambda: POVExecAlgorithmConfig(participation_rate=1.5), "participation_rate"),
         (lambda: POVExecAlgorithmConfig(min_child_quantity=1.0, max_child_quantity=0.5), "max_child_quantity"),
-        (lambda: build_exec_algorithm({"type": "TWAP", "interval_seconds": -5}), "interval_seconds"),
+        (lambda: build_exec_algorithm({"type": "TWAP", "interval_seconds": -5}), "execution_algorithm.interval_seconds"),
         (lambda: build_exec_algorithm({"type": "SNIPER"}), "execution_algorithm.type"),
         (lambda: build_exec_algorithm({"duration_seconds": 5}), "execution_algorithm.type"),
         (lambda: SmartRoutingStrategyConfig(instrument_id="nonsense"), "instrument_id"),

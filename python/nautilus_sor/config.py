@@ -40,7 +40,7 @@ import msgspec
 from nautilus_sor._core import ROUTER_DEFAULTS
 from nautilus_sor.backtest.scenarios import BASELINE_ALIASES, BASELINES, baseline_key
 from nautilus_sor.exceptions import ConfigError, ValidationError
-from nautilus_sor.msgspec_errors import msgspec_error_path
+from nautilus_sor.msgspec_errors import config_error
 from nautilus_sor.queue_model import DEFAULT_QUEUE_MODEL, DEFAULT_QUEUE_POWER, QUEUE_OFF, check_queue_model
 from nautilus_sor.smart_router.settings import check_router_params
 from nautilus_sor.smart_router.venues import VenueConfig, check_venue_name, parse_venues
@@ -203,10 +203,8 @@ def _validate(config: RunConfig) -> None:
 
         try:
             build_exec_algorithm(s.execution_algorithm)
-        except ConfigError as exc:
-            field = exc.field or "execution_algorithm"
-            path = "strategy." + (field if field.startswith("execution_algorithm") else f"execution_algorithm.{field}")
-            raise ConfigError(f"invalid {path}: {exc}", field=path, value=exc.value) from None
+        except ConfigError as exc:  # it names the field within the spec: `execution_algorithm.<field>`
+            raise ConfigError(f"invalid strategy.{str(exc).removeprefix('invalid ')}", field=f"strategy.{exc.field}", value=exc.value) from None
     m = config.market
     if m.type == "synthetic" and s.execution_algorithm is not None:
         from nautilus_sor.execution_algorithms import uses_market_profile
@@ -367,21 +365,7 @@ def convert_object(raw: Any, kind: type[_S], what: str) -> _S:
     try:
         return msgspec.convert(raw, kind)
     except msgspec.ValidationError as exc:
-        path = msgspec_error_path(str(exc)).lstrip(".") or "$"
-        raise ConfigError(f"invalid {path}: {exc}", field=path, value=_value_at(raw, path)) from None
-
-
-def _value_at(raw: Any, path: str) -> str:
-    """The raw value at a msgspec path like `strategy.venues[1].taker_fee` (for the error)."""
-    import re
-
-    node = raw
-    for key, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", path):
-        try:
-            node = node[int(index)] if index else node[key]
-        except (KeyError, IndexError, TypeError):
-            return "<missing>"
-    return repr(node)
+        raise config_error(exc, raw) from None
 
 
 def load_config(path: str | Path) -> RunConfig:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from nautilus_sor.exceptions import ConfigError
-from nautilus_sor.msgspec_errors import msgspec_error_path
+from nautilus_sor.msgspec_errors import config_error
 from nautilus_sor.execution_algorithms.base import SmartExecAlgorithm, SmartExecAlgorithmConfig
 from nautilus_sor.execution_algorithms.iceberg import IcebergExecAlgorithm, IcebergExecAlgorithmConfig
 from nautilus_sor.execution_algorithms.patterns import (
@@ -109,13 +109,12 @@ def build_exec_algorithm(spec: dict[str, Any], **shared: Any) -> SmartExecAlgori
         # msgspec wraps our own __post_init__ errors: rebuild directly to surface the field they name.
         try:
             config_type(**fields)
-        except ConfigError:
-            raise
+        except ConfigError as own:  # named within the spec, as msgspec's errors below are
+            raise ConfigError(f"invalid execution_algorithm.{str(own).removeprefix('invalid ')}", field=f"execution_algorithm.{own.field}",
+                              value=own.value) from None
         except Exception:  # noqa: BLE001 - a type error msgspec already described
             pass
-        message = str(exc)
-        path = msgspec_error_path(message)
-        raise ConfigError(f"invalid execution_algorithm{path}: {message}", field=f"execution_algorithm{path}", value=repr(spec)) from None
+        raise config_error(exc, fields, "execution_algorithm") from None
     return algorithm(config)
 
 

@@ -9,7 +9,7 @@ from nautilus_trader.model.identifiers import InstrumentId
 
 from nautilus_sor._core import VenueSpec
 from nautilus_sor.exceptions import ConfigError, ValidationError
-from nautilus_sor.msgspec_errors import msgspec_error_path
+from nautilus_sor.msgspec_errors import config_error
 from nautilus_sor.units import decimal_to_units
 
 
@@ -39,10 +39,7 @@ def parse_venues(venues: list[Any], field: str = "venues") -> list[VenueConfig]:
         try:
             v = raw if isinstance(raw, VenueConfig) else msgspec.convert(raw, VenueConfig)
         except msgspec.ValidationError as exc:
-            # msgspec says e.g. "Expected `float`, got `str` - at `$.taker_fee`"
-            message = str(exc)
-            path = msgspec_error_path(message)
-            raise ConfigError(f"invalid {field}[{i}]{path}: {message}", field=f"{field}[{i}]{path}", value=repr(raw)) from None
+            raise config_error(exc, raw, f"{field}[{i}]") from None
         if v.oms_type not in ("NETTING", "HEDGING"):
             raise ConfigError(
                 f"invalid {field}[{i}].oms_type: {v.oms_type!r} (must be NETTING or HEDGING)",
