@@ -50,22 +50,11 @@ class VenueAllocation:
                  *, how: str | None = None, fee_rate: float | None = None, relative_bps: tuple[float, float, float] | None = None) -> None:
         if reason is None and how is None:
             raise TypeError("VenueAllocation needs a reason")
-        # Each slot's own setter, called one by one (a router builds several of these per decision: the
-        # generic object.__setattr__ by name costs twice as much, a loop over the setters a third more).
-        set_slot = _SLOT_SETTERS
-        set_slot[0](self, venue)
-        set_slot[1](self, instrument_id)
-        set_slot[2](self, quantity)
-        set_slot[3](self, expected_price)
-        set_slot[4](self, fee)
-        set_slot[5](self, latency_cost)
-        set_slot[6](self, miss_cost)
-        set_slot[7](self, score_bps)
-        set_slot[8](self, fill_probability)
-        set_slot[9](self, fee_rate)
-        set_slot[10](self, reason)
-        set_slot[11](self, how)
-        set_slot[12](self, relative_bps)
+        # Each slot's own setter (a router builds several of these per decision: the generic
+        # object.__setattr__ by name costs twice as much).
+        for set_slot, value in zip(_SLOT_SETTERS, (venue, instrument_id, quantity, expected_price, fee, latency_cost, miss_cost, score_bps,
+                                                   fill_probability, fee_rate, reason, how, relative_bps)):
+            set_slot(self, value)
 
     @property
     def reason(self) -> str:
