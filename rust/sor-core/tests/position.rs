@@ -142,6 +142,25 @@ fn netting_flip_splits_commission_pro_rata() {
 }
 
 #[test]
+fn netting_flip_keeps_closed_pnl() {
+    let mut b = book();
+    let r = b.apply(&f(0, BUY, 10, 100.0, 1.0, None)).unwrap();
+    assert_eq!((r.position_id, r.flipped_to, r.closed), (0, None, false));
+    let r = b.apply(&f(0, SELL, 15, 110.0, 3.0, None)).unwrap();
+    assert_eq!((r.position_id, r.flipped_to, r.closed), (0, Some(0), true));
+    let p = b.position(0).unwrap();
+    assert_eq!(p.signed_units, -5);
+    // Closed cycle: -1 - 2 (2/3 of the 3.0 commission) + 10 * 10 = 97.
+    assert_eq!(p.prior_realized_pnl, 97.0);
+    assert_eq!(p.realized_pnl, -1.0);
+    assert_eq!(p.avg_px_open, 110.0);
+    assert_eq!(p.closed_cycles, 1);
+    assert_eq!(p.event_count, 1);
+    assert_eq!(b.realized_pnl(0, 0).unwrap(), 96.0);
+    assert_eq!(b.net_units(0, 0).unwrap(), -5);
+}
+
+#[test]
 fn hedging_positions_are_independent() {
     let mut b = book();
     let long = b.apply(&f(1, BUY, 5, 10.0, 0.0, None)).unwrap().position_id;

@@ -30,8 +30,19 @@ pub(super) type BatchSplit<'py> = (Bound<'py, PyArray2<u64>>, Bound<'py, PyArray
 /// `select_batch`'s result: venue index and score per request.
 pub(super) type BatchSelect<'py> = (Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<f64>>);
 
+/// A trade's aggressor argument: see [`aggressor_arg`].
+pub(super) struct PyAggressor(pub sor_core::Side);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for PyAggressor {
+    type Error = PyErr;
+
+    fn extract(ob: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        aggressor_arg(&ob).map(PyAggressor)
+    }
+}
+
 /// A trade's aggressor: BUY/SELL (BUYER/SELLER), or the codes 1/2 of `OrderSide` and `AggressorSide`.
-pub(super) fn aggressor_arg(ob: &Bound<'_, PyAny>) -> PyResult<sor_core::Side> {
+fn aggressor_arg(ob: &Bound<'_, PyAny>) -> PyResult<sor_core::Side> {
     if let Ok(text) = ob.cast::<PyString>() {
         let text = text.to_cow()?;
         match text.to_ascii_uppercase().as_str() {
@@ -58,12 +69,15 @@ pub(super) fn venue_arg(core: &Router, venue: &Bound<'_, PyAny>) -> PyResult<usi
     }
 }
 
+/// A batch call's requests: (side, units, limit price) each.
+pub(super) type Requests = Vec<(sor_core::Side, u64, Option<f64>)>;
+
 /// Reads the three request arrays of a batch call, checking lengths and values up front.
 pub(super) fn batch_requests(
     sides: &Bound<'_, PyAny>,
     quantities: &Bound<'_, PyAny>,
     limit_prices: &Bound<'_, PyAny>,
-) -> PyResult<Vec<(sor_core::Side, u64, Option<f64>)>> {
+) -> PyResult<Requests> {
     let sides = array_arg::<i8>("sides", sides, "int8 (1 = BUY, 2 = SELL)")?;
     let quantities = array_arg::<u64>("quantities", quantities, "uint64")?;
     let limit_prices = array_arg::<f64>("limit_prices", limit_prices, "float64 (NaN = no limit)")?;

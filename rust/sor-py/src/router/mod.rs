@@ -17,7 +17,7 @@ use sor_core::{Ladder, Level, Router, RouterParams, SorError, SplitResult};
 use crate::convert::{count, flag, int_arg, levels_arg, num, opt_num, py_repr, unit, units_arg, PySide};
 use crate::errors::{invalid, IntoPyResult};
 use crate::lock::lock_attached;
-use args::{aggressor_arg, batch_requests, ladder_side, venue_arg, BatchSelect, BatchSplit, Pairs};
+use args::{batch_requests, ladder_side, venue_arg, BatchSelect, BatchSplit, Pairs, PyAggressor, Requests};
 use results::{Names, PyPassiveQuote, PyPassiveSelection, PySelection, PySplitResult, PyVenueQuote};
 use venue::{PyVenueSpec, PyVenueStats};
 
@@ -68,8 +68,24 @@ impl PyRouter {
         self.on_venue(py, venue, |core, i| f(core.stats_mut(i)?))
     }
 
+    /// `f` on the router and a batch call's requests (its three arrays, checked up front), under the
+    /// lock and without the GIL.
+    fn on_batch<R: Send>(
+        &self,
+        py: Python<'_>,
+        sides: &Bound<'_, PyAny>,
+        quantities: &Bound<'_, PyAny>,
+        limit_prices: &Bound<'_, PyAny>,
+        f: impl FnOnce(&Router, &Requests) -> R + Send,
+    ) -> PyResult<R> {
+        let requests = batch_requests(sides, quantities, limit_prices)?;
+        let core = self.lock(py);
+        let router: &Router = &core;
+        Ok(py.detach(|| f(router, &requests)))
+    }
+
     /// The split of `split`'s arguments, checked as it checks them (`split`, `split_units` and
-    /// `RoutePlan.split_quantities` share it).
+    /// `RoutePlan.split` share it).
     pub(crate) fn split_checked(
         &self,
         py: Python<'_>,
@@ -309,11 +325,8 @@ impl PyRouter {
         if max_venues == 0 {
             return Err(invalid("max_venues", 0, "must be at least 1"));
         }
-        let requests = batch_requests(sides, quantities, limit_prices)?;
-        let core = self.lock(py);
-        let router: &Router = &core;
-        let n_venues = router.venues().len();
-        let (allocations, status) = py.detach(|| {
+        let (allocations, status) = self.on_batch(py, sides, quantities, limit_prices, |router, requests| {
+            let n_venues = router.venues().len();
             let mut allocations = Array2::<u64>::zeros((requests.len(), n_venues));
             let mut status = vec![ROUTE_OK; requests.len()];
             for (row, &(side, qty, limit)) in requests.iter().enumerate() {
@@ -328,8 +341,7 @@ impl PyRouter {
                 }
             }
             (allocations, status)
-        });
-        drop(core);
+        })?;
         Ok((allocations.into_pyarray(py), status.into_pyarray(py)))
     }
 
@@ -342,19 +354,16 @@ impl PyRouter {
         quantities: &Bound<'py, PyAny>,
         limit_prices: &Bound<'py, PyAny>,
     ) -> PyResult<BatchSelect<'py>> {
-        let requests = batch_requests(sides, quantities, limit_prices)?;
-        let core = self.lock(py);
-        let router: &Router = &core;
-        let (venues, scores): (Vec<i64>, Vec<f64>) = py.detach(|| {
-            requests
-                .iter()
-                .map(|&(side, qty, limit)| match router.select_venue(side, qty, limit) {
-                    Ok(sel) => (sel.best.venue as i64, sel.best.score_bps),
-                    Err(_) => (-1, f64::NAN),
-                })
-                .unzip()
-        });
-        drop(core);
+        let (venues, scores): (Vec<i64>, Vec<f64>) =
+            self.on_batch(py, sides, quantities, limit_prices, |router, requests| {
+                requests
+                    .iter()
+                    .map(|&(side, qty, limit)| match router.select_venue(side, qty, limit) {
+                        Ok(sel) => (sel.best.venue as i64, sel.best.score_bps),
+                        Err(_) => (-1, f64::NAN),
+                    })
+                    .unzip()
+            })?;
         Ok((venues.into_pyarray(py), scores.into_pyarray(py)))
     }
 
@@ -402,12 +411,11 @@ impl PyRouter {
         &self,
         py: Python<'_>,
         venue: &Bound<'_, PyAny>,
-        aggressor: &Bound<'_, PyAny>,
+        aggressor: PyAggressor,
         #[pyo3(from_py_with = unit::size)] size: u64,
         #[pyo3(from_py_with = unit::ts_ns)] ts_ns: u64,
     ) -> PyResult<()> {
-        let aggressor = aggressor_arg(aggressor)?;
-        self.on_venue(py, venue, |core, i| core.record_trade(i, aggressor, size, ts_ns))
+        self.on_venue(py, venue, |core, i| core.record_trade(i, aggressor.0, size, ts_ns))
     }
 
     /// Units per second traded by `aggressor`s on `venue`, decayed to `now_ns`.
@@ -415,13 +423,10 @@ impl PyRouter {
         &self,
         py: Python<'_>,
         venue: &Bound<'_, PyAny>,
-        aggressor: &Bound<'_, PyAny>,
+        aggressor: PyAggressor,
         #[pyo3(from_py_with = unit::now_ns)] now_ns: u64,
     ) -> PyResult<f64> {
-        let aggressor = aggressor_arg(aggressor)?;
-        let core = self.lock(py);
-        let i = venue_arg(&core, venue)?;
-        core.tape_rate(i, aggressor, now_ns).py()
+        self.on_venue(py, venue, |core, i| core.tape_rate(i, aggressor.0, now_ns))
     }
 
     /// Forgets every venue's trade tape.
