@@ -737,8 +737,8 @@ class ParentRun:
                     got, ts = self._passive_round(qty, ts, cancel_at, touch_move=False)
                     qty -= got
                 if self.style.rests and parent.algorithm != "aggressive":
-                    # Rests until the next slice (the last: passive_horizon_s); the cross then gets one round.
-                    rest_until = slices[i + 1][0] if i + 1 < len(slices) else ts + int(p.passive_horizon_s * NS)
+                    # Rests until the next slice (the last: passive_horizon_s after its time); the cross then gets one round.
+                    rest_until = slices[i + 1][0] if i + 1 < len(slices) else slice_ts + int(p.passive_horizon_s * NS)
                     qty, ts = self._resting_slice(qty, ts, rest_until, slices)
                     deadline = max(deadline, ts)
                 left, ts = self._aggressive(qty, ts, deadline if i + 1 < len(slices) else max(deadline, ts))
