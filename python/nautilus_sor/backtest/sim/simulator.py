@@ -706,9 +706,10 @@ class ParentRun:
         """Where the slice rests now (None: it is taken): the router scenario's `select_passive` for the
         time left to `deadline` - for adaptive only when `adaptive_rests` prefers it to crossing now - or
         the single venue (adaptive weighs the router's estimates: without the router it takes, as live)."""
+        venue: str | None
         if self.scenario != "router":
             venue = self.scenario[7:]
-            rests = self.style.style != ADAPTIVE and np.isfinite(self._own_touch(venue, ts))
+            rests = self.style.style != ADAPTIVE and bool(np.isfinite(self._own_touch(venue, ts)))
         else:
             selection = self._select_passive(qty, ts, max(deadline - ts, 1) / NS)
             venue = None if selection is None else selection.venue
