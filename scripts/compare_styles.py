@@ -1,7 +1,7 @@
 """Execution styles against each other in real Nautilus backtests: `maker` and `adaptive` against `taker`
 for the example's scheduled algorithm, at three parent sizes, paired over the run's repeats.
 
-    python scripts/compare_styles.py examples/binance_btc_twap.json --market-end 2024-08-09T00:00:00Z [--repeats 8] [--sizes 0.25,1,4] [--calibration]
+    python scripts/compare_styles.py examples/binance_btc_twap.json --market-end 2024-08-09T00:00:00Z [--repeats 8] [--sizes 0.25,1,4] [--calibration] [--evaluate [--starts 30]]
 
 For each size (the example's parent quantities times the factor) and style, the example runs as
 `nautilus-sor backtest` runs it (the router scenario only: baselines off; the queue-position fill model on
@@ -11,10 +11,11 @@ quantity. Printed: per size, each style's mean cost and its paired difference to
 interval (positive: cheaper than taker) and in how many repeats it was cheaper.
 
 `--evaluate` also runs `nautilus-sor evaluate`'s simulator on the same market window in the same run (the
-example's algorithm, duration and slice interval, venues with the example's fees and latencies, the same
-parent quantities bought and sold at `--starts` evenly spaced start times, the router scenario with each
-style; `evaluate --styles`) and prints both measurements side by side: each style's saving over taker,
-paired (evaluate: by start time, buy and sell of a start averaged; backtest: by repeat), 95% t intervals.
+example's algorithm, duration and slice interval, venues with the example's fees and latencies, the
+example's first parent quantity times the factor bought and sold at `--starts` evenly spaced start times,
+the router scenario with each style: `evaluate --styles`) and prints both measurements side by side: each
+style's saving over taker, paired (evaluate: by start time, buy and sell of a start averaged; backtest: by
+repeat), 95% t intervals.
 
 `--calibration` also prints, over every resting slice of the maker and adaptive runs, the router's
 predicted fill probability and rest-then-cross cost when the slice was placed against what happened
