@@ -9,7 +9,6 @@ from typing import Any
 
 from nautilus_sor import __version__
 from nautilus_sor.exceptions import NautilusSorError
-from nautilus_sor.execution_algorithms.styles import DEFAULT_CATCH_UP_FRACTION, DEFAULT_REPRICE_INTERVAL_S, TAKER, check_style
 from nautilus_sor.queue_model import DEFAULT_QUEUE_MODEL, DEFAULT_QUEUE_POWER, QUEUE_MODELS
 
 
@@ -102,6 +101,7 @@ def _sweep(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     """The routing evaluation on recorded markets (execution simulator; see docs/evaluation.md)."""
     from nautilus_sor.backtest.sim.evaluate import MARKETS, check_styles, market_block, run_evaluation
+    from nautilus_sor.execution_algorithms.styles import TAKER, check_style
     from nautilus_sor.progress import counting_progress
 
     shortcuts = {"path": args.path, "symbol": args.symbol, "date": args.date, "levels": args.levels, "start": args.start, "end": args.end,
@@ -114,10 +114,10 @@ def _evaluate(args: argparse.Namespace) -> int:
             return 2
         markets = [market_block(args.market, args.data, **shortcuts)]
     styles = check_styles(args.styles or "")
-    check_style(TAKER, args.catch_up_fraction, args.reprice_interval_s)  # refused before any market is loaded
+    rules = {k: v for k, v in (("catch_up_fraction", args.catch_up_fraction), ("reprice_interval_s", args.reprice_interval_s)) if v is not None}
+    check_style(TAKER, **rules)  # refused before any market is loaded
     overrides = {"see_own_consumption": not args.published_books_only, "passive_scoring": args.passive_scoring,
-                 "queue_model": args.queue_model, "queue_power": args.queue_power, "catch_up_fraction": args.catch_up_fraction,
-                 "reprice_interval_s": args.reprice_interval_s}
+                 "queue_model": args.queue_model, "queue_power": args.queue_power, **rules}
     with counting_progress(args.quiet, unit="parents") as progress:
         _, summary = run_evaluation(markets, data_root=args.data, out_dir=args.out, starts=args.starts, overrides=overrides,
                                     styles=styles, progress=progress, log=progress.log if progress is not None else print)
@@ -190,9 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--styles", default=None,
                           help="also run the router scenario's TWAP/VWAP with these execution styles (taker,maker,adaptive) and compare each "
                                "with taker, paired by start (default: taker only)")
-    evaluate.add_argument("--catch-up-fraction", type=float, default=DEFAULT_CATCH_UP_FRACTION,
+    evaluate.add_argument("--catch-up-fraction", type=float, default=None,
                           help="resting styles: cross once the parent lags its schedule by this share of it (default 0.1)")
-    evaluate.add_argument("--reprice-interval-s", type=float, default=DEFAULT_REPRICE_INTERVAL_S,
+    evaluate.add_argument("--reprice-interval-s", type=float, default=None,
                           help="resting styles: at least this long between two re-prices of a resting slice (default 1 s)")
     evaluate.set_defaults(run=_evaluate)
 
