@@ -1,7 +1,7 @@
 """Execution styles against each other in real Nautilus backtests: `maker` and `adaptive` against `taker`
 for the example's scheduled algorithm, at three parent sizes, paired over the run's repeats.
 
-    python scripts/compare_styles.py examples/binance_btc_twap.json --market-end 2024-08-09T00:00:00Z [--repeats 8] [--sizes 0.25,1,4] [--calibration]
+    python scripts/compare_styles.py examples/binance_btc_twap.json --market-end 2024-08-09T00:00:00Z [--repeats 8] [--sizes 0.25,1,4] [--calibration] [--evaluate [--starts 30]]
 
 For each size (the example's parent quantities times the factor) and style, the example runs as
 `nautilus-sor backtest` runs it (the router scenario only: baselines off; the queue-position fill model on
@@ -9,6 +9,13 @@ book venues), repeated over the same start windows; the cost is the run's all-in
 spread and impact against the arrival mid, the unfilled rest priced at the schedule's end), weighted by
 quantity. Printed: per size, each style's mean cost and its paired difference to `taker` with a 95% t
 interval (positive: cheaper than taker) and in how many repeats it was cheaper.
+
+`--evaluate` also runs `nautilus-sor evaluate`'s simulator on the same market window in the same run (the
+example's algorithm, duration and slice interval, venues with the example's fees and latencies, the
+example's first parent quantity times the factor bought and sold at `--starts` evenly spaced start times,
+the router scenario with each style: `evaluate --styles`) and prints both measurements side by side: each
+style's saving over taker, paired (evaluate: by start time, buy and sell of a start averaged; backtest: by
+repeat), 95% t intervals.
 
 `--calibration` also prints, over every resting slice of the maker and adaptive runs, the router's
 predicted fill probability and rest-then-cross cost when the slice was placed against what happened
@@ -73,6 +80,42 @@ class _Captured:
         return out
 
 
+def evaluate_styles(raw: dict[str, Any], factors: list[Decimal], styles: tuple[str, ...], starts: int) -> dict[Decimal, dict[str, Any]]:
+    """Per size factor and non-taker style: evaluate's paired saving over taker (`stats.PairedDifference`)."""
+    import dataclasses
+
+    import msgspec
+    import numpy as np
+
+    from nautilus_sor.analysis.stats import paired_difference
+    from nautilus_sor.backtest.sim.evaluate import EvalConfig, evaluate_market, style_scenario
+    from nautilus_sor.backtest.sim.simulator import NS, ExecParams, SimMarket
+    from nautilus_sor.backtest.data.sources import load_market
+    from nautilus_sor.config import MarketBlock
+
+    market = load_market(msgspec.convert(raw["market"], MarketBlock))
+    terms = {v["name"]: v for v in raw["strategy"]["venues"]}
+    market.venues = tuple(dataclasses.replace(v, maker_fee=terms[v.name]["maker_fee"], taker_fee=terms[v.name]["taker_fee"],
+                                              latency_ms=terms[v.name].get("latency_ms", v.latency_ms)) if v.name in terms else v for v in market.venues)
+    algo = raw["strategy"]["execution_algorithm"]
+    params = ExecParams(horizon_s=float(algo["duration_seconds"]), interval_s=float(algo["interval_seconds"]))
+    sim = SimMarket(market, params)
+    horizon_volume = sim.window_volume() * params.horizon_s / ((market.end_ns - market.start_ns) / NS)
+    quantity = float(Decimal(str(raw["orders"][0]["quantity"])))
+    sizes = {str(f): quantity * float(f) * (1 + 1e-9) / horizon_volume for f in factors}  # (not floored a lot below by rounding)
+    cfg = EvalConfig(algorithms=(algo["type"].lower(),), sizes=sizes, starts=starts, params=params, styles=styles)
+    runs = evaluate_market(sim, cfg)
+    out: dict[Decimal, dict[str, Any]] = {}
+    for f in factors:
+        group = runs[runs["size"] == str(f)]
+        per_start = group.groupby(["scenario", "start_ns"])["cost_all_in_bps"].mean().unstack("scenario")
+        taker = per_start[style_scenario("taker", params)].to_numpy()
+        out[f] = {s: paired_difference(taker, per_start[style_scenario(s, params)].to_numpy()) for s in styles if s != "taker"}
+        out[f]["quantity"] = float(group["quantity"].iloc[0])
+        out[f]["taker_bps"] = float(np.mean(taker))
+    return out
+
+
 BINS = (0.0, 0.05, 0.2, 0.5, 0.8, 1.0000001)
 
 
@@ -108,8 +151,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--market-end", default=None, help="a later market.end, to fit the repeats' start windows")
     parser.add_argument("--calibration", action="store_true", help="predicted vs realised per resting slice (see the module doc)")
     parser.add_argument("--styles", default=",".join(STYLES), help="styles to run (taker is the reference: always run)")
+    parser.add_argument("--evaluate", action="store_true", help="also run evaluate's simulator on the same window (see the module doc)")
+    parser.add_argument("--starts", type=int, default=30, help="--evaluate: start times (default 30)")
     args = parser.parse_args(argv)
-    styles = ("taker", *[s for s in args.styles.split(",") if s != "taker"])
+    from nautilus_sor.backtest.sim.evaluate import check_styles
+
+    styles = check_styles(args.styles)  # taker first; an unknown name refused before anything runs
     captured = _Captured() if args.calibration else None
     from nautilus_sor.analysis.stats import mean_ci95, paired_difference
     from nautilus_sor.backtest.runner import build_market_for
@@ -127,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     algo = raw["strategy"]["execution_algorithm"]["type"]
     print(f"{path.name}: {algo}, all-in cost in bps of the parent at arrival (fees in, unfilled priced at the schedule's end), "
           f"{args.repeats} repeats, paired 95% t intervals; saving > 0: cheaper than taker")
+    backtest: dict[Decimal, dict[str, Any]] = {}
     for factor in factors:
         per_style, outcomes = {}, {}
         for style in styles:
@@ -139,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
             n, mean, _, low, high = mean_ci95(per_style[style].to_numpy())
             line = f"    {style:<9} cost {mean:+7.2f} bps [{low:+.2f}, {high:+.2f}]"
             if style != "taker":
-                d = paired_difference(per_style["taker"].to_numpy(), per_style[style].to_numpy())
+                d = backtest.setdefault(factor, {})[style] = paired_difference(per_style["taker"].to_numpy(), per_style[style].to_numpy())
                 line += f"   saves {d.mean:+.2f} ± {d.half_width:.2f} bps vs taker, cheaper in {d.positive} of {d.n}"
             print(line, flush=True)
         for style, algorithms in outcomes.items():
@@ -151,6 +199,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"    calibration, {style}: {len(slices)} resting slices{extra}")
             for line in calibration(slices):
                 print(line, flush=True)
+    if args.evaluate:
+        evaluated = evaluate_styles(raw, factors, styles, args.starts)
+        print(f"saving over taker, bps (positive: cheaper), mean ± 95% t half-width (cheaper in k of n): evaluate's simulator "
+              f"({args.starts} starts, buy and sell averaged) | Nautilus backtest ({args.repeats} repeats)")
+        print(f"  {'size':<8}{'parent (eval)':>14}{'taker (eval)':>14}  {'style':<9}{'evaluate':>28}  {'backtest':>28}")
+        for factor in factors:
+            for style in styles[1:]:
+                cells = []
+                for d in (evaluated[factor][style], backtest.get(factor, {}).get(style)):
+                    cells.append("-" if d is None else f"{d.mean:+.2f} ± {d.half_width:.2f} ({d.positive} of {d.n})")
+                print(f"  x{factor!s:<7}{evaluated[factor]['quantity']:>14.6g}{evaluated[factor]['taker_bps']:>+14.2f}  {style:<9}"
+                      f"{cells[0]:>28}  {cells[1]:>28}", flush=True)
     return 0
 
 

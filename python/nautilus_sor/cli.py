@@ -100,7 +100,8 @@ def _sweep(args: argparse.Namespace) -> int:
 
 def _evaluate(args: argparse.Namespace) -> int:
     """The routing evaluation on recorded markets (execution simulator; see docs/evaluation.md)."""
-    from nautilus_sor.backtest.sim.evaluate import MARKETS, market_block, run_evaluation
+    from nautilus_sor.backtest.sim.evaluate import MARKETS, check_styles, market_block, run_evaluation
+    from nautilus_sor.execution_algorithms.styles import TAKER, check_style
     from nautilus_sor.progress import counting_progress
 
     shortcuts = {"path": args.path, "symbol": args.symbol, "date": args.date, "levels": args.levels, "start": args.start, "end": args.end,
@@ -112,11 +113,14 @@ def _evaluate(args: argparse.Namespace) -> int:
             print("--market both takes no --path/--symbol/--date/--venues/--levels/--start/--end: name one market", file=sys.stderr)
             return 2
         markets = [market_block(args.market, args.data, **shortcuts)]
+    styles = check_styles(args.styles or "")
+    rules = {k: v for k, v in (("catch_up_fraction", args.catch_up_fraction), ("reprice_interval_s", args.reprice_interval_s)) if v is not None}
+    check_style(TAKER, **rules)  # refused before any market is loaded
     overrides = {"see_own_consumption": not args.published_books_only, "passive_scoring": args.passive_scoring,
-                 "queue_model": args.queue_model, "queue_power": args.queue_power}
+                 "queue_model": args.queue_model, "queue_power": args.queue_power, **rules}
     with counting_progress(args.quiet, unit="parents") as progress:
         _, summary = run_evaluation(markets, data_root=args.data, out_dir=args.out, starts=args.starts, overrides=overrides,
-                                    progress=progress, log=progress.log if progress is not None else print)
+                                    styles=styles, progress=progress, log=progress.log if progress is not None else print)
     print(f"evaluation: {len(summary)} series; results in {args.out}/ (runs.parquet, summary.parquet, summary.md)")
     return 0
 
@@ -183,6 +187,13 @@ def build_parser() -> argparse.ArgumentParser:
                           help="decisions see the books as published, not minus what we already took (default: minus)")
     evaluate.add_argument("--passive-scoring", default="tape", choices=["router", "tape"],
                           help="where passive clips rest: the core's select_passive on the tape (default), or its taker select_venue")
+    evaluate.add_argument("--styles", default=None,
+                          help="also run the router scenario's TWAP/VWAP with these execution styles (taker,maker,adaptive) and compare each "
+                               "with taker, paired by start (default: taker only)")
+    evaluate.add_argument("--catch-up-fraction", type=float, default=None,
+                          help="resting styles: cross once the parent lags its schedule by this share of it (default 0.1)")
+    evaluate.add_argument("--reprice-interval-s", type=float, default=None,
+                          help="resting styles: at least this long between two re-prices of a resting slice (default 1 s)")
     evaluate.set_defaults(run=_evaluate)
 
     sweep = sub.add_parser("sweep", help="run a grid or random search over config fields as Ray tasks and rank the points by cost")

@@ -9,7 +9,10 @@ Grid: markets x algorithms x sizes x sides x start times. Scenarios per parent:
 - `single_venue_twap`: a market TWAP over the horizon on the venue that traded most in the minute before;
 - `snapshot_optimum`: the exact split of each slice on the merged books of its instant (`optimum.py`; an
   iceberg's is its horizon's TWAP); not a bound;
-- `lower_bound`: a cost no execution of the parent in its window can beat (`optimum.lower_bound_bps`).
+- `lower_bound`: a cost no execution of the parent in its window can beat (`optimum.lower_bound_bps`);
+- with `styles` (TWAP/VWAP only): `router:<style>`, the router scenario again with each other execution
+  style (`simulator.ExecParams.execution_style`, its own learning router per series), compared paired by
+  start with the taker one (`style_lines`, the "Execution styles" table).
 
 Cost: bps versus the consolidated arrival mid, fees in (`cost_bps`, filled part), each venue's basis removed at
 each order's decision time (`basis.py`; `cost_all_in_arrival_basis_bps`: removed at the parent's arrival). Quantity a scenario left
@@ -33,8 +36,9 @@ from nautilus_sor.backtest.sim.bars import BAR_ALGORITHMS, bar_books, is_bar_mar
 from nautilus_sor.backtest.sim.exchange import BUY, SELL, Fill, VenueExchange
 from nautilus_sor.backtest.sim.optimum import cleanup_fills, lower_bound_bps, snapshot_optimum_fills
 from nautilus_sor.backtest.sim.simulator import ALGORITHMS, NS, ExecParams, LearningFeed, Parent, ParentRun, SimMarket, cost_bps
-from nautilus_sor.exceptions import ValidationError
-from nautilus_sor.analysis.stats import mean_half_width
+from nautilus_sor.exceptions import ConfigError, ValidationError
+from nautilus_sor.analysis.stats import mean_half_width, paired_difference
+from nautilus_sor.execution_algorithms.styles import EXECUTION_STYLES, TAKER, check_style
 
 SIZES = {"small": 0.001, "1%": 0.01, "5%": 0.05}
 COMPARED = ("router", "equal_split", "exante_best", "hindsight_best", "single_venue_twap", "snapshot_optimum", "lower_bound")
@@ -49,8 +53,11 @@ class EvalConfig:
     lookback_s: float = 60.0  # data before the first start, for the ex-ante choices
     params: ExecParams = field(default_factory=ExecParams)
     bar_closes: bool = False  # a bar market: starts moved to bar closes (`sim.bars.snap_to_closes`)
+    # Execution styles the router scenario is also run with (TWAP/VWAP; module doc). Empty: the params' own only.
+    styles: tuple[str, ...] = ()
 
     def validate(self) -> EvalConfig:
+        check_styles(self.styles)
         for a in self.algorithms:
             if a not in ALGORITHMS:
                 raise ValidationError(f"invalid algorithms: {a!r} (one of {', '.join(ALGORITHMS)})", field="algorithms", value=a)
@@ -61,6 +68,27 @@ class EvalConfig:
                 raise ValidationError(f"invalid sizes[{label}]: {frac!r} (a fraction > 0)", field=f"sizes[{label}]", value=frac)
         self.params.validate()
         return self
+
+
+STYLED_ALGORITHMS = ("twap", "vwap")
+
+
+def check_styles(styles: Any) -> tuple[str, ...]:
+    """The styles to compare, taker (the reference) first; a ConfigError naming `styles` and the value for
+    a name `styles.check_style` refuses."""
+    if isinstance(styles, str):
+        styles = tuple(s.strip() for s in styles.split(",") if s.strip())
+    for style in styles:
+        try:
+            check_style(style)
+        except ConfigError as exc:
+            raise ConfigError(f"invalid styles: {style!r} ({exc})", field="styles", value=repr(style)) from None
+    return tuple(dict.fromkeys((TAKER, *styles))) if styles else ()
+
+
+def style_scenario(style: str, params: ExecParams) -> str:
+    """The scenario name of the router scenario run with `style`: `router` for the params' own style."""
+    return "router" if style == params.execution_style else f"router:{style}"
 
 
 def start_times(sim: SimMarket, cfg: EvalConfig) -> npt.NDArray[np.int64]:
@@ -130,6 +158,8 @@ def evaluate_market(sim: SimMarket, cfg: EvalConfig, progress: Any = None) -> pd
             for side in cfg.sides:
                 router = sim.router()  # one learning router per series, parents in time order
                 feed = LearningFeed(router)
+                styled = [(style, replace(cfg.params, execution_style=style), LearningFeed(sim.router()))
+                          for style in check_styles(cfg.styles) if style != cfg.params.execution_style and algorithm in STYLED_ALGORITHMS]
                 for start in starts:
                     parent = Parent(side, qty, int(start), algorithm)
                     mid = sim.consolidated_mid(parent.start_ns)
@@ -137,6 +167,13 @@ def evaluate_market(sim: SimMarket, cfg: EvalConfig, progress: Any = None) -> pd
                     run = ParentRun(sim, parent, "router", router=router, feed=feed)
                     res = run.run()
                     rows.append(_row(sim, parent, size_label, "router", res.fills, res.unfilled, res.end_ns, run.ex, mid, len(res.decisions)))
+                    rows[-1]["execution_style"] = cfg.params.execution_style
+                    for style, style_params, style_feed in styled:
+                        run = ParentRun(sim, parent, "router", router=style_feed.router, feed=style_feed, params=style_params)
+                        res = run.run()
+                        rows.append(_row(sim, parent, size_label, style_scenario(style, cfg.params), res.fills, res.unfilled, res.end_ns, run.ex, mid,
+                                         len(res.decisions)))
+                        rows[-1]["execution_style"] = style
                     for scenario in ["equal_split"] + [f"single:{n}" for n in sim.names]:
                         run = ParentRun(sim, parent, scenario)
                         res = run.run()
@@ -209,6 +246,7 @@ def summarize(runs: pd.DataFrame) -> pd.DataFrame:
                 mean, half, _ = mean_half_width(beside[scenario].to_numpy())
                 row[f"{scenario}_arrival_basis_bps"], row[f"{scenario}_arrival_basis_ci"] = mean, half
                 row[f"{scenario}_fill"] = float(fill.get(scenario, float("nan")))
+        row.update(_style_columns(group, per_start))
         for base in BASELINES:
             diff = (per_start[base] - per_start["router"]).to_numpy()
             mean, half, _ = mean_half_width(diff)
@@ -226,6 +264,45 @@ def summarize(runs: pd.DataFrame) -> pd.DataFrame:
             row[f"capture_vs_{base}"] = row[f"saving_vs_{base}_bps"] / opt_mean if significant else float("nan")
         out.append(row)
     return pd.DataFrame(out)
+
+
+def _style_columns(group: pd.DataFrame, per_start: pd.DataFrame) -> dict[str, Any]:
+    """Per execution style run (`router:<style>` rows, and `router` for the params' own style): its mean
+    all-in cost and, paired by start with the taker run, its saving over taker (positive: cheaper)."""
+    styled = [c for c in per_start.columns if c.startswith("router:")]
+    if not styled:
+        return {}
+    own = str(group.loc[group["scenario"] == "router", "execution_style"].iloc[0])  # the `router` rows' style
+    columns = {own: "router", **{c[len("router:"):]: c for c in styled}}
+    fill = group.groupby("scenario")["fill_ratio"].mean()
+    maker = group.groupby("scenario")["maker_share"].mean()
+    out: dict[str, Any] = {"styles": ",".join(s for s in EXECUTION_STYLES if s in columns)}
+    taker = per_start[columns[TAKER]].to_numpy()
+    for style, column in columns.items():
+        mean, half, _ = mean_half_width(per_start[column].to_numpy())
+        out[f"style_{style}_bps"], out[f"style_{style}_ci"] = mean, half
+        out[f"style_{style}_fill"], out[f"style_{style}_maker_share"] = float(fill[column]), float(maker[column])
+        if style != TAKER:
+            d = paired_difference(taker, per_start[column].to_numpy())
+            out[f"style_{style}_vs_taker_bps"], out[f"style_{style}_vs_taker_ci"] = d.mean, d.half_width
+            out[f"style_{style}_vs_taker_wins"], out[f"style_{style}_vs_taker_n"] = d.positive, d.n
+    return out
+
+
+def style_lines(summary: pd.DataFrame) -> list[str]:
+    """Per series run with styles: each style's saving over taker, paired by start (mean ± 95% t half-width)."""
+    if "styles" not in summary:
+        return []
+    lines = []
+    for _, r in summary[summary["styles"].notna()].iterrows():
+        parts = []
+        for style in str(r["styles"]).split(","):
+            if style != TAKER:
+                parts.append(f"{style} {r[f'style_{style}_vs_taker_bps']:+.2f} ± {r[f'style_{style}_vs_taker_ci']:.2f} bps vs taker "
+                             f"(cheaper at {int(r[f'style_{style}_vs_taker_wins'])} of {int(r[f'style_{style}_vs_taker_n'])} starts)")
+        lines.append(f"{r['market']} {r['algorithm']} {r['size']} ({r['quantity']:.6g} per parent): taker {r['style_taker_bps']:+.2f} bps; "
+                     + "; ".join(parts))
+    return lines
 
 
 HEADLINE_BASELINES = (("equal_split", "equal split"), ("exante_best", "ex-ante best venue"), ("hindsight_best", "hindsight best venue"))
@@ -298,6 +375,17 @@ def markdown_summary(summary: pd.DataFrame, notes: dict[str, list[str]], meta: d
                 f"| {r['algorithm']} | {r['size']} | " + " | ".join(cells)
                 + f" | {_ci(r, 'optimum_saving_vs_equal_split')} | {_ci(r, 'optimum_saving_vs_exante_best')}"
                 + f" | {_capture(r, 'equal_split')} | {_capture(r, 'exante_best')} |")
+        if "styles" in group and group["styles"].notna().any():
+            lines += ["", "### Execution styles: the router scenario with each style, saving over taker paired by start (positive: cheaper)", "",
+                      "All-in bps vs the consolidated arrival mid, mean ± 95% t half-width; maker share and fill ratio before clean-up.", "",
+                      "| algorithm | size | taker | maker | adaptive | maker vs taker | adaptive vs taker | maker share (maker / adaptive) |",
+                      "|---|---|---|---|---|---|---|---|"]
+            for _, r in group[group["styles"].notna()].iterrows():
+                cells = [_ci(r, f"style_{s}") for s in ("taker", "maker", "adaptive")]
+                vs = [f"{_ci(r, f'style_{s}_vs_taker')} ({int(r[f'style_{s}_vs_taker_wins'])} of {int(r[f'style_{s}_vs_taker_n'])})"
+                      if f"style_{s}_vs_taker_n" in r and np.isfinite(r[f"style_{s}_vs_taker_n"]) else "-" for s in ("maker", "adaptive")]
+                shares = " / ".join(f"{r.get(f'style_{s}_maker_share', float('nan')):.2f}" for s in ("maker", "adaptive"))
+                lines.append(f"| {r['algorithm']} | {r['size']} | " + " | ".join(cells + vs) + f" | {shares} |")
         lines += ["", "Fill ratio before clean-up (router / equal split / ex-ante / snapshot optimum):", ""]
         for _, r in group.iterrows():
             lines.append(f"- {r['algorithm']} {r['size']}: {r.get('router_fill', float('nan')):.3f} / {r.get('equal_split_fill', float('nan')):.3f}"
@@ -385,10 +473,11 @@ def _family_params(name: Any) -> dict[str, float]:
 def run_evaluation(markets: list[Any], *, data_root: str | Path, out_dir: str | Path, starts: int = 30,
                    params: dict[str, ExecParams] | None = None, algorithms: tuple[str, ...] = ALGORITHMS,
                    overrides: dict[str, Any] | None = None, log: Any = print,
-                   progress: Any = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                   progress: Any = None, styles: tuple[str, ...] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Loads each market, runs the grid, writes `runs.parquet`, `summary.parquet` and `summary.md` in `out_dir`,
     and logs each market's headline (`headline_lines`). `progress(market, done, total)`: called after each
     parent (all of its scenarios)."""
+    styles = check_styles(styles)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     all_runs, notes, timings, currency = [], {}, {}, {}
@@ -402,11 +491,14 @@ def run_evaluation(markets: list[Any], *, data_root: str | Path, out_dir: str | 
         if is_bar_market(market):  # one-level books from the quote bars (docs/evaluation.md, "Minute bar markets")
             market, bar_notes = bar_books(market)
             market_algorithms = tuple(a for a in algorithms if a in BAR_ALGORITHMS)
+            if len(styles) > 1 or p.style().rests:
+                raise ConfigError(f"invalid styles: {','.join(styles) or p.execution_style!r} (a bar market has no tape to fill a resting order from)",
+                                  field="styles", value=",".join(styles) or p.execution_style)
             if p.passive_first_s is not None:
                 raise ValidationError(f"invalid passive_first_s: {p.passive_first_s!r} (a bar market has no tape to fill a resting order from)",
                                       field="passive_first_s", value=p.passive_first_s)
         sim = SimMarket(market, p)
-        cfg = EvalConfig(starts=starts, params=p, algorithms=market_algorithms, bar_closes=bool(bar_notes))
+        cfg = EvalConfig(starts=starts, params=p, algorithms=market_algorithms, bar_closes=bool(bar_notes), styles=styles)
         t1 = time.perf_counter()
         total = len(cfg.algorithms) * len(cfg.sizes) * len(cfg.sides) * cfg.starts
         done = [0]
@@ -418,7 +510,8 @@ def run_evaluation(markets: list[Any], *, data_root: str | Path, out_dir: str | 
         runs = evaluate_market(sim, cfg, step if progress is not None else None)
         run_s = time.perf_counter() - t1
         parents = runs[runs["scenario"] == "router"].shape[0]
-        timings[market.name] = f"load {load_s:.1f} s, {parents} parents x {len(sim.names) + 4} simulated scenarios in {run_s:.1f} s"
+        extra = f" (+{len(styles) - 1} styles for TWAP/VWAP)" if len(styles) > 1 else ""
+        timings[market.name] = f"load {load_s:.1f} s, {parents} parents x {len(sim.names) + 4} simulated scenarios{extra} in {run_s:.1f} s"
         log(f"{market.name}: {timings[market.name]}")
         currency[market.name] = quote_currency(market)
         prices = (f"prices across venues: different instruments, each venue's basis to {sim.basis.reference} (its mid minus "
@@ -426,6 +519,8 @@ def run_evaluation(markets: list[Any], *, data_root: str | Path, out_dir: str | 
                   if sim.basis.active else "prices across venues: one instrument, compared as recorded (no basis removed)")
         notes[market.name] = list(market.notes) + bar_notes + [prices,
             f"venues: {', '.join(f'{v.name} (maker {v.maker_fee * 1e4:.2f} bps, taker {v.taker_fee * 1e4:.2f} bps, latency {sim.latency_ms[v.name]:g} ms)' for v in sim.venues)}",
+            *([f"execution styles {', '.join(styles)} (TWAP/VWAP, router scenario; catch-up {p.catch_up_fraction:g} of the parent, re-price at most "
+               f"every {p.reprice_interval_s:g} s, last slice rests {p.passive_horizon_s:g} s)"] if styles else []),
             f"horizon {p.horizon_s:g} s, slices every {p.interval_s:g} s, iceberg display {p.iceberg_visible_pct:.0%}, queue model {p.queue_model}, "
             f"decisions see {'published books minus our own takes' if p.see_own_consumption else 'the published books'}",
             f"sizes: fractions of the volume traded on all venues in a horizon on average ({sim.window_volume():.4g} in {(market.end_ns - market.start_ns) / NS:.0f} s)",
@@ -440,12 +535,12 @@ def run_evaluation(markets: list[Any], *, data_root: str | Path, out_dir: str | 
         summary.to_parquet(out / "summary.parquet")
         meta = {"starts per series": starts, "confidence intervals": "95% Student t over start times (buy and sell of a start averaged)"}
         (out / "summary.md").write_text(markdown_summary(summary, notes, meta, currency))
-        for line in headline_lines(summary[summary["market"] == market.name], currency):
+        for line in headline_lines(summary[summary["market"] == market.name], currency) + style_lines(summary[summary["market"] == market.name]):
             log(line)
     return runs_so_far, summary
 
 
 __all__ = ["COMPARED", "EvalConfig", "MARKETS", "SIZES", "derive_baselines", "evaluate_market", "market_block", "markdown_summary", "run_evaluation",
-           "start_times", "summarize"]
+           "start_times", "check_styles", "style_lines", "summarize"]
 
 

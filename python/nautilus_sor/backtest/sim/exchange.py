@@ -17,7 +17,7 @@ Rules (each is a stated assumption of the evaluation, see docs/evaluation.md):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,7 +56,7 @@ class RestResult:
     fills: list[Fill]
     arrival_ts: int
     end_ts: int  # when it was done at the venue: fully filled, or the cancel arrived
-    reason: str  # "filled", "cancelled" (at the requested time), "touch_moved", "no_book"
+    reason: str  # "filled", "cancelled" (at the requested time), "touch_moved", "decided" (`cancel_if`), "no_book"
 
     @property
     def filled(self) -> float:
@@ -181,10 +181,14 @@ class VenueExchange:
         cancel_decision_ts: int,
         *,
         cancel_on_touch_move: bool = False,
+        checks: Sequence[int] = (),
+        cancel_if: Callable[[int, float], bool] | None = None,
     ) -> RestResult:
         """A limit order decided at `decision_ts`, cancelled by a decision at `cancel_decision_ts` (and, with
         `cancel_on_touch_move`, by a decision when the published touch on our side moves away from our
-        price). Both reach the venue after the latency. A part marketable on arrival takes liquidity."""
+        price; with `cancel_if`, by a decision at the first of the increasing `checks` times `c` for which
+        `cancel_if(c, filled)` is true, `filled` being what the fills reported back to us by `c` sum to).
+        Both reach the venue after the latency. A part marketable on arrival takes liquidity."""
         arrival = decision_ts + self.latency_ns
         end = max(arrival, cancel_decision_ts + self.latency_ns)
         row = self.row_at(arrival)
@@ -234,7 +238,22 @@ class VenueExchange:
         prev_level = level[0] if np.isfinite(level[0]) else 0.0
         fee_rate = self.venue.maker_fee
         done = end
+        pending = [c for c in checks if c < cancel_decision_ts] if cancel_if is not None else []
+
+        def cancelled_before(t: int) -> int | None:
+            """The arrival of a cancel decided at a check whose cancel reaches the venue before `t`."""
+            while pending and pending[0] + self.latency_ns < t:
+                c = pending.pop(0)
+                known = sum(f.size for f in fills if f.ts + self.latency_ns <= c)
+                if cancel_if(c, known):  # type: ignore[misc]  # `pending` is empty without `cancel_if`
+                    return c + self.latency_ns
+            return None
+
         for ts, kind, idx in events:
+            stop = cancelled_before(ts)
+            if stop is not None:
+                done, reason = stop, "decided"
+                break
             if kind == 1:
                 new_level = float(level[idx])
                 queue.on_depth(prev_level, new_level)
@@ -251,6 +270,10 @@ class VenueExchange:
             if remaining <= _EPS:
                 done, reason = ts, "filled"
                 break
+        else:  # no more events: the checks left may still cancel it before the end
+            stop = cancelled_before(end)
+            if stop is not None:
+                done, reason = stop, "decided"
         return RestResult(fills, arrival, done, reason)
 
 

@@ -15,6 +15,13 @@ takes); `single:<venue>` (everything to one venue). Algorithms:
   `max_retries` times, within the horizon.
 - `twap` / `vwap`: core schedule over the horizon; each slice routed like `aggressive` until the next slice
   (leftover carries over). With `passive_first_s`, a slice first rests at the touch for that long.
+  `execution_style` (the live algorithms' rules, `execution_algorithms/styles.py`): `taker` as above;
+  `maker`: each slice rests at the touch of the venue `select_passive` picks (router scenario; a single
+  venue's own touch), checked every `reprice_interval_s` and at the slice's end by `styles.decide`
+  (re-priced when the touch moved away, crossed when the parent is behind schedule by more than
+  `catch_up_fraction` of it or the slice's time is up); `adaptive`: rests only while `styles.adaptive_rests`
+  says the core's rest-then-cross estimate (`select_passive`) beats crossing now (the core split's
+  score), taken otherwise. A slice can rest until the next slice (the last: `passive_horizon_s`).
 - `iceberg`: one display clip (core `Iceberg` display size) at a time, resting at the touch on the routed
   venue(s); a new clip when it has filled; cancelled and re-posted when the published touch moves away.
 At the horizon, what is left is reported as unfilled (and priced separately by the evaluation).
@@ -36,6 +43,9 @@ from nautilus_sor.backtest.exante import exante_best_venue
 from nautilus_sor.backtest.sim.basis import Basis, recorded_prices
 from nautilus_sor.backtest.sim.exchange import BUY, SELL, Fill, VenueExchange, core_book, infer_tick, venue_exchanges
 from nautilus_sor.exceptions import InsufficientLiquidityError, MarketDataError, RoutingError, ValidationError
+from nautilus_sor.execution_algorithms.resting import DEFAULT_LAST_SLICE_HORIZON_S
+from nautilus_sor.execution_algorithms.styles import (ADAPTIVE, DEFAULT_CATCH_UP_FRACTION, DEFAULT_REPRICE_INTERVAL_S, TAKER, Action, Resting,
+                                                      StyleParams, adaptive_rests, check_style, decide)
 from nautilus_sor.queue_model import DEFAULT_QUEUE_MODEL, DEFAULT_QUEUE_POWER, check_queue_model
 
 ALGORITHMS = ("aggressive", "twap", "vwap", "iceberg")
@@ -50,6 +60,12 @@ class ExecParams:
     interval_s: float = 5.0
     iceberg_visible_pct: float = 0.1
     passive_first_s: float | None = None  # TWAP/VWAP: rest at the touch this long before crossing
+    # TWAP/VWAP execution style (`execution_algorithms/styles.py`: taker, maker, adaptive) and its rules'
+    # parameters; `passive_horizon_s`: how long the last slice may rest (the live router's default).
+    execution_style: str = TAKER
+    catch_up_fraction: float = DEFAULT_CATCH_UP_FRACTION
+    reprice_interval_s: float = DEFAULT_REPRICE_INTERVAL_S
+    passive_horizon_s: float = DEFAULT_LAST_SLICE_HORIZON_S
     max_retries: int = 50
     queue_model: str = DEFAULT_QUEUE_MODEL  # see nautilus_sor.queue_model
     queue_power: float = DEFAULT_QUEUE_POWER  # f(x) = x**queue_power, read by "prob_power" only
@@ -86,7 +102,18 @@ class ExecParams:
         if self.passive_scoring not in ("router", "tape"):
             raise ValidationError(f"invalid passive_scoring: {self.passive_scoring!r} (router or tape)", field="passive_scoring", value=self.passive_scoring)
         check_queue_model(self.queue_model, self.queue_power)
+        style = self.style()
+        if style.rests and self.passive_first_s is not None:
+            raise ValidationError(f"invalid passive_first_s: {self.passive_first_s!r} (a resting execution_style {style.style!r} decides how long a "
+                                  "slice rests; passive_first_s is for taker)", field="passive_first_s", value=self.passive_first_s)
+        if not (isinstance(self.passive_horizon_s, (int, float)) and math.isfinite(self.passive_horizon_s) and self.passive_horizon_s > 0):
+            raise ValidationError(f"invalid passive_horizon_s: {self.passive_horizon_s!r} (must be > 0 seconds)", field="passive_horizon_s",
+                                  value=self.passive_horizon_s)
         return self
+
+    def style(self) -> StyleParams:
+        """The checked execution style (`styles.check_style`: a ConfigError naming the field otherwise)."""
+        return check_style(self.execution_style, self.catch_up_fraction, self.reprice_interval_s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +142,9 @@ class ParentResult:
     decisions: list[Decision] = field(default_factory=list)
     unfilled: float = 0.0
     end_ns: int = 0
+    rested_slices: int = 0  # resting styles: slices that rested
+    taken_slices: int = 0  # resting styles: slices taken at once (adaptive on the estimate, or no touch to join)
+    reprices: int = 0
 
     @property
     def filled(self) -> float:
@@ -343,7 +373,7 @@ class ParentRun:
     """Executes one parent under one scenario (fresh exchanges unless given)."""
 
     def __init__(self, sim: SimMarket, parent: Parent, scenario: str, *, router: Any = None, feed: LearningFeed | None = None,
-                 exchanges: dict[str, VenueExchange] | None = None) -> None:
+                 exchanges: dict[str, VenueExchange] | None = None, params: ExecParams | None = None) -> None:
         if parent.side not in (BUY, SELL):
             raise ValidationError(f"invalid side: {parent.side!r} (1 buy, -1 sell)", field="side", value=parent.side)
         if parent.algorithm not in ALGORITHMS:
@@ -351,7 +381,11 @@ class ParentRun:
         if scenario != "router" and scenario != "equal_split" and not (scenario.startswith("single:") and scenario[7:] in sim.names):
             raise ValidationError(f"invalid scenario: {scenario!r} (router, equal_split or single:<one of {sim.names}>)", field="scenario", value=scenario)
         self.sim = sim
-        self.p = sim.params
+        self.p = sim.params if params is None else params.validate()  # `params`: this run's own (e.g. another execution style)
+        self.style = self.p.style()
+        if self.style.rests and (scenario == "equal_split") and parent.algorithm in ("twap", "vwap"):
+            raise ValidationError(f"invalid execution_style: {self.style.style!r} for scenario {scenario!r} (a resting slice is one order on one "
+                                  "venue: router or single:<venue>)", field="execution_style", value=self.style.style)
         self.parent = parent
         self.scenario = scenario
         self.side = parent.side
@@ -477,9 +511,14 @@ class ParentRun:
         return shares or [(names[0], qty)]
 
     def _router_passive(self, qty: float, ts: int) -> list[tuple[str, float]]:
-        """The core's `select_passive` at `ts`: each venue's published touch, the tape up to `ts`, one slice
-        interval of horizon. Lots are not asked of the clip here: the simulated venue rests any size and
-        fills it in whole lots (as the Python rule this replaces did)."""
+        """The core's `select_passive` at `ts` over one slice interval of horizon (`_select_passive`)."""
+        selection = self._select_passive(qty, ts, self.p.interval_s)
+        return [] if selection is None else [(selection.venue, qty)]
+
+    def _select_passive(self, qty: float, ts: int, horizon_s: float) -> Any:
+        """The core's `select_passive` at `ts` (None: no venue): each venue's published touch, the tape up
+        to `ts`, `horizon_s` of horizon. Lots are not asked of the clip here: the simulated venue rests any
+        size and fills it in whole lots (as the Python rule this replaces did)."""
         sim, router = self.sim, self.router
         self.feed.apply_until(ts)  # type: ignore[union-attr]  # the router scenario always has a feed
         if self.feed.tape is None:  # type: ignore[union-attr]  # the router scenario always has a feed
@@ -503,13 +542,26 @@ class ParentRun:
         for name in sim.names:
             router.set_lot(name, 1, 0)
         try:
-            selection = router.select_passive("BUY" if self.side == BUY else "SELL", max(1, sim.to_units(qty)), self.p.interval_s, ts)
+            return router.select_passive("BUY" if self.side == BUY else "SELL", max(1, sim.to_units(qty)), horizon_s, ts)
         except (RoutingError, ValidationError):
-            return []
+            return None
         finally:
             for name in sim.names:
                 router.set_lot(name, sim.lot_units[name], 0)
-        return [(selection.venue, qty)]
+
+    def _cross_now_bps(self, qty: float, ts: int) -> float | None:
+        """What taking `qty` now is expected to cost: the core split's `score_bps` on the books the
+        decision sees (what the live router's `split_score_bps` returns; None: no split possible)."""
+        sim = self.sim
+        self._router_books(ts, {n: sim.seen_levels(ex, self.side, ts) for n, ex in self.ex.items()})
+        units = sim.to_units(qty)
+        units -= units % sim.min_lot_units
+        if units <= 0:
+            return None
+        try:
+            return float(self.router.split("BUY" if self.side == BUY else "SELL", units, len(self.ex)).score_bps)
+        except (RoutingError, ValidationError):
+            return None
 
     def _own_touch(self, name: str, ts: int) -> float:
         bid, ask = self.ex[name].touch(ts)
@@ -605,6 +657,70 @@ class ParentRun:
             return 0.0, self._next_update(ts)
         return got_total, max(back, ts + 1)
 
+    def _resting_slice(self, qty: float, ts: int, deadline: int, slices: list[tuple[int, float]]) -> tuple[float, int]:
+        """A maker / adaptive slice of `qty` from `ts`: rests at the touch and is re-priced while the rules
+        of `styles.decide` say so, checked every `reprice_interval_s` and at `deadline`. Returns (what is
+        left to cross, when): the rest after a cross decision, the deadline, or adaptive choosing to take."""
+        sim, style, side = self.sim, self.style, self.side
+        new_slice = True
+        parent_units = sim.to_units(self.parent.quantity)
+        interval_ns = int(style.reprice_interval_s * NS)
+        while qty > 1e-9 and ts < deadline:
+            venue = self._resting_venue(qty, ts, deadline, new_slice)
+            new_slice = False
+            if venue is None:
+                break
+            ex = self.ex[venue]
+            price = self._own_touch(venue, ts)
+            if not np.isfinite(price):
+                break
+            state = Resting(side == BUY, round(price / ex.tick), deadline, ts)
+            checks = list(range(ts + interval_ns, deadline, interval_ns)) if interval_ns > 0 else []
+            filled_before = self.result.filled
+            actions: list[Action] = []
+
+            def cancel_if(now: int, filled: float, state: Resting = state, ex: VenueExchange = ex, filled_before: float = filled_before,
+                          actions: list[Action] = actions) -> bool:
+                bid, ask = ex.touch(now)
+                touch = bid if side == BUY else ask
+                due = sum(q for t, q in slices if t <= now)  # the schedule's quantity whose time has come
+                behind = sim.to_units(due) - sim.to_units(filled_before + filled)
+                action = decide(state, style, now_ns=now, touch_tick=round(touch / ex.tick) if np.isfinite(touch) else None,
+                                behind_units=behind, parent_units=parent_units)
+                actions.append(action)
+                return action is not Action.HOLD
+
+            res = ex.rest(side, price, qty, ts, deadline, checks=checks, cancel_if=cancel_if)
+            self.result.fills.extend(res.fills)
+            self.result.decisions.append(Decision(ts, venue, qty, "LIMIT", price, price))
+            if self.feed is not None:
+                self.feed.push(res.end_ts + ex.latency_ns, "record_order_done", venue, sim.to_units(res.filled), max(1, sim.to_units(qty)))
+            qty -= res.filled
+            ts = max(res.end_ts + ex.latency_ns, ts + 1)  # the cancel's (or last fill's) confirmation is back
+            if res.reason != "decided" or actions[-1] is not Action.REPRICE:
+                break  # filled, crossed (behind schedule) or the slice's time is up
+            self.result.reprices += 1
+        return max(0.0, qty), ts
+
+    def _resting_venue(self, qty: float, ts: int, deadline: int, new_slice: bool) -> str | None:
+        """Where the slice rests now (None: it is taken): the router scenario's `select_passive` for the
+        time left to `deadline` - for adaptive only when `adaptive_rests` prefers it to crossing now - or
+        the single venue (adaptive weighs the router's estimates: without the router it takes, as live)."""
+        venue: str | None
+        if self.scenario != "router":
+            venue = self.scenario[7:]
+            rests = self.style.style != ADAPTIVE and bool(np.isfinite(self._own_touch(venue, ts)))
+        else:
+            selection = self._select_passive(qty, ts, max(deadline - ts, 1) / NS)
+            venue = None if selection is None else selection.venue
+            rests = venue is not None
+            if rests and self.style.style == ADAPTIVE:
+                rests = adaptive_rests(float(selection.best.score_bps), self._cross_now_bps(qty, ts))
+        if new_slice:
+            self.result.rested_slices += rests
+            self.result.taken_slices += not rests
+        return venue if rests else None
+
     def run(self) -> ParentResult:
         parent, p = self.parent, self.p
         if parent.algorithm == "iceberg":
@@ -621,6 +737,11 @@ class ParentRun:
                     cancel_at = min(deadline, ts + int(p.passive_first_s * NS))
                     got, ts = self._passive_round(qty, ts, cancel_at, touch_move=False)
                     qty -= got
+                if self.style.rests and parent.algorithm != "aggressive":
+                    # Rests until the next slice (the last: passive_horizon_s after its time); the cross then gets one round.
+                    rest_until = slices[i + 1][0] if i + 1 < len(slices) else slice_ts + int(p.passive_horizon_s * NS)
+                    qty, ts = self._resting_slice(qty, ts, rest_until, slices)
+                    deadline = max(deadline, ts)
                 left, ts = self._aggressive(qty, ts, deadline if i + 1 < len(slices) else max(deadline, ts))
             if left > 1e-9:  # catch-up: what the slices left, until one interval after the horizon
                 self.exact = True
