@@ -64,7 +64,8 @@ class SmartRoutingStrategyConfig(StrategyConfig, frozen=True):
         if self.use_smart_routing or self.venues:
             parse_venues(self.venues)
         if self.execution_algorithm is not None and "type" not in self.execution_algorithm:
-            raise ConfigError("invalid execution_algorithm: needs a 'type'", field="execution_algorithm.type", value=repr(self.execution_algorithm))
+            raise ConfigError(f"invalid execution_algorithm.type: <missing> (the spec {self.execution_algorithm!r} needs a 'type')",
+                              field="execution_algorithm.type", value="<missing>")
         try:
             parse_side(self.trade_side, "trade_side", names=True)
         except ValidationError as exc:

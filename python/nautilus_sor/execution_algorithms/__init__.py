@@ -43,7 +43,8 @@ def exec_algorithm_fields(
     `{"type": "TWAP", ...}` dict (type checked, JSON hour keys made integers); `shared` (e.g.
     use_smart_routing, venues) fills settings the dict does not give."""
     if not isinstance(spec, dict) or "type" not in spec:
-        raise ConfigError(f"invalid execution_algorithm: {spec!r} (needs a 'type')", field="execution_algorithm.type", value=repr(spec))
+        raise ConfigError(f"invalid execution_algorithm.type: <missing> (the spec {spec!r} needs a 'type')", field="execution_algorithm.type",
+                          value="<missing>")
     kind = str(spec["type"]).upper()
     if kind not in ALGORITHMS:
         raise ConfigError(
@@ -68,7 +69,7 @@ def exec_algorithm_fields(
                 profile[int(hour)] = weight
             except (TypeError, ValueError):
                 raise ConfigError(
-                    f"invalid execution_algorithm.volume_profile: hour {hour!r} is not an integer 0..23",
+                    f"invalid execution_algorithm.volume_profile[{hour}]: {hour!r} (an hour is an integer 0..23)",
                     field=f"execution_algorithm.volume_profile[{hour}]",
                     value=repr(hour),
                 ) from None
