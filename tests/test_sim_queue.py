@@ -35,6 +35,16 @@ def test_a_trade_through_our_price_fills_up_to_its_size_and_a_buyer_never_hits_o
     assert q.on_trade("SELL", 99, 9.0, available=1.0) == 1.0  # the rest of that trade filled our other orders
 
 
+def test_the_aggressor_is_read_as_the_router_reads_it_and_a_bad_one_is_named():
+    q = bid(0.0)
+    assert q.on_trade("SELLER", 100, 2.0) == 2.0  # Nautilus's AggressorSide names, as Router.record_trade
+    assert q.on_trade(2, 100, 1.0) == 1.0
+    for bad in ("NO_AGGRESSOR", 0, True):
+        with pytest.raises(ValidationError) as err:
+            q.on_trade(bad, 100, 1.0)
+        assert err.value.field == "aggressor", err.value
+
+
 @pytest.mark.parametrize(("model", "power", "expected"), [
     ("prob_linear", 3.0, 2.0 - 0.2 * 5),          # f(x) = x: p = 8/10
     ("prob_power", 2.0, 2.0 - 5 / 17),            # p = 64 / (64 + 4)
@@ -89,7 +99,7 @@ def test_bad_input_is_refused_naming_the_field(kwargs, field):
 def test_bad_events_are_refused_and_change_nothing():
     q = bid(4.0)
     for call, field in [(lambda: q.on_trade("SELL", 100, -1.0), "trade_qty"), (lambda: q.on_depth(math.nan, 1.0), "prev_qty"),
-                        (lambda: q.on_trade("SELL", 2**70, 1.0), "price_tick"), (lambda: q.on_trade("HOLD", 100, 1.0), "side")]:
+                        (lambda: q.on_trade("SELL", 2**70, 1.0), "price_tick"), (lambda: q.on_trade("HOLD", 100, 1.0), "aggressor")]:
         with pytest.raises(ValidationError) as err:
             call()
         assert err.value.field == field

@@ -1088,12 +1088,13 @@ class QueuedOrder:
         displays `displayed` (>= 0, everyone else's size); fills are whole multiples of `lot_size` (> 0).
         `queue_power` is read by "prob_power" only. Raises `ValidationError` naming a bad argument (an
         unknown `queue_model` lists the names)."""
-    def on_trade(self, aggressor: _Side, price_tick: int, trade_qty: float, available: float | None = None) -> float:
+    def on_trade(self, aggressor: _Aggressor, price_tick: int, trade_qty: float, available: float | None = None) -> float:
         """A tape trade; returns the units that fill us (and takes them off `leaves`): whole lots of the
         volume beyond the queue ahead (at our price) or of the whole trade (through it), at most `leaves`
         and `available` (the part of the trade not used for our other orders; None: all of it). A trade
-        by our own side or away from our price fills nothing. Raises `ValidationError` for a negative
-        size."""
+        by our own side or away from our price fills nothing. `aggressor`: BUY/BUYER or SELL/SELLER (or
+        1 / 2), as `Router.record_trade` takes it. Raises `ValidationError` for a negative size or an
+        aggressor that is neither (field "aggressor")."""
     def on_depth(self, prev_qty: float, new_qty: float) -> None:
         """The displayed size at our price changed from `prev_qty` to `new_qty` (both >= 0): a decrease
         the trades since the last update do not explain is cancels, placed by the queue model; an

@@ -17,6 +17,37 @@ impl<'a, 'py> FromPyObject<'a, 'py> for PySide {
     }
 }
 
+/// A trade's aggressor argument: see [`aggressor_arg`].
+pub struct PyAggressor(pub sor_core::Side);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for PyAggressor {
+    type Error = PyErr;
+
+    fn extract(ob: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        aggressor_arg(&ob).map(PyAggressor)
+    }
+}
+
+/// A trade's aggressor: BUY/SELL (BUYER/SELLER), or the codes 1/2 of `OrderSide` and `AggressorSide`.
+fn aggressor_arg(ob: &Bound<'_, PyAny>) -> PyResult<sor_core::Side> {
+    if let Ok(text) = ob.cast::<PyString>() {
+        let text = text.to_cow()?;
+        match text.to_ascii_uppercase().as_str() {
+            "BUY" | "BUYER" => return Ok(sor_core::Side::Buy),
+            "SELL" | "SELLER" => return Ok(sor_core::Side::Sell),
+            _ => {}
+        }
+    }
+    side_arg("aggressor", ob).map_err(|_| {
+        let shown = py_repr(ob);
+        invalid(
+            "aggressor",
+            shown,
+            "must be BUY/BUYER (1) or SELL/SELLER (2); a trade without aggressor cannot be attributed",
+        )
+    })
+}
+
 /// A two-valued Nautilus enum argument: the enum itself (an `IntEnum`), its code as an int (numpy
 /// integers too), or its name in any case; never a bool or a float. `type_name` and the
 /// `(name, code, value)` pairs make the error messages.

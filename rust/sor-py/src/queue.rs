@@ -3,7 +3,7 @@
 use pyo3::prelude::*;
 use sor_core::{QueueModel, QueuedOrder, Side};
 
-use crate::convert::{int, num, opt_num, str_arg, PySide};
+use crate::convert::{int, num, opt_num, str_arg, PyAggressor, PySide};
 use crate::errors::{invalid, IntoPyResult};
 
 fn tick(value: i128) -> PyResult<i64> {
@@ -49,7 +49,7 @@ impl PyQueue {
     #[pyo3(signature = (aggressor, price_tick, trade_qty, available=None))]
     fn on_trade(
         &mut self,
-        aggressor: PySide,
+        aggressor: PyAggressor,
         #[pyo3(from_py_with = int::price_tick)] price_tick: i128,
         #[pyo3(from_py_with = num::trade_qty)] trade_qty: f64,
         #[pyo3(from_py_with = opt_num::available)] available: Option<f64>,

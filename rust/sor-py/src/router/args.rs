@@ -1,12 +1,12 @@
-//! The router's own argument conversions: book sides, a trade's aggressor, a venue name, and the
-//! request arrays of the batch calls.
+//! The router's own argument conversions: book sides, a venue name, and the request arrays of the
+//! batch calls.
 
 use numpy::{PyArray1, PyArray2};
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 use sor_core::{Level, Router};
 
-use crate::convert::{array_arg, limit_from_f64, py_repr, side_arg, side_from_code, units};
+use crate::convert::{array_arg, limit_from_f64, py_repr, side_from_code, units};
 use crate::errors::{invalid, IntoPyResult};
 
 /// One side of a book from (price, size) pairs; a negative or huge size names its level.
@@ -29,37 +29,6 @@ pub(super) type Pairs = Vec<(f64, u64)>;
 pub(super) type BatchSplit<'py> = (Bound<'py, PyArray2<u64>>, Bound<'py, PyArray1<i8>>);
 /// `select_batch`'s result: venue index and score per request.
 pub(super) type BatchSelect<'py> = (Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<f64>>);
-
-/// A trade's aggressor argument: see [`aggressor_arg`].
-pub(super) struct PyAggressor(pub sor_core::Side);
-
-impl<'a, 'py> FromPyObject<'a, 'py> for PyAggressor {
-    type Error = PyErr;
-
-    fn extract(ob: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
-        aggressor_arg(&ob).map(PyAggressor)
-    }
-}
-
-/// A trade's aggressor: BUY/SELL (BUYER/SELLER), or the codes 1/2 of `OrderSide` and `AggressorSide`.
-fn aggressor_arg(ob: &Bound<'_, PyAny>) -> PyResult<sor_core::Side> {
-    if let Ok(text) = ob.cast::<PyString>() {
-        let text = text.to_cow()?;
-        match text.to_ascii_uppercase().as_str() {
-            "BUY" | "BUYER" => return Ok(sor_core::Side::Buy),
-            "SELL" | "SELLER" => return Ok(sor_core::Side::Sell),
-            _ => {}
-        }
-    }
-    side_arg("aggressor", ob).map_err(|_| {
-        let shown = py_repr(ob);
-        invalid(
-            "aggressor",
-            shown,
-            "must be BUY/BUYER (1) or SELL/SELLER (2); a trade without aggressor cannot be attributed",
-        )
-    })
-}
 
 /// A venue argument: its name (str), looked up in `core`.
 pub(super) fn venue_arg(core: &Router, venue: &Bound<'_, PyAny>) -> PyResult<usize> {

@@ -14,10 +14,10 @@ use pyo3::prelude::*;
 use pyo3::types::PyString;
 use sor_core::{Ladder, Level, Router, RouterParams, SorError, SplitResult};
 
-use crate::convert::{count, flag, int_arg, levels_arg, num, opt_num, py_repr, unit, units_arg, PySide};
+use crate::convert::{count, flag, int_arg, levels_arg, num, opt_num, py_repr, unit, units_arg, PyAggressor, PySide};
 use crate::errors::{invalid, IntoPyResult};
 use crate::lock::lock_attached;
-use args::{batch_requests, ladder_side, venue_arg, BatchSelect, BatchSplit, Pairs, PyAggressor, Requests};
+use args::{batch_requests, ladder_side, venue_arg, BatchSelect, BatchSplit, Pairs, Requests};
 use results::{Names, PyPassiveQuote, PyPassiveSelection, PySelection, PySplitResult, PyVenueQuote};
 use venue::{PyVenueSpec, PyVenueStats};
 
