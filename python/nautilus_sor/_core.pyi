@@ -706,12 +706,12 @@ class Position:
     @property
     def is_closed(self) -> bool:
         """Whether the position is flat."""
-    def unrealized_pnl(self, price: float) -> float:
-        """Unrealised PnL at `price` (0 when flat), as Nautilus `Position.unrealized_pnl`. Raises
+    def unrealized_pnl(self, mark_price: float) -> float:
+        """Unrealised PnL at `mark_price` (0 when flat), as Nautilus `Position.unrealized_pnl`. Raises
         `ValidationError` (field "mark_price") for a price outside (0, `MAX_PRICE`]."""
-    def total_pnl(self, price: float) -> float:
-        """`realized_pnl` of this cycle plus `unrealized_pnl(price)`, as Nautilus `total_pnl`; raises as
-        `unrealized_pnl`."""
+    def total_pnl(self, mark_price: float) -> float:
+        """`realized_pnl` of this cycle plus `unrealized_pnl(mark_price)`, as Nautilus `total_pnl`;
+        raises as `unrealized_pnl`."""
 
 @final
 class Exposure:

@@ -233,6 +233,7 @@ case("pb_net_units_unknown_instrument", "position_book", lambda b: b.net_units("
 case("pb_unrealized_mark_nan", "position_book", lambda b: b.unrealized_pnl("N", "BTC.N", NAN), "ValidationError", "mark_price")
 case("pb_unrealized_mark_negative", "position_book", lambda b: b.unrealized_pnl("N", "BTC.N", -1.0), "ValidationError", "mark_price")
 case("pb_position_unrealized_nan", "position_book", lambda b: b.position(0).unrealized_pnl(NAN), "ValidationError", "mark_price")
+case("pb_position_total_pnl_string", "position_book", lambda b: b.position(0).total_pnl("100"), "ValidationError", "mark_price")
 case("pb_exposure_unknown_underlying", "position_book", lambda b: b.exposure("ETH"), "ValidationError", "underlying")
 case("pb_net_exposure_unknown_underlying", "position_book", lambda b: b.net_exposure("ETH"), "ValidationError", "underlying")
 case("pb_venue_id_unknown", "position_book", lambda b: b.venue_id("Z"), "UnknownVenueError", "venue")

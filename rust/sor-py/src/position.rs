@@ -57,14 +57,14 @@ wrapper_pymethods! {
         !self.pos.is_open()
     }
 
-    /// Unrealised PnL at `price` (0 when flat), as Nautilus `Position.unrealized_pnl`.
-    fn unrealized_pnl(&self, #[pyo3(from_py_with = num::price)] price: f64) -> PyResult<f64> {
-        self.pos.unrealized_pnl(&self.spec, price).py()
+    /// Unrealised PnL at `mark_price` (0 when flat), as Nautilus `Position.unrealized_pnl`.
+    fn unrealized_pnl(&self, #[pyo3(from_py_with = num::mark_price)] mark_price: f64) -> PyResult<f64> {
+        self.pos.unrealized_pnl(&self.spec, mark_price).py()
     }
 
-    /// Realised PnL of this cycle plus unrealised PnL at `price`, as Nautilus `total_pnl`.
-    fn total_pnl(&self, #[pyo3(from_py_with = num::price)] price: f64) -> PyResult<f64> {
-        Ok(self.pos.realized_pnl + self.pos.unrealized_pnl(&self.spec, price).py()?)
+    /// Realised PnL of this cycle plus unrealised PnL at `mark_price`, as Nautilus `total_pnl`.
+    fn total_pnl(&self, #[pyo3(from_py_with = num::mark_price)] mark_price: f64) -> PyResult<f64> {
+        Ok(self.pos.realized_pnl + self.pos.unrealized_pnl(&self.spec, mark_price).py()?)
     }
 
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
