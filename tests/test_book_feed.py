@@ -213,3 +213,22 @@ def test_decisions_on_fed_books_equal_decisions_reading_the_cache():
     assert compared > 300
     # nothing read from the cache once a venue was handed its first batch
     assert fed._books.reloads <= len(ids) and fed._books.feed.batches == 600 and reading._books.reloads > 300
+
+
+@pytest.mark.parametrize("reader", [book_sync.ACCESSOR, book_sync.CAPSULE])
+def test_apply_held_takes_only_the_instrument_a_venue_holds_and_records_its_sides(reader):
+    v0, v1, other = (InstrumentId.from_str(s) for s in ("BTCUSDT.V0", "BTCUSDT.V1", "ETHUSDT.V0"))
+    router, feed = feed_for(["V0", "V1"])
+    feed.reader = reader
+    mk = lambda iid, side, px, flags=0: OrderBookDelta.from_raw(iid, BookAction.ADD, side, px * 10**16, 2, 10**16, 3, 0, flags, 1, 1, 1)  # noqa: E731
+    snapshot = lambda iid: OrderBookDeltas(iid, [OrderBookDelta.clear(iid, 0, 1, 1), mk(iid, OrderSide.BUY, 99), mk(iid, OrderSide.SELL, 101, int(RecordFlag.F_LAST))])  # noqa: E731
+    assert not feed.apply_held(snapshot(v0))  # nothing held yet
+    assert feed.apply("V0", snapshot(v0)) and feed.sides == {"V0": 3} and feed.batches == 1
+    feed.displaced.add("V0")
+    assert feed.apply_held(OrderBookDeltas(v0, [OrderBookDelta.clear(v0, 0, 2, 2)]))  # held: V0's book, now empty
+    assert feed.sides == {"V0": 0} and "V0" not in feed.displaced and feed.batches == 2 and router.book("V0") is None
+    assert not feed.apply_held(snapshot(v1)) and not feed.apply_held(snapshot(other))  # no venue holds them
+    assert feed.apply("V1", snapshot(v1)) and feed.apply_held(snapshot(v1)) and feed.sides["V1"] == 3
+    assert feed.levels("V0") == ([], []) and router.book("V1") is not None
+    feed.forget("V1")
+    assert not feed.apply_held(snapshot(v1)) and feed.batches == 4

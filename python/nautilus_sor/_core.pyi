@@ -1237,21 +1237,38 @@ class BookFeed:
     through `nautilus_sor.book_sync.DeltaFeed`. Venues are named as in the router (`UnknownVenueError`
     for an unknown name)."""
 
-    def __new__(cls, router: Router, depth: int, fixed_precision: int, unit_decimals: int) -> BookFeed:
+    def __new__(cls, router: Router, depth: int, fixed_precision: int, unit_decimals: int, sides: dict[str, int],
+                displaced: set[str]) -> BookFeed:
         """Arguments:
             router: The router whose books this feed writes (one book per venue, empty at first).
             depth: Levels a side handed to the router (>= 1).
             fixed_precision: Nautilus's `FIXED_PRECISION`, 16 (128-bit raw values) or 9 (64-bit).
             unit_decimals: Decimals of one router unit (<= `fixed_precision`): a size in units is
                 raw / 10**(fixed_precision - unit_decimals); 9 for `nautilus_sor.units`.
+            sides: Written after every batch (and `resend`): venue name -> the sides the venue's routing
+                view shows (1 bids, 2 asks, 3 both, 0 none).
+            displaced: Venue names whose core book something else replaced; a batch (or `resend`) of the
+                venue removes it.
 
         Raises:
             ValidationError: A value outside those ranges, naming it.
         """
+    def apply_held(self, deltas: object) -> bool:
+        """The hot path: applies an `OrderBookDeltas` batch of an instrument some venue holds (the last
+        `apply_deltas` of that venue was of it, told apart by Nautilus's interned instrument id, read
+        through the accessor without copying the batch) to that venue's book; False, with nothing done,
+        for any other batch. Raises as `apply_deltas`."""
+    def resend(self, venue: str) -> int:
+        """Sends the venue's book to the router again (after something else replaced it there); returns
+        its sides and records them as a batch does, without counting a batch."""
+    @property
+    def batches(self) -> int:
+        """The non-empty batches applied so far."""
     def apply_deltas(self, venue: str, deltas: object) -> int:
         """Applies one Nautilus `OrderBookDeltas` batch to the venue's book, read through Nautilus's own C
         accessor of the batch (`bind_deltas_accessor` must have returned True): no Python object is built
-        per delta. Returns what `apply_capsule` returns for the same batch.
+        per delta. Returns what `apply_capsule` returns for the same batch. The venue then holds the
+        batch's instrument (`apply_held`).
 
         Raises:
             ValidationError: `deltas` not exactly an `OrderBookDeltas` (field "deltas"), no accessor bound,

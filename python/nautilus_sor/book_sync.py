@@ -44,7 +44,7 @@ from nautilus_trader.model.identifiers import ClientOrderId, InstrumentId, Strat
 from nautilus_trader.model.objects import FIXED_PRECISION, Quantity
 from nautilus_trader.model.orders import MarketOrder
 
-from nautilus_sor._core import BookFeed, Router, bind_deltas_accessor, decode_capsule, decode_deltas
+from nautilus_sor._core import BookFeed, Router, VenueSpec, bind_deltas_accessor, decode_capsule, decode_deltas
 from nautilus_sor.exceptions import ValidationError
 from nautilus_sor.units import UNIT_DECIMALS, qty_to_units
 
@@ -261,14 +261,21 @@ class DeltaFeed:
     it hands it to strategies."""
 
     def __init__(self, core: Router, book_depth: int) -> None:
-        self._feed = BookFeed(core, book_depth, FIXED_PRECISION, UNIT_DECIMALS)
+        # Both written by the core's feed after every batch: the sides each venue's routing view shows (1
+        # bids, 2 asks, 3 both), and the venues whose core book was since replaced (sent again before use).
+        self.sides: dict[str, int] = {}
+        self.displaced: set[str] = set()
+        self._feed = BookFeed(core, book_depth, FIXED_PRECISION, UNIT_DECIMALS, self.sides, self.displaced)
         self.instrument: dict[str, InstrumentId] = {}  # venue -> the instrument whose book the core holds from deltas
-        self._held: dict[InstrumentId, str] = {}  # the same, the other way round: the hot path's lookup
+        self._held: dict[InstrumentId, str] = {}  # the same, the other way round (the readers but the accessor)
         self._apply_batch: Callable[[str, Any], int]  # (venue, OrderBookDeltas) -> sides: the chosen reader
-        self.sides: dict[str, int] = {}  # venue -> sides its routing view shows (1 bids, 2 asks, 3 both)
-        self.displaced: set[str] = set()  # venues whose core book was since replaced: sent again before use
-        self.batches = 0
+        self.apply_held: Callable[[Any], bool]  # the hot path: see `_apply_held`
         self.reader = delta_reader()
+
+    @property
+    def batches(self) -> int:
+        """The non-empty batches applied so far."""
+        return self._feed.batches
 
     @property
     def reader(self) -> str:
@@ -279,6 +286,7 @@ class DeltaFeed:
     @reader.setter
     def reader(self, reader: str) -> None:
         feed = self._feed
+        self.apply_held = feed.apply_held if reader == ACCESSOR else self._apply_held  # the core's needs no dict look-up
         if reader == ACCESSOR:
             self._apply_batch = feed.apply_deltas
         elif reader == CAPSULE:
@@ -289,15 +297,14 @@ class DeltaFeed:
             raise ValidationError(f"invalid reader: {reader!r} (one of {ACCESSOR}, {CAPSULE}, {PYTHON})", field="reader", value=repr(reader))
         self._reader = reader
 
-    def apply_held(self, deltas: Any) -> bool:
-        """The hot path: applies a batch of an instrument whose book the core already keeps; False (nothing
-        done) for any other, which `apply` then takes."""
+    def _apply_held(self, deltas: Any) -> bool:
+        """`apply_held`: applies a batch of an instrument whose book the core already keeps; False (nothing
+        done) for any other, which `apply` then takes. With the accessor it is the core's own
+        (`BookFeed.apply_held`: the instrument found by its interned id, no Python object)."""
         venue = self._held.get(deltas.instrument_id)
         if venue is None:
             return False
-        self.sides[venue] = self._apply_batch(venue, deltas)
-        self.displaced.discard(venue)
-        self.batches += 1
+        self._apply_batch(venue, deltas)
         return True
 
     def apply(self, venue: str, deltas: Any, cache: Any = None) -> bool:
@@ -314,15 +321,12 @@ class DeltaFeed:
                 return True
         elif held != instrument_id:
             return False
-        self.sides[venue] = self._apply_batch(venue, deltas)
-        self.displaced.discard(venue)
-        self.batches += 1
+        self._apply_batch(venue, deltas)
         return True
 
     def resend(self, venue: str) -> None:
         """Sends the venue's book to the core again (after something else replaced it there)."""
-        self.sides[venue] = self._feed.apply(venue, [], [], [], [])
-        self.displaced.discard(venue)
+        self._feed.resend(venue)
 
     def forget(self, venue: str) -> None:
         """Drops the venue's book (core included): the next batch starts it again."""
@@ -345,9 +349,7 @@ class DeltaFeed:
                 sides.append(side)
                 prices.append(level.price.raw)
                 sizes.append(sum(order.size.raw for order in level.orders()))
-        self.sides[venue] = self._feed.apply(venue, actions, sides, prices, sizes)
-        self.displaced.discard(venue)
-        self.batches += 1
+        self._feed.apply(venue, actions, sides, prices, sizes)
 
 
 def decode_in_python(items: list[Any]) -> tuple[list[int], list[int], list[int], list[int]]:
@@ -383,8 +385,20 @@ def delta_reader() -> str:
             if decode_capsule(OrderBookDelta.capsule_from_list(deltas), wide) == made:
                 _READER = CAPSULE
                 batch = OrderBookDeltas(iid, deltas)
-                if bind_deltas_accessor(nautilus_data.__file__, OrderBookDeltas) and decode_deltas(batch, wide) == made:
+                if bind_deltas_accessor(nautilus_data.__file__, OrderBookDeltas) and decode_deltas(batch, wide) == made \
+                        and _finds_held_instruments(iid, deltas):
                     _READER = ACCESSOR
         except Exception:  # noqa: BLE001 - any failure means: do not trust that layout
             pass
     return _READER
+
+
+def _finds_held_instruments(iid: InstrumentId, deltas: list[Any]) -> bool:
+    """Whether the core's feed tells instruments apart by the accessor's instrument id: a batch of the
+    instrument one venue holds is taken (by that venue), one of another instrument is not."""
+    other = InstrumentId.from_str("SORCHECK.OTHER")
+    feed = BookFeed(Router([VenueSpec("SOR", 0.0, 0.0, 1.0), VenueSpec("OTHER", 0.0, 0.0, 1.0)]), 5, FIXED_PRECISION, UNIT_DECIMALS, {}, set())
+    clear = [OrderBookDelta.clear(other, 0, 1, 1)]
+    feed.apply_deltas("SOR", OrderBookDeltas(iid, deltas[-1:]))
+    return bool(feed.apply_held(OrderBookDeltas(iid, deltas[-1:]))) and not feed.apply_held(OrderBookDeltas(other, clear)) \
+        and feed.batches == 2

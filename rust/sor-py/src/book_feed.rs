@@ -12,7 +12,7 @@ use std::sync::{Mutex, OnceLock};
 
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyCapsule, PyString, PyType};
+use pyo3::types::{PyCapsule, PyDict, PySet, PyString, PyType};
 use sor_core::book::{BookDelta, DeltaBook};
 
 use crate::errors::{invalid, IntoPyResult};
@@ -59,8 +59,8 @@ fn clip(v: u32) -> u8 {
     u8::try_from(v).unwrap_or(u8::MAX)
 }
 
-/// The deltas in a `capsule_from_list` capsule, as `BookDelta`s and their flags.
-fn read_capsule(capsule: &Bound<'_, PyAny>, wide: bool) -> PyResult<(Vec<BookDelta>, Vec<u8>)> {
+/// The deltas in a `capsule_from_list` capsule.
+fn read_capsule(capsule: &Bound<'_, PyAny>, wide: bool) -> PyResult<Read> {
     let capsule = capsule.cast::<PyCapsule>().map_err(|_| {
         invalid(
             "capsule",
@@ -78,8 +78,11 @@ fn read_capsule(capsule: &Bound<'_, PyAny>, wide: bool) -> PyResult<(Vec<BookDel
     read_cvec(unsafe { &*vec }, wide)
 }
 
-/// The `OrderBookDelta_t`s of a `CVec`, as `BookDelta`s and their flags.
-fn read_cvec(vec: &CVec, wide: bool) -> PyResult<(Vec<BookDelta>, Vec<u8>)> {
+/// The deltas of a batch as `BookDelta`s and their flags.
+type Read = (Vec<BookDelta>, Vec<u8>);
+
+/// The `OrderBookDelta_t`s of a `CVec`.
+fn read_cvec(vec: &CVec, wide: bool) -> PyResult<Read> {
     let mut deltas = Vec::with_capacity(vec.len);
     let mut flags = Vec::with_capacity(vec.len);
     if vec.len > 0 && vec.ptr.is_null() {
@@ -118,14 +121,25 @@ fn read_cvec(vec: &CVec, wide: bool) -> PyResult<(Vec<BookDelta>, Vec<u8>)> {
     Ok((deltas, flags))
 }
 
+/// `InstrumentId_t`: Nautilus's two interned-string pointers (symbol, venue). Interned for the life of the
+/// process: one instrument, one pair, so comparing pairs compares instruments.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct InstrumentKey {
+    symbol: usize,
+    venue: usize,
+}
+
 /// Nautilus's own C accessors of an `OrderBookDeltas` batch, from its loaded `nautilus_trader.model.data`
 /// module (which exports them for its Cython layer): `orderbook_deltas_vec_deltas` copies the batch's deltas
-/// into a `CVec`, `orderbook_deltas_vec_drop` frees it. With them a batch crosses into Rust without Python
-/// building an `OrderBookDelta` object per delta (`deltas.deltas`), the largest cost of handing a batch over.
+/// into a `CVec`, `orderbook_deltas_vec_drop` frees it, `orderbook_deltas_instrument_id` reads the batch's
+/// instrument. With them a batch crosses into Rust without Python building an `OrderBookDelta` object per
+/// delta (`deltas.deltas`), the largest cost of handing a batch over.
 struct DeltasAccessor {
     deltas_type: Py<PyType>,
     vec_deltas: unsafe extern "C" fn(*const c_void) -> CVec,
     vec_drop: unsafe extern "C" fn(CVec),
+    instrument_id: unsafe extern "C" fn(*const c_void) -> InstrumentKey,
 }
 
 static DELTAS_ACCESSOR: OnceLock<DeltasAccessor> = OnceLock::new();
@@ -151,14 +165,18 @@ fn find_accessor(module_path: &str, deltas_type: &Bound<'_, PyType>) -> bool {
         }
         let vec_deltas = libc::dlsym(handle, c"orderbook_deltas_vec_deltas".as_ptr());
         let vec_drop = libc::dlsym(handle, c"orderbook_deltas_vec_drop".as_ptr());
+        let instrument_id = libc::dlsym(handle, c"orderbook_deltas_instrument_id".as_ptr());
         libc::dlclose(handle); // the module's own reference keeps it loaded
-        if vec_deltas.is_null() || vec_drop.is_null() {
+        if vec_deltas.is_null() || vec_drop.is_null() || instrument_id.is_null() {
             return false;
         }
         let _ = DELTAS_ACCESSOR.set(DeltasAccessor {
             deltas_type: deltas_type.clone().unbind(),
             vec_deltas: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(*const c_void) -> CVec>(vec_deltas),
             vec_drop: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(CVec)>(vec_drop),
+            instrument_id: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(*const c_void) -> InstrumentKey>(
+                instrument_id,
+            ),
         });
         true
     }
@@ -169,41 +187,66 @@ fn find_accessor(_module_path: &str, _deltas_type: &Bound<'_, PyType>) -> bool {
     false
 }
 
-/// The deltas of a Nautilus `OrderBookDeltas` batch, read through Nautilus's accessor.
-fn read_deltas(deltas: &Bound<'_, PyAny>, wide: bool) -> PyResult<(Vec<BookDelta>, Vec<u8>)> {
-    let py = deltas.py();
-    let accessor = DELTAS_ACCESSOR.get().ok_or_else(|| {
-        invalid(
-            "deltas",
-            "OrderBookDeltas",
-            "no accessor bound: call bind_deltas_accessor first",
-        )
-    })?;
-    if !deltas.get_type().is(accessor.deltas_type.bind(py)) {
-        return Err(invalid(
-            "deltas",
-            deltas.repr().map(|r| r.to_string()).unwrap_or_default(),
-            "must be a nautilus_trader OrderBookDeltas",
-        ));
+/// A Nautilus `OrderBookDeltas` batch opened for Nautilus's accessor: its `OrderBookDeltas_API*`, valid
+/// while `_capsule` (and the caller's batch object) lives.
+struct Batch<'py> {
+    _capsule: Bound<'py, PyAny>,
+    api: *const c_void,
+    accessor: &'static DeltasAccessor,
+}
+
+impl<'py> Batch<'py> {
+    fn open(deltas: &Bound<'py, PyAny>) -> PyResult<Self> {
+        let py = deltas.py();
+        let accessor = DELTAS_ACCESSOR.get().ok_or_else(|| {
+            invalid(
+                "deltas",
+                "OrderBookDeltas",
+                "no accessor bound: call bind_deltas_accessor first",
+            )
+        })?;
+        if !deltas.get_type().is(accessor.deltas_type.bind(py)) {
+            return Err(invalid(
+                "deltas",
+                deltas.repr().map(|r| r.to_string()).unwrap_or_default(),
+                "must be a nautilus_trader OrderBookDeltas",
+            ));
+        }
+        // `to_capsule` holds a copy of the batch's `OrderBookDeltas_API` (a pointer to the Rust batch the
+        // Python object owns); `deltas`, borrowed by the caller for this call, keeps that batch alive.
+        let capsule = deltas.call_method0(intern!(py, "to_capsule"))?;
+        // SAFETY: the capsule (unnamed) of an exact `OrderBookDeltas` holds an `OrderBookDeltas_API*`.
+        let api = unsafe { pyo3::ffi::PyCapsule_GetPointer(capsule.as_ptr(), std::ptr::null()) };
+        if api.is_null() {
+            return Err(PyErr::take(py).unwrap_or_else(|| invalid("deltas", "NULL", "to_capsule held no pointer")));
+        }
+        Ok(Batch {
+            _capsule: capsule,
+            api,
+            accessor,
+        })
     }
-    // `to_capsule` holds a copy of the batch's `OrderBookDeltas_API` (a pointer to the Rust batch the
-    // Python object owns); `deltas`, borrowed for this call, keeps that batch alive.
-    let capsule = deltas.call_method0(intern!(py, "to_capsule"))?;
-    // SAFETY: the capsule (unnamed) of an exact `OrderBookDeltas` holds an `OrderBookDeltas_API*`, which is
-    // what `orderbook_deltas_vec_deltas` takes; the `CVec` it returns is ours until `orderbook_deltas_vec_drop`.
-    let api = unsafe { pyo3::ffi::PyCapsule_GetPointer(capsule.as_ptr(), std::ptr::null()) };
-    if api.is_null() {
-        return Err(PyErr::take(py).unwrap_or_else(|| invalid("deltas", "NULL", "to_capsule held no pointer")));
+
+    fn instrument(&self) -> InstrumentKey {
+        // SAFETY: `api` is an `OrderBookDeltas_API*` (see `open`), what the accessor takes.
+        unsafe { (self.accessor.instrument_id)(self.api) }
     }
-    let vec = unsafe { (accessor.vec_deltas)(api) };
-    let read = read_cvec(&vec, wide);
-    unsafe { (accessor.vec_drop)(vec) };
-    read
+
+    fn read(&self, wide: bool) -> PyResult<Read> {
+        // SAFETY: as `instrument`; the `CVec` returned is ours until `orderbook_deltas_vec_drop`.
+        let vec = unsafe { (self.accessor.vec_deltas)(self.api) };
+        let read = read_cvec(&vec, wide);
+        unsafe { (self.accessor.vec_drop)(vec) };
+        read
+    }
 }
 
 struct FeedState {
     books: Vec<DeltaBook>,
     fed: Vec<bool>, // which venues this feed has written to the router
+    // The instrument whose batches `apply_held` takes for each venue: the last one `apply_deltas` applied.
+    held: Vec<Option<InstrumentKey>>,
+    batches: u64,
 }
 
 /// Per venue of a `Router`, an exact L2 book kept from Nautilus deltas; after each call the venue's best
@@ -212,6 +255,9 @@ struct FeedState {
 #[pyclass(name = "BookFeed", module = "nautilus_sor._core", frozen)]
 pub struct PyBookFeed {
     router: Py<PyRouter>,
+    names: Vec<Py<PyString>>, // the router's venue names, by index
+    sides: Py<PyDict>,        // venue name -> the sides its routing view shows (written after every batch)
+    displaced: Py<PySet>,     // venue names whose core book something else replaced (cleared by a batch)
     depth: usize,
     price_scale: f64,
     raw_per_unit: u128,
@@ -234,8 +280,9 @@ impl PyBookFeed {
         self.router.get().lock(py).venue_index(&name).py()
     }
 
-    /// Applies `deltas` to the venue's book (all or none) and hands the router its new routing view.
-    /// Returns which sides that view shows: 1 bids, 2 asks, 3 both, 0 none (no book, or not routable).
+    /// Applies `deltas` to the venue's book (all or none) and hands the router its new routing view (an
+    /// empty `deltas` re-sends it). Returns which sides that view shows: 1 bids, 2 asks, 3 both, 0 none
+    /// (no book, or not routable), also written to `sides`; the venue leaves `displaced`.
     fn apply_to(&self, py: Python<'_>, venue: usize, deltas: &[BookDelta]) -> PyResult<u8> {
         let mut state = lock_attached(&self.state, py);
         state.books[venue].apply_all(deltas).py()?;
@@ -250,6 +297,11 @@ impl PyBookFeed {
             u8::from(!l.bids().is_empty()) | (u8::from(!l.asks().is_empty()) << 1)
         });
         self.router.get().lock(py).set_book(venue, ladder).py()?;
+        state.batches += u64::from(!deltas.is_empty());
+        drop(state);
+        let name = self.names[venue].bind(py);
+        self.sides.bind(py).set_item(name, sides)?;
+        self.displaced.bind(py).discard(name)?;
         Ok(sides)
     }
 }
@@ -258,14 +310,19 @@ impl PyBookFeed {
 impl PyBookFeed {
     /// `fixed_precision`: Nautilus's `FIXED_PRECISION` (16 or 9, which also says the raw width);
     /// `unit_decimals`: the decimals of one router unit (sizes are raw / 10^(fixed - unit)).
+    ///
+    /// After every batch applied the feed writes the venue's sides into `sides` (venue name -> 1 bids,
+    /// 2 asks, 3 both, 0 none) and removes the venue from `displaced`.
     #[new]
-    #[pyo3(signature = (router, depth, fixed_precision, unit_decimals))]
+    #[pyo3(signature = (router, depth, fixed_precision, unit_decimals, sides, displaced))]
     fn new(
         py: Python<'_>,
         router: Py<PyRouter>,
         depth: usize,
         fixed_precision: u32,
         unit_decimals: u32,
+        sides: Py<PyDict>,
+        displaced: Py<PySet>,
     ) -> PyResult<Self> {
         if depth == 0 {
             return Err(invalid("depth", depth, "must be >= 1"));
@@ -284,9 +341,19 @@ impl PyBookFeed {
                 &format!("must be <= fixed_precision {fixed_precision}"),
             ));
         }
-        let n = router.get().lock(py).venues().len();
+        let names: Vec<Py<PyString>> = router
+            .get()
+            .lock(py)
+            .venues()
+            .iter()
+            .map(|v| PyString::intern(py, &v.name).unbind())
+            .collect();
+        let n = names.len();
         Ok(PyBookFeed {
             router,
+            names,
+            sides,
+            displaced,
             depth,
             price_scale: 10f64.powi(fixed_precision as i32),
             raw_per_unit: 10u128.pow(fixed_precision - unit_decimals),
@@ -294,6 +361,8 @@ impl PyBookFeed {
             state: Mutex::new(FeedState {
                 books: vec![DeltaBook::new(); n],
                 fed: vec![false; n],
+                held: vec![None; n],
+                batches: 0,
             }),
         })
     }
@@ -310,10 +379,43 @@ impl PyBookFeed {
     /// Applies one Nautilus `OrderBookDeltas` batch to `venue`'s book, read through Nautilus's own C accessor
     /// (`bind_deltas_accessor` must have returned True): no Python object per delta. Same result as
     /// `apply_capsule`.
+    /// The venue then holds the batch's instrument: `apply_held` takes its next batches.
     fn apply_deltas(&self, py: Python<'_>, venue: &Bound<'_, PyAny>, deltas: &Bound<'_, PyAny>) -> PyResult<u8> {
         let i = self.venue(py, venue)?;
-        let (deltas, _) = read_deltas(deltas, self.wide)?;
-        self.apply_to(py, i, &deltas)
+        let batch = Batch::open(deltas)?;
+        let (deltas, _) = batch.read(self.wide)?;
+        let sides = self.apply_to(py, i, &deltas)?;
+        lock_attached(&self.state, py).held[i] = Some(batch.instrument());
+        Ok(sides)
+    }
+
+    /// The hot path: applies a batch of an instrument some venue holds (the last `apply_deltas` of that
+    /// venue was of it) to that venue's book; False, with nothing done, for any other batch (the caller
+    /// decides its venue and calls `apply_deltas`). Needs the accessor (`bind_deltas_accessor`).
+    fn apply_held(&self, py: Python<'_>, deltas: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let batch = Batch::open(deltas)?;
+        let instrument = Some(batch.instrument());
+        let venue = lock_attached(&self.state, py)
+            .held
+            .iter()
+            .position(|h| *h == instrument);
+        let Some(i) = venue else {
+            return Ok(false);
+        };
+        let (deltas, _) = batch.read(self.wide)?;
+        self.apply_to(py, i, &deltas).map(|_| true)
+    }
+
+    /// Sends the venue's book to the router again (after something else replaced it there); not a batch.
+    fn resend(&self, py: Python<'_>, venue: &Bound<'_, PyAny>) -> PyResult<u8> {
+        let i = self.venue(py, venue)?;
+        self.apply_to(py, i, &[])
+    }
+
+    /// The non-empty batches applied so far.
+    #[getter]
+    fn batches(&self, py: Python<'_>) -> u64 {
+        lock_attached(&self.state, py).batches
     }
 
     /// The same from sequences of ints (Nautilus's numbers; prices and sizes raw): the path for a
@@ -350,6 +452,7 @@ impl PyBookFeed {
         let i = self.venue(py, venue)?;
         let mut state = lock_attached(&self.state, py);
         state.books[i].clear();
+        state.held[i] = None;
         if std::mem::take(&mut state.fed[i]) {
             self.router.get().lock(py).set_book(i, None).py()?;
         }
@@ -387,7 +490,7 @@ pub fn decode_capsule(capsule: &Bound<'_, PyAny>, wide: bool) -> PyResult<Vec<(u
 }
 
 #[allow(clippy::type_complexity)]
-fn as_tuples((deltas, flags): (Vec<BookDelta>, Vec<u8>)) -> Vec<(u8, u8, i128, u128, u8)> {
+fn as_tuples((deltas, flags): Read) -> Vec<(u8, u8, i128, u128, u8)> {
     deltas
         .iter()
         .zip(flags)
@@ -408,7 +511,7 @@ pub fn bind_deltas_accessor(module_path: &str, deltas_type: &Bound<'_, PyType>) 
 #[pyfunction]
 #[allow(clippy::type_complexity)]
 pub fn decode_deltas(deltas: &Bound<'_, PyAny>, wide: bool) -> PyResult<Vec<(u8, u8, i128, u128, u8)>> {
-    read_deltas(deltas, wide).map(as_tuples)
+    Batch::open(deltas)?.read(wide).map(as_tuples)
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
