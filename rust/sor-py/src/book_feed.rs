@@ -144,7 +144,7 @@ struct DeltasAccessor {
 
 static DELTAS_ACCESSOR: OnceLock<DeltasAccessor> = OnceLock::new();
 
-/// Finds the two accessors in the already loaded module at `module_path` (never loads it), for batches of
+/// Finds the three accessors in the already loaded module at `module_path` (never loads it), for batches of
 /// exactly `deltas_type` (`OrderBookDeltas`). False when the module or a symbol is not there (the callers
 /// then read batches through `capsule_from_list`). Binds once per process; later calls say whether it is bound.
 #[cfg(unix)]
