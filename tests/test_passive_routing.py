@@ -47,6 +47,7 @@ def test_select_passive_through_the_binding_is_the_hand_checked_rule():
     # B: no tape, p = 0 -> 5 + 10 = 15 bps, though its maker fee is lower.
     assert sel.venue == "A"
     best = sel.best
+    assert sel.best is best  # made once, on the first read
     assert (best.expected_price, best.queue_ahead, best.qty) == (99.9, 10, 10)
     assert best.fill_probability == pytest.approx(0.5)
     assert best.score_bps == pytest.approx(3.5)

@@ -449,6 +449,7 @@ impl PyRouter {
         Ok(PyPassiveSelection {
             inner,
             names: Arc::clone(&self.names),
+            best: OnceLock::new(),
         })
     }
 

@@ -52,12 +52,22 @@ pub struct PySelection {
 /// name, every venue's quote (made by `$quote`) or the reason it was not eligible, and the repr;
 /// then the class's own methods, as written.
 macro_rules! selection_pymethods {
-    ($class:ident, $quote:ident, $($rest:tt)*) => {
+    ($class:ident, $quote:ident -> $quote_ty:ty, $($rest:tt)*) => {
         #[pymethods]
         impl $class {
             #[getter]
             fn venue(&self, py: Python<'_>) -> Py<PyString> {
                 self.names[self.inner.best.venue].clone_ref(py)
+            }
+
+            /// The chosen venue's quote (made once, on the first read).
+            #[getter]
+            fn best(&self, py: Python<'_>) -> PyResult<Py<$quote_ty>> {
+                if let Some(best) = self.best.get() {
+                    return Ok(best.clone_ref(py));
+                }
+                let best = Py::new(py, $quote(py, &self.names, &self.inner.best))?;
+                Ok(self.best.get_or_init(|| best).clone_ref(py))
             }
 
             /// Per venue: (name, its quote or None, the reason it was not eligible or None).
@@ -84,16 +94,7 @@ macro_rules! selection_pymethods {
 }
 
 selection_pymethods! {
-    PySelection, quote,
-
-    #[getter]
-    fn best(&self, py: Python<'_>) -> PyResult<Py<PyVenueQuote>> {
-        if let Some(best) = self.best.get() {
-            return Ok(best.clone_ref(py));
-        }
-        let best = Py::new(py, quote(py, &self.names, &self.inner.best))?;
-        Ok(self.best.get_or_init(|| best).clone_ref(py))
-    }
+    PySelection, quote -> PyVenueQuote,
 
     #[getter]
     fn reference_price(&self) -> Option<f64> {
@@ -189,13 +190,9 @@ pub(super) fn passive_quote(py: Python<'_>, names: &[Py<PyString>], q: &sor_core
 pub struct PyPassiveSelection {
     pub(super) inner: sor_core::PassiveSelection,
     pub(super) names: Names,
+    pub(super) best: OnceLock<Py<PyPassiveQuote>>,
 }
 
 selection_pymethods! {
-    PyPassiveSelection, passive_quote,
-
-    #[getter]
-    fn best(&self, py: Python<'_>) -> PyPassiveQuote {
-        passive_quote(py, &self.names, &self.inner.best)
-    }
+    PyPassiveSelection, passive_quote -> PyPassiveQuote,
 }
