@@ -249,11 +249,7 @@ impl PyRouter {
     ) -> PyResult<PySelection> {
         let quantity = units_arg("quantity", quantity)?;
         let inner = self.lock(py).select_venue(side.0, quantity, limit_price).py()?;
-        Ok(PySelection {
-            inner,
-            names: Arc::clone(&self.names),
-            best: OnceLock::new(),
-        })
+        Ok(PySelection::new(inner, &self.names))
     }
 
     #[pyo3(signature = (side, total_qty, max_venues, limit_price=None))]
@@ -446,11 +442,7 @@ impl PyRouter {
     ) -> PyResult<PyPassiveSelection> {
         let quantity = units_arg("quantity", quantity)?;
         let inner = self.lock(py).select_passive(side.0, quantity, horizon_s, now_ns).py()?;
-        Ok(PyPassiveSelection {
-            inner,
-            names: Arc::clone(&self.names),
-            best: OnceLock::new(),
-        })
+        Ok(PyPassiveSelection::new(inner, &self.names))
     }
 
     fn venue_stats(&self, py: Python<'_>, venue: &Bound<'_, PyAny>) -> PyResult<PyVenueStats> {

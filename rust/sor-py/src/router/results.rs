@@ -40,19 +40,30 @@ pub(super) fn quote(py: Python<'_>, names: &[Py<PyString>], q: &sor_core::VenueQ
 /// Venue names as Python strings, made once per router and shared by its results.
 pub(super) type Names = Arc<Vec<Py<PyString>>>;
 
-/// The result of `Router.select_venue`. The explanation objects are built only when read.
-#[pyclass(name = "Selection", module = "nautilus_sor._core", frozen)]
-pub struct PySelection {
-    pub(super) inner: sor_core::Selection,
-    pub(super) names: Names,
-    pub(super) best: OnceLock<Py<PyVenueQuote>>,
-}
+/// A venue selection class (`Selection`, `PassiveSelection`): the core's result (`$inner`) with the
+/// router's venue names; its `#[pymethods]` give the chosen venue's name, its quote (made by `$quote`
+/// once, on the first read), every venue's quote or the reason it was not eligible, and the repr; then
+/// the class's own methods, as written.
+macro_rules! selection_class {
+    ($(#[$doc:meta])* $class:ident($py_name:literal, $inner:ty), $quote:ident -> $quote_ty:ty, $($rest:tt)*) => {
+        $(#[$doc])*
+        #[pyclass(name = $py_name, module = "nautilus_sor._core", frozen)]
+        pub struct $class {
+            inner: $inner,
+            names: Names,
+            best: OnceLock<Py<$quote_ty>>,
+        }
 
-/// The `#[pymethods]` of a venue selection (`Selection`, `PassiveSelection`): the chosen venue's
-/// name, every venue's quote (made by `$quote`) or the reason it was not eligible, and the repr;
-/// then the class's own methods, as written.
-macro_rules! selection_pymethods {
-    ($class:ident, $quote:ident -> $quote_ty:ty, $($rest:tt)*) => {
+        impl $class {
+            pub(super) fn new(inner: $inner, names: &Names) -> Self {
+                $class {
+                    inner,
+                    names: Arc::clone(names),
+                    best: OnceLock::new(),
+                }
+            }
+        }
+
         #[pymethods]
         impl $class {
             #[getter]
@@ -93,8 +104,9 @@ macro_rules! selection_pymethods {
     };
 }
 
-selection_pymethods! {
-    PySelection, quote -> PyVenueQuote,
+selection_class! {
+    /// The result of `Router.select_venue`. The explanation objects are built only when read.
+    PySelection("Selection", sor_core::Selection), quote -> PyVenueQuote,
 
     #[getter]
     fn reference_price(&self) -> Option<f64> {
@@ -185,14 +197,7 @@ pub(super) fn passive_quote(py: Python<'_>, names: &[Py<PyString>], q: &sor_core
     }
 }
 
-/// The result of `Router.select_passive`: the venue to rest on, and how every venue fared.
-#[pyclass(name = "PassiveSelection", module = "nautilus_sor._core", frozen)]
-pub struct PyPassiveSelection {
-    pub(super) inner: sor_core::PassiveSelection,
-    pub(super) names: Names,
-    pub(super) best: OnceLock<Py<PyPassiveQuote>>,
-}
-
-selection_pymethods! {
-    PyPassiveSelection, passive_quote -> PyPassiveQuote,
+selection_class! {
+    /// The result of `Router.select_passive`: the venue to rest on, and how every venue fared.
+    PyPassiveSelection("PassiveSelection", sor_core::PassiveSelection), passive_quote -> PyPassiveQuote,
 }
