@@ -230,5 +230,7 @@ def test_apply_held_takes_only_the_instrument_a_venue_holds_and_records_its_side
     assert not feed.apply_held(snapshot(v1)) and not feed.apply_held(snapshot(other))  # no venue holds them
     assert feed.apply("V1", snapshot(v1)) and feed.apply_held(snapshot(v1)) and feed.sides["V1"] == 3
     assert feed.levels("V0") == ([], []) and router.book("V1") is not None
+    feed.displaced.add("V1")
     feed.forget("V1")
+    assert "V1" not in feed.sides and "V1" not in feed.displaced and router.book("V1") is None
     assert not feed.apply_held(snapshot(v1)) and feed.batches == 4

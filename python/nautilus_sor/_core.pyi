@@ -1289,8 +1289,8 @@ class BookFeed:
         length (else a `ValidationError` naming the short one). The path for a Nautilus build whose delta
         layout the capsule check did not recognise; returns and raises as `apply_capsule`."""
     def reset(self, venue: str) -> None:
-        """Forgets the venue's book (and the router's, if this feed wrote it), e.g. before a
-        resubscription's snapshot."""
+        """Forgets the venue's book (and the router's, if this feed wrote it, and the venue's entries in
+        `sides` and `displaced`), e.g. before a resubscription's snapshot."""
     def levels(self, venue: str, depth: int | None = None) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
         """The venue's book as kept (crossed states included), best first, up to `depth` levels a side
         (None: all): (bids, asks) of (raw price, raw size)."""

@@ -333,9 +333,7 @@ class DeltaFeed:
         held = self.instrument.pop(venue, None)
         if held is not None:
             self._held.pop(held, None)
-            self._feed.reset(venue)
-        self.sides.pop(venue, None)
-        self.displaced.discard(venue)
+        self._feed.reset(venue)
 
     def levels(self, venue: str, depth: int | None = None) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
         """The venue's book as kept, best first: (bids, asks) of (raw price, raw size)."""

@@ -125,7 +125,7 @@ fn read_cvec(vec: &CVec, wide: bool) -> PyResult<Read> {
 /// process: one instrument, one pair, so comparing pairs compares instruments.
 #[repr(C)]
 #[derive(Clone, Copy, PartialEq, Eq)]
-struct InstrumentKey {
+struct InternedInstrumentId {
     symbol: usize,
     venue: usize,
 }
@@ -139,7 +139,7 @@ struct DeltasAccessor {
     deltas_type: Py<PyType>,
     vec_deltas: unsafe extern "C" fn(*const c_void) -> CVec,
     vec_drop: unsafe extern "C" fn(CVec),
-    instrument_id: unsafe extern "C" fn(*const c_void) -> InstrumentKey,
+    instrument_id: unsafe extern "C" fn(*const c_void) -> InternedInstrumentId,
 }
 
 static DELTAS_ACCESSOR: OnceLock<DeltasAccessor> = OnceLock::new();
@@ -174,9 +174,10 @@ fn find_accessor(module_path: &str, deltas_type: &Bound<'_, PyType>) -> bool {
             deltas_type: deltas_type.clone().unbind(),
             vec_deltas: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(*const c_void) -> CVec>(vec_deltas),
             vec_drop: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(CVec)>(vec_drop),
-            instrument_id: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(*const c_void) -> InstrumentKey>(
-                instrument_id,
-            ),
+            instrument_id: std::mem::transmute::<
+                *mut c_void,
+                unsafe extern "C" fn(*const c_void) -> InternedInstrumentId,
+            >(instrument_id),
         });
         true
     }
@@ -227,7 +228,7 @@ impl<'py> Batch<'py> {
         })
     }
 
-    fn instrument(&self) -> InstrumentKey {
+    fn instrument(&self) -> InternedInstrumentId {
         // SAFETY: `api` is an `OrderBookDeltas_API*` (see `open`), what the accessor takes.
         unsafe { (self.accessor.instrument_id)(self.api) }
     }
@@ -245,7 +246,7 @@ struct FeedState {
     books: Vec<DeltaBook>,
     fed: Vec<bool>, // which venues this feed has written to the router
     // The instrument whose batches `apply_held` takes for each venue: the last one `apply_deltas` applied.
-    held: Vec<Option<InstrumentKey>>,
+    held: Vec<Option<InternedInstrumentId>>,
     batches: u64,
 }
 
@@ -447,7 +448,8 @@ impl PyBookFeed {
         self.apply_to(py, i, &deltas)
     }
 
-    /// Forgets the venue's book (and the router's), e.g. before a resubscription's snapshot.
+    /// Forgets the venue's book (and the router's, and its records in `sides` and `displaced`), e.g.
+    /// before a resubscription's snapshot.
     fn reset(&self, py: Python<'_>, venue: &Bound<'_, PyAny>) -> PyResult<()> {
         let i = self.venue(py, venue)?;
         let mut state = lock_attached(&self.state, py);
@@ -456,6 +458,13 @@ impl PyBookFeed {
         if std::mem::take(&mut state.fed[i]) {
             self.router.get().lock(py).set_book(i, None).py()?;
         }
+        drop(state);
+        let name = self.names[i].bind(py);
+        let sides = self.sides.bind(py);
+        if sides.contains(name)? {
+            sides.del_item(name)?;
+        }
+        self.displaced.bind(py).discard(name)?;
         Ok(())
     }
 
