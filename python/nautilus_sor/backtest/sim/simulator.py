@@ -86,7 +86,7 @@ class ExecParams:
     tape_tau_s: float = 30.0
 
     def validate(self) -> ExecParams:
-        for name in ("horizon_s", "interval_s"):
+        for name in ("horizon_s", "interval_s", "tape_tau_s", "passive_horizon_s"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
                 raise ValidationError(f"invalid {name}: {value!r} (must be > 0 seconds)", field=name, value=value)
@@ -97,8 +97,6 @@ class ExecParams:
             raise ValidationError(f"invalid passive_first_s: {self.passive_first_s!r} (must be > 0)", field="passive_first_s", value=self.passive_first_s)
         if self.max_retries < 0:
             raise ValidationError(f"invalid max_retries: {self.max_retries!r} (must be >= 0)", field="max_retries", value=self.max_retries)
-        if not (isinstance(self.tape_tau_s, (int, float)) and math.isfinite(self.tape_tau_s) and self.tape_tau_s > 0):
-            raise ValidationError(f"invalid tape_tau_s: {self.tape_tau_s!r} (must be > 0 seconds)", field="tape_tau_s", value=self.tape_tau_s)
         if self.passive_scoring not in ("router", "tape"):
             raise ValidationError(f"invalid passive_scoring: {self.passive_scoring!r} (router or tape)", field="passive_scoring", value=self.passive_scoring)
         check_queue_model(self.queue_model, self.queue_power)
@@ -106,9 +104,6 @@ class ExecParams:
         if style.rests and self.passive_first_s is not None:
             raise ValidationError(f"invalid passive_first_s: {self.passive_first_s!r} (a resting execution_style {style.style!r} decides how long a "
                                   "slice rests; passive_first_s is for taker)", field="passive_first_s", value=self.passive_first_s)
-        if not (isinstance(self.passive_horizon_s, (int, float)) and math.isfinite(self.passive_horizon_s) and self.passive_horizon_s > 0):
-            raise ValidationError(f"invalid passive_horizon_s: {self.passive_horizon_s!r} (must be > 0 seconds)", field="passive_horizon_s",
-                                  value=self.passive_horizon_s)
         return self
 
     def style(self) -> StyleParams:
