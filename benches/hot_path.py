@@ -17,7 +17,9 @@ with `add_data` + `run(streaming=True)` + `clear_data`, so neither holds more th
 hour is its own seeded market that starts with a snapshot per venue, continuing the previous hour's price.
 The handler body is timed with `time.perf_counter_ns` (and `time.thread_time_ns`, its CPU time) into
 preallocated arrays, and the garbage collections that run inside it are counted (`gc_in_handler`). RSS
-(from /proc) is sampled after every hour, after a first hour of warm-up.
+(from /proc) is sampled after every hour, after a first hour of warm-up. After the rounds, `machine_floor`
+times a pure-Python loop of each routed mode's median length the same way: the tail this machine gives
+any work that long, against which the handler's own p99 / p99.9 are read.
 
 memory: a MultiVenueStrategy with smart routing, registered in an engine (cache, instruments), routes a
 child and is fed its OrderFilled directly (no matching engine, whose own per-order state is Nautilus's),
@@ -342,11 +344,46 @@ def main(argv: list[str] | None = None) -> None:
     if args.what == "latency":
         rounds = [run_latency(args.ticks, tuple(args.modes.split(",")), args.chunk_seconds, args.alternate_sides, args.quantity, args.max_venues,
                               progress=True) for _ in range(args.rounds)]
-        result = {"rounds": rounds, "summary": latency_summary(rounds), "build": harness.build(), "cpu": harness.cpu_model(),
+        summary = latency_summary(rounds)
+        floors = {mode: machine_floor(stats["p50"]["median"]) for mode, stats in summary.items() if mode != "off"}
+        for mode, floor in floors.items():
+            print(f"  machine floor for {mode}: a loop of median {floor['p50']} us has p99 {floor['p99']} / p99.9 {floor['p99.9']} us "
+                  f"(the handler: p99 {summary[mode]['p99']['median']} / p99.9 {summary[mode]['p99.9']['median']})", file=sys.stderr)
+        result = {"rounds": rounds, "summary": summary, "machine_floor": floors, "build": harness.build(), "cpu": harness.cpu_model(),
                   "load_after": harness.load()}
     else:
         result = run_fills(args.fills)
     print(json.dumps(result, indent=2))
+
+
+def busy_loop(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += i
+    return total
+
+
+def timed_busy_loop(n: int, calls: int) -> np.ndarray:
+    """Wall time of `calls` runs of `busy_loop(n)`, ns, timed as the handler is."""
+    out = np.zeros(calls, dtype=np.int64)
+    for k in range(calls):
+        t0 = time.perf_counter_ns()
+        busy_loop(n)
+        out[k] = time.perf_counter_ns() - t0
+    return out
+
+
+def machine_floor(median_us: float, calls: int = 100_000) -> dict[str, Any]:
+    """Percentiles of a pure-Python loop whose median is `median_us`, timed as the handler is, in the same
+    pinned process: the tail this machine gives any work of that length (timer interrupts, hypervisor
+    exits), which no change to the handler removes short of making it shorter. The routed handler's own
+    p99.9 is read against it."""
+    n = 1000
+    for _ in range(3):  # scale the loop to the target median (the loop's cost is linear in n)
+        median = float(np.median(timed_busy_loop(n, 2000))) / 1e3
+        n = max(1, round(n * median_us / median))
+    floor = percentiles_us(timed_busy_loop(n, calls))
+    return {"loop_iterations": n, "calls": calls, **floor}
 
 
 def latency_summary(rounds: list[dict[str, Any]]) -> dict[str, Any]:

@@ -94,6 +94,9 @@ from nautilus_sor.units import UNIT_DECIMALS, precision_holding, qty_to_units, u
 
 NS_PER_SECOND = 1_000_000_000
 
+# The order events a child's bookkeeping changes on: a fill, or its end without one.
+_BOOKED_EVENTS = (OrderFilled, OrderRejected, OrderCanceled, OrderExpired, OrderDenied)
+
 class SmartExecAlgorithmConfig(ExecAlgorithmConfig, kw_only=True, frozen=True, forbid_unknown_fields=True):
     """Settings every algorithm of this package shares.
 
@@ -542,7 +545,9 @@ class SmartExecAlgorithm(ExecAlgorithm):
     # -- slices ------------------------------------------------------------------------------
 
     def _timer_name(self, parent: ParentState) -> str:
-        return f"{self.id.value}-{parent.primary_id.value}"
+        if not parent.timer_name:
+            parent.timer_name = f"{self.id.value}-{parent.primary_id.value}"
+        return parent.timer_name
 
     def _fire_due(self, parent: ParentState) -> None:
         """Sends every slice that is due, then arms a time alert for the next one."""
@@ -607,10 +612,10 @@ class SmartExecAlgorithm(ExecAlgorithm):
     def _allocations(self, parent: ParentState, units: int, max_venues: int | None = None) -> list[tuple[InstrumentId, int, VenueAllocation | None]]:
         # A child partly filled on a venue of finer size precision returns units the primary's precision
         # cannot hold: the router is asked at the precision that holds them (each venue's lot still applies).
-        quantity = units_to_qty(units, precision_holding(units, parent.precision))
         router = self.router_for(parent)
         if router is None:
             return [(parent.instrument_id, units, None)]
+        quantity = units_to_qty(units, precision_holding(units, parent.precision))
         venues = self._config.max_venues if max_venues is None else max_venues
         allocations = router.route_order(parent.instrument_id, parent.side, quantity, venues, parent.limit)
         return [(a.instrument_id, qty_to_units(a.quantity), a) for a in allocations]
@@ -642,8 +647,10 @@ class SmartExecAlgorithm(ExecAlgorithm):
 
     def style_of(self, parent: ParentState) -> StyleParams:
         """The parent's execution style (its order's `exec_algorithm_params`, else the config's)."""
-        config = self.order_config(parent.primary_id)
-        return StyleParams(config.execution_style, config.catch_up_fraction, config.reprice_interval_s)
+        if parent.style is None:
+            config = self.order_config(parent.primary_id)
+            parent.style = StyleParams(config.execution_style, config.catch_up_fraction, config.reprice_interval_s)
+        return parent.style
 
     def _send_slice(self, parent: ParentState, units: int, taking: bool = False) -> None:
         """Sends `units` of the parent's pending quantity: rested (`resting.py`) when its execution style
@@ -863,6 +870,8 @@ class SmartExecAlgorithm(ExecAlgorithm):
     def on_order_event(self, event: Any) -> None:
         if self.router is not None:
             self.router.on_order_event(event)
+        if not isinstance(event, _BOOKED_EVENTS):
+            return  # submitted, accepted, updated, ...: nothing to book (checked first: two of a child's three events)
         primary_id = self.ledger.parent_of(event.client_order_id)
         if primary_id is None:
             return
@@ -879,7 +888,7 @@ class SmartExecAlgorithm(ExecAlgorithm):
             if child.filled_units >= child.units:
                 child.done = True
                 self.resting.forget(event.client_order_id)
-        elif isinstance(event, (OrderRejected, OrderCanceled, OrderExpired, OrderDenied)):
+        else:  # rejected, canceled, expired or denied: what did not fill goes back to the schedule
             if event.client_order_id == primary_id and not parent.primary_sent:
                 return  # our own local close of the unsent primary
             if isinstance(event, OrderCanceled) and self.resting.on_cancelled(parent, child):
@@ -896,8 +905,6 @@ class SmartExecAlgorithm(ExecAlgorithm):
                 parent.pending += unfilled
                 self.log.warning(f"{event.client_order_id}: {type(event).__name__}, {parent.quantity_text(unfilled)} back to the schedule")
                 self._return_units(parent, unfilled)
-        else:
-            return
         parent.check()
 
     # -- reporting ---------------------------------------------------------------------------
