@@ -1321,6 +1321,7 @@ class RoutePlan:
         from_raw: Callable[[int, int], object],
         to_qty: Callable[[int, int], object],
         raw_per_unit: int,
+        exact_types: tuple[type, type, type],
     ) -> RoutePlan:
         """Arguments:
             router: The router whose lots the plan sets and whose split it answers.
@@ -1332,6 +1333,8 @@ class RoutePlan:
                 core book was since replaced, and venue -> sides its book shows (1 bids, 2 asks, 3 both).
             from_raw: `Quantity.from_raw`. to_qty: `nautilus_sor.units.units_to_qty` (its error, for a
                 quantity a venue's precision cannot hold). raw_per_unit: Nautilus raw per router unit.
+            exact_types: Nautilus's (`OrderSide`, `Quantity`, `Price`) classes: the argument types
+                `steady_split` answers itself.
 
         Raises:
             ValidationError: `instrument_ids` not as long as `venues`. UnknownVenueError: a name not the router's.
@@ -1363,6 +1366,27 @@ class RoutePlan:
         (what `SmartOrderRouter.route_order` builds its allocations from). A venue's pair is reused while its
         quantity repeats (both are immutable). Raises as `Router.split`, and `to_qty`'s ValidationError for
         a quantity the venue's precision cannot hold."""
+    def steady_split(
+        self,
+        side: object,
+        total_qty: object,
+        max_venues: object,
+        limit_price: object,
+        cache: object | None,
+        empty_mask: int,
+        quotes: bool = False,
+    ) -> list[tuple[Any, ...]] | None:
+        """A steady decision in one call: `split`'s answer when nothing needs the caller first - `side` an
+        `OrderSide` BUY/SELL, `total_qty` a whole-unit `Quantity` of precision <= 9, `max_venues` an int >= 1,
+        `limit_price` None or a positive `Price`; every venue's cache instrument the object its terms came
+        from (no cache: the same quantity precision), every venue's book kept from deltas, and the venues
+        showing nothing on the side taken those of `empty_mask`. None otherwise, with nothing changed: the
+        caller takes its checked path (`prepare`, then `split`), which raises an argument's error. The
+        caller holds the router's lock and knows the router's lots are this plan's.
+
+        Raises:
+            What `cache.instrument` raises; as `Router.split` for a quantity no venue can be routed.
+        """
 
 def decode_capsule(capsule: object, wide: bool) -> list[tuple[int, int, int, int, int]]:
     """The deltas of a `capsule_from_list` capsule as (action, side, raw price, raw size, flags) tuples,

@@ -379,7 +379,7 @@ class SmartOrderRouter:
         ids = [self.venue_instrument_id(instrument_id, name) for name in names]
         feed = self._books.feed
         core = RoutePlan(self._core, names, ids, self._venue_terms, feed.instrument, feed.displaced, feed.sides, Quantity.from_raw,
-                         units_to_qty, 10 ** (FIXED_PRECISION - UNIT_DECIMALS))
+                         units_to_qty, 10 ** (FIXED_PRECISION - UNIT_DECIMALS), (OrderSide, Quantity, Price))
         plan = self._plans[instrument_id] = _RoutePlan(core, names, ids)
         return plan
 
@@ -442,9 +442,8 @@ class SmartOrderRouter:
                     price: Price | None = None) -> list[VenueAllocation]:
         """Splits `total_quantity` across at most `max_venues` venues; quantities sum exactly."""
         with self._lock:  # `_serialised`, written out on the hot path (the wrapper's call costs ~0.4 us)
-            side_code, units, plan, limit = self._split_request(instrument_id, side, total_quantity, max_venues, price)
             allocations = [self._allocation(q, venue_id, quantity, "marginal-cost split")
-                           for q, venue_id, quantity in plan.core.split(side_code, units, max_venues, limit, quotes=True)]
+                           for q, venue_id, quantity in self._split_items(instrument_id, side, total_quantity, max_venues, price, quotes=True)]
             if self.record_history:
                 self._record(allocations)
             return allocations
@@ -467,6 +466,20 @@ class SmartOrderRouter:
         units, plan = self._prepare_plan(instrument_id, total_quantity, "total_quantity", side_code)
         return side_code, units, plan, limit
 
+    def _split_items(self, instrument_id: InstrumentId, side: OrderSide, total_quantity: Quantity, max_venues: int, price: Price | None,
+                     quotes: bool = False) -> list[Any]:
+        """The core split's items (`RoutePlan.split`), under the lock. A steady decision (arguments of the
+        exact types, the plan's lots in the core, every book kept from deltas, the same venues left out
+        for an empty side) is one core call; anything else takes the checked path, which raises an
+        argument's error or prepares the plan first."""
+        plan = self._plans.get(instrument_id) if instrument_id.__class__ is InstrumentId else None
+        if plan is not None and plan is self._lots_for:
+            items: list[Any] | None = plan.core.steady_split(side, total_quantity, max_venues, price, self.cache, self._empty_mask, quotes)
+            if items is not None:
+                return items
+        side_code, units, plan, limit = self._split_request(instrument_id, side, total_quantity, max_venues, price)
+        return plan.core.split(side_code, units, max_venues, limit, quotes=quotes)
+
     def route_quantities(self, instrument_id: InstrumentId, side: OrderSide, total_quantity: Quantity, max_venues: int = 3,
                          price: Price | None = None) -> list[tuple[InstrumentId, Quantity]]:
         """`route_order`'s split as plain (venue instrument id, quantity) pairs, for a hot loop.
@@ -476,8 +489,7 @@ class SmartOrderRouter:
         cost of a decision when one venue's book changed. Send the pairs as they are, or call `route_order`
         when the costs are wanted."""
         with self._lock:  # `_serialised`, written out on the hot path
-            side_code, units, plan, limit = self._split_request(instrument_id, side, total_quantity, max_venues, price)
-            return plan.core.split(side_code, units, max_venues, limit)
+            return self._split_items(instrument_id, side, total_quantity, max_venues, price)
 
     @_serialised
     def lot_rounding(self, instrument_id: InstrumentId, side: OrderSide, quantity: Quantity, max_venues: int = 3,

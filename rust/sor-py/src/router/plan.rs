@@ -12,8 +12,8 @@ use std::sync::Mutex;
 
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PySet, PyString, PyTuple};
-use sor_core::SplitResult;
+use pyo3::types::{PyDict, PyInt, PyList, PySet, PyString, PyTuple, PyType};
+use sor_core::{Side, SplitResult};
 
 use super::results::quote;
 use super::PyRouter;
@@ -53,6 +53,15 @@ pub struct PyRoutePlan {
     terms: Py<PyAny>,
     feed: FeedView,
     quantities: Quantities,
+    exact: ExactTypes,
+}
+
+/// The argument types of a steady decision (`steady_split`): Nautilus's `OrderSide`, `Quantity` and
+/// `Price` classes. An argument of any other type takes the caller's checked path.
+struct ExactTypes {
+    side: Py<PyType>,
+    quantity: Py<PyType>,
+    price: Py<PyType>,
 }
 
 /// The `DeltaFeed`'s state the plan reads (never writes): venue -> instrument kept from deltas, venues
@@ -125,7 +134,8 @@ impl PyRoutePlan {
     /// `venues`: the router's venue names, in its order; `instrument_ids`: each venue's instrument id.
     /// `terms(i, instrument or None, quantity precision) -> (size precision, lot, minimum)` in units;
     /// `fed`, `displaced`, `sides`: the `DeltaFeed`'s venue -> instrument, displaced venues and venue ->
-    /// sides shown; `from_raw`: `Quantity.from_raw`; `to_qty`: `units_to_qty`; `raw_per_unit`: raw per unit.
+    /// sides shown; `from_raw`: `Quantity.from_raw`; `to_qty`: `units_to_qty`; `raw_per_unit`: raw per unit;
+    /// `exact_types`: Nautilus's (`OrderSide`, `Quantity`, `Price`) classes, for `steady_split`.
     #[new]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -140,6 +150,7 @@ impl PyRoutePlan {
         from_raw: Py<PyAny>,
         to_qty: Py<PyAny>,
         raw_per_unit: u128,
+        exact_types: (Py<PyType>, Py<PyType>, Py<PyType>),
     ) -> PyResult<Self> {
         if venues.len() != instrument_ids.len() {
             return Err(invalid(
@@ -179,6 +190,11 @@ impl PyRoutePlan {
                 from_raw,
                 to_qty,
                 raw_per_unit,
+            },
+            exact: ExactTypes {
+                side: exact_types.0,
+                quantity: exact_types.1,
+                price: exact_types.2,
             },
         })
     }
@@ -293,14 +309,173 @@ impl PyRoutePlan {
         #[pyo3(from_py_with = opt_num::limit_price)] limit_price: Option<f64>,
         quotes: bool,
     ) -> PyResult<Bound<'py, PyList>> {
-        let router = self.router.get();
-        let split: SplitResult = router.split_checked(py, side, total_qty, max_venues, limit_price)?;
+        let split: SplitResult = self
+            .router
+            .get()
+            .split_checked(py, side, total_qty, max_venues, limit_price)?;
         let mut venues = lock_attached(&self.venues, py);
+        self.items(py, &mut venues, &split, quotes)
+    }
+
+    /// A steady decision in one call: `split`'s answer when nothing needs the caller first - `side` an
+    /// `OrderSide` BUY/SELL, `total_qty` a whole-unit `Quantity` of precision <= 9, `max_venues` an int
+    /// >= 1, `limit_price` None or a positive `Price`; every venue's cache instrument the one its terms
+    /// came from (no cache: the same quantity precision), every venue's book kept from deltas, and the
+    /// venues with nothing on the side taken those of `empty_mask` (the router's current ones). None
+    /// otherwise, with nothing changed: the caller takes its checked path (which raises an argument's
+    /// error, loads books, sets lots and leaves out empty sides), then `split`s. The caller holds the
+    /// router's lock and knows the core's lots are this plan's.
+    #[pyo3(signature = (side, total_qty, max_venues, limit_price, cache, empty_mask, quotes=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn steady_split<'py>(
+        &self,
+        py: Python<'py>,
+        side: &Bound<'py, PyAny>,
+        total_qty: &Bound<'py, PyAny>,
+        max_venues: &Bound<'py, PyAny>,
+        limit_price: &Bound<'py, PyAny>,
+        cache: &Bound<'py, PyAny>,
+        empty_mask: u64,
+        quotes: bool,
+    ) -> PyResult<Option<Bound<'py, PyList>>> {
+        let Some(request) = self.exact_request(py, side, total_qty, max_venues, limit_price)? else {
+            return Ok(None);
+        };
+        let mut venues = lock_attached(&self.venues, py);
+        if !self.steady(py, &mut venues, cache, request.precision)?
+            || self.empty_sides(py, &venues, request.side_code())? != Some(empty_mask)
+        {
+            return Ok(None);
+        }
+        let split = self
+            .router
+            .get()
+            .lock(py)
+            .split(request.side, request.units, request.max_venues, request.limit)
+            .py()?;
+        self.items(py, &mut venues, &split, quotes).map(Some)
+    }
+}
+
+/// A decision's arguments, read from the exact types `steady_split` takes.
+struct ExactRequest {
+    side: Side,
+    units: u64,
+    precision: u32,
+    max_venues: usize,
+    limit: Option<f64>,
+}
+
+impl ExactRequest {
+    /// The side's code, as `prepare`'s `taking` (1 buy, 2 sell).
+    fn side_code(&self) -> u8 {
+        match self.side {
+            Side::Buy => 1,
+            Side::Sell => 2,
+        }
+    }
+}
+
+impl PyRoutePlan {
+    /// The arguments as the core takes them when each is of the exact type and in range; None otherwise
+    /// (the checked path says what is wrong).
+    fn exact_request(
+        &self,
+        py: Python<'_>,
+        side: &Bound<'_, PyAny>,
+        total_qty: &Bound<'_, PyAny>,
+        max_venues: &Bound<'_, PyAny>,
+        limit_price: &Bound<'_, PyAny>,
+    ) -> PyResult<Option<ExactRequest>> {
+        let exact = &self.exact;
+        if !side.get_type().is(exact.side.bind(py)) || !total_qty.get_type().is(exact.quantity.bind(py)) {
+            return Ok(None);
+        }
+        let side = match side.extract::<i64>()? {
+            1 => Side::Buy,
+            2 => Side::Sell,
+            _ => return Ok(None),
+        };
+        let Some(max_venues) = max_venues
+            .cast_exact::<PyInt>()
+            .ok()
+            .and_then(|m| m.extract::<usize>().ok())
+        else {
+            return Ok(None);
+        };
+        let limit = if limit_price.is_none() {
+            None
+        } else if limit_price.get_type().is(exact.price.bind(py)) {
+            let value: f64 = limit_price.call_method0(intern!(py, "as_double"))?.extract()?;
+            if !(value > 0.0 && value.is_finite()) {
+                return Ok(None);
+            }
+            Some(value)
+        } else {
+            return Ok(None);
+        };
+        let precision: u32 = total_qty.getattr(intern!(py, "precision"))?.extract()?;
+        let raw: u128 = total_qty.getattr(intern!(py, "raw"))?.extract()?;
+        let per_unit = self.quantities.raw_per_unit;
+        let units = u64::try_from(raw / per_unit).unwrap_or(0);
+        if max_venues == 0 || precision > 9 || raw % per_unit != 0 || units == 0 {
+            return Ok(None);
+        }
+        Ok(Some(ExactRequest {
+            side,
+            units,
+            precision,
+            max_venues,
+            limit,
+        }))
+    }
+
+    /// Every venue's terms are current for `quantity_precision` (the cache hands the same instrument
+    /// objects; without one, the same precision) and its book is kept from deltas: `prepare` would
+    /// change nothing and load nothing. Reads only (the feed's `is` cache aside).
+    fn steady(
+        &self,
+        py: Python<'_>,
+        venues: &mut [PlanVenue],
+        cache: &Bound<'_, PyAny>,
+        quantity_precision: u32,
+    ) -> PyResult<bool> {
+        let displaced = !self.feed.displaced.bind(py).is_empty();
+        let lookup = if cache.is_none() {
+            None
+        } else {
+            Some(cache.getattr(intern!(py, "instrument"))?)
+        };
+        for v in venues.iter_mut() {
+            if v.terms.is_none() {
+                return Ok(false);
+            }
+            let current = match (&lookup, &v.source) {
+                (None, None) => v.none_precision == Some(quantity_precision),
+                (Some(lookup), Some(held)) => lookup.call1((v.instrument_id.bind(py),))?.is(held.bind(py)),
+                _ => false,
+            };
+            if !current || !self.fed(py, v, displaced)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// `split`'s list for `split`: (instrument id, Quantity) pairs, with `quotes` (VenueQuote, id, Quantity).
+    fn items<'py>(
+        &self,
+        py: Python<'py>,
+        venues: &mut [PlanVenue],
+        split: &SplitResult,
+        quotes: bool,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let router = self.router.get();
         let items = split
             .allocations
             .iter()
             .map(|a| {
-                let pair = self.pair(py, venue_mut(&mut venues, a.venue)?, a.qty)?;
+                let pair = self.pair(py, venue_mut(venues, a.venue)?, a.qty)?;
                 if !quotes {
                     return Ok(pair);
                 }
