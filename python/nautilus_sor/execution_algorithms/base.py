@@ -80,6 +80,7 @@ from nautilus_trader.model.orders import LimitOrder, MarketOrder, Order
 from nautilus_sor.exceptions import ConfigError, InsufficientLiquidityError, NautilusSorError, RoutingError, ValidationError
 from nautilus_sor.execution_algorithms.checks import check_max_finished_parents, check_positive_seconds
 from nautilus_sor.execution_algorithms.ledger import DEFAULT_MAX_FINISHED, Ledger
+from nautilus_sor.execution_algorithms.alerts import cancel_alert
 from nautilus_sor.execution_algorithms.parents import ChildState, ParentState
 from nautilus_sor.execution_algorithms.registry import register_algorithm, strategy_for
 from nautilus_sor.execution_algorithms.restart import MISSED_SLICE_POLICIES, ORPHAN_POLICIES, ReconciliationReport, Restart
@@ -500,8 +501,7 @@ class SmartExecAlgorithm(ExecAlgorithm):
         if not parent.slices:
             return
         name = self._timer_name(parent)
-        if name in self.clock.timer_names:
-            self.clock.cancel_timer(name)
+        cancel_alert(self.clock, name)
         self.clock.set_time_alert_ns(name=name, alert_time_ns=parent.slices[0][0], callback=self._on_slice_timer)
 
     def _reject_primary(self, order: Order, reason: str) -> None:

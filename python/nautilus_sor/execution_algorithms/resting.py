@@ -30,6 +30,7 @@ from nautilus_trader.model.identifiers import ClientOrderId, InstrumentId
 from nautilus_sor.exceptions import RoutingError, ValidationError
 from nautilus_sor.execution_algorithms.parents import ChildState, ParentState
 from nautilus_sor.execution_algorithms.state import RestingRecord
+from nautilus_sor.execution_algorithms.alerts import cancel_alert
 from nautilus_sor.execution_algorithms.styles import ADAPTIVE, MAKER, Action, Resting, StyleParams, adaptive_rests, check_style, decide
 from nautilus_sor.units import precision_holding, qty_to_units, units_to_qty
 
@@ -269,8 +270,7 @@ class RestingSlices:
             at = min(child.state.deadline_ns, now + int(child.params.reprice_interval_s * NS_PER_SECOND))
         child.next_check_ns = max(at, now + 1)
         name = self._timer(client_order_id)
-        if name in self._algo.clock.timer_names:
-            self._algo.clock.cancel_timer(name)
+        cancel_alert(self._algo.clock, name)
         self._algo.clock.set_time_alert_ns(name, child.next_check_ns, self._on_alert)
 
     # -- restart -----------------------------------------------------------------------------
@@ -330,9 +330,7 @@ class RestingSlices:
         """The child is done (filled): nothing more to watch."""
         self._outcome_of.pop(client_order_id, None)
         if self._children.pop(client_order_id, None) is not None:
-            name = self._timer(client_order_id)
-            if name in self._algo.clock.timer_names:
-                self._algo.clock.cancel_timer(name)
+            cancel_alert(self._algo.clock, self._timer(client_order_id))
 
     def on_cancelled(self, parent: ParentState, child: ChildState) -> bool:
         """Our own re-price or cross cancel confirmed: acts on the unfilled rest and returns True; False
