@@ -20,8 +20,8 @@ repeat), 95% t intervals.
 `--calibration` also prints, over every resting slice of the maker and adaptive runs, the router's
 predicted fill probability and rest-then-cross cost when the slice was placed against what happened
 (the share of its units filled while resting, its realised cost with re-prices and the cross of its
-unfilled rest, bps of the venue's mid at placement, fees in), binned by the predicted probability; and how
-many adaptive slices rested.
+unfilled rest, bps of the router's reference price at placement - the consolidated mid both estimates are
+measured against - fees in), binned by the predicted probability; and how many adaptive slices rested.
 """
 
 from __future__ import annotations

@@ -341,14 +341,20 @@ class SplitResult:
 @final
 class PassiveQuote(_VenueUnits):
     """The expected cost of resting `qty` units at one venue's touch for the horizon, then crossing
-    what has not filled (`Router.select_passive`). The bps figures are against this venue's mid."""
+    what has not filled (`Router.select_passive`). The component bps figures (half spread, fee,
+    latency) are against this venue's mid; `score_bps`, which venues are compared by, is against
+    `reference_price`, the taker score's reference."""
 
     @property
     def expected_price(self) -> float:
         """Our touch, where the order rests: the best bid to buy, the best ask to sell."""
     @property
     def mid(self) -> float:
-        """The venue's mid, which the bps figures are measured against."""
+        """The venue's mid, which the component bps figures are measured against."""
+    @property
+    def reference_price(self) -> float:
+        """What `score_bps` is measured against: the consolidated mid of the enabled venues, as every
+        taker score (`Router.reference_price`); this venue's mid when no other reference exists."""
     @property
     def queue_ahead(self) -> int:
         """Units displayed at our touch, ahead of us in the queue (we join the back)."""
@@ -371,8 +377,11 @@ class PassiveQuote(_VenueUnits):
         """The latency-risk term `latency_risk_weight * volatility * sqrt(mean latency in s)`, in bps."""
     @property
     def score_bps(self) -> float:
-        """All-in expected cost against the mid, in bps (lower is better): `p * (maker_fee -
-        half_spread) + (1 - p) * (taker_fee + half_spread) + latency_bps`."""
+        """All-in expected cost against `reference_price`, in bps (lower is better): the cost at the
+        venue's mid, `at_mid = p * (maker_fee - half_spread) + (1 - p) * (taker_fee + half_spread) +
+        latency_bps`, moved onto the reference: `s * (mid - reference) / reference * 1e4 + at_mid * mid /
+        reference` (`s` +1 buy, -1 sell). A venue whose mid stands above the others' costs a buyer that
+        basis, and the score compares with a split's `score_bps` on one scale."""
 
 @final
 class PassiveSelection(_VenueChoice[PassiveQuote]):
@@ -593,6 +602,9 @@ class Router:
                 lot size and minimum.
             NoEligibleVenueError: No venue is eligible (field "quantity"; each venue's reason given).
         """
+    def reference_price(self, side: _Side, limit_price: float | None = None) -> float | None:
+        """The price every score is measured against on the books held now: the consolidated mid of the
+        enabled venues, else the touch a `side` order takes, else `limit_price`; None without any."""
     def venue_stats(self, venue: str) -> VenueStats:
         """A snapshot of what the router learned about the venue."""
     def restore_venue_stats(

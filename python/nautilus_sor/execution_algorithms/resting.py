@@ -28,9 +28,9 @@ from nautilus_trader.model.enums import OrderSide
 from nautilus_trader.model.identifiers import ClientOrderId, InstrumentId
 
 from nautilus_sor.exceptions import RoutingError, ValidationError
+from nautilus_sor.execution_algorithms.alerts import cancel_alert
 from nautilus_sor.execution_algorithms.parents import ChildState, ParentState
 from nautilus_sor.execution_algorithms.state import RestingRecord
-from nautilus_sor.execution_algorithms.alerts import cancel_alert
 from nautilus_sor.execution_algorithms.styles import ADAPTIVE, MAKER, Action, Resting, StyleParams, adaptive_rests, check_style, decide
 from nautilus_sor.units import precision_holding, qty_to_units, units_to_qty
 
@@ -49,14 +49,16 @@ class SliceOutcome:
     """One resting slice: what was predicted when it was placed, and what happened to it (re-prices and
     its cross included), for calibrating the estimate (`scripts/compare_styles.py --calibration`).
 
-    Costs are in bps of the resting venue's mid at placement, fees in (maker fee on the resting fills,
-    the crossing venue's taker fee on the crossed ones), positive = paid."""
+    Costs are in bps of `mid`, fees in (maker fee on the resting fills, the crossing venue's taker fee on
+    the crossed ones), positive = paid. With smart routing `mid` is the router's reference price at
+    placement (the consolidated mid, which both the resting estimate and the cross-now estimate are
+    measured against); without, the resting venue's own mid."""
 
     ts_ns: int
     style: str
     venue: str
     units: int  # rested at placement
-    mid: float
+    mid: float  # what the costs are in bps of (see above)
     predicted_fill_probability: float | None  # the router's, for the horizon it was asked (None: no router)
     predicted_bps: float | None  # its rest-then-cross cost
     cross_now_bps: float | None  # adaptive: its cross-now cost
@@ -120,7 +122,7 @@ class RestingSlices:
         rest_of_slice = units - resting_units
         units = resting_units
         if outcome is None:
-            outcome = self._new_outcome(params, instrument_id, units, allocation, cross_bps, (deadline_ns - now) / NS_PER_SECOND)
+            outcome = self._new_outcome(params, parent, instrument_id, units, allocation, cross_bps, (deadline_ns - now) / NS_PER_SECOND)
         primary = algo.cache.order(parent.primary_id)
         parent.pending -= units
         parent.working += units
@@ -209,9 +211,11 @@ class RestingSlices:
             touch = min(touch, limit) if parent.side == OrderSide.BUY else max(touch, limit)
         return instrument_id, touch, allocation, resting_units, cross_bps
 
-    def _new_outcome(self, params: StyleParams, instrument_id: InstrumentId, units: int, allocation: Any, cross_bps: float | None,
-                     rest_s: float) -> SliceOutcome | None:
-        mid = self._mid(instrument_id)
+    def _new_outcome(self, params: StyleParams, parent: ParentState, instrument_id: InstrumentId, units: int, allocation: Any,
+                     cross_bps: float | None, rest_s: float) -> SliceOutcome | None:
+        router = self._algo.router
+        # The reference the router's estimates were made against, on the books it just decided on.
+        mid = router.reference_price(parent.side) if router is not None and allocation is not None else self._mid(instrument_id)
         if mid is None:
             return None
         outcome = SliceOutcome(

@@ -595,6 +595,14 @@ class SmartOrderRouter:
         return None
 
     @_serialised
+    def reference_price(self, side: OrderSide) -> float | None:
+        """The price the scores of a decision on the books the router holds now are measured against
+        (`score_bps` of every allocation, taker or passive): the consolidated mid of the enabled venues,
+        else the touch a `side` order takes; None without either. Read it right after the decision whose
+        scores it explains (the books move with every batch)."""
+        return self._core.reference_price(core_side(side))
+
+    @_serialised
     def select_passive_venue(
         self,
         instrument_id: InstrumentId,
@@ -611,7 +619,9 @@ class SmartOrderRouter:
         `expected_price` is the touch to join; `fill_probability` the chance it fills within the horizon;
         `fee` the expected fee (maker if filled, taker if crossed), `miss_cost` the expected cost of
         crossing the spread with what does not fill, both in quote currency; `score_bps` is versus the
-        venue's mid. Needs a two-sided book or quote on some venue (NoEligibleVenueError otherwise)."""
+        reference price, as a taker allocation's (`reference_price`: the consolidated mid), so a venue
+        whose mid stands above the others' costs a buyer that basis, and the score compares with
+        `split_score_bps`. Needs a two-sided book or quote on some venue (NoEligibleVenueError otherwise)."""
         side_code = core_side(side)
         horizon = self.passive_horizon_s if horizon_s is None else check_horizon(horizon_s, "horizon_s")
         if now_ns is None:

@@ -4,8 +4,16 @@
 //! earns the half spread when it fills, and only what has not filled after about `horizon_s` is
 //! crossed. Per venue, in bps of that venue's mid (lower is better):
 //!
-//!   `p * (maker_fee - half_spread) + (1 - p) * (taker_fee + half_spread) + latency_risk`
+//!   `at_mid = p * (maker_fee - half_spread) + (1 - p) * (taker_fee + half_spread) + latency_risk`
 //!   `p = min(1, rate_against * horizon_s / (queue_ahead + qty))`
+//!
+//! and the score, what venues are compared by, is that cost moved onto the reference price every taker
+//! score is measured against (the consolidated mid of the enabled venues, `Router::reference_price`):
+//!
+//!   `score = side * (mid - reference) / reference + at_mid * mid / reference`   (in bps)
+//!
+//! so a venue whose mid stands above the others' (a basis) costs a buyer what it stands above them, and a
+//! passive score compares with a taker split's `score_bps` on one scale (the adaptive style weighs the two).
 //!
 //! `queue_ahead` is the displayed size at our touch (we join the back of the queue), `rate_against`
 //! the units per second recently traded against our side (aggressive sellers when we buy), from the
@@ -25,8 +33,11 @@ pub struct PassiveQuote {
     pub qty: u64,
     /// Our touch: the best bid to buy, the best ask to sell (where the order rests).
     pub expected_price: f64,
-    /// The venue's mid, which the bps figures are measured against.
+    /// The venue's mid, which the component bps figures (half spread, fee, latency) are measured against.
     pub mid: f64,
+    /// The price `score_bps` is measured against: the consolidated mid of the enabled venues (the taker
+    /// score's reference; the venue's own mid when no other reference exists).
+    pub reference_price: f64,
     /// Displayed units at our touch, ahead of us in the queue.
     pub queue_ahead: u64,
     /// Units per second recently traded against our side (decayed tape).
@@ -39,7 +50,8 @@ pub struct PassiveQuote {
     pub fee_bps: f64,
     /// Latency-risk term, in bps.
     pub latency_bps: f64,
-    /// All-in expected cost versus the venue's mid, in bps (lower is better).
+    /// All-in expected cost versus `reference_price`, in bps (lower is better): the venue's basis to the
+    /// reference plus its cost at its own mid, on the taker score's scale.
     pub score_bps: f64,
 }
 
@@ -81,8 +93,9 @@ impl Router {
     pub fn select_passive(&self, side: Side, qty: u64, horizon_s: f64, now_ns: u64) -> SorResult<PassiveSelection> {
         Self::check_request(qty, None, "quantity")?;
         check_positive("horizon_s", horizon_s)?;
+        let reference = self.reference_price(side, None);
         let candidates: Vec<Result<PassiveQuote, String>> = (0..self.venues.len())
-            .map(|i| self.passive_quote(i, side, qty, horizon_s, now_ns))
+            .map(|i| self.passive_quote(i, side, qty, horizon_s, now_ns, reference))
             .collect();
         let best = self.pick_best(qty, &candidates, |q| q.score_bps)?;
         Ok(PassiveSelection { best, candidates })
@@ -95,6 +108,7 @@ impl Router {
         qty: u64,
         horizon_s: f64,
         now_ns: u64,
+        reference: Option<f64>,
     ) -> Result<PassiveQuote, String> {
         self.check_accepts(i, qty)?;
         let v = &self.venues[i];
@@ -133,12 +147,17 @@ impl Router {
         let latency_s = self.stats[i].latency_mean_ms / 1000.0;
         let latency_bps = params.latency_risk_weight * params.volatility * latency_s.sqrt() * 1e4;
         let (maker_bps, taker_bps) = (v.maker_fee * 1e4, v.taker_fee * 1e4);
-        let score_bps = p * (maker_bps - half_spread_bps) + (1.0 - p) * (taker_bps + half_spread_bps) + latency_bps;
+        let at_mid_bps = p * (maker_bps - half_spread_bps) + (1.0 - p) * (taker_bps + half_spread_bps) + latency_bps;
+        // A venue that is scored has a two-sided book and is enabled, so the consolidated mid exists.
+        let reference_price = reference.unwrap_or(mid);
+        let score_bps =
+            side.sign() * (mid - reference_price) / reference_price * 1e4 + at_mid_bps * mid / reference_price;
         Ok(PassiveQuote {
             venue: i,
             qty,
             expected_price: ours.price,
             mid,
+            reference_price,
             queue_ahead: ours.size,
             rate_against,
             fill_probability: p,

@@ -115,6 +115,71 @@ fn latency_risk_is_the_taker_models_term() {
     assert!(close(q.score_bps, 10.0 + q.latency_bps));
 }
 
+/// Bid `mid - 0.1` x 10, ask `mid + 0.1` x 10 (a 0.2 spread), 50 more a level behind.
+fn book_at(mid: f64) -> Option<Ladder> {
+    Some(
+        Ladder::new(
+            vec![lv(mid - 0.1, 10), lv(mid - 0.2, 50)],
+            vec![lv(mid + 0.1, 10), lv(mid + 0.2, 50)],
+        )
+        .unwrap(),
+    )
+}
+
+#[test]
+fn a_venue_standing_above_the_others_costs_a_buyer_its_basis() {
+    // A at mid 100, B at mid 101 (a basis of 1), same fees, spread, queue and tape. Consolidated: best bid
+    // 100.9 (B), best ask 100.1 (A): the books cross across venues, mid (100.9 + 100.1) / 2 = 100.5.
+    let mut r = Router::new(
+        vec![venue("A", 0.0002, 0.0005, 1.0), venue("B", 0.0002, 0.0005, 1.0)],
+        params(),
+    )
+    .unwrap();
+    r.set_book(0, book_at(100.0)).unwrap();
+    r.set_book(1, book_at(101.0)).unwrap();
+    for v in 0..2 {
+        r.record_trade(v, Side::Sell, 60, T0).unwrap(); // 2 units/s sold into the bids
+        r.record_trade(v, Side::Buy, 60, T0).unwrap(); // and bought from the asks
+    }
+    assert!(close(r.reference_price(Side::Buy, None).unwrap(), 100.5));
+    // p = 2 * 5 / (10 + 10) = 0.5 at both. At its own mid m (half spread 0.1 / m):
+    //   at_mid(m) = 0.5 * (2 - 1e3 / m) + 0.5 * (5 + 1e3 / m) = 3.5 bps (the spread terms cancel at p = 0.5),
+    // and the score on the reference 100.5 is side * (m - 100.5) / 100.5 * 1e4 + 3.5 * m / 100.5.
+    let score = |side: f64, m: f64| side * (m - 100.5) / 100.5 * 1e4 + 3.5 * m / 100.5;
+    let buy = r.select_passive(Side::Buy, 10, 5.0, T0).unwrap();
+    let (a, b) = (buy.candidates[0].clone().unwrap(), buy.candidates[1].clone().unwrap());
+    assert!(close(a.reference_price, 100.5) && close(b.reference_price, 100.5));
+    assert!(
+        close(a.score_bps, score(1.0, 100.0)),
+        "{} vs {}",
+        a.score_bps,
+        score(1.0, 100.0)
+    ); // -46.3 bps
+    assert!(
+        close(b.score_bps, score(1.0, 101.0)),
+        "{} vs {}",
+        b.score_bps,
+        score(1.0, 101.0)
+    ); // +53.2 bps
+    assert_eq!(buy.best.venue, 0, "a buyer rests where the price is lower");
+    // A seller: the same venues, the other way round.
+    let sell = r.select_passive(Side::Sell, 10, 5.0, T0).unwrap();
+    assert_eq!(sell.best.venue, 1, "a seller rests where the price is higher");
+    assert!(
+        close(sell.best.score_bps, score(-1.0, 101.0)),
+        "{}",
+        sell.best.score_bps
+    );
+    // With one venue disabled, the other is its own reference: the score is its cost at its mid.
+    r.set_enabled(1, false).unwrap();
+    let alone = r.select_passive(Side::Buy, 10, 5.0, T0).unwrap().best;
+    assert!(
+        close(alone.reference_price, 100.0) && close(alone.score_bps, 3.5),
+        "{}",
+        alone.score_bps
+    );
+}
+
 #[test]
 fn busy_tape_beats_quiet_venue_and_maker_fees_decide_when_both_fill() {
     let mut r = Router::new(

@@ -294,8 +294,10 @@ impl Router {
             .any(|(v, b)| v.enabled && b.is_some())
     }
 
-    /// The price costs are measured against: consolidated mid, else touch, else the limit.
-    fn reference_price(&self, side: Side, limit: Option<f64>) -> Option<f64> {
+    /// The price costs are measured against: the consolidated mid of the enabled venues' books, else
+    /// the touch on the side a `side` order takes, else `limit`. Every score (`select_venue`, `split`,
+    /// `select_passive`) is in bps of it.
+    pub fn reference_price(&self, side: Side, limit: Option<f64>) -> Option<f64> {
         let live = || {
             self.venues
                 .iter()

@@ -445,6 +445,18 @@ impl PyRouter {
         Ok(PyPassiveSelection::new(inner, &self.names))
     }
 
+    /// The price every score is measured against on the books held now: the consolidated mid of the
+    /// enabled venues, else the touch a `side` order takes, else `limit_price`; None without any.
+    #[pyo3(signature = (side, limit_price=None))]
+    fn reference_price(
+        &self,
+        py: Python<'_>,
+        side: PySide,
+        #[pyo3(from_py_with = opt_num::limit_price)] limit_price: Option<f64>,
+    ) -> Option<f64> {
+        self.lock(py).reference_price(side.0, limit_price)
+    }
+
     fn venue_stats(&self, py: Python<'_>, venue: &Bound<'_, PyAny>) -> PyResult<PyVenueStats> {
         let core = self.lock(py);
         let i = venue_arg(&core, venue)?;

@@ -180,7 +180,7 @@ wrapper_pymethods! {
     PyPassiveQuote.quote {
         field usize: venue_index = venue;
         field u64: qty, queue_ahead;
-        field f64: expected_price, mid, rate_against, fill_probability, half_spread_bps, fee_bps, latency_bps, score_bps;
+        field f64: expected_price, mid, reference_price, rate_against, fill_probability, half_spread_bps, fee_bps, latency_bps, score_bps;
     }
 
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
