@@ -95,15 +95,21 @@ def test_steady_decisions_equal_the_checked_path_on_random_books_and_arguments()
     assert took_steady > 200, f"the steady path was taken {took_steady} times"
 
 
-def test_steady_split_steps_aside_when_the_checked_path_has_work():
+def fed_router(seed: int) -> tuple[Cache, list, SmartOrderRouter]:
+    """A router whose every venue was handed one batch (a snapshot), as the cache's books were."""
     cache = Cache()
     ids = list(cache.instruments)
     router = SmartOrderRouter([v.terms() for v in VENUES], cache=cache)
-    rng = random.Random(3)
+    rng = random.Random(seed)
     for step, iid in enumerate(ids):
         deltas = batch(rng, iid, step, 6_000_000, clear=True)
         cache.books[iid].apply_deltas(deltas)
         router.on_order_book_deltas(deltas)
+    return cache, ids, router
+
+
+def test_steady_split_steps_aside_when_the_checked_path_has_work():
+    cache, ids, router = fed_router(3)
     qty = Quantity.from_str("1.000")
     router.route_quantities(ids[0], OrderSide.BUY, qty, 3)  # prepares the plan once
     core = router._plans[ids[0]].core
@@ -131,14 +137,7 @@ def test_steady_split_steps_aside_when_the_checked_path_has_work():
 
 @pytest.mark.parametrize("side", [OrderSide.BUY, OrderSide.SELL])
 def test_a_venue_with_an_empty_side_is_left_out_on_both_paths(side):
-    cache = Cache()
-    ids = list(cache.instruments)
-    router = SmartOrderRouter([v.terms() for v in VENUES], cache=cache)
-    rng = random.Random(8)
-    for step, iid in enumerate(ids):
-        deltas = batch(rng, iid, step, 6_000_000, clear=True)
-        cache.books[iid].apply_deltas(deltas)
-        router.on_order_book_deltas(deltas)
+    cache, ids, router = fed_router(8)
     # V2 shows nothing on the side a `side` order takes
     taken = OrderSide.SELL if side == OrderSide.BUY else OrderSide.BUY
     v2 = ids[2]

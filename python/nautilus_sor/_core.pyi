@@ -604,7 +604,11 @@ class Router:
         """
     def reference_price(self, side: _Side, limit_price: float | None = None) -> float | None:
         """The price every score is measured against on the books held now: the consolidated mid of the
-        enabled venues, else the touch a `side` order takes, else `limit_price`; None without any."""
+        enabled venues, else the touch a `side` order takes, else `limit_price`; None without any.
+
+        Raises:
+            ValidationError: a bad `side`, or a `limit_price` a split would refuse.
+        """
     def venue_stats(self, venue: str) -> VenueStats:
         """A snapshot of what the router learned about the venue."""
     def restore_venue_stats(

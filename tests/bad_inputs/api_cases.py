@@ -553,4 +553,7 @@ case("r2_sor_venue_latency_huge", None, lambda _: _smart_router([{"name": "A", "
 case("r2_sor_on_order_event_none", "smart_router", lambda r: r.on_order_event(None), "ValidationError", "event")
 case("r2_pb_realized_pnl_venue_true", "position_book", lambda b: b.realized_pnl(True, "BTC.N"), "ValidationError", "venue")
 case("r2_lot_rounding_max_venues_true", "router", lambda r: r.lot_rounding("BUY", 10, True), "ValidationError", "max_venues")
+case("r2_reference_price_side_true", "router", lambda r: r.reference_price(True), "ValidationError", "side")
+case("r2_reference_price_limit_nan", "router", lambda r: r.reference_price("BUY", NAN), "ValidationError", "limit_price")
+case("r2_sor_reference_price_side_str", "smart_router", lambda r: r.reference_price("BUY"), "ValidationError", "side")
 case("r2_lot_rounding_limit_huge", "router", lambda r: r.lot_rounding("BUY", 10, 2, 1e300), "ValidationError", "limit_price")

@@ -446,15 +446,17 @@ impl PyRouter {
     }
 
     /// The price every score is measured against on the books held now: the consolidated mid of the
-    /// enabled venues, else the touch a `side` order takes, else `limit_price`; None without any.
+    /// enabled venues, else the touch a `side` order takes, else `limit_price` (checked as a split's);
+    /// None without any.
     #[pyo3(signature = (side, limit_price=None))]
     fn reference_price(
         &self,
         py: Python<'_>,
         side: PySide,
         #[pyo3(from_py_with = opt_num::limit_price)] limit_price: Option<f64>,
-    ) -> Option<f64> {
-        self.lock(py).reference_price(side.0, limit_price)
+    ) -> PyResult<Option<f64>> {
+        sor_core::limits::check_limit("limit_price", limit_price).py()?;
+        Ok(self.lock(py).reference_price(side.0, limit_price))
     }
 
     fn venue_stats(&self, py: Python<'_>, venue: &Bound<'_, PyAny>) -> PyResult<PyVenueStats> {

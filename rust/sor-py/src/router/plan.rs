@@ -338,7 +338,7 @@ impl PyRoutePlan {
         empty_mask: u64,
         quotes: bool,
     ) -> PyResult<Option<Bound<'py, PyList>>> {
-        let Some(request) = self.exact_request(py, side, total_qty, max_venues, limit_price)? else {
+        let Some(request) = self.exact_request(py, [side, total_qty, max_venues, limit_price])? else {
             return Ok(None);
         };
         let mut venues = lock_attached(&self.venues, py);
@@ -356,6 +356,9 @@ impl PyRoutePlan {
         self.items(py, &mut venues, &split, quotes).map(Some)
     }
 }
+
+/// `steady_split`'s (side, total_qty, max_venues, limit_price), as given.
+type RequestArguments<'a, 'py> = [&'a Bound<'py, PyAny>; 4];
 
 /// A decision's arguments, read from the exact types `steady_split` takes.
 struct ExactRequest {
@@ -379,14 +382,8 @@ impl ExactRequest {
 impl PyRoutePlan {
     /// The arguments as the core takes them when each is of the exact type and in range; None otherwise
     /// (the checked path says what is wrong).
-    fn exact_request(
-        &self,
-        py: Python<'_>,
-        side: &Bound<'_, PyAny>,
-        total_qty: &Bound<'_, PyAny>,
-        max_venues: &Bound<'_, PyAny>,
-        limit_price: &Bound<'_, PyAny>,
-    ) -> PyResult<Option<ExactRequest>> {
+    fn exact_request(&self, py: Python<'_>, arguments: RequestArguments<'_, '_>) -> PyResult<Option<ExactRequest>> {
+        let [side, total_qty, max_venues, limit_price] = arguments;
         let exact = &self.exact;
         if !side.get_type().is(exact.side.bind(py)) || !total_qty.get_type().is(exact.quantity.bind(py)) {
             return Ok(None);
