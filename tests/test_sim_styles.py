@@ -173,3 +173,23 @@ def test_evaluate_reports_each_style_paired_with_taker_by_start():
 
 def pd_isnan(value: object) -> bool:
     return value is None or value != value
+
+
+def test_with_the_router_a_slice_rests_what_the_coarsest_lot_holds_and_takes_the_rest_at_once():
+    # As the live algorithm (`resting.py` `_placement`): A (lot 0.1) and C (lot 1.0) show the same book;
+    # sellers hit A's bid all along, C trades nothing. One slice of 2.5: the venue is chosen for 2.0 (the
+    # slice rounded down to the coarsest lot, 1.0): A, where the queue trades away (C's fill probability
+    # is 0). A's lot holds all of 2.0, which rests and fills at the bid 100 as maker; the rest, 0.5, is
+    # taken at once on A (C's lot cannot hold it) at the ask 101.
+    busy = [(k * S // 10, 100.0, 1.0, -1) for k in range(10, 1200)]
+    a = venue("A", _flat_book(), busy, maker_fee=0.0002, taker_fee=0.0005, lot_size=0.1)
+    c = venue("C", _flat_book(), [], maker_fee=0.0002, taker_fee=0.0005, lot_size=1.0)
+    sim = SimMarket(market([a, c], 0, 400 * S), ExecParams(horizon_s=5.0, interval_s=5.0))
+    p = replace(sim.params, execution_style="maker", catch_up_fraction=1.0)
+    res = ParentRun(sim, Parent(BUY, 2.5, T0, "twap"), "router", params=p).run()
+    taker = [(f.ts - T0, f.venue, f.price, round(f.size, 9)) for f in res.fills if f.liquidity == "TAKER"]
+    maker = [f for f in res.fills if f.liquidity == "MAKER"]
+    assert taker == [(0, "A", 101.0, 0.5)]
+    assert {f.venue for f in maker} == {"A"} and {f.price for f in maker} == {100.0}
+    assert sum(f.size for f in maker) == pytest.approx(2.0)
+    assert res.rested_slices == 1 and res.unfilled == 0.0

@@ -21,7 +21,9 @@ takes); `single:<venue>` (everything to one venue). Algorithms:
   (re-priced when the touch moved away, crossed when the parent is behind schedule by more than
   `catch_up_fraction` of it or the slice's time is up); `adaptive`: rests only while `styles.adaptive_rests`
   says the core's rest-then-cross estimate (`select_passive`) beats crossing now (the core split's
-  score), taken otherwise. A slice can rest until the next slice (the last: `passive_horizon_s`).
+  score), taken otherwise. A slice can rest until the next slice (the last: `passive_horizon_s`). With
+  the router, as live, the venue is chosen for the slice rounded down to the coarsest lot, the order rests
+  what that venue's lot holds, and the rest of the slice is taken at once.
 - `iceberg`: one display clip (core `Iceberg` display size) at a time, resting at the touch on the routed
   venue(s); a new clip when it has filled; cancelled and re-posted when the published touch moves away.
 At the horizon, what is left is reported as unfilled (and priced separately by the evaluation).
@@ -393,6 +395,7 @@ class ParentRun:
         self.exact = True  # route exactly what is asked (False: a slice may carry a sub-lot rest forward)
         self.carried = False
         self.max_venues = len(self.ex)
+        self._coarsest_lot = max(ex.venue.lot_size for ex in self.ex.values())  # a resting slice's venue is chosen for this
         # Every algorithm has the horizon to complete (an aggressive parent uses it only for its retries).
         self.horizon_end = parent.start_ns + int(self.p.horizon_s * NS)
 
@@ -660,11 +663,26 @@ class ParentRun:
         new_slice = True
         parent_units = sim.to_units(self.parent.quantity)
         interval_ns = int(style.reprice_interval_s * NS)
+        taken_left = 0.0  # what the part taken at placement left unfilled
         while qty > 1e-9 and ts < deadline:
-            venue = self._resting_venue(qty, ts, deadline, new_slice)
-            new_slice = False
+            # As the live algorithm (`resting.py` `_placement`): with the router, the venue is chosen for the
+            # slice rounded down to the coarsest lot, the order rests what the chosen venue's lot holds, and
+            # the rest of the slice is taken at once.
+            resting = _floor_lot(qty, self._coarsest_lot) if new_slice and self.scenario == "router" else qty
+            if resting <= 1e-9:
+                break  # less than a lot everywhere: taken
+            venue = self._resting_venue(resting, ts, deadline, new_slice)
+            placing, new_slice = new_slice, False
             if venue is None:
                 break
+            if placing and self.scenario == "router":
+                resting = _floor_lot(resting, self.ex[venue].venue.lot_size)
+                if resting <= 1e-9:
+                    break
+                if qty - resting > 1e-9:
+                    left, _ = self._aggressive(qty - resting, ts, deadline)
+                    taken_left += left
+                qty = resting
             ex = self.ex[venue]
             price = self._own_touch(venue, ts)
             if not np.isfinite(price):
@@ -695,7 +713,7 @@ class ParentRun:
             if res.reason != "decided" or actions[-1] is not Action.REPRICE:
                 break  # filled, crossed (behind schedule) or the slice's time is up
             self.result.reprices += 1
-        return max(0.0, qty), ts
+        return max(0.0, qty) + taken_left, ts
 
     def _resting_venue(self, qty: float, ts: int, deadline: int, new_slice: bool) -> str | None:
         """Where the slice rests now (None: it is taken): the router scenario's `select_passive` for the
