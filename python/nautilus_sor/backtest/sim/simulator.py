@@ -395,7 +395,10 @@ class ParentRun:
         self.exact = True  # route exactly what is asked (False: a slice may carry a sub-lot rest forward)
         self.carried = False
         self.max_venues = len(self.ex)
-        self._coarsest_lot = max(ex.venue.lot_size for ex in self.ex.values())  # a resting slice's venue is chosen for this
+        # A resting slice's venue is chosen for the slice rounded down to this (see `_resting_slice`); None
+        # when every venue has the same lot, where the live rule rests the whole slice.
+        lots = {ex.venue.lot_size for ex in self.ex.values()}
+        self._coarsest_lot = max(lots) if len(lots) > 1 else None
         # Every algorithm has the horizon to complete (an aggressive parent uses it only for its retries).
         self.horizon_end = parent.start_ns + int(self.p.horizon_s * NS)
 
@@ -665,17 +668,20 @@ class ParentRun:
         interval_ns = int(style.reprice_interval_s * NS)
         taken_left = 0.0  # what the part taken at placement left unfilled
         while qty > 1e-9 and ts < deadline:
-            # As the live algorithm (`resting.py` `_placement`): with the router, the venue is chosen for the
-            # slice rounded down to the coarsest lot, the order rests what the chosen venue's lot holds, and
-            # the rest of the slice is taken at once.
-            resting = _floor_lot(qty, self._coarsest_lot) if new_slice and self.scenario == "router" else qty
+            # As the live algorithm (`resting.py` `_placement`): with the router and venues of different lots,
+            # the venue is chosen for the slice rounded down to the coarsest lot, the order rests what the
+            # chosen venue's lot holds, and the rest of the slice is taken at once. With one lot everywhere
+            # the live rule rests the whole slice (its slices are whole lots; these are in router units, and
+            # rest whole as before).
+            coarsest = self._coarsest_lot if new_slice and self.scenario == "router" else None
+            resting = qty if coarsest is None else _floor_lot(qty, coarsest)
             if resting <= 1e-9:
                 break  # less than a lot everywhere: taken
             venue = self._resting_venue(resting, ts, deadline, new_slice)
-            placing, new_slice = new_slice, False
+            new_slice = False
             if venue is None:
                 break
-            if placing and self.scenario == "router":
+            if coarsest is not None:
                 resting = _floor_lot(resting, self.ex[venue].venue.lot_size)
                 if resting <= 1e-9:
                     break
