@@ -66,6 +66,28 @@ def test_select_passive_through_the_binding_is_the_hand_checked_rule():
     assert r.tape_rate("B", "SELL", START) == 0.0
 
 
+def test_a_passive_score_is_against_the_reference_price_so_a_venue_s_basis_counts():
+    # A at mid 100 (bid 99.9 / ask 100.1), B at mid 101: same fees, queue and tape. Consolidated: best bid
+    # 100.9 (B), best ask 100.1 (A), reference 100.5. At its own mid each costs 3.5 bps (p = 0.5: the
+    # spread terms cancel); on the reference: s * (mid - 100.5) / 100.5 * 1e4 + 3.5 * mid / 100.5.
+    r = _core.Router([_core.VenueSpec("A", 0.0002, 0.0005), _core.VenueSpec("B", 0.0002, 0.0005)], volatility=0.0)
+    r.set_book("A", [(99.9, 10)], [(100.1, 10)])
+    r.set_book("B", [(100.9, 10)], [(101.1, 10)])
+    for name in ("A", "B"):
+        r.record_trade(name, "SELLER", 60, START)
+        r.record_trade(name, "BUYER", 60, START)
+    assert r.reference_price("BUY") == pytest.approx(100.5)
+    score = lambda s, mid: s * (mid - 100.5) / 100.5 * 1e4 + 3.5 * mid / 100.5  # noqa: E731
+    buy = r.select_passive("BUY", 10, 5.0, START)
+    assert [c[1].reference_price for c in buy.candidates] == pytest.approx([100.5, 100.5])
+    assert [c[1].score_bps for c in buy.candidates] == pytest.approx([score(1, 100.0), score(1, 101.0)])
+    assert buy.venue == "A" and buy.best.mid == pytest.approx(100.0)
+    sell = r.select_passive("SELL", 10, 5.0, START)
+    assert sell.venue == "B" and sell.best.score_bps == pytest.approx(score(-1, 101.0))
+    # The same scale as a split's: crossing 10 now on A at 100.1, the 5 bps fee on that price, against 100.5.
+    assert r.split("BUY", 10, 1).score_bps == pytest.approx((100.1 * 1.0005 - 100.5) / 100.5 * 1e4)
+
+
 @pytest.mark.parametrize(
     ("call", "field"),
     [
