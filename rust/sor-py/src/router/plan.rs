@@ -220,25 +220,10 @@ impl PyRoutePlan {
         let mut to_load = Vec::new();
         let mut all_fed = true;
         let displaced = !self.feed.displaced.bind(py).is_empty();
-        let lookup = if cache.is_none() {
-            None
-        } else {
-            Some(cache.getattr(intern!(py, "instrument"))?)
-        };
+        let lookup = instrument_lookup(cache)?;
         for (i, v) in venues.iter_mut().enumerate() {
-            let instrument = match &lookup {
-                None => None,
-                Some(lookup) => {
-                    let found = lookup.call1((v.instrument_id.bind(py),))?;
-                    (!found.is_none()).then_some(found)
-                }
-            };
-            let stale = match (&instrument, &v.source) {
-                (None, None) => v.none_precision != Some(quantity_precision),
-                (Some(found), Some(held)) => !found.is(held.bind(py)),
-                _ => true,
-            };
-            if stale || v.terms.is_none() {
+            let (instrument, current) = cached_instrument(v, lookup.as_ref(), quantity_precision)?;
+            if !current {
                 let arg = instrument
                     .as_ref()
                     .map_or_else(|| py.None().into_bound(py), Bound::clone);
@@ -438,20 +423,9 @@ impl PyRoutePlan {
         quantity_precision: u32,
     ) -> PyResult<bool> {
         let displaced = !self.feed.displaced.bind(py).is_empty();
-        let lookup = if cache.is_none() {
-            None
-        } else {
-            Some(cache.getattr(intern!(py, "instrument"))?)
-        };
+        let lookup = instrument_lookup(cache)?;
         for v in venues.iter_mut() {
-            if v.terms.is_none() {
-                return Ok(false);
-            }
-            let current = match (&lookup, &v.source) {
-                (None, None) => v.none_precision == Some(quantity_precision),
-                (Some(lookup), Some(held)) => lookup.call1((v.instrument_id.bind(py),))?.is(held.bind(py)),
-                _ => false,
-            };
+            let (_, current) = cached_instrument(v, lookup.as_ref(), quantity_precision)?;
             if !current || !self.fed(py, v, displaced)? {
                 return Ok(false);
             }
@@ -482,6 +456,37 @@ impl PyRoutePlan {
             .collect::<PyResult<Vec<_>>>()?;
         PyList::new(py, items)
     }
+}
+
+/// The cache's `instrument` method (None: no cache), looked up once per call.
+fn instrument_lookup<'py>(cache: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyAny>>> {
+    if cache.is_none() {
+        return Ok(None);
+    }
+    cache.getattr(intern!(cache.py(), "instrument")).map(Some)
+}
+
+/// The venue's instrument in the cache now (None: no cache, or not in it), and whether the venue's terms
+/// are current: computed from that same instrument object (without one, for `quantity_precision`).
+fn cached_instrument<'py>(
+    v: &PlanVenue,
+    lookup: Option<&Bound<'py, PyAny>>,
+    quantity_precision: u32,
+) -> PyResult<(Option<Bound<'py, PyAny>>, bool)> {
+    let instrument = match lookup {
+        None => None,
+        Some(lookup) => {
+            let found = lookup.call1((v.instrument_id.bind(lookup.py()),))?;
+            (!found.is_none()).then_some(found)
+        }
+    };
+    let current = v.terms.is_some()
+        && match (&instrument, &v.source) {
+            (None, None) => v.none_precision == Some(quantity_precision),
+            (Some(found), Some(held)) => found.is(held.bind(found.py())),
+            _ => false,
+        };
+    Ok((instrument, current))
 }
 
 /// The plan's venue of router index `index`.
