@@ -78,9 +78,9 @@ from nautilus_trader.model.objects import Price, Quantity
 from nautilus_trader.model.orders import LimitOrder, MarketOrder, Order
 
 from nautilus_sor.exceptions import ConfigError, InsufficientLiquidityError, NautilusSorError, RoutingError, ValidationError
+from nautilus_sor.execution_algorithms.alerts import cancel_alert
 from nautilus_sor.execution_algorithms.checks import check_max_finished_parents, check_positive_seconds
 from nautilus_sor.execution_algorithms.ledger import DEFAULT_MAX_FINISHED, Ledger
-from nautilus_sor.execution_algorithms.alerts import cancel_alert
 from nautilus_sor.execution_algorithms.parents import ChildState, ParentState
 from nautilus_sor.execution_algorithms.registry import register_algorithm, strategy_for
 from nautilus_sor.execution_algorithms.restart import MISSED_SLICE_POLICIES, ORPHAN_POLICIES, ReconciliationReport, Restart
@@ -97,6 +97,7 @@ NS_PER_SECOND = 1_000_000_000
 
 # The order events a child's bookkeeping changes on: a fill, or its end without one.
 _BOOKED_EVENTS = (OrderFilled, OrderRejected, OrderCanceled, OrderExpired, OrderDenied)
+
 
 class SmartExecAlgorithmConfig(ExecAlgorithmConfig, kw_only=True, frozen=True, forbid_unknown_fields=True):
     """Settings every algorithm of this package shares.
@@ -545,9 +546,7 @@ class SmartExecAlgorithm(ExecAlgorithm):
     # -- slices ------------------------------------------------------------------------------
 
     def _timer_name(self, parent: ParentState) -> str:
-        if not parent.timer_name:
-            parent.timer_name = f"{self.id.value}-{parent.primary_id.value}"
-        return parent.timer_name
+        return f"{self.id.value}-{parent.primary_id.value}"
 
     def _fire_due(self, parent: ParentState) -> None:
         """Sends every slice that is due, then arms a time alert for the next one."""

@@ -47,10 +47,9 @@ class ParentState:
     adopted: bool = False  # created on a restart for an orphan order: tracks it, never sends
     named_position: PositionId | None = None  # the position its strategy named: the parent trades only it
     children: dict[ClientOrderId, ChildState] = field(default_factory=dict)
-    # Derived once per parent, never saved (a restart derives them again): the execution style its
-    # config gives, and the name of its slice alert.
+    # The execution style its config gives: derived once per parent (not per slice), never saved (a
+    # restart derives it again).
     style: StyleParams | None = field(default=None, repr=False, compare=False)
-    timer_name: str = field(default="", repr=False, compare=False)
 
     def quantity_text(self, units: int) -> str:
         """`units` as the instrument's quantity, for messages: "1.215 BTCUSDT.CHEAP"."""
