@@ -7,8 +7,8 @@ from decimal import Decimal
 from nautilus_trader.backtest.engine import BacktestEngine, BacktestEngineConfig
 from nautilus_trader.config import LoggingConfig
 from nautilus_trader.model.currencies import BTC, USDT
-from nautilus_trader.model.data import QuoteTick, TradeTick
-from nautilus_trader.model.enums import AccountType, AggressorSide, OmsType
+from nautilus_trader.model.data import BookOrder, OrderBookDelta, OrderBookDeltas, QuoteTick, TradeTick
+from nautilus_trader.model.enums import AccountType, AggressorSide, BookAction, BookType, OmsType, OrderSide, RecordFlag
 from nautilus_trader.model.identifiers import InstrumentId, Symbol, TradeId, Venue
 from nautilus_trader.model.instruments import CurrencyPair
 from nautilus_trader.model.objects import Money, Price, Quantity
@@ -78,8 +78,20 @@ def trades(instrument: CurrencyPair, prices: list[float], size: str, start_ns: i
     ]
 
 
+def snapshot(instrument: CurrencyPair, ts: int, asks: list[tuple[float, float]], bids: list[tuple[float, float]]) -> OrderBookDeltas:
+    """The whole book at `ts` as one batch of deltas (a CLEAR, then each level; F_LAST on the last)."""
+    deltas = [OrderBookDelta.clear(instrument.id, 0, ts, ts)]
+    for side, levels in ((OrderSide.BUY, bids), (OrderSide.SELL, asks)):
+        for px, size in levels:
+            order = BookOrder(side, Price(px, 2), Quantity(size, 3), 0)
+            deltas.append(OrderBookDelta(instrument.id, BookAction.ADD, order, 0, 0, ts, ts))
+    last = deltas[-1]
+    deltas[-1] = OrderBookDelta(instrument.id, last.action, last.order, RecordFlag.F_LAST, 0, ts, ts)
+    return OrderBookDeltas(instrument.id, deltas)
+
+
 def engine(venues: dict[str, OmsType], instruments: list[CurrencyPair], data: list, balance: int = 1_000_000,
-           support_contingent_orders: bool = True) -> BacktestEngine:
+           support_contingent_orders: bool = True, book_type: BookType = BookType.L1_MBP) -> BacktestEngine:
     eng = BacktestEngine(BacktestEngineConfig(logging=LoggingConfig(log_level="ERROR"), trader_id="TESTER-001"))
     for name, oms in venues.items():
         eng.add_venue(
@@ -89,6 +101,7 @@ def engine(venues: dict[str, OmsType], instruments: list[CurrencyPair], data: li
             base_currency=None,
             starting_balances=[Money(balance, USDT), Money(10, BTC)],
             support_contingent_orders=support_contingent_orders,
+            book_type=book_type,
         )
     for instrument in instruments:
         eng.add_instrument(instrument)

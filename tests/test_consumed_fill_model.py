@@ -16,7 +16,7 @@ from nautilus_trader.model.identifiers import Venue
 from nautilus_trader.model.objects import Money, Price, Quantity
 from nautilus_trader.trading.strategy import Strategy
 
-from nautilus_env import NS, START, btcusdt
+from nautilus_env import NS, START, btcusdt, snapshot
 from nautilus_sor import _core
 from nautilus_sor.exceptions import ConfigError
 from nautilus_sor.fill_model_consumed import ConsumedLiquidityFillModel, ConsumedLiquidityModule
@@ -55,17 +55,6 @@ class Takers(Strategy):
 
     def on_order_filled(self, event):
         self.fills[self._index[event.client_order_id]].append((float(event.last_px), float(event.last_qty)))
-
-
-def snapshot(instrument, ts, asks, bids=BIDS):
-    deltas = [OrderBookDelta.clear(instrument.id, 0, ts, ts)]
-    for side, levels in ((OrderSide.BUY, bids), (OrderSide.SELL, asks)):
-        for px, size in levels:
-            order = BookOrder(side, Price(px, 2), Quantity(size, 3), 0)
-            deltas.append(OrderBookDelta(instrument.id, BookAction.ADD, order, 0, 0, ts, ts))
-    last = deltas[-1]
-    deltas[-1] = OrderBookDelta(instrument.id, last.action, last.order, RecordFlag.F_LAST, 0, ts, ts)
-    return OrderBookDeltas(instrument.id, deltas)
 
 
 def run(books, plan, *, consume=True, canceled=None):

@@ -139,17 +139,21 @@ class MultiVenueStrategy(Strategy):
         `position_id` names the position the order reduces, closes or extends (HEDGING; Nautilus's
         `submit_order(..., position_id=)`): it is one instrument's position, so the whole order then
         trades the strategy's instrument, never split across venues."""
+        # A market order is sent IOC (what a venue does with a market order's unfilled rest): Nautilus's
+        # backtest leaves the rest of a GTC one working after a partial fill on an L1 book and cannot
+        # cancel it (its matching core never holds market orders), so a parent would end short with an
+        # order stuck open. An algorithm's primary goes out as its last slice, so it is IOC too.
         if self.exec_algorithm_id is not None:
             if price is None:
-                order = self.order_factory.market(self.instrument_id, side, quantity, exec_algorithm_id=self.exec_algorithm_id,
-                                                  exec_algorithm_params=self.exec_algorithm_params)
+                order = self.order_factory.market(self.instrument_id, side, quantity, time_in_force=TimeInForce.IOC,
+                                                  exec_algorithm_id=self.exec_algorithm_id, exec_algorithm_params=self.exec_algorithm_params)
             else:
                 order = self.order_factory.limit(self.instrument_id, side, quantity, price, exec_algorithm_id=self.exec_algorithm_id,
                                                  exec_algorithm_params=self.exec_algorithm_params)
             self.submit_order(order, position_id=position_id)
             return [order]
         if self.router is None or position_id is not None:
-            order = self.order_factory.market(self.instrument_id, side, quantity)
+            order = self.order_factory.market(self.instrument_id, side, quantity, time_in_force=TimeInForce.IOC)
             self.submit_order(order, position_id=position_id)
             return [order]
         orders = []
