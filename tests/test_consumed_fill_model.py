@@ -194,6 +194,16 @@ def test_a_market_order_larger_than_what_is_left_fills_that_and_its_rest_is_canc
     assert canceled == {1: START + NS // 2}  # Nautilus alone would leave the rest of a market order open
 
 
+@pytest.mark.parametrize("consume", [True, False])
+def test_a_market_order_larger_than_the_whole_side_fills_it_and_its_rest_is_cancelled_with_the_module(consume):
+    # Nothing on record (no earlier take): the venue's own book fills it, and the module cancels its rest;
+    # Nautilus alone leaves that rest open for good.
+    canceled = {}
+    fills = run([(START, ASKS, BIDS)], {START + NS // 2: [(BUY, 12.0, None)]}, consume=consume, canceled=canceled)
+    assert fills == [[(100.10, 2.0), (100.20, 3.0), (100.30, 5.0)]]
+    assert canceled == ({0: START + NS // 2} if consume else {})
+
+
 @pytest.mark.parametrize(("path", "expected"), [
     # 100.10 empties between our two takers, then refills to 2.0: the recorded level refreshed, the 2.0
     # is new size, offered in full (the evaluation's simulator agrees, below).

@@ -45,9 +45,11 @@ Where Nautilus's engine decides (engine.pyx, 1.221), stated rather than hidden:
   from book when fills were expected" and leaves it open (`apply_fills` returns before its IOC cancel). A
   GTC order then rests at its price; an IOC one is cancelled by the module at the same timestamp
   (`process`, which the exchange runs right after the order commands); FOK is cancelled by the engine.
-- a market order larger than what our book still offers is filled with what is offered and its remainder
-  cancelled at the same timestamp (Nautilus's L2 engine would leave it open for good: market orders are
-  never matched again), as `evaluate`'s simulator leaves the rest unfilled.
+- a market order larger than what our book still offers (or, with nothing on record, than the venue's
+  own book shows) is filled with what is offered and its remainder cancelled at the same timestamp
+  (Nautilus's L2 engine would leave it open for good: market orders are never matched again, nor can they
+  be cancelled through the engine), as `evaluate`'s simulator leaves the rest unfilled and as a venue
+  treats a market order's unfilled rest.
 - venues whose book is not L2_MBP keep Nautilus's own matching (L1 fills from quotes or bars: there is no
   displayed depth to consume).
 """
@@ -161,11 +163,13 @@ class ConsumedLiquidityModule(SimulationModule):
         if order.liquidity_side != LiquiditySide.TAKER:
             return None
         is_ask = order.side == OrderSide.BUY
-        consumed = self._consumed.get(instrument.id)
-        if consumed is None or not consumed.touches(is_ask):
-            return None
         engine = self._l2_engine(instrument.id)
         if engine is None:
+            return None
+        consumed = self._consumed.get(instrument.id)
+        if consumed is None or not consumed.touches(is_ask):
+            if not order.has_price:
+                self._unfilled.append(order)  # the venue's own book fills it: a rest it leaves is cancelled too
             return None
         book = engine.get_book()
         tick_raw = instrument.price_increment.raw
