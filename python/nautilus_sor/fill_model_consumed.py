@@ -163,13 +163,13 @@ class ConsumedLiquidityModule(SimulationModule):
         if order.liquidity_side != LiquiditySide.TAKER:
             return None
         is_ask = order.side == OrderSide.BUY
-        engine = self._l2_engine(instrument.id)
-        if engine is None:
-            return None
         consumed = self._consumed.get(instrument.id)
         if consumed is None or not consumed.touches(is_ask):
-            if not order.has_price:
+            if not order.has_price and self._l2_engine(instrument.id) is not None:
                 self._unfilled.append(order)  # the venue's own book fills it: a rest it leaves is cancelled too
+            return None
+        engine = self._l2_engine(instrument.id)
+        if engine is None:
             return None
         book = engine.get_book()
         tick_raw = instrument.price_increment.raw

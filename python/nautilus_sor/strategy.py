@@ -140,9 +140,9 @@ class MultiVenueStrategy(Strategy):
         `submit_order(..., position_id=)`): it is one instrument's position, so the whole order then
         trades the strategy's instrument, never split across venues."""
         # A market order is sent IOC (what a venue does with a market order's unfilled rest): Nautilus's
-        # backtest leaves the rest of a GTC one working after a partial fill on an L1 book and cannot
-        # cancel it (its matching core never holds market orders), so a parent would end short with an
-        # order stuck open. An algorithm's primary goes out as its last slice, so it is IOC too.
+        # L2 backtest fills a GTC one for what a thin book shows, leaves the rest working and cannot cancel
+        # it (its matching core never holds market orders), so a parent would end short with an order
+        # stuck open. An algorithm's primary goes out as its last slice, so it is IOC too.
         if self.exec_algorithm_id is not None:
             if price is None:
                 order = self.order_factory.market(self.instrument_id, side, quantity, time_in_force=TimeInForce.IOC,
