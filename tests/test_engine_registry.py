@@ -63,6 +63,7 @@ def test_two_engines_in_one_process_each_see_their_own_algorithm_and_strategy():
     # The direct call creates its primary through its own engine's strategy.
     order = algo1.execute(instrument_id=InstrumentId.from_str("BTCUSDT.BINANCE"), side=OrderSide.BUY, quantity=Quantity.from_str("0.500"))
     assert order.strategy_id == strategy1.id and eng1.cache.order(order.client_order_id) is order
+    assert order.time_in_force.name == "IOC"  # a market primary goes out IOC as its last slice (strategy.py)
     assert eng2.cache.order(order.client_order_id) is None or eng2.cache.order(order.client_order_id) is not order
 
 

@@ -161,6 +161,7 @@ def test_aggressive_buy_pattern():
 
     eng, strategy, _ = run(script)
     assert strategy.result.order_type == OrderType.MARKET
+    assert strategy.result.time_in_force.name == "IOC"  # a market order's rest does not rest (patterns.py)
     assert strategy.result.status == OrderStatus.FILLED
     assert eng.cache.positions_open()[0].quantity == Quantity.from_str("1.500")
 

@@ -357,7 +357,8 @@ class SmartExecAlgorithm(ExecAlgorithm):
         side = parse_side(side)
         self.config_for(params)  # a bad parameter is the caller's error, raised here
         if price is None:
-            order = strategy.order_factory.market(instrument_id, side, quantity, exec_algorithm_id=self.id,
+            # IOC, as `MultiVenueStrategy.execute_order` sends a market primary (why: there).
+            order = strategy.order_factory.market(instrument_id, side, quantity, time_in_force=TimeInForce.IOC, exec_algorithm_id=self.id,
                                                   exec_algorithm_params=params or None)
         else:
             order = strategy.order_factory.limit(instrument_id, side, quantity, price, exec_algorithm_id=self.id,

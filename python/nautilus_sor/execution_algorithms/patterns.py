@@ -110,10 +110,13 @@ class _AggressivePattern(_SidedPattern):
         self.cache = cache
 
     def execute(self, instrument_id: InstrumentId, quantity: Quantity, **kwargs: Any) -> Order:
-        """A market order for `quantity` (on the instrument's size increment): takes liquidity now."""
+        """A market order for `quantity` (on the instrument's size increment): takes liquidity now. IOC unless
+        `time_in_force` is given: a market order's unfilled rest does not rest (`MultiVenueStrategy.execute_order`
+        says why a GTC one would, in a Nautilus backtest)."""
         _check_instrument_id(instrument_id)
         qty_to_units(quantity)
         instrument = _instrument(self.cache, self.order_factory, instrument_id)
+        kwargs.setdefault("time_in_force", TimeInForce.IOC)
         return self.order_factory.market(instrument_id, self.side, round_quantity(instrument, quantity), **kwargs)
 
 
