@@ -10,8 +10,7 @@ from nautilus_trader.backtest.engine import BacktestEngine, BacktestEngineConfig
 from nautilus_trader.backtest.models import FillModel
 from nautilus_trader.config import LoggingConfig, StrategyConfig
 from nautilus_trader.model.currencies import BTC, USDT
-from nautilus_trader.model.data import BookOrder, OrderBookDelta, OrderBookDeltas
-from nautilus_trader.model.enums import AccountType, BookAction, BookType, OmsType, OrderSide, RecordFlag, TimeInForce
+from nautilus_trader.model.enums import AccountType, BookType, OmsType, OrderSide, TimeInForce
 from nautilus_trader.model.identifiers import Venue
 from nautilus_trader.model.objects import Money, Price, Quantity
 from nautilus_trader.trading.strategy import Strategy
