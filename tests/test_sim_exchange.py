@@ -87,6 +87,24 @@ def test_a_trade_through_our_price_fills_us_regardless_of_the_queue():
     assert [(f.size, f.price) for f in res.fills] == [(2.0, 100.0), (2.0, 100.0)]
 
 
+def test_the_other_side_reaching_our_price_fills_us_for_what_it_offers_and_consumes_it():
+    # Our bid at 100 (5 ahead). The ask comes to 100.5 (no fill), then to 100 with 1 (fills 1, at our price),
+    # then shows 4 at 100: 1 of it is what we took, 3 are new, and our last 2 fill.
+    rows = [(0, BIDS, ASKS), (1 * MS, BIDS, [(100.5, 3.0)]), (2 * MS, [(99.0, 5.0)], [(100.0, 1.0), (101.0, 2.0)]),
+            (3 * MS, [(99.0, 5.0)], [(100.0, 4.0)])]
+    res = VenueExchange(venue("A", rows, maker_fee=0.0002)).rest(BUY, 100.0, 3.0, 0, 10 * MS)
+    assert [(f.ts, f.price, f.size, f.liquidity) for f in res.fills] == [(2 * MS, 100.0, 1.0, "MAKER"), (3 * MS, 100.0, 2.0, "MAKER")]
+    assert res.reason == "filled" and res.end_ts == 3 * MS and res.fills[1].fee == pytest.approx(2.0 * 100.0 * 0.0002)
+    # A sell: the bid through our price, at 101.5 and 101, fills it at 101; the next row shows the same
+    # sizes (nothing new: consumed), so nothing more; then the 101.5 level refreshes to 2 (new size).
+    rows = [(0, BIDS, ASKS), (2 * MS, [(101.5, 1.0), (101.0, 1.0)], [(102.0, 3.0)]), (3 * MS, [(101.5, 1.0), (101.0, 1.0)], [(102.0, 3.0)]),
+            (4 * MS, [(100.0, 1.0)], [(102.0, 3.0)]), (5 * MS, [(101.5, 2.0)], [(102.0, 3.0)])]
+    res = VenueExchange(venue("A", rows)).rest(SELL, 101.0, 5.0, 0, 10 * MS)
+    assert [(f.ts, f.price, f.size) for f in res.fills] == [(2 * MS, 101.0, 2.0), (5 * MS, 101.0, 2.0)]
+    # Cancelled before the update reaches it: no fill.
+    assert VenueExchange(venue("A", rows, latency_ms=1.0)).rest(SELL, 101.0, 4.0, 0, 0).fills == []
+
+
 def test_tape_volume_that_filled_us_is_not_used_again():
     trades = [(1 * MS, 99.0, 2.0, SELL)]
     ex = VenueExchange(venue("A", [(0, BIDS, ASKS)], trades))

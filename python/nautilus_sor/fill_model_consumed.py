@@ -1,4 +1,4 @@
-"""Aggressive fills consume the levels they take, inside Nautilus backtests on L2 (market-by-price) data.
+"""Our fills consume the levels they take, inside Nautilus backtests on L2 (market-by-price) data.
 
 Nautilus 1.221's matching engine fills every aggressive order against the recorded book as it stands, so
 two of our takers meeting the same book state (consecutive slices, or two venues' children of one parent
@@ -11,16 +11,26 @@ took from it; growth above `reference` is new size that joined behind us, and th
 the recorded size has been at or below what we left at any book update since the take (the recorded
 book itself no longer shows our part: the level refreshed), even if it grew back before our next order.
 
+The same holds for a resting order the other side of the book reaches (Nautilus matches it against that
+side, within its price, after every data item while the book shows it there): it is offered what that
+side still offers us there, at its own price, and what it takes is consumed - so one displayed size fills
+it once, not again at each later trade or quote, and `evaluate`'s simulator fills it the same way
+(tests/test_sim_passive_vs_nautilus.py runs one resting order through both).
+
 Two Nautilus extension points, each doing what the engine lets it do:
 
 - `ConsumedLiquidityFillModel` (a `FillModel`): `get_orderbook_for_fill_simulation` returns, for an
   aggressive (TAKER) order, the venue's side it takes less what we consumed - or None (Nautilus's own
-  book, bit for bit) while nothing is on record for that side. A resting (MAKER) order keeps Nautilus's
-  rule. The model sees only `(instrument, order, best_bid, best_ask)`, so it is bound to the module below.
+  book, bit for bit) while nothing is on record for that side; for a resting (MAKER) order being matched,
+  what it is offered within its price as one level at its price (Nautilus books a maker fill at the
+  order's price only on its own book), or None while nothing is on record (its own book and price rule).
+  The model sees only `(instrument, order, best_bid, best_ask)`, so it is bound to the module below.
 - `ConsumedLiquidityModule` (a `SimulationModule`): learns the consumption from the fills themselves
   (the `events.fills.*` message-bus topic, published synchronously by the execution engine as each fill
   is applied, so the next order in the same book state already sees it), against the level's recorded
-  size in the venue's book at that moment; and feeds the rule every recorded state of a level on record
+  size in the venue's book at that moment (a resting order's fill, booked at its own price, against the
+  levels it was offered, in order; a resting fill from the tape - the queue module's - takes nothing from
+  the book); and feeds the rule every recorded state of a level on record
   (`pre_process`, which sees each book update before the matching engine applies it: the state after
   each batch of deltas - up to the delta flagged F_LAST, or the whole `OrderBookDeltas` - or depth
   snapshot; a CLEAR empties every level the batch does not add back).
@@ -117,6 +127,9 @@ class ConsumedLiquidityModule(SimulationModule):
         super().__init__(config or ConsumedLiquidityModuleConfig())
         self._consumed: dict[Any, ConsumedLiquidity] = {}  # instrument_id -> the rule's record
         self._unfilled: list[Any] = []  # IOC and market orders our book cannot fill in full (see the module docstring)
+        # client_order_id -> [(price, recorded size, offered size)]: the levels a resting order matched now
+        # was offered, in walk order, until its fills have taken them (`_on_resting_fill`)
+        self._resting_offers: dict[Any, list[tuple[Any, float, float]]] = {}
         # instrument_id -> (cleared, {(is_ask, level): size}): the levels on record a batch of deltas set so far
         self._batch: dict[Any, tuple[bool, dict[tuple[bool, int], float]]] = {}
 
@@ -138,7 +151,12 @@ class ConsumedLiquidityModule(SimulationModule):
         return engine if engine is not None and engine.book_type == BookType.L2_MBP else None
 
     def _on_fill(self, fill: Any) -> None:
-        if fill.liquidity_side != LiquiditySide.TAKER or fill.instrument_id.venue != self.exchange.id:
+        if fill.instrument_id.venue != self.exchange.id:
+            return
+        if fill.liquidity_side == LiquiditySide.MAKER:
+            self._on_resting_fill(fill)
+            return
+        if fill.liquidity_side != LiquiditySide.TAKER:
             return
         engine = self._l2_engine(fill.instrument_id)
         if engine is None:
@@ -157,19 +175,49 @@ class ConsumedLiquidityModule(SimulationModule):
         if taken > 0.0:
             consumed.consume(is_ask, level, recorded, taken)
 
+    def _on_resting_fill(self, fill: Any) -> None:
+        """A resting order filled because the other side reached its price (booked at its own price, one
+        fill a level): what it took is consumed from the levels it was offered, in their order. A resting
+        fill from the tape (the queue module's) has no offer on record and takes nothing from the book."""
+        offer = self._resting_offers.get(fill.client_order_id)
+        if not offer:
+            return
+        engine = self._l2_engine(fill.instrument_id)
+        if engine is None:
+            return
+        tick_raw = engine.instrument.price_increment.raw
+        is_ask = fill.order_side == OrderSide.BUY
+        consumed = self._consumed.setdefault(fill.instrument_id, ConsumedLiquidity())
+        qty = float(fill.last_qty)
+        while qty > 1e-12 and offer:
+            price, recorded, offered = offer[0]
+            taken = min(qty, offered)
+            if taken > 0.0:
+                consumed.consume(is_ask, price.raw // tick_raw, recorded, taken)
+            qty -= taken
+            if taken >= offered:
+                offer.pop(0)
+            else:
+                offer[0] = (price, recorded, offered - taken)
+
     def offered_book(self, instrument: Any, order: Any) -> OrderBook | None:
-        """The side `order` takes, less what we consumed; None (the venue's own book) when `order` is not
-        aggressive, the venue is not L2, or nothing on that side is on record."""
-        if order.liquidity_side != LiquiditySide.TAKER:
+        """The side `order` takes, less what we consumed: for an aggressive order, and for a resting one the
+        other side has reached (Nautilus matches it against that side, within its price). None (the venue's
+        own book) when the venue is not L2 or nothing on that side is on record."""
+        resting = order.liquidity_side == LiquiditySide.MAKER
+        if order.liquidity_side != LiquiditySide.TAKER and not resting:
             return None
         is_ask = order.side == OrderSide.BUY
         consumed = self._consumed.get(instrument.id)
-        if consumed is None or not consumed.touches(is_ask):
-            if not order.has_price and self._l2_engine(instrument.id) is not None:
-                self._unfilled.append(order)  # the venue's own book fills it: a rest it leaves is cancelled too
-            return None
         engine = self._l2_engine(instrument.id)
         if engine is None:
+            return None
+        if consumed is None or not consumed.touches(is_ask):
+            if resting:  # Nautilus's own book fills it: what it takes is recorded from the fills
+                walked, _ = self._walk(engine.get_book(), order, float(order.leaves_qty), instrument)
+                self._resting_offers[order.client_order_id] = [(price, size, size) for price, size in walked]
+            elif not order.has_price:
+                self._unfilled.append(order)  # the venue's own book fills it: a rest it leaves is cancelled too
             return None
         book = engine.get_book()
         tick_raw = instrument.price_increment.raw
@@ -182,15 +230,22 @@ class ConsumedLiquidityModule(SimulationModule):
         probe_qty = leaves
         while True:
             walked, exhausted = self._walk(book, order, probe_qty, instrument)
-            offered_levels = [(price, round(consumed.available(is_ask, price.raw // tick_raw, size), precision))
+            offered_levels = [(price, size, round(consumed.available(is_ask, price.raw // tick_raw, size), precision))
                               for price, size in walked]
-            left = sum(size for _, size in offered_levels)
+            left = sum(offered for _, _, offered in offered_levels)
             deeper = round(probe_qty + leaves - left, precision)  # enough to cover what we consumed on the way
             if exhausted or left >= leaves or deeper <= probe_qty:
                 break  # the walk covers the order, or the book (within its price) has nothing deeper
             probe_qty = deeper
         offered = OrderBook(instrument.id, BookType.L2_MBP)
-        for n, (price, size) in enumerate(offered_levels):
+        if resting:
+            # A resting order fills at its own price (Nautilus's rule for a maker fill, which its engine
+            # applies only to its own book): what it is offered is shown there, as one level.
+            self._resting_offers[order.client_order_id] = [level for level in offered_levels if level[2] > 0.0]
+            if left > 0.0:
+                offered.add(BookOrder(side, order.price, Quantity(round(left, precision), precision), 1), 0)
+            return offered
+        for n, (price, _, size) in enumerate(offered_levels):
             if size > 0.0:
                 offered.add(BookOrder(side, price, Quantity(size, precision), n + 1), 0)
         short = left < leaves if not order.has_price else left <= 0.0
@@ -215,6 +270,7 @@ class ConsumedLiquidityModule(SimulationModule):
 
     def pre_process(self, data: Any) -> None:
         """Feeds the rule each recorded state of the levels on record (see the module docstring)."""
+        self._resting_offers.clear()  # a match's fills come at once: an offer never outlives its data item
         if isinstance(data, OrderBookDeltas):
             deltas, last = data.deltas, True
         elif isinstance(data, OrderBookDelta):
@@ -269,6 +325,7 @@ class ConsumedLiquidityModule(SimulationModule):
         self._consumed.clear()
         self._unfilled.clear()
         self._batch.clear()
+        self._resting_offers.clear()
 
 
 __all__ = ["ConsumedLiquidityFillModel", "ConsumedLiquidityModule", "ConsumedLiquidityModuleConfig"]

@@ -11,7 +11,12 @@ Rules (each is a stated assumption of the evaluation, see docs/evaluation.md):
 - Passive orders queue behind the displayed size at their price (the core's `QueuedOrder`, the same state
   machine as the Nautilus fill model); they fill from tape trades at their price beyond the queue ahead,
   and fully (up to the trade's size) from trades through their price. A trade's volume used to fill one of
-  our orders is not used again.
+  our orders is not used again. They also fill, at their price, when a book update after their arrival
+  shows the other side at or through it: for what that side still offers us there (as an aggressive
+  order would be offered it), which is then consumed like an aggressive order's take - Nautilus's
+  matching rule, which the backtest keeps with the same consumption (`fill_model_consumed`). On one venue
+  the other side can only reach our price once what was ahead of us there is gone: that order would
+  have traded with ours.
 - Fees: taker fee on aggressive fills, maker fee on passive fills, as fractions of notional.
 """
 
@@ -234,7 +239,14 @@ class VenueExchange:
         against_us = agg == (SELL if is_bid else BUY)
         reach = (tp <= price + tol) if is_bid else (tp >= price - tol)
         trade_idx = np.flatnonzero(against_us & reach) + t0
-        events = sorted([(int(self.tape.ts[k]), 0, int(k)) for k in trade_idx] + [(int(t), 1, int(c)) for t, c in zip(depth_ts, changed)])
+        # Book updates after arrival showing the other side at or through our price (the module doc).
+        other = (self.book.ask_px if is_bid else self.book.bid_px)[rows, 0]
+        touched = np.flatnonzero((other[1:] <= price + tol) if is_bid else (other[1:] >= price - tol)) + 1
+        # On ties: trades, then depth at our price, then the other side (the backtest's module sees a batch's
+        # depth before the matching engine matches against it).
+        events = sorted([(int(self.tape.ts[k]), 0, int(k)) for k in trade_idx] + [(int(t), 1, int(c)) for t, c in zip(depth_ts, changed)]
+                        + [(int(self.book.ts[row + c]), 2, int(c)) for c in touched])
+        touch_filled = 0.0  # what the other side filled (the queue's `leaves` counts trade fills only)
         prev_level = level[0] if np.isfinite(level[0]) else 0.0
         fee_rate = self.venue.maker_fee
         done = end
@@ -259,15 +271,21 @@ class VenueExchange:
                 queue.on_depth(prev_level, new_level)
                 prev_level = new_level
                 continue
-            size = float(self.tape.size[idx])
-            free = max(0.0, size - self.tape_used[idx])
-            take = queue.on_trade(aggressor, self._key(float(self.tape.price[idx])), size, free)
-            if take <= _EPS:
-                continue
-            self.tape_used[idx] += take
-            remaining = queue.leaves
+            if kind == 2:
+                taken = self.liquidity.take(1 if is_bid else 2, queue.leaves - touch_filled, price, ts)
+                take = sum(size for _, size in taken)
+                if take <= _EPS:
+                    continue
+                touch_filled += take
+            else:
+                size = float(self.tape.size[idx])
+                free = max(0.0, size - self.tape_used[idx])
+                take = queue.on_trade(aggressor, self._key(float(self.tape.price[idx])), size, min(free, queue.leaves - touch_filled))
+                if take <= _EPS:
+                    continue
+                self.tape_used[idx] += take
             fills.append(Fill(ts, self.name, float(price), take, take * float(price) * fee_rate, "MAKER", decision_ts))
-            if remaining <= _EPS:
+            if queue.leaves - touch_filled <= _EPS:
                 done, reason = ts, "filled"
                 break
         else:  # no more events: the checks left may still cancel it before the end

@@ -1,0 +1,132 @@
+"""`evaluate`'s resting order (`VenueExchange.rest`) against the backtest's: one limit order resting in a real
+Nautilus BacktestEngine (L2_MBP book, our `QueuePositionModule`) and in the simulator, on the same random
+books and trade tape. The reference is Nautilus's own matching engine, not a port of the simulator: the
+queue fills come from the module (the core's `QueuedOrder`, shared), the fills when the other side of the
+book reaches our price from Nautilus's matching rule. Both must give the same fills (time, price, size).
+
+The generator reaches what matters: the other side stepping onto and through our price (a book row with
+the ask at or below our bid), trades at, through and away from our price from both sides, cancels ahead
+of us, the order ending partly filled, filled, or untouched. It keeps our price among the levels the book
+shows: where it falls beyond them the two differ by design - Nautilus's book shows no size there, which
+the module reads as the queue ahead cancelled, the simulator as unknown (docs/evaluation.md)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from nautilus_trader.backtest.engine import BacktestEngine, BacktestEngineConfig
+from nautilus_trader.config import LoggingConfig, StrategyConfig
+from nautilus_trader.model.currencies import BTC, USDT
+from nautilus_trader.model.data import TradeTick
+from nautilus_trader.model.enums import AccountType, AggressorSide, BookType, OmsType, OrderSide
+from nautilus_trader.model.identifiers import TradeId, Venue
+from nautilus_trader.model.objects import Money, Price, Quantity
+from nautilus_trader.trading.strategy import Strategy
+
+from nautilus_env import NS, START, btcusdt, snapshot
+from nautilus_sor.backtest.sim.exchange import BUY, SELL, VenueExchange
+from nautilus_sor.fill_model import QueuePositionModule, QueuePositionModuleConfig
+from nautilus_sor.fill_model_consumed import ConsumedLiquidityFillModel, ConsumedLiquidityModule
+from sim_fixtures import venue
+
+TICK = 0.01
+STEP = NS // 10  # a book row every 100 ms
+ROWS = 40
+LEVELS = 6  # with the walk kept within 3 ticks: our price is always among the levels shown
+
+
+class RestOne(Strategy):
+    def __init__(self, instrument_id, side: OrderSide, price: float, qty: float) -> None:
+        super().__init__(StrategyConfig(strategy_id="REST-001"))
+        self.instrument_id, self.side, self.price, self.qty = instrument_id, side, price, qty
+        self.fills: list[tuple[int, float, float]] = []
+
+    def on_start(self) -> None:
+        self.clock.set_time_alert_ns("rest", START + STEP // 2, self._rest)
+
+    def _rest(self, _event) -> None:
+        self.submit_order(self.order_factory.limit(self.instrument_id, self.side, Quantity(self.qty, 3), Price(self.price, 2)))
+
+    def on_order_filled(self, event) -> None:
+        self.fills.append((event.ts_event, round(float(event.last_px), 2), round(float(event.last_qty), 3)))
+
+
+def random_case(seed: int):
+    """Book rows [(ts, bids, asks)], trades [(ts, price, size, aggressor)], and our order (side, price, qty)."""
+    rng = np.random.default_rng(seed)
+    ours_bid = bool(rng.integers(0, 2))
+    price_ticks = 10_000
+    rows, trades = [], []
+    best_bid = price_ticks if ours_bid else price_ticks - 1  # our price: the best bid (ask) or inside the spread at the start
+    for k in range(ROWS):
+        ts = START + k * STEP
+        if k and rng.random() < 0.4:  # within 3 ticks of our price: our price stays inside the LEVELS shown
+            best_bid = min(max(best_bid + int(rng.integers(-2, 3)), price_ticks - 3), price_ticks + 3)
+        spread = int(rng.integers(1, 3))
+        if k and rng.random() < 0.25:  # the other side steps onto or through our price
+            spread = 1
+            best_bid = price_ticks - 1 - int(rng.integers(0, 2)) if ours_bid else price_ticks + int(rng.integers(0, 2))
+        bid_levels = [((best_bid - i) * TICK, round(float(rng.uniform(0.2, 3.0)), 3)) for i in range(LEVELS)]
+        ask_levels = [((best_bid + spread + i) * TICK, round(float(rng.uniform(0.2, 3.0)), 3)) for i in range(LEVELS)]
+        rows.append((ts, bid_levels, ask_levels))
+        for j in range(int(rng.integers(0, 3))):  # trades inside the row, from either side, near our price
+            t = ts + (j + 1) * STEP // 4
+            px = (price_ticks + int(rng.integers(-2, 3))) * TICK
+            against_us = rng.random() < 0.6  # mostly from the side that hits our order
+            aggressor = (SELL if ours_bid else BUY) if against_us else (BUY if ours_bid else SELL)
+            trades.append((t, round(px, 2), round(float(rng.uniform(0.1, 2.5)), 3), aggressor))
+    side = BUY if ours_bid else SELL
+    return rows, trades, side, round(price_ticks * TICK, 2), round(float(rng.uniform(0.5, 4.0)), 3)
+
+
+def nautilus_fills(rows, trades, side, price, qty, consume: bool = True):
+    instrument = btcusdt("SIM")
+    eng = BacktestEngine(BacktestEngineConfig(logging=LoggingConfig(log_level="ERROR", bypass_logging=True), trader_id="TESTER-001"))
+    eng.add_venue(venue=Venue("SIM"), oms_type=OmsType.NETTING, account_type=AccountType.MARGIN, base_currency=None,
+                  starting_balances=[Money(10_000_000, USDT), Money(1000, BTC)], book_type=BookType.L2_MBP,
+                  fill_model=ConsumedLiquidityFillModel() if consume else None,
+                  modules=[QueuePositionModule(QueuePositionModuleConfig(queue_model="prob_linear"))] + ([ConsumedLiquidityModule()] if consume else []))
+    eng.add_instrument(instrument)
+    data = [snapshot(instrument, ts, asks, bids) for ts, bids, asks in rows]
+    data += [TradeTick(instrument.id, Price(px, 2), Quantity(size, 3), AggressorSide.BUYER if agg == BUY else AggressorSide.SELLER,
+                       TradeId(f"T{n}"), ts, ts) for n, (ts, px, size, agg) in enumerate(trades)]
+    eng.add_data(data)
+    strategy = RestOne(instrument.id, OrderSide.BUY if side == BUY else OrderSide.SELL, price, qty)
+    eng.add_strategy(strategy)
+    eng.run()
+    fills = list(strategy.fills)
+    eng.dispose()
+    return fills
+
+
+def simulator_fills(rows, trades, side, price, qty):
+    v = venue("SIM", rows, trades, lot_size=0.001, levels=LEVELS)
+    res = VenueExchange(v, tick=TICK).rest(side, price, qty, START + STEP // 2, START + ROWS * STEP)
+    return [(f.ts, round(f.price, 2), round(f.size, 3)) for f in res.fills]
+
+
+def by_time(fills):
+    """Size filled at each (time, price): Nautilus books a fill per level the other side shows at or through
+    our price, the simulator one per event."""
+    out: dict[tuple[int, float], float] = {}
+    for ts, px, size in fills:
+        out[(ts, px)] = round(out.get((ts, px), 0.0) + size, 3)
+    return sorted(out.items())
+
+
+@pytest.mark.parametrize("seed", range(100))
+def test_a_resting_order_fills_as_in_nautilus(seed):
+    rows, trades, side, price, qty = random_case(seed)
+    ours = by_time(simulator_fills(rows, trades, side, price, qty))
+    assert ours == by_time(nautilus_fills(rows, trades, side, price, qty))
+
+
+def test_without_the_consumed_liquidity_model_nautilus_fills_one_displayed_size_again():
+    # Seed 10: the ask reaches our bid at 100 ms and fills part of it; at the trade at 125 ms, the book
+    # unchanged, Nautilus alone fills us again from that same ask (1.563 where the trade itself gives 0.428).
+    rows, trades, side, price, qty = random_case(10)
+    alone = dict(by_time(nautilus_fills(rows, trades, side, price, qty, consume=False)))
+    ours = dict(by_time(simulator_fills(rows, trades, side, price, qty)))
+    at_125 = (START + 125 * NS // 1000, price)
+    assert alone[at_125] > ours[at_125] and alone != ours
+    assert dict(by_time(nautilus_fills(rows, trades, side, price, qty))) == ours
