@@ -192,7 +192,9 @@ impl HftReference {
         self.front -= qty;
         self.cum_trade += qty;
         if (self.front / lot).round() < 0.0 {
-            let filled = (-self.front / lot).floor() * lot;
+            // The rule in exact arithmetic: a queue ahead that float noise leaves a hair short of a whole
+            // number of lots (-0.9999999999999996 for -1) is that many lots, as `QueuedOrder` counts them.
+            let filled = (-self.front / lot + 1e-9).floor() * lot;
             let exec = filled.min(qty).min(self.leaves);
             self.leaves -= exec;
             exec
