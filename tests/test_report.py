@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -454,7 +455,12 @@ def test_report_renders_in_a_headless_browser_without_javascript_errors(run, tmp
         bad = tmp_path / "bad.html"
         bad.write_text("<!DOCTYPE html><title>bad</title><script>throw new Error('boom')</script>", encoding="utf-8")
         driver.get(bad.as_uri())
-        logged = driver.get_log("browser")
+        # The browser hands its log over asynchronously: read it until the error shows (5 s at most).
+        logged: list = []
+        deadline = time.monotonic() + 5.0
+        while not any(e.get("level") == "SEVERE" and "boom" in e.get("message", "") for e in logged) and time.monotonic() < deadline:
+            time.sleep(0.1)
+            logged += driver.get_log("browser")
         assert any(e.get("level") == "SEVERE" and "boom" in e.get("message", "") for e in logged), logged
     finally:
         driver.quit()

@@ -6,9 +6,8 @@ book reaches our price from Nautilus's matching rule. Both must give the same fi
 
 The generator reaches what matters: the other side stepping onto and through our price (a book row with
 the ask at or below our bid), trades at, through and away from our price from both sides, cancels ahead
-of us, the order ending partly filled, filled, or untouched. It keeps our price among the levels the book
-shows: where it falls beyond them the two differ by design - Nautilus's book shows no size there, which
-the module reads as the queue ahead cancelled, the simulator as unknown (docs/evaluation.md)."""
+of us, our price falling beyond the levels the book shows (the size there unknown: the queue ahead kept
+in both) and coming back, the order ending partly filled, filled, or untouched."""
 
 from __future__ import annotations
 
@@ -32,7 +31,7 @@ from sim_fixtures import venue
 TICK = 0.01
 STEP = NS // 10  # a book row every 100 ms
 ROWS = 40
-LEVELS = 6  # with the walk kept within 3 ticks: our price is always among the levels shown
+LEVELS = 3
 
 
 class RestOne(Strategy):
@@ -60,8 +59,8 @@ def random_case(seed: int):
     best_bid = price_ticks if ours_bid else price_ticks - 1  # our price: the best bid (ask) or inside the spread at the start
     for k in range(ROWS):
         ts = START + k * STEP
-        if k and rng.random() < 0.4:  # within 3 ticks of our price: our price stays inside the LEVELS shown
-            best_bid = min(max(best_bid + int(rng.integers(-2, 3)), price_ticks - 3), price_ticks + 3)
+        if k and rng.random() < 0.4:  # a walk that often takes our price beyond the LEVELS shown
+            best_bid += int(rng.integers(-2, 3))
         spread = int(rng.integers(1, 3))
         if k and rng.random() < 0.25:  # the other side steps onto or through our price
             spread = 1
@@ -122,11 +121,11 @@ def test_a_resting_order_fills_as_in_nautilus(seed):
 
 
 def test_without_the_consumed_liquidity_model_nautilus_fills_one_displayed_size_again():
-    # Seed 10: the ask reaches our bid at 100 ms and fills part of it; at the trade at 125 ms, the book
-    # unchanged, Nautilus alone fills us again from that same ask (1.563 where the trade itself gives 0.428).
-    rows, trades, side, price, qty = random_case(10)
+    # Seed 3: the ask reaches our bid at 100 ms and fills most of it; at the trade 25 ms later, the book
+    # unchanged, Nautilus alone fills the rest from that same ask, where the trade itself gives nothing.
+    rows, trades, side, price, qty = random_case(3)
     alone = dict(by_time(nautilus_fills(rows, trades, side, price, qty, consume=False)))
     ours = dict(by_time(simulator_fills(rows, trades, side, price, qty)))
     at_125 = (START + 125 * NS // 1000, price)
-    assert alone[at_125] > ours[at_125] and alone != ours
+    assert at_125 in alone and at_125 not in ours
     assert dict(by_time(nautilus_fills(rows, trades, side, price, qty))) == ours

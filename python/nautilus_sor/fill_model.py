@@ -7,7 +7,10 @@ lives in a venue `SimulationModule`, whose `pre_process` sees every data item be
 
 - an open limit order first seen joins behind the displayed size at its price (the core's `QueuedOrder`,
   the same state machine as `evaluate`'s simulator);
-- every change of the displayed size at its price is fed to the queue (cancels per the queue model);
+- every change of the displayed size at its price is fed to the queue (cancels per the queue model),
+  except while its price lies beyond every level its side of the book shows (a depth-limited book; on a
+  one-level book, whenever the touch moves away from it): the size there is unknown, not gone, so the queue
+  ahead stays as last seen until the level shows again - as `evaluate`'s simulator reads it;
 - a trade at its price against its side fills it from the volume beyond the queue ahead, a trade through
   its price fills it up to the trade's size: `OrderMatchingEngine.fill_order` as MAKER at the order's price.
   A trade's volume used for one of our orders is not used again.
@@ -26,7 +29,7 @@ from nautilus_trader.backtest.config import SimulationModuleConfig
 from nautilus_trader.backtest.modules import SimulationModule
 from nautilus_trader.model.data import TradeTick
 from nautilus_trader.model.enums import AggressorSide, LiquiditySide, OrderSide, OrderType
-from nautilus_trader.model.objects import FIXED_PRECISION, Price, Quantity
+from nautilus_trader.model.objects import FIXED_PRECISION, PRICE_MAX, Price, Quantity
 
 from nautilus_sor._core import QueuedOrder
 from nautilus_sor.queue_model import DEFAULT_QUEUE_MODEL, DEFAULT_QUEUE_POWER, check_queue_model
@@ -50,6 +53,20 @@ def displayed_size(book: Any, side: OrderSide, price_raw: int, tick_raw: int, si
         return 0.0
     beyond = book.get_quantity_for_price(Price.from_raw(price_raw + better, FIXED_PRECISION), taker)
     return round(float(at_or_better - beyond), size_precision)
+
+
+_PRICE_MAX_RAW = Price(PRICE_MAX / 10, 0).raw  # above any level a book holds (and a valid raw price)
+
+
+def beyond_shown(book: Any, side: OrderSide, price_raw: int) -> bool:
+    """Whether `price_raw` lies beyond every level our side of the book shows (a bid below the lowest bid, an
+    ask above the highest ask): the book says nothing of the size there - it may be a depth-limited snapshot
+    - where a shown side not reaching our price would say there is none. Two lookups in the Rust book."""
+    taker = OrderSide.SELL if side == OrderSide.BUY else OrderSide.BUY
+    every = book.get_quantity_for_price(Price.from_raw(0 if side == OrderSide.BUY else _PRICE_MAX_RAW, FIXED_PRECISION), taker)
+    if every <= 0.0:
+        return False  # our side shows nothing at all: an empty side, not an unknown level
+    return bool(book.get_quantity_for_price(Price.from_raw(price_raw, FIXED_PRECISION), taker) >= every)
 
 
 class QueuePositionModule(SimulationModule):
@@ -81,6 +98,12 @@ class QueuePositionModule(SimulationModule):
             seen.add(key)
             shown = displayed_size(book, order.side, order.price.raw, tick_raw, engine.instrument.size_precision)
             entry = self._queues.get(key)
+            if entry is not None and shown == 0.0 and beyond_shown(book, order.side, order.price.raw):
+                # Our price is beyond the levels shown (a depth-limited book; on a one-level book, whenever the
+                # touch moves away from us): the size there is unknown, not cancelled - the queue ahead stays
+                # as last seen until the level shows again (as `evaluate`'s simulator reads it).
+                live.append((order, entry[0]))
+                continue
             if entry is None:
                 queue = QueuedOrder(1 if order.side == OrderSide.BUY else 2, order.price.raw // tick_raw,
                                     float(order.leaves_qty), shown, lot, self.queue_model, self.queue_power)
