@@ -10,7 +10,9 @@ lives in a venue `SimulationModule`, whose `pre_process` sees every data item be
 - every change of the displayed size at its price is fed to the queue (cancels per the queue model),
   except while its price lies beyond every level its side of the book shows (a depth-limited book; on a
   one-level book, whenever the touch moves away from it): the size there is unknown, not gone, so the queue
-  ahead stays as last seen until the level shows again - as `evaluate`'s simulator reads it;
+  ahead stays as last seen until the level shows again - as `evaluate`'s simulator reads it (which asks
+  too that the row shows its full depth: a Nautilus book does not know its feed's depth, so here a side
+  thinner than that reads the same);
 - a trade at its price against its side fills it from the volume beyond the queue ahead, a trade through
   its price fills it up to the trade's size: `OrderMatchingEngine.fill_order` as MAKER at the order's price.
   A trade's volume used for one of our orders is not used again.
