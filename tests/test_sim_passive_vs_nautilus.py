@@ -1,8 +1,10 @@
 """`evaluate`'s resting order (`VenueExchange.rest`) against the backtest's: one limit order resting in a real
-Nautilus BacktestEngine (L2_MBP book, our `QueuePositionModule`) and in the simulator, on the same random
-books and trade tape. The reference is Nautilus's own matching engine, not a port of the simulator: the
-queue fills come from the module (the core's `QueuedOrder`, shared), the fills when the other side of the
-book reaches our price from Nautilus's matching rule. Both must give the same fills (time, price, size).
+Nautilus BacktestEngine (L2_MBP book, our `QueuePositionModule` and consumed-liquidity fill model and
+module, as `nautilus-sor backtest` builds a book venue) and in the simulator, on the same random books and
+trade tape. The reference is Nautilus's own matching engine, not a port of the simulator: the queue fills
+come from the module (the core's `QueuedOrder`, shared), the fills when the other side of the book reaches
+our price from Nautilus's matching rule (offered what our fills left, by the consumed-liquidity model).
+Both must give the same fills (time, price, size).
 
 The generator reaches what matters: the other side stepping onto and through our price (a book row with
 the ask at or below our bid), trades at, through and away from our price from both sides, cancels ahead
