@@ -91,7 +91,10 @@ def snapshot(instrument: CurrencyPair, ts: int, asks: list[tuple[float, float]],
 
 
 def engine(venues: dict[str, OmsType], instruments: list[CurrencyPair], data: list, balance: int = 1_000_000,
-           support_contingent_orders: bool = True, book_type: BookType = BookType.L1_MBP) -> BacktestEngine:
+           support_contingent_orders: bool = True, book_type: BookType = BookType.L1_MBP, latency_ns: int | None = None) -> BacktestEngine:
+    """`latency_ns`: each venue's order latency (Nautilus's `LatencyModel`); None: orders reach the venue at once."""
+    from nautilus_trader.backtest.models import LatencyModel
+
     eng = BacktestEngine(BacktestEngineConfig(logging=LoggingConfig(log_level="ERROR"), trader_id="TESTER-001"))
     for name, oms in venues.items():
         eng.add_venue(
@@ -102,6 +105,7 @@ def engine(venues: dict[str, OmsType], instruments: list[CurrencyPair], data: li
             starting_balances=[Money(balance, USDT), Money(10, BTC)],
             support_contingent_orders=support_contingent_orders,
             book_type=book_type,
+            latency_model=None if latency_ns is None else LatencyModel(base_latency_nanos=latency_ns),
         )
     for instrument in instruments:
         eng.add_instrument(instrument)

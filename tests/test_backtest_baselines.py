@@ -243,11 +243,13 @@ def test_ibm_bats_is_not_the_best_venue_once_what_it_left_undone_is_priced():
     short = bats[bats["fill_rate"] < 0.9]
     assert len(short), bats[["fill_rate", "is_bps", "all_in_bps"]]
     hindsight = costs[costs["scenario"] == "hindsight_best_venue"].set_index("parent_index")
+    cheapest_filled_part = []
     for index, row in short.iterrows():
-        assert row["all_in_bps"] > row["is_bps"]  # the rest costs more than the filled part did
         assert hindsight.loc[index, "baseline_venue"] != "BATS"
         theirs = singles[singles["parent_index"] == index]
         assert hindsight.loc[index, "all_in_bps"] == theirs["all_in_bps"].min()
+        cheapest_filled_part.append(row["is_bps"] == theirs["is_bps"].min())
+    assert any(cheapest_filled_part)  # the issue's case is in the data: the cheapest filled part, not the best parent
 
 
 REFERENCE_EXAMPLE_1 = """{

@@ -19,6 +19,7 @@ needs more.
       "orders": [{"side": "BUY", "quantity": "2.5", "at_seconds": 5}],       # optional: the parents (DEFAULT_ORDERS);
                 # optional "limit_price", and "position_id": the position the parent reduces/closes/extends (HEDGING)
       "backtest": {"baselines": ["single_venues", "equal_split", "nautilus_twap"], "seed": 7, "repeats": 10}
+                # optional: "queue_model", "queue_power", "consume_liquidity", "clock_step_ms": see `BacktestBlock`
     }
 
 Read as JSON with `//` line and `/* */` block comments allowed (the reference writes its OMS blocks so).
@@ -38,6 +39,7 @@ from typing import Any, Literal, TypeVar
 import msgspec
 
 from nautilus_sor._core import ROUTER_DEFAULTS
+from nautilus_sor.backtest.clock import DEFAULT_CLOCK_STEP_MS
 from nautilus_sor.backtest.scenarios import BASELINE_ALIASES, BASELINES, baseline_key
 from nautilus_sor.exceptions import ConfigError, ValidationError
 from nautilus_sor.msgspec_errors import config_error
@@ -166,6 +168,10 @@ class BacktestBlock(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     # Whether our aggressive fills consume the L2 levels they take (nautilus_sor.fill_model_consumed) on
     # venues with order-book data; false: Nautilus's own L2 matching (each order sees the book as recorded).
     consume_liquidity: bool = True
+    # On markets with order-book data, the longest the backtest's clock stands still between data points,
+    # in ms (`backtest/clock.py`: alerts and arrived orders wait for no later update); null: Nautilus's
+    # own clock, which moves only at data points.
+    clock_step_ms: float | None = DEFAULT_CLOCK_STEP_MS
 
 
 class RunConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -253,6 +259,9 @@ def _validate(config: RunConfig) -> None:
         except ValidationError as exc:
             path = f"backtest.{exc.field}" if exc.field else "backtest.queue_model"
             raise ConfigError(f"invalid {path}: {exc}", field=path, value=exc.value) from None
+    step = config.backtest.clock_step_ms
+    if step is not None and not (0 < step < float("inf")):
+        raise _fail("backtest.clock_step_ms", step, "a finite number of milliseconds > 0, or null for Nautilus's own clock")
     repeats = config.backtest.repeats
     if repeats is not None and not (1 <= repeats <= MAX_REPEATS):
         raise _fail("backtest.repeats", repeats, f"an integer in [1, {MAX_REPEATS}]")

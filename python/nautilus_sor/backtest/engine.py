@@ -88,7 +88,8 @@ def market_feeds(data: list[Any]) -> MarketFeeds:
 def engine_for_market(market: Any, oms_type: Any = "NETTING", *, latency: bool = True, log_level: str = "ERROR",
                       trader_id: str = "BACKTESTER-001", run_analysis: bool = False, feeds: MarketFeeds | None = None,
                       quote_balance: float = QUOTE_BALANCE, base_balance: float = BASE_BALANCE, contingent_orders: bool = True,
-                      queue_model: str = QUEUE_OFF, queue_power: float = DEFAULT_QUEUE_POWER, consume_liquidity: bool = False) -> Any:
+                      queue_model: str = QUEUE_OFF, queue_power: float = DEFAULT_QUEUE_POWER, consume_liquidity: bool = False,
+                      clock_step_ms: float | None = None) -> Any:
     """A BacktestEngine with the market's venues (MARGIN accounts with `starting_balances` of
     `quote_balance`/`base_balance`, each venue's `book_type` from its data: see the module docstring; the
     venue's `latency_ms` as order latency when `latency`), instruments and data. `oms_type`: one for all
@@ -97,7 +98,10 @@ def engine_for_market(market: Any, oms_type: Any = "NETTING", *, latency: bool =
     `contingent_orders=False` when no strategy in the run submits contingent (OTO/OCO/OUO) or reduce-only
     orders: each fill then skips the matching engine's scan of every order of the position, which makes a
     long schedule's total time quadratic in its fills. `queue_model` (one of `queue_model.QUEUE_MODELS`, or
-    "off"): the queue-position fill model (`nautilus_sor.fill_model`) on every venue with order-book data."""
+    "off"): the queue-position fill model (`nautilus_sor.fill_model`) on every venue with order-book data.
+    `clock_step_ms`: on a market with order-book data, clock ticks that many ms apart in every longer gap
+    between its data points (`backtest.clock`: alerts fire and arrived orders are processed on time
+    between sparse updates); None: Nautilus's own clock, which moves only at data points."""
     from nautilus_trader.backtest.engine import BacktestEngine, BacktestEngineConfig
     from nautilus_trader.backtest.models import LatencyModel
     from nautilus_trader.config import LoggingConfig
@@ -130,6 +134,14 @@ def engine_for_market(market: Any, oms_type: Any = "NETTING", *, latency: bool =
                          support_contingent_orders=contingent_orders)
     for instrument in market.instruments:
         engine.add_instrument(instrument)
+    if clock_step_ms is not None and feeds.book_instruments:
+        from nautilus_trader.model.identifiers import ClientId
+
+        from nautilus_sor.backtest.clock import CLOCK_CLIENT_ID, clock_ticks
+
+        ticks = clock_ticks(market.data, clock_step_ms)
+        if ticks:  # sorted in with the streams below (never at a data point's time)
+            engine.add_data(ticks, client_id=ClientId(CLOCK_CLIENT_ID), sort=False)
     add_streams(engine, feeds.streams)
     return engine
 

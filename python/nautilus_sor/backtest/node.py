@@ -2,8 +2,11 @@
 config mapped to a `BacktestRunConfig` (venue configs with `oms_type`, `ImportableStrategyConfig`,
 `ImportableExecAlgorithmConfig`), executed by `BacktestNode`.
 
-    catalog = write_catalog(market, "catalog/")
+    catalog = write_catalog(market, "catalog/", clock_step_ms=config.backtest.clock_step_ms)
     node = BacktestNode([run_config_for(config, market, "catalog/")])  # this module's: book updates kept whole
+
+The catalog holds the run's clock ticks (`backtest.clock`) beside the market, as custom data the run config
+reads with client id `CLOCK`, so the node's clock moves between sparse updates as the runner's does.
     node.run()
 """
 
@@ -15,6 +18,7 @@ from typing import Any
 
 from nautilus_trader.backtest.node import BacktestNode as NautilusBacktestNode
 
+from nautilus_sor.backtest.clock import CLOCK_CLIENT_ID, DEFAULT_CLOCK_STEP_MS, ClockTick, clock_ticks
 from nautilus_sor.backtest.data.catalog import batch_deltas
 from nautilus_sor.backtest.runner import ParentOrderStrategy, ParentOrderStrategyConfig, _venue_dicts, market_venue, with_market_volume_profile
 from nautilus_sor.config import RunConfig
@@ -24,10 +28,14 @@ from nautilus_sor.queue_model import QUEUE_OFF
 NS_PER_MS = 1_000_000
 
 
-def write_catalog(market: Any, path: str | Path) -> Any:
-    """Writes the market's instruments, book deltas, quotes and trades to a Parquet data catalog."""
+def write_catalog(market: Any, path: str | Path, *, clock_step_ms: float | None = DEFAULT_CLOCK_STEP_MS) -> Any:
+    """Writes the market's instruments, book deltas, quotes and trades to a Parquet data catalog, and its
+    clock ticks at `clock_step_ms` (the run's `backtest.clock_step_ms`; none on a market without order-book
+    data, as the runner adds none there)."""
     from nautilus_trader.model.data import OrderBookDeltas, QuoteTick, TradeTick
     from nautilus_trader.persistence.catalog import ParquetDataCatalog
+
+    from nautilus_sor.backtest.engine import market_feeds
 
     catalog = ParquetDataCatalog(str(path))
     catalog.write_data(list(market.instruments))
@@ -35,6 +43,10 @@ def write_catalog(market: Any, path: str | Path) -> Any:
     catalog.write_data(deltas)
     catalog.write_data([d for d in market.data if isinstance(d, QuoteTick)])
     catalog.write_data([d for d in market.data if isinstance(d, TradeTick)])
+    if clock_step_ms is not None and market_feeds(market.data).book_instruments:
+        ticks = [tick.data for tick in clock_ticks(market.data, clock_step_ms)]
+        if ticks:
+            catalog.write_data(ticks)
     return catalog
 
 
@@ -121,6 +133,8 @@ def run_config_for(config: RunConfig, market: Any, catalog_path: str | Path, *, 
             "nautilus_trader.model.data:TradeTick",
         )
     ]
+    if config.backtest.clock_step_ms is not None:  # the ticks `write_catalog` wrote at this step, if any
+        data.append(BacktestDataConfig(catalog_path=str(catalog_path), data_cls=_path(ClockTick), client_id=CLOCK_CLIENT_ID))
     s = config.strategy
     router = s.router.params() if s.router is not None else None
     strategy = ImportableStrategyConfig(

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, cast
 
+import numpy as np
 import pandas as pd
 from nautilus_trader.model.data import BarType
 from nautilus_trader.model.enums import OmsType, OrderSide, OrderStatus, TimeInForce
@@ -201,7 +202,7 @@ def run_scenario(config: RunConfig, market: Any, scenario: Scenario, venues: lis
     feeds = feeds if feeds is not None else market_feeds(market.data)
     engine = engine_for_market(market, oms, feeds=feeds, contingent_orders=False,  # see CONTINGENT_ORDERS_NOTE
                                queue_model=config.backtest.queue_model, queue_power=config.backtest.queue_power,
-                               consume_liquidity=config.backtest.consume_liquidity)
+                               consume_liquidity=config.backtest.consume_liquidity, clock_step_ms=config.backtest.clock_step_ms)
     algorithm = None
     algo_spec = scenario.execution_algorithm
     router_params = config.strategy.router.params() if config.strategy.router is not None else None
@@ -594,7 +595,8 @@ def run_with_costs(prepared: PreparedRun, progress: Callable[[str, int, int, flo
         schedule=R.frame("schedule", tables["schedule"]),
         summary={"scenarios": [s.name for s in scenarios], "engine_seconds": timings, "venues": venues, **market_summary(market),
                  "use_smart_routing": config.strategy.use_smart_routing, **units_summary(market, venues, config),
-                 **execution_summary(market, feeds, config.backtest.queue_model, config.backtest.queue_power, config.backtest.consume_liquidity), "baseline_notes": notes,
+                 **execution_summary(market, feeds, config.backtest.queue_model, config.backtest.queue_power, config.backtest.consume_liquidity,
+                                     config.backtest.clock_step_ms), "baseline_notes": notes,
                  "exante_best_venue": [{"parent_index": i, "venue": v, "why": why} for i, (v, why) in enumerate(exante)],
                  "warnings": warnings},
     )
@@ -808,8 +810,25 @@ def aggressive_fills_note(book_types: dict[str, str], consume_liquidity: bool) -
             "longer shows our part (then in full) or shows new size above what we met (that new size)")
 
 
+def clock_note(market: Any, feeds: Any, clock_step_ms: float | None) -> str:
+    """How the backtest's clock moves between data points, for the run summary (`backtest.clock`)."""
+    if not feeds.book_instruments:
+        return ("no venue has order-book data: no clock ticks; the engine's clock moves at data points (bars, quotes, trades), "
+                "as the bar rule above says")
+    if clock_step_ms is None:
+        return ("Nautilus's own clock (backtest.clock_step_ms null): it moves only at data points, so an alert due between two "
+                "updates fires after the later one, and an order that has arrived is processed there, against the later book")
+    from nautilus_sor.backtest.clock import clock_tick_times
+
+    ts = np.fromiter((d.ts_init for d in market.data), dtype=np.int64, count=len(market.data))
+    ticks = clock_tick_times(ts, int(round(clock_step_ms * 1_000_000))).size
+    return (f"clock ticks every {clock_step_ms:g} ms in each gap between data points longer than that ({ticks:,} added; "
+            "backtest.clock_step_ms): an alert fires, and an order that has reached its venue is processed, at most "
+            f"{clock_step_ms:g} ms late, against the book as it is then (Nautilus's engine moves its clock only at data points)")
+
+
 def execution_summary(market: Any, feeds: Any, queue_model: str = QUEUE_OFF, queue_power: float = DEFAULT_QUEUE_POWER,
-                      consume_liquidity: bool = False) -> dict[str, Any]:
+                      consume_liquidity: bool = False, clock_step_ms: float | None = None) -> dict[str, Any]:
     """Each venue's simulated book type and what its matching engine fills against, for the run summary."""
     by_venue: dict[str, list[Any]] = {}
     for instrument in market.instruments:
@@ -821,7 +840,8 @@ def execution_summary(market: Any, feeds: Any, queue_model: str = QUEUE_OFF, que
             bar_venues.append(name)
     out: dict[str, Any] = {"venue_book_types": book_types, "contingent_orders": CONTINGENT_ORDERS_NOTE,
                            "resting_fills": resting_fills_note(book_types, queue_model, queue_power),
-                           "aggressive_fills": aggressive_fills_note(book_types, consume_liquidity)}
+                           "aggressive_fills": aggressive_fills_note(book_types, consume_liquidity),
+                           "clock": clock_note(market, feeds, clock_step_ms)}
     if bar_venues:
         out["bar_execution"] = (
             f"{', '.join(bar_venues)}: no order book data, so L1_MBP venues filling against their bars (LAST bars: the trade "
