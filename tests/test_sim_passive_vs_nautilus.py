@@ -25,6 +25,7 @@ from nautilus_trader.model.objects import Money, Price, Quantity
 from nautilus_trader.trading.strategy import Strategy
 
 from nautilus_env import NS, START, btcusdt, snapshot
+from nautilus_sor.backtest.engine import add_streams, market_feeds
 from nautilus_sor.backtest.sim.exchange import BUY, SELL, VenueExchange
 from nautilus_sor.fill_model import QueuePositionModule, QueuePositionModuleConfig
 from nautilus_sor.fill_model_consumed import ConsumedLiquidityFillModel, ConsumedLiquidityModule
@@ -52,8 +53,10 @@ class RestOne(Strategy):
         self.fills.append((event.ts_event, round(float(event.last_px), 2), round(float(event.last_qty), 3)))
 
 
-def random_case(seed: int):
-    """Book rows [(ts, bids, asks)], trades [(ts, price, size, aggressor)], and our order (side, price, qty)."""
+def random_case(seed: int, ties: bool = False):
+    """Book rows [(ts, bids, asks)], trades [(ts, price, size, aggressor)], and our order (side, price, qty).
+    `ties`: about half the trades stamped at the next book row's time (a print and the book update after it
+    in the same millisecond, as in the IBM data)."""
     rng = np.random.default_rng(seed)
     ours_bid = bool(rng.integers(0, 2))
     price_ticks = 10_000
@@ -72,11 +75,14 @@ def random_case(seed: int):
         rows.append((ts, bid_levels, ask_levels))
         for j in range(int(rng.integers(0, 3))):  # trades inside the row, from either side, near our price
             t = ts + (j + 1) * STEP // 4
+            if ties and k + 1 < ROWS and rng.random() < 0.5:
+                t = ts + STEP
             px = (price_ticks + int(rng.integers(-2, 3))) * TICK
             against_us = rng.random() < 0.6  # mostly from the side that hits our order
             aggressor = (SELL if ours_bid else BUY) if against_us else (BUY if ours_bid else SELL)
             trades.append((t, round(px, 2), round(float(rng.uniform(0.1, 2.5)), 3), aggressor))
     side = BUY if ours_bid else SELL
+    trades.sort(key=lambda trade: trade[0])  # a tape is time-sorted (a tied trade can precede the next row's own)
     return rows, trades, side, round(price_ticks * TICK, 2), round(float(rng.uniform(0.5, 4.0)), 3)
 
 
@@ -91,7 +97,8 @@ def nautilus_fills(rows, trades, side, price, qty, consume: bool = True):
     data = [snapshot(instrument, ts, asks, bids) for ts, bids, asks in rows]
     data += [TradeTick(instrument.id, Price(px, 2), Quantity(size, 3), AggressorSide.BUYER if agg == BUY else AggressorSide.SELLER,
                        TradeId(f"T{n}"), ts, ts) for n, (ts, px, size, agg) in enumerate(trades)]
-    eng.add_data(data)
+    data.sort(key=lambda d: d.ts_init)  # a market's data: time-sorted, the book first on ties here
+    add_streams(eng, market_feeds(data).streams)  # as `nautilus-sor backtest` adds a market's data
     strategy = RestOne(instrument.id, OrderSide.BUY if side == BUY else OrderSide.SELL, price, qty)
     eng.add_strategy(strategy)
     eng.run()
@@ -118,6 +125,16 @@ def by_time(fills):
 @pytest.mark.parametrize("seed", range(100))
 def test_a_resting_order_fills_as_in_nautilus(seed):
     rows, trades, side, price, qty = random_case(seed)
+    ours = by_time(simulator_fills(rows, trades, side, price, qty))
+    assert ours == by_time(nautilus_fills(rows, trades, side, price, qty))
+
+
+@pytest.mark.parametrize("seed", range(100))
+def test_a_trade_and_the_book_update_of_its_millisecond_are_taken_in_that_order(seed):
+    """The print first, then the book that shows it: the simulator's tie rule, and the order the backtest
+    hands a market's streams to Nautilus (`engine.market_feeds`). The book first, a queue-position model
+    sees the level shrink by the traded size and then the trade, and counts it twice."""
+    rows, trades, side, price, qty = random_case(seed, ties=True)
     ours = by_time(simulator_fills(rows, trades, side, price, qty))
     assert ours == by_time(nautilus_fills(rows, trades, side, price, qty))
 

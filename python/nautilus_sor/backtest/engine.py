@@ -69,9 +69,14 @@ class MarketFeeds:
 
 
 def market_feeds(data: list[Any]) -> MarketFeeds:
-    """A market's time-sorted `data` grouped into streams (one pass)."""
+    """A market's time-sorted `data` grouped into streams (one pass), in the order the engine must take them:
+    its sort is stable, so at equal times it keeps the streams' order (`add_streams`). Trades come first,
+    then book updates, then quotes, then the rest (bars) in order of first appearance: the print caused the
+    book change, not the reverse - the loaders' order (`data/lean.py`) and `evaluate`'s simulator's tie rule
+    (`sim/exchange.py`). In first-appearance order a venue's book stream came before its trades, so a
+    queue-position model saw a level shrink and then the trade that shrank it, and counted the trade twice."""
     from nautilus_trader.model import BOOK_DATA_TYPES
-    from nautilus_trader.model.data import Bar
+    from nautilus_trader.model.data import Bar, QuoteTick, TradeTick
 
     streams: dict[tuple[str, type], list[Any]] = {}
     for obj in data:
@@ -80,6 +85,11 @@ def market_feeds(data: list[Any]) -> MarketFeeds:
         if stream is None:
             stream = streams[(str(key), type(obj))] = []
         stream.append(obj)
+
+    def tie_rank(kind: type) -> int:
+        return 0 if kind is TradeTick else 1 if kind in BOOK_DATA_TYPES else 2 if kind is QuoteTick else 3
+
+    streams = dict(sorted(streams.items(), key=lambda item: tie_rank(item[0][1])))  # stable: first appearance within a rank
     books = frozenset(k for k, t in streams if t in BOOK_DATA_TYPES)
     bars = tuple(objs[0].bar_type for (_, t), objs in streams.items() if t is Bar)
     return MarketFeeds(streams=streams, book_instruments=books, bar_types=bars)

@@ -81,6 +81,9 @@ def run_config_for(config: RunConfig, market: Any, catalog_path: str | Path, *, 
     )
     from nautilus_trader.config import DataEngineConfig, ImportableActorConfig, ImportableExecAlgorithmConfig, ImportableStrategyConfig, LoggingConfig
 
+    from nautilus_trader.model.identifiers import InstrumentId
+
+    from nautilus_sor.backtest.engine import market_feeds
     from nautilus_sor.fill_model import QueuePositionModule, QueuePositionModuleConfig
     from nautilus_sor.fill_model_consumed import ConsumedLiquidityFillModel, ConsumedLiquidityModule, ConsumedLiquidityModuleConfig
 
@@ -124,14 +127,14 @@ def run_config_for(config: RunConfig, market: Any, catalog_path: str | Path, *, 
                 fill_model=consumed_fill_model,
             )
         )
+    # One data config per stream, in the runner's stream order: the node sorts each load in stably, so at
+    # equal times it keeps this order (trades, then book updates, then quotes: `engine.market_feeds`).
+    catalog_class = {"OrderBookDeltas": "OrderBookDelta", "QuoteTick": "QuoteTick", "TradeTick": "TradeTick"}
     data = [
-        BacktestDataConfig(catalog_path=str(catalog_path), data_cls=cls, instrument_id=instrument.id)
-        for instrument in market.instruments
-        for cls in (
-            "nautilus_trader.model.data:OrderBookDelta",
-            "nautilus_trader.model.data:QuoteTick",
-            "nautilus_trader.model.data:TradeTick",
-        )
+        BacktestDataConfig(catalog_path=str(catalog_path), data_cls=f"nautilus_trader.model.data:{catalog_class[kind.__name__]}",
+                           instrument_id=InstrumentId.from_str(instrument_id))
+        for instrument_id, kind in market_feeds(market.data).streams
+        if kind.__name__ in catalog_class  # what `write_catalog` writes
     ]
     if config.backtest.clock_step_ms is not None:  # the ticks `write_catalog` wrote at this step, if any
         data.append(BacktestDataConfig(catalog_path=str(catalog_path), data_cls=_path(ClockTick), client_id=CLOCK_CLIENT_ID))
