@@ -85,7 +85,7 @@ def _sparse_run(ticks: bool):
             snapshot(inst, START + 10 * NS, asks=[(105.0, 1.0)], bids=[(104.0, 1.0)])]
     eng = engine({"SPARSE": OmsType.NETTING}, [inst], data, book_type=BookType.L2_MBP, latency_ns=10**6)
     if ticks:
-        eng.add_data(clock_ticks(data, DEFAULT_CLOCK_STEP_MS), client_id=ClientId(CLOCK_CLIENT_ID))
+        eng.add_data(clock_ticks([d.ts_init for d in data], DEFAULT_CLOCK_STEP_MS), client_id=ClientId(CLOCK_CLIENT_ID))
     strategy = _MarketAt(inst, START + 2 * NS)
     eng.add_strategy(strategy)
     eng.run()
@@ -141,8 +141,8 @@ def test_the_runner_answers_every_child_within_its_latency_and_two_steps():
     untimed = _first_answers(run_scenario(_with_clock(config, None), market, scenario, venues))
     # Nautilus's own clock: children wait for the next book update, seconds later.
     assert max(answer - sent - latency_ns[venue] for sent, answer, venue in untimed) > 10 * step_ns
-    assert "added" in clock_note(market, market_feeds(market.data), DEFAULT_CLOCK_STEP_MS)
-    assert "null" in clock_note(market, market_feeds(market.data), None)
+    assert "added" in clock_note(market_feeds(market.data), DEFAULT_CLOCK_STEP_MS)
+    assert "null" in clock_note(market_feeds(market.data), None)
 
 
 def test_the_node_reads_the_ticks_from_the_catalog_and_reproduces_the_runner(tmp_path):

@@ -16,8 +16,10 @@ at that minute and the previous close on the others; the ack latency is the wait
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from nautilus_sor.exceptions import ConfigError
 from nautilus_sor.queue_model import DEFAULT_QUEUE_POWER, QUEUE_OFF
@@ -54,6 +56,17 @@ class MarketFeeds:
     streams: dict[tuple[str, type], list[Any]]
     book_instruments: frozenset[str]  # instrument ids with order book data (deltas, depth)
     bar_types: tuple[Any, ...]  # every Bar type, in data order
+    _ticks: dict[float, list[Any]] = field(default_factory=dict, compare=False, repr=False)
+
+    def clock_ticks(self, step_ms: float) -> list[Any]:
+        """The market's clock ticks at `step_ms` (`backtest.clock`), made once per step: none on a market
+        without order-book data (bar markets keep the bar rule: module doc)."""
+        if step_ms not in self._ticks:
+            from nautilus_sor.backtest.clock import clock_ticks
+
+            ts = [np.fromiter((d.ts_init for d in objs), dtype=np.int64, count=len(objs)) for objs in self.streams.values()]
+            self._ticks[step_ms] = clock_ticks(np.concatenate(ts), step_ms) if self.book_instruments and ts else []
+        return self._ticks[step_ms]
 
     def has_book(self, instrument_id: Any) -> bool:
         return str(instrument_id) in self.book_instruments
@@ -144,14 +157,13 @@ def engine_for_market(market: Any, oms_type: Any = "NETTING", *, latency: bool =
                          support_contingent_orders=contingent_orders)
     for instrument in market.instruments:
         engine.add_instrument(instrument)
-    if clock_step_ms is not None and feeds.book_instruments:
+    ticks = feeds.clock_ticks(clock_step_ms) if clock_step_ms is not None else []
+    if ticks:  # sorted in with the streams below (never at a data point's time)
         from nautilus_trader.model.identifiers import ClientId
 
-        from nautilus_sor.backtest.clock import CLOCK_CLIENT_ID, clock_ticks
+        from nautilus_sor.backtest.clock import CLOCK_CLIENT_ID
 
-        ticks = clock_ticks(market.data, clock_step_ms)
-        if ticks:  # sorted in with the streams below (never at a data point's time)
-            engine.add_data(ticks, client_id=ClientId(CLOCK_CLIENT_ID), sort=False)
+        engine.add_data(ticks, client_id=ClientId(CLOCK_CLIENT_ID), sort=False)
     add_streams(engine, feeds.streams)
     return engine
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from nautilus_trader.backtest.node import BacktestNode as NautilusBacktestNode
 
-from nautilus_sor.backtest.clock import CLOCK_CLIENT_ID, DEFAULT_CLOCK_STEP_MS, ClockTick, clock_ticks
+from nautilus_sor.backtest.clock import CLOCK_CLIENT_ID, DEFAULT_CLOCK_STEP_MS, ClockTick
 from nautilus_sor.backtest.data.catalog import batch_deltas
 from nautilus_sor.backtest.runner import ParentOrderStrategy, ParentOrderStrategyConfig, _venue_dicts, market_venue, with_market_volume_profile
 from nautilus_sor.config import RunConfig
@@ -43,10 +43,9 @@ def write_catalog(market: Any, path: str | Path, *, clock_step_ms: float | None 
     catalog.write_data(deltas)
     catalog.write_data([d for d in market.data if isinstance(d, QuoteTick)])
     catalog.write_data([d for d in market.data if isinstance(d, TradeTick)])
-    if clock_step_ms is not None and market_feeds(market.data).book_instruments:
-        ticks = [tick.data for tick in clock_ticks(market.data, clock_step_ms)]
-        if ticks:
-            catalog.write_data(ticks)
+    ticks = market_feeds(market.data).clock_ticks(clock_step_ms) if clock_step_ms is not None else []
+    if ticks:
+        catalog.write_data([tick.data for tick in ticks])
     return catalog
 
 

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, cast
 
-import numpy as np
 import pandas as pd
 from nautilus_trader.model.data import BarType
 from nautilus_trader.model.enums import OmsType, OrderSide, OrderStatus, TimeInForce
@@ -810,7 +809,7 @@ def aggressive_fills_note(book_types: dict[str, str], consume_liquidity: bool) -
             "longer shows our part (then in full) or shows new size above what we met (that new size)")
 
 
-def clock_note(market: Any, feeds: Any, clock_step_ms: float | None) -> str:
+def clock_note(feeds: Any, clock_step_ms: float | None) -> str:
     """How the backtest's clock moves between data points, for the run summary (`backtest.clock`)."""
     if not feeds.book_instruments:
         return ("no venue has order-book data: no clock ticks; the engine's clock moves at data points (bars, quotes, trades), "
@@ -818,10 +817,7 @@ def clock_note(market: Any, feeds: Any, clock_step_ms: float | None) -> str:
     if clock_step_ms is None:
         return ("Nautilus's own clock (backtest.clock_step_ms null): it moves only at data points, so an alert due between two "
                 "updates fires after the later one, and an order that has arrived is processed there, against the later book")
-    from nautilus_sor.backtest.clock import clock_tick_times
-
-    ts = np.fromiter((d.ts_init for d in market.data), dtype=np.int64, count=len(market.data))
-    ticks = clock_tick_times(ts, int(round(clock_step_ms * 1_000_000))).size
+    ticks = len(feeds.clock_ticks(clock_step_ms))
     return (f"clock ticks every {clock_step_ms:g} ms in each gap between data points longer than that ({ticks:,} added; "
             "backtest.clock_step_ms): an alert fires, and an order that has reached its venue is processed, at most "
             f"{clock_step_ms:g} ms late, against the book as it is then (Nautilus's engine moves its clock only at data points)")
@@ -841,7 +837,7 @@ def execution_summary(market: Any, feeds: Any, queue_model: str = QUEUE_OFF, que
     out: dict[str, Any] = {"venue_book_types": book_types, "contingent_orders": CONTINGENT_ORDERS_NOTE,
                            "resting_fills": resting_fills_note(book_types, queue_model, queue_power),
                            "aggressive_fills": aggressive_fills_note(book_types, consume_liquidity),
-                           "clock": clock_note(market, feeds, clock_step_ms)}
+                           "clock": clock_note(feeds, clock_step_ms)}
     if bar_venues:
         out["bar_execution"] = (
             f"{', '.join(bar_venues)}: no order book data, so L1_MBP venues filling against their bars (LAST bars: the trade "
