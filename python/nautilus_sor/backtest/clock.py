@@ -16,7 +16,7 @@ A tick is a data point with nothing in it (`ClockTick`, handed to the engine as 
 arrived, against the books as they are then. `clock_ticks` puts ticks `step_ns` apart into every gap
 between consecutive data points longer than `step_ns`, so that neither delay can exceed `step_ns` (an
 order sent from an alert that was itself a step late is stamped at the alert's time: two steps); a dense
-feed gets none. The backtest uses `DEFAULT_CLOCK_STEP_MS` (config `backtest.clock_step_ms`) on
+feed gets few. The backtest uses `DEFAULT_CLOCK_STEP_MS` (config `backtest.clock_step_ms`) on
 markets with order-book data; bar markets keep their own rule (`backtest.engine`'s module doc): their
 decisions are made at bar closes, as `evaluate`'s are.
 """
