@@ -39,7 +39,7 @@ from typing import Any, Literal, TypeVar
 import msgspec
 
 from nautilus_sor._core import ROUTER_DEFAULTS
-from nautilus_sor.backtest.clock import DEFAULT_CLOCK_STEP_MS
+from nautilus_sor.backtest.clock import DEFAULT_CLOCK_STEP_MS, MIN_CLOCK_STEP_MS
 from nautilus_sor.backtest.scenarios import BASELINE_ALIASES, BASELINES, baseline_key
 from nautilus_sor.exceptions import ConfigError, ValidationError
 from nautilus_sor.msgspec_errors import config_error
@@ -260,8 +260,8 @@ def _validate(config: RunConfig) -> None:
             path = f"backtest.{exc.field}" if exc.field else "backtest.queue_model"
             raise ConfigError(f"invalid {path}: {exc}", field=path, value=exc.value) from None
     step = config.backtest.clock_step_ms
-    if step is not None and not (0 < step < float("inf")):
-        raise _fail("backtest.clock_step_ms", step, "a finite number of milliseconds > 0, or null for Nautilus's own clock")
+    if step is not None and not (MIN_CLOCK_STEP_MS <= step < float("inf")):
+        raise _fail("backtest.clock_step_ms", step, f"a finite number of milliseconds >= {MIN_CLOCK_STEP_MS:g}, or null for Nautilus's own clock")
     repeats = config.backtest.repeats
     if repeats is not None and not (1 <= repeats <= MAX_REPEATS):
         raise _fail("backtest.repeats", repeats, f"an integer in [1, {MAX_REPEATS}]")

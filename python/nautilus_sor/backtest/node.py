@@ -4,10 +4,11 @@ config mapped to a `BacktestRunConfig` (venue configs with `oms_type`, `Importab
 
     catalog = write_catalog(market, "catalog/", clock_step_ms=config.backtest.clock_step_ms)
     node = BacktestNode([run_config_for(config, market, "catalog/")])  # this module's: book updates kept whole
+    node.run()
 
 The catalog holds the run's clock ticks (`backtest.clock`) beside the market, as custom data the run config
-reads with client id `CLOCK`, so the node's clock moves between sparse updates as the runner's does.
-    node.run()
+reads with client id `CLOCK`, so the node's clock moves between sparse updates as the runner's does; the
+run config lists the market's streams in the runner's order (trades, book updates, quotes at equal times).
 """
 
 from __future__ import annotations
@@ -79,7 +80,6 @@ def run_config_for(config: RunConfig, market: Any, catalog_path: str | Path, *, 
         ImportableLatencyModelConfig,
     )
     from nautilus_trader.config import DataEngineConfig, ImportableActorConfig, ImportableExecAlgorithmConfig, ImportableStrategyConfig, LoggingConfig
-
     from nautilus_trader.model.identifiers import InstrumentId
 
     from nautilus_sor.backtest.engine import market_feeds
