@@ -22,6 +22,7 @@ from nautilus_sor.backtest.engine import market_feeds
 from nautilus_sor.backtest.runner import Scenario, _venue_dicts, clock_note, market_config_for, run_scenario
 from nautilus_sor.backtest.synthetic import build_market
 from nautilus_sor.config import load_config, parse_config
+from nautilus_sor.exceptions import ValidationError
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "multi_venue_twap.json"
 
@@ -55,8 +56,10 @@ def test_tick_times_match_the_gap_walk(seed):
 
 
 def test_tick_times_refuse_a_step_that_is_not_positive():
-    with pytest.raises(ValueError, match="step_ns"):
-        clock_tick_times([0, 10], 0)
+    for step in (0, -5):
+        with pytest.raises(ValidationError, match="invalid step_ns") as err:
+            clock_tick_times([0, 10], step)
+        assert err.value.field == "step_ns"
 
 
 class _MarketAt(Strategy):

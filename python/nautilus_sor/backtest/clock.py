@@ -30,6 +30,8 @@ import numpy.typing as npt
 from nautilus_trader.core.data import Data
 from nautilus_trader.model.custom import customdataclass
 
+from nautilus_sor.exceptions import ValidationError
+
 #: The backtest's default clock step: the longest an alert or an arrived order waits for the engine. The
 #: coarsest step whose costs agree with a 1 ms step's on the shared IBM data (10 ms: within 0.1 bps per
 #: parent; 100 ms: up to 0.2 bps off): docs/evaluation.md, "Backtest clock".
@@ -51,8 +53,8 @@ def clock_tick_times(data_ts: npt.ArrayLike, step_ns: int) -> npt.NDArray[np.int
     """The tick times for market data stamped `data_ts` (ts_init, ns; any order): in every gap between
     two consecutive data times longer than `step_ns`, a tick every `step_ns` after the earlier one, strictly
     before the later one. None before the first data point or after the last."""
-    if step_ns <= 0:
-        raise ValueError(f"step_ns must be > 0, got {step_ns}")
+    if not step_ns > 0:
+        raise ValidationError(f"invalid step_ns: {step_ns!r} (must be > 0 ns)", field="step_ns", value=step_ns)
     ts = np.unique(np.asarray(data_ts, dtype=np.int64))
     if ts.size < 2:
         return np.empty(0, dtype=np.int64)
