@@ -80,17 +80,15 @@ class _Captured:
         return out
 
 
-def evaluate_styles(raw: dict[str, Any], factors: list[Decimal], styles: tuple[str, ...], starts: int) -> dict[Decimal, dict[str, Any]]:
-    """Per size factor and non-taker style: evaluate's paired saving over taker (`stats.PairedDifference`)."""
+def simulator_for(raw: dict[str, Any]) -> tuple[Any, Any]:
+    """`evaluate`'s simulator on the example's market window, its venues with the example's fees and
+    latencies, and the example's algorithm's duration and slice interval: (SimMarket, ExecParams)."""
     import dataclasses
 
     import msgspec
-    import numpy as np
 
-    from nautilus_sor.analysis.stats import paired_difference
-    from nautilus_sor.backtest.sim.evaluate import EvalConfig, evaluate_market, style_scenario
-    from nautilus_sor.backtest.sim.simulator import NS, ExecParams, SimMarket
     from nautilus_sor.backtest.data.sources import load_market
+    from nautilus_sor.backtest.sim.simulator import ExecParams, SimMarket
     from nautilus_sor.config import MarketBlock
 
     market = load_market(msgspec.convert(raw["market"], MarketBlock))
@@ -99,7 +97,19 @@ def evaluate_styles(raw: dict[str, Any], factors: list[Decimal], styles: tuple[s
                                               latency_ms=terms[v.name].get("latency_ms", v.latency_ms)) if v.name in terms else v for v in market.venues)
     algo = raw["strategy"]["execution_algorithm"]
     params = ExecParams(horizon_s=float(algo["duration_seconds"]), interval_s=float(algo["interval_seconds"]))
-    sim = SimMarket(market, params)
+    return SimMarket(market, params), params
+
+
+def evaluate_styles(raw: dict[str, Any], factors: list[Decimal], styles: tuple[str, ...], starts: int) -> dict[Decimal, dict[str, Any]]:
+    """Per size factor and non-taker style: evaluate's paired saving over taker (`stats.PairedDifference`)."""
+    import numpy as np
+
+    from nautilus_sor.analysis.stats import paired_difference
+    from nautilus_sor.backtest.sim.evaluate import EvalConfig, evaluate_market, style_scenario
+    from nautilus_sor.backtest.sim.simulator import NS
+
+    sim, params = simulator_for(raw)
+    market, algo = sim.market, raw["strategy"]["execution_algorithm"]
     horizon_volume = sim.window_volume() * params.horizon_s / ((market.end_ns - market.start_ns) / NS)
     quantity = float(Decimal(str(raw["orders"][0]["quantity"])))
     sizes = {str(f): quantity * float(f) * (1 + 1e-9) / horizon_volume for f in factors}  # (not floored a lot below by rounding)

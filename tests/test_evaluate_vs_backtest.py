@@ -10,6 +10,7 @@ clock"), maker differed by -0.42 bps a parent on average and by up to 0.72."""
 from __future__ import annotations
 
 import dataclasses
+import sys
 from decimal import Decimal
 
 import msgspec
@@ -19,30 +20,24 @@ import pytest
 
 from shared_data import DATA, ROOT, needs_data
 
+sys.path.insert(0, str(ROOT / "scripts"))
+import compare_styles  # noqa: E402  (the style comparison's own config and simulator set-up)
+
 IBM = DATA / "lean_equity_ticks" / "ibm"
-NS = 1_000_000_000
+FACTOR = Decimal("0.25")  # the example's parents, 2000 / 1500 shares, at 500 / 375
 
 
 def _backtest_costs(raw: dict, market, style: str) -> dict[tuple[str, int], float]:
+    """All-in cost (bps) of each router parent over the 4 repeat windows, keyed by (side, arrival ns)."""
     from nautilus_sor.backtest.repeats import plan_repeats, run_repeats
     from nautilus_sor.backtest.runner import prepare_run
-    from nautilus_sor.config import parse_config
 
-    raw = json_copy(raw)
-    raw["strategy"]["execution_algorithm"]["execution_style"] = style
-    for order in raw["orders"]:
-        order["quantity"] = str(Decimal(order["quantity"]) * Decimal("0.25"))
-    raw["backtest"] = {**raw["backtest"], "baselines": [], "repeats": 4}
-    config = parse_config(raw)
+    config = compare_styles._config(raw, style, FACTOR, 4)
     repeats = run_repeats(prepare_run(config, market=market), plan_repeats(config, market, 4), workers=1).repeats
     rows = repeats[repeats["scenario"] == "router"]
     # A parent's id carries its arrival second (Nautilus's O-YYYYMMDD-HHMMSS-... client order ids).
     arrival = pd.to_datetime(rows["parent_id"].str.slice(2, 17), format="%Y%m%d-%H%M%S", utc=True).astype("int64")
     return {(str(side), int(ts)): float(cost) for side, ts, cost in zip(rows["side"], arrival, rows["all_in_bps"])}
-
-
-def json_copy(raw: dict) -> dict:
-    return msgspec.json.decode(msgspec.json.encode(raw))
 
 
 def _simulator_cost(sim, params, side: str, quantity: float, start_ns: int, style: str) -> float:
@@ -60,30 +55,23 @@ def _simulator_cost(sim, params, side: str, quantity: float, start_ns: int, styl
 @pytest.mark.slow
 @needs_data(IBM)
 def test_evaluate_and_the_backtest_cost_each_ibm_parent_alike():
-    from nautilus_sor.backtest.data.sources import load_market
     from nautilus_sor.backtest.runner import build_market_for
-    from nautilus_sor.backtest.sim.simulator import ExecParams, SimMarket
-    from nautilus_sor.config import MarketBlock, load_config
+    from nautilus_sor.config import load_config
 
-    raw = msgspec.to_builtins(load_config(ROOT / "examples" / "ibm_vwap.json"))
-    market = build_market_for(load_config(ROOT / "examples" / "ibm_vwap.json"))
+    config = load_config(ROOT / "examples" / "ibm_vwap.json")
+    raw = msgspec.to_builtins(config)
+    market = build_market_for(config)
     backtest = {style: _backtest_costs(raw, market, style) for style in ("taker", "maker")}
-
-    recorded = load_market(msgspec.convert(raw["market"], MarketBlock))
-    terms = {v["name"]: v for v in raw["strategy"]["venues"]}
-    recorded.venues = tuple(dataclasses.replace(v, maker_fee=terms[v.name]["maker_fee"], taker_fee=terms[v.name]["taker_fee"],
-                                                latency_ms=terms[v.name]["latency_ms"]) for v in recorded.venues)
-    algo = raw["strategy"]["execution_algorithm"]
-    params = ExecParams(horizon_s=float(algo["duration_seconds"]), interval_s=float(algo["interval_seconds"]))
-    sim = SimMarket(recorded, params)
-    quantity = {"BUY": 500.0, "SELL": 375.0}
+    sim, params = compare_styles.simulator_for(raw)
+    quantity = {o["side"]: float(Decimal(o["quantity"]) * FACTOR) for o in raw["orders"]}
+    assert quantity == {"BUY": 500.0, "SELL": 375.0}
     assert len(backtest["maker"]) == 8 and backtest["maker"].keys() == backtest["taker"].keys()
     diffs = {style: [] for style in ("taker", "maker")}
     for (side, start_ns), _ in sorted(backtest["maker"].items()):
         for style in ("taker", "maker"):
             diffs[style].append(backtest[style][(side, start_ns)] - _simulator_cost(sim, params, side, quantity[side], start_ns, style))
     taker, maker = np.array(diffs["taker"]), np.array(diffs["maker"])
-    # Measured (10 ms clock): taker within 0.27 bps a parent, maker within 0.40, maker's mean +0.05.
+    # Measured (10 ms clock): taker within 0.10 bps a parent, maker within 0.40, maker's mean +0.05.
     assert np.abs(taker).max() < 0.5, taker
     assert np.abs(maker).max() < 0.6, maker
     assert abs(maker.mean()) < 0.2, maker  # before the clock and tie fixes: -0.42
