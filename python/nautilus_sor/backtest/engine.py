@@ -62,10 +62,13 @@ class MarketFeeds:
         """The market's clock ticks at `step_ms` (`backtest.clock`), made once per step: none on a market
         without order-book data (bar markets keep the bar rule: module doc)."""
         if step_ms not in self._ticks:
-            from nautilus_sor.backtest.clock import clock_ticks
+            ticks: list[Any] = []
+            if self.book_instruments:  # (then there is data to stamp)
+                from nautilus_sor.backtest.clock import clock_ticks
 
-            ts = [np.fromiter((d.ts_init for d in objs), dtype=np.int64, count=len(objs)) for objs in self.streams.values()]
-            self._ticks[step_ms] = clock_ticks(np.concatenate(ts), step_ms) if self.book_instruments and ts else []
+                ts = np.concatenate([np.fromiter((d.ts_init for d in objs), dtype=np.int64, count=len(objs)) for objs in self.streams.values()])
+                ticks = clock_ticks(ts, step_ms)
+            self._ticks[step_ms] = ticks
         return self._ticks[step_ms]
 
     def has_book(self, instrument_id: Any) -> bool:
