@@ -82,7 +82,7 @@ class _Captured:
 
 def simulator_for(raw: dict[str, Any]) -> tuple[Any, Any]:
     """`evaluate`'s simulator on the example's market window, its venues with the example's fees and
-    latencies, and the example's algorithm's duration and slice interval: (SimMarket, ExecParams)."""
+    latencies, and the example's algorithm's duration, slice interval and max_retries: (SimMarket, ExecParams)."""
     import dataclasses
 
     import msgspec
@@ -90,13 +90,15 @@ def simulator_for(raw: dict[str, Any]) -> tuple[Any, Any]:
     from nautilus_sor.backtest.data.sources import load_market
     from nautilus_sor.backtest.sim.simulator import ExecParams, SimMarket
     from nautilus_sor.config import MarketBlock
+    from nautilus_sor.execution_algorithms.base import DEFAULT_MAX_RETRIES
 
     market = load_market(msgspec.convert(raw["market"], MarketBlock))
     terms = {v["name"]: v for v in raw["strategy"]["venues"]}
     market.venues = tuple(dataclasses.replace(v, maker_fee=terms[v.name]["maker_fee"], taker_fee=terms[v.name]["taker_fee"],
                                               latency_ms=terms[v.name].get("latency_ms", v.latency_ms)) if v.name in terms else v for v in market.venues)
     algo = raw["strategy"]["execution_algorithm"]
-    params = ExecParams(horizon_s=float(algo["duration_seconds"]), interval_s=float(algo["interval_seconds"]))
+    params = ExecParams(horizon_s=float(algo["duration_seconds"]), interval_s=float(algo["interval_seconds"]),
+                        max_retries=int(algo.get("max_retries", DEFAULT_MAX_RETRIES)))
     return SimMarket(market, params), params
 
 

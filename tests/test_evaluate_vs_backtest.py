@@ -71,7 +71,8 @@ def test_evaluate_and_the_backtest_cost_each_ibm_parent_alike():
         for style in ("taker", "maker"):
             diffs[style].append(backtest[style][(side, start_ns)] - _simulator_cost(sim, params, side, quantity[side], start_ns, style))
     taker, maker = np.array(diffs["taker"]), np.array(diffs["maker"])
-    # Measured (10 ms clock): taker within 0.10 bps a parent, maker within 0.40, maker's mean +0.05.
-    assert np.abs(taker).max() < 0.5, taker
+    # Measured (10 ms clock, the simulator on the live slice rule): taker within 0.04 bps a parent (0.10
+    # when the simulator retried within a slice), maker within 0.45, maker's mean -0.04.
+    assert np.abs(taker).max() < 0.1, taker
     assert np.abs(maker).max() < 0.6, maker
     assert abs(maker.mean()) < 0.2, maker  # before the clock and tie fixes: -0.42

@@ -94,6 +94,10 @@ from nautilus_sor.smart_router.settings import router_keywords
 from nautilus_sor.units import UNIT_DECIMALS, precision_holding, qty_to_units, units_to_qty
 
 NS_PER_SECOND = 1_000_000_000
+# What a slice leaves after the schedule's last is re-sent this long after its answer, at most
+# `max_retries` times (`_return_units`); evaluate's simulator follows the same rule.
+DEFAULT_MAX_RETRIES = 10
+RETRY_DELAY_NS = NS_PER_SECOND
 
 # The order events a child's bookkeeping changes on: a fill, or its end without one.
 _BOOKED_EVENTS = (OrderFilled, OrderRejected, OrderCanceled, OrderExpired, OrderDenied)
@@ -125,7 +129,7 @@ class SmartExecAlgorithmConfig(ExecAlgorithmConfig, kw_only=True, frozen=True, f
     use_smart_routing: bool = False
     venues: list[dict[str, Any]] | None = None
     max_venues: int = 3
-    max_retries: int = 10
+    max_retries: int = DEFAULT_MAX_RETRIES
     seed: int = 0
     orphan_policy: str = "cancel"
     missed_slice_policy: str = "merge"
@@ -863,7 +867,7 @@ class SmartExecAlgorithm(ExecAlgorithm):
         self._arm(parent)
 
     def retry_delay_ns(self) -> int:
-        return NS_PER_SECOND
+        return RETRY_DELAY_NS
 
     # -- child events ------------------------------------------------------------------------
 

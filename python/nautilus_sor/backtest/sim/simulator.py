@@ -13,8 +13,11 @@ takes); `single:<venue>` (everything to one venue). Algorithms:
 - `aggressive`: the whole parent routed at once as IOC limit orders (limit = the worst price of the walk the
   decision expected); whatever did not fill is routed again when the responses are back, up to
   `max_retries` times, within the horizon.
-- `twap` / `vwap`: core schedule over the horizon; each slice routed like `aggressive` until the next slice
-  (leftover carries over). With `passive_first_s`, a slice first rests at the touch for that long.
+- `twap` / `vwap`: core schedule over the horizon, with the live algorithms' rule for what a slice leaves
+  (`execution_algorithms/base.py`, `_return_units`): each slice is taken in one attempt, and what does not
+  fill (or cannot be routed then) joins the next slice; after the last slice it is sent again
+  `retry_delay_s` after its answer, at most `max_retries` times. With `passive_first_s`, a slice first
+  rests at the touch for that long.
   `execution_style` (the live algorithms' rules, `execution_algorithms/styles.py`): `taker` as above;
   `maker`: each slice rests at the touch of the venue `select_passive` picks (router scenario; a single
   venue's own touch), checked every `reprice_interval_s` and at the slice's end by `styles.decide`
@@ -45,6 +48,7 @@ from nautilus_sor.backtest.exante import exante_best_venue
 from nautilus_sor.backtest.sim.basis import Basis, recorded_prices
 from nautilus_sor.backtest.sim.exchange import BUY, SELL, Fill, VenueExchange, core_book, infer_tick, venue_exchanges
 from nautilus_sor.exceptions import InsufficientLiquidityError, MarketDataError, RoutingError, ValidationError
+from nautilus_sor.execution_algorithms.base import DEFAULT_MAX_RETRIES, RETRY_DELAY_NS
 from nautilus_sor.execution_algorithms.resting import DEFAULT_LAST_SLICE_HORIZON_S
 from nautilus_sor.execution_algorithms.styles import (ADAPTIVE, DEFAULT_CATCH_UP_FRACTION, DEFAULT_REPRICE_INTERVAL_S, TAKER, Action, Resting,
                                                       StyleParams, adaptive_rests, check_style, decide)
@@ -68,7 +72,12 @@ class ExecParams:
     catch_up_fraction: float = DEFAULT_CATCH_UP_FRACTION
     reprice_interval_s: float = DEFAULT_REPRICE_INTERVAL_S
     passive_horizon_s: float = DEFAULT_LAST_SLICE_HORIZON_S
-    max_retries: int = 50
+    # TWAP/VWAP: re-sends of what the last slice leaves, as the live algorithms' (`max_retries`, the retry
+    # delay); `aggressive` (and an iceberg's end) re-sends as soon as the answers are back, up to
+    # `aggressive_retries` times within the horizon.
+    max_retries: int = DEFAULT_MAX_RETRIES
+    retry_delay_s: float = RETRY_DELAY_NS / NS
+    aggressive_retries: int = 50
     queue_model: str = DEFAULT_QUEUE_MODEL  # see nautilus_sor.queue_model
     queue_power: float = DEFAULT_QUEUE_POWER  # f(x) = x**queue_power, read by "prob_power" only
     # Router cost-model weights (`_core.Router`).
@@ -88,7 +97,7 @@ class ExecParams:
     tape_tau_s: float = 30.0
 
     def validate(self) -> ExecParams:
-        for name in ("horizon_s", "interval_s", "tape_tau_s", "passive_horizon_s"):
+        for name in ("horizon_s", "interval_s", "tape_tau_s", "passive_horizon_s", "retry_delay_s"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
                 raise ValidationError(f"invalid {name}: {value!r} (must be > 0 seconds)", field=name, value=value)
@@ -97,8 +106,10 @@ class ExecParams:
                                   field="iceberg_visible_pct", value=self.iceberg_visible_pct)
         if self.passive_first_s is not None and not self.passive_first_s > 0:
             raise ValidationError(f"invalid passive_first_s: {self.passive_first_s!r} (must be > 0)", field="passive_first_s", value=self.passive_first_s)
-        if self.max_retries < 0:
-            raise ValidationError(f"invalid max_retries: {self.max_retries!r} (must be >= 0)", field="max_retries", value=self.max_retries)
+        for name in ("max_retries", "aggressive_retries"):
+            value = getattr(self, name)
+            if not (isinstance(value, int) and value >= 0):
+                raise ValidationError(f"invalid {name}: {value!r} (must be a whole number >= 0)", field=name, value=value)
         if self.passive_scoring not in ("router", "tape"):
             raise ValidationError(f"invalid passive_scoring: {self.passive_scoring!r} (router or tape)", field="passive_scoring", value=self.passive_scoring)
         check_queue_model(self.queue_model, self.queue_power)
@@ -595,28 +606,39 @@ class ParentRun:
             self.feed.push(response, "record_fill", name, "BUY" if self.side == BUY else "SELL", float(expected), float(avg))  # type: ignore[union-attr]  # called only with a feed (`_send_ioc`)
         self.feed.push(response, "record_order_done", name, sim.to_units(got), max(1, sim.to_units(ordered)))  # type: ignore[union-attr]  # called only with a feed (`_send_ioc`)
 
+    def _take(self, qty: float, ts: int) -> tuple[float, int, bool]:
+        """One attempt to take `qty` at `ts`: (filled, when the answers are back, whether anything was sent).
+        Nothing is sent when `qty` fits no lot, the books offer nothing, or the router carries it (a
+        sub-lot rest kept for a later slice: `self.carried`)."""
+        self.carried = False
+        children = [] if qty <= 1e-9 or self._unroutable(qty) else self._route_aggressive(qty, ts)
+        if not children:
+            return 0.0, ts, False
+        got, back = self._send_ioc(children, ts)
+        return got, back, True
+
     def _aggressive(self, qty: float, ts: int, deadline: int) -> tuple[float, int]:
         """Routes `qty` aggressively from `ts`, again with what is left once the responses are back, until
-        filled, `max_retries` retries or `deadline`. Returns (left, time)."""
+        filled, `aggressive_retries` retries or `deadline`. Returns (left, time)."""
         left = qty
-        stuck = False  # `left` fits no lot: the remaining attempts only wait for book updates
-        for _attempt in range(self.p.max_retries + 1):
+        for _attempt in range(self.p.aggressive_retries + 1):
             if left <= 1e-9 or ts > deadline:
                 break
-            self.carried = False
-            if not stuck:
-                stuck = self._unroutable(left)
-            children = [] if stuck else self._route_aggressive(left, ts)
-            if not children:
+            got, back, sent = self._take(left, ts)
+            if not sent:
                 if self.carried:  # the router keeps a sub-lot rest for a later slice
                     break
                 ts = self._next_update(ts)
                 continue
-            got, back = self._send_ioc(children, ts)
             left -= got
             # Nothing filled: the books we saw are not there for us; wait for a book update before retrying.
             ts = back if got > 1e-12 else self._next_update(back)
         return max(0.0, left), ts
+
+    def _take_once(self, qty: float, ts: int) -> tuple[float, int]:
+        """A live slice's taking: one attempt; what it leaves goes back to the schedule. (left, time)."""
+        got, back, _ = self._take(qty, ts)
+        return max(0.0, qty - got), back
 
     def _next_update(self, ts: int) -> int:
         """The first book update of any venue after `ts` (1 s later when none is left)."""
@@ -686,7 +708,7 @@ class ParentRun:
                 if resting <= 1e-9:
                     break
                 if qty - resting > 1e-9:
-                    left, _ = self._aggressive(qty - resting, ts, deadline)
+                    left, _ = self._take_once(qty - resting, ts)
                     taken_left += left
                 qty = resting
             ex = self.ex[venue]
@@ -744,30 +766,51 @@ class ParentRun:
         parent, p = self.parent, self.p
         if parent.algorithm == "iceberg":
             left, ts = self._iceberg()
-        else:
-            slices = self.sim.schedule(parent.algorithm, parent.quantity, parent.start_ns)
-            left, ts = 0.0, parent.start_ns
-            for i, (slice_ts, q) in enumerate(slices):
-                self.exact = i + 1 == len(slices)  # the last slice routes its exact rest (see _cheapest_rounding)
-                ts = max(ts, slice_ts)
-                deadline = slices[i + 1][0] if i + 1 < len(slices) else max(self.horizon_end, ts)
-                qty = q + left
-                if p.passive_first_s is not None and parent.algorithm != "aggressive":
-                    cancel_at = min(deadline, ts + int(p.passive_first_s * NS))
-                    got, ts = self._passive_round(qty, ts, cancel_at, touch_move=False)
-                    qty -= got
-                if self.style.rests and parent.algorithm != "aggressive":
-                    # Rests until the next slice (the last: passive_horizon_s after its time); the cross then gets one round.
-                    rest_until = slices[i + 1][0] if i + 1 < len(slices) else slice_ts + int(p.passive_horizon_s * NS)
-                    qty, ts = self._resting_slice(qty, ts, rest_until, slices)
-                    deadline = max(deadline, ts)
-                left, ts = self._aggressive(qty, ts, deadline if i + 1 < len(slices) else max(deadline, ts))
-            if left > 1e-9:  # catch-up: what the slices left, until one interval after the horizon
-                self.exact = True
+        elif parent.algorithm == "aggressive":
+            left, ts = self._aggressive(parent.quantity, parent.start_ns, self.horizon_end)
+            if left > 1e-9:  # catch-up: until one interval after the horizon
                 left, ts = self._aggressive(left, ts, self.horizon_end + int(p.interval_s * NS))
+        else:
+            left, ts = self._sliced()
         self.result.unfilled = max(0.0, parent.quantity - self.result.filled)
         self.result.end_ns = ts
         return self.result
+
+    def _sliced(self) -> tuple[float, int]:
+        """A TWAP / VWAP: each slice with what the one before left, then the live retries after the last
+        (`retry_delay_s` after the answer, at most `max_retries`; each rests first as a last slice does
+        when the style rests). Returns (left, time)."""
+        parent, p = self.parent, self.p
+        slices = self.sim.schedule(parent.algorithm, parent.quantity, parent.start_ns)
+        left, ts = 0.0, parent.start_ns
+        for i, (slice_ts, q) in enumerate(slices):
+            last = i + 1 == len(slices)
+            self.exact = last  # the last slice routes its exact rest (see _cheapest_rounding)
+            ts = max(ts, slice_ts)
+            next_ts = max(self.horizon_end, ts) if last else slices[i + 1][0]
+            # A resting style rests until the next slice; the last slice for passive_horizon_s from its time.
+            rest_until = slice_ts + int(p.passive_horizon_s * NS) if last else next_ts
+            left, ts = self._slice(q + left, ts, next_ts, rest_until, slices)
+        self.exact = True
+        retry_ns = int(p.retry_delay_s * NS)
+        for _retry in range(p.max_retries):
+            if left <= 1e-9:
+                break
+            ts += retry_ns
+            left, ts = self._slice(left, ts, ts + retry_ns, ts + int(p.passive_horizon_s * NS), slices)
+        return left, ts
+
+    def _slice(self, qty: float, ts: int, next_ts: int, rest_until: int, slices: list[tuple[int, float]]) -> tuple[float, int]:
+        """One slice of `qty` from `ts`, the next due at `next_ts`: rested first when `passive_first_s` says so
+        (at most until `next_ts`) or the execution style does (until `rest_until`), then what is left taken
+        in one attempt. Returns (left, time)."""
+        p = self.p
+        if p.passive_first_s is not None:
+            got, ts = self._passive_round(qty, ts, min(next_ts, ts + int(p.passive_first_s * NS)), touch_move=False)
+            qty -= got
+        if self.style.rests:
+            qty, ts = self._resting_slice(qty, ts, rest_until, slices)
+        return self._take_once(qty, ts)
 
     def _iceberg(self) -> tuple[float, int]:
         sim, parent = self.sim, self.parent
