@@ -45,6 +45,14 @@ def test_what_a_slice_leaves_waits_for_the_next_slice(scenario):
     assert res.unfilled == 0.0
 
 
+@pytest.mark.parametrize("scenario", ["single:A", "equal_split", "router"])
+def test_within_slice_rule_retakes_the_rest_at_the_next_book_update(scenario):
+    # The sensitivity rule (`slice_rule="within_slice"`): slice 1's 0.7 is taken when the book next updates
+    # (T0 + 0.5 s, at 102); slice 2 takes its own 1.0 at T0 + 5 s.
+    res = _run(_rows(lambda t: [(101.0, 0.3)] if t < T0 + S // 2 else [(102.0, 5.0)]), scenario, slice_rule="within_slice")
+    assert _fills(res) == [(0, 101.0, 0.3), (S // 2, 102.0, 0.7), (5 * S, 102.0, 1.0)]
+
+
 @pytest.mark.parametrize("scenario", ["single:A", "router"])
 def test_after_the_last_slice_the_rest_is_sent_again_a_retry_delay_after_its_answer(scenario):
     # Latency 10 ms. Slice 1 at T0 fills 1.0 at 101 on arrival (T0 + 10 ms). At T0 + 5 s the ask is 101 x
@@ -75,8 +83,18 @@ def test_the_rest_is_abandoned_after_max_retries(max_retries, filled_at):
     assert res.unfilled == (0.0 if filled_at is not None else pytest.approx(1.0))
 
 
-@pytest.mark.parametrize(("field", "value"), [("max_retries", -1), ("max_retries", 1.5), ("aggressive_retries", -2), ("retry_delay_s", 0.0)])
+@pytest.mark.parametrize(("field", "value"), [("max_retries", -1), ("max_retries", 1.5), ("aggressive_retries", -2), ("retry_delay_s", 0.0),
+                                            ("slice_rule", "next_slice")])
 def test_bad_retry_params_are_refused_naming_the_field(field, value):
     with pytest.raises(ValidationError, match=field) as err:
         ExecParams(**{field: value}).validate()
     assert err.value.field == field
+
+
+def test_the_cli_refuses_a_bad_slice_rule_before_loading_any_market(tmp_path, capsys):
+    from nautilus_sor.cli import main
+
+    # No data under tmp_path: the refusal must come before the market is read.
+    assert main(["evaluate", "--market", "binance_btc", "--data", str(tmp_path), "--slice-rule", "next_slice", "--quiet", "--out", str(tmp_path / "out")]) == 2
+    assert "invalid slice_rule: 'next_slice'" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

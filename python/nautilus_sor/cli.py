@@ -101,7 +101,7 @@ def _sweep(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     """The routing evaluation on recorded markets (execution simulator; see docs/evaluation.md)."""
     from nautilus_sor.backtest.sim.evaluate import MARKETS, check_styles, market_block, run_evaluation
-    from nautilus_sor.execution_algorithms.styles import TAKER, check_style
+    from nautilus_sor.backtest.sim.simulator import ExecParams
     from nautilus_sor.progress import counting_progress
 
     shortcuts = {"path": args.path, "symbol": args.symbol, "date": args.date, "levels": args.levels, "start": args.start, "end": args.end,
@@ -115,9 +115,9 @@ def _evaluate(args: argparse.Namespace) -> int:
         markets = [market_block(args.market, args.data, **shortcuts)]
     styles = check_styles(args.styles or "")
     rules = {k: v for k, v in (("catch_up_fraction", args.catch_up_fraction), ("reprice_interval_s", args.reprice_interval_s)) if v is not None}
-    check_style(TAKER, **rules)  # refused before any market is loaded
     overrides = {"see_own_consumption": not args.published_books_only, "passive_scoring": args.passive_scoring,
-                 "queue_model": args.queue_model, "queue_power": args.queue_power, **rules}
+                 "queue_model": args.queue_model, "queue_power": args.queue_power, "slice_rule": args.slice_rule, **rules}
+    ExecParams(**overrides).validate()  # refused before any market is loaded
     with counting_progress(args.quiet, unit="parents") as progress:
         _, summary = run_evaluation(markets, data_root=args.data, out_dir=args.out, starts=args.starts, overrides=overrides,
                                     styles=styles, progress=progress, log=progress.log if progress is not None else print)
@@ -182,6 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--queue-model", default=DEFAULT_QUEUE_MODEL, choices=QUEUE_MODELS,
                           help="queue position of resting orders (hftbacktest's models; default prob_linear)")
     evaluate.add_argument("--queue-power", type=float, default=DEFAULT_QUEUE_POWER, help="n of f(x) = x**n for --queue-model prob_power (default 3)")
+    evaluate.add_argument("--slice-rule", default="live",
+                          help="what a TWAP/VWAP slice leaves: back to the schedule, as the live algorithms (live, default), or routed "
+                               "again within the slice (within_slice: a single venue retakes a quote as soon as it is back)")
     evaluate.add_argument("--quiet", action="store_true", help="no progress bar")
     evaluate.add_argument("--published-books-only", action="store_true",
                           help="decisions see the books as published, not minus what we already took (default: minus)")

@@ -16,8 +16,10 @@ takes); `single:<venue>` (everything to one venue). Algorithms:
 - `twap` / `vwap`: core schedule over the horizon, with the live algorithms' rule for what a slice leaves
   (`execution_algorithms/base.py`, `_return_units`): each slice is taken in one attempt, and what does not
   fill (or cannot be routed then) joins the next slice; after the last slice it is sent again
-  `retry_delay_s` after its answer, at most `max_retries` times. With `passive_first_s`, a slice first
-  rests at the touch for that long.
+  `retry_delay_s` after its answer, at most `max_retries` times. `slice_rule="within_slice"` (a
+  sensitivity, the simulator's rule before 2026-12-07): a slice's rest is routed again like `aggressive`
+  until the next slice, and the last slice's until one interval after the horizon. With `passive_first_s`,
+  a slice first rests at the touch for that long.
   `execution_style` (the live algorithms' rules, `execution_algorithms/styles.py`): `taker` as above;
   `maker`: each slice rests at the touch of the venue `select_passive` picks (router scenario; a single
   venue's own touch), checked every `reprice_interval_s` and at the slice's end by `styles.decide`
@@ -55,6 +57,7 @@ from nautilus_sor.execution_algorithms.styles import (ADAPTIVE, DEFAULT_CATCH_UP
 from nautilus_sor.queue_model import DEFAULT_QUEUE_MODEL, DEFAULT_QUEUE_POWER, check_queue_model
 
 ALGORITHMS = ("aggressive", "twap", "vwap", "iceberg")
+SLICE_RULES = ("live", "within_slice")
 NS = 1_000_000_000
 
 
@@ -78,6 +81,7 @@ class ExecParams:
     max_retries: int = DEFAULT_MAX_RETRIES
     retry_delay_s: float = RETRY_DELAY_NS / NS
     aggressive_retries: int = 50
+    slice_rule: str = "live"  # or "within_slice" (see the module's docstring)
     queue_model: str = DEFAULT_QUEUE_MODEL  # see nautilus_sor.queue_model
     queue_power: float = DEFAULT_QUEUE_POWER  # f(x) = x**queue_power, read by "prob_power" only
     # Router cost-model weights (`_core.Router`).
@@ -110,6 +114,8 @@ class ExecParams:
             value = getattr(self, name)
             if not (isinstance(value, int) and value >= 0):
                 raise ValidationError(f"invalid {name}: {value!r} (must be a whole number >= 0)", field=name, value=value)
+        if self.slice_rule not in SLICE_RULES:
+            raise ValidationError(f"invalid slice_rule: {self.slice_rule!r} (one of {', '.join(SLICE_RULES)})", field="slice_rule", value=self.slice_rule)
         if self.passive_scoring not in ("router", "tape"):
             raise ValidationError(f"invalid passive_scoring: {self.passive_scoring!r} (router or tape)", field="passive_scoring", value=self.passive_scoring)
         check_queue_model(self.queue_model, self.queue_power)
@@ -635,8 +641,11 @@ class ParentRun:
             ts = back if got > 1e-12 else self._next_update(back)
         return max(0.0, left), ts
 
-    def _take_once(self, qty: float, ts: int) -> tuple[float, int]:
-        """A live slice's taking: one attempt; what it leaves goes back to the schedule. (left, time)."""
+    def _take_slice(self, qty: float, ts: int, next_ts: int) -> tuple[float, int]:
+        """A slice's taking, the next slice due at `next_ts`: one attempt, what it leaves going back to the
+        schedule (`slice_rule` "live"), or again until `next_ts` ("within_slice"). (left, time)."""
+        if self.p.slice_rule == "within_slice":
+            return self._aggressive(qty, ts, max(next_ts, ts))
         got, back, _ = self._take(qty, ts)
         return max(0.0, qty - got), back
 
@@ -708,7 +717,7 @@ class ParentRun:
                 if resting <= 1e-9:
                     break
                 if qty - resting > 1e-9:
-                    left, _ = self._take_once(qty - resting, ts)
+                    left, _ = self._take_slice(qty - resting, ts, deadline)
                     taken_left += left
                 qty = resting
             ex = self.ex[venue]
@@ -792,6 +801,8 @@ class ParentRun:
             rest_until = slice_ts + int(p.passive_horizon_s * NS) if last else next_ts
             left, ts = self._slice(q + left, ts, next_ts, rest_until, slices)
         self.exact = True
+        if p.slice_rule == "within_slice":  # catch-up: until one interval after the horizon
+            return self._aggressive(left, ts, self.horizon_end + int(p.interval_s * NS)) if left > 1e-9 else (left, ts)
         retry_ns = int(p.retry_delay_s * NS)
         for _retry in range(p.max_retries):
             if left <= 1e-9:
@@ -810,7 +821,7 @@ class ParentRun:
             qty -= got
         if self.style.rests:
             qty, ts = self._resting_slice(qty, ts, rest_until, slices)
-        return self._take_once(qty, ts)
+        return self._take_slice(qty, ts, next_ts)
 
     def _iceberg(self) -> tuple[float, int]:
         sim, parent = self.sim, self.parent
@@ -835,4 +846,4 @@ def run_parent(sim: SimMarket, parent: Parent, scenario: str, **kwargs: Any) -> 
     return ParentRun(sim, parent, scenario, **kwargs).run()
 
 
-__all__ = ["ALGORITHMS", "Decision", "ExecParams", "LearningFeed", "Parent", "ParentResult", "ParentRun", "SimMarket", "TapeFeed", "cost_bps", "run_parent"]
+__all__ = ["ALGORITHMS", "SLICE_RULES", "Decision", "ExecParams", "LearningFeed", "Parent", "ParentResult", "ParentRun", "SimMarket", "TapeFeed", "cost_bps", "run_parent"]
