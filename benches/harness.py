@@ -9,6 +9,7 @@ site-packages for a wheel, or the project's `python/` for an editable install (`
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -116,8 +117,19 @@ def prepare() -> str:
     return header(pin_one_core())
 
 
+MIN_ROUNDS = 3  # one round on a shared machine says little
+
+
+def rounds_arg(text: str) -> int:
+    """argparse type for `--rounds` of a benchmark summarised by `min_median`: refused before anything runs."""
+    rounds = int(text)
+    if rounds < MIN_ROUNDS:
+        raise argparse.ArgumentTypeError(f"invalid rounds: {rounds} (need at least {MIN_ROUNDS} for a min / median)")
+    return rounds
+
+
 def min_median(values: list[float]) -> dict[str, Any]:
-    """Min and median over rounds (at least 3: one round on a shared machine says little)."""
-    if len(values) < 3:
-        raise ValueError(f"invalid rounds: {len(values)} (need at least 3)")
+    """Min and median over rounds (at least `MIN_ROUNDS`)."""
+    if len(values) < MIN_ROUNDS:
+        raise ValueError(f"invalid rounds: {len(values)} (need at least {MIN_ROUNDS})")
     return {"min": min(values), "median": statistics.median(values), "rounds": len(values)}

@@ -338,7 +338,7 @@ def main(argv: list[str] | None = None) -> None:
     lat.add_argument("--max-venues", type=int, default=3)
     mem = sub.add_parser("memory")
     mem.add_argument("--fills", type=int, default=100_000)
-    lat.add_argument("--rounds", type=int, default=3)
+    lat.add_argument("--rounds", type=harness.rounds_arg, default=harness.MIN_ROUNDS)
     args = parser.parse_args(argv)
     print(harness.prepare(), file=sys.stderr)
     if args.what == "latency":
