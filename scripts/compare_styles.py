@@ -88,7 +88,8 @@ def simulator_for(raw: dict[str, Any]) -> tuple[Any, Any]:
     import msgspec
 
     from nautilus_sor.backtest.data.sources import load_market
-    from nautilus_sor.backtest.sim.simulator import ExecParams, SimMarket
+    from nautilus_sor.backtest.sim.market import SimMarket
+    from nautilus_sor.backtest.sim.params import ExecParams
     from nautilus_sor.config import MarketBlock
     from nautilus_sor.execution_algorithms.base import DEFAULT_MAX_RETRIES
 
@@ -108,7 +109,7 @@ def evaluate_styles(raw: dict[str, Any], factors: list[Decimal], styles: tuple[s
 
     from nautilus_sor.analysis.stats import paired_difference
     from nautilus_sor.backtest.sim.evaluate import EvalConfig, evaluate_market, style_scenario
-    from nautilus_sor.backtest.sim.simulator import NS
+    from nautilus_sor.backtest.sim.params import NS
 
     sim, params = simulator_for(raw)
     market, algo = sim.market, raw["strategy"]["execution_algorithm"]

@@ -251,7 +251,8 @@ def test_evaluate_runs_the_bar_market_at_bar_closes_without_passive_algorithms(t
     from nautilus_sor.backtest.sim.bars import bar_books
     from nautilus_sor.backtest.sim.evaluate import EvalConfig, evaluate_market
     from nautilus_sor.backtest.sim.optimum import lower_bound_bps  # noqa: F401  (the bound rows come from it)
-    from nautilus_sor.backtest.sim.simulator import ExecParams, SimMarket
+    from nautilus_sor.backtest.sim.market import SimMarket
+    from nautilus_sor.backtest.sim.params import ExecParams
 
     market, _ = bar_books(load_lean_crypto_bars(CRYPTO, market="perp", end="2022-12-13T03:00:00"))
     sim = SimMarket(market, ExecParams(horizon_s=600.0, interval_s=60.0))

@@ -11,7 +11,9 @@ from nautilus_sor.backtest.sim.evaluate import EvalConfig, evaluate_market, head
 from nautilus_sor.analysis.stats import t975 as t_quantile_975
 from nautilus_sor.backtest.sim.exchange import BUY, SELL
 from nautilus_sor.backtest.sim.optimum import lower_bound_bps, merged_take, snapshot_optimum_fills
-from nautilus_sor.backtest.sim.simulator import ExecParams, Parent, SimMarket, cost_bps, run_parent
+from nautilus_sor.backtest.sim.market import SimMarket
+from nautilus_sor.backtest.sim.params import ExecParams
+from nautilus_sor.backtest.sim.simulator import Parent, cost_bps, run_parent
 from nautilus_sor.exceptions import ValidationError
 from shared_data import DATA, needs_data
 
@@ -250,7 +252,7 @@ def test_the_core_book_walks_match_a_pure_python_reference_on_every_row(monkeypa
     from reference_venue_book import ReferenceVenueBook
     from types import SimpleNamespace
 
-    from nautilus_sor.backtest.sim import exchange, simulator
+    from nautilus_sor.backtest.sim import exchange, market
 
     def grid():
         sim = SimMarket(random_market(seed=11, seconds=240), ExecParams(horizon_s=20, interval_s=4))
@@ -261,7 +263,7 @@ def test_the_core_book_walks_match_a_pure_python_reference_on_every_row(monkeypa
     with monkeypatch.context() as m:  # the reference in place of the core's VenueBook, on the raw BookSeries
         m.setattr(exchange, "_core", SimpleNamespace(VenueBook=ReferenceVenueBook))
         m.setattr(exchange, "core_book", lambda book: book)
-        m.setattr(simulator, "core_book", lambda book: book)
+        m.setattr(market, "core_book", lambda book: book)
         reference = grid()
     assert len(core) == 640 and core.keys() == reference.keys()
     for key, want in reference.items():  # bit for bit: the same float operations in the same order

@@ -42,7 +42,9 @@ def _backtest_costs(raw: dict, market, style: str) -> dict[tuple[str, int], floa
 
 def _simulator_cost(sim, params, side: str, quantity: float, start_ns: int, style: str) -> float:
     from nautilus_sor.backtest.sim.evaluate import _row
-    from nautilus_sor.backtest.sim.simulator import BUY, SELL, LearningFeed, Parent, ParentRun
+    from nautilus_sor.backtest.sim.exchange import BUY, SELL
+    from nautilus_sor.backtest.sim.feeds import LearningFeed
+    from nautilus_sor.backtest.sim.simulator import Parent, ParentRun
 
     router = sim.router()
     parent = Parent(BUY if side == "BUY" else SELL, quantity, start_ns, "vwap")

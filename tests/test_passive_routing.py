@@ -304,7 +304,10 @@ def test_simulated_router_rests_clips_by_the_core_rule_on_the_tape_up_to_the_dec
     from sim_fixtures import MS, market, venue
 
     from nautilus_sor.backtest.sim.exchange import BUY, SELL
-    from nautilus_sor.backtest.sim.simulator import ExecParams, LearningFeed, Parent, ParentRun, SimMarket
+    from nautilus_sor.backtest.sim.feeds import LearningFeed
+    from nautilus_sor.backtest.sim.market import SimMarket
+    from nautilus_sor.backtest.sim.params import ExecParams
+    from nautilus_sor.backtest.sim.simulator import Parent, ParentRun
 
     rows = [(0, [(99.9, 1.0)], [(100.1, 1.0)])]
     # B: 5 BTC/s sold into the bids from 30 s before the start on. A: nothing before the start, then a

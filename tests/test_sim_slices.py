@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import pytest
 
-from nautilus_sor.backtest.sim.simulator import ExecParams, Parent, ParentRun, SimMarket
+from nautilus_sor.backtest.sim.market import SimMarket
+from nautilus_sor.backtest.sim.params import ExecParams
+from nautilus_sor.backtest.sim.simulator import Parent, ParentRun
 from nautilus_sor.exceptions import ValidationError
 from sim_fixtures import market, venue
 

@@ -9,7 +9,9 @@ from dataclasses import replace
 import pytest
 
 from nautilus_sor.backtest.sim.evaluate import EvalConfig, check_styles
-from nautilus_sor.backtest.sim.simulator import ExecParams, Parent, ParentRun, SimMarket
+from nautilus_sor.backtest.sim.market import SimMarket
+from nautilus_sor.backtest.sim.params import ExecParams
+from nautilus_sor.backtest.sim.simulator import Parent, ParentRun
 from nautilus_sor.exceptions import ConfigError, ValidationError
 from sim_fixtures import market, venue
 

@@ -1,4 +1,8 @@
-"""Type stubs of the Rust extension `nautilus_sor._core`, documented member by member.
+"""(Over 600 lines: the whole extension's public surface in one stub, as Python requires a stub per module,
+documented member by member in pydantic-core's way; `tests/test_stub_matches_core.py` keeps it equal to
+the extension.)
+
+Type stubs of the Rust extension `nautilus_sor._core`, documented member by member.
 
 The core's conventions, which every member below follows:
 

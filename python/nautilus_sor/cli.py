@@ -101,7 +101,7 @@ def _sweep(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     """The routing evaluation on recorded markets (execution simulator; see docs/evaluation.md)."""
     from nautilus_sor.backtest.sim.evaluate import MARKETS, check_styles, market_block, run_evaluation
-    from nautilus_sor.backtest.sim.simulator import ExecParams
+    from nautilus_sor.backtest.sim.params import ExecParams
     from nautilus_sor.progress import counting_progress
 
     shortcuts = {"path": args.path, "symbol": args.symbol, "date": args.date, "levels": args.levels, "start": args.start, "end": args.end,

@@ -1,5 +1,5 @@
 """The ex-ante best venue: the one a desk that sends everything to one venue would pick before a parent
-starts, from data it has then. One rule for the evaluation (`sim/simulator.py`) and the backtest baselines.
+starts, from data it has then. One rule for the evaluation (`sim/market.py`) and the backtest baselines.
 
 The venue with the lowest average (half spread + taker fee), in bps, over the `lookback_s` before the
 start, sampled every 100 ms from each venue's published top of book (no data from the start on). A venue

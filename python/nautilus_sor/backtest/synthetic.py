@@ -1,4 +1,8 @@
-"""The embedded default market: a seeded synthetic market of several venues for one asset.
+"""(Over 600 lines: one seeded generator - its config and the checks that name each field, the price
+path, the venues' ladders and tapes, and the Nautilus objects handed to the engine - whose parts share the
+same integer price and size grids; the generated market is what the README's job and most tests run on.)
+
+The embedded default market: a seeded synthetic market of several venues for one asset.
 
     market = build_market(SyntheticMarketConfig(seed=7))     # CHEAP, DEEP, SLOW; 10 minutes
     engine = engine_for(market, OmsType.NETTING)              # venues (L2_MBP), instruments, data

@@ -1,3 +1,6 @@
+//! (Over 600 lines: every schedule's hand-checked cases and properties in one test binary, so the
+//! generators and checks they share are written once.)
+//!
 //! Child-order schedules: hand-checked cases (numbers worked out on paper) and properties.
 
 use proptest::prelude::*;

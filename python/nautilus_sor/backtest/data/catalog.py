@@ -1,4 +1,8 @@
-"""Recorded markets in Nautilus `ParquetDataCatalog`s.
+"""(Over 600 lines: one on-disk format, written and read back in one module - its metadata, arrays file,
+market tape and data order - so that the writer and the two readers, as written and rebuilt from any
+catalog, cannot drift apart; the loaders that produce the markets live in their own modules.)
+
+Recorded markets in Nautilus `ParquetDataCatalog`s.
 
 - `write_catalog(market, path)`: the Nautilus side (instruments, `OrderBookDelta`s, `QuoteTick`s,
   `TradeTick`s, `Bar`s) into a catalog, plus `nautilus_sor.json` (source, notes, fees, latency,

@@ -11,7 +11,7 @@ Grid: markets x algorithms x sizes x sides x start times. Scenarios per parent:
   iceberg's is its horizon's TWAP); not a bound;
 - `lower_bound`: a cost no execution of the parent in its window can beat (`optimum.lower_bound_bps`);
 - with `styles` (TWAP/VWAP only): `router:<style>`, the router scenario again with each other execution
-  style (`simulator.ExecParams.execution_style`, its own learning router per series), compared paired by
+  style (`params.ExecParams.execution_style`, its own learning router per series), compared paired by
   start with the taker one (`style_lines`, the "Execution styles" table).
 
 Cost: bps versus the consolidated arrival mid, fees in (`cost_bps`, filled part), each venue's basis removed at
@@ -35,7 +35,10 @@ import pandas as pd
 from nautilus_sor.backtest.sim.bars import BAR_ALGORITHMS, bar_books, is_bar_market
 from nautilus_sor.backtest.sim.exchange import BUY, SELL, Fill, VenueExchange
 from nautilus_sor.backtest.sim.optimum import cleanup_fills, lower_bound_bps, snapshot_optimum_fills
-from nautilus_sor.backtest.sim.simulator import ALGORITHMS, NS, ExecParams, LearningFeed, Parent, ParentRun, SimMarket, cost_bps
+from nautilus_sor.backtest.sim.feeds import LearningFeed
+from nautilus_sor.backtest.sim.market import SimMarket
+from nautilus_sor.backtest.sim.params import ALGORITHMS, NS, ExecParams
+from nautilus_sor.backtest.sim.simulator import Parent, ParentRun, cost_bps
 from nautilus_sor.exceptions import ConfigError, ValidationError
 from nautilus_sor.analysis.stats import mean_half_width, paired_difference
 from nautilus_sor.execution_algorithms.styles import EXECUTION_STYLES, TAKER, check_style

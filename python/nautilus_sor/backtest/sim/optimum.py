@@ -24,7 +24,7 @@ from nautilus_sor.backtest.sim.exchange import BUY, Fill, VenueExchange
 
 if TYPE_CHECKING:
     from nautilus_sor.backtest.data.recorded import BookSeries
-    from nautilus_sor.backtest.sim.simulator import SimMarket
+    from nautilus_sor.backtest.sim.market import SimMarket
 
 
 def merged_take(sim: SimMarket, exchanges: dict[str, VenueExchange], side: int, qty: float, ts: int) -> tuple[list[Fill], float]:

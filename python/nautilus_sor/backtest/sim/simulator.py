@@ -36,7 +36,6 @@ At the horizon, what is left is reported as unfilled (and priced separately by t
 
 from __future__ import annotations
 
-import heapq
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,89 +44,12 @@ import numpy as np
 import numpy.typing as npt
 
 from nautilus_sor import _core
-from nautilus_sor.backtest.data.recorded import RecordedMarket
-from nautilus_sor.backtest.exante import exante_best_venue
-from nautilus_sor.backtest.sim.basis import Basis, recorded_prices
-from nautilus_sor.backtest.sim.exchange import BUY, SELL, Fill, VenueExchange, core_book, infer_tick, venue_exchanges
-from nautilus_sor.exceptions import InsufficientLiquidityError, MarketDataError, RoutingError, ValidationError
-from nautilus_sor.execution_algorithms.base import DEFAULT_MAX_RETRIES, RETRY_DELAY_NS
-from nautilus_sor.execution_algorithms.resting import DEFAULT_LAST_SLICE_HORIZON_S
-from nautilus_sor.execution_algorithms.styles import (ADAPTIVE, DEFAULT_CATCH_UP_FRACTION, DEFAULT_REPRICE_INTERVAL_S, TAKER, Action, Resting,
-                                                      StyleParams, adaptive_rests, check_style, decide)
-from nautilus_sor.queue_model import DEFAULT_QUEUE_MODEL, DEFAULT_QUEUE_POWER, check_queue_model
-
-ALGORITHMS = ("aggressive", "twap", "vwap", "iceberg")
-SLICE_RULES = ("live", "within_slice")
-NS = 1_000_000_000
-
-
-@dataclass(frozen=True, slots=True)
-class ExecParams:
-    """How parents are executed (the same for every scenario of a comparison)."""
-
-    horizon_s: float = 60.0
-    interval_s: float = 5.0
-    iceberg_visible_pct: float = 0.1
-    passive_first_s: float | None = None  # TWAP/VWAP: rest at the touch this long before crossing
-    # TWAP/VWAP execution style (`execution_algorithms/styles.py`: taker, maker, adaptive) and its rules'
-    # parameters; `passive_horizon_s`: how long the last slice may rest (the live router's default).
-    execution_style: str = TAKER
-    catch_up_fraction: float = DEFAULT_CATCH_UP_FRACTION
-    reprice_interval_s: float = DEFAULT_REPRICE_INTERVAL_S
-    passive_horizon_s: float = DEFAULT_LAST_SLICE_HORIZON_S
-    # TWAP/VWAP: re-sends of what the last slice leaves, as the live algorithms' (`max_retries`, the retry
-    # delay); `aggressive` (and an iceberg's end) re-sends as soon as the answers are back, up to
-    # `aggressive_retries` times within the horizon.
-    max_retries: int = DEFAULT_MAX_RETRIES
-    retry_delay_s: float = RETRY_DELAY_NS / NS
-    aggressive_retries: int = 50
-    slice_rule: str = "live"  # or "within_slice" (see the module's docstring)
-    queue_model: str = DEFAULT_QUEUE_MODEL  # see nautilus_sor.queue_model
-    queue_power: float = DEFAULT_QUEUE_POWER  # f(x) = x**queue_power, read by "prob_power" only
-    # Router cost-model weights (`_core.Router`).
-    volatility: float = 1e-4
-    latency_risk_weight: float = 1.0
-    miss_cost_bps: float = 5.0
-    ewma_alpha: float = 0.05
-    slippage_weight: float = 1.0  # learned arrival slippage priced in (0: off, the evaluation's first runs)
-    # The books decisions see: as published (False), or published minus what we ourselves took from them
-    # (True: what a live feed shows once our own trades have printed). Default True: the router knows
-    # its own fills live; False reproduces the evaluation's first, published-books-only run.
-    see_own_consumption: bool = True
-    # Where the router rests passive clips: "router" (the core's taker `select_venue` with learned fill
-    # rates) or "tape" (the core's `select_passive`: expected cost with a fill probability from the recent
-    # tape, decayed with time constant `tape_tau_s`, over one slice interval).
-    passive_scoring: str = "tape"
-    tape_tau_s: float = 30.0
-
-    def validate(self) -> ExecParams:
-        for name in ("horizon_s", "interval_s", "tape_tau_s", "passive_horizon_s", "retry_delay_s"):
-            value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-                raise ValidationError(f"invalid {name}: {value!r} (must be > 0 seconds)", field=name, value=value)
-        if not 0 < self.iceberg_visible_pct <= 1:
-            raise ValidationError(f"invalid iceberg_visible_pct: {self.iceberg_visible_pct!r} (must be in (0, 1])",
-                                  field="iceberg_visible_pct", value=self.iceberg_visible_pct)
-        if self.passive_first_s is not None and not self.passive_first_s > 0:
-            raise ValidationError(f"invalid passive_first_s: {self.passive_first_s!r} (must be > 0)", field="passive_first_s", value=self.passive_first_s)
-        for name in ("max_retries", "aggressive_retries"):
-            value = getattr(self, name)
-            if not (isinstance(value, int) and value >= 0):
-                raise ValidationError(f"invalid {name}: {value!r} (must be a whole number >= 0)", field=name, value=value)
-        if self.slice_rule not in SLICE_RULES:
-            raise ValidationError(f"invalid slice_rule: {self.slice_rule!r} (one of {', '.join(SLICE_RULES)})", field="slice_rule", value=self.slice_rule)
-        if self.passive_scoring not in ("router", "tape"):
-            raise ValidationError(f"invalid passive_scoring: {self.passive_scoring!r} (router or tape)", field="passive_scoring", value=self.passive_scoring)
-        check_queue_model(self.queue_model, self.queue_power)
-        style = self.style()
-        if style.rests and self.passive_first_s is not None:
-            raise ValidationError(f"invalid passive_first_s: {self.passive_first_s!r} (a resting execution_style {style.style!r} decides how long a "
-                                  "slice rests; passive_first_s is for taker)", field="passive_first_s", value=self.passive_first_s)
-        return self
-
-    def style(self) -> StyleParams:
-        """The checked execution style (`styles.check_style`: a ConfigError naming the field otherwise)."""
-        return check_style(self.execution_style, self.catch_up_fraction, self.reprice_interval_s)
+from nautilus_sor.backtest.sim.exchange import BUY, SELL, Fill, VenueExchange
+from nautilus_sor.backtest.sim.feeds import LearningFeed, TapeFeed
+from nautilus_sor.backtest.sim.market import SimMarket
+from nautilus_sor.backtest.sim.params import ALGORITHMS, NS, ExecParams
+from nautilus_sor.exceptions import InsufficientLiquidityError, RoutingError, ValidationError
+from nautilus_sor.execution_algorithms.styles import ADAPTIVE, Action, Resting, adaptive_rests, decide
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,196 +99,6 @@ def cost_bps(fills: list[Fill], side: int, arrival_mid: float) -> float:
     fees = sum(f.fee for f in fills)
     all_in = (notional + fees) / qty if side == BUY else (notional - fees) / qty
     return float(side * (all_in - arrival_mid) / arrival_mid * 1e4)
-
-
-class LearningFeed:
-    """Router statistics updates, applied in time order once their time has come (no look-ahead)."""
-
-    def __init__(self, router: Any) -> None:
-        self.router = router
-        self._events: list[tuple[int, int, str, tuple[Any, ...]]] = []
-        self._seq = 0
-        self.tape: TapeFeed | None = None  # the router's trade tape, made by the first passive decision
-
-    def push(self, ts: int, method: str, *args: Any) -> None:
-        heapq.heappush(self._events, (ts, self._seq, method, args))
-        self._seq += 1
-
-    def apply_until(self, ts: int) -> None:
-        while self._events and self._events[0][0] <= ts:
-            _, _, method, args = heapq.heappop(self._events)
-            getattr(self.router, method)(*args)
-
-
-class TapeFeed:
-    """The recorded trades fed to a router's tape (`record_trade`) up to each decision time, never beyond.
-
-    Parents of a series share one router but overlap in time: a decision earlier than the last one fed
-    clears the tapes and replays the trades of the `REPLAY_TAUS` time constants before it (an older
-    trade weighs less than e^-10 of a fresh one). Trades whose aggressor the quote rule cannot tell
-    (`VenueExchange.aggressors`: 0) are not fed."""
-
-    REPLAY_TAUS = 10
-
-    def __init__(self, router: Any, sim: SimMarket, exchanges: dict[str, VenueExchange]) -> None:
-        self.router = router
-        self.window_ns = int(self.REPLAY_TAUS * sim.params.tape_tau_s * NS)
-        self.tapes: dict[str, tuple[npt.NDArray[np.int64], list[int], list[int], list[int]]] = {}
-        for name, ex in exchanges.items():
-            units = np.floor(np.asarray(ex.tape.size, dtype=float) / sim.unit + 1e-6).astype(np.int64)
-            agg = ex.aggressors()
-            keep = (agg != 0) & (units > 0)
-            ts = np.asarray(ex.tape.ts, dtype=np.int64)[keep]
-            codes = np.where(agg[keep] == BUY, 1, 2)
-            self.tapes[name] = (ts, ts.tolist(), codes.tolist(), units[keep].tolist())
-        self.cursor: dict[str, int] = {}
-        self.fed_until: int | None = None
-
-    def feed_until(self, ts: int) -> None:
-        if self.fed_until is None or ts < self.fed_until:
-            self.router.clear_tapes()
-            self.cursor = {name: int(np.searchsorted(t[0], ts - self.window_ns, side="left")) for name, t in self.tapes.items()}
-        record = self.router.record_trade
-        for name, (arr, times, codes, sizes) in self.tapes.items():
-            lo, hi = self.cursor[name], int(np.searchsorted(arr, ts, side="right"))
-            for i in range(lo, hi):
-                record(name, codes[i], sizes[i], times[i])
-            self.cursor[name] = max(lo, hi)
-        self.fed_until = ts
-
-
-class SimMarket:
-    """A recorded market prepared for simulation: venues with books, ticks, router units, schedules."""
-
-    def __init__(self, market: RecordedMarket, params: ExecParams | None = None, *, latency_ms: dict[str, float] | None = None) -> None:
-        self.market = market
-        self.params = (params or ExecParams()).validate()
-        booked = [v for v in market.venues if v.book is not None and len(v.book.ts)]
-        if not booked:
-            raise MarketDataError(f"market {market.name} has no venue with a book", field="venues", value=market.name)
-        # Venues execute on their own recorded prices; the basis between instruments is removed only where
-        # prices are compared or costed (`basis.py`).
-        self.basis = Basis(booked)
-        self.venues = [recorded_prices(v) for v in booked]
-        self.names = [v.name for v in self.venues]
-        self.latency_ms = {v.name: float(v.latency_ms if latency_ms is None or v.name not in latency_ms else latency_ms[v.name]) for v in self.venues}
-        self.ticks = {v.name: infer_tick(v.book) for v in self.venues}  # type: ignore[arg-type]  # SimMarket keeps only venues with a book
-        lots = [v.lot_size for v in self.venues if v.lot_size > 0]
-        # Router units: a thousandth of the smallest lot, so every venue's lot is a whole number of units.
-        self.unit = (min(lots) if lots else 1e-8) / 1000
-        self.lot_units = {v.name: max(1, int(round(v.lot_size / self.unit))) if v.lot_size > 0 else 1 for v in self.venues}
-        self.min_lot_units = min(self.lot_units.values())
-        self.core_books = {v.name: core_book(v.book) for v in self.venues}  # type: ignore[arg-type]  # SimMarket keeps only venues with a book
-        self.update_ts = np.unique(np.concatenate([np.asarray(v.book.ts, dtype=np.int64) for v in self.venues]))  # type: ignore[union-attr]  # SimMarket keeps only venues with a book
-
-    # ----- plumbing -----
-
-    def exchanges(self) -> dict[str, VenueExchange]:
-        return venue_exchanges(self.venues, queue_model=self.params.queue_model, queue_power=self.params.queue_power, latency_ms=self.latency_ms, ticks=self.ticks,
-                               books=self.core_books)
-
-    def router(self) -> Any:
-        p = self.params
-        specs = [_core.VenueSpec(v.name, v.maker_fee, v.taker_fee, self.latency_ms[v.name], self.lot_units[v.name], 0) for v in self.venues]
-        return _core.Router(specs, p.volatility, p.latency_risk_weight, p.miss_cost_bps, p.ewma_alpha, p.slippage_weight, p.tape_tau_s)
-
-    def to_units(self, qty: float) -> int:
-        return int(math.floor(qty / self.unit + 1e-6))
-
-    def consolidated_mid(self, ts: int) -> float:
-        """(Best bid + best ask) / 2 across venues at `ts`, each venue's basis at `ts` removed."""
-        bids, asks = [], []
-        for v in self.venues:
-            row = v.book.index_at(ts)  # type: ignore[union-attr]  # SimMarket keeps only venues with a book
-            if row >= 0:
-                b = self.basis(v.name, ts)
-                bids.append(v.book.bid_px[row, 0] - b)  # type: ignore[union-attr]  # SimMarket keeps only venues with a book
-                asks.append(v.book.ask_px[row, 0] - b)  # type: ignore[union-attr]  # SimMarket keeps only venues with a book
-        bid, ask = np.nanmax(bids) if bids else np.nan, np.nanmin(asks) if asks else np.nan
-        return float((bid + ask) / 2)
-
-    def schedule(self, algorithm: str, quantity: float, start_ns: int) -> list[tuple[int, float]]:
-        """(ts, qty) slices of a parent: one for `aggressive`, the core TWAP/VWAP schedule otherwise."""
-        p = self.params
-        units = self.to_units(quantity)
-        if units <= 0:
-            raise ValidationError(f"invalid quantity: {quantity!r} (below one router unit {self.unit})", field="quantity", value=quantity)
-        if algorithm == "aggressive":
-            return [(start_ns, quantity)]
-        if algorithm in ("twap", "iceberg"):
-            offsets, qtys = _core.twap_schedule(units, p.horizon_s, p.interval_s, lot_size=1)
-        elif algorithm == "vwap":
-            offsets, qtys = self._vwap(units, start_ns)
-        else:
-            raise ValidationError(f"invalid algorithm: {algorithm!r} (one of {', '.join(ALGORITHMS)})", field="algorithm", value=algorithm)
-        return [(start_ns + int(o), float(q) * self.unit) for o, q in zip(offsets, qtys)]
-
-    def _vwap(self, units: int, start_ns: int) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
-        p = self.params
-        profile = self.market.volume_profile
-        if profile is None:
-            # No history to build a curve from: a flat curve (VWAP degenerates to TWAP; stated in the report).
-            return _core.twap_schedule(units, p.horizon_s, p.interval_s, lot_size=1)
-        if isinstance(profile, dict):
-            return _core.vwap_schedule(units, {int(h): float(w) for h, w in profile.items()}, p.horizon_s, p.interval_s, start_time_ns=start_ns)
-        weights = np.asarray(getattr(profile, "weights", getattr(profile, "bucket_weights", profile)), dtype=float)
-        bucket_s = float(getattr(profile, "bucket_seconds", 86400.0 / len(weights)))
-        return _core.vwap_curve_schedule(units, weights, bucket_s, p.horizon_s, p.interval_s, start_time_ns=start_ns)
-
-    def aligned_books(self, exchanges: dict[str, VenueExchange], side: int, ts: int) -> dict[str, tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], float]]:
-        """Every venue's levels a `side` order would take at `ts` (what is left to us), prices with the
-        basis at `ts` removed, with its taker fee: the merged ladders of the optimum and the clean-up."""
-        out = {}
-        for name, ex in exchanges.items():
-            px, avail = ex.offered(side, ts)
-            out[name] = (px - self.basis(name, ts), avail, ex.venue.taker_fee)
-        return out
-
-    def aligned_fills(self, fills: list[Fill], convention: str, arrival_ns: int) -> list[Fill]:
-        """`fills` with each venue's basis removed from its price: at the fill's decision time
-        ("decision", the headline) or at the parent's arrival ("arrival"). Fees stay as charged."""
-        if not self.basis.active:
-            return fills
-        out = []
-        for f in fills:
-            b = self.basis(f.venue, f.decided if convention == "decision" else arrival_ns)
-            out.append(f if b == 0.0 else Fill(f.ts, f.venue, f.price - b, f.size, f.fee, f.liquidity, f.decision_ts))
-        return out
-
-    def seen_levels(self, ex: VenueExchange, side: int, ts: int) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-        """The levels a `side` order would take at `ts`, as a decision sees them."""
-        if self.params.see_own_consumption:
-            return ex.offered(side, ts)
-        row = ex.row_at(ts)
-        if row < 0:
-            return np.empty(0), np.empty(0)
-        book = ex.book
-        px, sz = (book.ask_px[row], book.ask_sz[row]) if side == BUY else (book.bid_px[row], book.bid_sz[row])
-        ok = np.isfinite(px) & (sz > 0)
-        return px[ok], sz[ok]
-
-    def exante_best_venue(self, ts: int, lookback_s: float = 60.0) -> str:
-        """The venue with the lowest average (half spread + taker fee) over the `lookback_s` before `ts`
-        (`backtest/exante.py`, the rule the backtest's ex-ante baseline uses too)."""
-        quotes = {v.name: (v.book.ts, v.book.bid_px[:, 0], v.book.ask_px[:, 0]) for v in self.venues}  # type: ignore[union-attr]  # SimMarket keeps only venues with a book
-        return exante_best_venue(quotes, {v.name: v.taker_fee for v in self.venues}, ts, lookback_s)[0]
-
-    def home_venue(self, ts: int, lookback_s: float = 60.0) -> str:
-        """The venue that traded the most over the `lookback_s` before `ts` (where a one-venue desk trades)."""
-        volumes = []
-        for v in self.venues:
-            lo, hi = np.searchsorted(v.trades.ts, [ts - int(lookback_s * NS), ts])
-            volumes.append(float(v.trades.size[lo:hi].sum()))
-        return self.names[int(np.argmax(volumes))]
-
-    def window_volume(self, start_ns: int | None = None, end_ns: int | None = None) -> float:
-        start = self.market.start_ns if start_ns is None else start_ns
-        end = self.market.end_ns if end_ns is None else end_ns
-        total = 0.0
-        for v in self.market.venues:
-            lo, hi = np.searchsorted(v.trades.ts, [start, end])
-            total += float(v.trades.size[lo:hi].sum())
-        return total
 
 
 def _walk(prices: npt.NDArray[np.float64], sizes: npt.NDArray[np.float64], qty: float) -> tuple[float, float, float]:
@@ -846,4 +578,4 @@ def run_parent(sim: SimMarket, parent: Parent, scenario: str, **kwargs: Any) -> 
     return ParentRun(sim, parent, scenario, **kwargs).run()
 
 
-__all__ = ["ALGORITHMS", "SLICE_RULES", "Decision", "ExecParams", "LearningFeed", "Parent", "ParentResult", "ParentRun", "SimMarket", "TapeFeed", "cost_bps", "run_parent"]
+__all__ = ["Decision", "Parent", "ParentResult", "ParentRun", "cost_bps", "run_parent"]
