@@ -147,6 +147,17 @@ def test_small_evaluation_grid_compares_every_scenario_in_one_run():
             mean, half = row[f"saving_vs_{base}_bps"], row[f"saving_vs_{base}_ci"]
             verb = "saved" if mean >= 0 else "LOST"
             assert lines[4 * k + 1 + j].strip().startswith(f"routing {verb} {abs(mean):.2f} ± {half:.2f} bps vs")
+    # Every scenario of this grid fills in full before the clean-up, so no series has a warning; one whose
+    # baseline (or router) filled less than 99.9% on average gets one line naming each such scenario.
+    assert (summary[["router_fill", "equal_split_fill", "exante_best_fill", "hindsight_best_fill"]] >= 0.999).all().all()
+    short = summary.iloc[[0, 1]].copy()
+    short["exante_best_fill"] = [0.4, 0.9995]
+    short["router_fill"] = [1.0, 0.9]
+    warned = headline_lines(short)
+    assert len(warned) == 2 * 5
+    assert warned[4] == ("  warning: filled before the clean-up, mean over parents: exante_best 40.0% (router 100.0%); "
+                         "the rest is priced by a clean-up across every venue's books at the horizon's end")
+    assert warned[9].startswith("  warning: filled before the clean-up, mean over parents: router 90.0%; the rest")
 
 
 @needs_data(DATA / "binance_btc_l2_20240808")

@@ -314,8 +314,10 @@ HEADLINE_BASELINES = (("equal_split", "equal split"), ("exante_best", "ex-ante b
 def headline_lines(summary: pd.DataFrame, currency: dict[str, str] | None = None) -> list[str]:
     """The backtest's headline, per series (market, algorithm, size): the router's all-in saving against
     equal split and the ex-ante and hindsight best venues, paired by start time, mean ± 95% t interval, in
-    bps and in quote currency per parent."""
-    from nautilus_sor.analysis.headline import Saving
+    bps and in quote currency per parent; then a warning naming each of those scenarios whose parents
+    filled less than `UNDERFILLED` on average before the clean-up (the backtest's rule), since the
+    clean-up prices the rest and a baseline's saving then says as much about it as about the venue."""
+    from nautilus_sor.analysis.headline import UNDERFILLED, Saving
 
     lines = []
     for _, r in summary.iterrows():
@@ -327,6 +329,12 @@ def headline_lines(summary: pd.DataFrame, currency: dict[str, str] | None = None
                             int(r[f"saving_vs_{base}_wins"]))
             q, qh = float(r[f"saving_vs_{base}_quote"]), float(r[f"saving_vs_{base}_quote_ci"])
             lines.append(f"  {saving.sentence()} ({'+' if q >= 0 else '-'}{abs(q):,.4g} ± {qh:,.2g} {unit} per parent)")
+        fills = {s: float(r.get(f"{s}_fill", float("nan"))) for s in ("router", *(b for b, _ in HEADLINE_BASELINES))}
+        short = [f"{s} {f:.1%}" for s, f in fills.items() if f < UNDERFILLED]
+        if short:
+            router = "" if fills["router"] < UNDERFILLED else f" (router {fills['router']:.1%})"
+            lines.append(f"  warning: filled before the clean-up, mean over parents: {', '.join(short)}{router}; "
+                         "the rest is priced by a clean-up across every venue's books at the horizon's end")
     return lines
 
 
