@@ -546,7 +546,7 @@ class ParentRun:
     def _slice(self, qty: float, ts: int, next_ts: int, rest_until: int, slices: list[tuple[int, float]]) -> tuple[float, int]:
         """One slice of `qty` from `ts`, the next due at `next_ts`: rested first when `passive_first_s` says so
         (at most until `next_ts`) or the execution style does (until `rest_until`), then what is left taken
-        in one attempt. Returns (left, time)."""
+        (`_take_slice`: one attempt under the live rule). Returns (left, time)."""
         p = self.p
         if p.passive_first_s is not None:
             got, ts = self._passive_round(qty, ts, min(next_ts, ts + int(p.passive_first_s * NS)), touch_move=False)
