@@ -73,8 +73,9 @@ def test_evaluate_and_the_backtest_cost_each_ibm_parent_alike():
         for style in ("taker", "maker"):
             diffs[style].append(backtest[style][(side, start_ns)] - _simulator_cost(sim, params, side, quantity[side], start_ns, style))
     taker, maker = np.array(diffs["taker"]), np.array(diffs["maker"])
-    # Measured (10 ms clock, the simulator on the live slice rule): taker within 0.04 bps a parent (0.10
-    # when the simulator retried within a slice), maker within 0.45, maker's mean -0.04.
-    assert np.abs(taker).max() < 0.1, taker
-    assert np.abs(maker).max() < 0.6, maker
-    assert abs(maker.mean()) < 0.2, maker  # before the clock and tie fixes: -0.42
+    # Measured (10 ms clock; the simulator on the live slice rule, its schedules in whole lots): taker within
+    # 0.004 bps a parent (0.039 with router-unit slices, 0.10 when the simulator also retried within a
+    # slice), maker within 0.17 (0.44, 0.40), maker's mean +0.02.
+    assert np.abs(taker).max() < 0.02, taker
+    assert np.abs(maker).max() < 0.3, maker
+    assert abs(maker.mean()) < 0.1, maker  # before the clock and tie fixes: -0.42

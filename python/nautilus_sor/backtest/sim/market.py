@@ -69,32 +69,39 @@ class SimMarket:
         return float((bid + ask) / 2)
 
     def schedule(self, algorithm: str, quantity: float, start_ns: int) -> list[tuple[int, float]]:
-        """(ts, qty) slices of a parent: one for `aggressive`, the core TWAP/VWAP schedule otherwise."""
+        """(ts, qty) slices of a parent: one for `aggressive`, the core TWAP/VWAP schedule otherwise, in whole
+        lots of the finest venue as the live algorithms schedule in their instrument's lots (a parent's
+        sub-lot rest, where its quantity is not a whole number of them, rides with the last slice)."""
         p = self.params
         units = self.to_units(quantity)
         if units <= 0:
             raise ValidationError(f"invalid quantity: {quantity!r} (below one router unit {self.unit})", field="quantity", value=quantity)
         if algorithm == "aggressive":
             return [(start_ns, quantity)]
+        lot = self.min_lot_units if units >= self.min_lot_units else 1
+        whole = units - units % lot
         if algorithm in ("twap", "iceberg"):
-            offsets, qtys = _core.twap_schedule(units, p.horizon_s, p.interval_s, lot_size=1)
+            offsets, qtys = _core.twap_schedule(whole, p.horizon_s, p.interval_s, lot_size=lot)
         elif algorithm == "vwap":
-            offsets, qtys = self._vwap(units, start_ns)
+            offsets, qtys = self._vwap(whole, start_ns, lot)
         else:
             raise ValidationError(f"invalid algorithm: {algorithm!r} (one of {', '.join(ALGORITHMS)})", field="algorithm", value=algorithm)
-        return [(start_ns + int(o), float(q) * self.unit) for o, q in zip(offsets, qtys)]
+        slices = [(start_ns + int(o), int(q)) for o, q in zip(offsets, qtys)]
+        slices[-1] = (slices[-1][0], slices[-1][1] + units - whole)
+        return [(ts, q * self.unit) for ts, q in slices]
 
-    def _vwap(self, units: int, start_ns: int) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
+    def _vwap(self, units: int, start_ns: int, lot: int) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
         p = self.params
         profile = self.market.volume_profile
         if profile is None:
             # No history to build a curve from: a flat curve (VWAP degenerates to TWAP; stated in the report).
-            return _core.twap_schedule(units, p.horizon_s, p.interval_s, lot_size=1)
+            return _core.twap_schedule(units, p.horizon_s, p.interval_s, lot_size=lot)
         if isinstance(profile, dict):
-            return _core.vwap_schedule(units, {int(h): float(w) for h, w in profile.items()}, p.horizon_s, p.interval_s, start_time_ns=start_ns)
+            return _core.vwap_schedule(units, {int(h): float(w) for h, w in profile.items()}, p.horizon_s, p.interval_s, start_time_ns=start_ns,
+                                       lot_size=lot)
         weights = np.asarray(getattr(profile, "weights", getattr(profile, "bucket_weights", profile)), dtype=float)
         bucket_s = float(getattr(profile, "bucket_seconds", 86400.0 / len(weights)))
-        return _core.vwap_curve_schedule(units, weights, bucket_s, p.horizon_s, p.interval_s, start_time_ns=start_ns)
+        return _core.vwap_curve_schedule(units, weights, bucket_s, p.horizon_s, p.interval_s, start_time_ns=start_ns, lot_size=lot)
 
     def aligned_books(self, exchanges: dict[str, VenueExchange], side: int, ts: int) -> dict[str, tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], float]]:
         """Every venue's levels a `side` order would take at `ts` (what is left to us), prices with the

@@ -421,15 +421,18 @@ class ParentRun:
             return 0.0, self._next_update(ts)
         return got_total, max(back, ts + 1)
 
-    def _resting_slice(self, qty: float, ts: int, deadline: int, slices: list[tuple[int, float]]) -> tuple[float, int]:
+    def _resting_slice(self, qty: float, ts: int, deadline: int, slices: list[tuple[int, float]], withheld: float = 0.0) -> tuple[float, int]:
         """A maker / adaptive slice of `qty` from `ts`: rests at the touch and is re-priced while the rules
         of `styles.decide` say so, checked every `reprice_interval_s` and at `deadline`. Returns (what is
-        left to cross, when): the rest after a cross decision, the deadline, or adaptive choosing to take."""
+        left to cross, when): the rest after a cross decision, the deadline, or adaptive choosing to take.
+        `withheld`: units earlier slices left that wait for a later slice; as the live rule's "due"
+        (`resting.py`: released minus returned), they do not count as behind schedule."""
         sim, style, side = self.sim, self.style, self.side
         new_slice = True
         parent_units = sim.to_units(self.parent.quantity)
         interval_ns = int(style.reprice_interval_s * NS)
         taken_left = 0.0  # what the part taken at placement left unfilled
+        live = self.p.slice_rule == "live"
         while qty > 1e-9 and ts < deadline:
             # As the live algorithm (`resting.py` `_placement`): with the router and venues of different lots,
             # the venue is chosen for the slice rounded down to the coarsest lot, the order rests what the
@@ -465,7 +468,10 @@ class ParentRun:
                           actions: list[Action] = actions) -> bool:
                 bid, ask = ex.touch(now)
                 touch = bid if side == BUY else ask
-                due = sum(q for t, q in slices if t <= now)  # the schedule's quantity whose time has come
+                # The schedule's quantity whose time has come, less what came back unfilled and waits for a later
+                # slice (the part taken at placement included): the live algorithm's `due` (the previous rule
+                # counted all of it).
+                due = sum(q for t, q in slices if t <= now) - (withheld + taken_left if live else 0.0)
                 behind = sim.to_units(due) - sim.to_units(filled_before + filled)
                 action = decide(state, style, now_ns=now, touch_tick=round(touch / ex.tick) if np.isfinite(touch) else None,
                                 behind_units=behind, parent_units=parent_units)
@@ -523,16 +529,26 @@ class ParentRun:
         when the style rests). Returns (left, time)."""
         parent, p = self.parent, self.p
         slices = self.sim.schedule(parent.algorithm, parent.quantity, parent.start_ns)
-        left, ts = 0.0, parent.start_ns
+        ts = parent.start_ns
+        # What slices left, as (when it came back, units): the live algorithm's `returned`, which joins the
+        # first slice due after it came back (a resting slice's cross answers after the next slice fired, so
+        # its rest waits for the one after); the previous rule ("within_slice") joins the next slice.
+        returned: list[tuple[int, float]] = []
         for i, (slice_ts, q) in enumerate(slices):
             last = i + 1 == len(slices)
             self.exact = last  # the last slice routes its exact rest (see _cheapest_rounding)
             ts = max(ts, slice_ts)
+            joins = sum(x for t, x in returned if t <= slice_ts or p.slice_rule == "within_slice")
+            returned = [(t, x) for t, x in returned if not (t <= slice_ts or p.slice_rule == "within_slice")]
             next_ts = max(self.horizon_end, ts) if last else slices[i + 1][0]
             # A resting style rests until the next slice; the last slice for passive_horizon_s from its time.
             rest_until = slice_ts + int(p.passive_horizon_s * NS) if last else next_ts
-            left, ts = self._slice(q + left, ts, next_ts, rest_until, slices)
+            left, back = self._slice(q + joins, ts, next_ts, rest_until, slices, sum(x for _, x in returned))
+            if left > 0:
+                returned.append((back, left))
+            ts = back
         self.exact = True
+        left = sum(x for _, x in returned)
         if p.slice_rule == "within_slice":  # catch-up: until one interval after the horizon
             return self._aggressive(left, ts, self.horizon_end + int(p.interval_s * NS)) if left > 1e-9 else (left, ts)
         retry_ns = int(p.retry_delay_s * NS)
@@ -543,7 +559,7 @@ class ParentRun:
             left, ts = self._slice(left, ts, ts + retry_ns, ts + int(p.passive_horizon_s * NS), slices)
         return left, ts
 
-    def _slice(self, qty: float, ts: int, next_ts: int, rest_until: int, slices: list[tuple[int, float]]) -> tuple[float, int]:
+    def _slice(self, qty: float, ts: int, next_ts: int, rest_until: int, slices: list[tuple[int, float]], withheld: float = 0.0) -> tuple[float, int]:
         """One slice of `qty` from `ts`, the next due at `next_ts`: rested first when `passive_first_s` says so
         (at most until `next_ts`) or the execution style does (until `rest_until`), then what is left taken
         (`_take_slice`: one attempt under the live rule). Returns (left, time)."""
@@ -552,7 +568,7 @@ class ParentRun:
             got, ts = self._passive_round(qty, ts, min(next_ts, ts + int(p.passive_first_s * NS)), touch_move=False)
             qty -= got
         if self.style.rests:
-            qty, ts = self._resting_slice(qty, ts, rest_until, slices)
+            qty, ts = self._resting_slice(qty, ts, rest_until, slices, withheld)
         return self._take_slice(qty, ts, next_ts)
 
     def _iceberg(self) -> tuple[float, int]:
