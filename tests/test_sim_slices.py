@@ -100,3 +100,19 @@ def test_the_cli_refuses_a_bad_slice_rule_before_loading_any_market(tmp_path, ca
     assert main(["evaluate", "--market", "binance_btc", "--data", str(tmp_path), "--slice-rule", "next_slice", "--quiet", "--out", str(tmp_path / "out")]) == 2
     assert "invalid slice_rule: 'next_slice'" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("quantity", "lots"), [(2.37, (0.1, 0.25)), (2.4, (0.1, 0.25)), (0.05, (0.1,)), (7.0, (0.3, 0.7))])
+def test_schedules_are_whole_lots_of_the_finest_venue_with_the_sub_lot_rest_last(quantity, lots):
+    # As the live algorithms schedule in their instrument's lots: every slice a whole number of the finest
+    # lot, the parent's sub-lot rest (if any) riding with the last slice, the total exactly the parent. A
+    # parent below one lot is one router unit at a time (nothing else can hold it).
+    venues = [venue(f"V{i}", _rows(lambda t: [(101.0, 5.0)]), lot_size=lot) for i, lot in enumerate(lots)]
+    sim = SimMarket(market(venues, 0, 200 * S), ExecParams(horizon_s=20.0, interval_s=5.0))
+    units = sim.to_units(quantity)
+    lot = sim.min_lot_units
+    got = [round(q / sim.unit) for _, q in sim.schedule("twap", quantity, T0)]
+    assert sum(got) == units and len(got) == 4
+    if units >= lot:
+        assert all(q % lot == 0 for q in got[:-1]) and got[-1] % lot == units % lot
+    assert [t for t, _ in sim.schedule("twap", quantity, T0)] == [T0 + k * 5 * S for k in range(4)]

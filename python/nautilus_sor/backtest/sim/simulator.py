@@ -437,8 +437,7 @@ class ParentRun:
             # As the live algorithm (`resting.py` `_placement`): with the router and venues of different lots,
             # the venue is chosen for the slice rounded down to the coarsest lot, the order rests what the
             # chosen venue's lot holds, and the rest of the slice is taken at once. With one lot everywhere
-            # the live rule rests the whole slice (its slices are whole lots; these are in router units, and
-            # rest whole as before).
+            # the live rule rests the whole slice (a whole number of lots, as `SimMarket.schedule` makes them).
             coarsest = self._coarsest_lot if new_slice and self.scenario == "router" else None
             resting = qty if coarsest is None else _floor_lot(qty, coarsest)
             if resting <= 1e-9:
