@@ -13,7 +13,8 @@ takes); `single:<venue>` (everything to one venue). Algorithms:
 - `aggressive`: the whole parent routed at once as IOC limit orders (limit = the worst price of the walk the
   decision expected); whatever did not fill is routed again when the responses are back, up to
   `max_retries` times, within the horizon.
-- `twap` / `vwap`: core schedule over the horizon, with the live algorithms' rule for what a slice leaves
+- `twap` / `vwap`: core schedule over the horizon (in whole lots of the finest venue: `SimMarket.schedule`),
+  with the live algorithms' rule for what a slice leaves
   (`execution_algorithms/base.py`, `_return_units`): each slice is taken in one attempt, and what does not
   fill (or cannot be routed then) joins the next slice; after the last slice it is sent again
   `retry_delay_s` after its answer, at most `max_retries` times. `slice_rule="within_slice"` (a
@@ -523,9 +524,9 @@ class ParentRun:
         return self.result
 
     def _sliced(self) -> tuple[float, int]:
-        """A TWAP / VWAP: each slice with what the one before left, then the live retries after the last
-        (`retry_delay_s` after the answer, at most `max_retries`; each rests first as a last slice does
-        when the style rests). Returns (left, time)."""
+        """A TWAP / VWAP: each slice with what earlier slices left and had back by its time, then the live
+        retries after the last (`retry_delay_s` after the answer, at most `max_retries`; each rests first as
+        a last slice does when the style rests). Returns (left, time)."""
         parent, p = self.parent, self.p
         slices = self.sim.schedule(parent.algorithm, parent.quantity, parent.start_ns)
         ts = parent.start_ns
