@@ -12,7 +12,7 @@ takes); `single:<venue>` (everything to one venue). Algorithms:
 
 - `aggressive`: the whole parent routed at once as IOC limit orders (limit = the worst price of the walk the
   decision expected); whatever did not fill is routed again when the responses are back, up to
-  `max_retries` times, within the horizon.
+  `aggressive_retries` times, within the horizon.
 - `twap` / `vwap`: core schedule over the horizon (in whole lots of the finest venue: `SimMarket.schedule`),
   with the live algorithms' rule for what a slice leaves
   (`execution_algorithms/base.py`, `_return_units`): each slice is taken in one attempt, and what does not
