@@ -17,11 +17,13 @@ from pathlib import Path
 import pandas as pd
 
 from nautilus_sor.analysis.stats import paired_difference
+from nautilus_sor.backtest.sim.evaluate import by_start
 
 
 def per_start(runs: pd.DataFrame, scenario: str, algorithm: str, size: str) -> pd.Series:
-    group = runs[(runs["scenario"] == scenario) & (runs["algorithm"] == algorithm) & (runs["size"] == size)]
-    return group.groupby("start_ns")["cost_all_in_bps"].mean().sort_index()
+    """`scenario`'s cost per start time of one series (`evaluate.by_start`: buy and sell averaged)."""
+    group = by_start(runs[(runs["algorithm"] == algorithm) & (runs["size"] == size)])
+    return group[scenario] if scenario in group else pd.Series(dtype=float)
 
 
 def main(argv: list[str] | None = None) -> int:

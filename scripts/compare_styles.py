@@ -108,7 +108,7 @@ def evaluate_styles(raw: dict[str, Any], factors: list[Decimal], styles: tuple[s
     import numpy as np
 
     from nautilus_sor.analysis.stats import paired_difference
-    from nautilus_sor.backtest.sim.evaluate import EvalConfig, evaluate_market, style_scenario
+    from nautilus_sor.backtest.sim.evaluate import EvalConfig, by_start, evaluate_market, style_scenario
     from nautilus_sor.backtest.sim.params import NS
 
     sim, params = simulator_for(raw)
@@ -121,7 +121,7 @@ def evaluate_styles(raw: dict[str, Any], factors: list[Decimal], styles: tuple[s
     out: dict[Decimal, dict[str, Any]] = {}
     for f in factors:
         group = runs[runs["size"] == str(f)]
-        per_start = group.groupby(["scenario", "start_ns"])["cost_all_in_bps"].mean().unstack("scenario")
+        per_start = by_start(group)
         taker = per_start[style_scenario("taker", params)].to_numpy()
         out[f] = {s: paired_difference(taker, per_start[style_scenario(s, params)].to_numpy()) for s in styles if s != "taker"}
         out[f]["quantity"] = float(group["quantity"].iloc[0])

@@ -222,8 +222,9 @@ BASELINES = ("equal_split", "exante_best", "hindsight_best")
 OPTIMUM = "snapshot_optimum"
 
 
-def _paired(group: pd.DataFrame, column: str) -> pd.DataFrame:
-    """Per start time (rows) and scenario (columns): `column` with buy and sell of one start averaged."""
+def by_start(group: pd.DataFrame, column: str = "cost_all_in_bps") -> pd.DataFrame:
+    """Per start time (rows) and scenario (columns): `column` with buy and sell of one start averaged - the
+    samples every paired comparison of the evaluation is made of."""
     return group.groupby(["scenario", "start_ns"])[column].mean().unstack("scenario")
 
 
@@ -235,8 +236,8 @@ def summarize(runs: pd.DataFrame) -> pd.DataFrame:
     it the router captured where that saving is significant (its interval excludes 0)."""
     out = []
     for (market, algorithm, size), group in runs.groupby(["market", "algorithm", "size"], sort=False):
-        per_start = _paired(group, "cost_all_in_bps")
-        beside = _paired(group, "cost_all_in_arrival_basis_bps")
+        per_start = by_start(group)
+        beside = by_start(group, "cost_all_in_arrival_basis_bps")
         notional = group[group["scenario"] == "router"].groupby("start_ns").apply(
             lambda g: float((g["quantity"] * g["arrival_mid"]).mean()), include_groups=False)
         fill = group.groupby("scenario")["fill_ratio"].mean()

@@ -534,12 +534,14 @@ class ParentRun:
         # first slice due after it came back (a resting slice's cross answers after the next slice fired, so
         # its rest waits for the one after); the previous rule ("within_slice") joins the next slice.
         returned: list[tuple[int, float]] = []
+        within = p.slice_rule == "within_slice"
         for i, (slice_ts, q) in enumerate(slices):
             last = i + 1 == len(slices)
             self.exact = last  # the last slice routes its exact rest (see _cheapest_rounding)
             ts = max(ts, slice_ts)
-            joins = sum(x for t, x in returned if t <= slice_ts or p.slice_rule == "within_slice")
-            returned = [(t, x) for t, x in returned if not (t <= slice_ts or p.slice_rule == "within_slice")]
+            back_by = math.inf if within else slice_ts  # what came back by then joins this slice
+            joins = sum(x for t, x in returned if t <= back_by)
+            returned = [(t, x) for t, x in returned if t > back_by]
             next_ts = max(self.horizon_end, ts) if last else slices[i + 1][0]
             # A resting style rests until the next slice; the last slice for passive_horizon_s from its time.
             rest_until = slice_ts + int(p.passive_horizon_s * NS) if last else next_ts
@@ -549,7 +551,7 @@ class ParentRun:
             ts = back
         self.exact = True
         left = sum(x for _, x in returned)
-        if p.slice_rule == "within_slice":  # catch-up: until one interval after the horizon
+        if within:  # catch-up: until one interval after the horizon
             return self._aggressive(left, ts, self.horizon_end + int(p.interval_s * NS)) if left > 1e-9 else (left, ts)
         retry_ns = int(p.retry_delay_s * NS)
         for _retry in range(p.max_retries):
